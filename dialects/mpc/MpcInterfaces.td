@@ -1,0 +1,43 @@
+//===- MpcInterfaces.td - per-op precision behaviour ------*- tablegen -*-===//
+#ifndef MPC_INTERFACES_TD
+#define MPC_INTERFACES_TD
+
+include "mlir/IR/OpBase.td"
+
+def Mpc_PrecisionOpInterface : OpInterface<"PrecisionOpInterface"> {
+  let cppNamespace = "::mpc";
+  let description = [{
+    What the precision passes need to know about an op, so that they never
+    switch over op names: its category, whether it accumulates (and so wants a
+    wider accumulator than its storage type), and which operands carry data
+    whose precision follows the op's.
+  }];
+  let methods = [
+    InterfaceMethod<"How the op's precision is chosen.",
+      "::mpc::PrecisionCategory", "getPrecisionCategory">,
+    InterfaceMethod<[{True when the op sums many products or terms, so that a
+      low-precision compute type needs a wider accumulator.}],
+      "bool", "accumulates", (ins), [{}], [{ return false; }]>,
+    InterfaceMethod<[{Operands whose element type follows the op's precision.
+      By default every operand with a floating-point element type.}],
+      "::llvm::SmallVector<unsigned>", "getPrecisionOperandIndices", (ins), [{}],
+      [{
+        ::llvm::SmallVector<unsigned> indices;
+        for (auto [i, v] : ::llvm::enumerate($_op->getOperands()))
+          if (::llvm::isa<::mlir::FloatType>(::mlir::getElementTypeOrSelf(v.getType())))
+            indices.push_back(i);
+        return indices;
+      }]>,
+  ];
+  let extraClassDeclaration = [{
+    /// The accumulator element type: the op's `acc_type` attribute when set;
+    /// otherwise f32 for an accumulating op whose compute type is narrower
+    /// than f32, else the compute type itself.
+    ::mlir::Type getAccumulatorType();
+    /// The element type the op computes in: that of its first precision operand
+    /// (nullptr when it has none).
+    ::mlir::Type getComputeType();
+  }];
+}
+
+#endif // MPC_INTERFACES_TD

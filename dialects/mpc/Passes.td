@@ -1,0 +1,77 @@
+//===- Passes.td - mpc passes -----------------------------*- tablegen -*-===//
+#ifndef MPC_PASSES_TD
+#define MPC_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// Precision
+//===----------------------------------------------------------------------===//
+
+def AssignPrecisionPass : Pass<"mpc-assign-precision", "::mlir::ModuleOp"> {
+  let summary = "Choose a compute precision for every mpc op";
+  let description = [{
+    Annotates every op that implements PrecisionOpInterface with
+    `mpc.precision` (the element type it will compute and store in),
+    `mpc.reason` (why), and, for accumulating ops, `acc_type`. Types are not
+    changed; `mpc-insert-casts` does that.
+
+    Policy fp32 keeps everything in f32. Policies fp16/bf16: compute-bound ops
+    run in the low type with f32 accumulation; numerically sensitive ops stay
+    in f32; followers take the low type when every float operand produced at
+    run time is already low (parameters and constants do not count: they can
+    be cast once); data movement takes the precision of its data.
+  }];
+  let options = [
+    Option<"policy", "policy", "std::string", /*default=*/"\"fp32\"",
+           "precision policy: fp32, fp16 or bf16">,
+  ];
+}
+
+def InsertCastsPass : Pass<"mpc-insert-casts", "::mlir::ModuleOp"> {
+  let summary = "Retype ops to their assigned precision and insert mpc.cast";
+  let description = [{
+    Every float operand of an op is cast to the op's `mpc.precision`, its float
+    results take that element type, and function results are cast back to the
+    function's declared types, so the function signature never changes.
+  }];
+}
+
+def FoldCastsPass : Pass<"mpc-fold-casts", "::mlir::ModuleOp"> {
+  let summary = "Remove casts whose removal cannot change any value";
+  let description = [{
+    Folds identity casts, chains A->B->C where A->B is lossless (f16->f32->f16
+    becomes nothing; f32->f16->f32 is kept), and casts of constants.
+  }];
+}
+
+def PrecisionReportPass : Pass<"mpc-precision-report", "::mlir::ModuleOp"> {
+  let summary = "Print what precision assignment decided for every op, and why";
+  let description = [{
+    A text table with one row per op: name (the ONNX node name when known), op,
+    precision, accumulator, category and reason; then totals.
+  }];
+  let options = [
+    Option<"output", "output", "std::string", /*default=*/"\"-\"",
+           "file to write the report to ('-' for stdout)">,
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// Conversion
+//===----------------------------------------------------------------------===//
+
+def LowerToLinalgPass : Pass<"mpc-lower-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lower mpc ops to linalg, tensor, arith and math on tensors";
+  let description = [{
+    Parameters become constants (inference). Every mpc op is rewritten; an op
+    without a lowering is an error naming it.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect", "::mlir::bufferization::BufferizationDialect",
+  ];
+}
+
+#endif // MPC_PASSES_TD

@@ -1,0 +1,33 @@
+//===- MpcDialect.h - the mpc dialect ---------------------------*- C++ -*-===//
+#ifndef MPC_DIALECT_MPCDIALECT_H
+#define MPC_DIALECT_MPCDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "mpc/MpcDialect.h.inc"
+#include "mpc/MpcEnums.h.inc"
+#include "mpc/MpcInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "mpc/MpcOps.h.inc"
+
+namespace mpc {
+/// Discardable attributes written by the precision passes.
+inline constexpr llvm::StringLiteral kPrecisionAttr = "mpc.precision";
+inline constexpr llvm::StringLiteral kReasonAttr = "mpc.reason";
+/// The ONNX node an op was imported from (for reports and diagnostics).
+inline constexpr llvm::StringLiteral kNodeNameAttr = "mpc.node";
+/// Function argument/result attribute: the ONNX graph input/output name.
+inline constexpr llvm::StringLiteral kIONameAttr = "mpc.name";
+} // namespace mpc
+
+#endif // MPC_DIALECT_MPCDIALECT_H

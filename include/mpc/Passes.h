@@ -1,0 +1,42 @@
+//===- Passes.h - every mpc pass --------------------------------*- C++ -*-===//
+#ifndef MPC_PASSES_H
+#define MPC_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class DialectRegistry;
+namespace arith { class ArithDialect; }
+namespace bufferization { class BufferizationDialect; }
+namespace linalg { class LinalgDialect; }
+namespace math { class MathDialect; }
+namespace scf { class SCFDialect; }
+namespace tensor { class TensorDialect; }
+} // namespace mlir
+
+namespace mpc {
+#define GEN_PASS_DECL
+#include "mpc/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "mpc/Passes.h.inc"
+
+/// Options of the pipeline that takes mpc IR to the LLVM dialect.
+struct LowerToLLVMOptions {
+  /// Emit `_mlir_ciface_` wrappers for the entry function (for the JIT).
+  bool emitCInterface = true;
+};
+
+/// mpc (any precision) -> linalg -> bufferized loops -> LLVM dialect. The
+/// function's results become trailing out-parameters (memrefs) the caller
+/// allocates.
+void buildLowerToLLVMPipeline(mlir::OpPassManager &pm, const LowerToLLVMOptions &options = {});
+
+/// Registers `mpc-lower-to-llvm` as a named pipeline for mpc-opt.
+void registerMpcPipelines();
+
+/// Every dialect mpc's tools can read or produce.
+void registerAllMpcDialects(mlir::DialectRegistry &registry);
+} // namespace mpc
+
+#endif // MPC_PASSES_H

@@ -1,0 +1,151 @@
+//===- CastFolds.cpp - folding of mpc.cast ---------------------------------===//
+//
+// Casts are what precision assignment adds, so the folder is what keeps them
+// from piling up: identity casts vanish, a cast of an exact widening is
+// re-rooted at the narrow value, and casts of constants become constants.
+// Nothing here may change a value at run time.
+//
+//===----------------------------------------------------------------------===//
+#include "mpc/Dialect/MpcDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/APSInt.h"
+
+#include <optional>
+
+using namespace mlir;
+using llvm::APFloat;
+using llvm::APFloatBase;
+using llvm::APInt;
+
+namespace mpc {
+
+bool CastOp::isLossless(Type from, Type to) {
+  from = getElementTypeOrSelf(from);
+  to = getElementTypeOrSelf(to);
+  if (from == to)
+    return true;
+  auto src = dyn_cast<FloatType>(from);
+  auto dst = dyn_cast<FloatType>(to);
+  if (!src || !dst)
+    return false;
+  const llvm::fltSemantics &a = src.getFloatSemantics();
+  const llvm::fltSemantics &b = dst.getFloatSemantics();
+  // isRepresentableBy compares only exponent range and precision; the special
+  // values (inf, NaN, signed zero) must have somewhere to go as well.
+  auto keeps = [&](bool (*has)(const llvm::fltSemantics &)) { return !has(a) || has(b); };
+  return APFloatBase::isRepresentableBy(a, b) && keeps(APFloatBase::semanticsHasInf) &&
+         keeps(APFloatBase::semanticsHasNaN) && keeps(APFloatBase::semanticsHasSignedRepr) &&
+         keeps(APFloatBase::semanticsHasZero);
+}
+
+/// Round-to-nearest-even into `to`. In a format without infinities an
+/// overflow rounds to NaN; with `saturate` it clamps to the largest finite
+/// value instead (so do infinities), as ONNX Cast does for fp8.
+static APFloat convertFloat(APFloat value, const llvm::fltSemantics &to, bool saturate) {
+  bool wasNaN = value.isNaN();
+  bool negative = value.isNegative();
+  bool losesInfo = false;
+  (void)value.convert(to, APFloat::rmNearestTiesToEven, &losesInfo);
+  if (saturate && !wasNaN && value.isNaN() && !APFloatBase::semanticsHasInf(to))
+    return APFloat::getLargest(to, negative);
+  return value;
+}
+
+/// Integers are signed except i1 (a bool: true is 1).
+static bool isSignedInt(const APInt &value) { return value.getBitWidth() > 1; }
+
+static APFloat intToFloat(const APInt &value, const llvm::fltSemantics &to, bool saturate) {
+  // IEEE quad holds every integer up to 113 bits exactly, so the only rounding
+  // happens once, in convertFloat.
+  APFloat wide(APFloat::IEEEquad());
+  (void)wide.convertFromAPInt(value, isSignedInt(value), APFloat::rmNearestTiesToEven);
+  return convertFloat(wide, to, saturate);
+}
+
+/// Truncates toward zero; no fold when the value (or NaN) has no integer image.
+static std::optional<APInt> floatToInt(const APFloat &value, unsigned width) {
+  llvm::APSInt result(width, /*isUnsigned=*/width == 1);
+  bool exact = false;
+  if (value.convertToInteger(result, APFloat::rmTowardZero, &exact) & APFloat::opInvalidOp)
+    return std::nullopt;
+  return APInt(result);
+}
+
+/// Applies `convert` to every element (once for a splat); null when any
+/// element cannot be converted.
+template <typename From, typename To>
+static Attribute mapElements(DenseElementsAttr input, ShapedType type,
+                             llvm::function_ref<std::optional<To>(const From &)> convert) {
+  if (input.isSplat()) {
+    std::optional<To> value = convert(input.getSplatValue<From>());
+    return value ? DenseElementsAttr::get(type, llvm::ArrayRef<To>(*value)) : Attribute();
+  }
+  llvm::SmallVector<To> values;
+  values.reserve(input.getNumElements());
+  for (const From &element : input.getValues<From>()) {
+    std::optional<To> value = convert(element);
+    if (!value)
+      return {};
+    values.push_back(*value);
+  }
+  return DenseElementsAttr::get(type, values);
+}
+
+static Attribute castElements(DenseElementsAttr input, ShapedType type, bool saturate) {
+  bool fromFloat = isa<FloatType>(input.getElementType());
+  Type to = type.getElementType();
+  if (auto toFloat = dyn_cast<FloatType>(to)) {
+    const llvm::fltSemantics &semantics = toFloat.getFloatSemantics();
+    if (fromFloat)
+      return mapElements<APFloat, APFloat>(input, type, [&](const APFloat &v) {
+        return std::optional<APFloat>(convertFloat(v, semantics, saturate));
+      });
+    return mapElements<APInt, APFloat>(input, type, [&](const APInt &v) {
+      return std::optional<APFloat>(intToFloat(v, semantics, saturate));
+    });
+  }
+  auto toInt = dyn_cast<IntegerType>(to);
+  if (!toInt)
+    return {};
+  unsigned width = toInt.getWidth();
+  if (fromFloat)
+    return mapElements<APFloat, APInt>(input, type,
+                                       [&](const APFloat &v) { return floatToInt(v, width); });
+  return mapElements<APInt, APInt>(input, type, [&](const APInt &v) {
+    return std::optional<APInt>(isSignedInt(v) ? v.sextOrTrunc(width) : v.zextOrTrunc(width));
+  });
+}
+
+OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
+  Type to = getType();
+  if (getInput().getType() == to)
+    return getInput();
+
+  // cast(cast(x : A -> B) -> C): when A -> B is exact, x already holds the
+  // values the outer cast sees, so it can read x directly.
+  if (auto inner = getInput().getDefiningOp<CastOp>()) {
+    Value source = inner.getInput();
+    if (isLossless(source.getType(), inner.getType())) {
+      if (source.getType() == to)
+        return source;
+      getInputMutable().assign(source);
+      return getResult();
+    }
+  }
+
+  if (auto elements = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput()))
+    return castElements(elements, cast<ShapedType>(to), getSaturate());
+  return {};
+}
+
+/// Folded casts of constants become arith.constant, the constant op of the
+/// dialects mpc lowers through.
+Operation *MpcDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,
+                                           Location loc) {
+  return arith::ConstantOp::materialize(builder, value, type, loc);
+}
+
+} // namespace mpc

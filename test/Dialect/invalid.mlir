@@ -1,0 +1,258 @@
+// RUN: mpc-opt %s --split-input-file --verify-diagnostics
+
+func.func @broadcast_mismatch(%a: tensor<2x4xf32>, %b: tensor<3xf32>) -> tensor<2x4xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{shapes [2x4] and [3] do not broadcast}}
+  %0 = mpc.add %a, %b : (tensor<2x4xf32>, tensor<3xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @element_type_mismatch(%a: tensor<4xf32>, %b: tensor<4xbf16>) -> tensor<4xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{operands must have the same element type, got 'f32' and 'bf16'}}
+  %0 = mpc.mul %a, %b : (tensor<4xf32>, tensor<4xbf16>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @wrong_result_shape(%a: tensor<2x4xf32>, %b: tensor<4xf32>) -> tensor<4x4xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{'mpc.add' op inferred type(s) 'tensor<2x4xf32>' are incompatible with return type(s) of operation 'tensor<4x4xf32>'}}
+  %0 = mpc.add %a, %b : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
+}
+
+// -----
+
+func.func @dynamic_shape(%a: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  // expected-error @+1 {{must be statically shaped tensor}}
+  %0 = mpc.relu %a : tensor<?x4xf32>
+  return %0 : tensor<?x4xf32>
+}
+
+// -----
+
+func.func @matmul_contraction(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) -> tensor<2x5xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{matmul contraction dims differ: [2x3] x [4x5] (3 vs 4)}}
+  %0 = mpc.matmul %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return %0 : tensor<2x5xf32>
+}
+
+// -----
+
+func.func @matmul_rank(%a: tensor<3xf32>, %b: tensor<3x5xf32>) -> tensor<5xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{matmul operands need rank >= 2}}
+  %0 = mpc.matmul %a, %b : (tensor<3xf32>, tensor<3x5xf32>) -> tensor<5xf32>
+  return %0 : tensor<5xf32>
+}
+
+// -----
+
+func.func @matmul_batch(%a: tensor<2x3x4xf32>, %b: tensor<5x4x6xf32>) -> tensor<2x3x6xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{matmul batch dims: shapes [2] and [5] do not broadcast}}
+  %0 = mpc.matmul %a, %b : (tensor<2x3x4xf32>, tensor<5x4x6xf32>) -> tensor<2x3x6xf32>
+  return %0 : tensor<2x3x6xf32>
+}
+
+// -----
+
+func.func @conv_channels(%x: tensor<1x3x8x8xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{conv weight [4x2x3x3] expects 2 input channels, input [1x3x8x8] has 3}}
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return %0 : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func.func @conv_group(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32>) -> tensor<1x6x6x6xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{conv group 4 must divide the input channels (4) and output channels (6)}}
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 4 : i64} : (tensor<1x4x8x8xf32>, tensor<6x2x3x3xf32>) -> tensor<1x6x6x6xf32>
+  return %0 : tensor<1x6x6x6xf32>
+}
+
+// -----
+
+func.func @conv_bias(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<3xf32>) -> tensor<1x4x6x6xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{conv bias must have shape [4]}}
+  %0 = mpc.conv %x, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<3xf32>) -> tensor<1x4x6x6xf32>
+  return %0 : tensor<1x4x6x6xf32>
+}
+
+// -----
+
+func.func @conv_window(%x: tensor<1x3x2x2xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x4x1x1xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{window of extent 3 does not fit the padded input of size 2}}
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x2x2xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x1x1xf32>
+  return %0 : tensor<1x4x1x1xf32>
+}
+
+// -----
+
+func.func @pool_attrs(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{pool needs 2 strides and dilations and 4 pads}}
+  %0 = mpc.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
+  return %0 : tensor<1x3x4x4xf32>
+}
+
+// -----
+
+func.func @softmax_axis(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // expected-error @+1 {{'mpc.softmax' op axis 2 is out of range for rank 2}}
+  %0 = mpc.softmax %x {axis = 2 : i64} : tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @layer_norm_scale(%x: tensor<2x8xf32>, %g: tensor<4xf32>) -> tensor<2x8xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{layer_norm scale/bias must broadcast to the normalized dims}}
+  %0 = mpc.layer_norm %x, %g {axis = 1 : i64, epsilon = 1.0e-05 : f64} : (tensor<2x8xf32>, tensor<4xf32>) -> tensor<2x8xf32>
+  return %0 : tensor<2x8xf32>
+}
+
+// -----
+
+func.func @batch_norm_channels(%x: tensor<1x4x8x8xf32>, %c: tensor<3xf32>) -> tensor<1x4x8x8xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{batch_norm scale, bias, mean and variance must have shape [4]}}
+  %0 = mpc.batch_norm %x, %c, %c, %c, %c {epsilon = 1.0e-05 : f64, momentum = 0.9 : f64} : (tensor<1x4x8x8xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+func.func @reduce_axes(%x: tensor<2x8xf32>) -> tensor<2xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{reduction axes must be sorted and unique}}
+  %0 = mpc.reduce_sum %x {axes = array<i64: 1, 1>, keepdims = false} : (tensor<2x8xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @reduce_axis_range(%x: tensor<2x8xf32>) -> tensor<2xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{reduction axis 2 is out of range for [2x8]}}
+  %0 = mpc.reduce_max %x {axes = array<i64: 2>, keepdims = false} : (tensor<2x8xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @reshape_count(%x: tensor<2x4xf32>) -> tensor<3x3xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{cannot reshape [2x4] (8 elements) to [3x3] (9 elements)}}
+  %0 = mpc.reshape %x {shape = array<i64: 3, 3>} : (tensor<2x4xf32>) -> tensor<3x3xf32>
+  return %0 : tensor<3x3xf32>
+}
+
+// -----
+
+func.func @transpose_perm(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{transpose perm [0x0] is not a permutation}}
+  %0 = mpc.transpose %x {perm = array<i64: 0, 0>} : (tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @concat_dims(%a: tensor<2x4xf32>, %b: tensor<2x5xf32>) -> tensor<4x4xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{concat inputs [2x4] and [2x5] differ in dim 1}}
+  %0 = mpc.concat %a, %b {axis = 0 : i64} : (tensor<2x4xf32>, tensor<2x5xf32>) -> tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
+}
+
+// -----
+
+func.func @slice_bounds(%x: tensor<2x4xf32>) -> tensor<2x3xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{slice dim 1 reads indices 2..4 outside [0, 4)}}
+  %0 = mpc.slice %x {offsets = array<i64: 0, 2>, sizes = array<i64: 2, 3>, strides = array<i64: 1, 1>} : (tensor<2x4xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @slice_negative_stride_bounds(%x: tensor<4xf32>) -> tensor<3xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{slice dim 0 reads indices 1..-1 outside [0, 4)}}
+  %0 = mpc.slice %x {offsets = array<i64: 1>, sizes = array<i64: 3>, strides = array<i64: -1>} : (tensor<4xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @broadcast_target(%x: tensor<2x4xf32>) -> tensor<3x4xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{input shape does not broadcast to the target shape}}
+  %0 = mpc.broadcast %x {shape = array<i64: 3, 4>} : (tensor<2x4xf32>) -> tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @gather_indices(%x: tensor<2x4xf32>, %i: tensor<3xf32>) -> tensor<3x4xf32> {
+  // expected-error @+1 {{operand #1 must be statically shaped tensor of 32-bit signless integer or 64-bit signless integer values}}
+  %0 = mpc.gather %x, %i {axis = 0 : i64} : (tensor<2x4xf32>, tensor<3xf32>) -> tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @where_condition(%c: tensor<4xf32>, %x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 1-bit signless integer values}}
+  %0 = mpc.where %c, %x, %x : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @clip_bounds(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'mpc.clip' op min (6.000000e+00) is greater than max (0.000000e+00)}}
+  %0 = mpc.clip %x {min = 6.0 : f64, max = 0.0 : f64} : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @cast_shape(%x: tensor<4xf32>) -> tensor<2xbf16> {
+  // expected-error @+1 {{'mpc.cast' op requires the same shape for all operands and results}}
+  %0 = mpc.cast %x : tensor<4xf32> to tensor<2xbf16>
+  return %0 : tensor<2xbf16>
+}
+
+// -----
+
+// expected-error @+1 {{'mpc.parameter' op value has type 'tensor<3xf32>' but the parameter is declared 'tensor<2xf32>'}}
+mpc.parameter @w : tensor<2xf32> = dense<1.0> : tensor<3xf32>
+
+// -----
+
+func.func @missing_parameter() -> tensor<2xf32> {
+  // expected-error @+1 {{'mpc.get_parameter' op 'w' does not name an mpc.parameter}}
+  %0 = mpc.get_parameter @w : tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+mpc.parameter @w : tensor<2xf32> = dense<1.0> : tensor<2xf32>
+func.func @parameter_type() -> tensor<3xf32> {
+  // expected-error @+1 {{'mpc.get_parameter' op result type 'tensor<3xf32>' differs from parameter 'w' of type 'tensor<2xf32>'}}
+  %0 = mpc.get_parameter @w : tensor<3xf32>
+  return %0 : tensor<3xf32>
+}

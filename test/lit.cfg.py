@@ -1,0 +1,28 @@
+# -*- Python -*-
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "MPC"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test", ".onnxtext"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "e2e"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.mpc_obj_root, "test")
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.mpc_tools_dir, append_path=True)
+
+# Tests build their ONNX models with the project venv's python (onnx.helper,
+# onnx.parser); %S/../Inputs holds the shared generators.
+python = os.environ.get("MPC_PYTHON", config.python_executable)
+config.substitutions.append(("%python", python))
+config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+
+tools = ["mpc-opt", "mpc-translate", "mpc-run"]
+llvm_config.add_tool_substitutions(tools, [config.mpc_tools_dir])
+if os.path.exists(os.path.join(config.mpc_tools_dir, "mpc-onnx-fuzzer")):
+    config.available_features.add("fuzzer")
