@@ -41,15 +41,17 @@ bool CastOp::isLossless(Type from, Type to) {
          keeps(APFloatBase::semanticsHasZero);
 }
 
-/// Round-to-nearest-even into `to`. In a format without infinities an
-/// overflow rounds to NaN; with `saturate` it clamps to the largest finite
-/// value instead (so do infinities), as ONNX Cast does for fp8.
+/// Round-to-nearest-even into `to`. With `saturate`, a float cast into fp8
+/// clamps overflows and infinities to the largest finite value of their sign
+/// (ONNX Cast, OCP fp8) where IEEE rounding gives inf, or NaN in formats
+/// without inf; the lowering does the same, so folding cannot change a value.
 static APFloat convertFloat(APFloat value, const llvm::fltSemantics &to, bool saturate) {
   bool wasNaN = value.isNaN();
   bool negative = value.isNegative();
   bool losesInfo = false;
   (void)value.convert(to, APFloat::rmNearestTiesToEven, &losesInfo);
-  if (saturate && !wasNaN && value.isNaN() && !APFloatBase::semanticsHasInf(to))
+  bool overflowed = !wasNaN && (value.isNaN() || value.isInfinity());
+  if (saturate && overflowed && APFloatBase::semanticsSizeInBits(to) == 8)
     return APFloat::getLargest(to, negative);
   return value;
 }
@@ -57,12 +59,13 @@ static APFloat convertFloat(APFloat value, const llvm::fltSemantics &to, bool sa
 /// Integers are signed except i1 (a bool: true is 1).
 static bool isSignedInt(const APInt &value) { return value.getBitWidth() > 1; }
 
-static APFloat intToFloat(const APInt &value, const llvm::fltSemantics &to, bool saturate) {
+/// ONNX saturates float -> fp8 casts only, so integers never do.
+static APFloat intToFloat(const APInt &value, const llvm::fltSemantics &to) {
   // IEEE quad holds every integer up to 113 bits exactly, so the only rounding
   // happens once, in convertFloat.
   APFloat wide(APFloat::IEEEquad());
   (void)wide.convertFromAPInt(value, isSignedInt(value), APFloat::rmNearestTiesToEven);
-  return convertFloat(wide, to, saturate);
+  return convertFloat(wide, to, /*saturate=*/false);
 }
 
 /// Truncates toward zero; no fold when the value (or NaN) has no integer image.
@@ -95,7 +98,10 @@ static Attribute mapElements(DenseElementsAttr input, ShapedType type,
 }
 
 static Attribute castElements(DenseElementsAttr input, ShapedType type, bool saturate) {
-  bool fromFloat = isa<FloatType>(input.getElementType());
+  Type from = input.getElementType();
+  if (!from.isIntOrIndexOrFloat())
+    return {};
+  bool fromFloat = isa<FloatType>(from);
   Type to = type.getElementType();
   if (auto toFloat = dyn_cast<FloatType>(to)) {
     const llvm::fltSemantics &semantics = toFloat.getFloatSemantics();
@@ -104,7 +110,7 @@ static Attribute castElements(DenseElementsAttr input, ShapedType type, bool sat
         return std::optional<APFloat>(convertFloat(v, semantics, saturate));
       });
     return mapElements<APInt, APFloat>(input, type, [&](const APInt &v) {
-      return std::optional<APFloat>(intToFloat(v, semantics, saturate));
+      return std::optional<APFloat>(intToFloat(v, semantics));
     });
   }
   auto toInt = dyn_cast<IntegerType>(to);
