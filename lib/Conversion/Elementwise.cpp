@@ -1,0 +1,181 @@
+//===- Elementwise.cpp - unary, binary, compare and select ops -> linalg --===//
+//
+// Each op becomes one broadcasting linalg.generic that computes in the
+// operands' own element type, so bf16/f16 results are rounded after every
+// scalar op, as the hardware would. fp8 has no arithmetic: its elements are
+// widened to f32, computed, and rounded back once per op.
+//
+//===----------------------------------------------------------------------===//
+#include "LoweringUtils.h"
+
+#include "mpc/Dialect/MpcDialect.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace mpc::lowering {
+namespace {
+
+bool isFloat(Value v) { return isa<FloatType>(v.getType()); }
+Value constLike(OpBuilder &b, Location loc, Value like, double value) {
+  return scalarConstant(b, loc, like.getType(), value);
+}
+
+//===----------------------------------------------------------------------===//
+// Scalar bodies, one overload per op
+//===----------------------------------------------------------------------===//
+
+Value scalarOp(NegOp, OpBuilder &b, Location loc, ValueRange a) {
+  if (isFloat(a[0]))
+    return arith::NegFOp::create(b, loc, a[0]);
+  return arith::SubIOp::create(b, loc, constLike(b, loc, a[0], 0), a[0]);
+}
+Value scalarOp(AbsOp, OpBuilder &b, Location loc, ValueRange a) {
+  if (isFloat(a[0]))
+    return math::AbsFOp::create(b, loc, a[0]);
+  return math::AbsIOp::create(b, loc, a[0]);
+}
+Value scalarOp(ExpOp, OpBuilder &b, Location loc, ValueRange a) { return math::ExpOp::create(b, loc, a[0]); }
+Value scalarOp(LogOp, OpBuilder &b, Location loc, ValueRange a) { return math::LogOp::create(b, loc, a[0]); }
+Value scalarOp(SqrtOp, OpBuilder &b, Location loc, ValueRange a) { return math::SqrtOp::create(b, loc, a[0]); }
+Value scalarOp(TanhOp, OpBuilder &b, Location loc, ValueRange a) { return math::TanhOp::create(b, loc, a[0]); }
+Value scalarOp(ErfOp, OpBuilder &b, Location loc, ValueRange a) { return math::ErfOp::create(b, loc, a[0]); }
+Value scalarOp(ReciprocalOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arith::DivFOp::create(b, loc, constLike(b, loc, a[0], 1.0), a[0]);
+}
+Value scalarOp(SigmoidOp, OpBuilder &b, Location loc, ValueRange a) {
+  Value one = constLike(b, loc, a[0], 1.0);
+  Value expNeg = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, a[0]));
+  return arith::DivFOp::create(b, loc, one, arith::AddFOp::create(b, loc, one, expNeg));
+}
+Value scalarOp(ReluOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arith::MaximumFOp::create(b, loc, a[0], constLike(b, loc, a[0], 0.0));
+}
+Value scalarOp(GeluOp op, OpBuilder &b, Location loc, ValueRange a) {
+  Value x = a[0];
+  Value half = constLike(b, loc, x, 0.5), one = constLike(b, loc, x, 1.0);
+  Value phiTerm;
+  if (op.getApproximateTanh()) {
+    // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    Value x3 = arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, x, x), x);
+    Value inner = arith::AddFOp::create(
+        b, loc, x, arith::MulFOp::create(b, loc, constLike(b, loc, x, 0.044715), x3));
+    Value scaled = arith::MulFOp::create(b, loc, constLike(b, loc, x, std::sqrt(2.0 / M_PI)), inner);
+    phiTerm = math::TanhOp::create(b, loc, scaled);
+  } else {
+    // 0.5 x (1 + erf(x / sqrt(2)))
+    Value scaled = arith::MulFOp::create(b, loc, x, constLike(b, loc, x, M_SQRT1_2));
+    phiTerm = math::ErfOp::create(b, loc, scaled);
+  }
+  Value halfX = arith::MulFOp::create(b, loc, half, x);
+  return arith::MulFOp::create(b, loc, halfX, arith::AddFOp::create(b, loc, one, phiTerm));
+}
+Value scalarOp(LeakyReluOp op, OpBuilder &b, Location loc, ValueRange a) {
+  Value x = a[0];
+  Value nonNegative =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, x, constLike(b, loc, x, 0.0));
+  Value scaled = arith::MulFOp::create(b, loc, constLike(b, loc, x, op.getAlpha().convertToDouble()), x);
+  return arith::SelectOp::create(b, loc, nonNegative, x, scaled);
+}
+Value scalarOp(ClipOp op, OpBuilder &b, Location loc, ValueRange a) {
+  Value x = a[0];
+  if (auto lo = op.getMin())
+    x = maxScalar(b, loc, x, constLike(b, loc, x, lo->convertToDouble()));
+  if (auto hi = op.getMax())
+    x = minScalar(b, loc, x, constLike(b, loc, x, hi->convertToDouble()));
+  return x;
+}
+
+template <typename FloatOp, typename IntOp>
+Value arithmetic(OpBuilder &b, Location loc, ValueRange a) {
+  if (isFloat(a[0]))
+    return FloatOp::create(b, loc, a[0], a[1]);
+  return IntOp::create(b, loc, a[0], a[1]);
+}
+Value scalarOp(AddOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arithmetic<arith::AddFOp, arith::AddIOp>(b, loc, a);
+}
+Value scalarOp(SubOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arithmetic<arith::SubFOp, arith::SubIOp>(b, loc, a);
+}
+Value scalarOp(MulOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arithmetic<arith::MulFOp, arith::MulIOp>(b, loc, a);
+}
+Value scalarOp(DivOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arithmetic<arith::DivFOp, arith::DivSIOp>(b, loc, a);
+}
+Value scalarOp(PowOp, OpBuilder &b, Location loc, ValueRange a) {
+  return math::PowFOp::create(b, loc, a[0], a[1]);
+}
+Value scalarOp(MaxOp, OpBuilder &b, Location loc, ValueRange a) { return maxScalar(b, loc, a[0], a[1]); }
+Value scalarOp(MinOp, OpBuilder &b, Location loc, ValueRange a) { return minScalar(b, loc, a[0], a[1]); }
+
+// Ordered float predicates: any comparison with NaN is false, as in ONNX.
+Value compare(OpBuilder &b, Location loc, ValueRange a, arith::CmpFPredicate fp,
+              arith::CmpIPredicate ip) {
+  if (isFloat(a[0]))
+    return arith::CmpFOp::create(b, loc, fp, a[0], a[1]);
+  return arith::CmpIOp::create(b, loc, ip, a[0], a[1]);
+}
+Value scalarOp(EqualOp, OpBuilder &b, Location loc, ValueRange a) {
+  return compare(b, loc, a, arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq);
+}
+Value scalarOp(LessOp, OpBuilder &b, Location loc, ValueRange a) {
+  return compare(b, loc, a, arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt);
+}
+Value scalarOp(LessEqualOp, OpBuilder &b, Location loc, ValueRange a) {
+  return compare(b, loc, a, arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle);
+}
+Value scalarOp(GreaterOp, OpBuilder &b, Location loc, ValueRange a) {
+  return compare(b, loc, a, arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt);
+}
+Value scalarOp(GreaterEqualOp, OpBuilder &b, Location loc, ValueRange a) {
+  return compare(b, loc, a, arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge);
+}
+Value scalarOp(WhereOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arith::SelectOp::create(b, loc, a[0], a[1], a[2]);
+}
+
+//===----------------------------------------------------------------------===//
+// The one pattern, instantiated per op
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+struct ElementwiseLowering : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rewriter) const override {
+    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    Type resultElement = resultType.getElementType();
+    Value result = buildElementwise(
+        rewriter, op.getLoc(), op->getOperands(), resultType,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          SmallVector<Value> computeArgs;
+          for (Value arg : args)
+            computeArgs.push_back(convertScalar(b, loc, arg, computeTypeFor(arg.getType())));
+          Value computed = scalarOp(op, b, loc, computeArgs);
+          return convertScalar(b, loc, computed, resultElement);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+template <typename... Ops>
+void addElementwise(RewritePatternSet &patterns) {
+  (patterns.add<ElementwiseLowering<Ops>>(patterns.getContext()), ...);
+}
+
+} // namespace
+
+void populateElementwisePatterns(RewritePatternSet &patterns) {
+  addElementwise<NegOp, AbsOp, ExpOp, LogOp, SqrtOp, ReciprocalOp, TanhOp, SigmoidOp, ReluOp,
+                 ErfOp, GeluOp, LeakyReluOp, ClipOp>(patterns);
+  addElementwise<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp>(patterns);
+  addElementwise<EqualOp, LessOp, LessEqualOp, GreaterOp, GreaterEqualOp, WhereOp>(patterns);
+}
+
+} // namespace mpc::lowering

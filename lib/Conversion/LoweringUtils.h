@@ -1,0 +1,92 @@
+//===- LoweringUtils.h - shared helpers of the mpc -> linalg lowering -----===//
+//
+// Private to lib/Conversion. Every lowering builds on the same few shapes of
+// linalg.generic (broadcasting elementwise maps, reductions over some dims),
+// so they live here once.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MPC_LIB_CONVERSION_LOWERINGUTILS_H
+#define MPC_LIB_CONVERSION_LOWERINGUTILS_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <functional>
+
+namespace mpc::lowering {
+using mlir::Location;
+using mlir::OpBuilder;
+using mlir::Type;
+using mlir::Value;
+using mlir::ValueRange;
+
+/// Builds the scalar body of a linalg.generic from its block arguments.
+using BodyFn = std::function<Value(OpBuilder &, Location, ValueRange)>;
+
+/// fp8 types have no arithmetic of their own: ops on them compute in f32.
+bool isFloat8(Type type);
+/// The element type elementwise math runs in for values stored as `type`.
+Type computeTypeFor(Type type);
+
+/// Converts a scalar between any two of the dialect's element types (float,
+/// signed int, i1): RNE for float narrowing, truncation toward zero for
+/// float -> int, x != 0 for -> i1. fp8 <-> non-f32 goes through f32, which
+/// is exact both ways, so only f64 -> fp8 rounds twice.
+Value convertScalar(OpBuilder &b, Location loc, Value value, Type to);
+/// Elementwise convertScalar over a whole tensor (a no-op when the element
+/// type already matches).
+Value convertTensor(OpBuilder &b, Location loc, Value value, Type elementType);
+/// A scalar constant of `type` (float or integer) holding `value`.
+Value scalarConstant(OpBuilder &b, Location loc, Type type, double value);
+
+/// The map from a result's iteration space to an operand that numpy-broadcasts
+/// to it: dims align on the right, size-1 dims that grow read index 0.
+mlir::AffineMap broadcastMap(llvm::ArrayRef<int64_t> operandShape,
+                             llvm::ArrayRef<int64_t> resultShape, mlir::MLIRContext *ctx);
+
+Value emptyTensor(OpBuilder &b, Location loc, llvm::ArrayRef<int64_t> shape, Type elementType);
+Value filledTensor(OpBuilder &b, Location loc, llvm::ArrayRef<int64_t> shape, Value scalar);
+
+/// A parallel linalg.generic over `resultType` whose operands broadcast to it.
+/// `body` receives the operands' elements and returns the result element.
+Value buildElementwise(OpBuilder &b, Location loc, ValueRange operands,
+                       mlir::RankedTensorType resultType, const BodyFn &body);
+
+/// Reduces `input` over `dims` (sorted) into a tensor without those dims,
+/// starting from `init` (a scalar of the accumulator type). `combine`
+/// receives (input element, accumulator) and returns the new accumulator.
+/// `extraInputs` are operands already shaped like the reduced result; the
+/// body receives them after the input element, before the accumulator.
+Value buildReduction(OpBuilder &b, Location loc, Value input, llvm::ArrayRef<int64_t> dims,
+                     Value init, const BodyFn &combine, ValueRange extraInputs = {});
+
+/// `shape` without the entries at `dims` (sorted).
+llvm::SmallVector<int64_t> dropDims(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> dims);
+
+/// Reshapes a tensor to `shape` (same element count, row-major order) through
+/// collapse/expand, which bufferize to views rather than copies.
+Value reshapeTensor(OpBuilder &b, Location loc, Value input, llvm::ArrayRef<int64_t> shape);
+
+/// The accumulator element type of an op implementing PrecisionOpInterface
+/// (its result element type when it has none).
+Type accumulatorType(mlir::Operation *op);
+
+/// The ±largest finite or infinite value used to start max/min reductions.
+Value lowestValue(OpBuilder &b, Location loc, Type type);
+Value highestValue(OpBuilder &b, Location loc, Type type);
+/// Scalar max/min that propagate NaN (floats) or compare signed (integers).
+Value maxScalar(OpBuilder &b, Location loc, Value x, Value y);
+Value minScalar(OpBuilder &b, Location loc, Value x, Value y);
+
+void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
+void populateContractionPatterns(mlir::RewritePatternSet &patterns);
+void populatePoolingPatterns(mlir::RewritePatternSet &patterns);
+void populateNormalizationPatterns(mlir::RewritePatternSet &patterns);
+void populateReductionPatterns(mlir::RewritePatternSet &patterns);
+void populateDataMovementPatterns(mlir::RewritePatternSet &patterns);
+void populateCastPatterns(mlir::RewritePatternSet &patterns);
+} // namespace mpc::lowering
+
+#endif // MPC_LIB_CONVERSION_LOWERINGUTILS_H

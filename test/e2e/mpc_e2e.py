@@ -1,0 +1,94 @@
+"""Helpers of the end-to-end tests: running mpc-run and onnxruntime, and
+the error measures. (A module of its own name: several test directories have
+a conftest.py, and `from conftest import` could pick the wrong one.)
+
+The build directory comes from MPC_BUILD_DIR (default /work/main/build).
+"""
+import os
+import pathlib
+import subprocess
+
+import numpy as np
+import onnx
+
+BUILD_DIR = pathlib.Path(os.environ.get("MPC_BUILD_DIR", "/work/main/build"))
+MPC_RUN = BUILD_DIR / "bin" / "mpc-run"
+
+
+def output_file_name(name):
+    """The file mpc-run writes for a graph output (it keeps [A-Za-z0-9_.-])."""
+    return "".join(c if c.isalnum() or c in "_-." else "_" for c in name) + ".npy"
+
+
+class MpcRun:
+    """Runs mpc-run on a model with numpy inputs; one scratch dir per test."""
+
+    def __init__(self, tmp_path):
+        self.tmp_path = tmp_path
+        self.count = 0
+
+    def _scratch(self):
+        self.count += 1
+        path = self.tmp_path / f"run{self.count}"
+        path.mkdir()
+        return path
+
+    def invoke(self, model, inputs, precision="fp32", extra_args=(), raw_inputs=None):
+        """Runs mpc-run; returns (CompletedProcess, output dir). `model` is an
+        onnx.ModelProto, or MLIR text (written to model.mlir)."""
+        work = self._scratch()
+        if isinstance(model, onnx.ModelProto):
+            model_path = work / "model.onnx"
+            onnx.save(model, str(model_path))
+        else:
+            model_path = work / "model.mlir"
+            model_path.write_text(model)
+        args = [str(MPC_RUN), str(model_path), "--precision", precision,
+                "--output-dir", str(work / "out"), *extra_args]
+        for name, value in inputs.items():
+            path = work / output_file_name("in_" + name)
+            np.save(path, value)
+            args += ["--input", f"{name}={path}"]
+        for name, path in (raw_inputs or {}).items():
+            args += ["--input", f"{name}={path}"]
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        return proc, work / "out"
+
+    def __call__(self, model, inputs, precision="fp32", output_names=None):
+        """Runs and returns {output name: array}; fails the test on an error."""
+        proc, out = self.invoke(model, inputs, precision)
+        assert proc.returncode == 0, f"mpc-run failed:\n{proc.stderr}"
+        if output_names is None:
+            output_names = [o.name for o in model.graph.output]
+        return {name: np.load(out / output_file_name(name)) for name in output_names}
+
+
+
+def run_onnxruntime(model, inputs):
+    """onnxruntime's outputs, with graph optimizations off so that each op is
+    computed as written (fusions would change the reference's rounding)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(model.SerializeToString(), options,
+                                   providers=["CPUExecutionProvider"])
+    names = [o.name for o in model.graph.output]
+    return dict(zip(names, session.run(names, inputs)))
+
+
+def max_relative_error(actual, expected):
+    """max |a - e| / max(|e|, tiny), elementwise."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    denom = np.maximum(np.abs(expected), 1e-30)
+    return float(np.max(np.abs(actual - expected) / denom)) if expected.size else 0.0
+
+
+def normalized_error(actual, expected):
+    """max |a - e| / max |e|: the error relative to the tensor's scale, which
+    is what matters for low-precision results near zero."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    scale = max(float(np.max(np.abs(expected))), 1e-30) if expected.size else 1.0
+    return float(np.max(np.abs(actual - expected))) / scale if expected.size else 0.0

@@ -1,0 +1,269 @@
+//===- mpc-run.cpp - run an ONNX or mpc model on the CPU ------------------===//
+//
+// Imports the model with its input shapes fixed by the given data, assigns
+// precision, lowers to LLVM, JIT-compiles and runs it, and writes every graph
+// output as DIR/<name>.npy in the graph's declared element type.
+//
+//===----------------------------------------------------------------------===//
+#include "OnnxInputs.h"
+
+#include "mpc/Dialect/MpcDialect.h"
+#include "mpc/Import/ONNXImporter.h"
+#include "mpc/Passes.h"
+#include "mpc/Runtime/HostArray.h"
+#include "mpc/Runtime/JitRunner.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <map>
+
+namespace cl = llvm::cl;
+using mpc::runtime::HostArray;
+
+static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
+                                      cl::desc("<model.onnx | model.mlir>"));
+static cl::list<std::string> inputSpecs("input", cl::desc("NAME=FILE.npy: data for a graph input (repeat)"),
+                                        cl::value_desc("name=file.npy"));
+static cl::opt<std::string> precision("precision", cl::init("fp32"),
+                                      cl::desc("precision policy: fp32, fp16 or bf16; 'none' runs "
+                                               "the IR's own types (no precision passes)"));
+static cl::opt<std::string> outputDir("output-dir", cl::Required,
+                                      cl::desc("directory for the outputs (<output name>.npy)"));
+static cl::opt<unsigned> iterations("iterations", cl::init(1),
+                                    cl::desc("run N times; report compile time and mean run time"));
+static cl::opt<unsigned> optLevel("jit-opt-level", cl::init(2), cl::desc("LLVM optimization level (0-3)"));
+static cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::init(false),
+                                     cl::desc("print the IR after every pass (to stderr)"));
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+int failWith(const llvm::Twine &message) {
+  llvm::errs() << "mpc-run: error: " << message << "\n";
+  return 1;
+}
+
+/// 2x3, ?x3 (dynamic dim) or "scalar".
+std::string dimsText(llvm::ArrayRef<int64_t> dims) {
+  if (dims.empty())
+    return "scalar";
+  std::string text;
+  for (size_t i = 0; i < dims.size(); ++i)
+    text += (i ? "x" : "") + (dims[i] < 0 ? std::string("?") : std::to_string(dims[i]));
+  return text;
+}
+
+/// NAME=FILE pairs, read. Returns false after printing an error.
+bool readInputs(std::map<std::string, HostArray> &inputs, std::map<std::string, std::string> &files) {
+  for (llvm::StringRef spec : inputSpecs) {
+    auto [name, file] = spec.split('=');
+    if (name.empty() || file.empty()) {
+      failWith("--input expects NAME=FILE.npy, got '" + spec + "'");
+      return false;
+    }
+    if (inputs.count(name.str())) {
+      failWith("--input '" + name + "' is given twice");
+      return false;
+    }
+    HostArray array;
+    std::string error;
+    if (!mpc::runtime::readNpy(file.str(), array, error)) {
+      failWith("--input '" + name + "': " + error);
+      return false;
+    }
+    inputs.emplace(name.str(), std::move(array));
+    files.emplace(name.str(), file.str());
+  }
+  return true;
+}
+
+std::string shapeText(const std::optional<std::vector<int64_t>> &dims) {
+  return dims ? dimsText(*dims) : "any shape";
+}
+
+/// Every model input has data of its element type and shape (dynamic dims
+/// match anything), and no data is left over. Prints every problem found;
+/// false if there was one.
+bool checkInputs(const std::vector<mpc::run::DeclaredInput> &declared,
+                 const std::map<std::string, HostArray> &inputs,
+                 const std::map<std::string, std::string> &files) {
+  bool ok = true;
+  auto report = [&](const llvm::Twine &message) {
+    failWith(message);
+    ok = false;
+  };
+  llvm::StringSet<> known;
+  std::string names;
+  for (const auto &input : declared) {
+    known.insert(input.name);
+    names += (names.empty() ? "" : ", ") + input.name;
+  }
+  for (const auto &[name, array] : inputs)
+    if (!known.contains(name))
+      report("--input '" + name + "': the model has no input of that name (its inputs: " + names + ")");
+  for (const auto &input : declared) {
+    auto it = inputs.find(input.name);
+    if (it == inputs.end()) {
+      report("model input '" + input.name + "' (" + input.typeName + ", " + shapeText(input.dims) +
+             ") has no data: pass --input " + input.name + "=FILE.npy");
+      continue;
+    }
+    const HostArray &array = it->second;
+    const std::string &file = files.at(input.name);
+    std::string given(mpc::runtime::elementName(array.kind()));
+    if (!input.kind) {
+      report("model input '" + input.name + "' has element type " + input.typeName +
+             ", which mpc-run cannot feed");
+      continue;
+    }
+    if (array.kind() != *input.kind) {
+      report("input '" + input.name + "': the model expects element type " + input.typeName + ", '" +
+             file + "' holds " + given);
+      continue;
+    }
+    if (!input.dims)
+      continue;
+    const std::vector<int64_t> &dims = *input.dims, &shape = array.shape();
+    bool matches = dims.size() == shape.size();
+    for (size_t i = 0; matches && i < dims.size(); ++i)
+      matches = dims[i] < 0 || dims[i] == shape[i];
+    if (!matches)
+      report("input '" + input.name + "': the model expects shape " + shapeText(input.dims) +
+             " (rank " + llvm::Twine(dims.size()) + "), '" + file + "' has shape " +
+             dimsText(shape) + " (rank " + llvm::Twine(shape.size()) + ")");
+  }
+  return ok;
+}
+
+/// The entry function's inputs in the form checkInputs takes.
+std::vector<mpc::run::DeclaredInput> declaredInputs(const mpc::runtime::EntrySignature &signature) {
+  std::vector<mpc::run::DeclaredInput> declared;
+  for (const auto &spec : signature.inputs)
+    declared.push_back({spec.name, spec.kind, std::string(mpc::runtime::elementName(spec.kind)),
+                        spec.shape});
+  return declared;
+}
+
+mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context,
+                                            const std::map<std::string, HostArray> &inputs) {
+  if (llvm::StringRef(modelPath).ends_with(".onnx")) {
+    mpc::ONNXImportOptions options;
+    for (const auto &[name, array] : inputs)
+      options.inputShapes[name] = array.shape();
+    return mpc::importONNXFile(modelPath, &context, options);
+  }
+  return mlir::parseSourceFile<mlir::ModuleOp>(modelPath, &context);
+}
+
+/// A file name from an ONNX tensor name, which may contain '/' or ':'.
+std::string outputFileName(llvm::StringRef name) {
+  std::string file;
+  for (char c : name)
+    file.push_back(llvm::isAlnum(c) || c == '_' || c == '-' || c == '.' ? c : '_');
+  return file + ".npy";
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "mpc-run: run an ONNX (or mpc .mlir) model on the CPU\n");
+  if (precision != "fp32" && precision != "fp16" && precision != "bf16" && precision != "none")
+    return failWith("unknown --precision '" + precision + "' (use fp32, fp16, bf16 or none)");
+  if (iterations == 0)
+    return failWith("--iterations must be at least 1");
+  if (optLevel > 3)
+    return failWith("--jit-opt-level must be 0, 1, 2 or 3");
+
+  std::map<std::string, HostArray> inputs;
+  std::map<std::string, std::string> files;
+  if (!readInputs(inputs, files))
+    return 1;
+  if (llvm::StringRef(modelPath).ends_with(".onnx")) {
+    std::vector<mpc::run::DeclaredInput> declared;
+    std::string error;
+    if (!mpc::run::readOnnxInputs(modelPath, declared, error))
+      return failWith(error);
+    if (!checkInputs(declared, inputs, files))
+      return 1;
+  }
+
+  mlir::DialectRegistry registry;
+  mpc::registerAllMpcDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  auto compileStart = Clock::now();
+  mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, inputs);
+  if (!module)
+    return failWith("could not load '" + modelPath + "' (see the diagnostics above)");
+  auto entry = module->lookupSymbol<mlir::func::FuncOp>("main");
+  if (!entry)
+    return failWith("'" + modelPath + "' has no function @main to run");
+  llvm::Expected<mpc::runtime::EntrySignature> signature = mpc::runtime::readEntrySignature(entry);
+  if (!signature)
+    return failWith("'" + modelPath + "': " + llvm::toString(signature.takeError()));
+  if (!checkInputs(declaredInputs(*signature), inputs, files))
+    return 1;
+
+  mlir::PassManager pm(&context);
+  if (printIRAfterAll) {
+    context.disableMultithreading();
+    // Weights would drown the IR: elide large constants.
+    pm.enableIRPrinting([](mlir::Pass *, mlir::Operation *) { return false; },
+                        [](mlir::Pass *, mlir::Operation *) { return true; },
+                        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+                        /*printAfterOnlyOnFailure=*/false, llvm::errs(),
+                        mlir::OpPrintingFlags().elideLargeElementsAttrs(16));
+  }
+  if (precision != "none") {
+    pm.addPass(mpc::createAssignPrecisionPass(mpc::AssignPrecisionPassOptions{precision.getValue()}));
+    pm.addPass(mpc::createInsertCastsPass());
+    pm.addPass(mpc::createFoldCastsPass());
+  }
+  mpc::buildLowerToLLVMPipeline(pm);
+  if (mlir::failed(pm.run(*module)))
+    return failWith("compiling '" + modelPath + "' failed (see the diagnostics above)");
+
+  auto program = mpc::runtime::JitProgram::compile(*module, "main", *signature, optLevel);
+  if (!program)
+    return failWith("JIT compilation failed: " + llvm::toString(program.takeError()));
+  double compileSeconds = std::chrono::duration<double>(Clock::now() - compileStart).count();
+
+  std::vector<const HostArray *> arguments;
+  for (const auto &spec : signature->inputs)
+    arguments.push_back(&inputs.at(spec.name));
+  std::vector<HostArray> outputs;
+  double runSeconds = 0;
+  for (unsigned i = 0; i < iterations; ++i) {
+    auto start = Clock::now();
+    if (llvm::Error error = (*program)->run(arguments, outputs))
+      return failWith(llvm::toString(std::move(error)));
+    runSeconds += std::chrono::duration<double>(Clock::now() - start).count();
+  }
+
+  if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
+    return failWith("cannot create --output-dir '" + outputDir + "': " + ec.message());
+  for (auto [spec, array] : llvm::zip(signature->outputs, outputs)) {
+    llvm::SmallString<256> path(outputDir);
+    llvm::sys::path::append(path, outputFileName(spec.name));
+    std::string error;
+    if (!mpc::runtime::writeNpy(path.str().str(), array, error))
+      return failWith("output '" + spec.name + "': " + error);
+  }
+  if (iterations > 1)
+    llvm::outs() << llvm::format("compile: %.1f ms, run: %.3f ms mean over %u iterations\n",
+                                 compileSeconds * 1e3, runSeconds * 1e3 / iterations,
+                                 static_cast<unsigned>(iterations));
+  return 0;
+}
