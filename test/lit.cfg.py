@@ -18,7 +18,10 @@ llvm_config.with_environment("PATH", config.mpc_tools_dir, append_path=True)
 
 # Tests build their ONNX models with the project venv's python (onnx.helper,
 # onnx.parser); %S/../Inputs holds the shared generators.
+# use_default_substitutions() already maps %python to lit's own interpreter
+# (Debian's /usr/bin/python3, whose onnx is too old); replace that entry.
 python = os.environ.get("MPC_PYTHON", config.python_executable)
+config.substitutions = [s for s in config.substitutions if s[0] != "%python"]
 config.substitutions.append(("%python", python))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 

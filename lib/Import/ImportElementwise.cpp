@@ -1,0 +1,319 @@
+//===- ImportElementwise.cpp - unary, binary, compare, select, cast -------===//
+#include "Importer.h"
+
+using namespace mlir;
+using namespace mpc::importer;
+
+namespace {
+constexpr int kNoHost = -1;
+
+/// Unary ops; HostKind >= 0 names the HostUnary that folds constant inputs.
+template <typename OpTy, int HostKind = kNoHost> LogicalResult importUnary(NodeImporter &n) {
+  if (failed(n.require(0, "X")))
+    return failure();
+  if (HostKind != kNoHost && n.canFold(n.shapeOf(0))) {
+    std::string message;
+    FailureOr<HostTensor> folded = hostUnary(HostUnary(HostKind), n.host(0), message);
+    if (failed(folded))
+      return n.error() << message;
+    return n.setOutput(0, std::move(*folded));
+  }
+  FailureOr<Value> x = n.value(0);
+  if (failed(x))
+    return failure();
+  FailureOr<OpTy> op = n.create<OpTy>(x->getType(), *x);
+  if (failed(op))
+    return failure();
+  return n.setOutput(0, op->getResult());
+}
+
+/// Applies a broadcasting binary op to two values, casting the right operand
+/// first when `castRhs` (Pow's exponent may have its own type).
+template <typename OpTy>
+FailureOr<Value> buildBinary(NodeImporter &n, Value lhs, Value rhs, bool castRhs = false) {
+  Type lt = cast<RankedTensorType>(lhs.getType()).getElementType();
+  Type rt = cast<RankedTensorType>(rhs.getType()).getElementType();
+  if (lt != rt) {
+    if (!castRhs)
+      return n.error() << "operand element types differ (" << typeName(lt) << " and "
+                       << typeName(rt) << "); ONNX requires them to match";
+    FailureOr<Value> cast = n.castTo(rhs, lt);
+    if (failed(cast))
+      return failure();
+    rhs = *cast;
+  }
+  FailureOr<OpTy> op = n.create<OpTy>(n.inferred(), lhs, rhs);
+  if (failed(op))
+    return failure();
+  return op->getResult();
+}
+
+template <typename OpTy, int HostKind> LogicalResult importBinary(NodeImporter &n) {
+  if (failed(n.require(0, "A")) || failed(n.require(1, "B")))
+    return failure();
+  std::string message;
+  FailureOr<Shape> shape = rules::broadcast(n.shapeOf(0), n.shapeOf(1), message);
+  if (failed(shape))
+    return n.shapeError(message);
+  if (n.canFold(*shape)) {
+    FailureOr<HostTensor> folded = hostBinary(HostBinary(HostKind), n.host(0), n.host(1), message);
+    if (failed(folded))
+      return n.error() << message;
+    return n.setOutput(0, std::move(*folded));
+  }
+  bool isPow = HostKind == int(HostBinary::Pow);
+  FailureOr<Value> lhs = n.value(0);
+  FailureOr<Value> rhs = failure();
+  // A constant exponent of another type is converted now, not at run time.
+  if (succeeded(lhs) && isPow && n.isHost(1) && n.dtypeOf(1) != n.dtypeOf(0) &&
+      isHostDType(n.dtypeOf(0)))
+    rhs = n.graph.makeConstant(hostCast(n.host(1), n.dtypeOf(0), true), n.loc(), n.name());
+  else if (succeeded(lhs))
+    rhs = n.value(1);
+  if (failed(rhs))
+    return failure();
+  FailureOr<Value> result = buildBinary<OpTy>(n, *lhs, *rhs, /*castRhs=*/isPow);
+  if (failed(result))
+    return failure();
+  return n.setOutput(0, *result);
+}
+
+/// Sum, Mean, Max, Min over 1..N inputs, as a left-to-right chain.
+template <typename OpTy, int HostKind, bool IsMean = false>
+LogicalResult importVariadic(NodeImporter &n) {
+  if (n.numInputs() == 0)
+    return n.error() << "needs at least one input";
+  Shape shape;
+  std::string message;
+  for (size_t i = 0; i < n.numInputs(); ++i) {
+    if (failed(n.require(i, "data")))
+      return failure();
+    FailureOr<Shape> next = rules::broadcast(shape, n.shapeOf(i), message);
+    if (failed(next))
+      return n.shapeError(message);
+    shape = *next;
+  }
+  if (n.canFold(shape)) {
+    HostTensor acc = n.host(0);
+    for (size_t i = 1; i < n.numInputs(); ++i) {
+      FailureOr<HostTensor> next = hostBinary(HostBinary(HostKind), acc, n.host(i), message);
+      if (failed(next))
+        return n.error() << message;
+      acc = std::move(*next);
+    }
+    if (IsMean) {
+      HostTensor count = acc.isFloat()
+                             ? HostTensor::fromDoubles({double(n.numInputs())}, {}, acc.dtype)
+                             : HostTensor::fromInts({int64_t(n.numInputs())}, {}, acc.dtype);
+      FailureOr<HostTensor> mean = hostBinary(HostBinary::Div, acc, count, message);
+      if (failed(mean))
+        return n.error() << message;
+      acc = std::move(*mean);
+    }
+    return n.setOutput(0, std::move(acc));
+  }
+  if (n.numInputs() == 1 && !IsMean)
+    return n.aliasOutput(0, 0);
+  FailureOr<Value> acc = n.value(0);
+  for (size_t i = 1; succeeded(acc) && i < n.numInputs(); ++i) {
+    FailureOr<Value> next = n.value(i);
+    acc = failed(next) ? FailureOr<Value>(failure()) : buildBinary<OpTy>(n, *acc, *next);
+  }
+  if (failed(acc))
+    return failure();
+  if (IsMean && n.numInputs() > 1) {
+    Type elementType = cast<RankedTensorType>(acc->getType()).getElementType();
+    FailureOr<Value> count = n.scalar(elementType, double(n.numInputs()));
+    acc = failed(count) ? FailureOr<Value>(failure()) : buildBinary<mpc::DivOp>(n, *acc, *count);
+    if (failed(acc))
+      return failure();
+  }
+  return n.setOutput(0, *acc);
+}
+
+LogicalResult importWhere(NodeImporter &n) {
+  if (failed(n.require(0, "condition")) || failed(n.require(1, "X")) || failed(n.require(2, "Y")))
+    return failure();
+  std::string message;
+  FailureOr<Shape> xy = rules::broadcast(n.shapeOf(1), n.shapeOf(2), message);
+  FailureOr<Shape> shape =
+      failed(xy) ? FailureOr<Shape>(failure()) : rules::broadcast(n.shapeOf(0), *xy, message);
+  if (failed(shape))
+    return n.shapeError(message);
+  if (n.canFold(*shape)) {
+    FailureOr<HostTensor> folded = hostWhere(n.host(0), n.host(1), n.host(2), message);
+    if (failed(folded))
+      return n.error() << message;
+    return n.setOutput(0, std::move(*folded));
+  }
+  if (n.dtypeOf(0) != kBool)
+    return n.error() << "condition must be bool, got " << dtypeName(n.dtypeOf(0));
+  if (n.dtypeOf(1) != n.dtypeOf(2))
+    return n.error() << "X and Y element types differ (" << dtypeName(n.dtypeOf(1)) << " and "
+                     << dtypeName(n.dtypeOf(2)) << ")";
+  FailureOr<Value> c = n.value(0);
+  FailureOr<Value> x = failed(c) ? FailureOr<Value>(failure()) : n.value(1);
+  FailureOr<Value> y = failed(x) ? FailureOr<Value>(failure()) : n.value(2);
+  if (failed(y))
+    return failure();
+  FailureOr<mpc::WhereOp> op = n.create<mpc::WhereOp>(n.inferred(), *c, *x, *y);
+  if (failed(op))
+    return failure();
+  return n.setOutput(0, op->getResult());
+}
+
+/// Cast and CastLike: fold on the host, else mpc.cast (nothing when the
+/// type already matches).
+LogicalResult castInputTo(NodeImporter &n, int32_t to) {
+  if (failed(n.require(0, "input")))
+    return failure();
+  FailureOr<int64_t> saturate = n.opset() >= 19 ? n.intAttr("saturate", 1) : FailureOr<int64_t>(1);
+  if (failed(saturate))
+    return failure();
+  if (n.isHost(0) && isHostDType(to))
+    return n.setOutput(0, hostCast(n.host(0), to, *saturate != 0));
+  Type elementType = elementTypeFor(to, n.getContext());
+  if (!elementType)
+    return n.error() << "casting to " << dtypeName(to) << " is not supported";
+  if (n.dtypeOf(0) == to)
+    return n.aliasOutput(0, 0);
+  FailureOr<Value> x = n.value(0);
+  if (failed(x))
+    return failure();
+  auto type = cast<RankedTensorType>(x->getType()).clone(elementType);
+  FailureOr<mpc::CastOp> op = n.create<mpc::CastOp>(type, *x, *saturate != 0);
+  if (failed(op))
+    return failure();
+  return n.setOutput(0, op->getResult());
+}
+
+LogicalResult importCast(NodeImporter &n) {
+  FailureOr<int64_t> to = n.intAttr("to", std::nullopt);
+  if (failed(to))
+    return failure();
+  return castInputTo(n, int32_t(*to));
+}
+
+LogicalResult importCastLike(NodeImporter &n) {
+  if (failed(n.require(1, "target_type")))
+    return failure();
+  return castInputTo(n, n.dtypeOf(1));
+}
+
+/// Clip with constant bounds becomes mpc.clip; bounds computed at run time
+/// become mpc.max / mpc.min.
+LogicalResult importClip(NodeImporter &n) {
+  if (failed(n.require(0, "input")))
+    return failure();
+  FailureOr<Value> x = n.value(0);
+  if (failed(x))
+    return failure();
+  FloatAttr bounds[2];
+  Value result = *x;
+  for (size_t i : {1, 2}) {
+    if (!n.hasInput(i))
+      continue;
+    if (n.rankOf(i) != 0 && !(n.rankOf(i) == 1 && n.shapeOf(i)[0] == 1))
+      return n.error() << (i == 1 ? "min" : "max") << " must be a scalar, got shape "
+                       << shapeString(n.shapeOf(i));
+    if (n.isHost(i)) {
+      bounds[i - 1] = n.builder().getF64FloatAttr(n.host(i).getDouble(0));
+      continue;
+    }
+    FailureOr<Value> bound = n.value(i);
+    if (failed(bound))
+      return failure();
+    FailureOr<Value> next = i == 1 ? buildBinary<mpc::MaxOp>(n, result, *bound)
+                                   : buildBinary<mpc::MinOp>(n, result, *bound);
+    if (failed(next))
+      return failure();
+    result = *next;
+  }
+  if (bounds[0] || bounds[1]) {
+    FailureOr<mpc::ClipOp> op =
+        n.create<mpc::ClipOp>(result.getType(), result, bounds[0], bounds[1]);
+    if (failed(op))
+      return failure();
+    result = op->getResult();
+  }
+  return n.setOutput(0, result);
+}
+
+LogicalResult importLeakyRelu(NodeImporter &n) {
+  FailureOr<double> alpha = n.floatAttr("alpha", 0.01);
+  FailureOr<Value> x = failed(alpha) ? FailureOr<Value>(failure()) : n.value(0);
+  if (failed(x))
+    return failure();
+  FailureOr<mpc::LeakyReluOp> op =
+      n.create<mpc::LeakyReluOp>(x->getType(), *x, n.builder().getF64FloatAttr(*alpha));
+  if (failed(op))
+    return failure();
+  return n.setOutput(0, op->getResult());
+}
+
+LogicalResult importGelu(NodeImporter &n) {
+  FailureOr<std::string> approximate = n.stringAttr("approximate", std::string("none"));
+  if (failed(approximate))
+    return failure();
+  if (*approximate != "none" && *approximate != "tanh")
+    return n.error() << "attribute 'approximate' must be \"none\" or \"tanh\", got \""
+                     << *approximate << "\"";
+  FailureOr<Value> x = n.value(0);
+  if (failed(x))
+    return failure();
+  FailureOr<mpc::GeluOp> op = n.create<mpc::GeluOp>(x->getType(), *x, *approximate == "tanh");
+  if (failed(op))
+    return failure();
+  return n.setOutput(0, op->getResult());
+}
+
+const char *kFolds = "host-folded when the inputs are constants";
+const char *kBroadcast = "numpy broadcasting; host-folded when both inputs are constants";
+const char *kChain = "N inputs become a chain of binary ops; host-folded when constant";
+const char *kCompare = "bool result; host-folded when both inputs are constants";
+
+const OpImportInfo kTable[] = {
+    {"Abs", 13, 21, importUnary<mpc::AbsOp, int(HostUnary::Abs)>, "mpc.abs", kFolds},
+    {"Add", 13, 21, importBinary<mpc::AddOp, int(HostBinary::Add)>, "mpc.add", kBroadcast},
+    {"Cast", 13, 21, importCast, "mpc.cast",
+     "`saturate` (opset 19+) is kept for fp8; no op when the type already matches; host-folded"},
+    {"CastLike", 15, 21, importCastLike, "mpc.cast", "as Cast, to the type of input 2"},
+    {"Clip", 13, 21, importClip, "mpc.clip",
+     "constant min/max become attributes; computed ones become mpc.max / mpc.min"},
+    {"Div", 13, 21, importBinary<mpc::DivOp, int(HostBinary::Div)>, "mpc.div",
+     "integer division truncates; numpy broadcasting; host-folded when both inputs are constants"},
+    {"Equal", 13, 21, importBinary<mpc::EqualOp, int(HostBinary::Equal)>, "mpc.equal", kCompare},
+    {"Erf", 13, 21, importUnary<mpc::ErfOp>, "mpc.erf", ""},
+    {"Exp", 13, 21, importUnary<mpc::ExpOp, int(HostUnary::Exp)>, "mpc.exp", kFolds},
+    {"Gelu", 20, 21, importGelu, "mpc.gelu", "`approximate` \"none\" (erf) or \"tanh\""},
+    {"Greater", 13, 21, importBinary<mpc::GreaterOp, int(HostBinary::Greater)>, "mpc.greater",
+     kCompare},
+    {"GreaterOrEqual", 13, 21, importBinary<mpc::GreaterEqualOp, int(HostBinary::GreaterOrEqual)>,
+     "mpc.greater_equal", kCompare},
+    {"LeakyRelu", 13, 21, importLeakyRelu, "mpc.leaky_relu", ""},
+    {"Less", 13, 21, importBinary<mpc::LessOp, int(HostBinary::Less)>, "mpc.less", kCompare},
+    {"LessOrEqual", 13, 21, importBinary<mpc::LessEqualOp, int(HostBinary::LessOrEqual)>,
+     "mpc.less_equal", kCompare},
+    {"Log", 13, 21, importUnary<mpc::LogOp, int(HostUnary::Log)>, "mpc.log", kFolds},
+    {"Max", 13, 21, importVariadic<mpc::MaxOp, int(HostBinary::Max)>, "mpc.max", kChain},
+    {"Mean", 13, 21, importVariadic<mpc::AddOp, int(HostBinary::Add), true>, "mpc.add + mpc.div",
+     kChain},
+    {"Min", 13, 21, importVariadic<mpc::MinOp, int(HostBinary::Min)>, "mpc.min", kChain},
+    {"Mul", 13, 21, importBinary<mpc::MulOp, int(HostBinary::Mul)>, "mpc.mul", kBroadcast},
+    {"Neg", 13, 21, importUnary<mpc::NegOp, int(HostUnary::Neg)>, "mpc.neg", kFolds},
+    {"Pow", 13, 21, importBinary<mpc::PowOp, int(HostBinary::Pow)>, "mpc.pow",
+     "an exponent of another type is cast to the base's; host-folded when both are constants"},
+    {"Reciprocal", 13, 21, importUnary<mpc::ReciprocalOp, int(HostUnary::Reciprocal)>,
+     "mpc.reciprocal", kFolds},
+    {"Relu", 13, 21, importUnary<mpc::ReluOp, int(HostUnary::Relu)>, "mpc.relu", kFolds},
+    {"Sigmoid", 13, 21, importUnary<mpc::SigmoidOp>, "mpc.sigmoid", ""},
+    {"Sqrt", 13, 21, importUnary<mpc::SqrtOp, int(HostUnary::Sqrt)>, "mpc.sqrt", kFolds},
+    {"Sub", 13, 21, importBinary<mpc::SubOp, int(HostBinary::Sub)>, "mpc.sub", kBroadcast},
+    {"Sum", 13, 21, importVariadic<mpc::AddOp, int(HostBinary::Add)>, "mpc.add", kChain},
+    {"Tanh", 13, 21, importUnary<mpc::TanhOp>, "mpc.tanh", ""},
+    {"Where", 13, 21, importWhere, "mpc.where",
+     "numpy broadcasting; host-folded when all inputs are constants"},
+};
+} // namespace
+
+ArrayRef<OpImportInfo> mpc::importer::elementwiseOpTable() { return kTable; }

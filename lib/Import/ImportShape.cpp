@@ -1,0 +1,750 @@
+//===- ImportShape.cpp - shape, data-movement and constant ops ------------===//
+//
+// These ops make up the shape chains exporters write; each folds on the host
+// when its data input is a host constant, and otherwise becomes an mpc
+// data-movement op with static attributes.
+//
+//===----------------------------------------------------------------------===//
+#include "Importer.h"
+
+using namespace mlir;
+using namespace mpc::importer;
+
+namespace {
+/// Data (input 0) reshaped to `shape`: on the host when it is a constant.
+LogicalResult reshapeOutput(NodeImporter &n, ArrayRef<int64_t> shape) {
+  std::string message;
+  if (failed(rules::reshape(n.shapeOf(0), shape, message)))
+    return n.shapeError(message);
+  if (n.isHost(0) && checkedNumElements(shape) == n.host(0).size())
+    return n.setOutput(0, hostReshape(n.host(0), shape));
+  FailureOr<Value> x = n.value(0);
+  FailureOr<Value> result = failed(x) ? FailureOr<Value>(failure()) : n.reshape(*x, shape);
+  if (failed(result))
+    return failure();
+  return n.setOutput(0, *result);
+}
+
+LogicalResult importReshape(NodeImporter &n) {
+  FailureOr<int64_t> allowZero =
+      n.opset() >= 14 ? n.intAttr("allowzero", 0) : FailureOr<int64_t>(0);
+  if (failed(allowZero) || failed(n.require(0, "data")))
+    return failure();
+  FailureOr<SmallVector<int64_t>> requested = n.hostInts(1, "shape");
+  if (failed(requested))
+    return failure();
+  ArrayRef<int64_t> in = n.shapeOf(0);
+  SmallVector<int64_t> shape;
+  std::optional<size_t> inferred;
+  for (auto [i, d] : llvm::enumerate(*requested)) {
+    if (d == 0 && !*allowZero) {
+      if (i >= in.size())
+        return n.error() << "shape[" << i << "] is 0 (copy the input dim) but the input "
+                         << shapeString(in) << " has only " << in.size() << " dims";
+      d = in[i];
+    } else if (d == -1) {
+      if (inferred)
+        return n.error() << "shape " << shapeString(*requested) << " has more than one -1";
+      inferred = i;
+      d = 1;
+    } else if (d < 0) {
+      return n.error() << "shape[" << i << "] is " << d << "; only -1 may be negative";
+    }
+    shape.push_back(d);
+  }
+  if (inferred) {
+    if (*allowZero && llvm::is_contained(*requested, 0))
+      return n.error() << "with allowzero=1 the shape cannot hold both 0 and -1";
+    int64_t known = checkedNumElements(shape), total = checkedNumElements(in);
+    if (known <= 0 || total < 0 || total % known != 0)
+      return n.error() << "cannot reshape " << shapeString(in) << " to " << shapeString(*requested)
+                       << ": the -1 dim cannot be inferred";
+    shape[*inferred] = total / known;
+  }
+  return reshapeOutput(n, shape);
+}
+
+LogicalResult importFlatten(NodeImporter &n) {
+  FailureOr<int64_t> axisAttr = n.intAttr("axis", 1);
+  if (failed(axisAttr) || failed(n.require(0, "input")))
+    return failure();
+  ArrayRef<int64_t> in = n.shapeOf(0);
+  FailureOr<int64_t> axis = n.normalizeAxis(*axisAttr, int64_t(in.size()), "axis", true);
+  if (failed(axis))
+    return failure();
+  int64_t shape[] = {checkedNumElements(in.take_front(*axis)),
+                     checkedNumElements(in.drop_front(*axis))};
+  return reshapeOutput(n, shape);
+}
+
+LogicalResult importTranspose(NodeImporter &n) {
+  if (failed(n.require(0, "data")))
+    return failure();
+  FailureOr<std::optional<SmallVector<int64_t>>> given = n.intsAttr("perm");
+  if (failed(given))
+    return failure();
+  int64_t rank = n.rankOf(0);
+  SmallVector<int64_t> perm;
+  if (*given)
+    perm = **given;
+  else
+    for (int64_t i = rank - 1; i >= 0; --i)
+      perm.push_back(i);
+  std::string message;
+  FailureOr<Shape> shape = rules::transpose(n.shapeOf(0), perm, message);
+  if (failed(shape))
+    return n.shapeError(message);
+  SmallVector<int64_t> sorted(perm);
+  llvm::sort(sorted);
+  for (int64_t i = 0; i < rank; ++i)
+    if (sorted[i] != i)
+      return n.error() << "attribute 'perm' is not a permutation of 0.." << rank - 1;
+  if (llvm::equal(perm, llvm::seq<int64_t>(0, rank)))
+    return n.aliasOutput(0, 0);
+  if (n.canFold(*shape))
+    return n.setOutput(0, hostTranspose(n.host(0), perm));
+  FailureOr<Value> x = n.value(0);
+  if (failed(x))
+    return failure();
+  FailureOr<mpc::TransposeOp> op =
+      n.create<mpc::TransposeOp>(n.inferred(), *x, ArrayRef<int64_t>(perm));
+  if (failed(op))
+    return failure();
+  return n.setOutput(0, op->getResult());
+}
+
+LogicalResult importConcat(NodeImporter &n) {
+  FailureOr<int64_t> axisAttr = n.intAttr("axis", std::nullopt);
+  if (failed(axisAttr))
+    return failure();
+  if (n.numInputs() == 0)
+    return n.error() << "needs at least one input";
+  SmallVector<ArrayRef<int64_t>> shapes;
+  for (size_t i = 0; i < n.numInputs(); ++i) {
+    if (failed(n.require(i, "input")))
+      return failure();
+    shapes.push_back(n.shapeOf(i));
+  }
+  FailureOr<int64_t> axis = n.normalizeAxis(*axisAttr, int64_t(shapes[0].size()), "axis");
+  if (failed(axis))
+    return failure();
+  std::string message;
+  FailureOr<Shape> shape = rules::concat(shapes, *axis, message);
+  if (failed(shape))
+    return n.shapeError(message);
+  if (n.canFold(*shape)) {
+    SmallVector<const HostTensor *> inputs;
+    for (size_t i = 0; i < n.numInputs(); ++i) {
+      if (n.host(i).dtype != n.host(0).dtype)
+        return n.error() << "inputs have different element types (" << dtypeName(n.host(0).dtype)
+                         << " and " << dtypeName(n.host(i).dtype) << ")";
+      inputs.push_back(&n.host(i));
+    }
+    return n.setOutput(0, hostConcat(inputs, *axis));
+  }
+  if (n.numInputs() == 1)
+    return n.aliasOutput(0, 0);
+  SmallVector<Value> values;
+  for (size_t i = 0; i < n.numInputs(); ++i) {
+    FailureOr<Value> v = n.value(i);
+    if (failed(v))
+      return failure();
+    values.push_back(*v);
+  }
+  FailureOr<mpc::ConcatOp> op = n.create<mpc::ConcatOp>(n.inferred(), values, uint64_t(*axis));
+  if (failed(op))
+    return failure();
+  return n.setOutput(0, op->getResult());
+}
+
+/// Data (input 0) restricted to a strided window, on the host when possible.
+FailureOr<Value> sliceValue(NodeImporter &n, Value x, ArrayRef<int64_t> offsets,
+                            ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides) {
+  FailureOr<mpc::SliceOp> op = n.create<mpc::SliceOp>(n.inferred(), x, offsets, sizes, strides);
+  if (failed(op))
+    return failure();
+  return op->getResult();
+}
+
+LogicalResult sliceOutput(NodeImporter &n, size_t output, ArrayRef<int64_t> offsets,
+                          ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides) {
+  std::string message;
+  if (failed(rules::slice(n.shapeOf(0), offsets, sizes, strides, message)))
+    return n.shapeError(message);
+  if (n.isHost(0) && n.canFold(sizes))
+    return n.setOutput(output, hostSlice(n.host(0), offsets, sizes, strides));
+  if (sizes == n.shapeOf(0) && llvm::all_of(strides, [](int64_t s) { return s == 1; }))
+    return n.aliasOutput(output, 0);
+  FailureOr<Value> x = n.value(0);
+  FailureOr<Value> result =
+      failed(x) ? FailureOr<Value>(failure()) : sliceValue(n, *x, offsets, sizes, strides);
+  if (failed(result))
+    return failure();
+  return n.setOutput(output, *result);
+}
+
+/// ONNX Slice semantics: negative starts/ends count from the end, then
+/// clamp (differently for negative steps); the count rounds up.
+LogicalResult importSlice(NodeImporter &n) {
+  if (failed(n.require(0, "data")))
+    return failure();
+  FailureOr<SmallVector<int64_t>> starts = n.hostInts(1, "starts");
+  FailureOr<SmallVector<int64_t>> ends =
+      failed(starts) ? FailureOr<SmallVector<int64_t>>(failure()) : n.hostInts(2, "ends");
+  if (failed(ends))
+    return failure();
+  ArrayRef<int64_t> in = n.shapeOf(0);
+  int64_t rank = int64_t(in.size());
+  SmallVector<int64_t> axes, steps(starts->size(), 1);
+  if (n.hasInput(3)) {
+    FailureOr<SmallVector<int64_t>> given = n.hostInts(3, "axes");
+    if (failed(given))
+      return failure();
+    axes = *given;
+  } else {
+    for (size_t i = 0; i < starts->size(); ++i)
+      axes.push_back(int64_t(i));
+  }
+  if (n.hasInput(4)) {
+    FailureOr<SmallVector<int64_t>> given = n.hostInts(4, "steps");
+    if (failed(given))
+      return failure();
+    steps = *given;
+  }
+  if (ends->size() != starts->size() || axes.size() != starts->size() ||
+      steps.size() != starts->size())
+    return n.error() << "starts, ends, axes and steps must have the same length (got "
+                     << starts->size() << ", " << ends->size() << ", " << axes.size() << ", "
+                     << steps.size() << ")";
+  SmallVector<int64_t> offsets(rank, 0), sizes(in), strides(rank, 1);
+  SmallVector<bool> seen(rank, false);
+  for (size_t k = 0; k < axes.size(); ++k) {
+    FailureOr<int64_t> axis = n.normalizeAxis(axes[k], rank, "axis");
+    if (failed(axis))
+      return failure();
+    if (seen[*axis])
+      return n.error() << "axes repeat axis " << *axis;
+    seen[*axis] = true;
+    int64_t d = in[*axis], step = steps[k];
+    if (step == 0)
+      return n.error() << "steps must not be 0";
+    int64_t start = (*starts)[k], end = (*ends)[k];
+    if (start < 0)
+      start += d;
+    if (end < 0)
+      end += d;
+    int64_t count = 0;
+    if (d > 0 && step > 0) {
+      start = std::clamp<int64_t>(start, 0, d);
+      end = std::clamp<int64_t>(end, 0, d);
+      step = std::min(step, d);
+      count = end > start ? (end - start + step - 1) / step : 0;
+    } else if (d > 0) {
+      start = std::clamp<int64_t>(start, 0, d - 1);
+      end = std::clamp<int64_t>(end, -1, d - 1);
+      step = std::max(step, -d);
+      count = start > end ? (start - end - step - 1) / -step : 0;
+    }
+    offsets[*axis] = count ? start : 0;
+    sizes[*axis] = count;
+    strides[*axis] = count ? step : 1;
+  }
+  return sliceOutput(n, 0, offsets, sizes, strides);
+}
+
+/// Split into slices along `axis`: sizes from the `split` input, from
+/// num_outputs (opset 18+, the last chunk smaller), or equal parts.
+LogicalResult importSplit(NodeImporter &n) {
+  FailureOr<int64_t> axisAttr = n.intAttr("axis", 0);
+  if (failed(axisAttr) || failed(n.require(0, "input")))
+    return failure();
+  ArrayRef<int64_t> in = n.shapeOf(0);
+  FailureOr<int64_t> axis = n.normalizeAxis(*axisAttr, int64_t(in.size()), "axis");
+  if (failed(axis))
+    return failure();
+  int64_t d = in[*axis], outputs = int64_t(n.numOutputs());
+  if (outputs == 0)
+    return success();
+  SmallVector<int64_t> parts;
+  if (n.hasInput(1)) {
+    FailureOr<SmallVector<int64_t>> split = n.hostInts(1, "split");
+    if (failed(split))
+      return failure();
+    parts = *split;
+  } else {
+    FailureOr<int64_t> numOutputs =
+        n.opset() >= 18 ? n.intAttr("num_outputs", outputs) : FailureOr<int64_t>(outputs);
+    if (failed(numOutputs))
+      return failure();
+    if (*numOutputs != outputs)
+      return n.error() << "attribute 'num_outputs' is " << *numOutputs << " but the node has "
+                       << outputs << " outputs";
+    bool uneven = n.opset() >= 18 && n.attr("num_outputs");
+    if (!uneven && d % outputs != 0)
+      return n.error() << "cannot split dim " << d << " into " << outputs << " equal parts";
+    int64_t chunk = (d + outputs - 1) / outputs;
+    for (int64_t i = 0; i < outputs; ++i)
+      parts.push_back(std::clamp<int64_t>(d - i * chunk, 0, chunk));
+  }
+  if (int64_t(parts.size()) != outputs)
+    return n.error() << "split has " << parts.size() << " entries but the node has " << outputs
+                     << " outputs";
+  int64_t offset = 0;
+  for (int64_t p : parts) {
+    if (p < 0 || p > d - offset)
+      return n.error() << "split sizes must be non-negative and sum to " << d << " (dim " << *axis
+                       << ")";
+    offset += p;
+  }
+  if (offset != d)
+    return n.error() << "split sizes sum to " << offset << ", expected " << d;
+  int64_t rank = int64_t(in.size());
+  SmallVector<int64_t> offsets(rank, 0), sizes(in), strides(rank, 1);
+  for (int64_t i = 0, start = 0; i < outputs; start += parts[i], ++i) {
+    if (!n.outputUsed(size_t(i)))
+      continue;
+    offsets[*axis] = parts[i] ? start : 0;
+    sizes[*axis] = parts[i];
+    if (failed(sliceOutput(n, size_t(i), offsets, sizes, strides)))
+      return failure();
+  }
+  return success();
+}
+
+/// Squeeze/Unsqueeze take axes as an input since opset 13.
+FailureOr<SmallVector<int64_t>> optionalAxes(NodeImporter &n) {
+  if (n.attr("axes"))
+    return n.error() << "takes its axes as an input at opset " << n.opset()
+                     << ", not as an attribute";
+  if (!n.hasInput(1))
+    return SmallVector<int64_t>();
+  return n.hostInts(1, "axes");
+}
+
+LogicalResult importSqueeze(NodeImporter &n) {
+  if (failed(n.require(0, "data")))
+    return failure();
+  FailureOr<SmallVector<int64_t>> given = optionalAxes(n);
+  if (failed(given))
+    return failure();
+  ArrayRef<int64_t> in = n.shapeOf(0);
+  SmallVector<int64_t> axes;
+  if (given->empty()) {
+    for (auto [i, d] : llvm::enumerate(in))
+      if (d == 1)
+        axes.push_back(int64_t(i));
+  } else {
+    FailureOr<SmallVector<int64_t>> normalized =
+        n.normalizeAxes(*given, int64_t(in.size()), "axes");
+    if (failed(normalized))
+      return failure();
+    axes = *normalized;
+  }
+  SmallVector<int64_t> shape;
+  for (auto [i, d] : llvm::enumerate(in)) {
+    if (!llvm::is_contained(axes, int64_t(i))) {
+      shape.push_back(d);
+      continue;
+    }
+    if (d != 1)
+      return n.error() << "cannot squeeze dim " << i << " of size " << d << " (shape "
+                       << shapeString(in) << ")";
+  }
+  return reshapeOutput(n, shape);
+}
+
+LogicalResult importUnsqueeze(NodeImporter &n) {
+  if (failed(n.require(0, "data")) || failed(n.require(1, "axes")))
+    return failure();
+  FailureOr<SmallVector<int64_t>> given = optionalAxes(n);
+  if (failed(given))
+    return failure();
+  ArrayRef<int64_t> in = n.shapeOf(0);
+  int64_t outRank = int64_t(in.size() + given->size());
+  FailureOr<SmallVector<int64_t>> axes = n.normalizeAxes(*given, outRank, "axes");
+  if (failed(axes))
+    return failure();
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0, next = 0; i < outRank; ++i)
+    shape.push_back(llvm::is_contained(*axes, i) ? 1 : in[next++]);
+  return reshapeOutput(n, shape);
+}
+
+LogicalResult importGather(NodeImporter &n) {
+  FailureOr<int64_t> axisAttr = n.intAttr("axis", 0);
+  if (failed(axisAttr) || failed(n.require(0, "data")) || failed(n.require(1, "indices")))
+    return failure();
+  ArrayRef<int64_t> dataShape = n.shapeOf(0);
+  if (dataShape.empty())
+    return n.error() << "data must have rank >= 1";
+  FailureOr<int64_t> axis = n.normalizeAxis(*axisAttr, int64_t(dataShape.size()), "axis");
+  if (failed(axis))
+    return failure();
+  if (n.dtypeOf(1) != kInt64 && n.dtypeOf(1) != kInt32)
+    return n.error() << "indices must be int32 or int64, got " << dtypeName(n.dtypeOf(1));
+  std::string message;
+  FailureOr<Shape> shape = rules::gather(dataShape, n.shapeOf(1), *axis, message);
+  if (failed(shape))
+    return n.shapeError(message);
+  std::optional<HostTensor> indices;
+  if (n.isHost(1)) {
+    // Constant indices are checked and made non-negative here, so folding
+    // and the op see only in-range values.
+    indices = n.host(1);
+    int64_t d = dataShape[*axis];
+    for (int64_t &i : indices->ints) {
+      if (i < -d || i >= d)
+        return n.error() << "index " << i << " is out of range for dim " << *axis << " of size "
+                         << d;
+      if (i < 0)
+        i += d;
+    }
+  }
+  if (n.canFold(*shape))
+    return n.setOutput(0, hostGather(n.host(0), *indices, *axis));
+  FailureOr<Value> data = n.value(0);
+  FailureOr<Value> index = failed(data) ? FailureOr<Value>(failure())
+                           : indices    ? n.graph.makeConstant(*indices, n.loc(), n.name())
+                                        : n.value(1);
+  if (failed(index))
+    return failure();
+  FailureOr<mpc::GatherOp> op =
+      n.create<mpc::GatherOp>(n.inferred(), *data, *index, uint64_t(*axis));
+  if (failed(op))
+    return failure();
+  return n.setOutput(0, op->getResult());
+}
+
+LogicalResult importExpand(NodeImporter &n) {
+  if (failed(n.require(0, "input")))
+    return failure();
+  FailureOr<SmallVector<int64_t>> requested = n.hostInts(1, "shape");
+  if (failed(requested))
+    return failure();
+  if (llvm::any_of(*requested, [](int64_t d) { return d < 0; }))
+    return n.error() << "shape " << shapeString(*requested) << " has a negative dim";
+  std::string message;
+  FailureOr<Shape> shape = rules::broadcast(n.shapeOf(0), *requested, message);
+  if (failed(shape))
+    return n.shapeError(message);
+  if (checkedNumElements(*shape) < 0)
+    return n.error() << "the result shape " << shapeString(*shape) << " is too large";
+  if (n.isHost(0) && n.canFold(*shape))
+    return n.setOutput(0, hostBroadcastTo(n.host(0), *shape));
+  if (n.shapeOf(0) == ArrayRef<int64_t>(*shape))
+    return n.aliasOutput(0, 0);
+  FailureOr<Value> x = n.value(0);
+  if (failed(x))
+    return failure();
+  FailureOr<mpc::BroadcastOp> op =
+      n.create<mpc::BroadcastOp>(n.inferred(), *x, ArrayRef<int64_t>(*shape));
+  if (failed(op))
+    return failure();
+  return n.setOutput(0, op->getResult());
+}
+
+/// Shapes are static, so Shape and Size of any value are host constants.
+LogicalResult importShape(NodeImporter &n) {
+  if (failed(n.require(0, "data")))
+    return failure();
+  ArrayRef<int64_t> in = n.shapeOf(0);
+  int64_t rank = int64_t(in.size());
+  FailureOr<int64_t> start = n.opset() >= 15 ? n.intAttr("start", 0) : FailureOr<int64_t>(0);
+  FailureOr<int64_t> end = n.opset() >= 15 ? n.intAttr("end", rank) : FailureOr<int64_t>(rank);
+  if (failed(start) || failed(end))
+    return failure();
+  auto clampDim = [rank](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank); };
+  int64_t lo = clampDim(*start), hi = std::max(lo, clampDim(*end));
+  SmallVector<int64_t> dims(in.begin() + lo, in.begin() + hi);
+  return n.setOutput(0, HostTensor::fromInts(dims, {int64_t(dims.size())}));
+}
+
+LogicalResult importSize(NodeImporter &n) {
+  if (failed(n.require(0, "data")))
+    return failure();
+  return n.setOutput(0, HostTensor::fromInts({checkedNumElements(n.shapeOf(0))}, {}));
+}
+
+/// The one value attribute of a Constant node.
+LogicalResult importConstant(NodeImporter &n) {
+  static const char *const kinds[] = {"value",         "value_float", "value_floats",
+                                      "value_int",     "value_ints",  "value_string",
+                                      "value_strings", "sparse_value"};
+  const char *kind = nullptr;
+  for (const char *k : kinds) {
+    if (!n.attr(k))
+      continue;
+    if (kind)
+      return n.error() << "has both '" << kind << "' and '" << k << "'; exactly one is allowed";
+    kind = k;
+  }
+  if (!kind)
+    return n.error() << "has no value attribute";
+  StringRef which(kind);
+  if (which == "value") {
+    const onnx::AttributeProto *a = n.attr("value");
+    if (a->type() != onnx::AttributeProto::TENSOR && !a->has_t())
+      return n.error() << "attribute 'value' must be a tensor";
+    FailureOr<HostTensor> t = n.tensorAttr(*a);
+    if (failed(t))
+      return failure();
+    return n.setOutput(0, std::move(*t));
+  }
+  if (which == "value_float") {
+    FailureOr<double> v = n.floatAttr("value_float", std::nullopt);
+    return failed(v) ? failure() : n.setOutput(0, HostTensor::fromDoubles({*v}, {}, kFloat));
+  }
+  if (which == "value_int") {
+    FailureOr<int64_t> v = n.intAttr("value_int", std::nullopt);
+    return failed(v) ? failure() : n.setOutput(0, HostTensor::fromInts({*v}, {}));
+  }
+  if (which == "value_ints") {
+    FailureOr<std::optional<SmallVector<int64_t>>> v = n.intsAttr("value_ints");
+    if (failed(v))
+      return failure();
+    return n.setOutput(0, HostTensor::fromInts(**v, {int64_t((*v)->size())}));
+  }
+  if (which == "value_floats") {
+    const onnx::AttributeProto *a = n.attr("value_floats");
+    if (a->type() != onnx::AttributeProto::FLOATS && a->type() != onnx::AttributeProto::UNDEFINED)
+      return n.error() << "attribute 'value_floats' must be a list of floats";
+    SmallVector<double> values(a->floats().begin(), a->floats().end());
+    return n.setOutput(0, HostTensor::fromDoubles(values, {int64_t(values.size())}, kFloat));
+  }
+  return n.error() << "attribute '" << which << "' is not supported (string and sparse "
+                   << "constants cannot be imported)";
+}
+
+/// Results too large to fold become a splat constant.
+LogicalResult importConstantOfShape(NodeImporter &n) {
+  FailureOr<SmallVector<int64_t>> shape = n.hostInts(0, "shape");
+  if (failed(shape))
+    return failure();
+  if (checkedNumElements(*shape) < 0)
+    return n.error() << "shape " << shapeString(*shape) << " is invalid or too large";
+  HostTensor value = HostTensor::fromDoubles({0.0}, {}, kFloat);
+  if (const onnx::AttributeProto *a = n.attr("value")) {
+    if (a->type() != onnx::AttributeProto::TENSOR && !a->has_t())
+      return n.error() << "attribute 'value' must be a tensor";
+    FailureOr<HostTensor> t = n.tensorAttr(*a);
+    if (failed(t))
+      return failure();
+    if (t->size() != 1)
+      return n.error() << "attribute 'value' must hold exactly one element, got " << t->size();
+    value = std::move(*t);
+    value.shape.clear();
+  }
+  if (checkedNumElements(*shape) <= kMaxHostElements)
+    return n.setOutput(0, HostTensor::splat(value, *shape));
+  FailureOr<Value> splat = n.graph.makeSplat(value, *shape, n.loc(), n.name());
+  if (failed(splat))
+    return failure();
+  return n.setOutput(0, *splat);
+}
+
+/// Pad in constant mode: negative pads crop (mpc.slice), positive pads
+/// concatenate splat constants along each padded axis.
+LogicalResult importPad(NodeImporter &n) {
+  FailureOr<std::string> mode = n.stringAttr("mode", std::string("constant"));
+  if (failed(mode) || failed(n.require(0, "data")))
+    return failure();
+  if (*mode != "constant")
+    return n.error() << "mode \"" << *mode << "\" is not supported; only \"constant\" is";
+  FailureOr<SmallVector<int64_t>> pads = n.hostInts(1, "pads");
+  if (failed(pads))
+    return failure();
+  ArrayRef<int64_t> in = n.shapeOf(0);
+  int64_t rank = int64_t(in.size());
+  SmallVector<int64_t> axes;
+  if (n.opset() >= 18 && n.hasInput(3)) {
+    FailureOr<SmallVector<int64_t>> given = n.hostInts(3, "axes");
+    if (failed(given))
+      return failure();
+    SmallVector<bool> seen(rank, false);
+    for (int64_t a : *given) {
+      FailureOr<int64_t> axis = n.normalizeAxis(a, rank, "axis");
+      if (failed(axis))
+        return failure();
+      if (seen[*axis])
+        return n.error() << "axes repeat axis " << *axis;
+      seen[*axis] = true;
+      axes.push_back(*axis);
+    }
+  } else {
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  }
+  if (pads->size() != 2 * axes.size())
+    return n.error() << "pads has " << pads->size() << " entries, expected " << 2 * axes.size();
+  SmallVector<int64_t> before(rank, 0), after(rank, 0), outShape(in);
+  for (auto [i, axis] : llvm::enumerate(axes)) {
+    before[axis] = (*pads)[i];
+    after[axis] = (*pads)[i + axes.size()];
+    if (std::abs(before[axis]) > kMaxTensorElements || std::abs(after[axis]) > kMaxTensorElements)
+      return n.error() << "pad " << before[axis] << "/" << after[axis] << " is too large";
+    outShape[axis] = in[axis] + before[axis] + after[axis];
+    if (outShape[axis] < 0)
+      return n.error() << "pads crop more than dim " << axis << " of size " << in[axis];
+  }
+  if (checkedNumElements(outShape) < 0)
+    return n.error() << "the padded shape " << shapeString(outShape) << " is too large";
+  double padValue = 0.0;
+  if (n.hasInput(2)) {
+    FailureOr<double> v = n.hostScalar(2, "constant_value");
+    if (failed(v))
+      return failure();
+    padValue = *v;
+  }
+  int32_t dtype = n.dtypeOf(0);
+  HostTensor fill = isFloatDType(dtype) ? HostTensor::fromDoubles({padValue}, {}, dtype)
+                                        : HostTensor::fromInts({int64_t(padValue)}, {}, dtype);
+  // Crop first: the window of the input that survives negative pads.
+  SmallVector<int64_t> offsets(rank, 0), sizes(in), strides(rank, 1);
+  for (int64_t d = 0; d < rank; ++d) {
+    offsets[d] = std::max<int64_t>(0, -before[d]);
+    sizes[d] = in[d] + std::min<int64_t>(0, before[d]) + std::min<int64_t>(0, after[d]);
+    if (sizes[d] == 0)
+      offsets[d] = 0;
+  }
+  bool fold = n.isHost(0) && n.canFold(outShape);
+  std::optional<HostTensor> host;
+  Value value;
+  if (fold) {
+    host = hostSlice(n.host(0), offsets, sizes, strides);
+  } else {
+    FailureOr<Value> x = n.value(0);
+    if (succeeded(x) && sizes != in)
+      x = sliceValue(n, *x, offsets, sizes, strides);
+    if (failed(x))
+      return failure();
+    value = *x;
+  }
+  SmallVector<int64_t> current(sizes);
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t lo = std::max<int64_t>(0, before[d]), hi = std::max<int64_t>(0, after[d]);
+    if (!lo && !hi)
+      continue;
+    SmallVector<int64_t> loShape(current), hiShape(current);
+    loShape[d] = lo;
+    hiShape[d] = hi;
+    current[d] += lo + hi;
+    if (fold) {
+      HostTensor loPad = HostTensor::splat(fill, loShape), hiPad = HostTensor::splat(fill, hiShape);
+      const HostTensor *parts[] = {&loPad, &*host, &hiPad};
+      host = hostConcat(parts, d);
+      continue;
+    }
+    FailureOr<Value> loPad = lo ? n.graph.makeSplat(fill, loShape, n.loc(), n.name()) : Value();
+    FailureOr<Value> hiPad = !hi ? Value()
+                             : hiShape == loShape
+                                 ? loPad
+                                 : n.graph.makeSplat(fill, hiShape, n.loc(), n.name());
+    if (failed(loPad) || failed(hiPad))
+      return failure();
+    SmallVector<Value> parts;
+    for (Value part : {*loPad, value, *hiPad})
+      if (part)
+        parts.push_back(part);
+    FailureOr<mpc::ConcatOp> op = n.create<mpc::ConcatOp>(n.inferred(), parts, uint64_t(d));
+    if (failed(op))
+      return failure();
+    value = op->getResult();
+  }
+  if (fold)
+    return n.setOutput(0, std::move(*host));
+  return n.setOutput(0, value);
+}
+
+LogicalResult importRange(NodeImporter &n) {
+  static const char *const names[] = {"start", "limit", "delta"};
+  for (size_t i = 0; i < 3; ++i) {
+    FailureOr<double> v = n.hostScalar(i, names[i]);
+    if (failed(v))
+      return failure();
+    if (n.host(i).dtype != n.host(0).dtype)
+      return n.error() << "start, limit and delta must have the same type";
+  }
+  const HostTensor &start = n.host(0), &limit = n.host(1), &delta = n.host(2);
+  int64_t count = 0;
+  if (start.isFloat()) {
+    double s = start.floats[0], l = limit.floats[0], d = delta.floats[0];
+    if (d == 0.0 || !std::isfinite(s) || !std::isfinite(l) || !std::isfinite(d))
+      return n.error() << "start, limit and delta must be finite and delta non-zero";
+    double c = std::ceil((l - s) / d);
+    if (c > double(kMaxHostElements))
+      return n.error() << "the range has more than " << kMaxHostElements << " elements";
+    count = c > 0 ? int64_t(c) : 0;
+    SmallVector<double> values;
+    for (int64_t i = 0; i < count; ++i)
+      values.push_back(s + double(i) * d);
+    return n.setOutput(0, HostTensor::fromDoubles(values, {count}, start.dtype));
+  }
+  __int128 s = start.ints[0], l = limit.ints[0], d = delta.ints[0];
+  if (d == 0)
+    return n.error() << "delta must not be 0";
+  __int128 span = l - s;
+  __int128 c = d > 0 ? (span > 0 ? (span + d - 1) / d : 0) : (span < 0 ? (span + d + 1) / d : 0);
+  if (c > kMaxHostElements)
+    return n.error() << "the range has more than " << kMaxHostElements << " elements";
+  count = int64_t(c);
+  SmallVector<int64_t> values;
+  for (int64_t i = 0; i < count; ++i)
+    values.push_back(int64_t(s + i * d));
+  return n.setOutput(0, HostTensor::fromInts(values, {count}, start.dtype));
+}
+
+LogicalResult importIdentity(NodeImporter &n) { return n.aliasOutput(0, 0); }
+
+/// Inference-mode Dropout is the identity.
+LogicalResult importDropout(NodeImporter &n) {
+  if (n.hasInput(2)) {
+    FailureOr<double> training = n.hostScalar(2, "training_mode");
+    if (failed(training))
+      return failure();
+    if (*training != 0.0)
+      return n.error() << "training_mode=true is not supported; export the model in eval mode";
+  }
+  if (failed(n.rejectUsedOutputs(1, "mask")))
+    return failure();
+  return n.aliasOutput(0, 0);
+}
+
+const char *kFoldsData = "host-folded when the data is a constant";
+
+const OpImportInfo kTable[] = {
+    {"Concat", 13, 21, importConcat, "mpc.concat", "host-folded when all inputs are constants"},
+    {"Constant", 13, 21, importConstant, "host constant",
+     "value, value_float(s), value_int(s); string and sparse values are errors"},
+    {"ConstantOfShape", 13, 21, importConstantOfShape, "host constant",
+     "results over 4M elements become a splat arith.constant"},
+    {"Dropout", 13, 21, importDropout, "(identity)",
+     "inference only: training_mode=true or a used mask output are errors"},
+    {"Expand", 13, 21, importExpand, "mpc.broadcast",
+     "shape must be constant; host-folded when the data is a constant"},
+    {"Flatten", 13, 21, importFlatten, "mpc.reshape", kFoldsData},
+    {"Gather", 13, 21, importGather, "mpc.gather",
+     "constant indices are range-checked and made non-negative; host-folded when constant"},
+    {"Identity", 13, 21, importIdentity, "(identity)", ""},
+    {"Pad", 13, 21, importPad, "mpc.concat / mpc.slice",
+     "constant mode only; axes input (opset 18+); negative pads crop; host-folded when constant"},
+    {"Range", 13, 21, importRange, "host constant", "inputs must be constants"},
+    {"Reshape", 13, 21, importReshape, "mpc.reshape",
+     "shape must be constant; 0 and -1, allowzero (opset 14+); host-folded when the data is a "
+     "constant"},
+    {"Shape", 13, 21, importShape, "host constant", "start/end (opset 15+)"},
+    {"Size", 13, 21, importSize, "host constant", ""},
+    {"Slice", 13, 21, importSlice, "mpc.slice",
+     "starts/ends/axes/steps must be constant; negative and clamped indices, negative steps; "
+     "host-folded when the data is a constant"},
+    {"Split", 13, 21, importSplit, "mpc.slice",
+     "split input or num_outputs (opset 18+); host-folded when the data is a constant"},
+    {"Squeeze", 13, 21, importSqueeze, "mpc.reshape",
+     "axes must be constant; host-folded when the data is a constant"},
+    {"Transpose", 13, 21, importTranspose, "mpc.transpose",
+     "default perm reverses the dims; host-folded when the data is a constant"},
+    {"Unsqueeze", 13, 21, importUnsqueeze, "mpc.reshape",
+     "axes must be constant; host-folded when the data is a constant"},
+};
+} // namespace
+
+ArrayRef<OpImportInfo> mpc::importer::shapeOpTable() { return kTable; }

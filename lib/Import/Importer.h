@@ -1,0 +1,255 @@
+//===- Importer.h - state shared by the ONNX op importers -------*- C++ -*-===//
+//
+// GraphImporter walks one ONNX graph; for each node it builds a NodeImporter,
+// the only interface the per-op import functions (Import*Ops.cpp) see: typed
+// access to inputs (host constants or MLIR values), attributes with ONNX
+// defaults, outputs, and checked op creation with node-prefixed errors.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MPC_LIB_IMPORT_IMPORTER_H
+#define MPC_LIB_IMPORT_IMPORTER_H
+
+#include "HostTensor.h"
+
+#include "mpc/Dialect/MpcDialect.h"
+#include "mpc/Import/ONNXImporter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringMap.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <memory>
+#include <optional>
+
+namespace mpc::importer {
+class NodeImporter;
+
+/// One row of the supported-op table: the single source of truth for what
+/// the importer accepts and for docs/supported-ops.md.
+struct OpImportInfo {
+  const char *opType;
+  int64_t minOpset;
+  int64_t maxOpset;
+  mlir::LogicalResult (*import)(NodeImporter &);
+  /// What the op becomes ("mpc.matmul + mpc.add", "host only", ...).
+  const char *mapsTo;
+  const char *notes;
+};
+
+/// The per-family tables (defined next to their import functions).
+llvm::ArrayRef<OpImportInfo> elementwiseOpTable();
+llvm::ArrayRef<OpImportInfo> nnOpTable();
+llvm::ArrayRef<OpImportInfo> shapeOpTable();
+/// All rows, sorted by op type.
+std::vector<OpImportInfo> supportedOps();
+const OpImportInfo *findOp(llvm::StringRef opType);
+
+inline constexpr int64_t kMinOpset = 13;
+inline constexpr int64_t kMaxOpset = 21;
+
+/// What an ONNX value name refers to. Identity-like nodes share a slot.
+struct ValueSlot {
+  /// The MLIR value; for a host constant or parameter, its materialization
+  /// (made on first use as data).
+  mlir::Value value;
+  std::optional<HostTensor> host;
+  /// Non-empty: a float initializer, read with mpc.get_parameter.
+  std::string parameter;
+  mlir::RankedTensorType parameterType;
+  /// Where a host constant came from, for its materialization.
+  mlir::LocationAttr loc;
+  std::string nodeName;
+};
+using SlotPtr = std::shared_ptr<ValueSlot>;
+
+class GraphImporter {
+public:
+  GraphImporter(const onnx::ModelProto &model, llvm::StringRef sourceName,
+                mlir::MLIRContext *context, const ONNXImportOptions &options);
+  mlir::OwningOpRef<mlir::ModuleOp> run();
+
+  mlir::MLIRContext *getContext() const { return context; }
+  llvm::StringRef getSourceName() const { return sourceName; }
+  mlir::Location fileLoc() const { return fileLocation; }
+  mlir::OpBuilder &bodyBuilder() { return builder; }
+  SlotPtr lookup(llvm::StringRef name) const;
+  bool isConsumed(llvm::StringRef name) const { return consumed.contains(name); }
+  mlir::LogicalResult define(llvm::StringRef name, SlotPtr slot, mlir::Location loc);
+  /// The slot as an MLIR value: reads a parameter or materializes a host
+  /// constant (once, at the top of the function).
+  mlir::FailureOr<mlir::Value> materialize(ValueSlot &slot, mlir::Location useLoc,
+                                           llvm::StringRef useNode);
+  /// Builds an arith.constant of `host` at the top of the function.
+  mlir::FailureOr<mlir::Value> makeConstant(const HostTensor &host, mlir::Location loc,
+                                            llvm::StringRef nodeName);
+  /// Same for a `shape`-shaped tensor of copies of element 0 of `value`
+  /// (a splat attribute: no host memory however large the shape).
+  mlir::FailureOr<mlir::Value> makeSplat(const HostTensor &value, llvm::ArrayRef<int64_t> shape,
+                                         mlir::Location loc, llvm::StringRef nodeName);
+
+private:
+  mlir::LogicalResult importOpset();
+  mlir::LogicalResult importInitializers();
+  mlir::LogicalResult importInputs(llvm::SmallVectorImpl<mlir::Type> &argTypes,
+                                   llvm::SmallVectorImpl<std::string> &argNames);
+  mlir::FailureOr<mlir::RankedTensorType> inputType(const onnx::ValueInfoProto &input);
+  mlir::LogicalResult importNodes();
+  mlir::LogicalResult importOutputs(mlir::func::FuncOp func);
+  mlir::InFlightDiagnostic error(mlir::Location loc);
+  mlir::Location namedLoc(llvm::StringRef name);
+
+  const onnx::ModelProto &model;
+  std::string sourceName;
+  mlir::MLIRContext *context;
+  const ONNXImportOptions &options;
+  mlir::Location fileLocation;
+  int64_t opset = 0;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  mlir::OpBuilder builder;
+  /// Parameter reads and materialized constants go to the top of the
+  /// function, in first-use order: after the last one made so far.
+  mlir::OpBuilder entryBuilder;
+  mlir::Block *entryBlock = nullptr;
+  mlir::Operation *lastEntryOp = nullptr;
+  void positionEntryBuilder();
+  llvm::StringMap<SlotPtr> values;
+  llvm::StringMap<bool> consumed;
+};
+
+/// The view of one node that the per-op import functions work with.
+class NodeImporter {
+public:
+  NodeImporter(GraphImporter &graph, const onnx::NodeProto &node, llvm::StringRef name,
+               int64_t opset);
+
+  llvm::StringRef opType() const { return node.op_type(); }
+  llvm::StringRef name() const { return nodeName; }
+  int64_t opset() const { return opsetVersion; }
+  mlir::Location loc() const { return location; }
+  mlir::MLIRContext *getContext() const { return graph.getContext(); }
+  mlir::OpBuilder &builder() { return graph.bodyBuilder(); }
+
+  /// An error on the node's location: "<file>: node '<name>' (<op>, opset N): ".
+  mlir::InFlightDiagnostic error();
+  /// Looks up the node's inputs; errors on undefined names.
+  mlir::LogicalResult resolveInputs();
+
+  // Inputs. Optional inputs may be absent (missing or named "").
+  size_t numInputs() const { return inputs.size(); }
+  bool hasInput(size_t i) const { return i < inputs.size() && inputs[i]; }
+  bool isHost(size_t i) const { return hasInput(i) && inputs[i]->host.has_value(); }
+  /// True when every present input is a host constant.
+  bool allHost() const;
+  const HostTensor &host(size_t i) const { return *inputs[i]->host; }
+  llvm::ArrayRef<int64_t> shapeOf(size_t i) const;
+  int64_t rankOf(size_t i) const { return int64_t(shapeOf(i).size()); }
+  /// The input's ONNX element type.
+  int32_t dtypeOf(size_t i) const;
+  /// The input as an MLIR value (materializing host constants).
+  mlir::FailureOr<mlir::Value> value(size_t i);
+  /// Requires input i to be present (error naming `what` otherwise).
+  mlir::LogicalResult require(size_t i, llvm::StringRef what);
+  /// Input i must be a host constant (shapes, axes...): its integer values.
+  mlir::FailureOr<llvm::SmallVector<int64_t>> hostInts(size_t i, llvm::StringRef what);
+  /// Same for a scalar (or one-element) input.
+  mlir::FailureOr<double> hostScalar(size_t i, llvm::StringRef what);
+  /// Folding is allowed: all inputs are host constants and the result small.
+  bool canFold(llvm::ArrayRef<int64_t> resultShape) const;
+
+  // Attributes. A missing attribute takes `dflt`; with no default it is an
+  // error. A present attribute of the wrong type is always an error.
+  const onnx::AttributeProto *attr(llvm::StringRef name) const;
+  mlir::FailureOr<int64_t> intAttr(llvm::StringRef name, std::optional<int64_t> dflt);
+  mlir::FailureOr<double> floatAttr(llvm::StringRef name, std::optional<double> dflt);
+  mlir::FailureOr<std::string> stringAttr(llvm::StringRef name, std::optional<std::string> dflt);
+  /// Missing -> std::nullopt (no error).
+  mlir::FailureOr<std::optional<llvm::SmallVector<int64_t>>> intsAttr(llvm::StringRef name);
+  mlir::FailureOr<HostTensor> tensorAttr(const onnx::AttributeProto &attr);
+
+  // Outputs.
+  size_t numOutputs() const { return size_t(node.output_size()); }
+  bool outputUsed(size_t i) const;
+  mlir::LogicalResult setOutput(size_t i, mlir::Value value);
+  mlir::LogicalResult setOutput(size_t i, HostTensor host);
+  /// Output i names the same value as input j (Identity, Dropout).
+  mlir::LogicalResult aliasOutput(size_t i, size_t j);
+  /// Errors when any output from `first` on is consumed (e.g. MaxPool
+  /// Indices), naming `what`.
+  mlir::LogicalResult rejectUsedOutputs(size_t first, llvm::StringRef what);
+
+  /// `axis` in [-rank, rank) (or [-rank, rank] with `inclusive`), made
+  /// non-negative; errors name the attribute.
+  mlir::FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank, llvm::StringRef what,
+                                         bool inclusive = false);
+  /// Sorted, unique, non-negative axes.
+  mlir::FailureOr<llvm::SmallVector<int64_t>> normalizeAxes(llvm::ArrayRef<int64_t> axes,
+                                                            int64_t rank, llvm::StringRef what);
+
+  /// Creates an mpc/arith op with `OpTy::create(builder, loc, args...)`,
+  /// infers its result types (pass a placeholder result type), tags it with
+  /// mpc.node and verifies it. On failure the op is erased and the error
+  /// (inference's or the verifier's message, node-prefixed) is emitted.
+  template <typename OpTy, typename... Args> mlir::FailureOr<OpTy> create(Args &&...args) {
+    OpTy op;
+    std::string problem;
+    {
+      Capture capture(getContext());
+      op = OpTy::create(builder(), location, std::forward<Args>(args)...);
+      problem = check(op.getOperation(), capture.text);
+    }
+    if (!problem.empty()) {
+      error() << problem;
+      return mlir::failure();
+    }
+    return op;
+  }
+  /// A placeholder result type for create(); inference replaces it.
+  mlir::Type inferred() const { return mlir::NoneType::get(getContext()); }
+  /// A rank-0 constant of `elementType` holding `value`.
+  mlir::FailureOr<mlir::Value> scalar(mlir::Type elementType, double value);
+  /// mpc.reshape unless the shape is already `shape`.
+  mlir::FailureOr<mlir::Value> reshape(mlir::Value input, llvm::ArrayRef<int64_t> shape);
+  /// mpc.cast unless the element type is already `elementType`.
+  mlir::FailureOr<mlir::Value> castTo(mlir::Value input, mlir::Type elementType);
+  /// Reports a shape-rule failure (the ShapeInference message).
+  mlir::LogicalResult shapeError(const std::string &message);
+
+  GraphImporter &graph;
+
+private:
+  /// Collects diagnostics emitted while one op is built and checked.
+  struct Capture {
+    explicit Capture(mlir::MLIRContext *context);
+    std::string text;
+    mlir::ScopedDiagnosticHandler handler;
+  };
+  /// Infers, tags and verifies a new op; on failure erases it and returns
+  /// the reason (empty on success).
+  std::string check(mlir::Operation *op, const std::string &captured);
+
+  const onnx::NodeProto &node;
+  std::string nodeName;
+  int64_t opsetVersion;
+  mlir::Location location;
+  llvm::SmallVector<SlotPtr> inputs;
+};
+
+/// The MLIR element type of an ONNX data type, or null when the data path
+/// does not support it.
+mlir::Type elementTypeFor(int32_t dtype, mlir::MLIRContext *context);
+/// The inverse (kUndefined when there is none).
+int32_t dtypeFor(mlir::Type elementType);
+/// The ONNX spelling of an MLIR element type, for messages.
+std::string typeName(mlir::Type elementType);
+/// Decodes a TensorProto (raw or typed fields) into a host tensor. Errors
+/// name `what`.
+mlir::FailureOr<HostTensor> readHostTensor(const onnx::TensorProto &tensor, std::string &error);
+/// Static shape spelled as "2x3x4" (or "scalar").
+std::string shapeString(llvm::ArrayRef<int64_t> shape);
+} // namespace mpc::importer
+
+#endif // MPC_LIB_IMPORT_IMPORTER_H
