@@ -15,7 +15,7 @@ export MPC_BUILD_DIR="$build"
 export PATH="$build/bin:$PATH"
 
 echo "== lit (FileCheck) =="
-.venv/bin/python -m lit -sv --xunit-xml-output "$results/lit.xml" "$build/test" 2>&1 | tail -n 25
+/usr/lib/llvm-22/bin/lit -sv --xunit-xml-output "$results/lit.xml" "$build/test" 2>&1 | tail -n 25
 
 echo "== gtest =="
 if [ -x "$build/bin/mpc-unittests" ]; then

@@ -1,0 +1,47 @@
+"""The mpc Python package drives the built tools end to end."""
+import pathlib
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+import sys
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+import mpc  # noqa: E402
+
+MODELS = pathlib.Path(__file__).resolve().parents[2] / "test" / "Inputs" / "models"
+MLP = MODELS / "torch_mlp.onnx"
+
+
+def test_compile_mlir_puts_matmuls_in_bf16():
+    text = mpc.compile_mlir(MLP, precision="bf16", batch=4)
+    assert "mpc.matmul" in text
+    assert "xbf16" in text
+    # softmax stays f32 under the bf16 policy.
+    softmax = [l for l in text.splitlines() if "mpc.softmax" in l]
+    assert softmax and all("f32" in l and "bf16" not in l for l in softmax)
+
+
+def test_precision_report_lists_ops_and_reasons():
+    report = mpc.precision_report(MLP, precision="bf16", batch=4)
+    assert "mpc.matmul" in report and "bf16" in report
+    assert "mpc.softmax" in report
+
+
+def test_run_matches_onnxruntime_in_fp32():
+    x = np.random.default_rng(1).standard_normal((4, 16)).astype(np.float32)
+    ref = ort.InferenceSession(str(MLP), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    out = mpc.run(MLP, {"x": x}, precision="fp32")
+    np.testing.assert_allclose(out["output"], ref, rtol=1e-5, atol=1e-6)
+
+
+def test_bad_policy_is_a_clear_error():
+    with pytest.raises(ValueError, match="fp32, fp16, bf16"):
+        mpc.compile_mlir(MLP, precision="fp64")
+
+
+def test_tool_failure_raises_with_diagnostics(tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a protobuf at all")
+    with pytest.raises(mpc.MpcError, match="bad.onnx"):
+        mpc.import_onnx(bad)
