@@ -131,6 +131,32 @@ LogicalResult importVariadic(NodeImporter &n) {
   return n.setOutput(0, *acc);
 }
 
+/// Ops the dialect has no counterpart for but that shape computations use:
+/// folded when every input is a constant, an error otherwise.
+template <int HostKind, bool IsBinary>
+LogicalResult importHostOnly(NodeImporter &n) {
+  size_t arity = IsBinary ? 2 : 1;
+  for (size_t i = 0; i < arity; ++i)
+    if (failed(n.require(i, "input")))
+      return failure();
+  if (!n.allHost())
+    return n.error() << "is supported only on constants (shape computations), but an input is "
+                        "computed at run time";
+  std::string message;
+  FailureOr<Shape> shape = IsBinary ? rules::broadcast(n.shapeOf(0), n.shapeOf(1), message)
+                                    : FailureOr<Shape>(Shape(n.shapeOf(0)));
+  if (failed(shape))
+    return n.shapeError(message);
+  if (!n.canFold(*shape))
+    return n.error() << "the result " << shapeString(*shape) << " is too large to fold";
+  FailureOr<HostTensor> folded =
+      IsBinary ? hostBinary(HostBinary(HostKind), n.host(0), n.host(1), message)
+               : hostUnary(HostUnary(HostKind), n.host(0), message);
+  if (failed(folded))
+    return n.error() << message;
+  return n.setOutput(0, std::move(*folded));
+}
+
 LogicalResult importWhere(NodeImporter &n) {
   if (failed(n.require(0, "condition")) || failed(n.require(1, "X")) || failed(n.require(2, "Y")))
     return failure();
@@ -271,13 +297,16 @@ const char *kFolds = "host-folded when the inputs are constants";
 const char *kBroadcast = "numpy broadcasting; host-folded when both inputs are constants";
 const char *kChain = "N inputs become a chain of binary ops; host-folded when constant";
 const char *kCompare = "bool result; host-folded when both inputs are constants";
+const char *kHostOnly = "constant inputs only (shape computations)";
 
 const OpImportInfo kTable[] = {
     {"Abs", 13, 21, importUnary<mpc::AbsOp, int(HostUnary::Abs)>, "mpc.abs", kFolds},
     {"Add", 13, 21, importBinary<mpc::AddOp, int(HostBinary::Add)>, "mpc.add", kBroadcast},
     {"Cast", 13, 21, importCast, "mpc.cast",
      "`saturate` (opset 19+) is kept for fp8; no op when the type already matches; host-folded"},
+    {"And", 13, 21, importHostOnly<int(HostBinary::And), true>, "host only", kHostOnly},
     {"CastLike", 15, 21, importCastLike, "mpc.cast", "as Cast, to the type of input 2"},
+    {"Ceil", 13, 21, importHostOnly<int(HostUnary::Ceil), false>, "host only", kHostOnly},
     {"Clip", 13, 21, importClip, "mpc.clip",
      "constant min/max become attributes; computed ones become mpc.max / mpc.min"},
     {"Div", 13, 21, importBinary<mpc::DivOp, int(HostBinary::Div)>, "mpc.div",
@@ -285,6 +314,7 @@ const OpImportInfo kTable[] = {
     {"Equal", 13, 21, importBinary<mpc::EqualOp, int(HostBinary::Equal)>, "mpc.equal", kCompare},
     {"Erf", 13, 21, importUnary<mpc::ErfOp>, "mpc.erf", ""},
     {"Exp", 13, 21, importUnary<mpc::ExpOp, int(HostUnary::Exp)>, "mpc.exp", kFolds},
+    {"Floor", 13, 21, importHostOnly<int(HostUnary::Floor), false>, "host only", kHostOnly},
     {"Gelu", 20, 21, importGelu, "mpc.gelu", "`approximate` \"none\" (erf) or \"tanh\""},
     {"Greater", 13, 21, importBinary<mpc::GreaterOp, int(HostBinary::Greater)>, "mpc.greater",
      kCompare},
@@ -301,6 +331,8 @@ const OpImportInfo kTable[] = {
     {"Min", 13, 21, importVariadic<mpc::MinOp, int(HostBinary::Min)>, "mpc.min", kChain},
     {"Mul", 13, 21, importBinary<mpc::MulOp, int(HostBinary::Mul)>, "mpc.mul", kBroadcast},
     {"Neg", 13, 21, importUnary<mpc::NegOp, int(HostUnary::Neg)>, "mpc.neg", kFolds},
+    {"Not", 13, 21, importHostOnly<int(HostUnary::Not), false>, "host only", kHostOnly},
+    {"Or", 13, 21, importHostOnly<int(HostBinary::Or), true>, "host only", kHostOnly},
     {"Pow", 13, 21, importBinary<mpc::PowOp, int(HostBinary::Pow)>, "mpc.pow",
      "an exponent of another type is cast to the base's; host-folded when both are constants"},
     {"Reciprocal", 13, 21, importUnary<mpc::ReciprocalOp, int(HostUnary::Reciprocal)>,
@@ -313,6 +345,7 @@ const OpImportInfo kTable[] = {
     {"Tanh", 13, 21, importUnary<mpc::TanhOp>, "mpc.tanh", ""},
     {"Where", 13, 21, importWhere, "mpc.where",
      "numpy broadcasting; host-folded when all inputs are constants"},
+    {"Xor", 13, 21, importHostOnly<int(HostBinary::Xor), true>, "host only", kHostOnly},
 };
 } // namespace
 

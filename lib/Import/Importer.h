@@ -1,7 +1,7 @@
 //===- Importer.h - state shared by the ONNX op importers -------*- C++ -*-===//
 //
 // GraphImporter walks one ONNX graph; for each node it builds a NodeImporter,
-// the only interface the per-op import functions (Import*Ops.cpp) see: typed
+// the only interface the per-op import functions (Import*.cpp) see: typed
 // access to inputs (host constants or MLIR values), attributes with ONNX
 // defaults, outputs, and checked op creation with node-prefixed errors.
 //
