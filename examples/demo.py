@@ -20,7 +20,7 @@ MODEL = HERE / "encoder.onnx"
 def mpc_run(bin_dir: pathlib.Path, ids_path: pathlib.Path, precision: str, out: pathlib.Path):
     cmd = [str(bin_dir / "mpc-run"), str(MODEL), "--input", f"ids={ids_path}",
            "--precision", precision, "--output-dir", str(out)]
-    print("$", " ".join(cmd[:1] + [pathlib.Path(c).name if "/" in c else c for c in cmd[1:]]))
+    print("$ mpc-run", MODEL.name, "--input ids=ids.npy --precision", precision, "--output-dir", out.name)
     subprocess.run(cmd, check=True)
     return np.load(out / "output.npy")
 
