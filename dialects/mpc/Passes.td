@@ -18,13 +18,26 @@ def AssignPrecisionPass : Pass<"mpc-assign-precision", "::mlir::ModuleOp"> {
 
     Policy fp32 keeps everything in f32. Policies fp16/bf16: compute-bound ops
     run in the low type with f32 accumulation; numerically sensitive ops stay
-    in f32; followers take the low type when every float operand produced at
-    run time is already low (parameters and constants do not count: they can
-    be cast once); data movement takes the precision of its data.
+    in f32. Parameters and constants are cast once, so they never hold an op
+    in f32. Followers and data movement are placed by the strategy:
+
+    - `mincut` (default): exactly minimizes estimated op time plus cast cost
+      over the two precisions, as an s-t minimum cut (docs/precision-policy.md
+      describes the cost model);
+    - `greedy`: the TF-AMP-style baseline, in program order: a follower takes
+      the low type when every float operand produced at run time is already
+      low; data movement takes the precision of its data.
+
+    A policy file (`policy-file`, JSON, docs/precision-policy.md) pins ops by
+    op name, node-name glob or region; its rules beat categories and the cut.
   }];
   let options = [
     Option<"policy", "policy", "std::string", /*default=*/"\"fp32\"",
            "precision policy: fp32, fp16 or bf16">,
+    Option<"strategy", "strategy", "std::string", /*default=*/"\"mincut\"",
+           "how followers are placed: mincut (cost-optimal) or greedy">,
+    Option<"policyFile", "policy-file", "std::string", /*default=*/"\"\"",
+           "JSON file of overrides (docs/precision-policy.md)">,
   ];
 }
 
@@ -46,14 +59,25 @@ def FoldCastsPass : Pass<"mpc-fold-casts", "::mlir::ModuleOp"> {
 }
 
 def PrecisionReportPass : Pass<"mpc-precision-report", "::mlir::ModuleOp"> {
-  let summary = "Print what precision assignment decided for every op, and why";
+  let summary = "Report what precision assignment decided for every op, and why";
   let description = [{
-    A text table with one row per op: name (the ONNX node name when known), op,
-    precision, accumulator, category and reason; then totals.
+    One row per op: name (the ONNX node name when known; a parameter read is
+    named after its parameter, `@fc.weight`), op, precision, accumulator,
+    category, reason, the mpc.cast ops around it and its FLOPs; then totals
+    (ops per precision, casts, FLOPs in low precision, activation bytes and
+    roofline time saved against all-f32). Formats: a text table, JSON (schema
+    in docs/precision-report.md), Graphviz DOT and a self-contained HTML page.
+
+    `--mpc-precision-report` prints the table to stdout;
+    `--mpc-precision-report=FILE` (or `output=FILE`) writes FILE in the format
+    its extension names: .txt, .json, .dot or .html. `format=` overrides the
+    extension (and makes stdout JSON, say).
   }];
   let options = [
     Option<"output", "output", "std::string", /*default=*/"\"-\"",
            "file to write the report to ('-' for stdout)">,
+    Option<"format", "format", "std::string", /*default=*/"\"\"",
+           "text, json, dot or html (default: from the output file's extension)">,
   ];
 }
 

@@ -1,10 +1,17 @@
 //===- AssignPrecision.cpp - mpc-assign-precision --------------------------===//
 //
-// Decides per op, from its PrecisionOpInterface category only, which float
-// type it computes in, and records why. Types are left alone so the decision
-// can be inspected (and reported) before mpc-insert-casts acts on it.
+// Decides per op which float type it computes in, and records why. Types are
+// left alone so the decision can be inspected (and reported) before
+// mpc-insert-casts acts on it.
+//
+// Categories give the hard rules (compute-bound low, sensitive f32), a policy
+// file's overrides beat them, and the rest (followers, data movement) is
+// placed either greedily in program order (the TF-AMP-style baseline) or by
+// an exact s-t minimum cut of op time plus cast cost.
 //
 //===----------------------------------------------------------------------===//
+#include "MinCut.h"
+#include "PolicyFile.h"
 #include "PrecisionAttrs.h"
 
 #include "mpc/Dialect/MpcDialect.h"
@@ -13,6 +20,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringSwitch.h"
 
 #include <string>
@@ -30,11 +39,90 @@ static bool hasFloatResult(Operation *op) {
                       [](Type type) { return isa<FloatType>(getElementTypeOrSelf(type)); });
 }
 
+/// The float element type of the op's first float result.
+static FloatType storedFloatType(Operation *op) {
+  for (Type type : op->getResultTypes())
+    if (auto floatType = dyn_cast<FloatType>(getElementTypeOrSelf(type)))
+      return floatType;
+  return {};
+}
+
+/// f32, or the widest operand type when that is wider (f64).
+static FloatType atLeastF32(ArrayRef<Value> floatOperands) {
+  FloatType widest = Float32Type::get(floatOperands.front().getContext());
+  for (Value value : floatOperands) {
+    auto type = cast<FloatType>(getElementTypeOrSelf(value.getType()));
+    if (type.getWidth() > widest.getWidth())
+      widest = type;
+  }
+  return widest;
+}
+
 static std::string typeName(Type type) {
   std::string name;
   llvm::raw_string_ostream os(name);
   type.print(os);
   return name;
+}
+
+//===----------------------------------------------------------------------===//
+// Cost model
+//===----------------------------------------------------------------------===//
+//
+// Costs are in bytes of memory traffic ("byte-equivalents"), so that memory
+// time, arithmetic time and casts add up in one unit. The constants describe
+// a GPU-class target, the one mixed precision is for; they are documented in
+// docs/precision-policy.md and only their ratios matter.
+
+/// f32 arithmetic per byte of bandwidth (A100: 19.5 TFLOP/s over 1.6 TB/s is
+/// about 12; H100 is similar): an op below this intensity is memory-bound.
+static constexpr int64_t kF32FlopsPerByte = 12;
+/// How much faster the low type computes than f32 (tensor cores vs. FMA
+/// units, taken conservatively).
+static constexpr int64_t kLowPrecisionSpeedup = 8;
+/// Fixed cost of a cast beyond its traffic: one more kernel launch and its
+/// latency, about 1 us, written as the bytes moved in that time at 1 TB/s.
+/// The op's own launch is paid at either precision and cancels out. For
+/// small activations this term dominates, so the cut first avoids casts and
+/// then saves traffic; for large ones traffic decides.
+static constexpr int64_t kCastOverheadBytes = 1 << 20;
+
+/// The element count of a float tensor value; 1 for a dynamic shape, whose
+/// size the pass cannot know (such graphs are then decided by cast counts).
+static int64_t floatElements(Value value) {
+  auto shaped = dyn_cast<ShapedType>(value.getType());
+  if (!shaped || !isa<FloatType>(shaped.getElementType()))
+    return 0;
+  return shaped.hasStaticShape() ? shaped.getNumElements() : 1;
+}
+
+/// Converting a tensor reads it in one type and writes it in the other.
+static int64_t castCost(Value value, FloatType low) {
+  return floatElements(value) * (4 + low.getWidth() / 8) + kCastOverheadBytes;
+}
+
+/// A roofline estimate of the op's time at `precision`: the larger of its
+/// traffic (every float operand read and result written once) and its
+/// arithmetic. FLOPs are estimated generically, without naming ops: one per
+/// result element, and for an accumulating op 2 * K per result element where
+/// K is the innermost extent of its first operand (exact for matmul; a
+/// stand-in for the reduction size of others). Ops forced to one precision
+/// pay a constant, so the estimate only matters for the ops the cut moves.
+static int64_t opCost(PrecisionOpInterface op, ArrayRef<Value> floatOperands, FloatType precision) {
+  int64_t elements = 0, resultElements = 0;
+  for (Value value : floatOperands)
+    elements += floatElements(value);
+  for (Value value : op->getResults())
+    resultElements += floatElements(value);
+  int64_t bytes = (elements + resultElements) * (precision.getWidth() / 8);
+
+  int64_t flops = resultElements;
+  if (op.accumulates() && !floatOperands.empty())
+    if (auto shaped = dyn_cast<ShapedType>(floatOperands.front().getType());
+        shaped && shaped.hasStaticShape() && shaped.getRank() > 0)
+      flops = 2 * resultElements * shaped.getShape().back();
+  int64_t flopsPerByte = kF32FlopsPerByte * (isLowPrecision(precision) ? kLowPrecisionSpeedup : 1);
+  return std::max(bytes, flops / flopsPerByte);
 }
 
 namespace {
@@ -44,28 +132,74 @@ struct Decision {
   std::string reason;
 };
 
-/// Applies one policy to the ops of a module in program order, so that every
-/// op sees the decisions already made for the ops feeding it.
+/// One op that the min-cut places (or that constrains the ops it places).
+struct CutNode {
+  PrecisionOpInterface op;
+  SmallVector<Value> floatOperands;
+  /// Set for ops that may not move: the reason, and which side they are on.
+  std::optional<Decision> forced;
+  int64_t costF32 = 0, costLow = 0;
+};
+
+/// A tensor converted at most once per target type (mpc-insert-casts shares
+/// casts among readers): it costs `weight` as soon as its producer and
+/// readers do not all agree on a precision.
+struct CastGroup {
+  int64_t weight;
+  /// Indices into the nodes; kF32Side / kLowSide for fixed endpoints.
+  SmallVector<int> members;
+};
+constexpr int kF32Side = -1;
+constexpr int kLowSide = -2;
+
+/// Applies one policy to the ops of a module.
 class Assigner {
 public:
   /// `policyType` is f32 for the fp32 policy, else the low type.
-  explicit Assigner(FloatType policyType)
-      : policyType(policyType), f32(Float32Type::get(policyType.getContext())) {}
+  Assigner(FloatType policyType, FloatType accumulator,
+           const llvm::DenseMap<Operation *, PolicyOverride> &overrides)
+      : policyType(policyType), f32(Float32Type::get(policyType.getContext())),
+        accumulator(accumulator ? accumulator : f32), overrides(overrides) {}
 
-  void assign(PrecisionOpInterface op);
+  /// Program order, so that every op sees the decisions made for the ops
+  /// feeding it.
+  void assignGreedy(ArrayRef<PrecisionOpInterface> ops);
+  void assignMinCut(ArrayRef<PrecisionOpInterface> ops);
 
 private:
-  std::optional<Decision> decide(PrecisionOpInterface op, ArrayRef<Value> floatOperands);
+  std::optional<Decision> decideGreedy(PrecisionOpInterface op, ArrayRef<Value> floatOperands);
   Decision decideFollower(PrecisionOpInterface op, ArrayRef<Value> floatOperands);
+  std::optional<Decision> decideOverride(Operation *op) const;
   bool isCastOnce(Value value) const;
   void noteCastOnce(PrecisionOpInterface op);
   FloatType precisionOf(Value value) const;
+  void apply(PrecisionOpInterface op, const Decision &decision);
+
+  SmallVector<CastGroup> buildCastGroups(ArrayRef<CutNode> nodes) const;
+  std::string explainCut(unsigned node, ArrayRef<CutNode> nodes, ArrayRef<CastGroup> groups,
+                         ArrayRef<SmallVector<unsigned>> groupsOf, ArrayRef<bool> low) const;
 
   FloatType policyType;
   FloatType f32;
+  FloatType accumulator;
+  const llvm::DenseMap<Operation *, PolicyOverride> &overrides;
   /// Data-movement ops that only rearrange parameters or constants.
   llvm::DenseSet<Operation *> castOnceOps;
+  /// The min-cut's node index of each op it places.
+  llvm::DenseMap<Operation *, unsigned> nodeIndex;
 };
+
+} // namespace
+
+static SmallVector<Value> getFloatPrecisionOperands(PrecisionOpInterface op) {
+  SmallVector<Value> floatOperands;
+  for (unsigned index : op.getPrecisionOperandIndices()) {
+    Value value = op->getOperand(index);
+    if (isa<FloatType>(getElementTypeOrSelf(value.getType())))
+      floatOperands.push_back(value);
+  }
+  return floatOperands;
+}
 
 /// Values that exist before the program runs (constants, parameters and
 /// rearrangements of them): converting them costs one cast for the whole
@@ -92,6 +226,27 @@ FloatType Assigner::precisionOf(Value value) const {
   return dyn_cast<FloatType>(getElementTypeOrSelf(value.getType()));
 }
 
+std::optional<Decision> Assigner::decideOverride(Operation *op) const {
+  auto it = overrides.find(op);
+  if (it == overrides.end())
+    return std::nullopt;
+  const PolicyRule &rule = *it->second.rule;
+  std::string selector;
+  switch (rule.kind) {
+  case PolicyRule::Kind::OpName:
+    selector = "op " + rule.subject;
+    break;
+  case PolicyRule::Kind::Glob:
+    selector = "match '" + rule.subject + "'";
+    break;
+  case PolicyRule::Kind::Between:
+    selector = "between '" + rule.subject + "' and '" + rule.last + "'";
+    break;
+  }
+  return Decision{rule.precision,
+                  "override rule #" + std::to_string(rule.index) + " (" + selector + ")"};
+}
+
 Decision Assigner::decideFollower(PrecisionOpInterface op, ArrayRef<Value> floatOperands) {
   bool movesData = op.getPrecisionCategory() == PrecisionCategory::DataMovement;
   SmallVector<FloatType> runTime;
@@ -116,23 +271,30 @@ Decision Assigner::decideFollower(PrecisionOpInterface op, ArrayRef<Value> float
   return {f32, "follows an f32 input"};
 }
 
-std::optional<Decision> Assigner::decide(PrecisionOpInterface op, ArrayRef<Value> floatOperands) {
+std::optional<Decision> Assigner::decideGreedy(PrecisionOpInterface op,
+                                               ArrayRef<Value> floatOperands) {
   if (floatOperands.empty()) {
-    // A source such as a parameter read: parameters are stored in f32.
+    // A source such as a parameter read keeps the type its data is stored in
+    // (f32 for ONNX float initializers, but an f16 model stores f16).
     if (!hasFloatResult(op))
       return std::nullopt;
     noteCastOnce(op);
-    return Decision{f32, "source: parameters are stored in f32"};
+    FloatType stored = storedFloatType(op);
+    return Decision{stored, "source: stored in " + typeName(stored)};
   }
+  // Full precision never narrows: an op the model computes in f64 stays f64.
+  FloatType full = atLeastF32(floatOperands);
   if (policyType == f32)
-    return Decision{f32, "policy fp32"};
+    return Decision{full, "policy fp32"};
 
   switch (op.getPrecisionCategory()) {
   case PrecisionCategory::ComputeBound:
-    return Decision{policyType, "compute-bound: " + typeName(policyType) +
-                                    (op.accumulates() ? " with f32 accumulation" : "")};
+    return Decision{
+        policyType,
+        "compute-bound: " + typeName(policyType) +
+            (op.accumulates() ? " with " + typeName(accumulator) + " accumulation" : "")};
   case PrecisionCategory::Sensitive:
-    return Decision{f32, "numerically sensitive: kept in f32"};
+    return Decision{full, "numerically sensitive: kept in " + typeName(full)};
   case PrecisionCategory::Follow:
   case PrecisionCategory::DataMovement:
     return decideFollower(op, floatOperands);
@@ -140,52 +302,265 @@ std::optional<Decision> Assigner::decide(PrecisionOpInterface op, ArrayRef<Value
   llvm_unreachable("unknown precision category");
 }
 
-void Assigner::assign(PrecisionOpInterface op) {
-  SmallVector<Value> floatOperands;
-  for (unsigned index : op.getPrecisionOperandIndices()) {
-    Value value = op->getOperand(index);
-    if (isa<FloatType>(getElementTypeOrSelf(value.getType())))
-      floatOperands.push_back(value);
-  }
-  std::optional<Decision> decision = decide(op, floatOperands);
-  if (!decision) {
-    // A decision from an earlier run (or another policy) would be stale.
-    op->removeAttr(kPrecisionAttr);
-    op->removeAttr(kReasonAttr);
-    return;
-  }
-
+void Assigner::apply(PrecisionOpInterface op, const Decision &decision) {
   MLIRContext *context = op->getContext();
-  op->setAttr(kPrecisionAttr, TypeAttr::get(decision->precision));
-  op->setAttr(kReasonAttr, StringAttr::get(context, decision->reason));
+  op->setAttr(kPrecisionAttr, TypeAttr::get(decision.precision));
+  op->setAttr(kReasonAttr, StringAttr::get(context, decision.reason));
   // acc_type is the ODS name every accumulating op declares; an op that does
   // not declare it falls back to getAccumulatorType()'s f32 default.
   StringAttr accName = StringAttr::get(context, "acc_type");
-  if (op.accumulates() && isLowPrecision(decision->precision) &&
-      llvm::is_contained(op->getName().getAttributeNames(), accName))
-    op->setAttr(accName, TypeAttr::get(f32));
+  if (!op.accumulates() || !llvm::is_contained(op->getName().getAttributeNames(), accName))
+    return;
+  auto it = overrides.find(op);
+  FloatType ruleAccumulator = it == overrides.end() ? FloatType() : it->second.rule->accumulator;
+  if (ruleAccumulator)
+    op->setAttr(accName, TypeAttr::get(ruleAccumulator));
+  else if (isLowPrecision(decision.precision))
+    op->setAttr(accName, TypeAttr::get(accumulator));
 }
+
+void Assigner::assignGreedy(ArrayRef<PrecisionOpInterface> ops) {
+  for (PrecisionOpInterface op : ops) {
+    // The category's decision is still computed for an overridden op: it
+    // records whether the op is static data that readers can cast once.
+    std::optional<Decision> decision = decideGreedy(op, getFloatPrecisionOperands(op));
+    if (std::optional<Decision> pinned = decideOverride(op))
+      decision = pinned;
+    apply(op, *decision);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Min-cut placement
+//===----------------------------------------------------------------------===//
+
+SmallVector<CastGroup> Assigner::buildCastGroups(ArrayRef<CutNode> nodes) const {
+  // The side a fixed value or reader sits on: a third type (an override to
+  // fp16 under bf16) counts as f32, which differs from the low type too.
+  auto sideOf = [&](Type type) { return type == policyType ? kLowSide : kF32Side; };
+
+  llvm::MapVector<Value, llvm::SetVector<int>> readers;
+  for (auto [index, node] : llvm::enumerate(nodes)) {
+    for (Value value : node.floatOperands) {
+      // mpc-fold-casts folds casts of constants away. A parameter is not
+      // free: the program converts it once per run (per training step),
+      // shared by all its readers, so it is a fixed f32 member like an
+      // argument. Counting it lets the cut keep a bias add in f32 when that
+      // saves the bias cast (measured in docs/precision-benchmarks.md).
+      Operation *def = value.getDefiningOp();
+      if (def && matchPattern(def, m_Constant()))
+        continue;
+      auto producer = def ? nodeIndex.find(def) : nodeIndex.end();
+      // A fixed value of a third type (an f16 argument under bf16) is cast
+      // whichever side its readers take: no choice depends on it.
+      FloatType fixedType = precisionOf(value);
+      if (producer == nodeIndex.end() && fixedType != f32 && fixedType != policyType)
+        continue;
+      llvm::SetVector<int> &members = readers[value];
+      if (members.empty())
+        members.insert(producer != nodeIndex.end() ? int(producer->second) : sideOf(fixedType));
+      members.insert(index);
+    }
+    // Readers that keep a result's old type: mpc-insert-casts casts back for
+    // them (function results, ops without a decision, non-precision operands).
+    for (Value result : node.op->getResults()) {
+      if (!floatElements(result))
+        continue;
+      for (OpOperand &use : result.getUses()) {
+        Operation *owner = use.getOwner();
+        if (nodeIndex.contains(owner) &&
+            llvm::is_contained(getPrecisionOperands(owner), use.getOperandNumber()))
+          continue;
+        llvm::SetVector<int> &members = readers[result];
+        if (members.empty())
+          members.insert(index);
+        members.insert(sideOf(getElementTypeOrSelf(result.getType())));
+      }
+    }
+  }
+
+  SmallVector<CastGroup> groups;
+  for (auto &[value, members] : readers)
+    if (members.size() > 1)
+      groups.push_back({castCost(value, policyType), SmallVector<int>(members.getArrayRef())});
+  return groups;
+}
+
+/// Why the cut put `node` where it did: what moving it alone would cost.
+std::string Assigner::explainCut(unsigned node, ArrayRef<CutNode> nodes, ArrayRef<CastGroup> groups,
+                                 ArrayRef<SmallVector<unsigned>> groupsOf,
+                                 ArrayRef<bool> low) const {
+  auto castsWith = [&](bool nodeLow) {
+    int64_t total = 0;
+    for (unsigned group : groupsOf[node]) {
+      bool anyLow = false, anyF32 = false;
+      for (int member : groups[group].members) {
+        bool isLow = member == kLowSide ||
+                     (member >= 0 && (unsigned(member) == node ? nodeLow : low[member]));
+        (isLow ? anyLow : anyF32) = true;
+      }
+      if (anyLow && anyF32)
+        total += groups[group].weight;
+    }
+    return total;
+  };
+  bool isLow = low[node];
+  int64_t traffic =
+      isLow ? nodes[node].costF32 - nodes[node].costLow : nodes[node].costLow - nodes[node].costF32;
+  int64_t casts = castsWith(!isLow) - castsWith(isLow);
+  return "min-cut: " + typeName(isLow ? policyType : f32) + " saves " +
+         std::to_string(traffic + casts) + " bytes (traffic " + std::to_string(traffic) +
+         ", casts " + std::to_string(casts) + ")";
+}
+
+void Assigner::assignMinCut(ArrayRef<PrecisionOpInterface> ops) {
+  SmallVector<CutNode> nodes;
+  for (PrecisionOpInterface op : ops) {
+    SmallVector<Value> floatOperands = getFloatPrecisionOperands(op);
+    std::optional<Decision> pinned = decideOverride(op);
+    // Sources and rearranged parameters are read once per run whatever
+    // their readers choose: they are not placed, only recorded.
+    bool isSource = floatOperands.empty();
+    if (!isSource)
+      noteCastOnce(op);
+    if (isSource || castOnceOps.contains(op)) {
+      std::optional<Decision> decision = decideGreedy(op, floatOperands);
+      apply(op, pinned ? *pinned : *decision);
+      continue;
+    }
+
+    CutNode node{op, floatOperands, pinned};
+    // Compute-bound and sensitive ops are placed by their category alone;
+    // the greedy rules already word that decision and its reason.
+    PrecisionCategory category = op.getPrecisionCategory();
+    if (!pinned &&
+        (category == PrecisionCategory::ComputeBound || category == PrecisionCategory::Sensitive))
+      node.forced = decideGreedy(op, floatOperands);
+    node.costF32 = opCost(op, floatOperands, f32);
+    node.costLow = opCost(op, floatOperands, policyType);
+    nodeIndex[op] = nodes.size();
+    nodes.push_back(std::move(node));
+  }
+  if (nodes.empty())
+    return;
+
+  SmallVector<CastGroup> groups = buildCastGroups(nodes);
+  enum : unsigned { kSource = 0, kSink = 1, kFirstNode = 2 };
+  // Source side = f32, sink side = low: an edge s->v is cut when v goes low.
+  MinCutGraph graph(kFirstNode + nodes.size());
+  for (auto [index, node] : llvm::enumerate(nodes)) {
+    unsigned vertex = kFirstNode + index;
+    int64_t base = std::min(node.costF32, node.costLow);
+    bool forcedLow = node.forced && node.forced->precision == policyType;
+    bool forcedF32 = node.forced && !forcedLow;
+    graph.addEdge(kSource, vertex, forcedF32 ? MinCutGraph::kInfinite : node.costLow - base);
+    graph.addEdge(vertex, kSink, forcedLow ? MinCutGraph::kInfinite : node.costF32 - base);
+  }
+  SmallVector<SmallVector<unsigned>> groupsOf(nodes.size());
+  for (auto [index, group] : llvm::enumerate(groups)) {
+    // Two helper vertices make the group cost its weight once when its
+    // members are split, however many readers are on the other side.
+    unsigned in = graph.addNode(), out = graph.addNode();
+    graph.addEdge(in, out, group.weight);
+    for (int member : group.members) {
+      unsigned vertex = member == kF32Side   ? kSource
+                        : member == kLowSide ? kSink
+                                             : kFirstNode + member;
+      graph.addEdge(vertex, in, MinCutGraph::kInfinite);
+      graph.addEdge(out, vertex, MinCutGraph::kInfinite);
+      if (member >= 0)
+        groupsOf[member].push_back(index);
+    }
+  }
+  graph.solve(kSource, kSink);
+
+  SmallVector<bool> low;
+  for (unsigned index = 0; index < nodes.size(); ++index)
+    low.push_back(!graph.onSourceSide(kFirstNode + index));
+  for (auto [index, node] : llvm::enumerate(nodes)) {
+    if (node.forced) {
+      apply(node.op, *node.forced);
+      continue;
+    }
+    apply(node.op,
+          {low[index] ? policyType : f32, explainCut(index, nodes, groups, groupsOf, low)});
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+namespace {
 
 struct AssignPrecisionPass : mpc::impl::AssignPrecisionPassBase<AssignPrecisionPass> {
   using Base::Base;
 
-  void runOnOperation() override {
+  FloatType parsePolicy(StringRef name) {
     MLIRContext *context = &getContext();
-    FloatType policyType = llvm::StringSwitch<FloatType>(policy)
-                               .Case("fp32", Float32Type::get(context))
-                               .Case("fp16", Float16Type::get(context))
-                               .Case("bf16", BFloat16Type::get(context))
-                               .Default(FloatType());
+    return llvm::StringSwitch<FloatType>(name)
+        .Case("fp32", Float32Type::get(context))
+        .Case("fp16", Float16Type::get(context))
+        .Case("bf16", BFloat16Type::get(context))
+        .Default(FloatType());
+  }
+
+  void runOnOperation() override {
+    // Errors are reported at the module's location only: the module is not
+    // at fault, the options are.
+    Location loc = getOperation().getLoc();
+    FloatType policyType = parsePolicy(policy);
     if (!policyType) {
-      // Reported at the module's location only: the module is not at fault.
-      emitError(getOperation().getLoc())
-          << "mpc-assign-precision: unknown policy '" << policy
-          << "'; valid policies are fp32, fp16 and bf16";
+      emitError(loc) << "mpc-assign-precision: unknown policy '" << policy
+                     << "'; valid policies are fp32, fp16 and bf16";
       return signalPassFailure();
     }
-    Assigner assigner(policyType);
-    getOperation()->walk<WalkOrder::PreOrder>(
-        [&](PrecisionOpInterface op) { assigner.assign(op); });
+    if (strategy != "mincut" && strategy != "greedy") {
+      emitError(loc) << "mpc-assign-precision: unknown strategy '" << strategy
+                     << "'; valid strategies are mincut and greedy";
+      return signalPassFailure();
+    }
+
+    // Only ops that take a float precision get a decision (and can match a
+    // rule); a decision from an earlier run on any other op would be stale.
+    SmallVector<PrecisionOpInterface> ops;
+    SmallVector<Operation *> decidable;
+    getOperation()->walk<WalkOrder::PreOrder>([&](PrecisionOpInterface op) {
+      if (getFloatPrecisionOperands(op).empty() && !hasFloatResult(op)) {
+        op->removeAttr(kPrecisionAttr);
+        op->removeAttr(kReasonAttr);
+        return;
+      }
+      ops.push_back(op);
+      decidable.push_back(op);
+    });
+
+    PolicyFile file;
+    llvm::DenseMap<Operation *, PolicyOverride> overrides;
+    if (!policyFile.empty()) {
+      llvm::Expected<PolicyFile> parsed = parsePolicyFile(policyFile, &getContext());
+      if (!parsed) {
+        emitError(loc) << "mpc-assign-precision: " << llvm::toString(parsed.takeError());
+        return signalPassFailure();
+      }
+      file = std::move(*parsed);
+      if (file.defaultType)
+        policyType = file.defaultType;
+      auto matched = matchPolicyRules(file, decidable);
+      if (!matched) {
+        emitError(loc) << "mpc-assign-precision: " << llvm::toString(matched.takeError());
+        return signalPassFailure();
+      }
+      overrides = std::move(*matched);
+    }
+
+    Assigner assigner(policyType, file.accumulator, overrides);
+    // With one precision there is nothing to cut: fp32 places every op in
+    // f32 except the overridden ones.
+    if (strategy == "greedy" || policyType.getWidth() == 32)
+      assigner.assignGreedy(ops);
+    else
+      assigner.assignMinCut(ops);
   }
 };
 

@@ -1,11 +1,37 @@
-// RUN: mpc-opt %s --split-input-file --mpc-assign-precision=policy=bf16 | FileCheck %s --check-prefixes=LOW,BF16
-// RUN: mpc-opt %s --split-input-file --mpc-assign-precision=policy=fp16 | FileCheck %s --check-prefixes=LOW,FP16
+// The category rules under the greedy (TF-AMP-style) baseline.
+// RUN: mpc-opt %s --split-input-file --mpc-assign-precision="policy=bf16 strategy=greedy" | FileCheck %s --check-prefixes=LOW,BF16
+// RUN: mpc-opt %s --split-input-file --mpc-assign-precision="policy=fp16 strategy=greedy" | FileCheck %s --check-prefixes=LOW,FP16
 // RUN: mpc-opt %s --split-input-file --mpc-assign-precision=policy=fp32 | FileCheck %s --check-prefix=FP32
 // fp32 is the default policy.
 // RUN: mpc-opt %s --split-input-file --mpc-assign-precision | FileCheck %s --check-prefix=FP32
 // RUN: not mpc-opt %s --mpc-assign-precision=policy=fp12 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not mpc-opt %s --mpc-assign-precision="policy=bf16 strategy=best" 2>&1 | FileCheck %s --check-prefix=BAD-STRATEGY
+
+// Min-cut placement (the default strategy), and the casts each strategy leaves.
+// RUN: mpc-opt %s --split-input-file --mpc-assign-precision=policy=bf16 | FileCheck %s --check-prefix=CUT
+// RUN: mpc-opt %s --split-input-file --mpc-assign-precision="policy=bf16 strategy=greedy" | FileCheck %s --check-prefix=GREEDY
+// RUN: mpc-opt %s --split-input-file --mpc-assign-precision="policy=bf16 strategy=mincut" --mpc-insert-casts --mpc-fold-casts | FileCheck %s --check-prefix=CUT-CASTS
+// RUN: mpc-opt %s --split-input-file --mpc-assign-precision="policy=bf16 strategy=greedy" --mpc-insert-casts --mpc-fold-casts | FileCheck %s --check-prefix=GREEDY-CASTS
+
+// Policy-file overrides, on the last part of this file (split-file keeps the
+// other cases out, since every rule must match something).
+// RUN: split-file %s %t
+// RUN: mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-op.json" | FileCheck %s --check-prefix=OP
+// RUN: mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 strategy=greedy policy-file=%S/Inputs/policy-op.json" | FileCheck %s --check-prefix=OP
+// RUN: mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-glob.json" | FileCheck %s --check-prefix=GLOB
+// RUN: mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-between.json" | FileCheck %s --check-prefix=BETWEEN
+// RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-malformed.json" 2>&1 | FileCheck %s --check-prefix=MALFORMED
+// RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/does-not-exist.json" 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-unknown-op.json" 2>&1 | FileCheck %s --check-prefix=UNKNOWN-OP
+// RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-bad-precision.json" 2>&1 | FileCheck %s --check-prefix=BAD-PRECISION
+// RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-no-match.json" 2>&1 | FileCheck %s --check-prefix=NO-MATCH
+// RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-no-op-match.json" 2>&1 | FileCheck %s --check-prefix=NO-OP-MATCH
+// RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-between-missing.json" 2>&1 | FileCheck %s --check-prefix=BETWEEN-MISSING
+// RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-between-unconnected.json" 2>&1 | FileCheck %s --check-prefix=UNCONNECTED
+// RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-unknown-key.json" 2>&1 | FileCheck %s --check-prefix=UNKNOWN-KEY
 
 // BAD: error: mpc-assign-precision: unknown policy 'fp12'; valid policies are fp32, fp16 and bf16
+// BAD-STRATEGY: error: mpc-assign-precision: unknown strategy 'best'; valid strategies are mincut and greedy
 
 mpc.parameter @"fc.weight" : tensor<8x16xf32> = dense<0.5> : tensor<8x16xf32>
 mpc.parameter @"fc.bias" : tensor<16xf32> = dense<0.1> : tensor<16xf32>
@@ -16,8 +42,8 @@ mpc.parameter @"fc.bias" : tensor<16xf32> = dense<0.1> : tensor<16xf32>
 // LOW-LABEL: func.func @mlp
 // FP32-LABEL: func.func @mlp
 func.func @mlp(%x: tensor<4x8xf32>) -> tensor<4x16xf32> {
-  // LOW: mpc.get_parameter @fc.weight {mpc.precision = f32, mpc.reason = "source: parameters are stored in f32"}
-  // FP32: mpc.get_parameter @fc.weight {mpc.precision = f32, mpc.reason = "source: parameters are stored in f32"}
+  // LOW: mpc.get_parameter @fc.weight {mpc.precision = f32, mpc.reason = "source: stored in f32"}
+  // FP32: mpc.get_parameter @fc.weight {mpc.precision = f32, mpc.reason = "source: stored in f32"}
   %w = mpc.get_parameter @"fc.weight" : tensor<8x16xf32>
   %b = mpc.get_parameter @"fc.bias" : tensor<16xf32>
   // BF16: mpc.matmul {{.*}} {acc_type = f32, mpc.precision = bf16, mpc.reason = "compute-bound: bf16 with f32 accumulation"}
@@ -137,3 +163,149 @@ func.func @conv_net(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %y: tensor
   %cat = mpc.concat %p, %y {axis = 0 : i64} : (tensor<1x4x4x4xf32>, tensor<1x4x4x4xf32>) -> tensor<2x4x4x4xf32>
   return %m, %cat : tensor<1x4xf32>, tensor<2x4x4x4xf32>
 }
+
+// -----
+
+mpc.parameter @w1 : tensor<64x64xf32> = dense<0.5> : tensor<64x64xf32>
+mpc.parameter @w2 : tensor<64x64xf32> = dense<0.5> : tensor<64x64xf32>
+mpc.parameter @gamma : tensor<64xf32> = dense<1.0> : tensor<64xf32>
+mpc.parameter @beta : tensor<64xf32> = dense<0.0> : tensor<64xf32>
+
+// A pre-norm residual block. Greedy paints each residual add f32 (it reads
+// the f32 layer_norm), so every matmul output is cast up and every add output
+// cast back down for the next matmul. The min-cut runs the adds low: they
+// share the one cast of the layer_norm output that the first matmul needs.
+// CUT-LABEL: func.func @residual
+// GREEDY-LABEL: func.func @residual
+// CUT-CASTS-LABEL: func.func @residual
+// GREEDY-CASTS-LABEL: func.func @residual
+func.func @residual(%x: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  %g = mpc.get_parameter @gamma : tensor<64xf32>
+  %b = mpc.get_parameter @beta : tensor<64xf32>
+  // CUT: mpc.layer_norm {{.*}} mpc.precision = f32, mpc.reason = "numerically sensitive: kept in f32"
+  %ln = mpc.layer_norm %x, %g, %b {axis = 1 : i64, epsilon = 1.0e-05 : f64} : (tensor<8x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<8x64xf32>
+  %w1 = mpc.get_parameter @w1 : tensor<64x64xf32>
+  // CUT: mpc.matmul {{.*}} mpc.precision = bf16, mpc.reason = "compute-bound: bf16 with f32 accumulation"
+  %mm1 = mpc.matmul %ln, %w1 : (tensor<8x64xf32>, tensor<64x64xf32>) -> tensor<8x64xf32>
+  // CUT: mpc.add {{.*}} {mpc.precision = bf16, mpc.reason = "min-cut: bf16 saves 2106368 bytes (traffic 3072, casts 2103296)"}
+  // GREEDY: mpc.add {{.*}} {mpc.precision = f32, mpc.reason = "follows an f32 input"}
+  %r1 = mpc.add %mm1, %ln : (tensor<8x64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
+  %w2 = mpc.get_parameter @w2 : tensor<64x64xf32>
+  %mm2 = mpc.matmul %r1, %w2 : (tensor<8x64xf32>, tensor<64x64xf32>) -> tensor<8x64xf32>
+  // CUT: mpc.add {{.*}} {mpc.precision = bf16, mpc.reason = "min-cut: bf16 saves 1054720 bytes (traffic 3072, casts 1051648)"}
+  // GREEDY: mpc.add {{.*}} {mpc.precision = f32, mpc.reason = "follows an f32 input"}
+  %r2 = mpc.add %mm2, %r1 : (tensor<8x64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
+  // Two parameter casts (for the matmuls) in both; then one cast down of the
+  // layer_norm output and one up for the result with the min-cut, against
+  // four (one down and one up per matmul) greedily.
+  // CUT-CASTS-COUNT-4: mpc.cast
+  // CUT-CASTS-NOT: mpc.cast
+  // CUT-CASTS: return
+  // GREEDY-CASTS-COUNT-6: mpc.cast
+  // GREEDY-CASTS-NOT: mpc.cast
+  // GREEDY-CASTS: return
+  return %r2 : tensor<8x64xf32>
+}
+
+// -----
+
+// A follower between two sensitive ops: going low would cost two casts for
+// little traffic, so the min-cut keeps it in f32 and says why.
+// CUT-LABEL: func.func @sensitive_sandwich
+func.func @sensitive_sandwich(%x: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  %e = mpc.exp %x : tensor<8x64xf32>
+  // CUT: mpc.neg {{.*}} {mpc.precision = f32, mpc.reason = "min-cut: f32 saves 2101248 bytes (traffic -2048, casts 2103296)"}
+  %n = mpc.neg %e : tensor<8x64xf32>
+  %l = mpc.log %n : tensor<8x64xf32>
+  return %l : tensor<8x64xf32>
+}
+
+// -----
+
+mpc.parameter @wb : tensor<64x64xf32> = dense<0.5> : tensor<64x64xf32>
+mpc.parameter @bb : tensor<64xf32> = dense<0.1> : tensor<64xf32>
+
+// A bias add feeding an f32 layer_norm. Greedy runs it low (the bias is a
+// parameter), so the bias is cast down and the sum cast up; the cut keeps it
+// f32 and casts only the matmul output: parameter casts happen every run.
+// CUT-LABEL: func.func @bias_before_norm
+// GREEDY-LABEL: func.func @bias_before_norm
+// CUT-CASTS-LABEL: func.func @bias_before_norm
+// GREEDY-CASTS-LABEL: func.func @bias_before_norm
+func.func @bias_before_norm(%x: tensor<8x64xf32>, %g: tensor<64xf32>, %b: tensor<64xf32>) -> tensor<8x64xf32> {
+  %w = mpc.get_parameter @wb : tensor<64x64xf32>
+  %bias = mpc.get_parameter @bb : tensor<64xf32>
+  %mm = mpc.matmul %x, %w : (tensor<8x64xf32>, tensor<64x64xf32>) -> tensor<8x64xf32>
+  // CUT: mpc.add {{.*}} {mpc.precision = f32, mpc.reason = "min-cut: f32 saves 1046784 bytes (traffic -2176, casts 1048960)"}
+  // GREEDY: mpc.add {{.*}} {mpc.precision = bf16, mpc.reason = "follows its inputs (all low)"}
+  %a = mpc.add %mm, %bias : (tensor<8x64xf32>, tensor<64xf32>) -> tensor<8x64xf32>
+  // x and w down, then the matmul output up; greedy adds the bias down.
+  // CUT-CASTS-COUNT-3: mpc.cast
+  // CUT-CASTS-NOT: mpc.cast
+  // CUT-CASTS: return
+  // GREEDY-CASTS-COUNT-4: mpc.cast
+  // GREEDY-CASTS-NOT: mpc.cast
+  // GREEDY-CASTS: return
+  %ln = mpc.layer_norm %a, %g, %b {axis = 1 : i64, epsilon = 1.0e-05 : f64} : (tensor<8x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<8x64xf32>
+  return %ln : tensor<8x64xf32>
+}
+
+// -----
+
+// Storage types are kept: an f16 parameter is read as f16, and full precision
+// never narrows what the model computes in f64.
+mpc.parameter @half : tensor<4xf16> = dense<1.0> : tensor<4xf16>
+// FP32-LABEL: func.func @wide_and_narrow_storage
+// LOW-LABEL: func.func @wide_and_narrow_storage
+func.func @wide_and_narrow_storage(%x: tensor<4xf64>) -> (tensor<4xf16>, tensor<4xf64>) {
+  // FP32: mpc.get_parameter @half {mpc.precision = f16, mpc.reason = "source: stored in f16"}
+  // LOW: mpc.get_parameter @half {mpc.precision = f16, mpc.reason = "source: stored in f16"}
+  %h = mpc.get_parameter @half : tensor<4xf16>
+  // FP32: mpc.exp {{.*}} {mpc.precision = f64, mpc.reason = "policy fp32"}
+  // LOW: mpc.exp {{.*}} {mpc.precision = f64, mpc.reason = "numerically sensitive: kept in f64"}
+  %e = mpc.exp %x : tensor<4xf64>
+  return %h, %e : tensor<4xf16>, tensor<4xf64>
+}
+
+// -----
+
+//--- overrides.mlir
+mpc.parameter @ow : tensor<16x16xf32> = dense<0.5> : tensor<16x16xf32>
+
+// Overrides beat categories and the cut; the last matching rule wins.
+// OP-LABEL: func.func @overrides
+// GLOB-LABEL: func.func @overrides
+// BETWEEN-LABEL: func.func @overrides
+func.func @overrides(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %w = mpc.get_parameter @ow : tensor<16x16xf32>
+  // OP: mpc.matmul {{.*}} {mpc.node = "enc.fc", mpc.precision = f32, mpc.reason = "override rule #1 (op mpc.matmul)"}
+  // GLOB: mpc.matmul {{.*}} {acc_type = bf16, mpc.node = "enc.fc", mpc.precision = f16, mpc.reason = "compute-bound: f16 with bf16 accumulation"}
+  // BETWEEN: mpc.matmul {{.*}} {acc_type = f32, mpc.node = "enc.fc", mpc.precision = bf16, mpc.reason = "compute-bound: bf16 with f32 accumulation"}
+  %mm = mpc.matmul %x, %w {mpc.node = "enc.fc"} : (tensor<4x16xf32>, tensor<16x16xf32>) -> tensor<4x16xf32>
+  // BETWEEN: mpc.relu {{.*}} {mpc.node = "enc.act", mpc.precision = f32, mpc.reason = "override rule #0 (between 'enc.act' and 'head.fc')"}
+  %r = mpc.relu %mm {mpc.node = "enc.act"} : tensor<4x16xf32>
+  // An accumulating op overridden low gets the wide accumulator too.
+  // OP: mpc.softmax {{.*}} {acc_type = f32, axis = 1 : i64, mpc.node = "head.softmax", mpc.precision = bf16, mpc.reason = "override rule #0 (op mpc.softmax)"}
+  // GLOB: mpc.softmax {{.*}} {axis = 1 : i64, mpc.node = "head.softmax", mpc.precision = f32, mpc.reason = "override rule #0 (match 'head.*')"}
+  // BETWEEN: mpc.softmax {{.*}} {axis = 1 : i64, mpc.node = "head.softmax", mpc.precision = f32, mpc.reason = "override rule #0 (between 'enc.act' and 'head.fc')"}
+  %s = mpc.softmax %r {axis = 1 : i64, mpc.node = "head.softmax"} : tensor<4x16xf32>
+  // OP: mpc.matmul {{.*}} {mpc.node = "head.fc", mpc.precision = f32, mpc.reason = "override rule #1 (op mpc.matmul)"}
+  // GLOB: mpc.matmul {{.*}} {acc_type = f16, mpc.node = "head.fc", mpc.precision = f16, mpc.reason = "override rule #1 (match 'head.fc')"}
+  // BETWEEN: mpc.matmul {{.*}} {mpc.node = "head.fc", mpc.precision = f32, mpc.reason = "override rule #0 (between 'enc.act' and 'head.fc')"}
+  %mm2 = mpc.matmul %s, %w {mpc.node = "head.fc"} : (tensor<4x16xf32>, tensor<16x16xf32>) -> tensor<4x16xf32>
+  // GLOB: mpc.tanh {{.*}} {mpc.node = "head.out", mpc.precision = f32, mpc.reason = "override rule #0 (match 'head.*')"}
+  // BETWEEN: mpc.tanh {{.*}} {mpc.node = "head.out", mpc.precision = f32, mpc.reason = "min-cut: f32
+  %t = mpc.tanh %mm2 {mpc.node = "head.out"} : tensor<4x16xf32>
+  return %t : tensor<4x16xf32>
+}
+
+// Every rule that cannot be obeyed is an error naming the file and the rule.
+// MALFORMED: error: mpc-assign-precision: policy file '{{.*}}policy-malformed.json': malformed JSON:
+// MISSING: error: mpc-assign-precision: policy file '{{.*}}does-not-exist.json': cannot read:
+// UNKNOWN-OP: error: mpc-assign-precision: policy file '{{.*}}policy-unknown-op.json': rule #1 {"op":"mpc.sofmax","precision":"f32"}: unknown op 'mpc.sofmax'
+// BAD-PRECISION: error: mpc-assign-precision: policy file '{{.*}}policy-bad-precision.json': rule #0 {"op":"mpc.relu","precision":"fp8"}: "precision" must be one of "f32", "fp16", "bf16", got "fp8"
+// NO-MATCH: error: mpc-assign-precision: policy file '{{.*}}policy-no-match.json': rule #0 {"match":"decoder.*","precision":"f32"}: no node name matches 'decoder.*'
+// NO-OP-MATCH: error: mpc-assign-precision: policy file '{{.*}}policy-no-op-match.json': rule #0 {"op":"mpc.conv","precision":"f32"}: no 'mpc.conv' op in this program takes a precision
+// BETWEEN-MISSING: error: mpc-assign-precision: policy file '{{.*}}policy-between-missing.json': rule #0 {"between":["enc.act","nowhere"],"precision":"f32"}: no node named 'nowhere' takes a precision
+// UNCONNECTED: error: mpc-assign-precision: policy file '{{.*}}policy-between-unconnected.json': rule #0 {"between":["head.fc","enc.fc"],"precision":"f32"}: no path leads from 'head.fc' to 'enc.fc'
+// UNKNOWN-KEY: error: mpc-assign-precision: policy file '{{.*}}policy-unknown-key.json': rule #0 {"op":"mpc.relu","precison":"f32"}: unknown key "precison"

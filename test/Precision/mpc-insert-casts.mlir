@@ -2,7 +2,8 @@
 // The pass must leave IR that parses and verifies again.
 // RUN: mpc-opt %s --split-input-file --mpc-insert-casts | mpc-opt --split-input-file --verify-each | FileCheck %s
 // End to end with the assignment pass.
-// RUN: mpc-opt %s --split-input-file --mpc-assign-precision=policy=bf16 --mpc-insert-casts | FileCheck %s --check-prefix=PIPE
+// The greedy strategy: this file tests cast insertion, not placement.
+// RUN: mpc-opt %s --split-input-file --mpc-assign-precision="policy=bf16 strategy=greedy" --mpc-insert-casts | FileCheck %s --check-prefix=PIPE
 
 mpc.parameter @w : tensor<8x16xf32> = dense<0.5> : tensor<8x16xf32>
 

@@ -1,7 +1,7 @@
 """End-to-end checks of mpc-run against onnxruntime and against itself.
 
 Tests are skipped when the build's bin/mpc-run (MPC_BUILD_DIR, default
-/work/main/build) does not exist. Helpers live in mpc_e2e.py.
+build/ in the repository) does not exist. Helpers live in mpc_e2e.py.
 """
 import pytest
 

@@ -2,7 +2,7 @@
 the error measures. (A module of its own name: several test directories have
 a conftest.py, and `from conftest import` could pick the wrong one.)
 
-The build directory comes from MPC_BUILD_DIR (default /work/main/build).
+The build directory comes from MPC_BUILD_DIR (default: build/ in the repository).
 """
 import os
 import pathlib
@@ -11,7 +11,7 @@ import subprocess
 import numpy as np
 import onnx
 
-BUILD_DIR = pathlib.Path(os.environ.get("MPC_BUILD_DIR", "/work/main/build"))
+BUILD_DIR = pathlib.Path(os.environ.get("MPC_BUILD_DIR", pathlib.Path(__file__).resolve().parents[2] / "build"))
 MPC_RUN = BUILD_DIR / "bin" / "mpc-run"
 
 
