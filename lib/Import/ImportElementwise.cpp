@@ -7,6 +7,18 @@ using namespace mpc::importer;
 namespace {
 constexpr int kNoHost = -1;
 
+Type elementTypeOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
+
+/// mpc's integer ops take i32/i64; int8/int16/uint8 data (which ONNX allows
+/// for Max, Min and Clip) is widened to i32 first. Exact for these ops.
+bool isNarrowInt(Type t) { return t.isInteger() && t.getIntOrFloatBitWidth() < 32; }
+
+FailureOr<Value> widenNarrowInt(NodeImporter &n, Value v) {
+  if (!isNarrowInt(elementTypeOf(v)))
+    return v;
+  return n.castTo(v, n.builder().getI32Type());
+}
+
 /// Unary ops; HostKind >= 0 names the HostUnary that folds constant inputs.
 template <typename OpTy, int HostKind = kNoHost> LogicalResult importUnary(NodeImporter &n) {
   if (failed(n.require(0, "X")))
@@ -72,7 +84,21 @@ template <typename OpTy, int HostKind> LogicalResult importBinary(NodeImporter &
     rhs = n.value(1);
   if (failed(rhs))
     return failure();
+  // mpc.pow is float only: an integer base (ONNX Pow's result has the base's
+  // type) is computed in f64 and converted back, exact while the result fits
+  // in 53 bits.
+  Type baseType = elementTypeOf(*lhs);
+  if (isPow && baseType.isInteger()) {
+    Type f64 = n.builder().getF64Type();
+    lhs = n.castTo(*lhs, f64);
+    if (succeeded(lhs))
+      rhs = n.castTo(*rhs, f64);
+    if (failed(lhs) || failed(rhs))
+      return failure();
+  }
   FailureOr<Value> result = buildBinary<OpTy>(n, *lhs, *rhs, /*castRhs=*/isPow);
+  if (isPow && succeeded(result) && elementTypeOf(*result) != baseType)
+    result = n.castTo(*result, baseType);
   if (failed(result))
     return failure();
   return n.setOutput(0, *result);
@@ -114,11 +140,20 @@ LogicalResult importVariadic(NodeImporter &n) {
   }
   if (n.numInputs() == 1 && !IsMean)
     return n.aliasOutput(0, 0);
+  constexpr bool widen =
+      HostKind == int(HostBinary::Max) || HostKind == int(HostBinary::Min);
   FailureOr<Value> acc = n.value(0);
+  Type originalType = succeeded(acc) ? elementTypeOf(*acc) : Type();
+  if (widen && succeeded(acc))
+    acc = widenNarrowInt(n, *acc);
   for (size_t i = 1; succeeded(acc) && i < n.numInputs(); ++i) {
     FailureOr<Value> next = n.value(i);
+    if (widen && succeeded(next))
+      next = widenNarrowInt(n, *next);
     acc = failed(next) ? FailureOr<Value>(failure()) : buildBinary<OpTy>(n, *acc, *next);
   }
+  if (widen && succeeded(acc) && elementTypeOf(*acc) != originalType)
+    acc = n.castTo(*acc, originalType);
   if (failed(acc))
     return failure();
   if (IsMean && n.numInputs() > 1) {
@@ -234,6 +269,10 @@ LogicalResult importClip(NodeImporter &n) {
   FailureOr<Value> x = n.value(0);
   if (failed(x))
     return failure();
+  Type originalType = elementTypeOf(*x);
+  x = widenNarrowInt(n, *x);
+  if (failed(x))
+    return failure();
   FloatAttr bounds[2];
   Value result = *x;
   for (size_t i : {1, 2}) {
@@ -247,6 +286,8 @@ LogicalResult importClip(NodeImporter &n) {
       continue;
     }
     FailureOr<Value> bound = n.value(i);
+    if (succeeded(bound))
+      bound = widenNarrowInt(n, *bound);
     if (failed(bound))
       return failure();
     FailureOr<Value> next = i == 1 ? buildBinary<mpc::MaxOp>(n, result, *bound)
@@ -261,6 +302,12 @@ LogicalResult importClip(NodeImporter &n) {
     if (failed(op))
       return failure();
     result = op->getResult();
+  }
+  if (elementTypeOf(result) != originalType) {
+    FailureOr<Value> narrowed = n.castTo(result, originalType);
+    if (failed(narrowed))
+      return failure();
+    result = *narrowed;
   }
   return n.setOutput(0, result);
 }
@@ -296,6 +343,8 @@ LogicalResult importGelu(NodeImporter &n) {
 const char *kFolds = "host-folded when the inputs are constants";
 const char *kBroadcast = "numpy broadcasting; host-folded when both inputs are constants";
 const char *kChain = "N inputs become a chain of binary ops; host-folded when constant";
+const char *kChainWiden = "N inputs become a chain of binary ops; int8/int16/uint8 data is "
+                          "widened to i32 and narrowed back; host-folded when constant";
 const char *kCompare = "bool result; host-folded when both inputs are constants";
 const char *kHostOnly = "constant inputs only (shape computations)";
 
@@ -308,7 +357,8 @@ const OpImportInfo kTable[] = {
     {"CastLike", 15, 21, importCastLike, "mpc.cast", "as Cast, to the type of input 2"},
     {"Ceil", 13, 21, importHostOnly<int(HostUnary::Ceil), false>, "host only", kHostOnly},
     {"Clip", 13, 21, importClip, "mpc.clip",
-     "constant min/max become attributes; computed ones become mpc.max / mpc.min"},
+     "constant min/max become attributes; computed ones become mpc.max / mpc.min; "
+     "int8/int16/uint8 data is widened to i32 and narrowed back"},
     {"Div", 13, 21, importBinary<mpc::DivOp, int(HostBinary::Div)>, "mpc.div",
      "integer division truncates; numpy broadcasting; host-folded when both inputs are constants"},
     {"Equal", 13, 21, importBinary<mpc::EqualOp, int(HostBinary::Equal)>, "mpc.equal", kCompare},
@@ -325,16 +375,17 @@ const OpImportInfo kTable[] = {
     {"LessOrEqual", 13, 21, importBinary<mpc::LessEqualOp, int(HostBinary::LessOrEqual)>,
      "mpc.less_equal", kCompare},
     {"Log", 13, 21, importUnary<mpc::LogOp, int(HostUnary::Log)>, "mpc.log", kFolds},
-    {"Max", 13, 21, importVariadic<mpc::MaxOp, int(HostBinary::Max)>, "mpc.max", kChain},
+    {"Max", 13, 21, importVariadic<mpc::MaxOp, int(HostBinary::Max)>, "mpc.max", kChainWiden},
     {"Mean", 13, 21, importVariadic<mpc::AddOp, int(HostBinary::Add), true>, "mpc.add + mpc.div",
      kChain},
-    {"Min", 13, 21, importVariadic<mpc::MinOp, int(HostBinary::Min)>, "mpc.min", kChain},
+    {"Min", 13, 21, importVariadic<mpc::MinOp, int(HostBinary::Min)>, "mpc.min", kChainWiden},
     {"Mul", 13, 21, importBinary<mpc::MulOp, int(HostBinary::Mul)>, "mpc.mul", kBroadcast},
     {"Neg", 13, 21, importUnary<mpc::NegOp, int(HostUnary::Neg)>, "mpc.neg", kFolds},
     {"Not", 13, 21, importHostOnly<int(HostUnary::Not), false>, "host only", kHostOnly},
     {"Or", 13, 21, importHostOnly<int(HostBinary::Or), true>, "host only", kHostOnly},
     {"Pow", 13, 21, importBinary<mpc::PowOp, int(HostBinary::Pow)>, "mpc.pow",
-     "an exponent of another type is cast to the base's; host-folded when both are constants"},
+     "an exponent of another type is cast to the base's; an integer base is computed in f64 "
+     "and converted back (exact below 2^53); host-folded when both are constants"},
     {"Reciprocal", 13, 21, importUnary<mpc::ReciprocalOp, int(HostUnary::Reciprocal)>,
      "mpc.reciprocal", kFolds},
     {"Relu", 13, 21, importUnary<mpc::ReluOp, int(HostUnary::Relu)>, "mpc.relu", kFolds},

@@ -1,0 +1,106 @@
+"""The ONNX conformance sweep (scripts/conformance.py) as a regression guard,
+and the importer fixes the sweep found.
+
+test_conformance_sweep runs the whole sweep with --check (under a minute on 2
+cores): it fails when a test that test/conformance_baseline.json lists as
+passing no longer passes, or when mpc-run crashes on any test. Skipped when no
+ONNX node tests are installed (apt-get install libonnx-testdata).
+"""
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from onnx import TensorProto, helper
+
+from mpc_e2e import BUILD_DIR, MPC_RUN
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "conformance.py"
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import conformance  # noqa: E402
+
+
+def _need_sweep():
+    if not MPC_RUN.exists():
+        pytest.skip(f"{MPC_RUN} not built (set MPC_BUILD_DIR)")
+    if not conformance.node_test_dirs():
+        pytest.skip("no ONNX node tests installed (apt-get install libonnx-testdata)")
+
+
+def _sweep(*args):
+    return subprocess.run([sys.executable, str(SCRIPT), "--build-dir", str(BUILD_DIR),
+                           "--jobs", "2", *args], capture_output=True, text=True, timeout=900)
+
+
+def test_conformance_sweep():
+    _need_sweep()
+    proc = _sweep("--check")
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert "check: OK" in proc.stdout
+
+
+def test_check_reports_regressions(tmp_path):
+    """--check fails when a baseline test does not pass (here: one mpc does not support)."""
+    _need_sweep()
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text('{"passed": 2, "tests": ["test_abs", "test_ceil"]}')
+    proc = _sweep("--check", "--baseline", str(baseline), "--filter", "^test_(abs|ceil)$")
+    assert proc.returncode == 1, proc.stdout
+    assert "REGRESSIONS: 1" in proc.stdout and "test_ceil" in proc.stdout
+
+
+def test_compare_rules():
+    """The sweep's comparison: rtol 1e-4/atol 1e-5 for floats, NaNs in place,
+    integers exact, shapes and dtypes equal."""
+    f = np.array([1.0, np.nan, 0.0], np.float32)
+    assert conformance.compare("o", f, f * np.float32(1 + 5e-5)) is None
+    assert conformance.compare("o", f, f * np.float32(1 + 1e-3)) is not None
+    assert conformance.compare("o", f, f + np.float32(2e-5)) is not None
+    assert conformance.compare("o", f, np.array([1.0, 0.0, 0.0], np.float32)) is not None
+    i = np.array([1, 2], np.int64)
+    assert conformance.compare("o", i, i) is None
+    assert conformance.compare("o", i, i + 1) is not None
+    assert conformance.compare("o", i, i.astype(np.int32)) is not None
+    assert conformance.compare("o", i, i.reshape(2, 1)) is not None
+
+
+def _run_single(mpc_run, op, inputs, out_type, attrs=None):
+    nodes = [helper.make_node(op, list(inputs), ["out"], **(attrs or {}))]
+    graph = helper.make_graph(
+        nodes, op,
+        [helper.make_tensor_value_info(k, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
+         for k, v in inputs.items()],
+        [helper.make_tensor_value_info("out", out_type, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    return mpc_run(model, inputs)["out"]
+
+
+@pytest.mark.parametrize("dtype", [np.int8])  # mpc-run reads i1/u1 but no i2 .npy files
+def test_narrow_int_max_min_clip(mpc_run, dtype):
+    """Max/Min/Clip on narrow integers (mpc.max/min take i32/i64): widened and narrowed back."""
+    info = np.iinfo(dtype)
+    a = np.array([info.min, -3 if info.min < 0 else 3, 7, info.max], dtype)
+    b = np.array([info.max, 5, 7, info.min], dtype)
+    onnx_type = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    got = _run_single(mpc_run, "Max", {"a": a, "b": b}, onnx_type)
+    assert got.dtype == dtype and np.array_equal(got, np.maximum(a, b))
+    got = _run_single(mpc_run, "Min", {"a": a, "b": b}, onnx_type)
+    assert got.dtype == dtype and np.array_equal(got, np.minimum(a, b))
+    lo, hi = np.array(-2 if info.min < 0 else 2, dtype), np.array(6, dtype)
+    got = _run_single(mpc_run, "Clip", {"a": a, "lo": lo, "hi": hi}, onnx_type)
+    assert got.dtype == dtype and np.array_equal(got, np.clip(a, lo, hi))
+
+
+@pytest.mark.parametrize("base,exp", [(np.int32, np.int32), (np.int64, np.int64),
+                                      (np.int32, np.float32), (np.int64, np.float32)])
+def test_integer_pow(mpc_run, base, exp):
+    """Pow with an integer base (result in the base's type), computed in f64."""
+    x = np.array([1, 2, 3, -4, 10], base)
+    y = np.array([4, 5, 6, 3, 9], exp)
+    got = _run_single(mpc_run, "Pow", {"x": x, "y": y},
+                      helper.np_dtype_to_tensor_dtype(np.dtype(base)))
+    assert got.dtype == base
+    assert np.array_equal(got, np.power(x.astype(np.float64), y.astype(np.float64)).astype(base))
