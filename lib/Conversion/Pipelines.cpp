@@ -81,7 +81,10 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.modifyPublicFunctions = true;
-  outParams.hoistStaticAllocs = true;
+  // Hoisting result allocations into the out-parameters crashes (MLIR 22) when
+  // a function returns one buffer twice, e.g. a model whose two outputs are
+  // Identity of one tensor; copying results out costs one memcpy per output.
+  outParams.hoistStaticAllocs = false;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
