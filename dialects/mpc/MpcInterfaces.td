@@ -40,4 +40,22 @@ def Mpc_PrecisionOpInterface : OpInterface<"PrecisionOpInterface"> {
   }];
 }
 
+def Mpc_RangeOpInterface : OpInterface<"RangeOpInterface"> {
+  let cppNamespace = "::mpc";
+  let description = [{
+    How an op maps the value ranges of its operands to the range of its
+    (first) result, for the value-range analysis that keeps ops out of a
+    narrow float type they would overflow (docs/precision-range.md). An op
+    without a rule of its own claims nothing: its result is unbounded.
+  }];
+  let methods = [
+    InterfaceMethod<[{A bound on every element of the op's first result,
+      given one interval per operand (unbounded for non-float operands and
+      for operands nothing is known about).}],
+      "::mpc::Interval", "inferResultRange",
+      (ins "::llvm::ArrayRef<::mpc::Interval>":$operands), [{}],
+      [{ return ::mpc::Interval::unbounded(); }]>,
+  ];
+}
+
 #endif // MPC_INTERFACES_TD

@@ -30,8 +30,10 @@ class Mpc_Op<string mnemonic, list<Trait> traits = []>
     : Op<Mpc_Dialect, mnemonic, traits>;
 
 class Mpc_CategorizedOp<string mnemonic, string category, list<Trait> traits>
-    : Mpc_Op<mnemonic, traits # [Pure, Mpc_PrecisionOpInterface]> {
+    : Mpc_Op<mnemonic, traits # [Pure, Mpc_PrecisionOpInterface, Mpc_RangeOpInterface]> {
   code precisionDecl = "::mpc::PrecisionCategory getPrecisionCategory() { return ::mpc::PrecisionCategory::" # category # "; }";
+  // Ops with a value-range rule (lib/Dialect/RangeRules.cpp) add this.
+  code rangeDecl = "::mpc::Interval inferResultRange(::llvm::ArrayRef<::mpc::Interval> operands);";
   // Accumulating ops add this and carry an optional accumulator type chosen
   // by precision assignment (f32 by default when they compute narrower).
   code accDecl = "bool accumulates() { return true; }";
@@ -45,7 +47,9 @@ class Mpc_SensitiveOp<string mnemonic, list<Trait> traits = []>
 class Mpc_FollowOp<string mnemonic, list<Trait> traits = []>
     : Mpc_CategorizedOp<mnemonic, "Follow", traits>;
 class Mpc_DataMovementOp<string mnemonic, list<Trait> traits = []>
-    : Mpc_CategorizedOp<mnemonic, "DataMovement", traits>;
+    : Mpc_CategorizedOp<mnemonic, "DataMovement", traits> {
+  let extraClassDeclaration = precisionDecl # rangeDecl;
+}
 
 
 //===----------------------------------------------------------------------===//
@@ -59,6 +63,7 @@ class Mpc_UnaryOp<string mnemonic, string category, Type elem = Mpc_FloatTensor,
   let arguments = (ins elem:$input);
   let results = (outs elem:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
+  let extraClassDeclaration = precisionDecl # rangeDecl;
 }
 
 def Mpc_NegOp : Mpc_UnaryOp<"neg", "Follow", Mpc_NumericTensor> {
@@ -114,6 +119,7 @@ def Mpc_GeluOp : Mpc_FollowOp<"gelu", [SameOperandsAndResultType, InferTypeOpInt
                        DefaultValuedAttr<BoolAttr, "false">:$approximate_tanh);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
+  let extraClassDeclaration = precisionDecl # rangeDecl;
 }
 
 def Mpc_LeakyReluOp : Mpc_FollowOp<"leaky_relu", [SameOperandsAndResultType, InferTypeOpInterface]> {
@@ -122,6 +128,7 @@ def Mpc_LeakyReluOp : Mpc_FollowOp<"leaky_relu", [SameOperandsAndResultType, Inf
   let arguments = (ins Mpc_FloatTensor:$input, F64Attr:$alpha);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
+  let extraClassDeclaration = precisionDecl # rangeDecl;
 }
 
 def Mpc_ClipOp : Mpc_FollowOp<"clip", [SameOperandsAndResultType, InferTypeOpInterface]> {
@@ -132,6 +139,7 @@ def Mpc_ClipOp : Mpc_FollowOp<"clip", [SameOperandsAndResultType, InferTypeOpInt
   let results = (outs Mpc_NumericTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
   let hasVerifier = 1;
+  let extraClassDeclaration = precisionDecl # rangeDecl;
 }
 
 // Binary ops broadcast their operands numpy-style (ONNX multidirectional
@@ -143,6 +151,7 @@ class Mpc_BinaryOp<string mnemonic, string category, Type elem = Mpc_NumericTens
   let arguments = (ins elem:$lhs, elem:$rhs);
   let results = (outs elem:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = precisionDecl # rangeDecl;
 }
 
 def Mpc_AddOp : Mpc_BinaryOp<"add", "Follow", Mpc_NumericTensor, [Commutative]> {
@@ -209,10 +218,12 @@ def Mpc_WhereOp : Mpc_FollowOp<"where", [InferTypeOpAdaptor]> {
   }];
   let arguments = (ins Mpc_BoolTensor:$condition, Mpc_Tensor:$x, Mpc_Tensor:$y);
   let results = (outs Mpc_Tensor:$result);
+  let extraClassDeclaration = precisionDecl # rangeDecl;
   let assemblyFormat = "$condition `,` $x `,` $y attr-dict `:` functional-type(operands, results)";
 }
 
-def Mpc_CastOp : Mpc_Op<"cast", [Pure, SameOperandsAndResultShape]> {
+def Mpc_CastOp : Mpc_Op<"cast", [Pure, SameOperandsAndResultShape,
+    DeclareOpInterfaceMethods<Mpc_RangeOpInterface, ["inferResultRange"]>]> {
   let summary = "element type conversion (the only one in the dialect)";
   let description = [{
     Converts each element with round-to-nearest-even. Float to float casts
@@ -251,7 +262,7 @@ def Mpc_MatmulOp : Mpc_ComputeBoundOp<"matmul", [InferTypeOpAdaptor]> {
                        OptionalAttr<TypeAttr>:$acc_type);
   let results = (outs Mpc_NumericTensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = precisionDecl # accDecl;
+  let extraClassDeclaration = precisionDecl # accDecl # rangeDecl;
 }
 
 def Mpc_ConvOp : Mpc_ComputeBoundOp<"conv", [InferTypeOpAdaptor]> {
@@ -268,7 +279,7 @@ def Mpc_ConvOp : Mpc_ComputeBoundOp<"conv", [InferTypeOpAdaptor]> {
                        OptionalAttr<TypeAttr>:$acc_type);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = precisionDecl # accDecl;
+  let extraClassDeclaration = precisionDecl # accDecl # rangeDecl;
 }
 
 //===----------------------------------------------------------------------===//
@@ -282,7 +293,7 @@ class Mpc_SoftmaxLikeOp<string mnemonic>
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
   let hasVerifier = 1;
-  let extraClassDeclaration = precisionDecl # accDecl;
+  let extraClassDeclaration = precisionDecl # accDecl # rangeDecl;
 }
 def Mpc_SoftmaxOp : Mpc_SoftmaxLikeOp<"softmax"> {
   let summary = "softmax along one (non-negative) axis";
@@ -307,7 +318,7 @@ def Mpc_LayerNormOp : Mpc_SensitiveOp<"layer_norm", [InferTypeOpAdaptor]> {
                        OptionalAttr<TypeAttr>:$acc_type);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = precisionDecl # accDecl;
+  let extraClassDeclaration = precisionDecl # accDecl # rangeDecl;
 }
 
 def Mpc_BatchNormOp : Mpc_SensitiveOp<"batch_norm", [InferTypeOpAdaptor]> {
@@ -324,7 +335,7 @@ def Mpc_BatchNormOp : Mpc_SensitiveOp<"batch_norm", [InferTypeOpAdaptor]> {
                        OptionalAttr<TypeAttr>:$acc_type);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input `,` $scale `,` $bias `,` $mean `,` $variance attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = precisionDecl # accDecl;
+  let extraClassDeclaration = precisionDecl # accDecl # rangeDecl;
 }
 
 //===----------------------------------------------------------------------===//
@@ -338,7 +349,7 @@ class Mpc_ReduceOp<string mnemonic, string category, bit accumulating = 0>
                        OptionalAttr<TypeAttr>:$acc_type);
   let results = (outs Mpc_NumericTensor:$result);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = !if(accumulating, precisionDecl # accDecl, precisionDecl);
+  let extraClassDeclaration = !if(accumulating, precisionDecl # accDecl, precisionDecl) # rangeDecl;
 }
 def Mpc_ReduceSumOp : Mpc_ReduceOp<"reduce_sum", "Sensitive", 1> {
   let summary = "sum over `axes` (sorted, non-negative, unique)";
@@ -377,6 +388,7 @@ def Mpc_MaxPoolOp : Mpc_FollowOp<"max_pool", [InferTypeOpAdaptor]> {
                        DenseI64ArrayAttr:$dilations, DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let extraClassDeclaration = precisionDecl # rangeDecl;
 }
 
 def Mpc_AvgPoolOp : Mpc_FollowOp<"avg_pool", [InferTypeOpAdaptor]> {
@@ -394,7 +406,7 @@ def Mpc_AvgPoolOp : Mpc_FollowOp<"avg_pool", [InferTypeOpAdaptor]> {
                        OptionalAttr<TypeAttr>:$acc_type);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = precisionDecl # accDecl;
+  let extraClassDeclaration = precisionDecl # accDecl # rangeDecl;
 }
 
 //===----------------------------------------------------------------------===//

@@ -30,6 +30,11 @@ def AssignPrecisionPass : Pass<"mpc-assign-precision", "::mlir::ModuleOp"> {
 
     A policy file (`policy-file`, JSON, docs/precision-policy.md) pins ops by
     op name, node-name glob or region; its rules beat categories and the cut.
+
+    Value ranges (`input-ranges`, `calibration-data`, parameters, constants)
+    are propagated through every op; an op whose values may overflow (or
+    entirely underflow) the low type is forced to f32, a hard constraint that
+    only a policy-file override beats (docs/precision-range.md).
   }];
   let options = [
     Option<"policy", "policy", "std::string", /*default=*/"\"fp32\"",
@@ -38,6 +43,11 @@ def AssignPrecisionPass : Pass<"mpc-assign-precision", "::mlir::ModuleOp"> {
            "how followers are placed: mincut (cost-optimal) or greedy">,
     Option<"policyFile", "policy-file", "std::string", /*default=*/"\"\"",
            "JSON file of overrides (docs/precision-policy.md)">,
+    Option<"inputRanges", "input-ranges", "std::string", /*default=*/"\"\"",
+           "NAME:LO:HI,... value ranges of graph inputs (docs/precision-range.md)">,
+    Option<"calibrationData", "calibration-data", "std::string", /*default=*/"\"\"",
+           "directory of NAME.npy, or comma-separated .npy files, giving graph "
+           "inputs their observed ranges">,
   ];
 }
 

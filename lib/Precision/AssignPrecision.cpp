@@ -7,12 +7,15 @@
 // Categories give the hard rules (compute-bound low, sensitive f32), a policy
 // file's overrides beat them, and the rest (followers, data movement) is
 // placed either greedily in program order (the TF-AMP-style baseline) or by
-// an exact s-t minimum cut of op time plus cast cost.
+// an exact s-t minimum cut of op time plus cast cost. A value-range analysis
+// forces ops whose values would overflow the low type to f32 first, so
+// either strategy sees them as fixed.
 //
 //===----------------------------------------------------------------------===//
 #include "MinCut.h"
 #include "PolicyFile.h"
 #include "PrecisionAttrs.h"
+#include "RangeAnalysis.h"
 
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Passes.h"
@@ -157,9 +160,10 @@ class Assigner {
 public:
   /// `policyType` is f32 for the fp32 policy, else the low type.
   Assigner(FloatType policyType, FloatType accumulator,
-           const llvm::DenseMap<Operation *, PolicyOverride> &overrides)
+           const llvm::DenseMap<Operation *, PolicyOverride> &overrides,
+           const RangeAnalysis &ranges)
       : policyType(policyType), f32(Float32Type::get(policyType.getContext())),
-        accumulator(accumulator ? accumulator : f32), overrides(overrides) {}
+        accumulator(accumulator ? accumulator : f32), overrides(overrides), ranges(ranges) {}
 
   /// Program order, so that every op sees the decisions made for the ops
   /// feeding it.
@@ -170,6 +174,8 @@ private:
   std::optional<Decision> decideGreedy(PrecisionOpInterface op, ArrayRef<Value> floatOperands);
   Decision decideFollower(PrecisionOpInterface op, ArrayRef<Value> floatOperands);
   std::optional<Decision> decideOverride(Operation *op) const;
+  std::optional<Decision> decideRange(PrecisionOpInterface op,
+                                      ArrayRef<Value> floatOperands) const;
   bool isCastOnce(Value value) const;
   void noteCastOnce(PrecisionOpInterface op);
   FloatType precisionOf(Value value) const;
@@ -183,6 +189,7 @@ private:
   FloatType f32;
   FloatType accumulator;
   const llvm::DenseMap<Operation *, PolicyOverride> &overrides;
+  const RangeAnalysis &ranges;
   /// Data-movement ops that only rearrange parameters or constants.
   llvm::DenseSet<Operation *> castOnceOps;
   /// The min-cut's node index of each op it places.
@@ -243,8 +250,25 @@ std::optional<Decision> Assigner::decideOverride(Operation *op) const {
     selector = "between '" + rule.subject + "' and '" + rule.last + "'";
     break;
   }
-  return Decision{rule.precision,
-                  "override rule #" + std::to_string(rule.index) + " (" + selector + ")"};
+  std::string reason = "override rule #" + std::to_string(rule.index) + " (" + selector + ")";
+  // The override is obeyed, but a predicted overflow must not vanish from
+  // the report: the user may not know the values exceed the type.
+  if (std::optional<std::string> warning = ranges.checkFits(op, rule.precision))
+    reason += "; warning: " + *warning;
+  return Decision{rule.precision, reason};
+}
+
+/// f32 for an op whose values would overflow or underflow the policy's low
+/// type. Only the op itself is forced: the strategy places its readers,
+/// which are forced too only if their own values do not fit.
+std::optional<Decision> Assigner::decideRange(PrecisionOpInterface op,
+                                              ArrayRef<Value> floatOperands) const {
+  if (floatOperands.empty() || !isLowPrecision(policyType))
+    return std::nullopt;
+  std::optional<std::string> problem = ranges.checkFits(op, policyType);
+  if (!problem)
+    return std::nullopt;
+  return Decision{atLeastF32(floatOperands), *problem};
 }
 
 Decision Assigner::decideFollower(PrecisionOpInterface op, ArrayRef<Value> floatOperands) {
@@ -323,7 +347,10 @@ void Assigner::assignGreedy(ArrayRef<PrecisionOpInterface> ops) {
   for (PrecisionOpInterface op : ops) {
     // The category's decision is still computed for an overridden op: it
     // records whether the op is static data that readers can cast once.
-    std::optional<Decision> decision = decideGreedy(op, getFloatPrecisionOperands(op));
+    SmallVector<Value> floatOperands = getFloatPrecisionOperands(op);
+    std::optional<Decision> decision = decideGreedy(op, floatOperands);
+    if (std::optional<Decision> forced = decideRange(op, floatOperands))
+      decision = forced;
     if (std::optional<Decision> pinned = decideOverride(op))
       decision = pinned;
     apply(op, *decision);
@@ -436,6 +463,9 @@ void Assigner::assignMinCut(ArrayRef<PrecisionOpInterface> ops) {
     if (!pinned &&
         (category == PrecisionCategory::ComputeBound || category == PrecisionCategory::Sensitive))
       node.forced = decideGreedy(op, floatOperands);
+    if (!pinned)
+      if (std::optional<Decision> forced = decideRange(op, floatOperands))
+        node.forced = forced;
     node.costF32 = opCost(op, floatOperands, f32);
     node.costLow = opCost(op, floatOperands, policyType);
     nodeIndex[op] = nodes.size();
@@ -505,6 +535,34 @@ struct AssignPrecisionPass : mpc::impl::AssignPrecisionPassBase<AssignPrecisionP
         .Default(FloatType());
   }
 
+  /// Calibration ranges, then user ranges over them (a stated range is a
+  /// promise about all inputs, calibration only a sample). Null after an
+  /// error.
+  std::optional<InputRanges> readInputRanges() {
+    Location loc = getOperation().getLoc();
+    InputRanges inputs;
+    if (!calibrationData.empty()) {
+      llvm::Expected<InputRanges> observed = readCalibrationRanges(calibrationData, getOperation());
+      if (!observed) {
+        emitError(loc) << "mpc-assign-precision: " << llvm::toString(observed.takeError());
+        return std::nullopt;
+      }
+      inputs = std::move(*observed);
+    }
+    if (!inputRanges.empty()) {
+      llvm::Expected<InputRanges> given = parseInputRanges(inputRanges);
+      llvm::Error error = given ? checkInputNames(*given, getOperation(), "input-ranges")
+                                : given.takeError();
+      if (error) {
+        emitError(loc) << "mpc-assign-precision: " << llvm::toString(std::move(error));
+        return std::nullopt;
+      }
+      for (auto &entry : *given)
+        inputs[entry.getKey()] = entry.getValue();
+    }
+    return inputs;
+  }
+
   void runOnOperation() override {
     // Errors are reported at the module's location only: the module is not
     // at fault, the options are.
@@ -554,7 +612,11 @@ struct AssignPrecisionPass : mpc::impl::AssignPrecisionPassBase<AssignPrecisionP
       overrides = std::move(*matched);
     }
 
-    Assigner assigner(policyType, file.accumulator, overrides);
+    std::optional<InputRanges> inputs = readInputRanges();
+    if (!inputs)
+      return signalPassFailure();
+    RangeAnalysis ranges(getOperation(), *inputs);
+    Assigner assigner(policyType, file.accumulator, overrides, ranges);
     // With one precision there is nothing to cut: fp32 places every op in
     // f32 except the overridden ones.
     if (strategy == "greedy" || policyType.getWidth() == 32)

@@ -30,6 +30,35 @@
 // RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-between-unconnected.json" 2>&1 | FileCheck %s --check-prefix=UNCONNECTED
 // RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-unknown-key.json" 2>&1 | FileCheck %s --check-prefix=UNKNOWN-KEY
 
+// Value ranges (docs/precision-range.md), on ranges.mlir: a user range or
+// calibration data that makes the matmul overflow fp16 forces it (and only
+// what else overflows) to f32, under both strategies; small ranges, no
+// ranges (no prediction) and bf16 (f32's exponent range) leave it low.
+// RUN: mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 input-ranges=x:-100:100" | FileCheck %s --check-prefixes=RANGE-BIG,RANGE-BIG-CUT
+// RUN: mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 strategy=greedy input-ranges=x:-100:100" | FileCheck %s --check-prefixes=RANGE-BIG,RANGE-BIG-GREEDY
+// RUN: mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 input-ranges=x:-1:1" | FileCheck %s --check-prefix=RANGE-SMALL
+// RUN: mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 strategy=greedy input-ranges=x:-1:1" | FileCheck %s --check-prefix=RANGE-SMALL
+// RUN: mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16" | FileCheck %s --check-prefix=RANGE-NONE
+// RUN: mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=bf16 input-ranges=x:-100:100" | FileCheck %s --check-prefix=RANGE-BF16
+// RUN: %python -c "import numpy as np; np.save('%t/x.npy', np.linspace(-100, 50, 256, dtype=np.float32).reshape(4, 64))"
+// RUN: mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 calibration-data=%t/x.npy" | FileCheck %s --check-prefix=CALIB
+// RUN: rm -rf %t/calib && mkdir %t/calib && cp %t/x.npy %t/calib/x.npy
+// RUN: mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 calibration-data=%t/calib" | FileCheck %s --check-prefix=CALIB
+// A user range beats calibration data for the same input.
+// RUN: mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 calibration-data=%t/x.npy input-ranges=x:-1:1" | FileCheck %s --check-prefix=RANGE-SMALL
+// An override is obeyed, and the report still sees the predicted overflow.
+// RUN: mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 input-ranges=x:-100:100 policy-file=%S/Inputs/policy-range-override.json" | FileCheck %s --check-prefix=RANGE-OVERRIDE
+// RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 input-ranges=x:1" 2>&1 | FileCheck %s --check-prefix=RANGE-SYNTAX
+// RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 input-ranges=x:5:1" 2>&1 | FileCheck %s --check-prefix=RANGE-ORDER
+// RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 input-ranges=y:0:1" 2>&1 | FileCheck %s --check-prefix=RANGE-NAME
+// RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 calibration-data=%t/missing.npy" 2>&1 | FileCheck %s --check-prefix=CALIB-MISSING
+// RUN: rm -rf %t/empty && mkdir %t/empty
+// RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 calibration-data=%t/empty" 2>&1 | FileCheck %s --check-prefix=CALIB-DIR
+// RUN: cp %t/x.npy %t/z.npy
+// RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 calibration-data=%t/z.npy" 2>&1 | FileCheck %s --check-prefix=CALIB-NAME
+// RUN: rm -rf %t/ints && mkdir %t/ints && %python -c "import numpy as np; np.save('%t/ints/x.npy', np.zeros((4, 64), np.int64))"
+// RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 calibration-data=%t/ints" 2>&1 | FileCheck %s --check-prefix=CALIB-INT
+
 // BAD: error: mpc-assign-precision: unknown policy 'fp12'; valid policies are fp32, fp16 and bf16
 // BAD-STRATEGY: error: mpc-assign-precision: unknown strategy 'best'; valid strategies are mincut and greedy
 
@@ -309,3 +338,73 @@ func.func @overrides(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
 // BETWEEN-MISSING: error: mpc-assign-precision: policy file '{{.*}}policy-between-missing.json': rule #0 {"between":["enc.act","nowhere"],"precision":"f32"}: no node named 'nowhere' takes a precision
 // UNCONNECTED: error: mpc-assign-precision: policy file '{{.*}}policy-between-unconnected.json': rule #0 {"between":["head.fc","enc.fc"],"precision":"f32"}: no path leads from 'head.fc' to 'enc.fc'
 // UNKNOWN-KEY: error: mpc-assign-precision: policy file '{{.*}}policy-unknown-key.json': rule #0 {"op":"mpc.relu","precison":"f32"}: unknown key "precison"
+
+// -----
+
+//--- ranges.mlir
+mpc.parameter @"r.weight" : tensor<64x16xf32> = dense<10.0> : tensor<64x16xf32>
+
+// RANGE-BIG-LABEL: func.func @ranges
+func.func @ranges(%x: tensor<4x64xf32> {mpc.name = "x"}) -> (tensor<4x16xf32>, tensor<4x64xf32>) {
+  %w = mpc.get_parameter @"r.weight" : tensor<64x16xf32>
+  // 64 products of |x| <= 100 and 10: up to 64000, within 2x of 65504.
+  // RANGE-BIG: mpc.matmul {{.*}} {mpc.precision = f32, mpc.reason = "range: |y| may reach 6.4e+04 > fp16 max 65504 / 2 (safety margin) (input x in [-100, 100])"}
+  // RANGE-SMALL: mpc.matmul {{.*}} {acc_type = f32, mpc.precision = f16, mpc.reason = "compute-bound: f16 with f32 accumulation"}
+  // RANGE-NONE: mpc.matmul {{.*}} {acc_type = f32, mpc.precision = f16, mpc.reason = "compute-bound: f16 with f32 accumulation"}
+  // RANGE-BF16: mpc.matmul {{.*}} {acc_type = f32, mpc.precision = bf16, mpc.reason = "compute-bound: bf16 with f32 accumulation"}
+  // CALIB: mpc.matmul {{.*}} {mpc.precision = f32, mpc.reason = "range: |y| may reach 6.4e+04 > fp16 max 65504 / 2 (safety margin) (input x in [-100, 50])"}
+  // RANGE-OVERRIDE: mpc.matmul {{.*}} {acc_type = f32, mpc.precision = f16, mpc.reason = "override rule #0 (op mpc.matmul); warning: range: |y| may reach 6.4e+04 > fp16 max 65504 / 2 (safety margin) (input x in [-100, 100])"}
+  %mm = mpc.matmul %x, %w : (tensor<4x64xf32>, tensor<64x16xf32>) -> tensor<4x16xf32>
+  // Its reader holds the same values, so it is forced as well ...
+  // RANGE-BIG: mpc.relu {{.*}} {mpc.precision = f32, mpc.reason = "range: |y| may reach 6.4e+04
+  // RANGE-SMALL: mpc.relu {{.*}} {mpc.precision = f16,
+  %r = mpc.relu %mm : tensor<4x16xf32>
+  // ... and so is tanh, which would read them cast to fp16 ...
+  // RANGE-BIG: mpc.tanh {{.*}} {mpc.precision = f32, mpc.reason = "range: operand #0 |x| may reach 6.4e+04 > fp16 max 65504 / 2 (safety margin) (input x in [-100, 100])"}
+  %t0 = mpc.tanh %r : tensor<4x16xf32>
+  // ... but its result is back in range: the strategy places its reader.
+  // RANGE-BIG-CUT: mpc.neg {{.*}} {mpc.precision = f32, mpc.reason = "min-cut: f32
+  // RANGE-BIG-GREEDY: mpc.neg {{.*}} {mpc.precision = f32, mpc.reason = "follows an f32 input"}
+  %t = mpc.neg %t0 : tensor<4x16xf32>
+  // Values below fp16's smallest subnormal would all flush to 0.
+  // RANGE-BIG: mpc.mul {{.*}} {mpc.precision = f32, mpc.reason = "range: every non-zero |y| is below 1e-08 < fp16 smallest subnormal 5.96e-08 (flushes to 0) (input x in [-100, 100])"}
+  // RANGE-SMALL: mpc.mul {{.*}} {mpc.precision = f32, mpc.reason = "range: every non-zero |y| is below 1e-10 < fp16 smallest subnormal 5.96e-08 (flushes to 0) (input x in [-1, 1])"}
+  // RANGE-BF16: mpc.mul {{.*}} {mpc.precision = f32, mpc.reason = "min-cut: f32
+  // Without input ranges the constant factor alone is known, and too small.
+  // RANGE-NONE: mpc.mul {{.*}} {mpc.precision = f32, mpc.reason = "range: every non-zero operand #1 |x| is below 1e-10 < fp16 smallest subnormal 5.96e-08 (flushes to 0) (from parameter and constant values)"}
+  %c = arith.constant dense<1.0e-10> : tensor<4x64xf32>
+  %small = mpc.mul %x, %c : (tensor<4x64xf32>, tensor<4x64xf32>) -> tensor<4x64xf32>
+  return %t, %small : tensor<4x16xf32>, tensor<4x64xf32>
+}
+
+mpc.parameter @"ln.scale" : tensor<64xf32> = dense<2.0> : tensor<64xf32>
+mpc.parameter @"ln.bias" : tensor<64xf32> = dense<1.0> : tensor<64xf32>
+
+// Rules of other ops, through RangeOpInterface.
+// RANGE-BIG-LABEL: func.func @rules
+// RANGE-NONE-LABEL: func.func @rules
+func.func @rules(%x: tensor<4x64xf32> {mpc.name = "x"}) -> (tensor<4xf32>, tensor<4x64xf32>) {
+  // A sum of 64 squares of |x| <= 100: sensitive anyway, but the reason
+  // says what the values would do.
+  // RANGE-BIG: mpc.reduce_sum {{.*}} mpc.precision = f32, mpc.reason = "range: |y| may reach 6.4e+05 > fp16 max 65504 (input x in [-100, 100])"
+  // RANGE-SMALL: mpc.reduce_sum {{.*}} mpc.precision = f32, mpc.reason = "numerically sensitive: kept in f32"
+  %sq = mpc.mul %x, %x : (tensor<4x64xf32>, tensor<4x64xf32>) -> tensor<4x64xf32>
+  %sum = mpc.reduce_sum %sq {axes = array<i64: 1>, keepdims = false} : (tensor<4x64xf32>) -> tensor<4xf32>
+  // layer_norm bounds its result by sqrt(63) * 2 + 1 whatever x is, so the
+  // product with 1e4 is predicted to overflow even without input ranges.
+  %g = mpc.get_parameter @"ln.scale" : tensor<64xf32>
+  %b = mpc.get_parameter @"ln.bias" : tensor<64xf32>
+  %ln = mpc.layer_norm %x, %g, %b {axis = 1 : i64, epsilon = 1.0e-05 : f64} : (tensor<4x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<4x64xf32>
+  %c = arith.constant dense<1.0e4> : tensor<4x64xf32>
+  // RANGE-NONE: mpc.mul {{.*}} {mpc.precision = f32, mpc.reason = "range: |y| may reach 1.69e+05 > fp16 max 65504 (from parameter and constant values)"}
+  %big = mpc.mul %ln, %c : (tensor<4x64xf32>, tensor<4x64xf32>) -> tensor<4x64xf32>
+  return %sum, %big : tensor<4xf32>, tensor<4x64xf32>
+}
+
+// RANGE-SYNTAX: error: mpc-assign-precision: input-ranges: expected NAME:LO:HI (e.g. x:-1:1), got 'x:1'
+// RANGE-ORDER: error: mpc-assign-precision: input-ranges: 'x:5:1' needs finite LO <= HI
+// RANGE-NAME: error: mpc-assign-precision: input-ranges: no graph input is named 'y'; inputs are 'x'
+// CALIB-MISSING: error: mpc-assign-precision: calibration-data: no such file or directory '{{.*}}missing.npy'
+// CALIB-DIR: error: mpc-assign-precision: calibration-data: directory '{{.*}}empty' has no 'x.npy' for graph input 'x'
+// CALIB-INT: error: mpc-assign-precision: calibration-data: '{{.*}}x.npy' holds i64 values; only float inputs (f64, f32, f16, bf16) have ranges
+// CALIB-NAME: error: mpc-assign-precision: calibration-data: no graph input is named 'z'; inputs are 'x'

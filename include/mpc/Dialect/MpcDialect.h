@@ -12,6 +12,7 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mpc/Precision/Interval.h"
 
 #include "mpc/MpcDialect.h.inc"
 #include "mpc/MpcEnums.h.inc"
