@@ -5,6 +5,7 @@
 // output as DIR/<name>.npy in the graph's declared element type.
 //
 //===----------------------------------------------------------------------===//
+#include "ModelPipeline.h"
 #include "OnnxInputs.h"
 
 #include "mpc/Dialect/MpcDialect.h"
@@ -38,6 +39,17 @@ static cl::list<std::string> inputSpecs("input", cl::desc("NAME=FILE.npy: data f
 static cl::opt<std::string> precision("precision", cl::init("fp32"),
                                       cl::desc("precision policy: fp32, fp16 or bf16; 'none' runs "
                                                "the IR's own types (no precision passes)"));
+static cl::opt<std::string> policyFile("policy-file", cl::init(""),
+                                       cl::desc("JSON policy file for mpc-assign-precision "
+                                                "(docs/precision-policy.md)"));
+static cl::opt<std::string> inputRanges("input-ranges", cl::init(""),
+                                        cl::desc("NAME:LO:HI,...: value ranges of graph inputs, so "
+                                                 "precision assignment keeps ops that would overflow "
+                                                 "the low type in f32 (docs/precision-range.md)"));
+static cl::opt<std::string> calibrationData("calibration-data", cl::init(""),
+                                            cl::desc("directory of NAME.npy (or comma-separated "
+                                                     ".npy files): observed input ranges, as "
+                                                     "--input-ranges"));
 static cl::opt<std::string> outputDir("output-dir", cl::Required,
                                       cl::desc("directory for the outputs (<output name>.npy)"));
 static cl::opt<unsigned> iterations("iterations", cl::init(1),
@@ -157,13 +169,7 @@ std::vector<mpc::run::DeclaredInput> declaredInputs(const mpc::runtime::EntrySig
 
 mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context,
                                             const std::map<std::string, HostArray> &inputs) {
-  if (llvm::StringRef(modelPath).ends_with(".onnx")) {
-    mpc::ONNXImportOptions options;
-    for (const auto &[name, array] : inputs)
-      options.inputShapes[name] = array.shape();
-    return mpc::importONNXFile(modelPath, &context, options);
-  }
-  return mlir::parseSourceFile<mlir::ModuleOp>(modelPath, &context);
+  return mpc::tool::loadModel(context, modelPath, inputs);
 }
 
 /// A file name from an ONNX tensor name, which may contain '/' or ':'.
@@ -226,11 +232,17 @@ int main(int argc, char **argv) {
                         /*printAfterOnlyOnFailure=*/false, llvm::errs(),
                         mlir::OpPrintingFlags().elideLargeElementsAttrs(16));
   }
-  if (precision != "none") {
-    pm.addPass(mpc::createAssignPrecisionPass(mpc::AssignPrecisionPassOptions{precision.getValue()}));
-    pm.addPass(mpc::createInsertCastsPass());
-    pm.addPass(mpc::createFoldCastsPass());
-  }
+  if (precision == "none" && !policyFile.empty())
+    return failWith("--policy-file needs a precision policy (not --precision none)");
+  if (precision == "none" && (!inputRanges.empty() || !calibrationData.empty()))
+    return failWith("--input-ranges and --calibration-data need a precision policy (not "
+                    "--precision none)");
+  mpc::AssignPrecisionPassOptions precisionOptions;
+  precisionOptions.policy = precision;
+  precisionOptions.policyFile = policyFile;
+  precisionOptions.inputRanges = inputRanges;
+  precisionOptions.calibrationData = calibrationData;
+  mpc::tool::addPrecisionPasses(pm, precisionOptions);
   mpc::buildLowerToLLVMPipeline(pm);
   if (mlir::failed(pm.run(*module)))
     return failWith("compiling '" + modelPath + "' failed (see the diagnostics above)");

@@ -1,0 +1,38 @@
+//===- ModelPipeline.cpp - the compile steps the tools share --------------===//
+#include "ModelPipeline.h"
+
+#include "mpc/Import/ONNXImporter.h"
+#include "mpc/Passes.h"
+
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace mpc::tool {
+
+mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::StringRef path,
+                                            const std::map<std::string, runtime::HostArray> &inputs) {
+  if (path.ends_with(".onnx")) {
+    ONNXImportOptions options;
+    for (const auto &[name, array] : inputs)
+      options.inputShapes[name] = array.shape();
+    return importONNXFile(path.str(), &context, options);
+  }
+  return mlir::parseSourceFile<mlir::ModuleOp>(path, &context);
+}
+
+void addPrecisionPasses(mlir::OpPassManager &pm, const AssignPrecisionPassOptions &options) {
+  if (options.policy == "none")
+    return;
+  pm.addPass(createAssignPrecisionPass(options));
+  pm.addPass(createInsertCastsPass());
+  pm.addPass(createFoldCastsPass());
+}
+
+void addPrecisionPasses(mlir::OpPassManager &pm, llvm::StringRef precision, llvm::StringRef policyFile) {
+  AssignPrecisionPassOptions options;
+  options.policy = precision.str();
+  options.policyFile = policyFile.str();
+  addPrecisionPasses(pm, options);
+}
+
+} // namespace mpc::tool

@@ -1,0 +1,42 @@
+//===- ModelPipeline.h - the compile steps the tools share ------*- C++ -*-===//
+//
+// mpc-run and mpc-debug load a model and put it through the precision passes
+// the same way; keeping that here means a debugged program is exactly the
+// program mpc-run would run.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MPC_TOOLS_COMMON_MODELPIPELINE_H
+#define MPC_TOOLS_COMMON_MODELPIPELINE_H
+
+#include "mpc/Passes.h"
+#include "mpc/Runtime/HostArray.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <map>
+#include <string>
+
+namespace mlir {
+class MLIRContext;
+class OpPassManager;
+} // namespace mlir
+
+namespace mpc::tool {
+
+/// An .onnx file (imported with its input shapes fixed by `inputs`' shapes)
+/// or an .mlir file. Null after diagnostics on failure.
+mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::StringRef path,
+                                            const std::map<std::string, runtime::HostArray> &inputs);
+
+/// assign-precision with `options`, insert-casts and fold-casts; nothing
+/// for policy "none" (the IR's own types).
+void addPrecisionPasses(mlir::OpPassManager &pm, const AssignPrecisionPassOptions &options);
+/// The same with only a policy and (when not empty) a policy file.
+void addPrecisionPasses(mlir::OpPassManager &pm, llvm::StringRef precision,
+                        llvm::StringRef policyFile = "");
+
+} // namespace mpc::tool
+
+#endif // MPC_TOOLS_COMMON_MODELPIPELINE_H
