@@ -57,22 +57,51 @@ def import_onnx(model: str | os.PathLike, batch: int | None = None) -> str:
     return _call(args)
 
 
-def compile_mlir(model: str | os.PathLike, precision: str = "bf16", batch: int | None = None) -> str:
-    """Imports, assigns precision, inserts and folds casts; returns the MLIR text."""
+def _assign_flag(precision: str, strategy: str | None, policy_file: str | os.PathLike | None,
+                 input_ranges: Mapping[str, tuple[float, float]] | None) -> str:
+    """The --mpc-assign-precision flag with its options."""
     _check_policy(precision)
-    args = [find_tool("mpc-opt"), str(model), f"--mpc-assign-precision=policy={precision}",
+    options = [f"policy={precision}"]
+    if strategy is not None:
+        if strategy not in ("mincut", "greedy"):
+            raise ValueError(f"strategy must be mincut or greedy, got '{strategy}'")
+        options.append(f"strategy={strategy}")
+    if policy_file is not None:
+        options.append(f"policy-file={policy_file}")
+    if input_ranges:
+        ranges = ",".join(f"{name}:{lo!r}:{hi!r}" for name, (lo, hi) in input_ranges.items())
+        options.append(f"input-ranges={ranges}")
+    return "--mpc-assign-precision=" + " ".join(options)
+
+
+def compile_mlir(model: str | os.PathLike, precision: str = "bf16", batch: int | None = None,
+                 strategy: str | None = None, policy_file: str | os.PathLike | None = None,
+                 input_ranges: Mapping[str, tuple[float, float]] | None = None) -> str:
+    """Imports, assigns precision, inserts and folds casts; returns the MLIR text.
+
+    `strategy` is mincut (default) or greedy; `policy_file` a JSON policy
+    (docs/precision-policy.md); `input_ranges` maps graph inputs to (lo, hi)
+    for the fp16 overflow analysis (docs/precision-range.md)."""
+    args = [find_tool("mpc-opt"), str(model),
+            _assign_flag(precision, strategy, policy_file, input_ranges),
             "--mpc-insert-casts", "--mpc-fold-casts"]
     if batch is not None:
         args.append(f"--onnx-batch={batch}")
     return _call(args)
 
 
-def precision_report(model: str | os.PathLike, precision: str = "bf16", batch: int | None = None) -> str:
-    """The text table of what precision assignment chose per op, and why."""
-    _check_policy(precision)
+def precision_report(model: str | os.PathLike, precision: str = "bf16", batch: int | None = None,
+                     strategy: str | None = None, policy_file: str | os.PathLike | None = None,
+                     input_ranges: Mapping[str, tuple[float, float]] | None = None,
+                     format: str = "txt") -> str:
+    """What precision assignment chose per op, and why: the text table, or the
+    report as json, dot or html (docs/precision-report.md)."""
+    if format not in ("txt", "json", "dot", "html"):
+        raise ValueError(f"format must be txt, json, dot or html, got '{format}'")
     with tempfile.TemporaryDirectory() as tmp:
-        report = pathlib.Path(tmp) / "report.txt"
-        args = [find_tool("mpc-opt"), str(model), f"--mpc-assign-precision=policy={precision}",
+        report = pathlib.Path(tmp) / f"report.{format}"
+        args = [find_tool("mpc-opt"), str(model),
+                _assign_flag(precision, strategy, policy_file, input_ranges),
                 f"--mpc-precision-report=output={report}", "-o", os.devnull]
         if batch is not None:
             args.append(f"--onnx-batch={batch}")
@@ -80,13 +109,16 @@ def precision_report(model: str | os.PathLike, precision: str = "bf16", batch: i
         return report.read_text()
 
 
-def run(model: str | os.PathLike, inputs: Mapping[str, np.ndarray], precision: str = "fp32") -> dict[str, np.ndarray]:
+def run(model: str | os.PathLike, inputs: Mapping[str, np.ndarray], precision: str = "fp32",
+        policy_file: str | os.PathLike | None = None) -> dict[str, np.ndarray]:
     """Runs the model on the CPU with mpc-run; returns {output name: array}."""
     _check_policy(precision)
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = pathlib.Path(tmp)
         args = [find_tool("mpc-run"), str(model), "--precision", precision,
                 "--output-dir", str(tmpdir / "out")]
+        if policy_file is not None:
+            args += ["--policy-file", str(policy_file)]
         for name, value in inputs.items():
             path = tmpdir / f"input_{len(args)}.npy"
             np.save(path, np.ascontiguousarray(value))

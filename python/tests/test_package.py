@@ -45,3 +45,31 @@ def test_tool_failure_raises_with_diagnostics(tmp_path):
     bad.write_bytes(b"not a protobuf at all")
     with pytest.raises(mpc.MpcError, match="bad.onnx"):
         mpc.import_onnx(bad)
+
+
+def test_policy_file_and_strategy_are_passed_through(tmp_path):
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"rules": [{"op": "mpc.matmul", "precision": "fp32"}]}')
+    text = mpc.compile_mlir(MLP, precision="bf16", batch=4, strategy="greedy", policy_file=policy)
+    matmuls = [l for l in text.splitlines() if "mpc.matmul" in l]
+    assert matmuls and all("bf16" not in l for l in matmuls)
+    with pytest.raises(ValueError, match="mincut or greedy"):
+        mpc.compile_mlir(MLP, strategy="best")
+
+
+def test_json_report_and_input_ranges():
+    import json
+    report = json.loads(mpc.precision_report(MLP, precision="fp16", batch=4, format="json",
+                                             input_ranges={"x": (-1.0, 1.0)}))
+    assert report["schema_version"] == 1
+    ops = {op["op"] for op in report["ops"]}
+    assert "mpc.matmul" in ops
+
+
+def test_run_with_policy_file_matches_fp32(tmp_path):
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"rules": [{"match": "*", "precision": "fp32"}]}')
+    x = np.random.default_rng(2).standard_normal((4, 16)).astype(np.float32)
+    forced = mpc.run(MLP, {"x": x}, precision="bf16", policy_file=policy)
+    fp32 = mpc.run(MLP, {"x": x}, precision="fp32")
+    np.testing.assert_array_equal(forced["output"], fp32["output"])
