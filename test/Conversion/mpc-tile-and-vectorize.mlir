@@ -1,0 +1,92 @@
+// RUN: mpc-opt --mpc-tile-and-vectorize="lower-vector-ops=false min-macs=0" %s | FileCheck %s --check-prefix=CONTRACT
+// RUN: mpc-opt --mpc-tile-and-vectorize=min-macs=0 %s | FileCheck %s --check-prefix=FMA
+// Below the work threshold (2^20 multiply-adds by default) the scalar loops
+// stay: unrolled tiles multiply the IR and gain nothing on small matmuls.
+// RUN: mpc-opt --mpc-tile-and-vectorize %s | FileCheck %s --check-prefix=SMALL
+// SMALL-LABEL: func.func @matmul_bf16
+// SMALL-NOT: vector.
+// SMALL: linalg.generic
+// SMALL-NOT: vector.
+// SMALL-LABEL: func.func @small_f32
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// A bf16 matmul with f32 accumulation (Contraction.cpp's form): tiles of
+// 8 rows x 32 columns, the reduction (96) in tiles of its largest divisor
+// <= 64 (48); the bf16 operands are extended to f32 before the contraction,
+// which accumulates in f32.
+// CONTRACT-LABEL: func.func @matmul_bf16
+// CONTRACT: scf.for %{{.+}} = %c0 to %c64 step %c8
+// CONTRACT: scf.for %{{.+}} = %c0 to %c64 step %c32
+// CONTRACT: scf.for %{{.+}} = %c0 to %c96 step %c48
+// CONTRACT-DAG: %[[A:.+]] = vector.transfer_read {{.+}} : memref<8x48xbf16, {{.+}}>, vector<8x48xbf16>
+// CONTRACT-DAG: %[[B:.+]] = vector.transfer_read {{.+}} : memref<48x32xbf16, {{.+}}>, vector<48x32xbf16>
+// CONTRACT-DAG: %[[ACC:.+]] = vector.transfer_read {{.+}} : memref<8x32xf32, {{.+}}>, vector<8x32xf32>
+// CONTRACT-DAG: %[[AE:.+]] = arith.extf %[[A]] : vector<8x48xbf16> to vector<8x48xf32>
+// CONTRACT-DAG: %[[BE:.+]] = arith.extf %[[B]] : vector<48x32xbf16> to vector<48x32xf32>
+// CONTRACT: %[[R:.+]] = vector.contract {{.+}} %[[AE]], %[[BE]], %[[ACC]] : vector<8x48xf32>, vector<48x32xf32> into vector<8x32xf32>
+// CONTRACT: vector.transfer_write %[[R]]
+// CONTRACT-NOT: linalg.generic
+
+// Lowered: one FMA on a 32-wide f32 row per (row, k) pair, 8 x 48 of them.
+// FMA-LABEL: func.func @matmul_bf16
+// FMA-NOT: vector.contract
+// FMA-NOT: vector.outerproduct
+// FMA-COUNT-384: vector.fma {{.+}} : vector<32xf32>
+// FMA-NOT: vector.fma
+// FMA: return
+func.func @matmul_bf16(%a: memref<64x96xbf16>, %b: memref<96x64xbf16>, %c: memref<64x64xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x96xbf16>, memref<96x64xbf16>) outs(%c : memref<64x64xf32>) {
+  ^bb0(%x: bf16, %y: bf16, %acc: f32):
+    %xe = arith.extf %x : bf16 to f32
+    %ye = arith.extf %y : bf16 to f32
+    %p = arith.mulf %xe, %ye : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// Dimensions smaller than the tile are taken whole (a 2 x 10 x 3 f32
+// matmul is one tile).
+// CONTRACT-LABEL: func.func @small_f32
+// CONTRACT: vector.contract {{.+}} : vector<2x3xf32>, vector<3x10xf32> into vector<2x10xf32>
+func.func @small_f32(%a: memref<2x3xf32>, %b: memref<3x10xf32>, %c: memref<2x10xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<2x3xf32>, memref<3x10xf32>) outs(%c : memref<2x10xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// Not contractions: a row sum and a convolution-style map (d0 + d1) stay
+// linalg.generic for convert-linalg-to-loops.
+// CONTRACT-LABEL: func.func @not_contractions
+// CONTRACT-NOT: vector.
+// CONTRACT: linalg.generic
+// CONTRACT: linalg.generic
+func.func @not_contractions(%a: memref<4x8xf32>, %sum: memref<4xf32>, %x: memref<10xf32>, %w: memref<3xf32>,
+                            %y: memref<8xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<4x8xf32>) outs(%sum : memref<4xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %s = arith.addf %acc, %v : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, k) -> (i + k)>, affine_map<(i, k) -> (k)>, affine_map<(i, k) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x, %w : memref<10xf32>, memref<3xf32>) outs(%y : memref<8xf32>) {
+  ^bb0(%u: f32, %v: f32, %acc: f32):
+    %p = arith.mulf %u, %v : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
