@@ -58,4 +58,29 @@ def Mpc_RangeOpInterface : OpInterface<"RangeOpInterface"> {
   ];
 }
 
+def Mpc_GradientOpInterface : OpInterface<"GradientOpInterface"> {
+  let cppNamespace = "::mpc";
+  let description = [{
+    The op's vector-Jacobian product, for reverse-mode autodiff
+    (`mpc-autodiff`, docs/training.md). Rules are attached to the ops as
+    interface models (lib/Dialect/GradientRules*.cpp), one per op.
+
+    `resultGrads` holds one value per result: the gradient of the loss with
+    respect to that result (same type as the result), or a null Value when the
+    result does not reach the loss. The rule builds ops at the builder's
+    insertion point and fills `operandGrads` with one entry per operand: the
+    operand's gradient, with exactly the operand's type, or a null Value when
+    the operand is not differentiable (integer data, indices) or its gradient
+    is zero. A rule that cannot handle a case emits an error on the op and
+    fails.
+  }];
+  let methods = [
+    InterfaceMethod<"Builds the gradients of the op's operands.",
+      "::llvm::LogicalResult", "buildGradient",
+      (ins "::mlir::OpBuilder &":$builder,
+           "::llvm::ArrayRef<::mlir::Value>":$resultGrads,
+           "::llvm::SmallVectorImpl<::mlir::Value> &":$operandGrads)>,
+  ];
+}
+
 #endif // MPC_INTERFACES_TD

@@ -500,4 +500,10 @@ def Mpc_GetParameterOp : Mpc_DataMovementOp<"get_parameter",
   let assemblyFormat = "$name attr-dict `:` type($result)";
 }
 
+//===----------------------------------------------------------------------===//
+// Training: losses and the ops gradients need (MpcTrainOps.td)
+//===----------------------------------------------------------------------===//
+
+include "mpc/MpcTrainOps.td"
+
 #endif // MPC_OPS_TD

@@ -1,5 +1,6 @@
 //===- MpcDialect.cpp - mpc dialect registration and interfaces -----------===//
 #include "mpc/Dialect/MpcDialect.h"
+#include "mpc/Dialect/Gradients.h"
 
 using namespace mlir;
 using namespace mpc;
@@ -13,6 +14,10 @@ void MpcDialect::initialize() {
 #define GET_OP_LIST
 #include "mpc/MpcOps.cpp.inc"
       >();
+  // Gradient rules are interface models kept beside the ops they
+  // differentiate (lib/Dialect/GradientRules*.cpp).
+  attachCoreGradientRules(getContext());
+  attachNNGradientRules(getContext());
 }
 
 Type PrecisionOpInterface::getComputeType() {

@@ -52,6 +52,8 @@ static cl::opt<std::string> calibrationData("calibration-data", cl::init(""),
                                                      "--input-ranges"));
 static cl::opt<std::string> outputDir("output-dir", cl::Required,
                                       cl::desc("directory for the outputs (<output name>.npy)"));
+static cl::opt<std::string> entryName("entry", cl::init("main"),
+                                      cl::desc("function to run (an .mlir module may hold several)"));
 static cl::opt<unsigned> iterations("iterations", cl::init(1),
                                     cl::desc("run N times; report compile time and mean run time"));
 static cl::opt<unsigned> optLevel("jit-opt-level", cl::init(2), cl::desc("LLVM optimization level (0-3)"));
@@ -213,9 +215,9 @@ int main(int argc, char **argv) {
   mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, inputs);
   if (!module)
     return failWith("could not load '" + modelPath + "' (see the diagnostics above)");
-  auto entry = module->lookupSymbol<mlir::func::FuncOp>("main");
+  auto entry = module->lookupSymbol<mlir::func::FuncOp>(entryName);
   if (!entry)
-    return failWith("'" + modelPath + "' has no function @main to run");
+    return failWith("'" + modelPath + "' has no function @" + entryName + " to run");
   llvm::Expected<mpc::runtime::EntrySignature> signature = mpc::runtime::readEntrySignature(entry);
   if (!signature)
     return failWith("'" + modelPath + "': " + llvm::toString(signature.takeError()));
@@ -247,7 +249,7 @@ int main(int argc, char **argv) {
   if (mlir::failed(pm.run(*module)))
     return failWith("compiling '" + modelPath + "' failed (see the diagnostics above)");
 
-  auto program = mpc::runtime::JitProgram::compile(*module, "main", *signature, optLevel);
+  auto program = mpc::runtime::JitProgram::compile(*module, entryName, *signature, optLevel);
   if (!program)
     return failWith("JIT compilation failed: " + llvm::toString(program.takeError()));
   double compileSeconds = std::chrono::duration<double>(Clock::now() - compileStart).count();

@@ -1,0 +1,22 @@
+//===- Optimizer.cpp - (placeholder until implemented) ----------------------===//
+#include "mpc/Passes.h"
+#include "mpc/Train/TrainIR.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+namespace mpc {
+#define GEN_PASS_DEF_OPTIMIZERPASS
+#include "mpc/Passes.h.inc"
+} // namespace mpc
+
+using namespace mlir;
+
+namespace {
+struct OptimizerPassImpl : mpc::impl::OptimizerPassBase<OptimizerPassImpl> {
+  using Base::Base;
+  void runOnOperation() override {
+    getOperation().emitError("pass not implemented yet");
+    signalPassFailure();
+  }
+};
+} // namespace

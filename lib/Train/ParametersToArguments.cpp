@@ -1,0 +1,22 @@
+//===- ParametersToArguments.cpp - (placeholder until implemented) ----------------------===//
+#include "mpc/Passes.h"
+#include "mpc/Train/TrainIR.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+namespace mpc {
+#define GEN_PASS_DEF_PARAMETERSTOARGUMENTSPASS
+#include "mpc/Passes.h.inc"
+} // namespace mpc
+
+using namespace mlir;
+
+namespace {
+struct ParametersToArgumentsPassImpl : mpc::impl::ParametersToArgumentsPassBase<ParametersToArgumentsPassImpl> {
+  using Base::Base;
+  void runOnOperation() override {
+    getOperation().emitError("pass not implemented yet");
+    signalPassFailure();
+  }
+};
+} // namespace
