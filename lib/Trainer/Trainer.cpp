@@ -1,0 +1,317 @@
+//===- Trainer.cpp - the compiled trainer's main loop ---------------------===//
+#include "mpc/Trainer/Trainer.h"
+
+#include "mpc/Trainer/BatchOrder.h"
+#include "mpc/Trainer/DataSet.h"
+#include "mpc/Trainer/EvalMetrics.h"
+#include "mpc/Trainer/FileIO.h"
+#include "mpc/Trainer/Json.h"
+#include "mpc/Trainer/Options.h"
+#include "mpc/Trainer/TrainState.h"
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+namespace mpc::trainer {
+using runtime::HostArray;
+
+namespace {
+constexpr int kDataError = 1;
+constexpr int kUsageError = 2;
+
+int report(int code, const std::string &message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  if (code == kUsageError)
+    std::fprintf(stderr, "(run with --help for usage)\n");
+  return code;
+}
+
+struct FileCloser {
+  void operator()(FILE *file) const { std::fclose(file); }
+};
+using FilePtr = std::unique_ptr<FILE, FileCloser>;
+
+class Trainer {
+public:
+  Trainer(const CompiledModel &model, const Manifest &manifest, const Options &options)
+      : model_(model), manifest_(manifest), options_(options) {}
+
+  int run();
+
+private:
+  int loadData();
+  int prepareState();
+  int trainSteps();
+  int writeCheckpoint(const std::string &path);
+  int saveModel();
+  int evaluate();
+  void logLine(const Json &line);
+  double currentLossScale() const;
+
+  const CompiledModel &model_;
+  const Manifest &manifest_;
+  const Options &options_;
+  DataSet train_, eval_;
+  TrainState state_;
+  Progress progress_;
+  int64_t totalSteps_ = 0;
+  FilePtr log_;
+};
+
+int Trainer::run() {
+  if (!options_.eval.empty() && (!manifest_.eval || !model_.evalStep))
+    return report(kUsageError, "--eval: this trainer was compiled without an eval function");
+  if (!options_.savePath.empty() && !manifest_.onnxHead)
+    return report(kUsageError, "--save: this trainer was compiled without the ONNX model to write");
+  if (int code = loadData())
+    return code;
+  if (int code = prepareState())
+    return code;
+  if (!options_.logPath.empty()) {
+    log_.reset(std::fopen(options_.logPath.c_str(), "w"));
+    if (!log_)
+      return report(kDataError, "--log: cannot write '" + options_.logPath + "'");
+  }
+  if (int code = trainSteps())
+    return code;
+  if (!options_.checkpointPath.empty())
+    if (int code = writeCheckpoint(options_.checkpointPath))
+      return code;
+  if (int code = saveModel())
+    return code;
+  return options_.eval.empty() ? 0 : evaluate();
+}
+
+int Trainer::loadData() {
+  std::vector<const TensorDesc *> specs;
+  for (const TensorDesc &arg : manifest_.train.args)
+    if (arg.role == "input" || arg.role == "label")
+      specs.push_back(&arg);
+  std::vector<std::string> warnings;
+  std::string error;
+  if (DataError failure = loadDataSet(manifest_, specs, options_.data, "--data", manifest_.batch, train_,
+                                      warnings, error);
+      failure != DataError::None)
+    return report(failure == DataError::Usage ? kUsageError : kDataError, error);
+  if (!options_.eval.empty()) {
+    std::vector<const TensorDesc *> evalSpecs;
+    for (const TensorDesc &arg : manifest_.eval->args)
+      if (arg.role == "input")
+        evalSpecs.push_back(&arg);
+    evalSpecs.push_back(&manifest_.train.args[manifest_.train.argIndex(manifest_.label)]);
+    if (DataError failure = loadDataSet(manifest_, evalSpecs, options_.eval, "--eval", 1, eval_, warnings, error);
+        failure != DataError::None)
+      return report(failure == DataError::Usage ? kUsageError : kDataError, error);
+  }
+  for (const std::string &warning : warnings)
+    std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  return 0;
+}
+
+int Trainer::prepareState() {
+  std::string error;
+  if (!initialState(manifest_, model_.blob, state_, error))
+    return report(kDataError, error);
+  progress_.seed = options_.seed.value_or(0);
+  progress_.shuffle = options_.shuffle;
+  progress_.rows = train_.rows;
+  if (!options_.resumePath.empty()) {
+    Progress saved;
+    if (!loadCheckpoint(manifest_, options_.resumePath, state_, saved, error))
+      return report(kDataError, error);
+    if (options_.seed && *options_.seed != saved.seed)
+      return report(kUsageError, "--seed " + std::to_string(*options_.seed) + " differs from the seed " +
+                                     std::to_string(saved.seed) + " of --resume '" + options_.resumePath +
+                                     "'; drop --seed to continue that run");
+    if (saved.shuffle != options_.shuffle)
+      return report(kUsageError, std::string("--resume '") + options_.resumePath + "' was written " +
+                                     (saved.shuffle ? "without" : "with") +
+                                     " --no-shuffle; use the same batch order to continue it");
+    if (saved.rows != train_.rows)
+      return report(kDataError, "--resume '" + options_.resumePath + "' was trained on " +
+                                    std::to_string(saved.rows) + " rows, --data has " +
+                                    std::to_string(train_.rows) + "; resume with the same data");
+    progress_.step = saved.step;
+    progress_.skipped = saved.skipped;
+    progress_.seed = saved.seed;
+  }
+  int64_t stepsPerEpoch = train_.rows / manifest_.batch;
+  totalSteps_ = options_.steps ? *options_.steps : options_.epochs.value_or(1) * stepsPerEpoch;
+  progress_.plan = options_.steps ? "steps " + std::to_string(*options_.steps)
+                                  : "epochs " + std::to_string(options_.epochs.value_or(1));
+  if (progress_.step > totalSteps_)
+    return report(kUsageError, "--resume '" + options_.resumePath + "' is at step " +
+                                   std::to_string(progress_.step) + ", past the " + std::to_string(totalSteps_) +
+                                   " steps asked for; give more --steps or --epochs");
+  return 0;
+}
+
+double Trainer::currentLossScale() const {
+  if (const HostArray *scale = state_.find("loss_scale"))
+    return floatElement(*scale, 0);
+  return manifest_.lossScaleMode == "static" ? manifest_.staticLossScale : 1.0;
+}
+
+void Trainer::logLine(const Json &line) {
+  if (!log_)
+    return;
+  std::string text = writeJson(line) + "\n";
+  std::fwrite(text.data(), 1, text.size(), log_.get());
+  std::fflush(log_.get());
+}
+
+int Trainer::trainSteps() {
+  const Signature &train = manifest_.train;
+  std::vector<HostArray> args, results;
+  // State arguments live in state_ (swapped with their results after each
+  // step); batch arguments in `args`, filled from the data every step.
+  std::vector<int> stateOfArg(train.args.size(), -1), dataOfArg(train.args.size(), -1);
+  runtime::PackedCall call;
+  for (size_t i = 0, s = 0; i < train.args.size(); ++i) {
+    args.emplace_back(train.args[i].kind, train.args[i].shape);
+    if (train.args[i].isState())
+      stateOfArg[i] = static_cast<int>(s++);
+    for (size_t d = 0; d < train_.specs.size(); ++d)
+      if (train_.specs[d] == &train.args[i])
+        dataOfArg[i] = static_cast<int>(d);
+    call.add(stateOfArg[i] >= 0 ? state_.arrays[stateOfArg[i]].data() : args[i].data(), train.args[i].shape);
+  }
+  for (const TensorDesc &result : train.results) {
+    results.emplace_back(result.kind, result.shape);
+    call.add(results.back().data(), result.shape);
+  }
+  int lossIndex = train.resultIndexOfRole("loss"), finiteIndex = train.resultIndexOfRole("finite");
+  BatchOrder order(train_.rows, manifest_.batch, progress_.seed, progress_.shuffle);
+  auto start = std::chrono::steady_clock::now();
+  int64_t samplesSincePrint = 0;
+  for (int64_t step = progress_.step; step < totalSteps_; ++step) {
+    std::vector<int64_t> rows = order.rowsOfStep(step);
+    for (size_t i = 0; i < train.args.size(); ++i)
+      if (dataOfArg[i] >= 0)
+        gatherRows(train_, static_cast<size_t>(dataOfArg[i]), rows, args[i]);
+    double lossScale = currentLossScale();
+    call.call(model_.trainStep);
+    float loss = results[lossIndex].as<float>()[0];
+    bool finite = (results[finiteIndex].as<uint8_t>()[0] & 1) != 0;
+    progress_.skipped += !finite;
+    progress_.step = step + 1;
+    for (size_t i = 0; i < train.args.size(); ++i) {
+      if (stateOfArg[i] < 0)
+        continue;
+      int r = train.resultIndex(train.args[i].name);
+      std::swap(state_.arrays[stateOfArg[i]], results[r]);
+      call.rebind(i, state_.arrays[stateOfArg[i]].data());
+      call.rebind(train.args.size() + r, results[r].data());
+    }
+    Json line = Json::object();
+    line.set("step", Json::integer(progress_.step));
+    line.set("loss", Json::number(loss));
+    line.set("loss_scale", Json::number(lossScale));
+    line.set("skipped", Json::integer(progress_.skipped));
+    line.set("finite", Json::boolean(finite));
+    logLine(line);
+    samplesSincePrint += manifest_.batch;
+    if (progress_.step % options_.progressEvery == 0 || progress_.step == totalSteps_) {
+      auto now = std::chrono::steady_clock::now();
+      double seconds = std::chrono::duration<double>(now - start).count();
+      std::printf("step %lld/%lld  loss %.6g  loss_scale %g  skipped %lld  samples/s %.1f\n",
+                  static_cast<long long>(progress_.step), static_cast<long long>(totalSteps_),
+                  static_cast<double>(loss), lossScale, static_cast<long long>(progress_.skipped),
+                  seconds > 0 ? static_cast<double>(samplesSincePrint) / seconds : 0.0);
+      std::fflush(stdout);
+      start = now;
+      samplesSincePrint = 0;
+    }
+    if (options_.checkpointEvery && progress_.step % options_.checkpointEvery == 0 &&
+        progress_.step != totalSteps_)
+      if (int code = writeCheckpoint(options_.checkpointPath))
+        return code;
+  }
+  return 0;
+}
+
+int Trainer::writeCheckpoint(const std::string &path) {
+  std::string error;
+  if (!writeFileAtomically(path, serializeCheckpoint(manifest_, state_, progress_), error))
+    return report(kDataError, "--checkpoint: " + error);
+  return 0;
+}
+
+int Trainer::saveModel() {
+  if (options_.savePath.empty())
+    return 0;
+  std::string bytes, error;
+  if (!buildTrainedModel(manifest_, model_.blob, state_, bytes, error) ||
+      !writeFileAtomically(options_.savePath, bytes, error))
+    return report(kDataError, "--save: " + error);
+  return 0;
+}
+
+int Trainer::evaluate() {
+  const Signature &eval = *manifest_.eval;
+  std::vector<HostArray> inputs, results;
+  runtime::PackedCall call;
+  std::vector<int> dataOfArg(eval.args.size(), -1);
+  for (size_t i = 0; i < eval.args.size(); ++i) {
+    inputs.emplace_back(eval.args[i].kind, eval.args[i].shape);
+    for (size_t d = 0; d < eval_.specs.size(); ++d)
+      if (eval_.specs[d] == &eval.args[i])
+        dataOfArg[i] = static_cast<int>(d);
+    const HostArray *state = state_.find(eval.args[i].name);
+    call.add(eval.args[i].isState() ? state->data() : inputs[i].data(), eval.args[i].shape);
+  }
+  for (const TensorDesc &result : eval.results) {
+    results.emplace_back(result.kind, result.shape);
+    call.add(results.back().data(), result.shape);
+  }
+  size_t labelData = eval_.specs.size() - 1;
+  HostArray labels(eval_.specs[labelData]->kind, eval_.specs[labelData]->shape);
+  const HostArray &output = results[eval.resultIndex(manifest_.lossOutput()->name)];
+  EvalTotals totals;
+  int64_t batch = manifest_.batch;
+  for (int64_t first = 0; first < eval_.rows; first += batch) {
+    // The last batch is padded by repeating its own rows; only the real ones count.
+    int64_t valid = std::min(batch, eval_.rows - first);
+    std::vector<int64_t> rows;
+    for (int64_t i = 0; i < batch; ++i)
+      rows.push_back(first + i % valid);
+    for (size_t i = 0; i < eval.args.size(); ++i)
+      if (dataOfArg[i] >= 0)
+        gatherRows(eval_, static_cast<size_t>(dataOfArg[i]), rows, inputs[i]);
+    gatherRows(eval_, labelData, rows, labels);
+    call.call(model_.evalStep);
+    if (manifest_.loss == "cross_entropy")
+      accumulateCrossEntropy(output, labels, valid, totals);
+    else
+      accumulateMeanSquaredError(output, labels, valid, totals);
+  }
+  Json line = Json::object();
+  line.set("step", Json::integer(progress_.step));
+  line.set("eval_loss", Json::number(totals.loss()));
+  if (manifest_.loss == "cross_entropy")
+    line.set("eval_accuracy", Json::number(totals.accuracy()));
+  line.set("eval_rows", Json::integer(eval_.rows));
+  std::printf("%s\n", writeJson(line).c_str());
+  std::fflush(stdout);
+  logLine(line);
+  return 0;
+}
+} // namespace
+
+int runTrainer(int argc, char **argv, const CompiledModel &model) {
+  Options options;
+  std::string error;
+  if (!parseOptions(argc, argv, options, error))
+    return report(kUsageError, error);
+  if (options.help) {
+    std::fputs(usageText(argc > 0 ? argv[0] : "trainer").c_str(), stdout);
+    return 0;
+  }
+  Manifest manifest;
+  if (!parseManifest(model.manifest, model.blobSize, manifest, error))
+    return report(kDataError, error);
+  return Trainer(model, manifest, options).run();
+}
+
+} // namespace mpc::trainer
