@@ -22,6 +22,12 @@ Json Json::number(double value) {
   return json;
 }
 
+Json Json::single(float value) {
+  Json json = number(value);
+  json.isSingle_ = true;
+  return json;
+}
+
 Json Json::integer(int64_t value) {
   Json json;
   json.kind_ = Kind::Number;
@@ -336,7 +342,7 @@ void writeString(std::string &out, const std::string &text) {
   out += '"';
 }
 
-void writeNumber(std::string &out, double value) {
+void writeNumber(std::string &out, double value, bool single) {
   if (!std::isfinite(value)) {
     out += "null";
     return;
@@ -344,7 +350,7 @@ void writeNumber(std::string &out, double value) {
   char text[40];
   for (int precision = 1; precision <= 17; ++precision) {
     std::snprintf(text, sizeof(text), "%.*g", precision, value);
-    if (std::strtod(text, nullptr) == value)
+    if (single ? std::strtof(text, nullptr) == static_cast<float>(value) : std::strtod(text, nullptr) == value)
       break;
   }
   out += text;
@@ -358,7 +364,7 @@ void writeValue(std::string &out, const Json &value) {
     if (value.isInteger())
       out += std::to_string(value.asInteger());
     else
-      writeNumber(out, value.asNumber());
+      writeNumber(out, value.asNumber(), value.isSingle());
     return;
   case Json::Kind::String: writeString(out, value.asString()); return;
   case Json::Kind::Array: {

@@ -206,7 +206,7 @@ int Trainer::trainSteps() {
     }
     Json line = Json::object();
     line.set("step", Json::integer(progress_.step));
-    line.set("loss", Json::number(loss));
+    line.set("loss", Json::single(loss));
     line.set("loss_scale", Json::number(lossScale));
     line.set("skipped", Json::integer(progress_.skipped));
     line.set("finite", Json::boolean(finite));

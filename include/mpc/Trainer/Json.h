@@ -23,6 +23,9 @@ public:
   Json() = default;
   static Json boolean(bool value);
   static Json number(double value);
+  /// A number that came from a float: written in the shortest form that
+  /// reads back to the same float (the log's losses), not the double's.
+  static Json single(float value);
   static Json integer(int64_t value);
   static Json string(std::string value);
   static Json array();
@@ -38,6 +41,7 @@ public:
   bool isArray() const { return kind_ == Kind::Array; }
   bool isObject() const { return kind_ == Kind::Object; }
 
+  bool isSingle() const { return kind_ == Kind::Number && isSingle_; }
   bool asBool() const { return bool_; }
   double asNumber() const { return number_; }
   int64_t asInteger() const { return integer_; }
@@ -56,6 +60,7 @@ private:
   Kind kind_ = Kind::Null;
   bool bool_ = false;
   bool isInteger_ = false;
+  bool isSingle_ = false;
   double number_ = 0;
   int64_t integer_ = 0;
   std::string string_;
