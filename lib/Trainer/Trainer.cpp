@@ -169,8 +169,9 @@ int Trainer::trainSteps() {
   std::vector<int> stateOfArg(train.args.size(), -1), dataOfArg(train.args.size(), -1);
   runtime::PackedCall call;
   for (size_t i = 0, s = 0; i < train.args.size(); ++i) {
-    args.emplace_back(train.args[i].kind, train.args[i].shape);
-    if (train.args[i].isState())
+    bool isState = train.args[i].isState();
+    args.push_back(isState ? HostArray() : HostArray(train.args[i].kind, train.args[i].shape));
+    if (isState)
       stateOfArg[i] = static_cast<int>(s++);
     for (size_t d = 0; d < train_.specs.size(); ++d)
       if (train_.specs[d] == &train.args[i])
@@ -254,12 +255,12 @@ int Trainer::evaluate() {
   runtime::PackedCall call;
   std::vector<int> dataOfArg(eval.args.size(), -1);
   for (size_t i = 0; i < eval.args.size(); ++i) {
-    inputs.emplace_back(eval.args[i].kind, eval.args[i].shape);
+    bool isState = eval.args[i].isState();
+    inputs.push_back(isState ? HostArray() : HostArray(eval.args[i].kind, eval.args[i].shape));
     for (size_t d = 0; d < eval_.specs.size(); ++d)
       if (eval_.specs[d] == &eval.args[i])
         dataOfArg[i] = static_cast<int>(d);
-    const HostArray *state = state_.find(eval.args[i].name);
-    call.add(eval.args[i].isState() ? state->data() : inputs[i].data(), eval.args[i].shape);
+    call.add(isState ? state_.find(eval.args[i].name)->data() : inputs[i].data(), eval.args[i].shape);
   }
   for (const TensorDesc &result : eval.results) {
     results.emplace_back(result.kind, result.shape);
