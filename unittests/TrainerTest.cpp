@@ -1,6 +1,8 @@
 //===- TrainerTest.cpp - the trainer runtime's pieces ---------------------===//
 #include "mpc/Runtime/PackedCall.h"
+#include "mpc/Runtime/FloatConversions.h"
 #include "mpc/Trainer/BatchOrder.h"
+#include "mpc/Trainer/EvalMetrics.h"
 #include "mpc/Trainer/Json.h"
 #include "mpc/Trainer/Manifest.h"
 #include "mpc/Trainer/OnnxWriter.h"
@@ -9,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 
@@ -237,6 +240,39 @@ TEST(TrainerManifest, RejectsBrokenContracts) {
   expectError(R"("format":1)", R"("format":2)", "this trainer reads 1");
   expectError(R"("role":"input")", R"("role":"inptu")", "has unknown role 'inptu'");
   expectError(R"("dtype":"f32","shape":[2,3])", R"("dtype":"f31","shape":[2,3])", "no known element type: 'f31'");
+}
+
+TEST(TrainerEvalMetrics, CrossEntropyAndAccuracyOfTheCountedRows) {
+  const float logits[] = {0, 0, 0, 1, 2, 3, 9, 9, 9};
+  HostArray f32(ElementKind::F32, {3, 3}), bf16(ElementKind::BF16, {3, 3}), labels(ElementKind::I64, {3});
+  for (int i = 0; i < 9; ++i) {
+    f32.as<float>()[i] = logits[i];
+    bf16.as<uint16_t>()[i] = mpc::runtime::floatToBFloat16Bits(logits[i]);
+  }
+  labels.as<int64_t>()[0] = 0;
+  labels.as<int64_t>()[1] = 1;
+  labels.as<int64_t>()[2] = 2; // a padding row: must not count
+  double expected = (std::log(3.0) + std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 2) / 2;
+  for (const HostArray *output : {&f32, &bf16}) {
+    EvalTotals totals;
+    accumulateCrossEntropy(*output, labels, 2, totals);
+    EXPECT_EQ(totals.count, 2);
+    EXPECT_NEAR(totals.loss(), expected, 1e-12);
+    EXPECT_EQ(totals.accuracy(), 0.5); // row 0: argmax 0 (first of the ties); row 1: argmax 2
+  }
+}
+
+TEST(TrainerEvalMetrics, MeanSquaredErrorOfTheCountedRows) {
+  HostArray output(ElementKind::F32, {3, 2}), labels(ElementKind::F32, {3, 2});
+  const float out[] = {1, 2, 3, 4, 100, 100}, want[] = {0, 4, 3, 5, 0, 0};
+  for (int i = 0; i < 6; ++i) {
+    output.as<float>()[i] = out[i];
+    labels.as<float>()[i] = want[i];
+  }
+  EvalTotals totals;
+  accumulateMeanSquaredError(output, labels, 2, totals);
+  EXPECT_EQ(totals.count, 4);
+  EXPECT_DOUBLE_EQ(totals.loss(), (1.0 + 4.0 + 0.0 + 1.0) / 4);
 }
 
 } // namespace

@@ -42,6 +42,16 @@ public:
 private:
   int loadData();
   int prepareState();
+  /// The train function's buffers: state arguments live in state_, batch
+  /// arguments in `args` (filled from the data every step).
+  struct TrainCall {
+    std::vector<HostArray> args, results;
+    std::vector<int> stateOfArg, dataOfArg; // index into state_ / train_, or -1
+    runtime::PackedCall call;
+  };
+  TrainCall buildTrainCall();
+  void adoptNewState(TrainCall &call);
+  void reportStep(float loss, double lossScale, bool finite);
   int trainSteps();
   int writeCheckpoint(const std::string &path);
   int saveModel();
@@ -57,6 +67,8 @@ private:
   Progress progress_;
   int64_t totalSteps_ = 0;
   FilePtr log_;
+  std::chrono::steady_clock::time_point lastPrint_;
+  int64_t samplesSincePrint_ = 0;
 };
 
 int Trainer::run() {
@@ -161,69 +173,83 @@ void Trainer::logLine(const Json &line) {
   std::fflush(log_.get());
 }
 
-int Trainer::trainSteps() {
+Trainer::TrainCall Trainer::buildTrainCall() {
   const Signature &train = manifest_.train;
-  std::vector<HostArray> args, results;
-  // State arguments live in state_ (swapped with their results after each
-  // step); batch arguments in `args`, filled from the data every step.
-  std::vector<int> stateOfArg(train.args.size(), -1), dataOfArg(train.args.size(), -1);
-  runtime::PackedCall call;
+  TrainCall c;
+  c.stateOfArg.assign(train.args.size(), -1);
+  c.dataOfArg.assign(train.args.size(), -1);
   for (size_t i = 0, s = 0; i < train.args.size(); ++i) {
     bool isState = train.args[i].isState();
-    args.push_back(isState ? HostArray() : HostArray(train.args[i].kind, train.args[i].shape));
+    c.args.push_back(isState ? HostArray() : HostArray(train.args[i].kind, train.args[i].shape));
     if (isState)
-      stateOfArg[i] = static_cast<int>(s++);
+      c.stateOfArg[i] = static_cast<int>(s++);
     for (size_t d = 0; d < train_.specs.size(); ++d)
       if (train_.specs[d] == &train.args[i])
-        dataOfArg[i] = static_cast<int>(d);
-    call.add(stateOfArg[i] >= 0 ? state_.arrays[stateOfArg[i]].data() : args[i].data(), train.args[i].shape);
+        c.dataOfArg[i] = static_cast<int>(d);
+    c.call.add(isState ? state_.arrays[c.stateOfArg[i]].data() : c.args[i].data(), train.args[i].shape);
   }
   for (const TensorDesc &result : train.results) {
-    results.emplace_back(result.kind, result.shape);
-    call.add(results.back().data(), result.shape);
+    c.results.emplace_back(result.kind, result.shape);
+    c.call.add(c.results.back().data(), result.shape);
   }
+  return c;
+}
+
+void Trainer::adoptNewState(TrainCall &c) {
+  // Swapping buffers instead of copying: the old state becomes the next
+  // step's result storage.
+  const Signature &train = manifest_.train;
+  for (size_t i = 0; i < train.args.size(); ++i) {
+    if (c.stateOfArg[i] < 0)
+      continue;
+    int r = train.resultIndex(train.args[i].name);
+    std::swap(state_.arrays[c.stateOfArg[i]], c.results[r]);
+    c.call.rebind(i, state_.arrays[c.stateOfArg[i]].data());
+    c.call.rebind(train.args.size() + r, c.results[r].data());
+  }
+}
+
+void Trainer::reportStep(float loss, double lossScale, bool finite) {
+  Json line = Json::object();
+  line.set("step", Json::integer(progress_.step));
+  line.set("loss", Json::single(loss));
+  line.set("loss_scale", Json::number(lossScale));
+  line.set("skipped", Json::integer(progress_.skipped));
+  line.set("finite", Json::boolean(finite));
+  logLine(line);
+  samplesSincePrint_ += manifest_.batch;
+  if (progress_.step % options_.progressEvery != 0 && progress_.step != totalSteps_)
+    return;
+  auto now = std::chrono::steady_clock::now();
+  double seconds = std::chrono::duration<double>(now - lastPrint_).count();
+  std::printf("step %lld/%lld  loss %.6g  loss_scale %g  skipped %lld  samples/s %.1f\n",
+              static_cast<long long>(progress_.step), static_cast<long long>(totalSteps_),
+              static_cast<double>(loss), lossScale, static_cast<long long>(progress_.skipped),
+              seconds > 0 ? static_cast<double>(samplesSincePrint_) / seconds : 0.0);
+  std::fflush(stdout);
+  lastPrint_ = now;
+  samplesSincePrint_ = 0;
+}
+
+int Trainer::trainSteps() {
+  const Signature &train = manifest_.train;
+  TrainCall c = buildTrainCall();
   int lossIndex = train.resultIndexOfRole("loss"), finiteIndex = train.resultIndexOfRole("finite");
   BatchOrder order(train_.rows, manifest_.batch, progress_.seed, progress_.shuffle);
-  auto start = std::chrono::steady_clock::now();
-  int64_t samplesSincePrint = 0;
+  lastPrint_ = std::chrono::steady_clock::now();
   for (int64_t step = progress_.step; step < totalSteps_; ++step) {
     std::vector<int64_t> rows = order.rowsOfStep(step);
     for (size_t i = 0; i < train.args.size(); ++i)
-      if (dataOfArg[i] >= 0)
-        gatherRows(train_, static_cast<size_t>(dataOfArg[i]), rows, args[i]);
+      if (c.dataOfArg[i] >= 0)
+        gatherRows(train_, static_cast<size_t>(c.dataOfArg[i]), rows, c.args[i]);
     double lossScale = currentLossScale();
-    call.call(model_.trainStep);
-    float loss = results[lossIndex].as<float>()[0];
-    bool finite = (results[finiteIndex].as<uint8_t>()[0] & 1) != 0;
+    c.call.call(model_.trainStep);
+    float loss = c.results[lossIndex].as<float>()[0];
+    bool finite = (c.results[finiteIndex].as<uint8_t>()[0] & 1) != 0;
     progress_.skipped += !finite;
     progress_.step = step + 1;
-    for (size_t i = 0; i < train.args.size(); ++i) {
-      if (stateOfArg[i] < 0)
-        continue;
-      int r = train.resultIndex(train.args[i].name);
-      std::swap(state_.arrays[stateOfArg[i]], results[r]);
-      call.rebind(i, state_.arrays[stateOfArg[i]].data());
-      call.rebind(train.args.size() + r, results[r].data());
-    }
-    Json line = Json::object();
-    line.set("step", Json::integer(progress_.step));
-    line.set("loss", Json::single(loss));
-    line.set("loss_scale", Json::number(lossScale));
-    line.set("skipped", Json::integer(progress_.skipped));
-    line.set("finite", Json::boolean(finite));
-    logLine(line);
-    samplesSincePrint += manifest_.batch;
-    if (progress_.step % options_.progressEvery == 0 || progress_.step == totalSteps_) {
-      auto now = std::chrono::steady_clock::now();
-      double seconds = std::chrono::duration<double>(now - start).count();
-      std::printf("step %lld/%lld  loss %.6g  loss_scale %g  skipped %lld  samples/s %.1f\n",
-                  static_cast<long long>(progress_.step), static_cast<long long>(totalSteps_),
-                  static_cast<double>(loss), lossScale, static_cast<long long>(progress_.skipped),
-                  seconds > 0 ? static_cast<double>(samplesSincePrint) / seconds : 0.0);
-      std::fflush(stdout);
-      start = now;
-      samplesSincePrint = 0;
-    }
+    adoptNewState(c);
+    reportStep(loss, lossScale, finite);
     if (options_.checkpointEvery && progress_.step % options_.checkpointEvery == 0 &&
         progress_.step != totalSteps_)
       if (int code = writeCheckpoint(options_.checkpointPath))

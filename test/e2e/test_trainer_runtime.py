@@ -160,6 +160,22 @@ def test_resume_is_bit_identical(trainer):
     assert pathlib_bytes(trainer.dir / "resumed.st") == pathlib_bytes(trainer.dir / "full.st")
 
 
+def test_help_and_periodic_checkpoints(trainer):
+    proc = trainer.run("--help", data=False)
+    assert proc.stdout.startswith("usage: ") and "--checkpoint-every N" in proc.stdout
+    # With periodic checkpoints the file still ends at the final state:
+    # resuming from it trains nothing more.
+    trainer.run("--steps", 7, "--checkpoint-every", 3, "--checkpoint", trainer.dir / "ck.st",
+                "--log", trainer.dir / "a.jsonl")
+    _, metadata = read_safetensors(trainer.dir / "ck.st")
+    assert metadata["step"] == "7"
+    assert not (trainer.dir / "ck.st.tmp").exists()
+    proc = trainer.run("--steps", 7, "--resume", trainer.dir / "ck.st", "--log", trainer.dir / "b.jsonl")
+    assert (trainer.dir / "b.jsonl").read_text() == ""
+    proc = trainer.run("--steps", 7, "--checkpoint-every", 3, expect_rc=2)
+    assert "--checkpoint-every needs --checkpoint FILE" in proc.stderr
+
+
 def test_resume_errors(trainer):
     trainer.run("--seed", 11, "--steps", 5, "--checkpoint", trainer.dir / "ck.st")
     proc = trainer.run("--seed", 12, "--steps", 10, "--resume", trainer.dir / "ck.st", expect_rc=2)
