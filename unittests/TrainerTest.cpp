@@ -238,6 +238,9 @@ TEST(TrainerManifest, RejectsBrokenContracts) {
   expectError(R"("dtype":"i1")", R"("dtype":"i8")", "no rank-0 i1 result with role 'finite'");
   expectError(R"("loss":"mse")", R"("loss":"l1")", "is 'l1', not cross_entropy or mse");
   expectError(R"("format":1)", R"("format":2)", "this trainer reads 1");
+  expectError(R"("loss":"mse")", R"("loss":"cross_entropy")", "must be i64 shaped like the logits 'y'");
+  expectError(R"("name":"t","role":"label","dtype":"f32","shape":[2])",
+              R"("name":"t","role":"label","dtype":"f32","shape":[2,1])", "must be a float tensor of the shape");
   expectError(R"("role":"input")", R"("role":"inptu")", "has unknown role 'inptu'");
   expectError(R"("dtype":"f32","shape":[2,3])", R"("dtype":"f31","shape":[2,3])", "no known element type: 'f31'");
 }

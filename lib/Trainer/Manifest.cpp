@@ -192,6 +192,22 @@ struct Reader {
   }
 };
 
+// The label shapes of docs/training.md, "Semantics": the eval metrics and
+// the label range check index the data by them.
+bool checkLossShapes(const Manifest &manifest, const TensorDesc &label, const TensorDesc &output,
+                     Reader &reader) {
+  if (manifest.loss == "cross_entropy") {
+    std::vector<int64_t> expected(output.shape.begin(), output.shape.end() - (output.shape.empty() ? 0 : 1));
+    if (output.shape.size() < 2 || label.kind != ElementKind::I64 || label.shape != expected)
+      return reader.fail("label", "'" + label.name + "' must be i64 shaped like the logits '" + output.name +
+                                      "' without their last (class) axis, which a batched output needs");
+  } else if (label.shape != output.shape || output.kind == ElementKind::I64 || label.kind == ElementKind::I64) {
+    return reader.fail("label", "'" + label.name + "' must be a float tensor of the shape of output '" +
+                                    output.name + "' for mse");
+  }
+  return true;
+}
+
 // The contract of docs/training.md that the trainer relies on.
 bool checkTrainSignature(const Manifest &manifest, Reader &reader) {
   const Signature &train = manifest.train;
@@ -219,9 +235,10 @@ bool checkTrainSignature(const Manifest &manifest, Reader &reader) {
   int label = train.argIndex(manifest.label);
   if (label < 0 || train.args[label].role != "label")
     return reader.fail("label", "names no train argument with role 'label': '" + manifest.label + "'");
-  if (!manifest.lossOutput())
+  const TensorDesc *output = manifest.lossOutput();
+  if (!output)
     return reader.fail("train", "has no result with role 'output' for the loss");
-  return true;
+  return checkLossShapes(manifest, train.args[label], *output, reader);
 }
 
 bool checkEvalSignature(const Manifest &manifest, Reader &reader) {
