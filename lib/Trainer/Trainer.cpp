@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <unistd.h>
+#include <utility>
 
 namespace mpc::trainer {
 using runtime::HostArray;
@@ -31,6 +33,12 @@ struct FileCloser {
   void operator()(FILE *file) const { std::fclose(file); }
 };
 using FilePtr = std::unique_ptr<FILE, FileCloser>;
+
+bool directoryIsWritable(const std::string &path) {
+  size_t slash = path.rfind('/');
+  std::string directory = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  return ::access(directory.c_str(), W_OK) == 0;
+}
 
 class Trainer {
 public:
@@ -76,6 +84,11 @@ int Trainer::run() {
     return report(kUsageError, "--eval: this trainer was compiled without an eval function");
   if (!options_.savePath.empty() && !manifest_.onnxHead)
     return report(kUsageError, "--save: this trainer was compiled without the ONNX model to write");
+  // Found out now rather than after a long run whose result would be lost.
+  for (const auto &[flag, path] : {std::pair{"--save", &options_.savePath}, {"--checkpoint", &options_.checkpointPath}})
+    if (!path->empty() && !directoryIsWritable(*path))
+      return report(kDataError, std::string(flag) + ": cannot write into the directory of '" + *path +
+                                    "'; create it or choose another path");
   if (int code = loadData())
     return code;
   if (int code = prepareState())

@@ -282,6 +282,7 @@ def test_eval_prints_loss_and_accuracy(trainer):
     ("bad_steps", 2, "--steps needs an integer of at least 1, got '0'"),
     ("steps_and_epochs", 2, "give --steps or --epochs, not both"),
     ("no_data", 2, "no training data"),
+    ("unwritable_save", 1, "--save: cannot write into the directory of '/nonexistent/out.onnx'"),
 ])
 def test_bad_input_gets_a_clear_error(trainer, case, rc, message):
     t = trainer
@@ -304,6 +305,7 @@ def test_bad_input_gets_a_clear_error(trainer, case, rc, message):
         "bad_steps": lambda: [*t.data_args(), "--steps", "0"],
         "steps_and_epochs": lambda: [*t.data_args(), "--steps", "3", "--epochs", "1"],
         "no_data": lambda: ["--steps", "3"],
+        "unwritable_save": lambda: [*t.data_args(), "--save", "/nonexistent/out.onnx"],
     }[case]()
     proc = t.run(*args, "--log", t.dir / "log.jsonl", data=False, expect_rc=rc)
     assert proc.stderr.startswith("error: ") and re.search(message, proc.stderr), proc.stderr
