@@ -63,7 +63,8 @@ private:
   int trainSteps();
   int writeCheckpoint(const std::string &path);
   int saveModel();
-  int evaluate();
+  /// Runs the eval data; prints the result, and logs it when `final`.
+  void evaluate(bool final);
   void logLine(const Json &line);
   double currentLossScale() const;
 
@@ -105,7 +106,9 @@ int Trainer::run() {
       return code;
   if (int code = saveModel())
     return code;
-  return options_.eval.empty() ? 0 : evaluate();
+  if (!options_.eval.empty())
+    evaluate(true);
+  return 0;
 }
 
 int Trainer::loadData() {
@@ -263,6 +266,8 @@ int Trainer::trainSteps() {
     progress_.step = step + 1;
     adoptNewState(c);
     reportStep(loss, lossScale, finite);
+    if (!options_.eval.empty() && progress_.step % order.stepsPerEpoch() == 0 && progress_.step != totalSteps_)
+      evaluate(false);
     if (options_.checkpointEvery && progress_.step % options_.checkpointEvery == 0 &&
         progress_.step != totalSteps_)
       if (int code = writeCheckpoint(options_.checkpointPath))
@@ -288,7 +293,7 @@ int Trainer::saveModel() {
   return 0;
 }
 
-int Trainer::evaluate() {
+void Trainer::evaluate(bool final) {
   const Signature &eval = *manifest_.eval;
   std::vector<HostArray> inputs, results;
   runtime::PackedCall call;
@@ -334,8 +339,10 @@ int Trainer::evaluate() {
   line.set("eval_rows", Json::integer(eval_.rows));
   std::printf("%s\n", writeJson(line).c_str());
   std::fflush(stdout);
-  logLine(line);
-  return 0;
+  // Per-epoch results stay out of the log, so that a resumed run's log
+  // still continues an uninterrupted run's line for line.
+  if (final)
+    logLine(line);
 }
 } // namespace
 

@@ -253,8 +253,12 @@ def test_eval_prints_loss_and_accuracy(trainer):
     rows = 13  # not a multiple of the batch: the padding must not count
     proc = trainer.run("--epochs", 3, "--save", trainer.dir / "out.onnx", "--log", trainer.dir / "log.jsonl",
                        *trainer.data_args(trainer.x[:rows], trainer.label[:rows], flag="--eval"))
-    result = json.loads(proc.stdout.splitlines()[-1])
+    evals = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert [e["step"] for e in evals] == [8, 16, 24]  # after each epoch; only the last is logged
+    assert evals[0]["eval_loss"] > evals[-1]["eval_loss"]
+    result = evals[-1]
     assert result == trainer.log("log.jsonl")[-1]
+    assert sum("eval_loss" in e for e in trainer.log("log.jsonl")) == 1
     session = ort.InferenceSession(str(trainer.dir / "out.onnx"), providers=["CPUExecutionProvider"])
     (y,) = session.run(None, {"x": trainer.x[:rows]})
     y = y.astype(np.float64)
