@@ -147,16 +147,22 @@ def test_shuffle_depends_on_seed_only(trainer):
     assert seed3[:8] != seed3[8:]
 
 
-def test_resume_is_bit_identical(trainer):
-    common = ["--seed", 11, "--epochs", 2]
-    trainer.run(*common, "--log", trainer.dir / "full.jsonl", "--checkpoint", trainer.dir / "full.st")
+@pytest.mark.parametrize("poisoned", [False, True])
+def test_resume_is_bit_identical(trainer, poisoned):
+    x = trainer.x.copy()
+    if poisoned:  # skipped steps and a backed-off loss scale carry over too
+        x[[5, 50], 2] = np.nan
+    data = trainer.data_args(x=x)
+    trainer.run("--seed", 11, "--epochs", 2, "--log", trainer.dir / "full.jsonl",
+                "--checkpoint", trainer.dir / "full.st", data=False, *data)
     trainer.run("--seed", 11, "--steps", 5, "--log", trainer.dir / "a.jsonl",
-                "--checkpoint", trainer.dir / "half.st")
+                "--checkpoint", trainer.dir / "half.st", data=False, *data)
     trainer.run("--epochs", 2, "--resume", trainer.dir / "half.st", "--log", trainer.dir / "b.jsonl",
-                "--checkpoint", trainer.dir / "resumed.st")
+                "--checkpoint", trainer.dir / "resumed.st", data=False, *data)
     full = (trainer.dir / "full.jsonl").read_text()
     assert (trainer.dir / "a.jsonl").read_text() + (trainer.dir / "b.jsonl").read_text() == full
     assert len(full.splitlines()) == 16
+    assert json.loads(full.splitlines()[-1])["skipped"] == (4 if poisoned else 0)
     assert pathlib_bytes(trainer.dir / "resumed.st") == pathlib_bytes(trainer.dir / "full.st")
 
 
