@@ -3,6 +3,7 @@
 
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Runtime/FloatConversions.h"
+#include "mpc/Runtime/PackedCall.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -157,30 +158,12 @@ llvm::Error JitProgram::run(llvm::ArrayRef<const HostArray *> inputs, std::vecto
     return fail("the output buffers do not match the program's " +
                 llvm::Twine(signature_.outputs.size()) + " outputs");
 
-  // One strided memref descriptor per tensor: allocated and aligned pointers,
-  // offset, sizes, strides (row-major, dense).
-  std::vector<std::vector<int64_t>> descriptors;
-  auto describeBuffer = [&](const void *data, const std::vector<int64_t> &shape) {
-    std::vector<int64_t> d{reinterpret_cast<int64_t>(data), reinterpret_cast<int64_t>(data), 0};
-    d.insert(d.end(), shape.begin(), shape.end());
-    std::vector<int64_t> strides(shape.size(), 1);
-    for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
-      strides[i] = strides[i + 1] * shape[i + 1];
-    d.insert(d.end(), strides.begin(), strides.end());
-    descriptors.push_back(std::move(d));
-  };
+  PackedCall call;
   for (const HostArray *array : inputs)
-    describeBuffer(array->data(), array->shape());
+    call.add(array->data(), array->shape());
   for (HostArray &array : outputs)
-    describeBuffer(array.data(), array.shape());
-  // The C interface takes a pointer to each descriptor; the packed wrapper
-  // takes a pointer to each argument.
-  std::vector<void *> descriptorPointers, arguments;
-  for (std::vector<int64_t> &d : descriptors)
-    descriptorPointers.push_back(d.data());
-  for (void *&pointer : descriptorPointers)
-    arguments.push_back(&pointer);
-  packedEntry_(arguments.data());
+    call.add(array.data(), array.shape());
+  call.call(packedEntry_);
   return llvm::Error::success();
 }
 

@@ -1,0 +1,91 @@
+//===- Manifest.h - what the compiled model says about itself ---*- C++ -*-===//
+//
+// The JSON manifest mpc-compile embeds next to the train and eval functions
+// (docs/training.md, "The compiled trainer"), parsed and checked once so that
+// the rest of the trainer can trust it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MPC_TRAINER_MANIFEST_H
+#define MPC_TRAINER_MANIFEST_H
+
+#include "mpc/Runtime/HostArray.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mpc::trainer {
+
+/// A byte range of the blob.
+struct BlobRange {
+  uint64_t offset = 0;
+  uint64_t bytes = 0;
+};
+
+/// One argument or result of a compiled function.
+struct TensorDesc {
+  std::string name;
+  std::string role;
+  runtime::ElementKind kind = runtime::ElementKind::F32;
+  std::vector<int64_t> shape;
+  std::optional<BlobRange> init; // initial value of a state argument
+  double fill = 0;               // initial value of a state argument without `init`
+
+  bool isState() const;
+  int64_t numElements() const;
+};
+
+struct Signature {
+  std::string symbol;
+  std::vector<TensorDesc> args;
+  std::vector<TensorDesc> results;
+
+  /// Index of the first argument/result with this name, or -1.
+  int argIndex(std::string_view name) const;
+  int resultIndex(std::string_view name) const;
+  int resultIndexOfRole(std::string_view role) const;
+};
+
+struct OnnxInitializer {
+  std::string name;
+  int64_t onnxDtype = 1;
+  std::vector<int64_t> shape;
+};
+
+struct Manifest {
+  int64_t format = 1;
+  std::string model;
+  int64_t batch = 0;
+  std::string precision;
+  std::string loss;   // "cross_entropy" or "mse"
+  std::string label;  // name of the label argument
+  std::string output; // name of the output the loss reads (optional field)
+  std::string lossScaleMode = "none";
+  double staticLossScale = 1; // loss_scale.scale in static mode
+  Signature train;
+  std::optional<Signature> eval;
+  std::optional<BlobRange> onnxHead, onnxGraph;
+  std::vector<OnnxInitializer> initializers;
+  /// FNV-1a of the manifest text: checkpoints record it to refuse resuming
+  /// into a different model.
+  std::string fingerprint;
+
+  /// The train result the loss reads (`output`, else the first `output` result).
+  const TensorDesc *lossOutput() const;
+};
+
+/// Parses and checks the manifest against docs/training.md; `blobSize`
+/// bounds every blob range. On failure sets `error` to a sentence.
+bool parseManifest(std::string_view text, uint64_t blobSize, Manifest &manifest, std::string &error);
+
+/// "f32" -> F32 etc. (MLIR's spelling, as runtime::elementName writes it).
+std::optional<runtime::ElementKind> elementKindNamed(std::string_view name);
+
+/// Hex FNV-1a 64 of `bytes`.
+std::string fingerprintOf(std::string_view bytes);
+
+} // namespace mpc::trainer
+
+#endif // MPC_TRAINER_MANIFEST_H

@@ -1,0 +1,37 @@
+//===- Options.h - the trainer's command line -------------------*- C++ -*-===//
+#ifndef MPC_TRAINER_OPTIONS_H
+#define MPC_TRAINER_OPTIONS_H
+
+#include "mpc/Trainer/DataSet.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mpc::trainer {
+
+struct Options {
+  std::vector<DataFile> data;
+  std::vector<DataFile> eval;
+  std::optional<int64_t> steps;
+  std::optional<int64_t> epochs;
+  bool shuffle = true;
+  std::optional<uint64_t> seed; // 0 unless given (or taken from --resume)
+  std::string logPath;
+  std::string savePath;
+  std::string checkpointPath;
+  int64_t checkpointEvery = 0;
+  std::string resumePath;
+  int64_t progressEvery = 10;
+  bool help = false;
+};
+
+/// On a usage error returns false and sets `error` to a sentence naming the flag.
+bool parseOptions(int argc, char **argv, Options &options, std::string &error);
+
+std::string usageText(const char *program);
+
+} // namespace mpc::trainer
+
+#endif // MPC_TRAINER_OPTIONS_H

@@ -1,0 +1,21 @@
+//===- Main.cpp - main() of a compiled trainer ----------------------------===//
+//
+// Kept apart from the library's other sources: only an executable linked
+// with a compiled model object (which defines these symbols) takes it.
+//
+//===----------------------------------------------------------------------===//
+#include "mpc/Trainer/Trainer.h"
+
+extern "C" {
+void mpc_train_step(void **args);
+void mpc_eval_step(void **args);
+extern const char mpc_trainer_manifest[];
+extern const unsigned char mpc_trainer_blob[];
+extern const unsigned long long mpc_trainer_blob_size;
+}
+
+int main(int argc, char **argv) {
+  mpc::trainer::CompiledModel model{mpc_train_step, mpc_eval_step, mpc_trainer_manifest,
+                                    mpc_trainer_blob, mpc_trainer_blob_size};
+  return mpc::trainer::runTrainer(argc, argv, model);
+}
