@@ -58,8 +58,8 @@ FailureOr<Rewritten> rewriteBatchNorm(mpc::BatchNormOp op) {
   auto inputType = cast<RankedTensorType>(op.getInput().getType());
   int64_t rank = inputType.getRank();
   if (rank < 2) {
-    op.emitError() << "mpc-batch-norm-training: " << describeOp(op)
-                   << " has a rank-" << rank << " input; batch norm needs (N, C, ...)";
+    op.emitError() << "mpc-batch-norm-training: " << describeOp(op) << " has a rank-" << rank
+                   << " input; batch norm needs (N, C, ...)";
     return failure();
   }
   ArrayRef<int64_t> shape = inputType.getShape();
@@ -123,8 +123,7 @@ FailureOr<Rewritten> rewriteBatchNorm(mpc::BatchNormOp op) {
   return rewritten;
 }
 
-struct BatchNormTrainingPassImpl
-    : mpc::impl::BatchNormTrainingPassBase<BatchNormTrainingPassImpl> {
+struct BatchNormTrainingPassImpl : mpc::impl::BatchNormTrainingPassBase<BatchNormTrainingPassImpl> {
   using Base::Base;
 
   void getDependentDialects(DialectRegistry &registry) const override {

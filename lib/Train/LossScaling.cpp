@@ -32,7 +32,8 @@ namespace {
 /// otherwise: x * 0 is NaN exactly for inf and NaN, and a sum propagates it.
 Value nonFiniteProbe(OpBuilder &b, Location loc, Value value) {
   auto type = cast<RankedTensorType>(value.getType());
-  Value zeros = mpc::MulOp::create(b, loc, value, scalarConstant(b, loc, type.getElementType(), 0.0));
+  Value zeros =
+      mpc::MulOp::create(b, loc, value, scalarConstant(b, loc, type.getElementType(), 0.0));
   if (type.getRank() > 0) {
     SmallVector<int64_t> axes;
     for (int64_t d = 0; d < type.getRank(); ++d)
@@ -50,9 +51,7 @@ struct LossScalingPassImpl : mpc::impl::LossScalingPassBase<LossScalingPassImpl>
   }
 
   LogicalResult checkOptions(ModuleOp module) {
-    auto bad = [&](const Twine &what) {
-      return module.emitError("mpc-loss-scaling: ") << what;
-    };
+    auto bad = [&](const Twine &what) { return module.emitError("mpc-loss-scaling: ") << what; };
     if (mode != "dynamic" && mode != "static" && mode != "none")
       return bad("unknown mode '" + mode + "' (use dynamic, static or none)");
     if (mode == "none")
@@ -93,8 +92,8 @@ struct LossScalingPassImpl : mpc::impl::LossScalingPassBase<LossScalingPassImpl>
   }
 
   /// Dynamic mode: the GradScaler update of (scale, good steps) from `finite`.
-  void appendDynamicUpdate(OpBuilder &b, Location loc, func::FuncOp main, Value finite,
-                           Value scale, Value goodSteps) {
+  void appendDynamicUpdate(OpBuilder &b, Location loc, func::FuncOp main, Value finite, Value scale,
+                           Value goodSteps) {
     Type f32 = b.getF32Type(), i64 = b.getI64Type();
     auto f32c = [&](double v) { return scalarConstant(b, loc, f32, v); };
     auto i64c = [&](double v) { return scalarConstant(b, loc, i64, v); };
@@ -105,8 +104,8 @@ struct LossScalingPassImpl : mpc::impl::LossScalingPassBase<LossScalingPassImpl>
     // above so it never reaches inf) and start counting again.
     Value next = mpc::AddOp::create(b, loc, goodSteps, i64c(1));
     Value grow = mpc::EqualOp::create(b, loc, next, i64c(double(growthInterval)));
-    Value grown = mpc::MinOp::create(
-        b, loc, mpc::MulOp::create(b, loc, scale, f32c(growthFactor)), f32c(maxScale));
+    Value grown = mpc::MinOp::create(b, loc, mpc::MulOp::create(b, loc, scale, f32c(growthFactor)),
+                                     f32c(maxScale));
     Value finiteScale = mpc::WhereOp::create(b, loc, grow, grown, scale);
     Value finiteSteps = mpc::WhereOp::create(b, loc, grow, i64c(0), next);
     Value newScale = mpc::WhereOp::create(b, loc, finite, finiteScale, backedOff);
@@ -153,8 +152,8 @@ struct LossScalingPassImpl : mpc::impl::LossScalingPassBase<LossScalingPassImpl>
     OpBuilder b(*seed);
     Value scale, goodSteps;
     if (mode == "dynamic") {
-      unsigned scaleIndex = appendArgument(main, RankedTensorType::get({}, f32), "loss_scale",
-                                           kRoleScaler);
+      unsigned scaleIndex =
+          appendArgument(main, RankedTensorType::get({}, f32), "loss_scale", kRoleScaler);
       main.setArgAttr(scaleIndex, kInitAttr, scalarAttr(f32, initScale));
       unsigned stepsIndex = appendArgument(main, RankedTensorType::get({}, b.getI64Type()),
                                            "loss_scale_good_steps", kRoleScaler);
@@ -167,8 +166,8 @@ struct LossScalingPassImpl : mpc::impl::LossScalingPassBase<LossScalingPassImpl>
       seed->getResult().replaceAllUsesWith(seedValue);
       seed->erase();
     } else if (mode == "static") {
-      seed->setValueAttr(DenseElementsAttr::get(
-          seedType, FloatAttr::get(seedType.getElementType(), initScale)));
+      seed->setValueAttr(
+          DenseElementsAttr::get(seedType, FloatAttr::get(seedType.getElementType(), initScale)));
       seed->getOperation()->removeAttr(kGradSeedAttr);
       b.setInsertionPoint(getReturn(main));
       scale = scalarConstant(b, loc, f32, initScale);

@@ -18,6 +18,7 @@
 #include "llvm/ADT/StringMap.h"
 
 #include <cmath>
+#include <cstdio>
 
 namespace mpc {
 #define GEN_PASS_DEF_OPTIMIZERPASS
@@ -28,6 +29,13 @@ using namespace mlir;
 using namespace mpc::train;
 
 namespace {
+
+/// A hyperparameter as the user wrote it (0.9, not 9.000000e-01).
+std::string number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
+}
 
 bool isStateRole(StringRef role) {
   return role == kRoleParam || role == kRoleBuffer || role == kRoleOpt || role == kRoleScaler;
@@ -51,20 +59,21 @@ struct OptimizerPassImpl : mpc::impl::OptimizerPassBase<OptimizerPassImpl> {
     if (optimizer != "sgd" && optimizer != "adamw")
       return bad("unknown optimizer '" + optimizer + "' (use sgd or adamw)");
     if (!(lr > 0) || !std::isfinite(lr))
-      return bad("lr must be a finite number above 0") << ", got " << lr;
+      return bad("lr must be a finite number above 0") << ", got " << number(lr);
     if (!(weightDecay >= 0) || !std::isfinite(weightDecay))
-      return bad("weight-decay must be a finite number >= 0") << ", got " << weightDecay;
+      return bad("weight-decay must be a finite number >= 0") << ", got " << number(weightDecay);
     if (optimizer == "sgd") {
       if (!(momentum >= 0) || !std::isfinite(momentum))
-        return bad("momentum must be a finite number >= 0") << ", got " << momentum;
+        return bad("momentum must be a finite number >= 0") << ", got " << number(momentum);
       if (nesterov && momentum == 0)
         return bad("nesterov needs a momentum above 0 (as torch.optim.SGD)");
       return success();
     }
     if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
-      return bad("beta1 and beta2 must lie in [0, 1)") << ", got " << beta1 << " and " << beta2;
+      return bad("beta1 and beta2 must lie in [0, 1)")
+             << ", got " << number(beta1) << " and " << number(beta2);
     if (!(eps > 0) || !std::isfinite(eps))
-      return bad("eps must be a finite number above 0") << ", got " << eps;
+      return bad("eps must be a finite number above 0") << ", got " << number(eps);
     return success();
   }
 
@@ -72,7 +81,8 @@ struct OptimizerPassImpl : mpc::impl::OptimizerPassBase<OptimizerPassImpl> {
   Value addState(func::FuncOp main, Type type, const Twine &name) {
     unsigned index = appendArgument(main, type, name.str(), kRoleOpt);
     auto tensor = cast<RankedTensorType>(type);
-    main.setArgAttr(index, kInitAttr, DenseElementsAttr::get(tensor, FloatAttr::get(tensor.getElementType(), 0.0)));
+    main.setArgAttr(index, kInitAttr,
+                    DenseElementsAttr::get(tensor, FloatAttr::get(tensor.getElementType(), 0.0)));
     return main.getArgument(index);
   }
 
@@ -102,7 +112,7 @@ struct OptimizerPassImpl : mpc::impl::OptimizerPassBase<OptimizerPassImpl> {
   /// Values every AdamW parameter shares: the step after increment and the
   /// bias corrections, computed in-graph from the `step` state.
   struct AdamShared {
-    Value stepSize;       // lr / (1 - beta1^t)
+    Value stepSize;        // lr / (1 - beta1^t)
     Value correction2Sqrt; // sqrt(1 - beta2^t)
   };
 
@@ -125,22 +135,25 @@ struct OptimizerPassImpl : mpc::impl::OptimizerPassBase<OptimizerPassImpl> {
 
   /// torch.optim.AdamW: w *= 1 - lr * wd; m = b1 m + (1 - b1) g;
   /// v = b2 v + (1 - b2) g^2; w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
-  Value adamwUpdate(OpBuilder &b, Location loc, func::FuncOp main, StringRef name, Value w,
-                    Value g, Value keep, const AdamShared &shared,
+  Value adamwUpdate(OpBuilder &b, Location loc, func::FuncOp main, StringRef name, Value w, Value g,
+                    Value keep, const AdamShared &shared,
                     SmallVectorImpl<std::pair<Value, Value>> &state) {
     auto c = [&](double v) { return scalarConstant(b, loc, b.getF32Type(), v); };
     Value m = addState(main, w.getType(), name + ".exp_avg");
     Value v = addState(main, w.getType(), name + ".exp_avg_sq");
-    Value decayed = weightDecay != 0 ? Value(mpc::MulOp::create(b, loc, w, c(1 - lr * weightDecay))) : w;
+    Value decayed =
+        weightDecay != 0 ? Value(mpc::MulOp::create(b, loc, w, c(1 - lr * weightDecay))) : w;
     Value newM = mpc::AddOp::create(b, loc, mpc::MulOp::create(b, loc, m, c(beta1)),
                                     mpc::MulOp::create(b, loc, g, c(1 - beta1)));
     Value g2 = mpc::MulOp::create(b, loc, g, g);
     Value newV = mpc::AddOp::create(b, loc, mpc::MulOp::create(b, loc, v, c(beta2)),
                                     mpc::MulOp::create(b, loc, g2, c(1 - beta2)));
     Value denom = mpc::AddOp::create(
-        b, loc, mpc::DivOp::create(b, loc, mpc::SqrtOp::create(b, loc, newV), shared.correction2Sqrt),
+        b, loc,
+        mpc::DivOp::create(b, loc, mpc::SqrtOp::create(b, loc, newV), shared.correction2Sqrt),
         c(eps));
-    Value delta = mpc::MulOp::create(b, loc, mpc::DivOp::create(b, loc, newM, denom), shared.stepSize);
+    Value delta =
+        mpc::MulOp::create(b, loc, mpc::DivOp::create(b, loc, newM, denom), shared.stepSize);
     Value stepped = mpc::SubOp::create(b, loc, decayed, delta);
     state.push_back({m, gate(b, loc, keep, newM, m)});
     state.push_back({v, gate(b, loc, keep, newV, v)});
@@ -245,10 +258,11 @@ struct OptimizerPassImpl : mpc::impl::OptimizerPassBase<OptimizerPassImpl> {
             value = gate(b, loc, keep, value, arg);
         }
       }
-      results.push_back({value, b.getDictionaryAttr({
-                                    b.getNamedAttr(mpc::kIONameAttr, b.getStringAttr(argName(main, i))),
-                                    b.getNamedAttr(kRoleAttr, b.getStringAttr(role)),
-                                })});
+      results.push_back(
+          {value, b.getDictionaryAttr({
+                      b.getNamedAttr(mpc::kIONameAttr, b.getStringAttr(argName(main, i))),
+                      b.getNamedAttr(kRoleAttr, b.getStringAttr(role)),
+                  })});
     }
     // A state result needs its argument: the old value a skipped step keeps.
     for (unsigned i = 0, e = main.getNumResults(); i < e; ++i)

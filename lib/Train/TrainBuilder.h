@@ -24,8 +24,8 @@ inline mlir::DenseElementsAttr scalarAttr(mlir::Type element, double value) {
   auto type = mlir::RankedTensorType::get({}, element);
   if (auto floatType = llvm::dyn_cast<mlir::FloatType>(element))
     return mlir::DenseElementsAttr::get(type, mlir::FloatAttr::get(floatType, value));
-  return mlir::DenseElementsAttr::get(
-      type, mlir::IntegerAttr::get(element, static_cast<int64_t>(value)));
+  return mlir::DenseElementsAttr::get(type,
+                                      mlir::IntegerAttr::get(element, static_cast<int64_t>(value)));
 }
 
 /// arith.constant dense<value> : tensor<element>.
