@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/SmallBitVector.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <cmath>
 #include <cstdio>
@@ -194,8 +195,14 @@ struct OptimizerPassImpl : mpc::impl::OptimizerPassBase<OptimizerPassImpl> {
     std::optional<AdamShared> shared;
     if (optimizer == "adamw")
       shared = adamShared(b, loc, main, keep, state);
+    llvm::StringSet<> seen;
     for (unsigned index : grads) {
       StringRef name = resultName(main, index);
+      if (!seen.insert(name).second) {
+        main.emitError() << "mpc-optimizer: parameter '" << name
+                         << "' has two gradient results; expected one per parameter";
+        return signalPassFailure();
+      }
       std::optional<unsigned> param =
           name.empty() ? std::nullopt : findArgument(main, kRoleParam, name);
       if (!param) {

@@ -134,3 +134,11 @@ func.func @main(%w: tensor<2xf32> {mpc.name = "w", mpc.role = "param"}, %g: tens
     -> (tensor<3xf32> {mpc.name = "w", mpc.role = "grad"}) {
   return %g : tensor<3xf32>
 }
+
+// -----
+
+// expected-error @+1 {{mpc-optimizer: parameter 'w' has two gradient results; expected one per parameter}}
+func.func @main(%w: tensor<2xf32> {mpc.name = "w", mpc.role = "param"})
+    -> (tensor<2xf32> {mpc.name = "w", mpc.role = "grad"}, tensor<2xf32> {mpc.name = "w", mpc.role = "grad"}) {
+  return %w, %w : tensor<2xf32>, tensor<2xf32>
+}
