@@ -496,3 +496,46 @@ def test_batch_norm_training_matches_torch_batchnorm2d(tools, tmp_path):
     close(out["y"], expected["y"], rtol=1e-5, atol=1e-5)
     close(out["bn.running_mean"], expected["mean"], rtol=1e-5)
     close(out["bn.running_var"], expected["var"], rtol=1e-5)
+
+
+# A running statistic after mpc-parameters-to-arguments: a "buffer" argument
+# and the batch-norm pass's "buffer" result of the same name.
+BUFFER_IR = """
+module {
+  mpc.parameter @w : tensor<3xf32> = dense<0.0> : tensor<3xf32>
+  mpc.parameter @rm : tensor<3xf32> = dense<0.0> : tensor<3xf32>
+  func.func @main(%w: tensor<3xf32> {mpc.name = "w", mpc.role = "param", mpc.param = @w},
+                  %rm: tensor<3xf32> {mpc.name = "rm", mpc.role = "buffer", mpc.param = @rm},
+                  %g: tensor<3xf32> {mpc.name = "g", mpc.role = "input"})
+      -> (tensor<f32> {mpc.name = "loss", mpc.role = "loss"},
+          tensor<3xf32> {mpc.name = "rm", mpc.role = "buffer"},
+          tensor<3xf32> {mpc.name = "w", mpc.role = "grad"}) {
+    %wg = mpc.mul %w, %g : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+    %loss = mpc.reduce_sum %wg {axes = array<i64: 0>, keepdims = false} : (tensor<3xf32>) -> tensor<f32>
+    %k = arith.constant dense<0.5> : tensor<f32>
+    %half = mpc.mul %rm, %k : (tensor<3xf32>, tensor<f32>) -> tensor<3xf32>
+    %newrm = mpc.add %half, %w : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+    %seed = arith.constant {mpc.grad_seed} dense<1.0> : tensor<f32>
+    %gw = mpc.mul %g, %seed : (tensor<3xf32>, tensor<f32>) -> tensor<3xf32>
+    return %loss, %newrm, %gw : tensor<f32>, tensor<3xf32>, tensor<3xf32>
+  }
+}
+"""
+
+
+def test_running_statistics_update_only_on_finite_steps(tools, tmp_path):
+    trainer = Trainer(tmp_path, ["--mpc-loss-scaling=mode=dynamic init-scale=64",
+                                 "--mpc-optimizer=optimizer=sgd lr=0.25"], ir=BUFFER_IR)
+    assert result_names(trainer.text)[:2] == [("w", "param"), ("rm", "buffer")]
+    w = np.array([1.0, -2.0, 3.0], F32)
+    rm = np.array([0.5, 0.25, -1.0], F32)
+    scaler = {"loss_scale": np.array(64, F32), "loss_scale_good_steps": np.array(0, np.int64)}
+    g = np.array([0.5, 1.0, -4.0], F32)
+    out = trainer.step({"w": w, "rm": rm, "g": g, **scaler})
+    close(out["rm"], F32(0.5) * rm + w)
+    close(out["w"], w - F32(0.25) * g)
+    g[1] = np.inf
+    bad = trainer.step({"w": w, "rm": rm, "g": g, **scaler})
+    assert not bad["finite"]
+    assert bad["rm"].tobytes() == rm.tobytes() and bad["w"].tobytes() == w.tobytes()
+    assert bad["loss_scale"] == 32
