@@ -1,0 +1,352 @@
+"""Finite-difference checks of every core gradient rule (mpc-autodiff).
+
+Each case is a small @main in MLIR text: parameters (role "param") feed one op
+(or a short chain), and the loss is reduce_sum(op(...) * w) with random
+weights w, so every output element matters. `mpc-opt --mpc-autodiff` adds the
+gradients, `mpc-run --precision none` computes them, and central differences
+of the same forward function (also run by mpc-run) are the reference. Tensors
+are f64 so the differences are accurate to ~1e-9 (directions: unit vectors for
+tensors of up to 8 elements, else 8 random ones); inputs keep clear of kinks
+(relu at 0, max ties, clip bounds), which have their own exact checks below.
+"""
+import subprocess
+
+import numpy as np
+import pytest
+
+from mpc_e2e import BUILD_DIR, output_file_name
+
+MPC_OPT = BUILD_DIR / "bin" / "mpc-opt"
+MPC_TRANSLATE = BUILD_DIR / "bin" / "mpc-translate"
+
+MLIR_TYPES = {np.dtype(np.float64): "f64", np.dtype(np.float32): "f32"}
+
+
+def tensor_type(shape, element="f64"):
+    return "tensor<" + "".join(f"{d}x" for d in shape) + element + ">"
+
+
+def build_main(params, body, out, out_shape, extra_inputs=()):
+    """@main(params..., w) -> loss = reduce_sum(out * w). `body` refers to the
+    parameters as %NAME and defines %OUT (f64, shape out_shape)."""
+    args = [f'%{name}: {tensor_type(value.shape, MLIR_TYPES[value.dtype])} '
+            f'{{mpc.name = "{name}", mpc.role = "param"}}' for name, value in params.items()]
+    args += [f'%{name}: {tensor_type(value.shape, MLIR_TYPES[value.dtype])} '
+             f'{{mpc.name = "{name}", mpc.role = "input"}}' for name, value in extra_inputs]
+    out_type = tensor_type(out_shape)
+    args.append(f'%w: {out_type} {{mpc.name = "w", mpc.role = "input"}}')
+    axes = ", ".join(str(i) for i in range(len(out_shape)))
+    return f"""module {{
+  func.func @main({", ".join(args)}) -> (tensor<f64> {{mpc.name = "loss", mpc.role = "loss"}}) {{
+{body}
+    %weighted = mpc.mul %{out}, %w : ({out_type}, {out_type}) -> {out_type}
+    %loss = mpc.reduce_sum %weighted {{axes = array<i64: {axes}>, keepdims = false}} : ({out_type}) -> tensor<f64>
+    return %loss : tensor<f64>
+  }}
+}}
+"""
+
+
+class GradientRunner:
+    def __init__(self, tmp_path):
+        self.tmp_path = tmp_path
+        self.count = 0
+
+    def _dir(self):
+        self.count += 1
+        path = self.tmp_path / f"r{self.count}"
+        path.mkdir()
+        return path
+
+    def autodiff(self, module, passes=("--mpc-autodiff",)):
+        work = self._dir()
+        (work / "forward.mlir").write_text(module)
+        proc = subprocess.run([str(MPC_OPT), *passes, str(work / "forward.mlir"),
+                               "-o", str(work / "backward.mlir")], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        return (work / "backward.mlir").read_text()
+
+    def run(self, module, inputs, outputs):
+        work = self._dir()
+        (work / "model.mlir").write_text(module)
+        args = [str(BUILD_DIR / "bin" / "mpc-run"), str(work / "model.mlir"), "--precision", "none",
+                "--entry", "main", "--output-dir", str(work / "out")]
+        for name, value in inputs.items():
+            path = work / ("in_" + output_file_name(name))
+            np.save(path, value)
+            args += ["--input", f"{name}={path}"]
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, f"mpc-run failed:\n{proc.stderr}\n{module}"
+        return {name: np.load(work / "out" / output_file_name(name)) for name in outputs}
+
+
+@pytest.fixture
+def runner(tmp_path):
+    if not (BUILD_DIR / "bin" / "mpc-run").exists() or not MPC_OPT.exists():
+        pytest.skip(f"mpc-run / mpc-opt not built in {BUILD_DIR}")
+    return GradientRunner(tmp_path)
+
+
+def autodiff_gradients(runner, module, feed, params):
+    backward = runner.autodiff(module)
+    return runner.run(backward, feed, list(params))
+
+
+def directions(shape, rng, limit=8):
+    """Unit vectors when the tensor is small (an exact per-element check),
+    else `limit` random directions (a wrong gradient passes a random
+    directional check with probability 0; PyTorch's fast gradcheck uses one)."""
+    size = int(np.prod(shape))
+    if size <= limit:
+        return list(np.eye(size).reshape((size, *shape)))
+    return [rng.standard_normal(shape) for _ in range(limit)]
+
+
+def check_gradients(runner, params, body, out, out_shape, extra_inputs=(), eps=1e-6,
+                    rtol=1e-6, atol=1e-7, seed=0):
+    """Compares each parameter's gradient with central differences of the
+    forward function along directions v: (L(p + eps v) - L(p - eps v)) / 2 eps
+    must equal <grad, v>."""
+    rng = np.random.default_rng(seed)
+    module = build_main(params, body, out, out_shape, extra_inputs)
+    feed = {**params, **dict(extra_inputs), "w": rng.uniform(0.5, 1.5, out_shape) * rng.choice([-1, 1], out_shape)}
+    analytic = autodiff_gradients(runner, module, feed, params)
+    for name, base in params.items():
+        assert analytic[name].shape == base.shape
+        assert analytic[name].dtype == base.dtype
+        vs = directions(base.shape, rng)
+        numeric, projected = [], []
+        for v in vs:
+            loss = [float(runner.run(module, {**feed, name: base + sign * eps * v}, ["loss"])["loss"])
+                    for sign in (1, -1)]
+            numeric.append((loss[0] - loss[1]) / (2 * eps))
+            projected.append(float(np.sum(analytic[name] * v)))
+        np.testing.assert_allclose(projected, numeric, rtol=rtol, atol=atol,
+                                   err_msg=f"gradient of {name} along {len(vs)} directions")
+    return analytic, feed
+
+
+def arr(values, dtype=np.float64):
+    return np.array(values, dtype=dtype)
+
+
+# Inputs: away from 0 (relu, abs, reciprocal, log) and without ties.
+X = arr([[0.3, -0.7, 1.2], [-1.4, 0.9, -0.2]])
+POS = arr([[0.3, 0.7, 1.2], [1.4, 0.9, 2.2]])
+T23 = tensor_type((2, 3))
+
+UNARY = {
+    "neg": ("mpc.neg %x", X),
+    "abs": ("mpc.abs %x", X),
+    "exp": ("mpc.exp %x", X),
+    "log": ("mpc.log %x", POS),
+    "sqrt": ("mpc.sqrt %x", POS),
+    "reciprocal": ("mpc.reciprocal %x", X),
+    "tanh": ("mpc.tanh %x", X),
+    "sigmoid": ("mpc.sigmoid %x", X),
+    "relu": ("mpc.relu %x", X),
+    "erf": ("mpc.erf %x", X),
+    "gelu_erf": ("mpc.gelu %x", X),
+    "gelu_tanh": ("mpc.gelu %x {approximate_tanh = true}", X),
+    "leaky_relu": ("mpc.leaky_relu %x {alpha = 0.1 : f64}", X),
+    "clip": ("mpc.clip %x {min = -0.5 : f64, max = 1.0 : f64}", X),
+    "clip_min_only": ("mpc.clip %x {min = -0.5 : f64}", X),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary(runner, name):
+    op, x = UNARY[name]
+    check_gradients(runner, {"x": x}, f"    %y = {op} : {T23}", "y", (2, 3))
+
+
+BINARY = {
+    # op: (lhs, rhs) with broadcasting in both directions
+    "add": (X, arr([0.5, -1.0, 2.0])),
+    "sub": (X, arr([[0.5], [-1.0]])),
+    "mul": (arr([[0.5, -1.0, 2.0]]), X),
+    "div": (X, arr([0.5, -1.5, 2.0])),
+    "pow": (POS, arr([[1.5], [-0.5]])),
+    "max": (X, arr([0.1, -0.3, 1.0])),
+    "min": (arr([[0.0], [-0.5]]), X),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary(runner, name):
+    a, b = BINARY[name]
+    out_shape = np.broadcast_shapes(a.shape, b.shape)
+    body = (f"    %y = mpc.{name} %a, %b : ({tensor_type(a.shape)}, {tensor_type(b.shape)}) "
+            f"-> {tensor_type(out_shape)}")
+    check_gradients(runner, {"a": a, "b": b}, body, "y", out_shape)
+
+
+def test_where(runner):
+    x, y = X, arr([[0.25], [-0.5]])
+    body = (f"    %c = arith.constant dense<[[true, false, true], [false, false, true]]> : tensor<2x3xi1>\n"
+            f"    %r = mpc.where %c, %x, %y : (tensor<2x3xi1>, {T23}, tensor<2x1xf64>) -> {T23}")
+    grads, feed = check_gradients(runner, {"x": x, "y": y}, body, "r", (2, 3))
+    mask = np.array([[1, 0, 1], [0, 0, 1]], bool)
+    np.testing.assert_allclose(grads["x"], np.where(mask, feed["w"], 0))
+
+
+def test_cast_round_trip(runner):
+    # The gradient of a cast is the cast back; the f32 middle limits accuracy.
+    body = (f"    %n = mpc.cast %x : {T23} to tensor<2x3xf32>\n"
+            f"    %t = mpc.tanh %n : tensor<2x3xf32>\n"
+            f"    %y = mpc.cast %t : tensor<2x3xf32> to {T23}")
+    check_gradients(runner, {"x": X}, body, "y", (2, 3), eps=1e-3, rtol=2e-3, atol=1e-4)
+
+
+MATMULS = [((2, 3), (3, 4)), ((2, 2, 3), (3, 4)), ((2, 3), (2, 3, 4)), ((1, 2, 3), (2, 3, 2)),
+           ((2, 1, 2, 3), (3, 3, 2))]
+
+
+@pytest.mark.parametrize("shapes", MATMULS, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_matmul(runner, shapes):
+    rng = np.random.default_rng(1)
+    a_shape, b_shape = shapes
+    a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    out_shape = np.matmul(a, b).shape
+    body = (f"    %y = mpc.matmul %a, %b : ({tensor_type(a_shape)}, {tensor_type(b_shape)}) "
+            f"-> {tensor_type(out_shape)}")
+    check_gradients(runner, {"a": a, "b": b}, body, "y", out_shape)
+
+
+def test_softmax(runner):
+    check_gradients(runner, {"x": X}, f"    %y = mpc.softmax %x {{axis = 1 : i64}} : {T23}", "y", (2, 3))
+
+
+def test_log_softmax(runner):
+    check_gradients(runner, {"x": X}, f"    %y = mpc.log_softmax %x {{axis = 0 : i64}} : {T23}", "y", (2, 3))
+
+
+@pytest.mark.parametrize("axis", [1, 2])
+def test_layer_norm(runner, axis):
+    rng = np.random.default_rng(2)
+    shape = (2, 2, 3)
+    norm_shape = shape[axis:]
+    params = {"x": rng.standard_normal(shape), "scale": rng.uniform(0.5, 1.5, norm_shape),
+              "bias": rng.standard_normal(norm_shape)}
+    t, n = tensor_type(shape), tensor_type(norm_shape)
+    body = (f"    %y = mpc.layer_norm %x, %scale, %bias {{axis = {axis} : i64, epsilon = 1.0e-05 : f64}} "
+            f": ({t}, {n}, {n}) -> {t}")
+    check_gradients(runner, params, body, "y", shape, rtol=1e-5, atol=1e-6)
+
+
+def test_layer_norm_without_bias(runner):
+    rng = np.random.default_rng(3)
+    params = {"x": rng.standard_normal((3, 4)), "scale": rng.uniform(0.5, 1.5, (4,))}
+    body = ("    %y = mpc.layer_norm %x, %scale {axis = 1 : i64, epsilon = 1.0e-05 : f64} "
+            ": (tensor<3x4xf64>, tensor<4xf64>) -> tensor<3x4xf64>")
+    check_gradients(runner, params, body, "y", (3, 4), rtol=1e-5, atol=1e-6)
+
+
+REDUCTIONS = [("reduce_sum", (1,), False), ("reduce_sum", (0, 1), True), ("reduce_mean", (0,), True),
+              ("reduce_mean", (1,), False), ("reduce_max", (1,), False), ("reduce_max", (0,), True),
+              ("reduce_min", (1,), True), ("reduce_min", (0, 1), False)]
+
+
+@pytest.mark.parametrize("op,axes,keepdims", REDUCTIONS, ids=lambda v: str(v))
+def test_reduction(runner, op, axes, keepdims):
+    out_shape = tuple(1 if i in axes else d for i, d in enumerate(X.shape) if keepdims or i not in axes)
+    body = (f"    %y = mpc.{op} %x {{axes = array<i64: {', '.join(map(str, axes))}>, "
+            f"keepdims = {'true' if keepdims else 'false'}}} : ({T23}) -> {tensor_type(out_shape)}")
+    if not out_shape:
+        # reduce to a scalar: the loss helper needs a tensor with dims
+        body += "\n    %y1 = mpc.reshape %y {shape = array<i64: 1>} : (tensor<f64>) -> tensor<1xf64>"
+        check_gradients(runner, {"x": X}, body, "y1", (1,))
+    else:
+        check_gradients(runner, {"x": X}, body, "y", out_shape)
+
+
+def test_reshape_transpose_broadcast(runner):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 3, 4))
+    body = ("    %t = mpc.transpose %x {perm = array<i64: 2, 0, 1>} : (tensor<2x3x4xf64>) -> tensor<4x2x3xf64>\n"
+            "    %r = mpc.reshape %t {shape = array<i64: 8, 1, 3>} : (tensor<4x2x3xf64>) -> tensor<8x1x3xf64>\n"
+            "    %y = mpc.broadcast %r {shape = array<i64: 2, 8, 2, 3>} : (tensor<8x1x3xf64>) -> tensor<2x8x2x3xf64>")
+    check_gradients(runner, {"x": x}, body, "y", (2, 8, 2, 3))
+
+
+def test_concat(runner):
+    a, b = X, arr([[0.5], [-1.5]])
+    body = f"    %y = mpc.concat %a, %b, %a {{axis = 1 : i64}} : ({T23}, tensor<2x1xf64>, {T23}) -> tensor<2x7xf64>"
+    check_gradients(runner, {"a": a, "b": b}, body, "y", (2, 7))
+
+
+SLICES = [
+    # (input shape, offsets, sizes, strides)
+    ((2, 7), (0, 1), (2, 3), (1, 2)),
+    ((2, 7), (1, 6), (1, 3), (1, -2)),
+    ((5, 4), (4, 0), (5, 2), (-1, 3)),
+    ((3, 5), (0, 2), (3, 2), (1, 1)),
+    ((6,), (5,), (2,), (-4,)),
+]
+
+
+@pytest.mark.parametrize("case", SLICES, ids=lambda c: f"{c[0]}-{c[3]}")
+def test_slice(runner, case):
+    shape, offsets, sizes, strides = case
+    x = np.random.default_rng(5).standard_normal(shape)
+    attr = lambda v: "array<i64: " + ", ".join(map(str, v)) + ">"
+    body = (f"    %y = mpc.slice %x {{offsets = {attr(offsets)}, sizes = {attr(sizes)}, strides = {attr(strides)}}} "
+            f": ({tensor_type(shape)}) -> {tensor_type(sizes)}")
+    grads, feed = check_gradients(runner, {"x": x}, body, "y", sizes)
+    # Exactly the sliced positions receive w; the rest stay 0.
+    expected = np.zeros(shape)
+    index = np.ix_(*[o + np.arange(n) * st for o, n, st in zip(offsets, sizes, strides)])
+    expected[index] = feed["w"]
+    np.testing.assert_array_equal(grads["x"], expected)
+
+
+def test_shared_value_accumulates(runner):
+    # x is used three times: its gradient is the sum over the uses.
+    body = (f"    %e = mpc.exp %x : {T23}\n"
+            f"    %m = mpc.mul %e, %x : ({T23}, {T23}) -> {T23}\n"
+            f"    %y = mpc.add %m, %x : ({T23}, {T23}) -> {T23}")
+    check_gradients(runner, {"x": X}, body, "y", (2, 3))
+
+
+# Kinks: exact values instead of differences (which see only one side).
+
+def test_ties_and_kinks(runner):
+    a = arr([[0.0, 1.0, -2.0], [3.0, 0.5, 0.5]])
+    b = arr([[0.0, 2.0, -2.0], [1.0, 0.5, 0.7]])
+    body = (f"    %mx = mpc.max %a, %b : ({T23}, {T23}) -> {T23}\n"
+            f"    %mn = mpc.min %a, %b : ({T23}, {T23}) -> {T23}\n"
+            f"    %r = mpc.relu %a : {T23}\n"
+            f"    %ab = mpc.abs %a : {T23}\n"
+            f"    %c = mpc.clip %a {{min = -2.0 : f64, max = 0.5 : f64}} : {T23}\n"
+            f"    %s1 = mpc.add %mx, %r : ({T23}, {T23}) -> {T23}\n"
+            f"    %s2 = mpc.add %s1, %ab : ({T23}, {T23}) -> {T23}\n"
+            f"    %s3 = mpc.add %s2, %c : ({T23}, {T23}) -> {T23}\n"
+            f"    %y = mpc.add %s3, %mn : ({T23}, {T23}) -> {T23}")
+    w = np.ones((2, 3))
+    module = build_main({"a": a, "b": b}, body, "y", (2, 3))
+    grads = autodiff_gradients(runner, module, {"a": a, "b": b, "w": w}, ["a", "b"])
+    tie = a == b
+    # max + min: a tie gives each operand 1/2 + 1/2; otherwise 1 in total.
+    d_max_a = np.where(a > b, 1.0, np.where(tie, 0.5, 0.0))
+    d_min_a = np.where(a < b, 1.0, np.where(tie, 0.5, 0.0))
+    d_relu = (a > 0).astype(float)
+    d_abs = np.sign(a)
+    d_clip = ((a >= -2.0) & (a <= 0.5)).astype(float)
+    np.testing.assert_array_equal(grads["a"], d_max_a + d_min_a + d_relu + d_abs + d_clip)
+    np.testing.assert_array_equal(grads["b"], (1 - d_max_a) + (1 - d_min_a))
+
+
+def test_reduce_max_ties_split_evenly(runner):
+    x = arr([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]])
+    body = f"    %y = mpc.reduce_max %x {{axes = array<i64: 1>, keepdims = false}} : ({T23}) -> tensor<2xf64>"
+    module = build_main({"x": x}, body, "y", (2,))
+    grads = autodiff_gradients(runner, module, {"x": x, "w": arr([1.0, 3.0])}, ["x"])
+    np.testing.assert_allclose(grads["x"], [[0, 0.5, 0.5], [1, 1, 1]])
+
+
+def test_unreachable_parameter_gets_zeros(runner):
+    module = build_main({"x": X, "unused": arr([1.0, 2.0])}, f"    %y = mpc.tanh %x : {T23}", "y", (2, 3))
+    grads = autodiff_gradients(runner, module, {"x": X, "unused": arr([1.0, 2.0]), "w": np.ones((2, 3))},
+                               ["x", "unused"])
+    np.testing.assert_array_equal(grads["unused"], [0.0, 0.0])
+    np.testing.assert_allclose(grads["x"], 1 - np.tanh(X) ** 2)
