@@ -450,6 +450,26 @@ LogicalResult gradient(ReduceMeanOp op, OpBuilder &b, Value g, Grads &grads) {
   return success();
 }
 
+LogicalResult gradient(ReduceProdOp op, OpBuilder &b, Value g, Grads &grads) {
+  // d/dx_i = product of the other elements. y / x_i fails at zeros, so:
+  // with no zero in the group it is P / x_i (P = product of the non-zeros),
+  // at the group's only zero it is P, and everything else is 0.
+  Location loc = op.getLoc();
+  Value x = op.getInput();
+  RankedTensorType input = typeOf(x);
+  ArrayRef<int64_t> axes = op.getAxes();
+  Value zero = scalar(b, loc, x, 0.0), one = scalar(b, loc, x, 1.0);
+  Value isZero = EqualOp::create(b, loc, x, zero);
+  Value nonZeros = WhereOp::create(b, loc, isZero, one, x);
+  Value product = ReduceProdOp::create(b, loc, nonZeros, axes, true, op.getAccTypeAttr());
+  Value zeroCount = ReduceSumOp::create(b, loc, WhereOp::create(b, loc, isZero, one, zero), axes, true, TypeAttr());
+  Value atZero = gradWhere(b, loc, EqualOp::create(b, loc, zeroCount, one), product);
+  Value elsewhere = gradWhere(b, loc, EqualOp::create(b, loc, zeroCount, zero), div(b, loc, product, x));
+  Value slope = WhereOp::create(b, loc, isZero, atZero, elsewhere);
+  grads.push_back(mul(b, loc, unreduce(b, loc, g, input, axes), slope));
+  return success();
+}
+
 /// reduce_max/min: g goes to the elements equal to the result, split evenly
 /// among ties (PyTorch's amax/amin).
 template <typename OpT>
@@ -572,7 +592,7 @@ void attachCoreGradientRules(MLIRContext *context) {
          LeakyReluOp, ClipOp>(context);
   attach<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, WhereOp, CastOp>(context);
   attach<MatmulOp, SoftmaxOp, LogSoftmaxOp, LayerNormOp>(context);
-  attach<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp>(context);
+  attach<ReduceSumOp, ReduceMeanOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp>(context);
   attach<ReshapeOp, TransposeOp, ConcatOp, SliceOp, BroadcastOp, GetParameterOp>(context);
 }
 

@@ -9,6 +9,7 @@ are f64 so the differences are accurate to ~1e-9 (directions: unit vectors for
 tensors of up to 8 elements, else 8 random ones); inputs keep clear of kinks
 (relu at 0, max ties, clip bounds), which have their own exact checks below.
 """
+import pathlib
 import subprocess
 
 import numpy as np
@@ -244,7 +245,8 @@ def test_layer_norm_without_bias(runner):
 
 REDUCTIONS = [("reduce_sum", (1,), False), ("reduce_sum", (0, 1), True), ("reduce_mean", (0,), True),
               ("reduce_mean", (1,), False), ("reduce_max", (1,), False), ("reduce_max", (0,), True),
-              ("reduce_min", (1,), True), ("reduce_min", (0, 1), False)]
+              ("reduce_min", (1,), True), ("reduce_min", (0, 1), False), ("reduce_prod", (1,), False),
+              ("reduce_prod", (0, 1), True)]
 
 
 @pytest.mark.parametrize("op,axes,keepdims", REDUCTIONS, ids=lambda v: str(v))
@@ -350,3 +352,109 @@ def test_unreachable_parameter_gets_zeros(runner):
                                ["x", "unused"])
     np.testing.assert_array_equal(grads["unused"], [0.0, 0.0])
     np.testing.assert_allclose(grads["x"], 1 - np.tanh(X) ** 2)
+
+
+def test_bf16_matmul_gradient_close_to_f32(runner):
+    # Autocast-style: f32 masters cast to bf16, a bf16 matmul accumulating in
+    # f32. Its gradient is computed by bf16 matmuls (acc f32, checked in
+    # test/Train/mpc-autodiff.mlir) and must stay close to the f32 gradient.
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((8, 16)).astype(np.float32)
+    w = (rng.standard_normal((16, 4)) / 4).astype(np.float32)
+    mix = rng.standard_normal((8, 4)).astype(np.float32)
+
+    def module(compute):
+        # Same function in both precisions (an f32 -> f32 cast is a no-op).
+        acc = " {acc_type = f32}" if compute == "bf16" else ""
+        return f"""module {{
+  func.func @main(%x: tensor<8x16xf32> {{mpc.name = "x", mpc.role = "input"}},
+                  %p: tensor<16x4xf32> {{mpc.name = "p", mpc.role = "param"}},
+                  %mix: tensor<8x4xf32> {{mpc.name = "mix", mpc.role = "input"}}) -> (tensor<f32> {{mpc.name = "loss", mpc.role = "loss"}}) {{
+    %xc = mpc.cast %x : tensor<8x16xf32> to tensor<8x16x{compute}>
+    %pc = mpc.cast %p : tensor<16x4xf32> to tensor<16x4x{compute}>
+    %m = mpc.matmul %xc, %pc{acc} : (tensor<8x16x{compute}>, tensor<16x4x{compute}>) -> tensor<8x4x{compute}>
+    %mf = mpc.cast %m : tensor<8x4x{compute}> to tensor<8x4xf32>
+    %t = mpc.tanh %mf : tensor<8x4xf32>
+    %e = mpc.mul %t, %mix : (tensor<8x4xf32>, tensor<8x4xf32>) -> tensor<8x4xf32>
+    %l = mpc.reduce_sum %e {{axes = array<i64: 0, 1>, keepdims = false}} : (tensor<8x4xf32>) -> tensor<f32>
+    return %l : tensor<f32>
+  }}
+}}
+"""
+
+    feed = {"x": x, "p": w, "mix": mix}
+    narrow = runner.autodiff(module("bf16"))
+    assert "(tensor<16x8xbf16>, tensor<8x4xbf16>) -> tensor<16x4xbf16>" in narrow
+    bf16 = runner.run(narrow, feed, ["p"])["p"]
+    f32 = runner.run(runner.autodiff(module("f32")), feed, ["p"])["p"]
+    # numpy reference of the f32 gradient: x^T (mix * (1 - tanh(x w)^2))
+    expected = x.T.astype(np.float64) @ (mix * (1 - np.tanh(x.astype(np.float64) @ w) ** 2))
+    np.testing.assert_allclose(f32, expected, rtol=1e-4, atol=1e-5)
+    assert bf16.dtype == np.float32
+    error = np.linalg.norm(bf16 - expected) / np.linalg.norm(expected)
+    assert error < 2e-2, f"bf16 gradient relative error {error}"
+    assert not np.array_equal(bf16, f32), "the bf16 gradient should differ (it is computed in bf16)"
+
+
+def test_torch_mlp_gradients_match_numpy(runner):
+    # The imported torch MLP (Gemm -> Relu -> Gemm -> Softmax) with an MSE loss
+    # appended by hand; every parameter's gradient against numpy backprop.
+    import re
+    import onnx
+    from onnx import numpy_helper
+
+    model_path = pathlib.Path(__file__).resolve().parents[1] / "Inputs" / "models" / "torch_mlp.onnx"
+    if not MPC_TRANSLATE.exists():
+        pytest.skip("mpc-translate not built")
+    imported = subprocess.run([str(MPC_TRANSLATE), "--import-onnx", "--onnx-batch", "4", str(model_path)],
+                              capture_output=True, text=True)
+    assert imported.returncode == 0, imported.stderr
+    text = imported.stdout
+    text = text.replace('{mpc.name = "x"})', '{mpc.name = "x", mpc.role = "input"}, '
+                        '%target: tensor<4x10xf32> {mpc.name = "target", mpc.role = "label"})')
+    text = text.replace('-> (tensor<4x10xf32> {mpc.name = "output"})',
+                        '-> (tensor<f32> {mpc.name = "loss", mpc.role = "loss"}, '
+                        'tensor<4x10xf32> {mpc.name = "output", mpc.role = "output"})')
+    out = re.search(r"return (%\d+) : tensor<4x10xf32>", text)
+    assert out, text
+    loss = f"""    %diff = mpc.sub {out.group(1)}, %target : (tensor<4x10xf32>, tensor<4x10xf32>) -> tensor<4x10xf32>
+    %sq = mpc.mul %diff, %diff : (tensor<4x10xf32>, tensor<4x10xf32>) -> tensor<4x10xf32>
+    %loss = mpc.reduce_mean %sq {{axes = array<i64: 0, 1>, keepdims = false}} : (tensor<4x10xf32>) -> tensor<f32>
+    return %loss, {out.group(1)} : tensor<f32>, tensor<4x10xf32>"""
+    text = text.replace(out.group(0), loss)
+    backward = runner.autodiff(text, ("--mpc-parameters-to-arguments", "--mpc-autodiff"))
+
+    weights = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(model_path)).graph.initializer}
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((4, 16)).astype(np.float32)
+    target = rng.uniform(0, 0.3, (4, 10)).astype(np.float32)
+    names = ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    got = runner.run(backward, {"x": x, "target": target, **weights}, ["loss", *names])
+
+    w1, b1, w2, b2 = (weights[n].astype(np.float64) for n in names)
+    h_pre = x @ w1.T + b1
+    h = np.maximum(h_pre, 0)
+    logits = h @ w2.T + b2
+    y = np.exp(logits - logits.max(1, keepdims=True))
+    y /= y.sum(1, keepdims=True)
+    d_y = 2 * (y - target) / y.size
+    d_logits = y * (d_y - (d_y * y).sum(1, keepdims=True))
+    d_h = (d_logits @ w2) * (h_pre > 0)
+    expected = {"fc2.weight": d_logits.T @ h, "fc2.bias": d_logits.sum(0),
+                "fc1.weight": d_h.T @ x, "fc1.bias": d_h.sum(0)}
+    np.testing.assert_allclose(got["loss"], np.mean((y - target) ** 2), rtol=1e-5)
+    for name in names:
+        assert got[name].shape == weights[name].shape
+        scale = np.abs(expected[name]).max()
+        np.testing.assert_allclose(got[name], expected[name], rtol=1e-4, atol=1e-4 * scale, err_msg=name)
+
+
+def test_reduce_prod_with_zeros(runner):
+    # Rows with no zero, one zero and two zeros: the gradient is the product
+    # of the other elements, exactly (y / x would give nan / inf here).
+    x = arr([[2.0, 3.0, -1.0], [2.0, 0.0, 4.0], [0.0, 5.0, 0.0]])
+    body = ("    %y = mpc.reduce_prod %x {axes = array<i64: 1>, keepdims = false} "
+            ": (tensor<3x3xf64>) -> tensor<3xf64>")
+    module = build_main({"x": x}, body, "y", (3,))
+    grads = autodiff_gradients(runner, module, {"x": x, "w": arr([1.0, 2.0, 3.0])}, ["x"])
+    np.testing.assert_array_equal(grads["x"], [[-3.0, -2.0, 6.0], [0.0, 16.0, 0.0], [0.0, 0.0, 0.0]])
