@@ -118,6 +118,8 @@ Value unsliceDim(OpBuilder &b, Location loc, Value grad, int64_t d, int64_t inpu
                  int64_t offset, int64_t stride) {
   RankedTensorType type = typeOf(grad);
   int64_t n = type.getDimSize(d);
+  if (n == 1)
+    stride = 1; // one element: its stride never matters
   int64_t low = offset;
   if (stride < 0) {
     SmallVector<int64_t> offsets(type.getRank(), 0), strides(type.getRank(), 1);
