@@ -9,6 +9,9 @@ are f64 so the differences are accurate to ~1e-9 (directions: unit vectors for
 tensors of up to 8 elements, else 8 random ones); inputs keep clear of kinks
 (relu at 0, max ties, clip bounds), which have their own exact checks below.
 """
+import concurrent.futures
+import itertools
+import os
 import pathlib
 import subprocess
 
@@ -51,11 +54,10 @@ def build_main(params, body, out, out_shape, extra_inputs=()):
 class GradientRunner:
     def __init__(self, tmp_path):
         self.tmp_path = tmp_path
-        self.count = 0
+        self.count = itertools.count()  # thread-safe: finite differences run in parallel
 
     def _dir(self):
-        self.count += 1
-        path = self.tmp_path / f"r{self.count}"
+        path = self.tmp_path / f"r{next(self.count)}"
         path.mkdir()
         return path
 
@@ -116,12 +118,12 @@ def check_gradients(runner, params, body, out, out_shape, extra_inputs=(), eps=1
         assert analytic[name].shape == base.shape
         assert analytic[name].dtype == base.dtype
         vs = directions(base.shape, rng)
-        numeric, projected = [], []
-        for v in vs:
-            loss = [float(runner.run(module, {**feed, name: base + sign * eps * v}, ["loss"])["loss"])
-                    for sign in (1, -1)]
-            numeric.append((loss[0] - loss[1]) / (2 * eps))
-            projected.append(float(np.sum(analytic[name] * v)))
+        shifted = [base + sign * eps * v for v in vs for sign in (1, -1)]
+        with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
+            losses = list(pool.map(
+                lambda value: float(runner.run(module, {**feed, name: value}, ["loss"])["loss"]), shifted))
+        numeric = [(losses[2 * i] - losses[2 * i + 1]) / (2 * eps) for i in range(len(vs))]
+        projected = [float(np.sum(analytic[name] * v)) for v in vs]
         np.testing.assert_allclose(projected, numeric, rtol=rtol, atol=atol,
                                    err_msg=f"gradient of {name} along {len(vs)} directions")
     return analytic, feed
