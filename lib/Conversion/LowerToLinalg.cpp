@@ -24,6 +24,7 @@ void populateMpcToLinalgPatterns(RewritePatternSet &patterns) {
   lowering::populateReductionPatterns(patterns);
   lowering::populateDataMovementPatterns(patterns);
   lowering::populateCastPatterns(patterns);
+  lowering::populateTrainOpPatterns(patterns);
 }
 
 namespace {

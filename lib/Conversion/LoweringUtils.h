@@ -80,6 +80,25 @@ Value highestValue(OpBuilder &b, Location loc, Type type);
 Value maxScalar(OpBuilder &b, Location loc, Value x, Value y);
 Value minScalar(OpBuilder &b, Location loc, Value x, Value y);
 
+/// A pooling window (shared by the pools and their gradients).
+struct Window {
+  llvm::ArrayRef<int64_t> kernel, strides, pads;
+  llvm::SmallVector<int64_t> dilations;
+  int64_t spatial;
+};
+/// Fails unless every attribute has one entry per spatial dim (two for pads).
+llvm::LogicalResult checkWindow(const Window &w);
+/// Pads the spatial dims of `input` with `padValue` so that every window of
+/// an [N, C, resultShape...] pooling result reads in bounds.
+Value padForWindows(OpBuilder &b, Location loc, Value input, const Window &w,
+                    llvm::ArrayRef<int64_t> resultShape, Value padValue);
+/// How many elements of one dim's window at output position `out` count
+/// toward the average (ONNX: the window clipped to the input, or to the
+/// input plus its declared padding with count_include_pad).
+int64_t windowCount(int64_t out, int64_t in, int64_t kernel, int64_t stride, int64_t padBegin,
+                    int64_t padEnd, bool includePad);
+
+void populateTrainOpPatterns(mlir::RewritePatternSet &patterns);
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 void populateContractionPatterns(mlir::RewritePatternSet &patterns);
 void populatePoolingPatterns(mlir::RewritePatternSet &patterns);

@@ -13,14 +13,6 @@
 using namespace mlir;
 
 namespace mpc::lowering {
-namespace {
-
-struct Window {
-  ArrayRef<int64_t> kernel, strides, pads;
-  SmallVector<int64_t> dilations;
-  int64_t spatial;
-};
-
 LogicalResult checkWindow(const Window &w) {
   auto size = [](auto range) { return static_cast<int64_t>(range.size()); };
   if (w.spatial < 1 || size(w.kernel) != w.spatial || size(w.strides) != w.spatial ||
@@ -51,6 +43,19 @@ Value padForWindows(OpBuilder &b, Location loc, Value input, const Window &w,
   auto paddedType = RankedTensorType::get(padded, type.getElementType());
   return tensor::PadOp::create(b, loc, paddedType, input, low, high, padValue);
 }
+
+/// How many elements of one dim's window at output position `out` count
+/// toward the average (ONNX: the window clipped to the input, or to the
+/// input plus its declared padding with count_include_pad).
+int64_t windowCount(int64_t out, int64_t in, int64_t kernel, int64_t stride, int64_t padBegin,
+                    int64_t padEnd, bool includePad) {
+  int64_t start = out * stride - padBegin, end = start + kernel;
+  if (includePad)
+    return std::min(end, in + padEnd) - start;
+  return std::min(end, in) - std::max<int64_t>(start, 0);
+}
+
+namespace {
 
 /// A linalg.generic reducing each window of `padded` into an [N, C, out...]
 /// tensor of `init`'s type; `combine` gets (element, accumulator).
@@ -104,17 +109,6 @@ struct MaxPoolLowering : OpRewritePattern<MaxPoolOp> {
     return success();
   }
 };
-
-/// How many elements of one dim's window at output position `out` count
-/// toward the average (ONNX: the window clipped to the input, or to the
-/// input plus its declared padding with count_include_pad).
-int64_t windowCount(int64_t out, int64_t in, int64_t kernel, int64_t stride, int64_t padBegin,
-                    int64_t padEnd, bool includePad) {
-  int64_t start = out * stride - padBegin, end = start + kernel;
-  if (includePad)
-    return std::min(end, in + padEnd) - start;
-  return std::min(end, in) - std::max<int64_t>(start, 0);
-}
 
 struct AvgPoolLowering : OpRewritePattern<AvgPoolOp> {
   using OpRewritePattern::OpRewritePattern;

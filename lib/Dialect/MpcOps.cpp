@@ -9,6 +9,8 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace mpc;
@@ -344,6 +346,155 @@ LogicalResult GetParameterOp::verifySymbolUses(SymbolTableCollection &symbolTabl
            << getType() << " differs from parameter '" << getName() << "' of type "
            << param.getType();
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Training: losses and backward ops
+//===----------------------------------------------------------------------===//
+
+namespace {
+std::string shapeString(ArrayRef<int64_t> s) {
+  std::string out = "[";
+  llvm::raw_string_ostream os(out);
+  llvm::interleave(s, os, "x");
+  os << "]";
+  return out;
+}
+
+/// Labels must have the logits' shape without the class axis (the last).
+LogicalResult checkLabels(std::optional<Location> loc, StringRef op, Value logits, Value labels) {
+  auto l = staticShape(loc, logits), y = staticShape(loc, labels);
+  if (failed(l) || failed(y))
+    return failure();
+  if (l->empty())
+    return emitOptionalError(loc, op, " logits must have rank >= 1 (classes on the last axis)");
+  if (*y != l->drop_back())
+    return emitOptionalError(loc, op, " labels ", shapeString(*y), " must have the logits' shape ",
+                             shapeString(*l), " without the last (class) axis");
+  return success();
+}
+
+/// The shape `dy` must have given the forward op's input (or weight) shape;
+/// a backward op's verifier compares it with its actual `dy`.
+LogicalResult checkGradShape(Operation *op, FailureOr<shape::Shape> expected,
+                             const std::string &error, Value dy, StringRef what) {
+  if (failed(expected))
+    return op->emitOpError() << error;
+  auto actual = cast<RankedTensorType>(dy.getType()).getShape();
+  if (ArrayRef<int64_t>(*expected) != actual)
+    return op->emitOpError() << what << " gives a forward result of shape "
+                             << shapeString(*expected) << " but dy has shape "
+                             << shapeString(actual);
+  return success();
+}
+
+LogicalResult checkSameElement(Operation *op, TypeRange types) {
+  for (Type t : types.drop_front())
+    if (getElementTypeOrSelf(t) != getElementTypeOrSelf(types.front()))
+      return op->emitOpError("operands and result must have the same element type, got ")
+             << getElementTypeOrSelf(types.front()) << " and " << getElementTypeOrSelf(t);
+  return success();
+}
+} // namespace
+
+LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(MLIRContext *ctx,
+                                                      std::optional<Location> loc,
+                                                      Adaptor adaptor, SmallVectorImpl<Type> &out) {
+  if (failed(checkLabels(loc, "softmax_cross_entropy", adaptor.getLogits(), adaptor.getLabels())))
+    return failure();
+  out.push_back(RankedTensorType::get({}, Float32Type::get(ctx)));
+  return success();
+}
+
+LogicalResult SoftmaxCrossEntropyGradOp::inferReturnTypes(MLIRContext *,
+                                                          std::optional<Location> loc,
+                                                          Adaptor adaptor,
+                                                          SmallVectorImpl<Type> &out) {
+  if (failed(checkLabels(loc, "softmax_cross_entropy_grad", adaptor.getLogits(),
+                         adaptor.getLabels())))
+    return failure();
+  auto d = staticShape(loc, adaptor.getDloss());
+  if (failed(d))
+    return failure();
+  if (!d->empty())
+    return emitOptionalError(loc, "softmax_cross_entropy_grad dloss must be a rank-0 tensor");
+  out.push_back(adaptor.getLogits().getType());
+  return success();
+}
+
+LogicalResult MseLossOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                          Adaptor adaptor, SmallVectorImpl<Type> &out) {
+  if (adaptor.getPred().getType() != adaptor.getTarget().getType())
+    return emitOptionalError(loc, "mse_loss prediction ", adaptor.getPred().getType(),
+                             " and target ", adaptor.getTarget().getType(),
+                             " must have the same type");
+  out.push_back(RankedTensorType::get({}, Float32Type::get(ctx)));
+  return success();
+}
+
+LogicalResult ConvGradInputOp::verify() {
+  if (failed(checkSameElement(*this, {getDy().getType(), getWeight().getType(), getType()})))
+    return failure();
+  std::string error;
+  auto x = cast<RankedTensorType>(getType()).getShape();
+  auto w = cast<RankedTensorType>(getWeight().getType()).getShape();
+  return checkGradShape(*this,
+                        shape::conv(x, w, getStrides(), getPads(), getDilations(),
+                                    (int64_t)getGroup(), error),
+                        error, getDy(), "a conv of the result type's input");
+}
+
+LogicalResult ConvGradFilterOp::verify() {
+  if (failed(checkSameElement(*this, {getInput().getType(), getDy().getType(), getType()})))
+    return failure();
+  std::string error;
+  auto x = cast<RankedTensorType>(getInput().getType()).getShape();
+  auto w = cast<RankedTensorType>(getType()).getShape();
+  return checkGradShape(*this,
+                        shape::conv(x, w, getStrides(), getPads(), getDilations(),
+                                    (int64_t)getGroup(), error),
+                        error, getDy(), "a conv with the result type's weight");
+}
+
+LogicalResult MaxPoolGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                              Adaptor adaptor, SmallVectorImpl<Type> &out) {
+  auto in = staticShape(loc, adaptor.getInput()), dy = staticShape(loc, adaptor.getDy());
+  if (failed(in) || failed(dy) ||
+      failed(sameElementTypes(loc, {adaptor.getInput(), adaptor.getDy()})))
+    return failure();
+  std::string error;
+  FailureOr<shape::Shape> pooled =
+      shape::pool(*in, adaptor.getKernelShape(), adaptor.getStrides(), adaptor.getPads(),
+                  adaptor.getDilations(), adaptor.getCeilMode(), error);
+  if (failed(pooled))
+    return emitOptionalError(loc, error);
+  if (ArrayRef<int64_t>(*pooled) != *dy)
+    return emitOptionalError(loc, "max_pool_grad: pooling the input gives shape ",
+                             shapeString(*pooled), " but dy has shape ", shapeString(*dy));
+  out.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult AvgPoolGradOp::verify() {
+  if (failed(checkSameElement(*this, {getDy().getType(), getType()})))
+    return failure();
+  std::string error;
+  auto x = cast<RankedTensorType>(getType()).getShape();
+  SmallVector<int64_t> ones(getKernelShape().size(), 1);
+  return checkGradShape(*this,
+                        shape::pool(x, getKernelShape(), getStrides(), getPads(), ones,
+                                    getCeilMode(), error),
+                        error, getDy(), "pooling the result type's input");
+}
+
+LogicalResult GatherGradOp::verify() {
+  if (failed(checkSameElement(*this, {getDy().getType(), getType()})))
+    return failure();
+  std::string error;
+  auto data = cast<RankedTensorType>(getType()).getShape();
+  auto idx = cast<RankedTensorType>(getIndices().getType()).getShape();
+  return checkGradShape(*this, shape::gather(data, idx, (int64_t)getAxis(), error), error,
+                        getDy(), "a gather from the result type's data");
 }
 
 #define GET_OP_CLASSES

@@ -256,3 +256,120 @@ func.func @parameter_type() -> tensor<3xf32> {
   %0 = mpc.get_parameter @w : tensor<3xf32>
   return %0 : tensor<3xf32>
 }
+
+// -----
+
+func.func @cross_entropy_labels(%x: tensor<4x10xf32>, %y: tensor<10xi64>) -> tensor<f32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{softmax_cross_entropy labels [10] must have the logits' shape [4x10] without the last (class) axis}}
+  %0 = mpc.softmax_cross_entropy %x, %y : (tensor<4x10xf32>, tensor<10xi64>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @cross_entropy_float_labels(%x: tensor<4x10xf32>, %y: tensor<4xf32>) -> tensor<f32> {
+  // expected-error @+1 {{operand #1 must be statically shaped tensor of 32-bit signless integer or 64-bit signless integer values}}
+  %0 = mpc.softmax_cross_entropy %x, %y : (tensor<4x10xf32>, tensor<4xf32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @cross_entropy_scalar(%x: tensor<f32>, %y: tensor<i64>) -> tensor<f32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{softmax_cross_entropy logits must have rank >= 1 (classes on the last axis)}}
+  %0 = mpc.softmax_cross_entropy %x, %y : (tensor<f32>, tensor<i64>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @cross_entropy_grad_dloss(%x: tensor<4x10xf32>, %y: tensor<4xi64>, %d: tensor<1xf32>) -> tensor<4x10xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{softmax_cross_entropy_grad dloss must be a rank-0 tensor}}
+  %0 = mpc.softmax_cross_entropy_grad %x, %y, %d : (tensor<4x10xf32>, tensor<4xi64>, tensor<1xf32>) -> tensor<4x10xf32>
+  return %0 : tensor<4x10xf32>
+}
+
+// -----
+
+func.func @mse_types(%p: tensor<4xf32>, %t: tensor<4xbf16>) -> tensor<f32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{mse_loss prediction 'tensor<4xf32>' and target 'tensor<4xbf16>' must have the same type}}
+  %0 = mpc.mse_loss %p, %t : (tensor<4xf32>, tensor<4xbf16>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @conv_grad_input_shape(%dy: tensor<1x4x5x5xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32> {
+  // expected-error @+1 {{'mpc.conv_grad_input' op a conv of the result type's input gives a forward result of shape [1x4x6x6] but dy has shape [1x4x5x5]}}
+  %0 = mpc.conv_grad_input %dy, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x5x5xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  return %0 : tensor<1x3x8x8xf32>
+}
+
+// -----
+
+func.func @conv_grad_input_group(%dy: tensor<1x4x6x6xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32> {
+  // expected-error @+1 {{'mpc.conv_grad_input' op conv group 2 must divide the input channels (3) and output channels (4)}}
+  %0 = mpc.conv_grad_input %dy, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<1x4x6x6xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  return %0 : tensor<1x3x8x8xf32>
+}
+
+// -----
+
+func.func @conv_grad_filter_types(%x: tensor<1x3x8x8xf32>, %dy: tensor<1x4x6x6xbf16>) -> tensor<4x3x3x3xf32> {
+  // expected-error @+1 {{'mpc.conv_grad_filter' op operands and result must have the same element type, got 'f32' and 'bf16'}}
+  %0 = mpc.conv_grad_filter %x, %dy {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<1x4x6x6xbf16>) -> tensor<4x3x3x3xf32>
+  return %0 : tensor<4x3x3x3xf32>
+}
+
+// -----
+
+func.func @conv_grad_filter_shape(%x: tensor<1x3x8x8xf32>, %dy: tensor<1x4x6x6xf32>) -> tensor<4x3x2x2xf32> {
+  // expected-error @+1 {{'mpc.conv_grad_filter' op a conv with the result type's weight gives a forward result of shape [1x4x7x7] but dy has shape [1x4x6x6]}}
+  %0 = mpc.conv_grad_filter %x, %dy {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<1x4x6x6xf32>) -> tensor<4x3x2x2xf32>
+  return %0 : tensor<4x3x2x2xf32>
+}
+
+// -----
+
+func.func @max_pool_grad_shape(%x: tensor<1x3x8x8xf32>, %dy: tensor<1x3x3x3xf32>) -> tensor<1x3x8x8xf32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{max_pool_grad: pooling the input gives shape [1x3x4x4] but dy has shape [1x3x3x3]}}
+  %0 = mpc.max_pool_grad %x, %dy {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>, tensor<1x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  return %0 : tensor<1x3x8x8xf32>
+}
+
+// -----
+
+func.func @avg_pool_grad_shape(%dy: tensor<1x3x4x4xf32>) -> tensor<1x3x6x6xf32> {
+  // expected-error @+1 {{'mpc.avg_pool_grad' op pooling the result type's input gives a forward result of shape [1x3x3x3] but dy has shape [1x3x4x4]}}
+  %0 = mpc.avg_pool_grad %dy {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x3x4x4xf32>) -> tensor<1x3x6x6xf32>
+  return %0 : tensor<1x3x6x6xf32>
+}
+
+// -----
+
+func.func @avg_pool_grad_window(%dy: tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32> {
+  // expected-error @+1 {{'mpc.avg_pool_grad' op pool needs 2 strides and dilations and 4 pads}}
+  %0 = mpc.avg_pool_grad %dy {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32>
+  return %0 : tensor<1x3x8x8xf32>
+}
+
+// -----
+
+func.func @gather_grad_shape(%dy: tensor<2x5x8xf32>, %ids: tensor<2x5xi64>) -> tensor<100x16xf32> {
+  // expected-error @+1 {{'mpc.gather_grad' op a gather from the result type's data gives a forward result of shape [2x5x16] but dy has shape [2x5x8]}}
+  %0 = mpc.gather_grad %dy, %ids {axis = 0 : i64} : (tensor<2x5x8xf32>, tensor<2x5xi64>) -> tensor<100x16xf32>
+  return %0 : tensor<100x16xf32>
+}
+
+// -----
+
+func.func @gather_grad_axis(%dy: tensor<2x5x16xf32>, %ids: tensor<2x5xi64>) -> tensor<100x16xf32> {
+  // expected-error @+1 {{'mpc.gather_grad' op gather axis 2 is out of range for [100x16]}}
+  %0 = mpc.gather_grad %dy, %ids {axis = 2 : i64} : (tensor<2x5x16xf32>, tensor<2x5xi64>) -> tensor<100x16xf32>
+  return %0 : tensor<100x16xf32>
+}

@@ -143,3 +143,29 @@ func.func @params() -> tensor<2x2xf32> {
   %0 = mpc.get_parameter @"fc1.weight" : tensor<2x2xf32>
   return %0 : tensor<2x2xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @training
+func.func @training(%logits: tensor<4x10xbf16>, %labels: tensor<4xi64>, %d: tensor<f32>,
+                    %x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %dy: tensor<1x4x4x4xf32>,
+                    %table: tensor<100x16xf32>, %ids: tensor<2x5xi32>, %dg: tensor<2x5x16xf32>) {
+  // CHECK: mpc.softmax_cross_entropy %{{.*}}, %{{.*}} : (tensor<4x10xbf16>, tensor<4xi64>) -> tensor<f32>
+  %0 = mpc.softmax_cross_entropy %logits, %labels : (tensor<4x10xbf16>, tensor<4xi64>) -> tensor<f32>
+  // CHECK: mpc.softmax_cross_entropy_grad %{{.*}}, %{{.*}}, %{{.*}} : (tensor<4x10xbf16>, tensor<4xi64>, tensor<f32>) -> tensor<4x10xbf16>
+  %1 = mpc.softmax_cross_entropy_grad %logits, %labels, %d : (tensor<4x10xbf16>, tensor<4xi64>, tensor<f32>) -> tensor<4x10xbf16>
+  // CHECK: mpc.mse_loss %{{.*}}, %{{.*}} : (tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>) -> tensor<f32>
+  %2 = mpc.mse_loss %x, %x : (tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>) -> tensor<f32>
+  // CHECK: mpc.conv_grad_input %{{.*}}, %{{.*}} {acc_type = f32, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x4x4x4xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  %3 = mpc.conv_grad_input %dy, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64, acc_type = f32} : (tensor<1x4x4x4xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32>
+  // CHECK: mpc.conv_grad_filter %{{.*}}, %{{.*}} {{.*}} : (tensor<1x3x8x8xf32>, tensor<1x4x4x4xf32>) -> tensor<4x3x3x3xf32>
+  %4 = mpc.conv_grad_filter %x, %dy {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<1x4x4x4xf32>) -> tensor<4x3x3x3xf32>
+  // CHECK: mpc.max_pool_grad %{{.*}}, %{{.*}} {{.*}} : (tensor<1x3x8x8xf32>, tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32>
+  %p = mpc.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
+  %5 = mpc.max_pool_grad %x, %p {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>, tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32>
+  // CHECK: mpc.avg_pool_grad %{{.*}} {{{.*}}count_include_pad = true{{.*}}} : (tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32>
+  %6 = mpc.avg_pool_grad %p {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, count_include_pad = true} : (tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32>
+  // CHECK: mpc.gather_grad %{{.*}}, %{{.*}} {axis = 0 : i64} : (tensor<2x5x16xf32>, tensor<2x5xi32>) -> tensor<100x16xf32>
+  %7 = mpc.gather_grad %dg, %ids {axis = 0 : i64} : (tensor<2x5x16xf32>, tensor<2x5xi32>) -> tensor<100x16xf32>
+  return
+}
