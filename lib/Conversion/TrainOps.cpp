@@ -103,10 +103,11 @@ struct SoftmaxCrossEntropyLowering : OpRewritePattern<SoftmaxCrossEntropyOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = getContext();
     Type acc = wideAccumulator(rewriter, accumulatorType(op));
-    auto [logits, labels] = flattenRows(rewriter, loc, op.getLogits(), op.getLabels());
+    Value logits, labels, max, sum;
+    std::tie(logits, labels) = flattenRows(rewriter, loc, op.getLogits(), op.getLabels());
     auto logitsType = cast<RankedTensorType>(logits.getType());
     int64_t rows = logitsType.getDimSize(0), classes = logitsType.getDimSize(1);
-    auto [max, sum] = logSumExpParts(rewriter, loc, logits, acc);
+    std::tie(max, sum) = logSumExpParts(rewriter, loc, logits, acc);
     // loss_r = log(sum_r) + max_r - x[r, label_r], summed over rows.
     AffineMap row = AffineMap::get(1, 0, getAffineDimExpr(0, ctx));
     AffineMap scalar = AffineMap::get(1, 0, ArrayRef<AffineExpr>{}, ctx);

@@ -368,6 +368,8 @@ LogicalResult checkLabels(std::optional<Location> loc, StringRef op, Value logit
     return failure();
   if (l->empty())
     return emitOptionalError(loc, op, " logits must have rank >= 1 (classes on the last axis)");
+  if (l->back() == 0)
+    return emitOptionalError(loc, op, " logits ", shapeString(*l), " have no classes");
   if (*y != l->drop_back())
     return emitOptionalError(loc, op, " labels ", shapeString(*y), " must have the logits' shape ",
                              shapeString(*l), " without the last (class) axis");

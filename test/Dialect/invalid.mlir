@@ -373,3 +373,12 @@ func.func @gather_grad_axis(%dy: tensor<2x5x16xf32>, %ids: tensor<2x5xi64>) -> t
   %0 = mpc.gather_grad %dy, %ids {axis = 2 : i64} : (tensor<2x5x16xf32>, tensor<2x5xi64>) -> tensor<100x16xf32>
   return %0 : tensor<100x16xf32>
 }
+
+// -----
+
+func.func @cross_entropy_no_classes(%x: tensor<4x0xf32>, %y: tensor<4xi64>) -> tensor<f32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{softmax_cross_entropy logits [4x0] have no classes}}
+  %0 = mpc.softmax_cross_entropy %x, %y : (tensor<4x0xf32>, tensor<4xi64>) -> tensor<f32>
+  return %0 : tensor<f32>
+}

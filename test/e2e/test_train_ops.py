@@ -181,6 +181,7 @@ CONV_CASES = {
     "stride3_drops_tail": ((1, 1, 8, 8), (2, 1, 3, 3), [3, 3], [0, 0, 0, 0], [1, 1], 1),
     "1d": ((2, 3, 10), (4, 3, 3), [3], [2, 1], [2], 1),
     "depthwise_1d": ((1, 4, 9), (4, 1, 4), [2], [1, 2], [1], 4),
+    "3d": ((1, 2, 4, 5, 3), (2, 2, 2, 3, 2), [1, 2, 1], [0, 1, 1, 1, 0, 0], [2, 1, 1], 1),
 }
 
 
@@ -366,6 +367,27 @@ def test_max_pool_grad_bf16(mpc_run):
     ref = max_pool_grad_ref(x, dy, kernel, strides, pads, dils, ceil)
     np.testing.assert_allclose(out["dx"], ref.astype(ml_dtypes.bfloat16).astype(np.float32),
                                rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.parametrize("low,dtype", [("bf16", ml_dtypes.bfloat16), ("f16", np.float16)])
+def test_avg_pool_grad_low_precision(mpc_run, low, dtype):
+    shape, kernel, strides, pads, _, ceil = POOL_CASES["3x3_stride1_overlap_pad1"]
+    outs = pool_windows(shape, kernel, strides, pads, [1] * len(kernel), ceil)
+    rng = np.random.default_rng(10)
+    dy = rng.standard_normal((*shape[:2], *outs)).astype(dtype).astype(np.float32)
+    xt, yt = t(shape), t((*shape[:2], *outs))
+    xl, yl = t(shape, low), t((*shape[:2], *outs), low)
+    attrs = (f"{{kernel_shape = {arr(kernel)}, strides = {arr(strides)}, pads = {arr(pads)}, "
+             f"count_include_pad = false}}")
+    body = f"""
+  %dyl = mpc.cast %dy : {yt} to {yl}
+  %dxl = mpc.avg_pool_grad %dyl {attrs} : ({yl}) -> {xl}
+  %dx = mpc.cast %dxl : {xl} to {xt}"""
+    out = run(mpc_run, body, [("dy", yt)], [("dx", xt)], {"dy": dy})
+    ref = avg_pool_grad_ref(shape, dy, kernel, strides, pads, False, ceil)
+    # Summed in f32, rounded once: within half an ulp of the exact value.
+    ulp = 2.0 ** -8 if low == "bf16" else 2.0 ** -11
+    assert np.all(np.abs(out["dx"] - ref) <= ulp * np.abs(ref) + 1e-30)
 
 
 # --------------------------------------------------------------------------
