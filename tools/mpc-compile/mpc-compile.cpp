@@ -149,7 +149,8 @@ std::string readFlags(TrainOptions &options) {
     if (momentum.getNumOccurrences() || nesterov)
       return "--momentum and --nesterov are SGD settings; AdamW takes --betas B1,B2 and --eps";
     auto [first, second] = llvm::StringRef(betas).split(',');
-    if (!llvm::to_float(first.trim(), options.beta1) || !llvm::to_float(second.trim(), options.beta2) ||
+    if (first.trim().empty() || second.trim().empty() ||
+        !llvm::to_float(first.trim(), options.beta1) || !llvm::to_float(second.trim(), options.beta2) ||
         !(options.beta1 >= 0 && options.beta1 < 1) || !(options.beta2 >= 0 && options.beta2 < 1))
       return "--betas expects B1,B2 with both in [0, 1), e.g. 0.9,0.999; got '" + betas + "'";
     if (!(eps > 0))
@@ -163,7 +164,7 @@ std::string readFlags(TrainOptions &options) {
     options.lossScale = 65536.0;
   } else {
     options.lossScaleMode = "static";
-    if (!llvm::to_float(scale, options.lossScale) || !(options.lossScale > 0) ||
+    if (scale.empty() || !llvm::to_float(scale, options.lossScale) || !(options.lossScale > 0) ||
         !std::isfinite(options.lossScale))
       return "--loss-scale expects dynamic, none or a positive number, got '" + scale + "'";
   }
