@@ -8,6 +8,7 @@ The ONNX tests need the training passes (docs/training.md); while those are
 placeholders on a branch they are skipped with the passes' own message.
 """
 import json
+import os
 import pathlib
 import shutil
 import subprocess
@@ -283,3 +284,37 @@ def test_onnx_eval_step_matches_onnxruntime(compiler, name, make, batch, input_n
     assert {t.name for t in rebuilt.graph.initializer} == {t.name for t in model.graph.initializer}
     np.testing.assert_allclose(run_onnxruntime(rebuilt, {input_name: x})[output], expected,
                                rtol=0, atol=0)
+
+
+def test_emit_exe_links_a_standalone_executable(compiler, tmp_path):
+    """The link step, with the harness (it has a main) standing in for the
+    trainer runtime: the executable holds the trainer and needs no LLVM or
+    MLIR library."""
+    harness_obj, runtime = tmp_path / "harness.o", tmp_path / "libstandin.a"
+    subprocess.run([CC, "-O1", "-c", "-o", str(harness_obj), str(HARNESS)], check=True)
+    subprocess.run(["ar", "rcs", str(runtime), str(harness_obj)], check=True)
+    exe = tmp_path / "trainer"
+    env = dict(os.environ, MPC_TRAINER_LIB=str(runtime))
+    args = [str(MPC_COMPILE), str(INPUTS / "trainer_linear.mlir"), "--train", "--loss", "mse",
+            "--optimizer", "sgd", "-o", str(exe)]
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    work = tmp_path / "work"
+    work.mkdir()
+    trainer = Trainer(exe, work)
+    x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)
+    state = trainer.state("eval")
+    (_, _, y), = trainer.call("eval", dict(state, x=x))
+    np.testing.assert_allclose(y, x @ state["w"] + state["b"], rtol=1e-5, atol=1e-6)
+    ldd = subprocess.run(["ldd", str(exe)], capture_output=True, text=True, check=True).stdout
+    assert "LLVM" not in ldd and "MLIR" not in ldd, ldd
+
+    # A link that cannot happen is one clear error, and leaves no executable.
+    bad = dict(env, MPC_CXX="no-such-compiler-xyz")
+    proc = subprocess.run(args[:-1] + [str(tmp_path / "never")], capture_output=True, text=True,
+                          env=bad, timeout=600)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == ("mpc-compile: error: cannot find the C++ compiler "
+                                   "'no-such-compiler-xyz' to link with (set MPC_CXX to a C++ "
+                                   "compiler driver such as c++ or clang++)")
+    assert not (tmp_path / "never").exists()

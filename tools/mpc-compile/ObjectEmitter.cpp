@@ -180,11 +180,20 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data, llvm::St
   return llvm::Error::success();
 }
 
+namespace {
+/// $MPC_TRAINER_LIB (another build of the runtime, or a test's stand-in)
+/// or the library this build configured; "" when neither exists.
+std::string trainerLibrary() {
+  const char *fromEnv = std::getenv("MPC_TRAINER_LIB");
+  return fromEnv && *fromEnv ? fromEnv : MPC_TRAINER_LIBRARY;
+}
+} // namespace
+
 llvm::Error checkTrainerRuntime() {
-  if (llvm::StringRef(MPC_TRAINER_LIBRARY).empty())
+  if (trainerLibrary().empty())
     return fail("this mpc-compile was built without the trainer runtime (lib/Trainer, CMake target "
                 "MpcTrainer), so it cannot link executables; use --emit=obj and link the object "
-                "with a runtime that provides main");
+                "with a runtime that provides main, or name one with MPC_TRAINER_LIB");
   return llvm::Error::success();
 }
 
@@ -197,7 +206,8 @@ llvm::Error linkTrainerExecutable(llvm::StringRef object, llvm::StringRef output
   if (!program)
     return fail("cannot find the C++ compiler '" + driver +
                 "' to link with (set MPC_CXX to a C++ compiler driver such as c++ or clang++)");
-  llvm::SmallVector<llvm::StringRef> args = {*program, object, "-o", output, MPC_TRAINER_LIBRARY,
+  std::string runtime = trainerLibrary();
+  llvm::SmallVector<llvm::StringRef> args = {*program, object, "-o", output, runtime,
                                              MPC_RUNTIME_CORE_LIBRARY, "-lm", "-lpthread"};
   std::string message;
   int status = llvm::sys::ExecuteAndWait(*program, args, std::nullopt, {}, 0, 0, &message);
