@@ -26,7 +26,7 @@ bool parseModel(const std::string &path, onnx::ModelProto &model, std::string &e
 } // namespace
 
 bool readOnnxSignature(const std::string &path, std::vector<OnnxInput> &inputs,
-                       std::vector<std::string> &outputs) {
+                       std::vector<OnnxOutput> &outputs) {
   try {
     onnx::ModelProto model;
     std::string error;
@@ -52,8 +52,13 @@ bool readOnnxSignature(const std::string &path, std::vector<OnnxInput> &inputs,
         }
       inputs.push_back(std::move(input));
     }
-    for (const onnx::ValueInfoProto &value : model.graph().output())
-      outputs.push_back(value.name());
+    for (const onnx::ValueInfoProto &value : model.graph().output()) {
+      int32_t type = value.type().tensor_type().elem_type();
+      outputs.push_back({value.name(), type == onnx::TensorProto::FLOAT ||
+                                           type == onnx::TensorProto::FLOAT16 ||
+                                           type == onnx::TensorProto::BFLOAT16 ||
+                                           type == onnx::TensorProto::DOUBLE});
+    }
     return true;
   } catch (...) {
     return false;

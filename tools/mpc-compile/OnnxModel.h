@@ -28,6 +28,12 @@ struct OnnxInput {
   bool hasShape = false;
 };
 
+struct OnnxOutput {
+  std::string name;
+  /// A floating-point tensor: what a loss can be taken on.
+  bool isFloat = false;
+};
+
 /// An initializer that became trained state: re-appended by `--save`.
 struct OnnxInitializer {
   std::string name;
@@ -35,11 +41,11 @@ struct OnnxInitializer {
   std::vector<int64_t> dims;
 };
 
-/// The graph inputs that are not initializers and the graph outputs' names.
+/// The graph inputs that are not initializers and the graph outputs.
 /// False when the file cannot be read or parsed (the importer then reports
 /// why, in its own words).
 bool readOnnxSignature(const std::string &path, std::vector<OnnxInput> &inputs,
-                       std::vector<std::string> &outputs);
+                       std::vector<OnnxOutput> &outputs);
 
 /// Serializes the model without its graph (`head`) and the graph without the
 /// initializers named in `state` (`graph`); `removed` lists those, in graph

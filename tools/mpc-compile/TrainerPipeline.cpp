@@ -151,6 +151,8 @@ LogicalResult checkTrainerModule(ModuleOp module) {
            << kTrainStep << " and @" << kEvalStep << " (docs/training.md); it lacks @"
            << (train ? kEvalStep : kTrainStep);
   for (func::FuncOp func : {train, eval}) {
+    if (func.isExternal())
+      return func.emitError("@") << func.getSymName() << " is only declared; it needs a body";
     for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
       if (train::argName(func, i).empty() || train::argRole(func, i).empty())
         return func.emitError("argument #")

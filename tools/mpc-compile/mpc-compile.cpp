@@ -176,7 +176,7 @@ std::string readFlags(TrainOptions &options) {
 /// importer then says why).
 std::string checkOnnxModel(const TrainOptions &options) {
   std::vector<OnnxInput> inputs;
-  std::vector<std::string> outputs;
+  std::vector<OnnxOutput> outputs;
   if (!readOnnxSignature(modelPath, inputs, outputs))
     return "";
   for (const OnnxInput &input : inputs) {
@@ -194,20 +194,20 @@ std::string checkOnnxModel(const TrainOptions &options) {
       return "--batch " + std::to_string(batch) + " does not match model input '" + input.name +
              "', whose batch dimension is fixed to " + std::to_string(*first);
   }
-  if (!options.output.empty() && !llvm::is_contained(outputs, options.output)) {
-    std::string names;
-    for (const std::string &name : outputs)
-      names += (names.empty() ? "" : ", ") + name;
+  std::string names;
+  int floatOutputs = 0;
+  bool found = false;
+  for (const OnnxOutput &output : outputs) {
+    names += (names.empty() ? "" : ", ") + output.name;
+    floatOutputs += output.isFloat;
+    found |= output.name == options.output;
+  }
+  if (!options.output.empty() && !found)
     return "--output '" + options.output + "': the model has no output of that name (its outputs: " +
            names + ")";
-  }
-  if (options.output.empty() && outputs.size() > 1) {
-    std::string names;
-    for (const std::string &name : outputs)
-      names += (names.empty() ? "" : ", ") + name;
-    return "the model has " + std::to_string(outputs.size()) + " outputs (" + names +
+  if (options.output.empty() && floatOutputs > 1)
+    return "the model has " + std::to_string(floatOutputs) + " float outputs (of " + names +
            "): name the one the loss is taken on with --output NAME";
-  }
   return "";
 }
 
