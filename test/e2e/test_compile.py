@@ -318,3 +318,58 @@ def test_emit_exe_links_a_standalone_executable(compiler, tmp_path):
                                    "'no-such-compiler-xyz' to link with (set MPC_CXX to a C++ "
                                    "compiler driver such as c++ or clang++)")
     assert not (tmp_path / "never").exists()
+
+
+MIXED_TRAINER = """
+module {
+  mpc.parameter @w : tensor<8x4xf32> = dense<0.0> : tensor<8x4xf32>
+  func.func @train_step(
+      %w: tensor<8x4xf32> {mpc.name = "w", mpc.role = "param", mpc.param = @w},
+      %x: tensor<2x8xf32> {mpc.name = "x", mpc.role = "input"})
+      -> (tensor<8x4xf32> {mpc.name = "w", mpc.role = "param"},
+          tensor<f32> {mpc.name = "loss", mpc.role = "loss"},
+          tensor<i1> {mpc.name = "finite", mpc.role = "finite"}) {
+    %l = arith.constant dense<0.0> : tensor<f32>
+    %t = arith.constant dense<true> : tensor<i1>
+    return %w, %l, %t : tensor<8x4xf32>, tensor<f32>, tensor<i1>
+  }
+  func.func @eval_step(
+      %w: tensor<8x4xf32> {mpc.name = "w", mpc.role = "param", mpc.param = @w},
+      %x: tensor<2x8xf32> {mpc.name = "x", mpc.role = "input"})
+      -> (tensor<2x4xf32> {mpc.name = "y", mpc.role = "output"},
+          tensor<2x4xf16> {mpc.name = "h", mpc.role = "output"}) {
+    %xb = mpc.cast %x : tensor<2x8xf32> to tensor<2x8xbf16>
+    %wb = mpc.cast %w : tensor<8x4xf32> to tensor<8x4xbf16>
+    %mm = mpc.matmul %xb, %wb {acc_type = f32} : (tensor<2x8xbf16>, tensor<8x4xbf16>) -> tensor<2x4xbf16>
+    %y = mpc.cast %mm : tensor<2x4xbf16> to tensor<2x4xf32>
+    %h = mpc.cast %y : tensor<2x4xf32> to tensor<2x4xf16>
+    return %y, %h : tensor<2x4xf32>, tensor<2x4xf16>
+  }
+}
+"""
+
+
+def test_bf16_and_f16_code_needs_no_conversion_library(compiler, tmp_path):
+    """bf16 arithmetic and f16 results in a portable (--mcpu generic) object:
+    bf16 conversions are integer code, f16 ones at most libgcc's; the values
+    are numpy's (ml_dtypes) roundings."""
+    model = tmp_path / "mixed.mlir"
+    model.write_text(MIXED_TRAINER)
+    trainer, obj, _ = compiler.trainer(model, "--loss", "mse", "--optimizer", "sgd",
+                                       "--precision", "bf16", "--mcpu", "generic")
+    undefined = set(subprocess.run(["nm", "-u", str(obj)], capture_output=True, text=True,
+                                   check=True).stdout.split()) - {"U"}
+    assert undefined <= {"malloc", "free", "memcpy", "memset", "__truncsfhf2", "__extendhfsf2"}, undefined
+    assert [r["dtype"] for r in trainer.manifest["eval"]["results"]] == ["f32", "f16"]
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((8, 4)).astype(np.float32)
+    x = rng.standard_normal((2, 8)).astype(np.float32)
+    (_, _, y), (_, _, h) = trainer.call("eval", {"w": w, "x": x})
+    bf16 = ml_dtypes.bfloat16
+    exact = x.astype(bf16).astype(np.float64) @ w.astype(bf16).astype(np.float64)
+    # f32 accumulation, one rounding to bf16: within half a bf16 ulp of the exact product
+    # (plus the accumulation's own tiny error).
+    np.testing.assert_allclose(y, exact.astype(np.float32).astype(bf16).astype(np.float32),
+                               rtol=2 ** -8, atol=0)
+    np.testing.assert_array_equal(y.astype(bf16).astype(np.float32), y)  # really bf16 values
+    np.testing.assert_array_equal(h, y.astype(np.float16))
