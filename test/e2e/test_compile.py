@@ -373,3 +373,23 @@ def test_bf16_and_f16_code_needs_no_conversion_library(compiler, tmp_path):
                                rtol=2 ** -8, atol=0)
     np.testing.assert_array_equal(y.astype(bf16).astype(np.float32), y)  # really bf16 values
     np.testing.assert_array_equal(h, y.astype(np.float16))
+
+
+@pytest.mark.parametrize("flags, optimizer, loss_scale", [
+    (["--optimizer", "sgd", "--momentum", "0.9", "--nesterov", "--weight-decay", "5e-4"],
+     {"name": "sgd", "lr": 0.01, "momentum": 0.9, "nesterov": True, "weight_decay": 5e-4},
+     {"mode": "none"}),
+    (["--optimizer", "sgd", "--lr", "0.5", "--precision", "fp16"],
+     {"name": "sgd", "lr": 0.5, "momentum": 0.0, "nesterov": False, "weight_decay": 0.0},
+     {"mode": "dynamic", "scale": 65536}),
+    (["--optimizer", "adamw", "--precision", "fp16", "--loss-scale", "none"],
+     {"name": "adamw", "lr": 0.001, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0.01},
+     {"mode": "none"}),
+    (["--optimizer", "adamw", "--precision", "bf16", "--loss-scale", "1024", "--eps", "1e-6"],
+     {"name": "adamw", "lr": 0.001, "betas": [0.9, 0.999], "eps": 1e-6, "weight_decay": 0.01},
+     {"mode": "static", "scale": 1024}),
+])
+def test_manifest_run_configuration(compiler, flags, optimizer, loss_scale):
+    trainer, _, _ = compiler.trainer(INPUTS / "trainer_linear.mlir", "--loss", "mse", *flags)
+    assert trainer.manifest["optimizer"] == optimizer
+    assert trainer.manifest["loss_scale"] == loss_scale
