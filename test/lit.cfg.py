@@ -25,7 +25,7 @@ config.substitutions = [s for s in config.substitutions if s[0] != "%python"]
 config.substitutions.append(("%python", python))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 
-tools = ["mpc-opt", "mpc-translate", "mpc-run", "mpc-debug"]
+tools = ["mpc-opt", "mpc-translate", "mpc-run", "mpc-debug", "mpc-compile"]
 llvm_config.add_tool_substitutions(tools, [config.mpc_tools_dir])
 if os.path.exists(os.path.join(config.mpc_tools_dir, "mpc-onnx-fuzzer")):
     config.available_features.add("fuzzer")

@@ -1,0 +1,251 @@
+//===- Manifest.cpp - the trainer's manifest JSON and data blob -----------===//
+#include "Manifest.h"
+
+#include "TrainerPipeline.h"
+
+#include "mpc/Dialect/MpcDialect.h"
+#include "mpc/Train/TrainIR.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+
+using namespace mlir;
+namespace json = llvm::json;
+
+namespace mpc::compile {
+namespace {
+/// Offsets are multiples of 64 so that the runtime may use blob data in place
+/// with any element type and vector width.
+constexpr size_t kBlobAlignment = 64;
+
+struct Blob {
+  std::string bytes;
+  json::Object add(StringRef data) {
+    bytes.resize(llvm::alignTo(bytes.size(), kBlobAlignment), '\0');
+    json::Object entry{{"offset", int64_t(bytes.size())}, {"bytes", int64_t(data.size())}};
+    bytes.append(data.begin(), data.end());
+    return entry;
+  }
+};
+
+std::string typeName(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  type.print(os);
+  return text;
+}
+
+void appendLittleEndian(std::string &out, const APInt &bits) {
+  unsigned bytes = (bits.getBitWidth() + 7) / 8;
+  for (unsigned i = 0; i < bytes; ++i)
+    out.push_back(char(bits.extractBitsAsZExtValue(std::min(8u, bits.getBitWidth() - 8 * i), 8 * i)));
+}
+
+/// The row-major little-endian bytes of `value` with `type`'s element type
+/// (float values are converted, round to nearest even, when the parameter's
+/// storage type differs from the argument's).
+FailureOr<std::string> valueBytes(DenseElementsAttr value, RankedTensorType type) {
+  Type from = value.getElementType(), to = type.getElementType();
+  std::string out;
+  if (from == to && to.isInteger(1)) {
+    // Stored bit-packed; one byte per element in memory.
+    for (bool element : value.getValues<bool>())
+      out.push_back(char(element));
+    return out;
+  }
+  if (from == to && to.isIntOrFloat()) {
+    // DenseElementsAttr keeps elements little-endian at their byte width, a
+    // splat as one element.
+    ArrayRef<char> raw = value.getRawData();
+    int64_t copies = value.isSplat() ? value.getNumElements() : 1;
+    for (int64_t i = 0; i < copies; ++i)
+      out.append(raw.begin(), raw.end());
+    return out;
+  }
+  auto toFloat = dyn_cast<FloatType>(to);
+  if (!toFloat || !isa<FloatType>(from))
+    return failure();
+  for (APFloat element : value.getValues<APFloat>()) {
+    bool lost = false;
+    element.convert(toFloat.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+    appendLittleEndian(out, element.bitcastToAPInt());
+  }
+  return out;
+}
+
+/// `init` (blob bytes) or `fill` (a constant) for state argument `index`.
+FailureOr<json::Object> initialValue(ModuleOp module, func::FuncOp func, unsigned index,
+                                     Blob &blob) {
+  auto type = dyn_cast<RankedTensorType>(func.getArgumentTypes()[index]);
+  StringRef name = train::argName(func, index);
+  auto fail = [&](const Twine &why) {
+    func.emitError("state argument '") << name << "' of @" << func.getSymName() << " " << why;
+    return failure();
+  };
+  if (!type || !type.hasStaticShape())
+    return fail("is not a statically shaped tensor");
+  if (auto ref = func.getArgAttrOfType<FlatSymbolRefAttr>(index, train::kParamRefAttr)) {
+    auto parameter = module.lookupSymbol<ParameterOp>(ref);
+    if (!parameter)
+      return fail("refers to " + Twine(ref.getValue()) + ", which is not an mpc.parameter");
+    auto value = dyn_cast<DenseElementsAttr>(parameter.getValue());
+    if (!value || value.getType().getShape() != type.getShape())
+      return fail("has type " + Twine(typeName(type)) + " but its parameter @" +
+                  Twine(parameter.getSymName()) + " holds " + typeName(parameter.getValue().getType()));
+    FailureOr<std::string> bytes = valueBytes(value, type);
+    if (failed(bytes))
+      return fail("cannot be initialised from parameter @" + Twine(parameter.getSymName()) +
+                  " of element type " + typeName(value.getElementType()));
+    return json::Object{{"init", blob.add(*bytes)}};
+  }
+  auto init = func.getArgAttrOfType<DenseElementsAttr>(index, train::kInitAttr);
+  if (!init)
+    return fail("has neither an mpc.param nor an mpc.init attribute, so it has no initial value");
+  if (init.getType().getShape() != type.getShape() || init.getElementType() != type.getElementType())
+    return fail("has type " + Twine(typeName(type)) + " but its mpc.init is " +
+                typeName(init.getType()));
+  if (!init.isSplat()) {
+    FailureOr<std::string> bytes = valueBytes(init, type);
+    if (failed(bytes))
+      return fail("has an mpc.init that cannot be stored");
+    return json::Object{{"init", blob.add(*bytes)}};
+  }
+  if (isa<FloatType>(type.getElementType()))
+    return json::Object{{"fill", init.getSplatValue<APFloat>().convertToDouble()}};
+  APInt splat = init.getSplatValue<APInt>();
+  return json::Object{
+      {"fill", type.getElementType().isInteger(1) ? int64_t(splat.getZExtValue()) : splat.getSExtValue()}};
+}
+
+json::Object describe(StringRef name, StringRef role, Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  json::Array shape;
+  for (int64_t dim : tensor.getShape())
+    shape.push_back(dim);
+  return json::Object{{"name", name},
+                      {"role", role},
+                      {"dtype", typeName(tensor.getElementType())},
+                      {"shape", std::move(shape)}};
+}
+
+bool isStateArgument(func::FuncOp func, unsigned index) {
+  StringRef role = train::argRole(func, index);
+  return role == train::kRoleParam || role == train::kRoleBuffer || role == train::kRoleOpt ||
+         role == train::kRoleScaler;
+}
+
+FailureOr<json::Object> describeFunction(ModuleOp module, func::FuncOp func, StringRef symbol,
+                                         Blob &blob, llvm::StringMap<json::Object> &initialValues) {
+  json::Array args, results;
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+    Type type = func.getArgumentTypes()[i];
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor || !tensor.hasStaticShape())
+      return func.emitError("argument '") << train::argName(func, i) << "' of @" << func.getSymName()
+                                          << " must be a statically shaped tensor, not " << type;
+    json::Object arg = describe(train::argName(func, i), train::argRole(func, i), type);
+    if (isStateArgument(func, i)) {
+      StringRef name = train::argName(func, i);
+      auto known = initialValues.find(name);
+      if (known == initialValues.end()) {
+        FailureOr<json::Object> init = initialValue(module, func, i, blob);
+        if (failed(init))
+          return failure();
+        known = initialValues.try_emplace(name, std::move(*init)).first;
+      }
+      for (auto &[key, value] : known->second)
+        arg[key] = value;
+    }
+    args.push_back(std::move(arg));
+  }
+  for (unsigned i = 0, e = func.getNumResults(); i < e; ++i) {
+    Type type = func.getResultTypes()[i];
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor || !tensor.hasStaticShape())
+      return func.emitError("result '") << train::resultName(func, i) << "' of @"
+                                        << func.getSymName()
+                                        << " must be a statically shaped tensor, not " << type;
+    results.push_back(describe(train::resultName(func, i), train::resultRole(func, i), type));
+  }
+  return json::Object{{"symbol", symbol}, {"args", std::move(args)}, {"results", std::move(results)}};
+}
+
+json::Object describeOptimizer(const RunConfig &config) {
+  json::Object optimizer{{"name", config.optimizer},
+                         {"lr", config.lr},
+                         {"weight_decay", config.weightDecay}};
+  if (config.optimizer == "sgd") {
+    optimizer["momentum"] = config.momentum;
+    optimizer["nesterov"] = config.nesterov;
+  } else {
+    optimizer["betas"] = json::Array{config.beta1, config.beta2};
+    optimizer["eps"] = config.eps;
+  }
+  return optimizer;
+}
+} // namespace
+
+std::vector<std::string> parameterStateNames(ModuleOp module) {
+  std::vector<std::string> names;
+  auto train = module.lookupSymbol<func::FuncOp>(kTrainStep);
+  if (!train)
+    return names;
+  for (unsigned i = 0, e = train.getNumArguments(); i < e; ++i)
+    if (isStateArgument(train, i))
+      if (auto ref = train.getArgAttrOfType<FlatSymbolRefAttr>(i, train::kParamRefAttr))
+        names.push_back(ref.getValue().str());
+  return names;
+}
+
+std::optional<TrainerData> buildTrainerData(ModuleOp module, const RunConfig &config,
+                                            const std::optional<OnnxPieces> &onnx) {
+  Blob blob;
+  llvm::StringMap<json::Object> initialValues;
+  auto train = module.lookupSymbol<func::FuncOp>(kTrainStep);
+  auto eval = module.lookupSymbol<func::FuncOp>(kEvalStep);
+  FailureOr<json::Object> trainInfo =
+      describeFunction(module, train, "mpc_train_step", blob, initialValues);
+  if (failed(trainInfo))
+    return std::nullopt;
+  FailureOr<json::Object> evalInfo = describeFunction(module, eval, "mpc_eval_step", blob, initialValues);
+  if (failed(evalInfo))
+    return std::nullopt;
+
+  json::Object lossScale{{"mode", config.lossScaleMode}};
+  if (config.lossScaleMode != "none")
+    lossScale["scale"] = config.lossScale;
+  json::Object root{{"format", 1},
+                    {"model", config.model},
+                    {"batch", config.batch},
+                    {"precision", config.precision},
+                    {"loss", config.loss},
+                    {"label", config.label},
+                    {"optimizer", describeOptimizer(config)},
+                    {"loss_scale", std::move(lossScale)},
+                    {"train", std::move(*trainInfo)},
+                    {"eval", std::move(*evalInfo)}};
+  if (onnx) {
+    json::Array initializers;
+    for (const OnnxInitializer &init : onnx->initializers) {
+      json::Array shape;
+      for (int64_t dim : init.dims)
+        shape.push_back(dim);
+      initializers.push_back(json::Object{
+          {"name", init.name}, {"onnx_dtype", init.dataType}, {"shape", std::move(shape)}});
+    }
+    json::Object head = blob.add(onnx->head);
+    json::Object graph = blob.add(onnx->graph);
+    root["onnx"] = json::Object{{"head", std::move(head)},
+                                {"graph", std::move(graph)},
+                                {"initializers", std::move(initializers)}};
+  }
+  TrainerData data;
+  data.manifest = llvm::formatv("{0:2}", json::Value(std::move(root))).str();
+  data.blob = std::move(blob.bytes);
+  return data;
+}
+
+} // namespace mpc::compile

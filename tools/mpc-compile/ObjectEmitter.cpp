@@ -1,0 +1,221 @@
+//===- ObjectEmitter.cpp - trainer module -> object file -> executable ----===//
+#include "ObjectEmitter.h"
+
+#include "CompileConfig.h"
+#include "TrainerPipeline.h"
+
+#include "mpc/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+#include <cstdlib>
+
+using namespace mlir;
+
+namespace mpc::compile {
+namespace {
+llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+struct EntryPoint {
+  std::string symbol; // mpc_train_step
+  std::string wrapper; // _mlir_ciface_train_step
+  unsigned operands;   // arguments + results of the mpc-level function
+};
+
+/// `void symbol(void **args)`: args[i] points to the i-th descriptor pointer,
+/// as ExecutionEngine's packed wrappers take them, so the runtime calls both
+/// functions the same way whatever their arity.
+llvm::Error addEntryPoint(llvm::Module &module, const EntryPoint &entry) {
+  llvm::Function *wrapper = module.getFunction(entry.wrapper);
+  if (!wrapper || wrapper->arg_size() != entry.operands)
+    return fail("the lowered module lacks '" + entry.wrapper + "' taking " +
+                llvm::Twine(entry.operands) + " descriptor pointers");
+  llvm::LLVMContext &context = module.getContext();
+  auto *ptr = llvm::PointerType::getUnqual(context);
+  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(context), {ptr}, false);
+  auto *function =
+      llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage, entry.symbol, module);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(context, "entry", function));
+  llvm::SmallVector<llvm::Value *> operands;
+  for (unsigned i = 0; i < entry.operands; ++i) {
+    llvm::Value *slot = b.CreateConstInBoundsGEP1_64(ptr, function->getArg(0), i);
+    llvm::Value *descriptorPointer = b.CreateLoad(ptr, slot);
+    operands.push_back(b.CreateLoad(ptr, descriptorPointer));
+  }
+  b.CreateCall(wrapper, operands);
+  b.CreateRetVoid();
+  return llvm::Error::success();
+}
+
+void addConstant(llvm::Module &module, llvm::StringRef name, llvm::Constant *value,
+                 unsigned alignment) {
+  auto *global = new llvm::GlobalVariable(module, value->getType(), /*isConstant=*/true,
+                                          llvm::GlobalValue::ExternalLinkage, value, name);
+  global->setAlignment(llvm::Align(alignment));
+}
+
+void addTrainerData(llvm::Module &module, const TrainerData &data) {
+  llvm::LLVMContext &context = module.getContext();
+  addConstant(module, "mpc_trainer_manifest",
+              llvm::ConstantDataArray::getString(context, data.manifest, /*AddNull=*/true), 1);
+  llvm::ArrayRef<uint8_t> blob(reinterpret_cast<const uint8_t *>(data.blob.data()), data.blob.size());
+  addConstant(module, "mpc_trainer_blob", llvm::ConstantDataArray::get(context, blob), 64);
+  addConstant(module, "mpc_trainer_blob_size",
+              llvm::ConstantInt::get(llvm::Type::getInt64Ty(context), data.blob.size()), 8);
+}
+
+/// Only the runtime ABI is exported: everything else the lowering produced
+/// becomes internal, so that it cannot clash with the runtime's symbols and
+/// the optimizer may inline it into the entry points.
+void internalizeAllButABI(llvm::Module &module) {
+  for (llvm::GlobalValue &value : module.global_values())
+    if (!value.isDeclaration() && !value.getName().starts_with("mpc_"))
+      value.setLinkage(llvm::GlobalValue::InternalLinkage);
+}
+
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachine(llvm::StringRef mcpu) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return fail("no code generator for the host (" + triple.str() + "): " + error);
+  std::string cpu, features;
+  if (mcpu == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    llvm::SubtargetFeatures list;
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      list.AddFeature(feature.first(), feature.second);
+    features = list.getString();
+  } else {
+    cpu = mcpu == "generic" ? "generic" : mcpu.str();
+  }
+  // Checked on a CPU-less subtarget: one made for an unknown CPU prints a
+  // warning of its own.
+  std::unique_ptr<llvm::MCSubtargetInfo> baseline(target->createMCSubtargetInfo(triple, "", ""));
+  if (baseline && !baseline->isCPUStringValid(cpu))
+    return fail("--mcpu: '" + mcpu + "' is not a CPU LLVM knows for " + triple.getArchName() +
+                " (use native, generic or a name such as x86-64-v3, skylake, znver4)");
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!machine)
+    return fail("cannot create a code generator for CPU '" + cpu + "' on " + triple.str());
+  return machine;
+}
+
+unsigned operandCount(ModuleOp module, llvm::StringRef name) {
+  auto func = module.lookupSymbol<func::FuncOp>(name);
+  return func.getNumArguments() + func.getNumResults();
+}
+} // namespace
+
+llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data, llvm::StringRef mcpu,
+                              llvm::StringRef path) {
+  // The machine first: a bad --mcpu is reported before minutes of lowering.
+  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine = createTargetMachine(mcpu);
+  if (!machine)
+    return machine.takeError();
+  std::vector<EntryPoint> entries = {
+      {"mpc_train_step", ("_mlir_ciface_" + kTrainStep).str(), operandCount(module, kTrainStep)},
+      {"mpc_eval_step", ("_mlir_ciface_" + kEvalStep).str(), operandCount(module, kEvalStep)}};
+
+  PassManager pm(module.getContext());
+  buildLowerToLLVMPipeline(pm);
+  if (failed(pm.run(module)))
+    return fail("lowering the trainer to LLVM failed (see the diagnostics above)");
+  registerBuiltinDialectTranslation(*module.getContext());
+  registerLLVMDialectTranslation(*module.getContext());
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, context, "mpc_trainer");
+  if (!llvmModule)
+    return fail("translating the trainer to LLVM IR failed (see the diagnostics above)");
+  for (const EntryPoint &entry : entries)
+    if (llvm::Error error = addEntryPoint(*llvmModule, entry))
+      return error;
+  addTrainerData(*llvmModule, data);
+  internalizeAllButABI(*llvmModule);
+  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+  if (llvm::verifyModule(*llvmModule, &llvm::errs()))
+    return fail("the generated LLVM module is invalid");
+
+  auto optimize = makeOptimizingTransformer(/*optLevel=*/2, /*sizeLevel=*/0, machine->get());
+  if (llvm::Error error = optimize(llvmModule.get()))
+    return error;
+
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return fail("cannot write '" + path + "': " + ec.message());
+  llvm::legacy::PassManager codegen;
+  if ((*machine)->addPassesToEmitFile(codegen, out.os(), nullptr, llvm::CodeGenFileType::ObjectFile))
+    return fail("the host code generator cannot emit object files");
+  codegen.run(*llvmModule);
+  out.keep();
+  return llvm::Error::success();
+}
+
+namespace {
+/// $MPC_TRAINER_LIB (another build of the runtime, or a test's stand-in)
+/// or the library this build configured; "" when neither exists.
+std::string trainerLibrary() {
+  const char *fromEnv = std::getenv("MPC_TRAINER_LIB");
+  return fromEnv && *fromEnv ? fromEnv : MPC_TRAINER_LIBRARY;
+}
+} // namespace
+
+llvm::Error checkTrainerRuntime() {
+  if (trainerLibrary().empty())
+    return fail("this mpc-compile was built without the trainer runtime (lib/Trainer, CMake target "
+                "MpcTrainer), so it cannot link executables; use --emit=obj and link the object "
+                "with a runtime that provides main, or name one with MPC_TRAINER_LIB");
+  return llvm::Error::success();
+}
+
+llvm::Error linkTrainerExecutable(llvm::StringRef object, llvm::StringRef output) {
+  if (llvm::Error error = checkTrainerRuntime())
+    return error;
+  const char *fromEnv = std::getenv("MPC_CXX");
+  std::string driver = fromEnv && *fromEnv ? fromEnv : MPC_CXX_COMPILER;
+  llvm::ErrorOr<std::string> program = llvm::sys::findProgramByName(driver);
+  if (!program)
+    return fail("cannot find the C++ compiler '" + driver +
+                "' to link with (set MPC_CXX to a C++ compiler driver such as c++ or clang++)");
+  std::string runtime = trainerLibrary();
+  llvm::SmallVector<llvm::StringRef> args = {*program, object, "-o", output, runtime,
+                                             MPC_RUNTIME_CORE_LIBRARY, "-lm", "-lpthread"};
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(*program, args, std::nullopt, {}, 0, 0, &message);
+  if (status != 0)
+    return fail("linking '" + output + "' with '" + *program + "' failed" +
+                (message.empty() ? " (exit status " + llvm::Twine(status) + ")"
+                                 : ": " + llvm::Twine(message)));
+  return llvm::Error::success();
+}
+
+} // namespace mpc::compile

@@ -1,0 +1,35 @@
+//===- ObjectEmitter.h - trainer module -> object file -> executable -*- C++ -*-===//
+//
+// Ahead-of-time half of mpc-compile: lowers @train_step and @eval_step to
+// LLVM, adds the runtime's entry points (`mpc_train_step`, `mpc_eval_step`:
+// packed arrays of pointers to memref descriptor pointers) and the manifest
+// and blob globals, compiles for the host (or a named CPU) and links the
+// object with the trainer runtime.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MPC_TOOLS_COMPILE_OBJECTEMITTER_H
+#define MPC_TOOLS_COMPILE_OBJECTEMITTER_H
+
+#include "Manifest.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+namespace mpc::compile {
+
+/// Lowers `module` (consumed: it is rewritten to the LLVM dialect) and writes
+/// the object to `path`. `mcpu` is "native" (the host CPU and its features),
+/// "generic" or an LLVM CPU name.
+llvm::Error emitTrainerObject(mlir::ModuleOp module, const TrainerData &data, llvm::StringRef mcpu,
+                              llvm::StringRef path);
+
+/// Links `object` with the trainer runtime into the executable `output`,
+/// with $MPC_CXX or the C++ compiler this tool was built with.
+llvm::Error linkTrainerExecutable(llvm::StringRef object, llvm::StringRef output);
+
+/// Fails when this build knows no trainer runtime library to link with.
+llvm::Error checkTrainerRuntime();
+
+} // namespace mpc::compile
+
+#endif // MPC_TOOLS_COMPILE_OBJECTEMITTER_H

@@ -1,0 +1,337 @@
+//===- mpc-compile.cpp - ONNX model -> standalone training executable -----===//
+//
+// Imports the model, builds @train_step (loss, autodiff, loss scaling,
+// optimizer; docs/training.md) and @eval_step from it, compiles both ahead of
+// time for the CPU with the manifest and initial state embedded, and links
+// the object with the trainer runtime. docs/mpc-compile.md has the details.
+//
+//===----------------------------------------------------------------------===//
+#include "Manifest.h"
+#include "ObjectEmitter.h"
+#include "OnnxModel.h"
+#include "TrainerPipeline.h"
+
+#include "mpc/Import/ONNXImporter.h"
+#include "mpc/Passes.h"
+#include "mpc/Train/TrainIR.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <set>
+
+namespace cl = llvm::cl;
+using namespace mpc::compile;
+
+static cl::OptionCategory category("mpc-compile options");
+static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
+                                      cl::desc("<model.onnx | trainer.mlir>"), cl::cat(category));
+static cl::opt<std::string> outputPath("o", cl::desc("output file (the executable, object or MLIR)"),
+                                       cl::value_desc("file"), cl::cat(category));
+static cl::opt<bool> train("train", cl::desc("build a training executable"), cl::cat(category));
+static cl::opt<std::string> loss("loss", cl::desc("cross_entropy or mse"), cl::cat(category));
+static cl::opt<std::string> label("label", cl::init("label"),
+                                  cl::desc("name of the new label input (default: label)"),
+                                  cl::cat(category));
+static cl::opt<std::string> lossOutput("output", cl::desc("model output the loss is taken on "
+                                                          "(default: the only one)"),
+                                       cl::value_desc("name"), cl::cat(category));
+static cl::opt<std::string> optimizer("optimizer", cl::desc("sgd or adamw"), cl::cat(category));
+static cl::opt<double> lr("lr", cl::desc("learning rate (default: sgd 0.01, adamw 0.001)"),
+                          cl::cat(category));
+static cl::opt<double> momentum("momentum", cl::init(0.0), cl::desc("SGD momentum (default 0)"),
+                                cl::cat(category));
+static cl::opt<bool> nesterov("nesterov", cl::desc("SGD Nesterov momentum"), cl::cat(category));
+static cl::opt<double> weightDecay("weight-decay",
+                                   cl::desc("SGD: L2 penalty (default 0); AdamW: decoupled weight "
+                                            "decay (default 0.01)"),
+                                   cl::cat(category));
+static cl::opt<std::string> betas("betas", cl::init("0.9,0.999"),
+                                  cl::desc("AdamW B1,B2 (default 0.9,0.999)"), cl::cat(category));
+static cl::opt<double> eps("eps", cl::init(1e-8), cl::desc("AdamW epsilon (default 1e-8)"),
+                           cl::cat(category));
+static cl::opt<std::string> precision("precision", cl::init("fp32"),
+                                      cl::desc("fp32, fp16 or bf16 (default fp32)"), cl::cat(category));
+static cl::opt<std::string> policyFile("policy-file",
+                                       cl::desc("JSON policy file for mpc-assign-precision"),
+                                       cl::cat(category));
+static cl::opt<std::string> lossScale("loss-scale",
+                                      cl::desc("dynamic, none or a fixed scale (default: dynamic "
+                                               "for fp16, none otherwise)"),
+                                      cl::cat(category));
+static cl::opt<int64_t> batch("batch", cl::init(0),
+                              cl::desc("batch size (fixes the inputs' dynamic first dim)"),
+                              cl::cat(category));
+static cl::opt<std::string> target("target", cl::init("cpu"), cl::desc("cpu (the only target so far)"),
+                                   cl::cat(category));
+static cl::opt<std::string> mcpu("mcpu", cl::init("native"),
+                                 cl::desc("native (the host CPU), generic or an LLVM CPU name"),
+                                 cl::cat(category));
+static cl::opt<std::string> emit("emit", cl::init("exe"),
+                                 cl::desc("exe (default), obj, or mlir (the @train_step/@eval_step "
+                                          "module)"),
+                                 cl::cat(category));
+static cl::opt<bool> fromMlir("from-mlir",
+                              cl::desc("the input is an .mlir module that already holds "
+                                       "@train_step and @eval_step (implied by a .mlir name)"),
+                              cl::cat(category));
+
+namespace {
+int failWith(const llvm::Twine &message) {
+  llvm::errs() << "mpc-compile: error: " << message << "\n";
+  return 1;
+}
+
+bool isOneOf(llvm::StringRef value, std::initializer_list<llvm::StringRef> choices) {
+  return llvm::is_contained(choices, value);
+}
+
+/// Checks the flags and fills `options`; returns an error message or "".
+std::string readFlags(TrainOptions &options) {
+  if (!train)
+    return "mpc-compile builds training executables only for now: pass --train (with --loss, "
+           "--optimizer and, for a dynamic batch, --batch)";
+  if (target == "cuda")
+    return "--target cuda is not supported yet: mpc-compile builds CPU trainers only (--target cpu)";
+  if (target != "cpu")
+    return "unknown --target '" + target + "' (the only target is cpu)";
+  if (!isOneOf(emit, {"exe", "obj", "mlir"}))
+    return "unknown --emit '" + emit + "' (use exe, obj or mlir)";
+  if (emit != "mlir" && outputPath.empty())
+    return "-o FILE is required with --emit=" + emit;
+  if (!isOneOf(loss, {"cross_entropy", "mse"}))
+    return loss.empty() ? std::string("--train needs --loss cross_entropy or --loss mse")
+                        : "unknown --loss '" + loss + "' (use cross_entropy or mse)";
+  if (label.empty())
+    return "--label must name the label input";
+  if (!isOneOf(optimizer, {"sgd", "adamw"}))
+    return optimizer.empty() ? std::string("--train needs --optimizer sgd or --optimizer adamw")
+                             : "unknown --optimizer '" + optimizer + "' (use sgd or adamw)";
+  if (!isOneOf(precision, {"fp32", "fp16", "bf16"}))
+    return "unknown --precision '" + precision + "' (use fp32, fp16 or bf16)";
+  if (batch.getNumOccurrences() && batch <= 0)
+    return "--batch must be a positive number, got " + std::to_string(batch);
+
+  bool sgd = optimizer == "sgd";
+  options.loss = loss;
+  options.label = label;
+  options.output = lossOutput;
+  options.precision = precision;
+  options.policyFile = policyFile;
+  options.optimizer = optimizer;
+  options.lr = lr.getNumOccurrences() ? lr : (sgd ? 0.01 : 0.001);
+  options.weightDecay = weightDecay.getNumOccurrences() ? weightDecay : (sgd ? 0.0 : 0.01);
+  options.momentum = momentum;
+  options.nesterov = nesterov;
+  options.eps = eps;
+  if (!(options.lr > 0) || !std::isfinite(options.lr))
+    return "--lr must be a positive number";
+  if (!(options.weightDecay >= 0) || !std::isfinite(options.weightDecay))
+    return "--weight-decay must be zero or positive";
+  if (sgd) {
+    if (betas.getNumOccurrences() || eps.getNumOccurrences())
+      return "--betas and --eps are AdamW settings; SGD takes --momentum and --nesterov";
+    if (!(momentum >= 0 && momentum < 1))
+      return "--momentum must be in [0, 1)";
+    if (nesterov && momentum == 0)
+      return "--nesterov needs a --momentum above 0 (as PyTorch's SGD)";
+  } else {
+    if (momentum.getNumOccurrences() || nesterov)
+      return "--momentum and --nesterov are SGD settings; AdamW takes --betas B1,B2 and --eps";
+    auto [first, second] = llvm::StringRef(betas).split(',');
+    if (first.trim().empty() || second.trim().empty() ||
+        !llvm::to_float(first.trim(), options.beta1) || !llvm::to_float(second.trim(), options.beta2) ||
+        !(options.beta1 >= 0 && options.beta1 < 1) || !(options.beta2 >= 0 && options.beta2 < 1))
+      return "--betas expects B1,B2 with both in [0, 1), e.g. 0.9,0.999; got '" + betas + "'";
+    if (!(eps > 0))
+      return "--eps must be positive";
+  }
+
+  std::string scale = lossScale.getNumOccurrences() ? lossScale.getValue()
+                                                    : (precision == "fp16" ? "dynamic" : "none");
+  if (scale == "dynamic" || scale == "none") {
+    options.lossScaleMode = scale;
+    options.lossScale = 65536.0;
+  } else {
+    options.lossScaleMode = "static";
+    if (scale.empty() || !llvm::to_float(scale, options.lossScale) || !(options.lossScale > 0) ||
+        !std::isfinite(options.lossScale))
+      return "--loss-scale expects dynamic, none or a positive number, got '" + scale + "'";
+  }
+  return "";
+}
+
+/// Batch and name checks that need the ONNX graph, with mpc-compile's flags
+/// in the advice; "" when fine or when the file cannot be parsed (the
+/// importer then says why).
+std::string checkOnnxModel(const TrainOptions &options) {
+  std::vector<OnnxInput> inputs;
+  std::vector<OnnxOutput> outputs;
+  if (!readOnnxSignature(modelPath, inputs, outputs))
+    return "";
+  for (const OnnxInput &input : inputs) {
+    if (input.name == options.label)
+      return "--label '" + options.label + "' clashes with the model's input of that name; pick "
+             "another name with --label";
+    if (!input.hasShape || input.dims.empty())
+      continue;
+    const std::optional<int64_t> &first = input.dims.front();
+    if (!first && !batch.getNumOccurrences())
+      return "model input '" + input.name + "' has a dynamic batch dimension" +
+             (input.firstDimParam.empty() ? "" : " ('" + input.firstDimParam + "')") +
+             "; pass --batch N";
+    if (first && batch.getNumOccurrences() && *first != batch)
+      return "--batch " + std::to_string(batch) + " does not match model input '" + input.name +
+             "', whose batch dimension is fixed to " + std::to_string(*first);
+  }
+  std::string names;
+  int floatOutputs = 0;
+  bool found = false;
+  for (const OnnxOutput &output : outputs) {
+    names += (names.empty() ? "" : ", ") + output.name;
+    floatOutputs += output.isFloat;
+    found |= output.name == options.output;
+  }
+  if (!options.output.empty() && !found)
+    return "--output '" + options.output + "': the model has no output of that name (its outputs: " +
+           names + ")";
+  if (options.output.empty() && floatOutputs > 1)
+    return "the model has " + std::to_string(floatOutputs) + " float outputs (of " + names +
+           "): name the one the loss is taken on with --output NAME";
+  return "";
+}
+
+/// @train_step and @eval_step from an ONNX model; null after diagnostics.
+mlir::OwningOpRef<mlir::ModuleOp> buildFromOnnx(mlir::MLIRContext &context,
+                                                const TrainOptions &options) {
+  mpc::ONNXImportOptions import;
+  if (batch.getNumOccurrences())
+    import.batchSize = batch;
+  mlir::OwningOpRef<mlir::ModuleOp> trainModule = mpc::importONNXFile(modelPath, &context, import);
+  if (!trainModule)
+    return nullptr;
+  mlir::OwningOpRef<mlir::ModuleOp> evalModule = trainModule->clone();
+  if (failed(buildEvalStep(*evalModule, options)) || failed(buildTrainStep(*trainModule, options)) ||
+      failed(mergeEvalStep(*trainModule, *evalModule)))
+    return nullptr;
+  return trainModule;
+}
+
+/// The batch size the manifest records: --batch, else the first input's
+/// leading dim.
+int64_t manifestBatch(mlir::ModuleOp module) {
+  if (batch.getNumOccurrences())
+    return batch;
+  auto func = module.lookupSymbol<mlir::func::FuncOp>(kTrainStep);
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+    if (mpc::train::argRole(func, i) == mpc::train::kRoleInput)
+      if (auto type = llvm::dyn_cast<mlir::RankedTensorType>(func.getArgumentTypes()[i]))
+        if (type.getRank() > 0)
+          return type.getDimSize(0);
+  return 0;
+}
+
+RunConfig runConfig(const TrainOptions &options, mlir::ModuleOp module) {
+  RunConfig config;
+  config.model = llvm::sys::path::filename(modelPath).str();
+  config.batch = manifestBatch(module);
+  config.precision = options.precision;
+  config.loss = options.loss;
+  config.label = options.label;
+  config.optimizer = options.optimizer;
+  config.lr = options.lr;
+  config.momentum = options.momentum;
+  config.nesterov = options.nesterov;
+  config.weightDecay = options.weightDecay;
+  config.beta1 = options.beta1;
+  config.beta2 = options.beta2;
+  config.eps = options.eps;
+  config.lossScaleMode = options.lossScaleMode;
+  config.lossScale = options.lossScale;
+  return config;
+}
+
+int writeMlir(mlir::ModuleOp module) {
+  std::error_code ec;
+  llvm::ToolOutputFile out(outputPath.empty() ? "-" : outputPath.getValue(), ec,
+                           llvm::sys::fs::OF_Text);
+  if (ec)
+    return failWith("cannot write '" + outputPath + "': " + ec.message());
+  module.print(out.os());
+  out.os() << "\n";
+  out.keep();
+  return 0;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "mpc-compile: ONNX model -> standalone training executable\n");
+  TrainOptions options;
+  if (std::string error = readFlags(options); !error.empty())
+    return failWith(error);
+  bool mlirInput = fromMlir || llvm::StringRef(modelPath).ends_with(".mlir");
+  if (!llvm::sys::fs::exists(modelPath))
+    return failWith("cannot open '" + modelPath + "': no such file");
+  if (!mlirInput)
+    if (std::string error = checkOnnxModel(options); !error.empty())
+      return failWith(error);
+
+  mlir::DialectRegistry registry;
+  mpc::registerAllMpcDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlirInput ? mlir::parseSourceFile<mlir::ModuleOp>(modelPath, &context)
+                : buildFromOnnx(context, options);
+  if (!module)
+    return failWith("could not build the trainer from '" + modelPath + "' (see the diagnostics above)");
+  if (failed(checkTrainerModule(*module)))
+    return 1;
+  if (emit == "mlir")
+    return writeMlir(*module);
+
+  std::optional<OnnxPieces> onnx;
+  if (!mlirInput) {
+    std::vector<std::string> names = parameterStateNames(*module);
+    OnnxPieces pieces;
+    std::string error;
+    if (!splitOnnxModel(modelPath, std::set<std::string>(names.begin(), names.end()), pieces.head,
+                        pieces.graph, pieces.initializers, error))
+      return failWith(error);
+    onnx = std::move(pieces);
+  }
+  std::optional<TrainerData> data = buildTrainerData(*module, runConfig(options, *module), onnx);
+  if (!data)
+    return 1;
+
+  if (emit == "obj") {
+    if (llvm::Error error = emitTrainerObject(*module, *data, mcpu, outputPath))
+      return failWith(llvm::toString(std::move(error)));
+    return 0;
+  }
+  if (llvm::Error error = checkTrainerRuntime())
+    return failWith(llvm::toString(std::move(error)));
+  llvm::SmallString<128> object;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("mpc-trainer", "o", object))
+    return failWith("cannot create a temporary object file: " + ec.message());
+  llvm::FileRemover removeObject(object);
+  if (llvm::Error error = emitTrainerObject(*module, *data, mcpu, object))
+    return failWith(llvm::toString(std::move(error)));
+  if (llvm::Error error = linkTrainerExecutable(object, outputPath))
+    return failWith(llvm::toString(std::move(error)));
+  return 0;
+}
