@@ -168,6 +168,11 @@ def main():
                 with torch.no_grad():
                     module.running_mean.uniform_(-0.1, 0.1)
                     module.running_var.uniform_(0.8, 1.2)
+            if isinstance(module, nn.LayerNorm):
+                # Likewise two fresh layer norms' (ones, zeros).
+                with torch.no_grad():
+                    module.weight.uniform_(0.9, 1.1)
+                    module.bias.uniform_(-0.1, 0.1)
         initial = {k: v.clone() for k, v in model.state_dict().items()}
         export(model, torch.from_numpy(x[:2]), name, input_name)
         refs[name] = {}
