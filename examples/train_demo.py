@@ -33,13 +33,18 @@ def main() -> int:
           "--epochs", "3", "--seed", "1", "--log", out / "cnn-train.jsonl",
           "--eval", f"x={DATA / 'cnn_eval_x.npy'}", "--eval", f"label={DATA / 'cnn_eval_label.npy'}",
           "--save", saved])
+    import json
+    losses = [json.loads(line)["loss"] for line in (out / "cnn-train.jsonl").read_text().splitlines()
+              if '"loss"' in line]
+    first, last = np.mean(losses[:8]), np.mean(losses[-8:])
+    print(f"\ntraining loss (mean of 8 steps): {first:.3f} at the start -> {last:.3f} at the end")
     session = ort.InferenceSession(str(saved), providers=["CPUExecutionProvider"])
     x = np.load(DATA / "cnn_eval_x.npy")
     y = np.load(DATA / "cnn_eval_label.npy")
     before = ort.InferenceSession(str(DATA / "cnn.onnx"), providers=["CPUExecutionProvider"])
     acc_before = float((before.run(None, {"x": x})[0].argmax(-1) == y).mean())
     acc_after = float((session.run(None, {"x": x})[0].argmax(-1) == y).mean())
-    print(f"\nonnxruntime on {saved.relative_to(build.parent) if saved.is_relative_to(build.parent) else saved}: "
+    print(f"onnxruntime on {saved.relative_to(build.parent) if saved.is_relative_to(build.parent) else saved}: "
           f"held-out accuracy {acc_before:.1%} before training -> {acc_after:.1%} after")
     return 0 if acc_after > 0.9 else 1
 

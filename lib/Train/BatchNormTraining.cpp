@@ -39,6 +39,41 @@ FailureOr<StringRef> runningStatParameter(mpc::BatchNormOp op, Value stat, Strin
   return failure();
 }
 
+/// A running statistic's parameter must be nothing else: training overwrites
+/// it with the running update. torch.onnx.export (eval mode) merges
+/// initializers of equal value, so a fresh model's running variance (ones)
+/// can become the very initializer that is also the scale (ones); training
+/// would then silently never train the scale. Refuse that, naming both uses.
+LogicalResult checkStatisticsAreOwnParameters(func::FuncOp main) {
+  llvm::StringSet<> statistics;
+  main.walk([&](mpc::BatchNormOp op) {
+    for (Value stat : {op.getMean(), op.getVariance()})
+      if (auto read = stat.getDefiningOp<mpc::GetParameterOp>())
+        statistics.insert(read.getName());
+  });
+  LogicalResult result = success();
+  main.walk([&](mpc::GetParameterOp read) {
+    if (!statistics.contains(read.getName()))
+      return;
+    for (OpOperand &use : read->getUses()) {
+      auto norm = dyn_cast<mpc::BatchNormOp>(use.getOwner());
+      if (norm && (use.get() == norm.getMean() || use.get() == norm.getVariance()) &&
+          use.getOperandNumber() >= 3)
+        continue;
+      use.getOwner()->emitError()
+          << "mpc-batch-norm-training: parameter '" << read.getName()
+          << "' is a batch norm's running statistic and is also read by " << describeOp(use.getOwner())
+          << " (operand " << use.getOperandNumber()
+          << "); training would overwrite it with running statistics. Exporters merge "
+             "initializers of equal value (torch.onnx.export in eval mode does so for a fresh "
+             "model's ones and zeros): re-export once the running statistics differ from the "
+             "scale and bias (e.g. set them to their intended values, or train a step first)";
+      result = failure();
+    }
+  });
+  return result;
+}
+
 /// Sets the node name of `op` on the ops the rewrite inserted before it, so
 /// that diagnostics of later passes still name the ONNX node.
 void tagInsertedOps(Operation *firstNew, Operation *op) {
@@ -139,6 +174,8 @@ struct BatchNormTrainingPassImpl : mpc::impl::BatchNormTrainingPassBase<BatchNor
     }
     SmallVector<mpc::BatchNormOp> norms;
     main.walk([&](mpc::BatchNormOp op) { norms.push_back(op); });
+    if (failed(checkStatisticsAreOwnParameters(main)))
+      return signalPassFailure();
 
     llvm::StringSet<> updated;
     for (mpc::BatchNormOp op : norms) {

@@ -95,10 +95,12 @@ module {
 
 module {
   mpc.parameter @v : tensor<2xf32> = dense<1.0> : tensor<2xf32>
+  mpc.parameter @s : tensor<2xf32> = dense<1.0> : tensor<2xf32>
   func.func @main(%x: tensor<4x2xf32>, %m: tensor<2xf32>) -> tensor<4x2xf32> {
     %v = mpc.get_parameter @v : tensor<2xf32>
+    %s = mpc.get_parameter @s : tensor<2xf32>
     // expected-error @+1 {{the running mean of 'mpc.batch_norm' (ONNX node 'bn7') is computed in the graph, not read from a parameter}}
-    %y = mpc.batch_norm %x, %v, %v, %m, %v {epsilon = 1.0e-05 : f64, momentum = 0.9 : f64, mpc.node = "bn7"} : (tensor<4x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+    %y = mpc.batch_norm %x, %s, %s, %m, %v {epsilon = 1.0e-05 : f64, momentum = 0.9 : f64, mpc.node = "bn7"} : (tensor<4x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
     return %y : tensor<4x2xf32>
   }
 }
@@ -108,12 +110,16 @@ module {
 module {
   mpc.parameter @m : tensor<2xf32> = dense<0.0> : tensor<2xf32>
   mpc.parameter @v : tensor<2xf32> = dense<1.0> : tensor<2xf32>
+  mpc.parameter @s : tensor<2xf32> = dense<1.0> : tensor<2xf32>
+  mpc.parameter @b : tensor<2xf32> = dense<0.0> : tensor<2xf32>
   func.func @main(%x: tensor<4x2xf32>) -> tensor<4x2xf32> {
     %m = mpc.get_parameter @m : tensor<2xf32>
     %v = mpc.get_parameter @v : tensor<2xf32>
-    %y1 = mpc.batch_norm %x, %v, %m, %m, %v {epsilon = 1.0e-05 : f64, momentum = 0.9 : f64, mpc.node = "first"} : (tensor<4x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+    %s = mpc.get_parameter @s : tensor<2xf32>
+    %b = mpc.get_parameter @b : tensor<2xf32>
+    %y1 = mpc.batch_norm %x, %s, %b, %m, %v {epsilon = 1.0e-05 : f64, momentum = 0.9 : f64, mpc.node = "first"} : (tensor<4x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
     // expected-error @+1 {{'mpc.batch_norm' (ONNX node 'second') shares the running statistic 'm' with another batch norm}}
-    %y2 = mpc.batch_norm %y1, %v, %m, %m, %v {epsilon = 1.0e-05 : f64, momentum = 0.9 : f64, mpc.node = "second"} : (tensor<4x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+    %y2 = mpc.batch_norm %y1, %s, %b, %m, %v {epsilon = 1.0e-05 : f64, momentum = 0.9 : f64, mpc.node = "second"} : (tensor<4x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
     return %y2 : tensor<4x2xf32>
   }
 }
@@ -123,12 +129,34 @@ module {
 module {
   mpc.parameter @m : tensor<2xf32> = dense<0.0> : tensor<2xf32>
   mpc.parameter @v : tensor<2xf32> = dense<1.0> : tensor<2xf32>
+  mpc.parameter @s : tensor<2xf32> = dense<1.0> : tensor<2xf32>
+  mpc.parameter @b : tensor<2xf32> = dense<0.0> : tensor<2xf32>
   func.func @main(%x: tensor<1x2xf32>) -> tensor<1x2xf32> {
     %m = mpc.get_parameter @m : tensor<2xf32>
     %v = mpc.get_parameter @v : tensor<2xf32>
+    %s = mpc.get_parameter @s : tensor<2xf32>
+    %b = mpc.get_parameter @b : tensor<2xf32>
     // expected-error @+1 {{'mpc.batch_norm' (ONNX node 'tiny') sees one value per channel (input 'tensor<1x2xf32>'); training needs a batch (or spatial size) above 1}}
-    %y = mpc.batch_norm %x, %v, %m, %m, %v {epsilon = 1.0e-05 : f64, momentum = 0.9 : f64, mpc.node = "tiny"} : (tensor<1x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2xf32>
+    %y = mpc.batch_norm %x, %s, %b, %m, %v {epsilon = 1.0e-05 : f64, momentum = 0.9 : f64, mpc.node = "tiny"} : (tensor<1x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2xf32>
     return %y : tensor<1x2xf32>
+  }
+}
+
+// -----
+
+// An exporter merged the fresh statistics with the equal-valued affine
+// parameters: the scale would be overwritten by running variances.
+module {
+  mpc.parameter @ones : tensor<2xf32> = dense<1.0> : tensor<2xf32>
+  mpc.parameter @m : tensor<2xf32> = dense<0.0> : tensor<2xf32>
+  mpc.parameter @b : tensor<2xf32> = dense<0.0> : tensor<2xf32>
+  func.func @main(%x: tensor<4x2xf32>) -> tensor<4x2xf32> {
+    %s = mpc.get_parameter @ones : tensor<2xf32>
+    %b = mpc.get_parameter @b : tensor<2xf32>
+    %m = mpc.get_parameter @m : tensor<2xf32>
+    // expected-error @+1 {{parameter 'ones' is a batch norm's running statistic and is also read by 'mpc.batch_norm' (ONNX node 'merged') (operand 1)}}
+    %y = mpc.batch_norm %x, %s, %b, %m, %s {epsilon = 1.0e-05 : f64, momentum = 0.9 : f64, mpc.node = "merged"} : (tensor<4x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+    return %y : tensor<4x2xf32>
   }
 }
 
