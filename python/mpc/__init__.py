@@ -15,7 +15,8 @@ from typing import Mapping
 
 import numpy as np
 
-__all__ = ["MpcError", "find_tool", "import_onnx", "precision_report", "compile_mlir", "run"]
+__all__ = ["MpcError", "find_tool", "import_onnx", "precision_report", "compile_mlir", "run",
+           "compile_trainer", "train"]
 
 POLICIES = ("fp32", "fp16", "bf16")
 
@@ -125,3 +126,51 @@ def run(model: str | os.PathLike, inputs: Mapping[str, np.ndarray], precision: s
             args += ["--input", f"{name}={path}"]
         _call(args)
         return {p.stem: np.load(p) for p in sorted((tmpdir / "out").glob("*.npy"))}
+
+
+def compile_trainer(model: str | os.PathLike, output: str | os.PathLike, *, batch: int,
+                    loss: str = "cross_entropy", label: str = "label", optimizer: str = "sgd",
+                    precision: str = "fp32", lr: float | None = None, momentum: float | None = None,
+                    weight_decay: float | None = None, betas: tuple[float, float] | None = None,
+                    eps: float | None = None, loss_scale: str | float | None = None,
+                    output_name: str | None = None) -> pathlib.Path:
+    """Compiles MODEL into a standalone trainer executable with mpc-compile
+    (docs/mpc-compile.md); unset options take mpc-compile's defaults."""
+    _check_policy(precision)
+    args = [find_tool("mpc-compile"), str(model), "--train", "--target", "cpu", "--batch", str(batch),
+            "--loss", loss, "--label", label, "--optimizer", optimizer, "--precision", precision,
+            "-o", str(output)]
+    for flag, value in [("--lr", lr), ("--momentum", momentum), ("--weight-decay", weight_decay),
+                        ("--eps", eps), ("--loss-scale", loss_scale), ("--output", output_name)]:
+        if value is not None:
+            args += [flag, str(value)]
+    if betas is not None:
+        args += ["--betas", f"{betas[0]},{betas[1]}"]
+    _call(args)
+    return pathlib.Path(output)
+
+
+def train(trainer: str | os.PathLike, data: Mapping[str, np.ndarray | str | os.PathLike], *,
+          steps: int | None = None, epochs: int | None = None, shuffle: bool = True, seed: int = 0,
+          save: str | os.PathLike | None = None, checkpoint: str | os.PathLike | None = None,
+          resume: str | os.PathLike | None = None) -> list[dict]:
+    """Runs a trainer made by compile_trainer on DATA ({name: array or .npy
+    path}); returns its per-step log (docs/trainer.md) as a list of dicts."""
+    import json
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = pathlib.Path(tmp)
+        args = [str(trainer), "--seed", str(seed), "--log", str(tmpdir / "log.jsonl")]
+        for name, value in data.items():
+            if isinstance(value, np.ndarray):
+                path = tmpdir / f"data_{len(args)}.npy"
+                np.save(path, np.ascontiguousarray(value))
+                value = path
+            args += ["--data", f"{name}={value}"]
+        for flag, value in [("--steps", steps), ("--epochs", epochs), ("--save", save),
+                            ("--checkpoint", checkpoint), ("--resume", resume)]:
+            if value is not None:
+                args += [flag, str(value)]
+        if not shuffle:
+            args.append("--no-shuffle")
+        _call(args)
+        return [json.loads(line) for line in (tmpdir / "log.jsonl").read_text().splitlines() if line]

@@ -73,3 +73,21 @@ def test_run_with_policy_file_matches_fp32(tmp_path):
     forced = mpc.run(MLP, {"x": x}, precision="bf16", policy_file=policy)
     fp32 = mpc.run(MLP, {"x": x}, precision="fp32")
     np.testing.assert_array_equal(forced["output"], fp32["output"])
+
+
+def test_compile_trainer_and_train(tmp_path):
+    train_inputs = pathlib.Path(__file__).resolve().parents[2] / "test" / "Inputs" / "train"
+    trainer = mpc.compile_trainer(train_inputs / "mlp.onnx", tmp_path / "trainer", batch=32,
+                                  optimizer="sgd", lr=0.1, momentum=0.9, precision="bf16")
+    x = np.load(train_inputs / "mlp_x.npy")
+    log = mpc.train(trainer, {"x": x, "label": train_inputs / "mlp_label.npy"}, steps=40,
+                    shuffle=False, save=tmp_path / "trained.onnx")
+    losses = [entry["loss"] for entry in log if "loss" in entry]
+    assert len(losses) == 40 and np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+    session = ort.InferenceSession(str(tmp_path / "trained.onnx"), providers=["CPUExecutionProvider"])
+    assert session.run(None, {"x": x[:4]})[0].shape == (4, 4)
+
+
+def test_compile_trainer_reports_errors(tmp_path):
+    with pytest.raises(mpc.MpcError, match="mpc-compile"):
+        mpc.compile_trainer(MLP, tmp_path / "t", batch=4, optimizer="nope")
