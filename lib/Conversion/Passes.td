@@ -18,6 +18,29 @@ def CheckLoweredToLLVMPass : Pass<"mpc-check-lowered-to-llvm", "::mlir::ModuleOp
   }];
 }
 
+def ConvToMatmulPass : Pass<"mpc-conv-to-matmul", "::mlir::func::FuncOp"> {
+  let summary = "Rewrite convolution generics as im2col patches + one matmul-like generic";
+  let description = [{
+    Matches the linalg.generic that mpc.conv lowers to (loops n, g, m,
+    out-spatial..., c, kernel...; input read at out * stride + kernel *
+    dilation) on tensors, after elementwise fusion. It copies the input
+    windows into a patches tensor [N, G, C * prod(kernel), prod(out)] and
+    replaces the convolution by a generic over (n, g, m, p, k) with the same
+    body (so casts fused into it stay, and products and sums keep their
+    types and order) reading the patches and the weights [G, M, C *
+    prod(kernel)] through plain maps. mpc-tile-and-vectorize then turns that
+    into register tiles of vector FMAs. A 1x1 stride-1 convolution needs no
+    copy: the input already is its patches. Runs after fusion because the
+    fusion pass would fuse the patches copy back into a convolution.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"minMacs", "min-macs", "int64_t", /*default=*/"1 << 20",
+           "Leave convolutions with fewer multiply-adds than this alone: mpc-tile-and-vectorize "
+           "leaves contractions this small as scalar loops, where the patches copy is pure cost">,
+  ];
+}
+
 def EmulateNarrowFloatsPass : Pass<"mpc-emulate-narrow-floats"> {
   let summary = "bf16 arithmetic and f16/bf16 math via f32 with per-op rounding; fp8 casts as bit arithmetic";
   let description = [{
