@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "ConversionPasses.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -156,17 +157,33 @@ void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &
   // Loops (n, g, m, p, k): p, the flattened output position, innermost of
   // the parallel ones so that it becomes the vector (column) dimension.
   auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<AffineMap> maps{AffineMap::get(5, 0, {d(0), d(1), d(4), d(3)}, ctx),
-                              AffineMap::get(5, 0, {d(1), d(2), d(4)}, ctx),
+  // The weights come first: the vector contraction lowers to outer
+  // products of its first operand's column (broadcast) and its second's row
+  // (a vector of output positions); the other order transposed every
+  // accumulator tile element by element (4x the IR).
+  SmallVector<AffineMap> maps{AffineMap::get(5, 0, {d(1), d(2), d(4)}, ctx),
+                              AffineMap::get(5, 0, {d(0), d(1), d(4), d(3)}, ctx),
                               AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)};
   SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
   auto matmul = linalg::GenericOp::create(rewriter, loc, TypeRange{acc.getType()},
-                                          ValueRange{patches, weight}, ValueRange{acc}, maps, iterators);
-  // The body is taken over unchanged (same scalar arguments, casts and
-  // accumulation), and k runs over (c, kernel...) row-major, the order of the
-  // convolution's reduction loops: scalar loops add in the same order.
+                                          ValueRange{weight, patches}, ValueRange{acc}, maps, iterators);
+  // The body is taken over (same casts and accumulation), and k runs over
+  // (c, kernel...) row-major, the order of the convolution's reduction
+  // loops: scalar loops add in the same order. Its first two arguments trade
+  // places, as the operands did, and so do the factors of its products
+  // (exact: multiplication commutes), which mpc-tile-and-vectorize expects
+  // in operand order.
   rewriter.cloneRegionBefore(op.getRegion(), matmul.getRegion(), matmul.getRegion().end());
+  Block &body = matmul.getRegion().front();
+  BlockArgument oldWeight = body.getArgument(1);
+  BlockArgument newWeight = body.insertArgument(0u, oldWeight.getType(), oldWeight.getLoc());
+  oldWeight.replaceAllUsesWith(newWeight);
+  body.eraseArgument(2);
+  body.walk([](Operation *mul) {
+    if (isa<arith::MulFOp, arith::MulIOp>(mul))
+      mul->setOperands({mul->getOperand(1), mul->getOperand(0)});
+  });
   auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
   SmallVector<ReassociationIndices> groups{{0}, {1}, {2}, {}};
   for (int64_t i = 0; i < s; ++i)
