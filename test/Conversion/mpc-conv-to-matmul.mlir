@@ -1,0 +1,82 @@
+// RUN: mpc-opt --split-input-file --mpc-lower-to-linalg --mpc-conv-to-matmul=min-macs=0 %s | FileCheck %s
+// Below the work threshold (2^20 multiply-adds by default) the convolution
+// generic stays: its matmul would not be tiled, so the copy would be waste.
+// RUN: mpc-opt --split-input-file --mpc-lower-to-linalg --mpc-conv-to-matmul %s | FileCheck %s --check-prefix=SMALL
+
+// Strided, padded, grouped: the windows are copied into patches
+// [N, G, C, KH, KW, OH, OW], flattened to [N, G, C*KH*KW, OH*OW], and one
+// generic over (n, g, m, p, k) reads the weights [G, M, C*KH*KW] first.
+// CHECK-DAG: #[[WINDOW:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d5 * 2 + d3, d6 * 2 + d4)>
+// CHECK-DAG: #[[W:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2, d4)>
+// CHECK-DAG: #[[PATCH:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+// CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func.func @grouped_strided
+// CHECK: %[[PATCHES:.+]] = linalg.generic {indexing_maps = [#[[WINDOW]], #{{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.+}} : tensor<1x2x2x10x10xf32>) outs(%{{.+}} : tensor<1x2x2x3x3x4x4xf32>)
+// CHECK: %[[FLAT:.+]] = tensor.collapse_shape %[[PATCHES]] {{\[}}[0], [1], [2], [3], [4], [5, 6]]
+// CHECK: %[[P:.+]] = tensor.collapse_shape %[[FLAT]] {{\[}}[0], [1], [2, 3, 4], [5]] : tensor<1x2x2x3x3x16xf32> into tensor<1x2x18x16xf32>
+// CHECK: %[[WT:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3, 4]] : tensor<2x3x2x3x3xf32> into tensor<2x3x18xf32>
+// CHECK: %[[ACC:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2], [3, 4]] : tensor<1x2x3x4x4xf32> into tensor<1x2x3x16xf32>
+// CHECK: %[[MM:.+]] = linalg.generic {indexing_maps = [#[[W]], #[[PATCH]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[WT]], %[[P]] : tensor<2x3x18xf32>, tensor<1x2x18x16xf32>) outs(%[[ACC]] : tensor<1x2x3x16xf32>)
+// CHECK-NEXT: ^bb0(%[[WEIGHT:.+]]: f32, %[[INPUT:.+]]: f32, %[[SUM:.+]]: f32):
+// CHECK-NEXT: %[[PROD:.+]] = arith.mulf %[[WEIGHT]], %[[INPUT]] : f32
+// CHECK-NEXT: arith.addf %[[SUM]], %[[PROD]] : f32
+// CHECK: tensor.expand_shape %[[MM]] {{\[}}[0], [1], [2], [3, 4]] output_shape [1, 2, 3, 4, 4]
+// SMALL-LABEL: func.func @grouped_strided
+// SMALL-NOT: tensor.collapse_shape {{.+}} into tensor<1x2x18x16xf32>
+// SMALL: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+func.func @grouped_strided(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>) -> tensor<1x6x4x4xf32> {
+  %0 = mpc.conv %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<1x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x4x4xf32>
+  return %0 : tensor<1x6x4x4xf32>
+}
+
+// -----
+
+// 1x1, stride 1: the input already is the patches (no copy); the bf16 -> f32
+// extensions stay in the body.
+// CHECK-LABEL: func.func @pointwise_bf16
+// CHECK-NOT: linalg.generic
+// CHECK: %[[P:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2], [3, 4]] : tensor<2x1x4x8x8xbf16> into tensor<2x1x4x64xbf16>
+// CHECK-NOT: linalg.generic
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[P]] : tensor<1x6x4xbf16>, tensor<2x1x4x64xbf16>) outs(%{{.+}} : tensor<2x1x6x64xf32>)
+// CHECK-NEXT: ^bb0(%[[WEIGHT:.+]]: bf16, %[[INPUT:.+]]: bf16, %{{.+}}: f32):
+// CHECK-DAG: %[[I:.+]] = arith.extf %[[INPUT]] : bf16 to f32
+// CHECK-DAG: %[[W:.+]] = arith.extf %[[WEIGHT]] : bf16 to f32
+// CHECK: arith.mulf %[[W]], %[[I]] : f32
+func.func @pointwise_bf16(%x: tensor<2x4x8x8xbf16>, %w: tensor<6x4x1x1xbf16>) -> tensor<2x6x8x8xbf16> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<2x4x8x8xbf16>, tensor<6x4x1x1xbf16>) -> tensor<2x6x8x8xbf16>
+  return %0 : tensor<2x6x8x8xbf16>
+}
+
+// -----
+
+// 1-D, strided and dilated: stride and dilation are read off the map.
+// CHECK-DAG: #[[WINDOW:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4 * 2 + d3 * 3)>
+// CHECK-LABEL: func.func @dilated_1d
+// CHECK: linalg.generic {indexing_maps = [#[[WINDOW]], #{{.+}}], {{.+}} outs(%{{.+}} : tensor<2x1x4x3x2xf32>)
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<1x6x12xf32>, tensor<2x1x12x2xf32>)
+func.func @dilated_1d(%x: tensor<2x4x9xf32>, %w: tensor<6x4x3xf32>) -> tensor<2x6x2xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 2>, pads = array<i64: 0, 0>, dilations = array<i64: 3>, group = 1 : i64} : (tensor<2x4x9xf32>, tensor<6x4x3xf32>) -> tensor<2x6x2xf32>
+  return %0 : tensor<2x6x2xf32>
+}
+
+// -----
+
+// A generic of another layout (input channel and kernel loop trade places
+// in the input map) is not a convolution of mpc.conv's form: left alone.
+// CHECK-LABEL: func.func @other_layout
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+func.func @other_layout(%x: tensor<1x1x3x7xf32>, %w: tensor<1x3x2x3xf32>, %acc: tensor<1x1x3x6xf32>) -> tensor<1x1x3x6xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, g, m, o, c, k) -> (n, g, k, o + c)>,
+                                        affine_map<(n, g, m, o, c, k) -> (g, m, c, k)>,
+                                        affine_map<(n, g, m, o, c, k) -> (n, g, m, o)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x1x3x7xf32>, tensor<1x3x2x3xf32>) outs(%acc : tensor<1x1x3x6xf32>) {
+  ^bb0(%a: f32, %b: f32, %s: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<1x1x3x6xf32>
+  return %0 : tensor<1x1x3x6xf32>
+}
