@@ -29,11 +29,15 @@ def ConvToMatmulPass : Pass<"mpc-conv-to-matmul", "::mlir::func::FuncOp"> {
     body (so casts fused into it stay, and products and sums keep their
     types and order) reading the patches and the weights [G, M, C *
     prod(kernel)] through plain maps. mpc-tile-and-vectorize then turns that
-    into register tiles of vector FMAs. A 1x1 stride-1 convolution needs no
-    copy: the input already is its patches. Runs after fusion because the
+    into register tiles of vector FMAs. The output positions are done in
+    blocks of whole rows (at most 256 positions, a divisor of the rows) in
+    an scf.for, each block's patches built right before its matmul so they
+    stay in cache. A 1x1 stride-1 convolution needs no copy: the input rows
+    already are its patches. Runs after fusion because the
     fusion pass would fuse the patches copy back into a convolution.
   }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"];
   let options = [
     Option<"minMacs", "min-macs", "int64_t", /*default=*/"1 << 20",
            "Leave convolutions with fewer multiply-adds than this alone: mpc-tile-and-vectorize "

@@ -11,11 +11,12 @@
 // CHECK-DAG: #[[PATCH:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
 // CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
 // CHECK-LABEL: func.func @grouped_strided
+// CHECK: %[[WT:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3, 4]] : tensor<2x3x2x3x3xf32> into tensor<2x3x18xf32>
+// CHECK: %[[ACC:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2], [3, 4]] : tensor<1x2x3x4x4xf32> into tensor<1x2x3x16xf32>
+// CHECK-NOT: scf.for
 // CHECK: %[[PATCHES:.+]] = linalg.generic {indexing_maps = [#[[WINDOW]], #{{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.+}} : tensor<1x2x2x10x10xf32>) outs(%{{.+}} : tensor<1x2x2x3x3x4x4xf32>)
 // CHECK: %[[FLAT:.+]] = tensor.collapse_shape %[[PATCHES]] {{\[}}[0], [1], [2], [3], [4], [5, 6]]
 // CHECK: %[[P:.+]] = tensor.collapse_shape %[[FLAT]] {{\[}}[0], [1], [2, 3, 4], [5]] : tensor<1x2x2x3x3x16xf32> into tensor<1x2x18x16xf32>
-// CHECK: %[[WT:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3, 4]] : tensor<2x3x2x3x3xf32> into tensor<2x3x18xf32>
-// CHECK: %[[ACC:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2], [3, 4]] : tensor<1x2x3x4x4xf32> into tensor<1x2x3x16xf32>
 // CHECK: %[[MM:.+]] = linalg.generic {indexing_maps = [#[[W]], #[[PATCH]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[WT]], %[[P]] : tensor<2x3x18xf32>, tensor<1x2x18x16xf32>) outs(%[[ACC]] : tensor<1x2x3x16xf32>)
 // CHECK-NEXT: ^bb0(%[[WEIGHT:.+]]: f32, %[[INPUT:.+]]: f32, %[[SUM:.+]]: f32):
 // CHECK-NEXT: %[[PROD:.+]] = arith.mulf %[[WEIGHT]], %[[INPUT]] : f32
@@ -35,6 +36,7 @@ func.func @grouped_strided(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b:
 // extensions stay in the body.
 // CHECK-LABEL: func.func @pointwise_bf16
 // CHECK-NOT: linalg.generic
+// CHECK-NOT: tensor.extract_slice
 // CHECK: %[[P:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2], [3, 4]] : tensor<2x1x4x8x8xbf16> into tensor<2x1x4x64xbf16>
 // CHECK-NOT: linalg.generic
 // CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[P]] : tensor<1x6x4xbf16>, tensor<2x1x4x64xbf16>) outs(%{{.+}} : tensor<2x1x6x64xf32>)
@@ -79,4 +81,27 @@ func.func @other_layout(%x: tensor<1x1x3x7xf32>, %w: tensor<1x3x2x3xf32>, %acc: 
     linalg.yield %r : f32
   } -> tensor<1x1x3x6xf32>
   return %0 : tensor<1x1x3x6xf32>
+}
+
+// -----
+
+// 34 output rows of 34 positions: blocks of 2 rows (68 positions, the most
+// rows dividing 34 within 256 positions), 17 iterations, each copying the 4
+// input rows its windows read and updating its 68 columns of the
+// accumulator.
+// CHECK-LABEL: func.func @blocked_rows
+// CHECK-DAG: %[[BLOCKS:.+]] = arith.constant 17 : index
+// CHECK: scf.for %[[I:.+]] = %{{.+}} to %[[BLOCKS]] step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<1x1x8x1156xf32>)
+// CHECK-DAG: %[[ROW:.+]] = arith.muli %[[I]], %{{.+}} : index
+// CHECK-DAG: %[[COL:.+]] = arith.muli %[[I]], %{{.+}} : index
+// CHECK-DAG: %[[ACC_BLOCK:.+]] = tensor.extract_slice %[[ACC]][0, 0, 0, %[[COL]]] [1, 1, 8, 68] [1, 1, 1, 1]
+// CHECK-DAG: %[[IN_ROW:.+]] = arith.muli %[[ROW]], %{{.+}} : index
+// CHECK: %[[ROWS:.+]] = tensor.extract_slice %{{.+}}[0, 0, 0, %[[IN_ROW]], 0] [1, 1, 2, 4, 36] [1, 1, 1, 1, 1]
+// CHECK: linalg.generic {{.+}} ins(%[[ROWS]] : tensor<1x1x2x4x36xf32>) outs(%{{.+}} : tensor<1x1x2x3x3x2x34xf32>)
+// CHECK: %[[MM:.+]] = linalg.generic {{.+}} outs(%[[ACC_BLOCK]] : tensor<1x1x8x68xf32>)
+// CHECK: %[[NEW:.+]] = tensor.insert_slice %[[MM]] into %[[ACC]][0, 0, 0, %[[COL]]] [1, 1, 8, 68] [1, 1, 1, 1]
+// CHECK: scf.yield %[[NEW]]
+func.func @blocked_rows(%x: tensor<1x2x34x34xf32>, %w: tensor<8x2x3x3xf32>) -> tensor<1x8x34x34xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x2x34x34xf32>, tensor<8x2x3x3xf32>) -> tensor<1x8x34x34xf32>
+  return %0 : tensor<1x8x34x34xf32>
 }
