@@ -19,7 +19,7 @@ def CheckLoweredToLLVMPass : Pass<"mpc-check-lowered-to-llvm", "::mlir::ModuleOp
 }
 
 def ConvToMatmulPass : Pass<"mpc-conv-to-matmul", "::mlir::func::FuncOp"> {
-  let summary = "Rewrite convolution generics as im2col patches + one matmul-like generic";
+  let summary = "Rewrite convolution (and filter gradient) generics as im2col patches + matmul-like generics";
   let description = [{
     Matches the linalg.generic that mpc.conv lowers to (loops n, g, m,
     out-spatial..., c, kernel...; input read at out * stride + kernel *
@@ -33,7 +33,9 @@ def ConvToMatmulPass : Pass<"mpc-conv-to-matmul", "::mlir::func::FuncOp"> {
     blocks of whole rows (at most 256 positions, a divisor of the rows) in
     an scf.for, each block's patches built right before its matmul so they
     stay in cache. A 1x1 stride-1 convolution needs no copy: the input rows
-    already are its patches. Runs after fusion because the
+    already are its patches. The filter gradient of TrainOps.cpp
+    (mpc.conv_grad_filter) becomes, per batch element, dy [G, M, P] times
+    transposed patches [G, P, C * prod(kernel)]. Runs after fusion because the
     fusion pass would fuse the patches copy back into a convolution.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",

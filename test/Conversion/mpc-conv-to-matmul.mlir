@@ -105,3 +105,31 @@ func.func @blocked_rows(%x: tensor<1x2x34x34xf32>, %w: tensor<8x2x3x3xf32>) -> t
   %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x2x34x34xf32>, tensor<8x2x3x3xf32>) -> tensor<1x8x34x34xf32>
   return %0 : tensor<1x8x34x34xf32>
 }
+
+// -----
+
+// The filter gradient: one batch element per iteration; its patches laid
+// out [G, P, C*KH*KW] (filter entries innermost, the vector dimension), dy
+// [G, M, P] first, one reduction (the output positions).
+// CHECK-DAG: #[[WINDOW:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d1 * 2 + d4, d2 * 2 + d5)>
+// CHECK-DAG: #[[DY:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-DAG: #[[PATCH:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>
+// CHECK-DAG: #[[DW:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @grad_filter
+// CHECK: %[[ACC0:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3, 4]] : tensor<2x3x2x3x3xf32> into tensor<2x3x18xf32>
+// CHECK: %[[LOOP:.+]] = scf.for %[[N:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %[[ACC0]]) -> (tensor<2x3x18xf32>)
+// CHECK: %[[IMAGE:.+]] = tensor.extract_slice %{{.+}}[%[[N]], 0, 0, 0, 0] [1, 2, 2, 10, 10] [1, 1, 1, 1, 1] : tensor<2x2x2x10x10xf32> to tensor<2x2x10x10xf32>
+// CHECK: %[[PATCHES:.+]] = linalg.generic {indexing_maps = [#[[WINDOW]], #{{.+}}], {{.+}} ins(%[[IMAGE]] : tensor<2x2x10x10xf32>) outs(%{{.+}} : tensor<2x4x4x2x3x3xf32>)
+// CHECK: %[[P1:.+]] = tensor.collapse_shape %[[PATCHES]] {{\[}}[0], [1], [2], [3, 4, 5]]
+// CHECK: %[[P:.+]] = tensor.collapse_shape %[[P1]] {{\[}}[0], [1, 2], [3]] : tensor<2x4x4x18xf32> into tensor<2x16x18xf32>
+// CHECK: %[[DYN:.+]] = tensor.extract_slice %{{.+}}[%[[N]], 0, 0, 0, 0] [1, 2, 3, 4, 4]
+// CHECK: %[[G:.+]] = tensor.collapse_shape %[[DYN]] {{\[}}[0], [1], [2, 3]] : tensor<2x3x4x4xf32> into tensor<2x3x16xf32>
+// CHECK: %[[NEW:.+]] = linalg.generic {indexing_maps = [#[[DY]], #[[PATCH]], #[[DW]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[G]], %[[P]] : tensor<2x3x16xf32>, tensor<2x16x18xf32>) outs(%[[ACC]] : tensor<2x3x18xf32>)
+// CHECK-NEXT: ^bb0(%[[D:.+]]: f32, %[[X:.+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: arith.mulf %[[D]], %[[X]] : f32
+// CHECK: scf.yield %[[NEW]]
+// CHECK: tensor.expand_shape %[[LOOP]] {{\[}}[0], [1], [2, 3, 4]] output_shape [2, 3, 2, 3, 3]
+func.func @grad_filter(%x: tensor<2x4x8x8xf32>, %dy: tensor<2x6x4x4xf32>) -> tensor<6x2x3x3xf32> {
+  %0 = mpc.conv_grad_filter %x, %dy {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<2x4x8x8xf32>, tensor<2x6x4x4xf32>) -> tensor<6x2x3x3xf32>
+  return %0 : tensor<6x2x3x3xf32>
+}

@@ -2,6 +2,7 @@
 im2col patches + a register-tiled matmul) compute the same numbers as
 onnxruntime, on the shapes ResNet-style networks use and on the ones the
 rewrite must keep right (groups, depthwise, dilation, 1-D, odd sizes)."""
+import ml_dtypes
 import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
@@ -65,3 +66,48 @@ def test_low_precision_conv_stays_close(mpc_run, name, precision, tol):
     low = mpc_run(model, {"x": x}, precision)["y"]
     assert normalized_error(low, fp32) <= tol
     assert not np.array_equal(low, fp32)
+
+
+# Filter gradients of >= 2^20 multiply-adds take the im2col path too (one
+# batch element per loop iteration); the reference is test_train_ops.py's
+# scatter loops, written from the forward op's index map.
+GRAD_CASES = {
+    "3x3-s1-p1": ((4, 16, 16, 16), (32, 16, 3, 3), [1, 1], [1, 1, 1, 1], [1, 1], 1),
+    "3x3-s2-grouped-dilated": ((2, 32, 19, 19), (48, 16, 3, 3), [2, 2], [1, 0, 1, 0], [2, 1], 2),
+    "1d-k5": ((4, 32, 100), (64, 32, 5), [1], [0, 0], [1], 1),
+}
+
+
+@pytest.mark.parametrize("name", list(GRAD_CASES))
+@pytest.mark.parametrize("low", [None, "bf16"])
+def test_conv_grad_filter_matches_reference(mpc_run, name, low):
+    from test_train_ops import conv_attrs, conv_ref, run, t
+
+    xs, ws, strides, pads, dils, group = GRAD_CASES[name]
+    rng = np.random.default_rng(3)
+    dtype = ml_dtypes.bfloat16 if low else np.float32
+    x = rng.standard_normal(xs).astype(dtype).astype(np.float32)
+    w = rng.standard_normal(ws).astype(np.float32)
+    _, grads, outs = conv_ref(x, w, strides, pads, dils, group)
+    ys = (xs[0], ws[0], *outs)
+    assert np.prod(ws) * xs[0] * np.prod(outs) >= 2**20
+    dy = rng.standard_normal(ys).astype(dtype).astype(np.float32)
+    _, dw_ref = grads(dy.astype(np.float64))
+    xt, wt, yt = t(xs), t(ws), t(ys)
+    attrs = conv_attrs(strides, pads, dils, group)
+    if low:
+        xl, wl, yl = t(xs, low), t(ws, low), t(ys, low)
+        body = f"""
+  %xl = mpc.cast %x : {xt} to {xl}
+  %dyl = mpc.cast %dy : {yt} to {yl}
+  %dwl = mpc.conv_grad_filter %xl, %dyl {attrs[:-1]}, acc_type = f32}} : ({xl}, {yl}) -> {wl}
+  %dw = mpc.cast %dwl : {wl} to {wt}"""
+    else:
+        body = f"\n  %dw = mpc.conv_grad_filter %x, %dy {attrs} : ({xt}, {yt}) -> {wt}"
+    dw = run(mpc_run, body, [("x", xt), ("dy", yt)], [("dw", wt)], {"x": x, "dy": dy})["dw"]
+    if low:
+        # f32 sums of exact bf16 products, one rounding to bf16 at the end.
+        assert normalized_error(dw, dw_ref) <= 1e-2
+        assert not np.array_equal(dw, dw_ref.astype(np.float32))
+    else:
+        np.testing.assert_allclose(dw, dw_ref, rtol=1e-4, atol=1e-4)
