@@ -127,12 +127,12 @@ int64_t rowsPerBlock(ArrayRef<int64_t> out) {
   return best;
 }
 
-/// The patches of output rows [row0, row0 + rows) of the first spatial
-/// dimension (all rows without `row0`), as [N, G, C * prod(K), rows *
-/// prod(other O)]:
+/// The patches of batch element `n` and output rows [row0, row0 + rows) of
+/// the first spatial dimension (the whole batch and all rows without
+/// `row0`), as [N or 1, G, C * prod(K), rows * prod(other O)]:
 /// patches[n, g, (c, k), o] = input[n, g, c, o * stride + k * dilation]. A
 /// 1x1 stride-1 convolution needs no copy: the input rows are its patches.
-Value buildPatches(OpBuilder &b, Location loc, Value input, Value row0, int64_t rows,
+Value buildPatches(OpBuilder &b, Location loc, Value input, Value n, Value row0, int64_t rows,
                    ArrayRef<int64_t> kernel, ArrayRef<int64_t> out, const ConvShape &conv) {
   int64_t s = conv.spatial;
   auto inputType = cast<RankedTensorType>(input.getType());
@@ -145,7 +145,10 @@ Value buildPatches(OpBuilder &b, Location loc, Value input, Value row0, int64_t 
     for (int64_t size : inputType.getShape())
       sizes.push_back(b.getIndexAttr(size));
     sizes[3] = b.getIndexAttr(inputRows);
+    offsets[0] = n;
+    sizes[0] = b.getIndexAttr(1);
     input = tensor::ExtractSliceOp::create(b, loc, input, offsets, sizes, strides);
+    inputType = cast<RankedTensorType>(input.getType());
   }
   bool pointwise = llvm::all_of(kernel, [](int64_t k) { return k == 1; }) &&
                    llvm::all_of(conv.strides, [](int64_t v) { return v == 1; });
@@ -233,31 +236,35 @@ void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &
   Value weight = collapseRange(rewriter, loc, op.getDpsInputs()[1], 2, 1 + s);
   Value acc = collapseRange(rewriter, loc, op.getDpsInits()[0], 3, s);
 
-  int64_t rows = rowsPerBlock(out), blocks = out[0] / rows;
-  int64_t blockColumns = cast<RankedTensorType>(acc.getType()).getDimSize(3) / blocks;
+  int64_t batch = accShape[0], rows = rowsPerBlock(out), blocks = out[0] / rows;
+  auto accType = cast<RankedTensorType>(acc.getType());
+  int64_t blockColumns = accType.getDimSize(3) / blocks;
   Value result;
-  if (blocks == 1) {
-    Value patches = buildPatches(rewriter, loc, input, /*row0=*/{}, rows, kernel, out, conv);
+  if (batch * blocks == 1) {
+    Value patches = buildPatches(rewriter, loc, input, /*n=*/{}, /*row0=*/{}, rows, kernel, out, conv);
     result = buildMatmul(rewriter, loc, op, weight, patches, acc);
   } else {
+    // One batch element's block of output rows per iteration: its patches
+    // (a whole batch's would not stay in cache either), then its slice of
+    // the accumulator.
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    // One block of output rows per iteration: its patches, then its slice
-    // of the accumulator.
-    Value count = arith::ConstantIndexOp::create(rewriter, loc, blocks);
+    Value count = arith::ConstantIndexOp::create(rewriter, loc, batch * blocks);
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
     auto loop = scf::ForOp::create(
         rewriter, loc, zero, count, one, ValueRange{acc},
-        [&](OpBuilder &b, Location l, Value block, ValueRange iterArgs) {
+        [&](OpBuilder &b, Location l, Value iteration, ValueRange iterArgs) {
+          Value blockCount = arith::ConstantIndexOp::create(b, l, blocks);
+          Value n = arith::DivUIOp::create(b, l, iteration, blockCount);
+          Value block = arith::RemUIOp::create(b, l, iteration, blockCount);
           Value row0 = arith::MulIOp::create(b, l, block, arith::ConstantIndexOp::create(b, l, rows));
           Value column0 =
               arith::MulIOp::create(b, l, block, arith::ConstantIndexOp::create(b, l, blockColumns));
-          auto accType = cast<RankedTensorType>(acc.getType());
-          SmallVector<OpFoldResult> offsets(3, b.getIndexAttr(0)), strides(4, b.getIndexAttr(1));
-          offsets.push_back(column0);
-          SmallVector<OpFoldResult> sizes{b.getIndexAttr(accType.getDimSize(0)), b.getIndexAttr(accType.getDimSize(1)),
+          SmallVector<OpFoldResult> offsets{n, b.getIndexAttr(0), b.getIndexAttr(0), column0};
+          SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+          SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(accType.getDimSize(1)),
                                           b.getIndexAttr(accType.getDimSize(2)), b.getIndexAttr(blockColumns)};
           Value accBlock = tensor::ExtractSliceOp::create(b, l, iterArgs[0], offsets, sizes, strides);
-          Value patches = buildPatches(b, l, input, row0, rows, kernel, out, conv);
+          Value patches = buildPatches(b, l, input, n, row0, rows, kernel, out, conv);
           Value updated = buildMatmul(b, l, op, weight, patches, accBlock);
           scf::YieldOp::create(
               b, l, tensor::InsertSliceOp::create(b, l, updated, iterArgs[0], offsets, sizes, strides).getResult());

@@ -37,16 +37,16 @@ func.func @grouped_strided(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b:
 // CHECK-LABEL: func.func @pointwise_bf16
 // CHECK-NOT: linalg.generic
 // CHECK-NOT: tensor.extract_slice
-// CHECK: %[[P:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2], [3, 4]] : tensor<2x1x4x8x8xbf16> into tensor<2x1x4x64xbf16>
+// CHECK: %[[P:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2], [3, 4]] : tensor<1x1x4x8x8xbf16> into tensor<1x1x4x64xbf16>
 // CHECK-NOT: linalg.generic
-// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[P]] : tensor<1x6x4xbf16>, tensor<2x1x4x64xbf16>) outs(%{{.+}} : tensor<2x1x6x64xf32>)
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[P]] : tensor<1x6x4xbf16>, tensor<1x1x4x64xbf16>) outs(%{{.+}} : tensor<1x1x6x64xf32>)
 // CHECK-NEXT: ^bb0(%[[WEIGHT:.+]]: bf16, %[[INPUT:.+]]: bf16, %{{.+}}: f32):
 // CHECK-DAG: %[[I:.+]] = arith.extf %[[INPUT]] : bf16 to f32
 // CHECK-DAG: %[[W:.+]] = arith.extf %[[WEIGHT]] : bf16 to f32
 // CHECK: arith.mulf %[[W]], %[[I]] : f32
-func.func @pointwise_bf16(%x: tensor<2x4x8x8xbf16>, %w: tensor<6x4x1x1xbf16>) -> tensor<2x6x8x8xbf16> {
-  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<2x4x8x8xbf16>, tensor<6x4x1x1xbf16>) -> tensor<2x6x8x8xbf16>
-  return %0 : tensor<2x6x8x8xbf16>
+func.func @pointwise_bf16(%x: tensor<1x4x8x8xbf16>, %w: tensor<6x4x1x1xbf16>) -> tensor<1x6x8x8xbf16> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x8x8xbf16>, tensor<6x4x1x1xbf16>) -> tensor<1x6x8x8xbf16>
+  return %0 : tensor<1x6x8x8xbf16>
 }
 
 // -----
@@ -54,11 +54,11 @@ func.func @pointwise_bf16(%x: tensor<2x4x8x8xbf16>, %w: tensor<6x4x1x1xbf16>) ->
 // 1-D, strided and dilated: stride and dilation are read off the map.
 // CHECK-DAG: #[[WINDOW:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4 * 2 + d3 * 3)>
 // CHECK-LABEL: func.func @dilated_1d
-// CHECK: linalg.generic {indexing_maps = [#[[WINDOW]], #{{.+}}], {{.+}} outs(%{{.+}} : tensor<2x1x4x3x2xf32>)
-// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<1x6x12xf32>, tensor<2x1x12x2xf32>)
-func.func @dilated_1d(%x: tensor<2x4x9xf32>, %w: tensor<6x4x3xf32>) -> tensor<2x6x2xf32> {
-  %0 = mpc.conv %x, %w {strides = array<i64: 2>, pads = array<i64: 0, 0>, dilations = array<i64: 3>, group = 1 : i64} : (tensor<2x4x9xf32>, tensor<6x4x3xf32>) -> tensor<2x6x2xf32>
-  return %0 : tensor<2x6x2xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[WINDOW]], #{{.+}}], {{.+}} outs(%{{.+}} : tensor<1x1x4x3x2xf32>)
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<1x6x12xf32>, tensor<1x1x12x2xf32>)
+func.func @dilated_1d(%x: tensor<1x4x9xf32>, %w: tensor<6x4x3xf32>) -> tensor<1x6x2xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 2>, pads = array<i64: 0, 0>, dilations = array<i64: 3>, group = 1 : i64} : (tensor<1x4x9xf32>, tensor<6x4x3xf32>) -> tensor<1x6x2xf32>
+  return %0 : tensor<1x6x2xf32>
 }
 
 // -----
@@ -86,24 +86,27 @@ func.func @other_layout(%x: tensor<1x1x3x7xf32>, %w: tensor<1x3x2x3xf32>, %acc: 
 // -----
 
 // 34 output rows of 34 positions: blocks of 2 rows (68 positions, the most
-// rows dividing 34 within 256 positions), 17 iterations, each copying the 4
-// input rows its windows read and updating its 68 columns of the
-// accumulator.
+// rows dividing 34 within 256 positions), 17 per image, 34 iterations for
+// the 2 images, each copying the 4 input rows its windows read and updating
+// its 68 columns of the accumulator.
 // CHECK-LABEL: func.func @blocked_rows
+// CHECK-DAG: %[[ITERATIONS:.+]] = arith.constant 34 : index
+// CHECK: scf.for %[[I:.+]] = %{{.+}} to %[[ITERATIONS]] step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<2x1x8x1156xf32>)
 // CHECK-DAG: %[[BLOCKS:.+]] = arith.constant 17 : index
-// CHECK: scf.for %[[I:.+]] = %{{.+}} to %[[BLOCKS]] step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<1x1x8x1156xf32>)
-// CHECK-DAG: %[[ROW:.+]] = arith.muli %[[I]], %{{.+}} : index
-// CHECK-DAG: %[[COL:.+]] = arith.muli %[[I]], %{{.+}} : index
-// CHECK-DAG: %[[ACC_BLOCK:.+]] = tensor.extract_slice %[[ACC]][0, 0, 0, %[[COL]]] [1, 1, 8, 68] [1, 1, 1, 1]
+// CHECK-DAG: %[[N:.+]] = arith.divui %[[I]], %[[BLOCKS]] : index
+// CHECK-DAG: %[[BLOCK:.+]] = arith.remui %[[I]], %[[BLOCKS]] : index
+// CHECK-DAG: %[[ROW:.+]] = arith.muli %[[BLOCK]], %{{.+}} : index
+// CHECK-DAG: %[[COL:.+]] = arith.muli %[[BLOCK]], %{{.+}} : index
+// CHECK-DAG: %[[ACC_BLOCK:.+]] = tensor.extract_slice %[[ACC]][%[[N]], 0, 0, %[[COL]]] [1, 1, 8, 68] [1, 1, 1, 1]
 // CHECK-DAG: %[[IN_ROW:.+]] = arith.muli %[[ROW]], %{{.+}} : index
-// CHECK: %[[ROWS:.+]] = tensor.extract_slice %{{.+}}[0, 0, 0, %[[IN_ROW]], 0] [1, 1, 2, 4, 36] [1, 1, 1, 1, 1]
+// CHECK: %[[ROWS:.+]] = tensor.extract_slice %{{.+}}[%[[N]], 0, 0, %[[IN_ROW]], 0] [1, 1, 2, 4, 36] [1, 1, 1, 1, 1]
 // CHECK: linalg.generic {{.+}} ins(%[[ROWS]] : tensor<1x1x2x4x36xf32>) outs(%{{.+}} : tensor<1x1x2x3x3x2x34xf32>)
 // CHECK: %[[MM:.+]] = linalg.generic {{.+}} outs(%[[ACC_BLOCK]] : tensor<1x1x8x68xf32>)
-// CHECK: %[[NEW:.+]] = tensor.insert_slice %[[MM]] into %[[ACC]][0, 0, 0, %[[COL]]] [1, 1, 8, 68] [1, 1, 1, 1]
+// CHECK: %[[NEW:.+]] = tensor.insert_slice %[[MM]] into %[[ACC]][%[[N]], 0, 0, %[[COL]]] [1, 1, 8, 68] [1, 1, 1, 1]
 // CHECK: scf.yield %[[NEW]]
-func.func @blocked_rows(%x: tensor<1x2x34x34xf32>, %w: tensor<8x2x3x3xf32>) -> tensor<1x8x34x34xf32> {
-  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x2x34x34xf32>, tensor<8x2x3x3xf32>) -> tensor<1x8x34x34xf32>
-  return %0 : tensor<1x8x34x34xf32>
+func.func @blocked_rows(%x: tensor<2x2x34x34xf32>, %w: tensor<8x2x3x3xf32>) -> tensor<2x8x34x34xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<2x2x34x34xf32>, tensor<8x2x3x3xf32>) -> tensor<2x8x34x34xf32>
+  return %0 : tensor<2x8x34x34xf32>
 }
 
 // -----
