@@ -405,7 +405,8 @@ struct ConvToMatmulPass : impl::ConvToMatmulPassBase<ConvToMatmulPass> {
       int64_t macs = 1;
       for (int64_t range : op.getStaticLoopRanges())
         macs *= range;
-      if (macs < minMacs)
+      // An empty convolution (a zero-sized dimension) has no work to speed up.
+      if (macs == 0 || macs < minMacs)
         return;
       if (std::optional<ConvShape> conv = matchConv(op))
         convs.emplace_back(op, *conv);

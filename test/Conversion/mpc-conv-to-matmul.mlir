@@ -136,3 +136,14 @@ func.func @grad_filter(%x: tensor<2x4x8x8xf32>, %dy: tensor<2x6x4x4xf32>) -> ten
   %0 = mpc.conv_grad_filter %x, %dy {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<2x4x8x8xf32>, tensor<2x6x4x4xf32>) -> tensor<6x2x3x3xf32>
   return %0 : tensor<6x2x3x3xf32>
 }
+
+// -----
+
+// An empty batch: no work, left alone.
+// CHECK-LABEL: func.func @empty_batch
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+func.func @empty_batch(%x: tensor<0x2x6x6xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<0x4x4x4xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<0x2x6x6xf32>, tensor<4x2x3x3xf32>) -> tensor<0x4x4x4xf32>
+  return %0 : tensor<0x4x4x4xf32>
+}
