@@ -18,6 +18,35 @@ def CheckLoweredToLLVMPass : Pass<"mpc-check-lowered-to-llvm", "::mlir::ModuleOp
   }];
 }
 
+def ConvToMatmulPass : Pass<"mpc-conv-to-matmul", "::mlir::func::FuncOp"> {
+  let summary = "Rewrite convolution (and filter gradient) generics as im2col patches + matmul-like generics";
+  let description = [{
+    Matches the linalg.generic that mpc.conv lowers to (loops n, g, m,
+    out-spatial..., c, kernel...; input read at out * stride + kernel *
+    dilation) on tensors, after elementwise fusion. It copies the input
+    windows into a patches tensor [N, G, C * prod(kernel), prod(out)] and
+    replaces the convolution by a generic over (n, g, m, p, k) with the same
+    body (so casts fused into it stay, and products and sums keep their
+    types and order) reading the patches and the weights [G, M, C *
+    prod(kernel)] through plain maps. mpc-tile-and-vectorize then turns that
+    into register tiles of vector FMAs. The output positions are done in
+    blocks of whole rows (at most 256 positions, a divisor of the rows) in
+    an scf.for, each block's patches built right before its matmul so they
+    stay in cache. A 1x1 stride-1 convolution needs no copy: the input rows
+    already are its patches. The filter gradient of TrainOps.cpp
+    (mpc.conv_grad_filter) becomes, per batch element, dy [G, M, P] times
+    transposed patches [G, P, C * prod(kernel)]. Runs after fusion because the
+    fusion pass would fuse the patches copy back into a convolution.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"minMacs", "min-macs", "int64_t", /*default=*/"1 << 20",
+           "Leave convolutions with fewer multiply-adds than this alone: mpc-tile-and-vectorize "
+           "leaves contractions this small as scalar loops, where the patches copy is pure cost">,
+  ];
+}
+
 def EmulateNarrowFloatsPass : Pass<"mpc-emulate-narrow-floats"> {
   let summary = "bf16 arithmetic and f16/bf16 math via f32 with per-op rounding; fp8 casts as bit arithmetic";
   let description = [{

@@ -76,6 +76,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createConvToMatmulPass());
 
   // Buffers: identity layouts at function boundaries so that callers pass
   // plain dense memrefs; results become caller-allocated out-parameters.

@@ -1,0 +1,425 @@
+//===- ConvToMatmul.cpp - convolution generics as im2col + matmul ---------===//
+//
+// mpc.conv lowers to one linalg.generic whose input map is out * stride +
+// kernel * dilation. mpc-tile-and-vectorize only tiles plain (projected
+// permutation) maps, so convolutions ran as scalar loops (~1 GFLOP/s).
+// Copying the input windows into a patches tensor first (im2col) costs
+// C * prod(kernel) * prod(out) copies against M times that many multiply-
+// adds, and leaves a matmul the register tiles handle: the out-spatial
+// positions, flattened, are the tile's columns and the output channels its
+// rows. The filter gradient (a sum over batch and output positions) gets
+// the same treatment, with the filter entries as the columns.
+//
+//===----------------------------------------------------------------------===//
+#include "ConversionPasses.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+
+namespace mpc {
+#define GEN_PASS_DEF_CONVTOMATMULPASS
+#include "ConversionPasses.h.inc"
+
+namespace {
+
+/// A convolution generic in the layout of Contraction.cpp's ConvLowering:
+/// loops (n, g, m, o_1..o_S, c, k_1..k_S); input [N, G, C, H...] read at
+/// (n, g, c, o_i * stride_i + k_i * dilation_i), weight [G, M, C, K...] at
+/// (g, m, c, k...), accumulator [N, G, M, O...] at (n, g, m, o...).
+struct ConvShape {
+  int64_t spatial = 0;
+  SmallVector<int64_t> strides, dilations;
+};
+
+AffineMap convInputMap(MLIRContext *ctx, const ConvShape &conv) {
+  int64_t s = conv.spatial;
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> exprs{d(0), d(1), d(3 + s)};
+  for (int64_t i = 0; i < s; ++i)
+    exprs.push_back(d(3 + i) * conv.strides[i] + d(4 + s + i) * conv.dilations[i]);
+  return AffineMap::get(4 + 2 * s, 0, exprs, ctx);
+}
+
+/// The strides and dilations of `op` if it is such a convolution: they are
+/// read off the input map (its value at unit vectors) and the whole map set
+/// is then rebuilt and compared, so any other layout is refused.
+std::optional<ConvShape> matchConv(linalg::GenericOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  unsigned loops = op.getNumLoops();
+  if (loops < 6 || loops % 2 != 0 || maps[0].getNumSymbols() != 0)
+    return std::nullopt;
+  ConvShape conv;
+  conv.spatial = (loops - 4) / 2;
+  int64_t s = conv.spatial;
+  if (maps[0].getNumResults() != 3 + s)
+    return std::nullopt;
+  auto unitValue = [&](int64_t dim, int64_t result) {
+    SmallVector<int64_t> point(loops, 0);
+    point[dim] = 1;
+    return maps[0].compose(point)[result];
+  };
+  for (int64_t i = 0; i < s; ++i) {
+    conv.strides.push_back(unitValue(3 + i, 3 + i));
+    conv.dilations.push_back(unitValue(4 + s + i, 3 + i));
+  }
+  MLIRContext *ctx = op.getContext();
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> wExprs{d(1), d(2), d(3 + s)}, outExprs{d(0), d(1), d(2)};
+  for (int64_t i = 0; i < s; ++i) {
+    wExprs.push_back(d(4 + s + i));
+    outExprs.push_back(d(3 + i));
+  }
+  if (maps[0] != convInputMap(ctx, conv) || maps[1] != AffineMap::get(loops, 0, wExprs, ctx) ||
+      maps[2] != AffineMap::get(loops, 0, outExprs, ctx))
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (unsigned i = 0; i < loops; ++i)
+    if ((iterators[i] == utils::IteratorType::reduction) != (i >= 3 + s))
+      return std::nullopt;
+  if (llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic) ||
+      llvm::any_of(op->getOperandTypes(), [](Type t) { return !cast<ShapedType>(t).hasStaticShape(); }))
+    return std::nullopt;
+  return conv;
+}
+
+/// Collapses dims [first, first + count) of `value` into one.
+Value collapseRange(OpBuilder &b, Location loc, Value value, int64_t first, int64_t count) {
+  if (count == 1)
+    return value;
+  int64_t rank = cast<RankedTensorType>(value.getType()).getRank();
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (i > first && i < first + count)
+      groups.back().push_back(i);
+    else
+      groups.push_back({i});
+  }
+  return tensor::CollapseShapeOp::create(b, loc, value, groups);
+}
+
+/// Output positions per block. Patches for a whole 56x56 image are 7 MB
+/// (C = 64, 3x3); every 8-row register tile of output channels streamed
+/// them again from memory (a 64x576x3136 matmul ran at 7 GFLOP/s, a
+/// 64x576x256 one at 46). A block of at most this many positions keeps its
+/// patches in the L2 cache, and they are built right before their use.
+constexpr int64_t kBlockColumns = 256;
+
+/// Rows of the first output-spatial dimension per block: its largest
+/// divisor whose block has at most kBlockColumns positions (at least 1), so
+/// every block has the same static shape.
+int64_t rowsPerBlock(ArrayRef<int64_t> out) {
+  int64_t rowSize = 1;
+  for (int64_t size : out.drop_front())
+    rowSize *= size;
+  int64_t best = 1;
+  for (int64_t rows = 1; rows <= out[0]; ++rows)
+    if (out[0] % rows == 0 && rows * rowSize <= kBlockColumns)
+      best = rows;
+  return best;
+}
+
+/// The patches of batch element `n` and output rows [row0, row0 + rows) of
+/// the first spatial dimension (the whole batch and all rows without
+/// `row0`), as [N or 1, G, C * prod(K), rows * prod(other O)]:
+/// patches[n, g, (c, k), o] = input[n, g, c, o * stride + k * dilation]. A
+/// 1x1 stride-1 convolution needs no copy: the input rows are its patches.
+Value buildPatches(OpBuilder &b, Location loc, Value input, Value n, Value row0, int64_t rows,
+                   ArrayRef<int64_t> kernel, ArrayRef<int64_t> out, const ConvShape &conv) {
+  int64_t s = conv.spatial;
+  auto inputType = cast<RankedTensorType>(input.getType());
+  if (row0) {
+    int64_t inputRows = (rows - 1) * conv.strides[0] + (kernel[0] - 1) * conv.dilations[0] + 1;
+    SmallVector<OpFoldResult> offsets(inputType.getRank(), b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes, strides(inputType.getRank(), b.getIndexAttr(1));
+    Value stride = arith::ConstantIndexOp::create(b, loc, conv.strides[0]);
+    offsets[3] = arith::MulIOp::create(b, loc, row0, stride).getResult();
+    for (int64_t size : inputType.getShape())
+      sizes.push_back(b.getIndexAttr(size));
+    sizes[3] = b.getIndexAttr(inputRows);
+    offsets[0] = n;
+    sizes[0] = b.getIndexAttr(1);
+    input = tensor::ExtractSliceOp::create(b, loc, input, offsets, sizes, strides);
+    inputType = cast<RankedTensorType>(input.getType());
+  }
+  bool pointwise = llvm::all_of(kernel, [](int64_t k) { return k == 1; }) &&
+                   llvm::all_of(conv.strides, [](int64_t v) { return v == 1; });
+  Value patches = input;
+  if (!pointwise) {
+    SmallVector<int64_t> shape(inputType.getShape().take_front(3));
+    shape.append(kernel.begin(), kernel.end());
+    shape.append(out.begin(), out.end());
+    shape[3 + s] = rows;
+    Value init = tensor::EmptyOp::create(b, loc, shape, inputType.getElementType());
+    // Loops in the patches' order (n, g, c, k..., o...); the input map is
+    // the convolution's with its loops renumbered to that order.
+    MLIRContext *ctx = b.getContext();
+    int64_t loops = 3 + 2 * s;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineExpr> inExprs{d(0), d(1), d(2)};
+    for (int64_t i = 0; i < s; ++i)
+      inExprs.push_back(d(3 + s + i) * conv.strides[i] + d(3 + i) * conv.dilations[i]);
+    SmallVector<AffineMap> maps{AffineMap::get(loops, 0, inExprs, ctx),
+                                AffineMap::getMultiDimIdentityMap(loops, ctx)};
+    SmallVector<utils::IteratorType> iterators(loops, utils::IteratorType::parallel);
+    patches = linalg::GenericOp::create(
+                  b, loc, TypeRange{init.getType()}, ValueRange{input}, ValueRange{init}, maps, iterators,
+                  [](OpBuilder &nb, Location nl, ValueRange args) { linalg::YieldOp::create(nb, nl, args[0]); })
+                  .getResult(0);
+  }
+  // [N, G, C, K..., O...] -> [N, G, C * prod(K), prod(O)]; the pointwise
+  // patches are [N, G, C, O...].
+  int64_t rank = cast<RankedTensorType>(patches.getType()).getRank();
+  patches = collapseRange(b, loc, patches, rank - s, s);
+  return collapseRange(b, loc, patches, 2, rank - s - 2);
+}
+
+/// A generic over `maps` and `iterators` with the body of `conv` (a
+/// convolution or its filter gradient) whose two inputs trade places: `first`
+/// is read as the broadcast column of the outer products and `second` as the
+/// vector row (contiguous along the innermost parallel loop); the other order
+/// transposed every accumulator tile element by element (4x the IR).
+Value buildSwappedContraction(OpBuilder &b, Location loc, linalg::GenericOp conv, Value first, Value second,
+                              Value acc, ArrayRef<AffineMap> maps, ArrayRef<utils::IteratorType> iterators) {
+  auto matmul = linalg::GenericOp::create(b, loc, TypeRange{acc.getType()}, ValueRange{first, second},
+                                          ValueRange{acc}, maps, iterators);
+  // The body is taken over (same casts and accumulation); its first two
+  // arguments trade places, as the operands did, and so do the factors of
+  // its products (exact: multiplication commutes), which
+  // mpc-tile-and-vectorize expects in operand order.
+  IRMapping mapping;
+  conv.getRegion().cloneInto(&matmul.getRegion(), mapping);
+  Block &body = matmul.getRegion().front();
+  BlockArgument oldSecond = body.getArgument(1);
+  BlockArgument newFirst = body.insertArgument(0u, oldSecond.getType(), oldSecond.getLoc());
+  oldSecond.replaceAllUsesWith(newFirst);
+  body.eraseArgument(2);
+  body.walk([](Operation *mul) {
+    if (isa<arith::MulFOp, arith::MulIOp>(mul))
+      mul->setOperands({mul->getOperand(1), mul->getOperand(0)});
+  });
+  return matmul.getResult(0);
+}
+
+/// acc [N, G, M, P] += weight [G, M, K] x patches [N, G, K, P]. Loops (n,
+/// g, m, p, k): p, the output position, innermost of the parallel ones so
+/// that it becomes the vector (column) dimension; k runs over (c,
+/// kernel...) row-major, the order of the convolution's reduction loops, so
+/// scalar loops add in the same order.
+Value buildMatmul(OpBuilder &b, Location loc, linalg::GenericOp conv, Value weight, Value patches, Value acc) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineMap> maps{AffineMap::get(5, 0, {d(1), d(2), d(4)}, ctx),
+                              AffineMap::get(5, 0, {d(0), d(1), d(4), d(3)}, ctx),
+                              AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)};
+  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  return buildSwappedContraction(b, loc, conv, weight, patches, acc, maps, iterators);
+}
+
+void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &conv) {
+  int64_t s = conv.spatial;
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  Value input = op.getDpsInputs()[0];
+  auto weightShape = cast<RankedTensorType>(op.getDpsInputs()[1].getType()).getShape();
+  auto accShape = cast<RankedTensorType>(op.getDpsInits()[0].getType()).getShape();
+  ArrayRef<int64_t> kernel = weightShape.drop_front(3), out = accShape.drop_front(3);
+  Value weight = collapseRange(rewriter, loc, op.getDpsInputs()[1], 2, 1 + s);
+  Value acc = collapseRange(rewriter, loc, op.getDpsInits()[0], 3, s);
+
+  int64_t batch = accShape[0], rows = rowsPerBlock(out), blocks = out[0] / rows;
+  auto accType = cast<RankedTensorType>(acc.getType());
+  int64_t blockColumns = accType.getDimSize(3) / blocks;
+  Value result;
+  if (batch * blocks == 1) {
+    Value patches = buildPatches(rewriter, loc, input, /*n=*/{}, /*row0=*/{}, rows, kernel, out, conv);
+    result = buildMatmul(rewriter, loc, op, weight, patches, acc);
+  } else {
+    // One batch element's block of output rows per iteration: its patches
+    // (a whole batch's would not stay in cache either), then its slice of
+    // the accumulator.
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value count = arith::ConstantIndexOp::create(rewriter, loc, batch * blocks);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, zero, count, one, ValueRange{acc},
+        [&](OpBuilder &b, Location l, Value iteration, ValueRange iterArgs) {
+          Value blockCount = arith::ConstantIndexOp::create(b, l, blocks);
+          Value n = arith::DivUIOp::create(b, l, iteration, blockCount);
+          Value block = arith::RemUIOp::create(b, l, iteration, blockCount);
+          Value row0 = arith::MulIOp::create(b, l, block, arith::ConstantIndexOp::create(b, l, rows));
+          Value column0 =
+              arith::MulIOp::create(b, l, block, arith::ConstantIndexOp::create(b, l, blockColumns));
+          SmallVector<OpFoldResult> offsets{n, b.getIndexAttr(0), b.getIndexAttr(0), column0};
+          SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+          SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(accType.getDimSize(1)),
+                                          b.getIndexAttr(accType.getDimSize(2)), b.getIndexAttr(blockColumns)};
+          Value accBlock = tensor::ExtractSliceOp::create(b, l, iterArgs[0], offsets, sizes, strides);
+          Value patches = buildPatches(b, l, input, n, row0, rows, kernel, out, conv);
+          Value updated = buildMatmul(b, l, op, weight, patches, accBlock);
+          scf::YieldOp::create(
+              b, l, tensor::InsertSliceOp::create(b, l, updated, iterArgs[0], offsets, sizes, strides).getResult());
+        });
+    result = loop.getResult(0);
+  }
+  auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
+  SmallVector<ReassociationIndices> groups{{0}, {1}, {2}, {}};
+  for (int64_t i = 0; i < s; ++i)
+    groups.back().push_back(3 + i);
+  rewriter.replaceOp(op, tensor::ExpandShapeOp::create(rewriter, loc, resultType, result, groups));
+}
+
+/// The filter gradient generic of TrainOps.cpp's ConvGradFilterLowering:
+/// loops (g, m, c, k_1..k_S, n, o_1..o_S); input [N, G, C, H...] read at
+/// (n, g, c, o_i * stride_i + k_i * dilation_i), dy [N, G, M, O...] at
+/// (n, g, m, o...), accumulator [G, M, C, K...] at (g, m, c, k...).
+std::optional<ConvShape> matchConvGradFilter(linalg::GenericOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  unsigned loops = op.getNumLoops();
+  if (loops < 6 || loops % 2 != 0 || maps[0].getNumSymbols() != 0)
+    return std::nullopt;
+  ConvShape conv;
+  conv.spatial = (loops - 4) / 2;
+  int64_t s = conv.spatial;
+  if (maps[0].getNumResults() != 3 + s)
+    return std::nullopt;
+  auto unitValue = [&](int64_t dim, int64_t result) {
+    SmallVector<int64_t> point(loops, 0);
+    point[dim] = 1;
+    return maps[0].compose(point)[result];
+  };
+  MLIRContext *ctx = op.getContext();
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> inExprs{d(3 + s), d(0), d(2)}, dyExprs{d(3 + s), d(0), d(1)}, outExprs{d(0), d(1), d(2)};
+  for (int64_t i = 0; i < s; ++i) {
+    conv.strides.push_back(unitValue(4 + s + i, 3 + i));
+    conv.dilations.push_back(unitValue(3 + i, 3 + i));
+    inExprs.push_back(d(4 + s + i) * conv.strides[i] + d(3 + i) * conv.dilations[i]);
+    dyExprs.push_back(d(4 + s + i));
+    outExprs.push_back(d(3 + i));
+  }
+  if (maps[0] != AffineMap::get(loops, 0, inExprs, ctx) || maps[1] != AffineMap::get(loops, 0, dyExprs, ctx) ||
+      maps[2] != AffineMap::get(loops, 0, outExprs, ctx))
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (unsigned i = 0; i < loops; ++i)
+    if ((iterators[i] == utils::IteratorType::reduction) != (i >= 3 + s))
+      return std::nullopt;
+  if (llvm::any_of(op->getOperandTypes(), [](Type t) { return !cast<ShapedType>(t).hasStaticShape(); }))
+    return std::nullopt;
+  return conv;
+}
+
+/// dW [G, M, C * prod(K)] = sum over n, p of dy [G, M, P] x patches [G, P,
+/// C * prod(K)], one batch element per iteration of an scf.for (so the
+/// inner generic has one reduction, the output positions, which
+/// mpc-tile-and-vectorize tiles into one contraction). The patches are laid
+/// out transposed, [P, C * prod(K)], so that the filter entries (the
+/// accumulator's contiguous dimension) are the vector dimension. Sums run
+/// over n, then the output positions row-major, as in the generic.
+void rewriteConvGradFilter(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &conv) {
+  int64_t s = conv.spatial;
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  rewriter.setInsertionPoint(op);
+  Value input = op.getDpsInputs()[0], dy = op.getDpsInputs()[1];
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto dyType = cast<RankedTensorType>(dy.getType());
+  auto accType = cast<RankedTensorType>(op.getDpsInits()[0].getType());
+  ArrayRef<int64_t> kernel = accType.getShape().drop_front(3), out = dyType.getShape().drop_front(3);
+  int64_t batch = inputType.getDimSize(0);
+  Value acc = collapseRange(rewriter, loc, op.getDpsInits()[0], 2, 1 + s);
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+
+  auto batchSlice = [&](OpBuilder &b, Location l, Value value, Value n) {
+    auto type = cast<RankedTensorType>(value.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)), sizes, strides(type.getRank(), b.getIndexAttr(1));
+    offsets[0] = n;
+    for (int64_t size : type.getShape().drop_front())
+      sizes.push_back(b.getIndexAttr(size));
+    sizes.insert(sizes.begin(), b.getIndexAttr(1));
+    auto sliceType = RankedTensorType::get(type.getShape().drop_front(), type.getElementType());
+    return tensor::ExtractSliceOp::create(b, l, sliceType, value, offsets, sizes, strides).getResult();
+  };
+
+  auto loop = scf::ForOp::create(
+      rewriter, loc, arith::ConstantIndexOp::create(rewriter, loc, 0),
+      arith::ConstantIndexOp::create(rewriter, loc, batch), arith::ConstantIndexOp::create(rewriter, loc, 1),
+      ValueRange{acc}, [&](OpBuilder &b, Location l, Value n, ValueRange iterArgs) {
+        // patches[g, o..., c, k...] = input[n, g, c, o * stride + k * dilation]
+        Value image = batchSlice(b, l, input, n);
+        SmallVector<int64_t> shape{inputType.getDimSize(1)};
+        shape.append(out.begin(), out.end());
+        shape.push_back(inputType.getDimSize(2));
+        shape.append(kernel.begin(), kernel.end());
+        int64_t loops = 2 + 2 * s;
+        SmallVector<AffineExpr> inExprs{d(0), d(1 + s)};
+        for (int64_t i = 0; i < s; ++i)
+          inExprs.push_back(d(1 + i) * conv.strides[i] + d(2 + s + i) * conv.dilations[i]);
+        Value init = tensor::EmptyOp::create(b, l, shape, inputType.getElementType());
+        Value patches =
+            linalg::GenericOp::create(
+                b, l, TypeRange{init.getType()}, ValueRange{image}, ValueRange{init},
+                ArrayRef<AffineMap>{AffineMap::get(loops, 0, inExprs, ctx), AffineMap::getMultiDimIdentityMap(loops, ctx)},
+                SmallVector<utils::IteratorType>(loops, utils::IteratorType::parallel),
+                [](OpBuilder &nb, Location nl, ValueRange args) { linalg::YieldOp::create(nb, nl, args[0]); })
+                .getResult(0);
+        patches = collapseRange(b, l, patches, 1 + s, 1 + s); // [G, O..., C*K]
+        patches = collapseRange(b, l, patches, 1, s);         // [G, P, C*K]
+        Value grad = collapseRange(b, l, batchSlice(b, l, dy, n), 2, s); // [G, M, P]
+        // Loops (g, m, q, p) with q the filter entry (c, k...).
+        SmallVector<AffineMap> maps{AffineMap::get(4, 0, {d(0), d(1), d(3)}, ctx),
+                                    AffineMap::get(4, 0, {d(0), d(3), d(2)}, ctx),
+                                    AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx)};
+        SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
+        iterators.push_back(utils::IteratorType::reduction);
+        // The generic reads (input, dy); the contraction (dy, patches).
+        Value updated = buildSwappedContraction(b, l, op, grad, patches, iterArgs[0], maps, iterators);
+        scf::YieldOp::create(b, l, updated);
+      });
+  SmallVector<ReassociationIndices> groups{{0}, {1}, {}};
+  for (int64_t i = 0; i <= s; ++i)
+    groups.back().push_back(2 + i);
+  rewriter.replaceOp(op, tensor::ExpandShapeOp::create(rewriter, loc, accType, loop.getResult(0), groups));
+}
+
+struct ConvToMatmulPass : impl::ConvToMatmulPassBase<ConvToMatmulPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<std::pair<linalg::GenericOp, ConvShape>> convs, filterGrads;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
+        return;
+      int64_t macs = 1;
+      for (int64_t range : op.getStaticLoopRanges())
+        macs *= range;
+      // An empty convolution (a zero-sized dimension) has no work to speed up.
+      if (macs == 0 || macs < minMacs)
+        return;
+      if (std::optional<ConvShape> conv = matchConv(op))
+        convs.emplace_back(op, *conv);
+      else if (std::optional<ConvShape> grad = matchConvGradFilter(op))
+        filterGrads.emplace_back(op, *grad);
+    });
+    IRRewriter rewriter(&getContext());
+    for (auto &[op, conv] : convs)
+      rewriteConv(rewriter, op, conv);
+    for (auto &[op, conv] : filterGrads)
+      rewriteConvGradFilter(rewriter, op, conv);
+  }
+};
+
+} // namespace
+} // namespace mpc

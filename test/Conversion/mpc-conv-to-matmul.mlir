@@ -1,0 +1,149 @@
+// RUN: mpc-opt --split-input-file --mpc-lower-to-linalg --mpc-conv-to-matmul=min-macs=0 %s | FileCheck %s
+// Below the work threshold (2^20 multiply-adds by default) the convolution
+// generic stays: its matmul would not be tiled, so the copy would be waste.
+// RUN: mpc-opt --split-input-file --mpc-lower-to-linalg --mpc-conv-to-matmul %s | FileCheck %s --check-prefix=SMALL
+
+// Strided, padded, grouped: the windows are copied into patches
+// [N, G, C, KH, KW, OH, OW], flattened to [N, G, C*KH*KW, OH*OW], and one
+// generic over (n, g, m, p, k) reads the weights [G, M, C*KH*KW] first.
+// CHECK-DAG: #[[WINDOW:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d5 * 2 + d3, d6 * 2 + d4)>
+// CHECK-DAG: #[[W:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2, d4)>
+// CHECK-DAG: #[[PATCH:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+// CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func.func @grouped_strided
+// CHECK: %[[WT:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3, 4]] : tensor<2x3x2x3x3xf32> into tensor<2x3x18xf32>
+// CHECK: %[[ACC:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2], [3, 4]] : tensor<1x2x3x4x4xf32> into tensor<1x2x3x16xf32>
+// CHECK-NOT: scf.for
+// CHECK: %[[PATCHES:.+]] = linalg.generic {indexing_maps = [#[[WINDOW]], #{{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.+}} : tensor<1x2x2x10x10xf32>) outs(%{{.+}} : tensor<1x2x2x3x3x4x4xf32>)
+// CHECK: %[[FLAT:.+]] = tensor.collapse_shape %[[PATCHES]] {{\[}}[0], [1], [2], [3], [4], [5, 6]]
+// CHECK: %[[P:.+]] = tensor.collapse_shape %[[FLAT]] {{\[}}[0], [1], [2, 3, 4], [5]] : tensor<1x2x2x3x3x16xf32> into tensor<1x2x18x16xf32>
+// CHECK: %[[MM:.+]] = linalg.generic {indexing_maps = [#[[W]], #[[PATCH]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[WT]], %[[P]] : tensor<2x3x18xf32>, tensor<1x2x18x16xf32>) outs(%[[ACC]] : tensor<1x2x3x16xf32>)
+// CHECK-NEXT: ^bb0(%[[WEIGHT:.+]]: f32, %[[INPUT:.+]]: f32, %[[SUM:.+]]: f32):
+// CHECK-NEXT: %[[PROD:.+]] = arith.mulf %[[WEIGHT]], %[[INPUT]] : f32
+// CHECK-NEXT: arith.addf %[[SUM]], %[[PROD]] : f32
+// CHECK: tensor.expand_shape %[[MM]] {{\[}}[0], [1], [2], [3, 4]] output_shape [1, 2, 3, 4, 4]
+// SMALL-LABEL: func.func @grouped_strided
+// SMALL-NOT: tensor.collapse_shape {{.+}} into tensor<1x2x18x16xf32>
+// SMALL: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+func.func @grouped_strided(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>) -> tensor<1x6x4x4xf32> {
+  %0 = mpc.conv %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<1x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<1x6x4x4xf32>
+  return %0 : tensor<1x6x4x4xf32>
+}
+
+// -----
+
+// 1x1, stride 1: the input already is the patches (no copy); the bf16 -> f32
+// extensions stay in the body.
+// CHECK-LABEL: func.func @pointwise_bf16
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: tensor.extract_slice
+// CHECK: %[[P:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2], [3, 4]] : tensor<1x1x4x8x8xbf16> into tensor<1x1x4x64xbf16>
+// CHECK-NOT: linalg.generic
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[P]] : tensor<1x6x4xbf16>, tensor<1x1x4x64xbf16>) outs(%{{.+}} : tensor<1x1x6x64xf32>)
+// CHECK-NEXT: ^bb0(%[[WEIGHT:.+]]: bf16, %[[INPUT:.+]]: bf16, %{{.+}}: f32):
+// CHECK-DAG: %[[I:.+]] = arith.extf %[[INPUT]] : bf16 to f32
+// CHECK-DAG: %[[W:.+]] = arith.extf %[[WEIGHT]] : bf16 to f32
+// CHECK: arith.mulf %[[W]], %[[I]] : f32
+func.func @pointwise_bf16(%x: tensor<1x4x8x8xbf16>, %w: tensor<6x4x1x1xbf16>) -> tensor<1x6x8x8xbf16> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x8x8xbf16>, tensor<6x4x1x1xbf16>) -> tensor<1x6x8x8xbf16>
+  return %0 : tensor<1x6x8x8xbf16>
+}
+
+// -----
+
+// 1-D, strided and dilated: stride and dilation are read off the map.
+// CHECK-DAG: #[[WINDOW:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4 * 2 + d3 * 3)>
+// CHECK-LABEL: func.func @dilated_1d
+// CHECK: linalg.generic {indexing_maps = [#[[WINDOW]], #{{.+}}], {{.+}} outs(%{{.+}} : tensor<1x1x4x3x2xf32>)
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<1x6x12xf32>, tensor<1x1x12x2xf32>)
+func.func @dilated_1d(%x: tensor<1x4x9xf32>, %w: tensor<6x4x3xf32>) -> tensor<1x6x2xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 2>, pads = array<i64: 0, 0>, dilations = array<i64: 3>, group = 1 : i64} : (tensor<1x4x9xf32>, tensor<6x4x3xf32>) -> tensor<1x6x2xf32>
+  return %0 : tensor<1x6x2xf32>
+}
+
+// -----
+
+// A generic of another layout (input channel and kernel loop trade places
+// in the input map) is not a convolution of mpc.conv's form: left alone.
+// CHECK-LABEL: func.func @other_layout
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+func.func @other_layout(%x: tensor<1x1x3x7xf32>, %w: tensor<1x3x2x3xf32>, %acc: tensor<1x1x3x6xf32>) -> tensor<1x1x3x6xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, g, m, o, c, k) -> (n, g, k, o + c)>,
+                                        affine_map<(n, g, m, o, c, k) -> (g, m, c, k)>,
+                                        affine_map<(n, g, m, o, c, k) -> (n, g, m, o)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x1x3x7xf32>, tensor<1x3x2x3xf32>) outs(%acc : tensor<1x1x3x6xf32>) {
+  ^bb0(%a: f32, %b: f32, %s: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<1x1x3x6xf32>
+  return %0 : tensor<1x1x3x6xf32>
+}
+
+// -----
+
+// 34 output rows of 34 positions: blocks of 2 rows (68 positions, the most
+// rows dividing 34 within 256 positions), 17 per image, 34 iterations for
+// the 2 images, each copying the 4 input rows its windows read and updating
+// its 68 columns of the accumulator.
+// CHECK-LABEL: func.func @blocked_rows
+// CHECK-DAG: %[[ITERATIONS:.+]] = arith.constant 34 : index
+// CHECK: scf.for %[[I:.+]] = %{{.+}} to %[[ITERATIONS]] step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<2x1x8x1156xf32>)
+// CHECK-DAG: %[[BLOCKS:.+]] = arith.constant 17 : index
+// CHECK-DAG: %[[N:.+]] = arith.divui %[[I]], %[[BLOCKS]] : index
+// CHECK-DAG: %[[BLOCK:.+]] = arith.remui %[[I]], %[[BLOCKS]] : index
+// CHECK-DAG: %[[ROW:.+]] = arith.muli %[[BLOCK]], %{{.+}} : index
+// CHECK-DAG: %[[COL:.+]] = arith.muli %[[BLOCK]], %{{.+}} : index
+// CHECK-DAG: %[[ACC_BLOCK:.+]] = tensor.extract_slice %[[ACC]][%[[N]], 0, 0, %[[COL]]] [1, 1, 8, 68] [1, 1, 1, 1]
+// CHECK-DAG: %[[IN_ROW:.+]] = arith.muli %[[ROW]], %{{.+}} : index
+// CHECK: %[[ROWS:.+]] = tensor.extract_slice %{{.+}}[%[[N]], 0, 0, %[[IN_ROW]], 0] [1, 1, 2, 4, 36] [1, 1, 1, 1, 1]
+// CHECK: linalg.generic {{.+}} ins(%[[ROWS]] : tensor<1x1x2x4x36xf32>) outs(%{{.+}} : tensor<1x1x2x3x3x2x34xf32>)
+// CHECK: %[[MM:.+]] = linalg.generic {{.+}} outs(%[[ACC_BLOCK]] : tensor<1x1x8x68xf32>)
+// CHECK: %[[NEW:.+]] = tensor.insert_slice %[[MM]] into %[[ACC]][%[[N]], 0, 0, %[[COL]]] [1, 1, 8, 68] [1, 1, 1, 1]
+// CHECK: scf.yield %[[NEW]]
+func.func @blocked_rows(%x: tensor<2x2x34x34xf32>, %w: tensor<8x2x3x3xf32>) -> tensor<2x8x34x34xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<2x2x34x34xf32>, tensor<8x2x3x3xf32>) -> tensor<2x8x34x34xf32>
+  return %0 : tensor<2x8x34x34xf32>
+}
+
+// -----
+
+// The filter gradient: one batch element per iteration; its patches laid
+// out [G, P, C*KH*KW] (filter entries innermost, the vector dimension), dy
+// [G, M, P] first, one reduction (the output positions).
+// CHECK-DAG: #[[WINDOW:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d3, d1 * 2 + d4, d2 * 2 + d5)>
+// CHECK-DAG: #[[DY:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-DAG: #[[PATCH:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>
+// CHECK-DAG: #[[DW:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @grad_filter
+// CHECK: %[[ACC0:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3, 4]] : tensor<2x3x2x3x3xf32> into tensor<2x3x18xf32>
+// CHECK: %[[LOOP:.+]] = scf.for %[[N:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[ACC:.+]] = %[[ACC0]]) -> (tensor<2x3x18xf32>)
+// CHECK: %[[IMAGE:.+]] = tensor.extract_slice %{{.+}}[%[[N]], 0, 0, 0, 0] [1, 2, 2, 10, 10] [1, 1, 1, 1, 1] : tensor<2x2x2x10x10xf32> to tensor<2x2x10x10xf32>
+// CHECK: %[[PATCHES:.+]] = linalg.generic {indexing_maps = [#[[WINDOW]], #{{.+}}], {{.+}} ins(%[[IMAGE]] : tensor<2x2x10x10xf32>) outs(%{{.+}} : tensor<2x4x4x2x3x3xf32>)
+// CHECK: %[[P1:.+]] = tensor.collapse_shape %[[PATCHES]] {{\[}}[0], [1], [2], [3, 4, 5]]
+// CHECK: %[[P:.+]] = tensor.collapse_shape %[[P1]] {{\[}}[0], [1, 2], [3]] : tensor<2x4x4x18xf32> into tensor<2x16x18xf32>
+// CHECK: %[[DYN:.+]] = tensor.extract_slice %{{.+}}[%[[N]], 0, 0, 0, 0] [1, 2, 3, 4, 4]
+// CHECK: %[[G:.+]] = tensor.collapse_shape %[[DYN]] {{\[}}[0], [1], [2, 3]] : tensor<2x3x4x4xf32> into tensor<2x3x16xf32>
+// CHECK: %[[NEW:.+]] = linalg.generic {indexing_maps = [#[[DY]], #[[PATCH]], #[[DW]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[G]], %[[P]] : tensor<2x3x16xf32>, tensor<2x16x18xf32>) outs(%[[ACC]] : tensor<2x3x18xf32>)
+// CHECK-NEXT: ^bb0(%[[D:.+]]: f32, %[[X:.+]]: f32, %{{.+}}: f32):
+// CHECK-NEXT: arith.mulf %[[D]], %[[X]] : f32
+// CHECK: scf.yield %[[NEW]]
+// CHECK: tensor.expand_shape %[[LOOP]] {{\[}}[0], [1], [2, 3, 4]] output_shape [2, 3, 2, 3, 3]
+func.func @grad_filter(%x: tensor<2x4x8x8xf32>, %dy: tensor<2x6x4x4xf32>) -> tensor<6x2x3x3xf32> {
+  %0 = mpc.conv_grad_filter %x, %dy {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<2x4x8x8xf32>, tensor<2x6x4x4xf32>) -> tensor<6x2x3x3xf32>
+  return %0 : tensor<6x2x3x3xf32>
+}
+
+// -----
+
+// An empty batch: no work, left alone.
+// CHECK-LABEL: func.func @empty_batch
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+func.func @empty_batch(%x: tensor<0x2x6x6xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<0x4x4x4xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<0x2x6x6xf32>, tensor<4x2x3x3xf32>) -> tensor<0x4x4x4xf32>
+  return %0 : tensor<0x4x4x4xf32>
+}
