@@ -35,7 +35,7 @@ class MpcRun:
         path.mkdir()
         return path
 
-    def invoke(self, model, inputs, precision="fp32", extra_args=(), raw_inputs=None):
+    def invoke(self, model, inputs, precision="fp32", extra_args=(), raw_inputs=None, timeout=300):
         """Runs mpc-run; returns (CompletedProcess, output dir). `model` is an
         onnx.ModelProto, or MLIR text (written to model.mlir)."""
         work = self._scratch()
@@ -53,12 +53,12 @@ class MpcRun:
             args += ["--input", f"{name}={path}"]
         for name, path in (raw_inputs or {}).items():
             args += ["--input", f"{name}={path}"]
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
         return proc, work / "out"
 
-    def __call__(self, model, inputs, precision="fp32", output_names=None):
+    def __call__(self, model, inputs, precision="fp32", output_names=None, timeout=300):
         """Runs and returns {output name: array}; fails the test on an error."""
-        proc, out = self.invoke(model, inputs, precision)
+        proc, out = self.invoke(model, inputs, precision, timeout=timeout)
         assert proc.returncode == 0, f"mpc-run failed:\n{proc.stderr}"
         if output_names is None:
             output_names = [o.name for o in model.graph.output]
