@@ -39,11 +39,13 @@ def FlattenConstantGlobalsPass : Pass<"mpc-flatten-constant-globals", "::mlir::M
     LLVM lowers an N-D global to nested arrays, one constant object per
     innermost row; weights with small innermost dims (1x1 convolutions) made
     the JIT's compile time and memory explode (ResNet-50: over a minute,
-    4 GB). A flat global is one byte array; memref.get_global of it is
-    followed by memref.expand_shape to the original shape (a view, no copy).
-    Splats, non-constant globals and non-identity layouts are left alone.
+    4 GB), and float arrays are written element by element. A global of
+    bytes (i8) is one blob; memref.get_global of it is followed by
+    memref.view to the element type and memref.expand_shape to the original
+    shape (views, no copy). Splats, non-constant globals, i1 data and
+    non-identity layouts are left alone.
   }];
-  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];
 }
 
 def LowerStridedCopiesPass : Pass<"mpc-lower-strided-copies", "::mlir::func::FuncOp"> {
