@@ -62,6 +62,21 @@ def EmulateNarrowFloatsPass : Pass<"mpc-emulate-narrow-floats"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def FlattenConstantGlobalsPass : Pass<"mpc-flatten-constant-globals", "::mlir::ModuleOp"> {
+  let summary = "Store N-D constant memref.globals (weights) as 1-D globals read through expand_shape";
+  let description = [{
+    LLVM lowers an N-D global to nested arrays, one constant object per
+    innermost row; weights with small innermost dims (1x1 convolutions) made
+    the JIT's compile time and memory explode (ResNet-50: over a minute,
+    4 GB), and float arrays are written element by element. A global of
+    bytes (i8) is one blob; memref.get_global of it is followed by
+    memref.view to the element type and memref.expand_shape to the original
+    shape (views, no copy). Splats, non-constant globals, i1 data and
+    non-identity layouts are left alone.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];
+}
+
 def LowerStridedCopiesPass : Pass<"mpc-lower-strided-copies", "::mlir::func::FuncOp"> {
   let summary = "Turn memref.copy between non-contiguous buffers into linalg.copy";
   let description = [{

@@ -93,6 +93,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createFlattenConstantGlobalsPass());
 
   // Loops and scalar arithmetic. Matmul-like ops first become register
   // tiles of vector FMAs; the rest become scalar loops.

@@ -48,10 +48,19 @@ bool CastOp::isLossless(Type from, Type to) {
 static APFloat convertFloat(APFloat value, const llvm::fltSemantics &to, bool saturate) {
   bool wasNaN = value.isNaN();
   bool negative = value.isNegative();
+  bool toFloat8 = APFloatBase::semanticsSizeInBits(to) == 8;
+  // APFloat carries NaN payload bits over; the compiled cast and ml_dtypes
+  // give the canonical quiet NaN (E5M2 0x7E, not 0x7F), so must the folder.
+  if (wasNaN && toFloat8)
+    return APFloat::getQNaN(to, negative);
   bool losesInfo = false;
+  // f64 reaches fp8 through f32 in the compiled cast, as in ml_dtypes and
+  // onnxruntime (both round twice); folding must give the same code.
+  if (toFloat8 && APFloatBase::semanticsSizeInBits(value.getSemantics()) > 32)
+    (void)value.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &losesInfo);
   (void)value.convert(to, APFloat::rmNearestTiesToEven, &losesInfo);
   bool overflowed = !wasNaN && (value.isNaN() || value.isInfinity());
-  if (saturate && overflowed && APFloatBase::semanticsSizeInBits(to) == 8)
+  if (saturate && overflowed && toFloat8)
     return APFloat::getLargest(to, negative);
   return value;
 }

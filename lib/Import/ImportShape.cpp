@@ -693,6 +693,56 @@ LogicalResult importRange(NodeImporter &n) {
   return n.setOutput(0, HostTensor::fromInts(values, {count}, start.dtype));
 }
 
+/// Trilu keeps the upper (or lower) triangle of the last two dims and zeroes
+/// the rest: a where over a host-built mask, so the same code serves the
+/// causal masks exporters build from constants and data tensors.
+LogicalResult importTrilu(NodeImporter &n) {
+  if (failed(n.require(0, "input")))
+    return failure();
+  FailureOr<int64_t> upper = n.intAttr("upper", 1);
+  if (failed(upper))
+    return failure();
+  int64_t k = 0;
+  if (n.hasInput(1)) {
+    FailureOr<double> diagonal = n.hostScalar(1, "k");
+    if (failed(diagonal))
+      return failure();
+    k = int64_t(*diagonal);
+  }
+  ArrayRef<int64_t> shape = n.shapeOf(0);
+  if (shape.size() < 2)
+    return n.error() << "input must have rank >= 2, got rank " << shape.size();
+  int64_t rows = shape[shape.size() - 2], cols = shape.back();
+  SmallVector<int64_t> keep;
+  keep.reserve(rows * cols);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      keep.push_back(*upper ? j - i >= k : j - i <= k);
+  HostTensor mask = HostTensor::fromInts(keep, {rows, cols}, kBool);
+  int32_t dtype = n.dtypeOf(0);
+  HostTensor zero = isFloatDType(dtype) ? HostTensor::fromDoubles({0.0}, {}, dtype)
+                                        : HostTensor::fromInts({0}, {}, dtype);
+  if (n.isHost(0) && n.canFold(shape)) {
+    std::string message;
+    FailureOr<HostTensor> folded = hostWhere(mask, n.host(0), zero, message);
+    if (failed(folded))
+      return n.error() << message;
+    return n.setOutput(0, std::move(*folded));
+  }
+  FailureOr<Value> x = n.value(0);
+  if (failed(x))
+    return failure();
+  FailureOr<Value> maskValue = n.graph.makeConstant(mask, n.loc(), n.name());
+  FailureOr<Value> zeroValue = failed(maskValue) ? FailureOr<Value>(failure())
+                                                 : n.scalar(getElementTypeOrSelf(x->getType()), 0.0);
+  if (failed(zeroValue))
+    return failure();
+  FailureOr<mpc::WhereOp> op = n.create<mpc::WhereOp>(n.inferred(), *maskValue, *x, *zeroValue);
+  if (failed(op))
+    return failure();
+  return n.setOutput(0, op->getResult());
+}
+
 LogicalResult importIdentity(NodeImporter &n) { return n.aliasOutput(0, 0); }
 
 /// Inference-mode Dropout is the identity.
@@ -742,6 +792,8 @@ const OpImportInfo kTable[] = {
      "axes must be constant; host-folded when the data is a constant"},
     {"Transpose", 13, 21, importTranspose, "mpc.transpose",
      "default perm reverses the dims; host-folded when the data is a constant"},
+    {"Trilu", 14, 21, importTrilu, "mpc.where",
+     "k must be constant; host-folded when the input is a constant"},
     {"Unsqueeze", 13, 21, importUnsqueeze, "mpc.reshape",
      "axes must be constant; host-folded when the data is a constant"},
 };

@@ -90,3 +90,26 @@ func.func @not_contractions(%a: memref<4x8xf32>, %sum: memref<4xf32>, %x: memref
   }
   return
 }
+
+// A contraction over two dims (attention's output projection, heads x
+// head_dim) stays scalar loops: the outer-product lowering takes one
+// reduction dim, and the fallback unrolled ~70k element-wise extracts and
+// inserts per such op.
+// CONTRACT-LABEL: func.func @two_reductions
+// CONTRACT-NOT: vector.
+// CONTRACT: linalg.generic
+// CONTRACT-SAME: iterator_types = ["parallel", "parallel", "reduction", "reduction"]
+// CONTRACT-NOT: vector.
+// CONTRACT: return
+func.func @two_reductions(%a: memref<32x4x32xf32>, %b: memref<4x32x128xf32>, %c: memref<32x128xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, h, k) -> (m, h, k)>, affine_map<(m, n, h, k) -> (h, k, n)>,
+                                   affine_map<(m, n, h, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%a, %b : memref<32x4x32xf32>, memref<4x32x128xf32>) outs(%c : memref<32x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}

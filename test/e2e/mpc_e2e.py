@@ -4,10 +4,12 @@ a conftest.py, and `from conftest import` could pick the wrong one.)
 
 The build directory comes from MPC_BUILD_DIR (default: build/ in the repository).
 """
+import ast
 import os
 import pathlib
 import subprocess
 
+import ml_dtypes
 import numpy as np
 import onnx
 
@@ -33,7 +35,7 @@ class MpcRun:
         path.mkdir()
         return path
 
-    def invoke(self, model, inputs, precision="fp32", extra_args=(), raw_inputs=None):
+    def invoke(self, model, inputs, precision="fp32", extra_args=(), raw_inputs=None, timeout=300):
         """Runs mpc-run; returns (CompletedProcess, output dir). `model` is an
         onnx.ModelProto, or MLIR text (written to model.mlir)."""
         work = self._scratch()
@@ -51,17 +53,30 @@ class MpcRun:
             args += ["--input", f"{name}={path}"]
         for name, path in (raw_inputs or {}).items():
             args += ["--input", f"{name}={path}"]
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
         return proc, work / "out"
 
-    def __call__(self, model, inputs, precision="fp32", output_names=None):
+    def __call__(self, model, inputs, precision="fp32", output_names=None, timeout=300):
         """Runs and returns {output name: array}; fails the test on an error."""
-        proc, out = self.invoke(model, inputs, precision)
+        proc, out = self.invoke(model, inputs, precision, timeout=timeout)
         assert proc.returncode == 0, f"mpc-run failed:\n{proc.stderr}"
         if output_names is None:
             output_names = [o.name for o in model.graph.output]
-        return {name: np.load(out / output_file_name(name)) for name in output_names}
+        return {name: load_npy(out / output_file_name(name)) for name in output_names}
 
+
+
+def load_npy(path):
+    """np.load, plus float8_e5m2: ml_dtypes (and so mpc-run) saves it as '<f1',
+    which np.load rejects."""
+    data = path.read_bytes()
+    if b"'descr': '<f1'" not in data[:128]:
+        return np.load(path)
+    size_bytes = 2 if data[6] == 1 else 4  # format 1.0 or 2.0/3.0
+    start = 8 + size_bytes + int.from_bytes(data[8:8 + size_bytes], "little")
+    shape = ast.literal_eval(data[8 + size_bytes:start].decode("latin1"))["shape"]
+    array = np.frombuffer(data[start:], dtype=np.uint8).reshape(shape)
+    return array.view(ml_dtypes.float8_e5m2)
 
 
 def run_onnxruntime(model, inputs):

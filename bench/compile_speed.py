@@ -1,0 +1,85 @@
+"""Compile speed and peak memory of mpc-run on large models (issue #3).
+
+For each model: `mpc-run MODEL --iterations 0` (import, precision passes, the
+whole lowering pipeline and LLVM's JIT code generation, nothing run), timed
+by mpc-run itself, with the child's peak resident memory from getrusage.
+Models are torch exports with random weights (export_real_models.py, cached
+under BUILD/real-models): ResNet-50 (batch 1, 224x224) and a BERT-base sized
+encoder (12 layers, hidden 768, seq 128, batch 1). Targets: < 20 s and < 4 GB.
+
+    .venv/bin/python bench/compile_speed.py [--build build] [--precision fp32 bf16] [--models resnet50 bert_base]
+
+Prints a markdown table (docs/benchmarks.md keeps the last one).
+"""
+import argparse
+import pathlib
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+EXPORT = ROOT / "test" / "Inputs" / "models" / "export_real_models.py"
+TARGET_SECONDS, TARGET_GB = 20.0, 4.0
+
+
+def inputs_for(name):
+    rng = np.random.default_rng(0)
+    if name.startswith("resnet"):
+        return {"image": rng.standard_normal((1, 3, 224, 224)).astype(np.float32)}
+    return {"ids": rng.integers(0, 30522, (1, 128)).astype(np.int64), "mask": np.ones((1, 128), np.int64)}
+
+
+def model_path(build, name):
+    path = build / "real-models" / f"{name}.onnx"
+    if not path.exists():
+        subprocess.run(["/usr/bin/python3", str(EXPORT), str(path.parent), name], check=True)
+    return path
+
+
+def measure(build, name, precision, work):
+    args = [str(build / "bin" / "mpc-run"), str(model_path(build, name)), "--precision", precision,
+            "--iterations", "0", "--output-dir", str(work / "out")]
+    for input_name, value in inputs_for(name).items():
+        np.save(work / f"{input_name}.npy", value)
+        args += ["--input", f"{input_name}={work / f'{input_name}.npy'}"]
+    # Each measurement in a child of its own so that ru_maxrss is this one's.
+    probe = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+             "sys.stdout.write(p.stdout); sys.stderr.write(p.stderr); "
+             "print('maxrss_kb', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+             "print('cpu_s', resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime + "
+             "resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime); sys.exit(p.returncode)")
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{name} ({precision}) failed:\n{proc.stderr[-3000:]}")
+    compile_ms = float(re.search(r"compile: ([0-9.]+) ms", proc.stdout).group(1))
+    maxrss_kb = int(re.search(r"maxrss_kb (\d+)", proc.stdout).group(1))
+    cpu = float(re.search(r"cpu_s ([0-9.]+)", proc.stdout).group(1))
+    return compile_ms / 1e3, cpu, wall, maxrss_kb / 2 ** 20
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", default=str(ROOT / "build"))
+    parser.add_argument("--precision", nargs="+", default=["fp32", "bf16"])
+    parser.add_argument("--models", nargs="+", default=["resnet50", "bert_base"])
+    args = parser.parse_args()
+    build = pathlib.Path(args.build).resolve()
+    print("| model | precision | compile s (mpc-run) | CPU s | peak GB | target met |")
+    print("|-------|-----------|---------------------|-------|---------|------------|")
+    for name in args.models:
+        for precision in args.precision:
+            with tempfile.TemporaryDirectory() as work:
+                seconds, cpu, _, gigabytes = measure(build, name, precision, pathlib.Path(work))
+            met = "yes" if seconds < TARGET_SECONDS and gigabytes < TARGET_GB else "no"
+            print(f"| {name} | {precision} | {seconds:.1f} | {cpu:.1f} | {gigabytes:.2f} | {met} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
