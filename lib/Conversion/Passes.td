@@ -33,6 +33,27 @@ def EmulateNarrowFloatsPass : Pass<"mpc-emulate-narrow-floats"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def FuseElementwisePass : Pass<"mpc-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg.generic producers into consumers, unless that recomputes work";
+  let description = [{
+    linalg-fuse-elementwise-ops with a cost check. Upstream's default fuses a
+    single-use producer into its consumer whatever the consumer's indexing
+    map; when that map leaves out consumer loops (the producer feeds a
+    contraction, e.g. GELU into the next matmul, softmax's exp/divide into
+    attention x V), the fused body recomputes the producer once per value of
+    the missing loops: the test encoder evaluated erf 32x and exp 8x too
+    often. Here such a fusion is refused unless the producer's body is only
+    float casts (extf/truncf, which mpc-tile-and-vectorize folds into its
+    register tiles) or a plain copy/broadcast. Fusions that keep one
+    producer evaluation per element (elementwise chains, a producer read
+    through a permutation) are done as before, as are the reshape
+    propagations of the upstream pass. Per-element arithmetic is unchanged,
+    so results are bit-identical to the upstream pass's.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::affine::AffineDialect"];
+}
+
 def LowerStridedCopiesPass : Pass<"mpc-lower-strided-copies", "::mlir::func::FuncOp"> {
   let summary = "Turn memref.copy between non-contiguous buffers into linalg.copy";
   let description = [{
@@ -68,27 +89,6 @@ def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"
            "tiles multiply the IR (the test encoder compiled in 10 s instead of 2.3 s) and gain "
            "nothing on small matmuls (docs/benchmarks.md)">,
   ];
-}
-
-def FuseElementwisePass : Pass<"mpc-fuse-elementwise", "::mlir::func::FuncOp"> {
-  let summary = "Fuse elementwise linalg.generic producers into consumers, unless that recomputes work";
-  let description = [{
-    linalg-fuse-elementwise-ops with a cost check. Upstream's default fuses a
-    single-use producer into its consumer whatever the consumer's indexing
-    map; when that map leaves out consumer loops (the producer feeds a
-    contraction, e.g. GELU into the next matmul, softmax's exp/divide into
-    attention x V), the fused body recomputes the producer once per value of
-    the missing loops: the test encoder evaluated erf 32x and exp 8x too
-    often. Here such a fusion is refused unless the producer's body is only
-    float casts (extf/truncf, which mpc-tile-and-vectorize folds into its
-    register tiles) or a plain copy/broadcast. Fusions that keep one
-    producer evaluation per element (elementwise chains, a producer read
-    through a permutation) are done as before, as are the reshape
-    propagations of the upstream pass. Per-element arithmetic is unchanged,
-    so results are bit-identical to the upstream pass's.
-  }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
-                           "::mlir::affine::AffineDialect"];
 }
 
 def VectorizeGenericsPass : Pass<"mpc-vectorize-generics", "::mlir::func::FuncOp"> {

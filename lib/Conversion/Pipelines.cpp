@@ -94,8 +94,8 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   pm.addPass(createConvertBufferizationToMemRefPass());
 
   // Loops and scalar arithmetic. Matmul-like ops first become register
-  // tiles of vector FMAs, elementwise ops
-  // vectors along their innermost loop; the rest become scalar loops.
+  // tiles of vector FMAs, elementwise ops vectors along their innermost
+  // loop; the rest become scalar loops.
   pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
   pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass());
   pm.addNestedPass<func::FuncOp>(createVectorizeGenericsPass());
