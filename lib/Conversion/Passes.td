@@ -77,6 +77,27 @@ def FlattenConstantGlobalsPass : Pass<"mpc-flatten-constant-globals", "::mlir::M
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];
 }
 
+def FuseElementwisePass : Pass<"mpc-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg.generic producers into consumers, unless that recomputes work";
+  let description = [{
+    linalg-fuse-elementwise-ops with a cost check. Upstream's default fuses a
+    single-use producer into its consumer whatever the consumer's indexing
+    map; when that map leaves out consumer loops (the producer feeds a
+    contraction, e.g. GELU into the next matmul, softmax's exp/divide into
+    attention x V), the fused body recomputes the producer once per value of
+    the missing loops: the test encoder evaluated erf 32x and exp 8x too
+    often. Here such a fusion is refused unless the producer's body is only
+    float casts (extf/truncf, which mpc-tile-and-vectorize folds into its
+    register tiles) or a plain copy/broadcast. Fusions that keep one
+    producer evaluation per element (elementwise chains, a producer read
+    through a permutation) are done as before, as are the reshape
+    propagations of the upstream pass. Per-element arithmetic is unchanged,
+    so results are bit-identical to the upstream pass's.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::affine::AffineDialect"];
+}
+
 def LowerStridedCopiesPass : Pass<"mpc-lower-strided-copies", "::mlir::func::FuncOp"> {
   let summary = "Turn memref.copy between non-contiguous buffers into linalg.copy";
   let description = [{
@@ -111,6 +132,31 @@ def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"
            "Leave contractions with fewer multiply-adds than this as scalar loops: the unrolled "
            "tiles multiply the IR (the test encoder compiled in 10 s instead of 2.3 s) and gain "
            "nothing on small matmuls (docs/benchmarks.md)">,
+  ];
+}
+
+def VectorizeGenericsPass : Pass<"mpc-vectorize-generics", "::mlir::func::FuncOp"> {
+  let summary = "Vectorize the innermost parallel dimension of elementwise/broadcast linalg.generic ops on buffers";
+  let description = [{
+    Runs after mpc-tile-and-vectorize on what it left. A generic op with
+    static shapes, projected-permutation maps and a parallel innermost loop
+    is tiled to 1 on every loop but the innermost, which gets the largest
+    divisor of its size that is at most `vector-size` (no masks), and each
+    tile is vectorized with linalg::vectorize: one vector op per scalar op of
+    the body, lane-wise, so every element sees the same operations in the
+    same order as in the scalar loops (results are bit-identical). Ops whose
+    innermost size has no divisor >= 4, bodies with memref loads (gathers),
+    reductions along the innermost loop (vectorizing those would reorder the
+    sums), and bodies doing arithmetic on bf16/f16/fp8 (only their f32
+    extension and rounding are vectorized; mpc-emulate-narrow-floats handles
+    scalars) keep the scalar loops of convert-linalg-to-loops.
+  }];
+  let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+  let options = [
+    Option<"vectorSize", "vector-size", "int64_t", /*default=*/"16",
+           "Most lanes per vector op (16 f32 lanes = two AVX2 registers)">,
   ];
 }
 

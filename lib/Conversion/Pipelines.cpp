@@ -71,10 +71,10 @@ namespace mpc {
 
 void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &options) {
   // Tensors: mpc -> linalg, fusion of elementwise chains (fewer
-  // intermediate buffers).
+  // intermediate buffers) that never recomputes a producer.
   pm.addPass(createLowerToLinalgPass());
   pm.addPass(createCanonicalizerPass());
-  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createConvToMatmulPass());
 
@@ -96,9 +96,11 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   pm.addPass(createFlattenConstantGlobalsPass());
 
   // Loops and scalar arithmetic. Matmul-like ops first become register
-  // tiles of vector FMAs; the rest become scalar loops.
+  // tiles of vector FMAs, elementwise ops vectors along their innermost
+  // loop; the rest become scalar loops.
   pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
   pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass());
+  pm.addNestedPass<func::FuncOp>(createVectorizeGenericsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // Multi-dimensional transfers become unrolled 1-D loads and stores (with a
   // loop instead, MLIR 22's JIT code was seen to crash).

@@ -1,0 +1,201 @@
+//===- VectorizeGenerics.cpp - lane-wise vectors for elementwise generics -===//
+//
+// convert-linalg-to-loops turns the elementwise generics of a model (bias
+// adds, activations, residual adds, layer-norm scaling, transposes, copies)
+// into scalar loops: one element per iteration. Here the innermost loop,
+// when it is parallel and walks contiguous memory, is tiled by up to 16 and
+// vectorized instead; every other loop stays a scalar loop with step 1.
+// Each vector op applies the body's scalar op to 16 elements, so every
+// element sees the same operations in the same order (results are
+// bit-identical to the scalar loops), and no tile is unrolled beyond one
+// vector op per body op (compile time stays flat).
+//
+//===----------------------------------------------------------------------===//
+#include "ConversionPasses.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+
+namespace mpc {
+#define GEN_PASS_DEF_VECTORIZEGENERICSPASS
+#include "ConversionPasses.h.inc"
+
+namespace {
+/// Vectors narrower than this gain too little over the scalar loop to pay
+/// for the extra loop level and the vector/scalar moves.
+constexpr int64_t kMinLanes = 4;
+
+/// The largest divisor of `size` that is at most `limit` (static tiles, no
+/// masks), or 0 if that is below kMinLanes.
+int64_t laneCount(int64_t size, int64_t limit) {
+  for (int64_t t = std::min(size, limit); t >= kMinLanes; --t)
+    if (size % t == 0)
+      return t;
+  return 0;
+}
+
+
+/// Math ops that convert-math-to-llvm turns into LLVM intrinsics, which
+/// accept vectors (LLVM calls the same libm function per lane where the
+/// target has no instruction, so results do not change). The others (erf,
+/// tanh, atan, ...) go to convert-math-to-libm, which runs after the vector
+/// dialect is lowered and so cannot unroll a vector operand.
+bool lowersToIntrinsic(Operation &op) {
+  return isa<math::AbsFOp, math::CeilOp, math::CopySignOp, math::CosOp, math::ExpOp, math::Exp2Op, math::FloorOp,
+             math::FmaOp, math::LogOp, math::Log2Op, math::Log10Op, math::PowFOp, math::RoundOp,
+             math::RoundEvenOp, math::SinOp, math::SqrtOp, math::TruncOp>(op);
+}
+
+/// The body is arith/math only, and bf16/f16/fp8 values appear only as the
+/// source of an extension to f32 or the result of a rounding from f32 (the
+/// vector forms of those lower through arith-expand / LLVM; arithmetic on
+/// narrow vectors would bypass mpc-emulate-narrow-floats, which handles
+/// scalars only). fp8 casts are scalar bit arithmetic there: left alone.
+bool hasVectorizableBody(linalg::GenericOp op) {
+  // arith ops all lower lane-wise; linalg.index and memref.load (gathers)
+  // are left to the scalar loops.
+  Block &body = op.getRegion().front();
+  for (Operation &inner : body.without_terminator()) {
+    if (!isa<arith::ArithDialect>(inner.getDialect()) && !lowersToIntrinsic(inner))
+      return false;
+    bool isCast = isa<arith::ExtFOp, arith::TruncFOp>(inner);
+    for (Type type : llvm::concat<Type>(inner.getOperandTypes(), inner.getResultTypes())) {
+      auto f = dyn_cast<FloatType>(type);
+      if (!f || f.getWidth() >= 32)
+        continue;
+      if (!isCast || !(f.isBF16() || f.isF16()))
+        return false;
+    }
+  }
+  return true;
+}
+
+/// Every operand either ignores the innermost loop (a broadcast along it) or
+/// walks its own innermost, unit-stride dimension with it: the vector reads
+/// and writes are then contiguous loads and stores.
+bool innermostIsContiguous(linalg::GenericOp op, unsigned innermost) {
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type)
+      continue; // a scalar (fill value): broadcast
+    // A vector of i1 is bit-packed in memory, a memref of i1 holds one byte
+    // per element: a vector load or store would misread it.
+    if (!type.getElementType().isIntOrFloat() || type.getElementTypeBitWidth() % 8 != 0)
+      return false;
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    bool usesInnermost = false;
+    for (AffineExpr expr : map.getResults())
+      usesInnermost |= expr.isFunctionOfDim(innermost);
+    if (!usesInnermost)
+      continue;
+    if (map.getNumResults() == 0 || map.getResults().back() != getAffineDimExpr(innermost, op.getContext()) ||
+        !type.isLastDimUnitStride())
+      return false;
+  }
+  return true;
+}
+
+/// Tile sizes [1, ..., 1, lanes] if `op` qualifies, empty otherwise.
+SmallVector<int64_t> tileSizesFor(linalg::GenericOp op, int64_t limit) {
+  if (!op.hasPureBufferSemantics() || op.getNumLoops() == 0)
+    return {};
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic))
+    return {};
+  unsigned innermost = ranges.size() - 1;
+  if (op.getIteratorTypesArray()[innermost] != utils::IteratorType::parallel)
+    return {};
+  for (AffineMap map : op.getIndexingMapsArray())
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
+      return {};
+  if (!hasVectorizableBody(op) || !innermostIsContiguous(op, innermost))
+    return {};
+  int64_t lanes = laneCount(ranges[innermost], limit);
+  if (lanes == 0)
+    return {};
+  SmallVector<int64_t> tiles(ranges.size(), 1);
+  tiles[innermost] = lanes;
+  return tiles;
+}
+
+struct VectorizeGenericsPass : impl::VectorizeGenericsPassBase<VectorizeGenericsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    MLIRContext *ctx = &getContext();
+    IRRewriter rewriter(ctx);
+
+    // Copies, transposes, fills and broadcasts are generics in disguise.
+    SmallVector<linalg::LinalgOp> named;
+    func.walk([&](linalg::LinalgOp op) {
+      if (isa<linalg::CopyOp, linalg::TransposeOp, linalg::FillOp, linalg::BroadcastOp>(op) &&
+          op.hasPureBufferSemantics())
+        named.push_back(op);
+    });
+    for (linalg::LinalgOp op : named) {
+      rewriter.setInsertionPoint(op);
+      (void)linalg::generalizeNamedOp(rewriter, op);
+    }
+
+    SmallVector<std::pair<linalg::GenericOp, SmallVector<int64_t>>> candidates;
+    func.walk([&](linalg::GenericOp op) {
+      SmallVector<int64_t> tiles = tileSizesFor(op, vectorSize);
+      if (!tiles.empty())
+        candidates.emplace_back(op, std::move(tiles));
+    });
+
+    for (auto &[op, tiles] : candidates) {
+      rewriter.setInsertionPoint(op);
+      linalg::LinalgTilingOptions tiling;
+      tiling.setTileSizes(tiles);
+      tiling.setLoopType(linalg::LinalgTilingLoopType::Loops);
+      FailureOr<linalg::TiledLinalgOp> tiled = linalg::tileLinalgOp(rewriter, op, tiling);
+      if (failed(tiled))
+        continue; // convert-linalg-to-loops still lowers the untiled op
+      rewriter.eraseOp(op);
+      Operation *tile = tiled->op.getOperation();
+      if (failed(linalg::vectorizeOpPrecondition(tile)))
+        continue; // the tile is a valid generic: it becomes scalar loops
+      rewriter.setInsertionPoint(tile);
+      FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(rewriter, tile);
+      if (failed(vectorized))
+        continue;
+      rewriter.replaceOp(tile, vectorized->replacements);
+    }
+
+    // The tiles' vectors are [1, ..., 1, lanes]: drop the unit dimensions so
+    // that reads and writes become 1-D vector loads and stores, and lower
+    // the size-1 multi-reductions (reductions over outer loops) to
+    // lane-wise adds, in the scalar loops' order. (Broadcast lowering is
+    // left out: with the leading-one-dim patterns it rewrote a scalar
+    // broadcast back and forth forever; convert-vector-to-llvm lowers the
+    // remaining 1-D broadcasts.)
+    RewritePatternSet patterns(ctx);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+    vector::populateVectorMultiReductionLoweringPatterns(patterns,
+                                                         vector::VectorMultiReductionLowering::InnerParallel);
+    vector::populateVectorShapeCastLoweringPatterns(patterns);
+    vector::populateVectorTransferLoweringPatterns(patterns, /*maxTransferRank=*/1);
+    vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace
+} // namespace mpc

@@ -1,0 +1,154 @@
+// RUN: mpc-opt --split-input-file --mpc-vectorize-generics %s | FileCheck %s
+// RUN: mpc-opt --split-input-file --mpc-vectorize-generics=vector-size=8 %s | FileCheck %s --check-prefix=EIGHT
+
+// A bias add with GELU-like math: the innermost loop (96) becomes 16-lane
+// vectors (6 per row), every other loop stays a scalar loop; the bias is a
+// broadcast along the rows and read as a vector along the innermost loop.
+// CHECK-LABEL: func.func @bias_exp
+// CHECK: scf.for %{{.+}} = %c0 to %c4 step %c1
+// CHECK: scf.for %{{.+}} = %c0 to %c96 step %c16
+// CHECK-DAG: vector.load {{.+}} : memref<16xf32, {{.+}}>, vector<16xf32>
+// CHECK-DAG: vector.load {{.+}} : memref<1x16xf32, {{.+}}>, vector<16xf32>
+// CHECK: arith.addf {{.+}} : vector<16xf32>
+// CHECK: math.exp {{.+}} : vector<16xf32>
+// CHECK: math.sqrt {{.+}} : vector<16xf32>
+// CHECK: vector.store {{.+}} : memref<1x16xf32, {{.+}}>, vector<16xf32>
+// CHECK-NOT: linalg.generic
+// The vector size is the largest divisor of the dimension up to the limit.
+// EIGHT-LABEL: func.func @bias_exp
+// EIGHT: scf.for %{{.+}} = %c0 to %c96 step %c8
+// EIGHT: math.exp {{.+}} : vector<8xf32>
+func.func @bias_exp(%x: memref<4x96xf32>, %b: memref<96xf32>, %y: memref<4x96xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x, %b : memref<4x96xf32>, memref<96xf32>) outs(%y : memref<4x96xf32>) {
+  ^bb0(%v: f32, %c: f32, %o: f32):
+    %s = arith.addf %v, %c : f32
+    %e = math.exp %s : f32
+    %r = math.sqrt %e : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A reduction over an outer loop (mean pooling over the sequence) keeps its
+// order: one lane-wise add per step of the reduction loop.
+// CHECK-LABEL: func.func @outer_reduction
+// CHECK: scf.for %{{.+}} = %c0 to %c8 step %c1
+// CHECK: scf.for %{{.+}} = %c0 to %c32 step %c16
+// CHECK: arith.addf {{.+}} : vector<16xf32>
+// CHECK-NOT: vector.reduction
+// CHECK-NOT: linalg.generic
+func.func @outer_reduction(%x: memref<2x8x32xf32>, %y: memref<2x32xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, k, j) -> (i, k, j)>, affine_map<(i, k, j) -> (i, j)>],
+                  iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%x : memref<2x8x32xf32>) outs(%y : memref<2x32xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %s = arith.addf %acc, %v : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// bf16 in, bf16 out, f32 arithmetic: the extension and the rounding are
+// vectorized (arith-expand lowers them lane-wise to integer ops), so every
+// store still rounds to bf16.
+// CHECK-LABEL: func.func @bf16_casts
+// CHECK: vector.load {{.+}} : memref<1x16xbf16, {{.+}}>, vector<16xbf16>
+// CHECK: arith.extf {{.+}} : vector<16xbf16> to vector<16xf32>
+// CHECK: arith.mulf {{.+}} : vector<16xf32>
+// CHECK: arith.truncf {{.+}} : vector<16xf32> to vector<16xbf16>
+// CHECK: vector.store {{.+}} : memref<1x16xbf16, {{.+}}>, vector<16xbf16>
+func.func @bf16_casts(%x: memref<4x32xbf16>, %y: memref<4x32xbf16>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<4x32xbf16>) outs(%y : memref<4x32xbf16>) {
+  ^bb0(%v: bf16, %o: bf16):
+    %e = arith.extf %v : bf16 to f32
+    %m = arith.mulf %e, %e : f32
+    %t = arith.truncf %m : f32 to bf16
+    linalg.yield %t : bf16
+  }
+  return
+}
+
+// -----
+
+// Left to the scalar loops: an innermost reduction (vectors would reorder
+// the sum), bf16 arithmetic (scalar-only emulation), erf (a libm call,
+// lowered after the vector dialect), an i1 result (bit-packed as a vector),
+// a transposed innermost read (not contiguous), an innermost size below 4.
+// CHECK-LABEL: func.func @left_scalar
+// CHECK-NOT: vector.
+// CHECK-COUNT-6: linalg.generic
+// CHECK-NOT: vector.
+// CHECK: return
+func.func @left_scalar(%a: memref<4x8xf32>, %sum: memref<4xf32>, %h: memref<4x8xbf16>, %c: memref<4x8xi1>,
+                       %t: memref<8x4xf32>, %p: memref<4x3xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<4x8xf32>) outs(%sum : memref<4xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %s = arith.addf %acc, %v : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%h : memref<4x8xbf16>) outs(%h : memref<4x8xbf16>) {
+  ^bb0(%v: bf16, %o: bf16):
+    %s = arith.addf %v, %v : bf16
+    linalg.yield %s : bf16
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<4x8xf32>) outs(%a : memref<4x8xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %s = math.erf %v : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<4x8xf32>) outs(%c : memref<4x8xi1>) {
+  ^bb0(%v: f32, %o: i1):
+    %z = arith.constant 0.0 : f32
+    %s = arith.cmpf ogt, %v, %z : f32
+    linalg.yield %s : i1
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (j, i)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%t : memref<8x4xf32>) outs(%a : memref<4x8xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    linalg.yield %v : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%p : memref<4x3xf32>) outs(%p : memref<4x3xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %s = arith.addf %v, %v : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Copies, fills and transposes that keep the innermost dimension are
+// generalized and vectorized like any elementwise op.
+// CHECK-LABEL: func.func @named_ops
+// CHECK-NOT: linalg.
+// CHECK: vector.store %cst, {{.+}} : memref<1x1x16xf32, strided<[48, 16, 1], {{.+}}>>, vector<16xf32>
+// CHECK-NOT: linalg.
+// CHECK: vector.load {{.+}} : memref<1x1x16xf32, strided<[48, 16, 1], {{.+}}>>, vector<16xf32>
+// CHECK: vector.store {{.+}} : memref<1x1x16xf32, strided<[32, 16, 1], {{.+}}>>, vector<16xf32>
+// CHECK-NOT: linalg.
+// CHECK: return
+func.func @named_ops(%a: memref<2x3x16xf32>, %b: memref<3x2x16xf32>) {
+  %z = arith.constant 0.0 : f32
+  linalg.fill ins(%z : f32) outs(%a : memref<2x3x16xf32>)
+  linalg.transpose ins(%a : memref<2x3x16xf32>) outs(%b : memref<3x2x16xf32>) permutation = [1, 0, 2]
+  return
+}
