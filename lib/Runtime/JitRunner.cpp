@@ -2,6 +2,7 @@
 #include "mpc/Runtime/JitRunner.h"
 
 #include "mpc/Dialect/MpcDialect.h"
+#include "mpc/Runtime/AsyncRuntime.h"
 #include "mpc/Runtime/FloatConversions.h"
 #include "mpc/Runtime/PackedCall.h"
 
@@ -126,6 +127,11 @@ JitProgram::compile(ModuleOp module, llvm::StringRef entry, EntrySignature signa
   program->engine_->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
     for (auto &[name, address] : conversionLibcalls())
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                 llvm::JITSymbolFlags::Exported};
+    // Parallel loops call mpc's async runtime (AsyncRuntime.h), not MLIR's
+    // shared library.
+    for (auto &[name, address] : asyncRuntimeSymbols())
       symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
                                  llvm::JITSymbolFlags::Exported};
     return symbols;
