@@ -5,7 +5,8 @@
 // scf.parallel so that async-parallel-for can hand them to the thread pool
 // of lib/Runtime/AsyncRuntime.cpp. Only parallel (output) dimensions are
 // split, never a reduction: each output element is computed exactly as
-// before, whatever the thread count.
+// before, whatever the thread count. Only the outermost dimension of each
+// scf.parallel is kept parallel (see keepOuterDimensionParallel).
 //
 //===----------------------------------------------------------------------===//
 #include "ConversionPasses.h"
@@ -17,6 +18,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
 using namespace mlir;
@@ -58,6 +60,33 @@ bool isLargeStaticOp(linalg::LinalgOp op, int64_t minWork) {
   return work >= minWork;
 }
 
+/// async-parallel-for (MLIR 22) miscompiles some multi-dimensional
+/// scf.parallel loops: on the 67 x 127 output tiles of a 67x131x127 matmul
+/// (inner trip count <= 512, so it takes its "block aligned" variant) it
+/// computed whole rows twice. A one-dimensional loop never takes that path,
+/// so only the outermost dimension stays parallel; the others become
+/// sequential scf.for loops inside it (same iterations, same order within a
+/// row).
+void keepOuterDimensionParallel(scf::ParallelOp op, IRRewriter &rewriter) {
+  if (op.getNumLoops() < 2 || op.getNumReductions() != 0)
+    return;
+  ValueRange lbs = op.getLowerBound(), ubs = op.getUpperBound(), steps = op.getStep();
+  rewriter.setInsertionPoint(op);
+  scf::ParallelOp::create(
+      rewriter, op.getLoc(), lbs.take_front(), ubs.take_front(), steps.take_front(),
+      [&](OpBuilder &builder, Location loc, ValueRange outer) {
+        scf::buildLoopNest(builder, loc, lbs.drop_front(), ubs.drop_front(), steps.drop_front(),
+                           [&](OpBuilder &builder, Location, ValueRange inner) {
+                             IRMapping mapping;
+                             mapping.map(op.getInductionVars().front(), outer.front());
+                             mapping.map(ValueRange(op.getInductionVars()).drop_front(), inner);
+                             for (Operation &nested : op.getBody()->without_terminator())
+                               builder.clone(nested, mapping);
+                           });
+      });
+  rewriter.eraseOp(op);
+}
+
 struct ParallelizeLoopsPass : impl::ParallelizeLoopsPassBase<ParallelizeLoopsPass> {
   using Base::Base;
 
@@ -82,6 +111,10 @@ struct ParallelizeLoopsPass : impl::ParallelizeLoopsPassBase<ParallelizeLoopsPas
         continue; // convert-linalg-to-loops still lowers it, sequentially
       rewriter.eraseOp(op);
     }
+    // The new loops and mpc-tile-and-vectorize's tile loops.
+    SmallVector<scf::ParallelOp> loops(getOperation().getBody().getOps<scf::ParallelOp>());
+    for (scf::ParallelOp loop : loops)
+      keepOuterDimensionParallel(loop, rewriter);
   }
 };
 } // namespace

@@ -159,13 +159,30 @@ private:
           return;
         task = tasks_.front();
         tasks_.pop_front();
+        ++busy_;
       }
       task.second(task.first);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        --busy_;
+      }
+      idle_.notify_all();
     }
   }
 
+public:
+  /// Blocks until no task is queued or running.
+  void waitIdle() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    idle_.wait(lock, [&] { return tasks_.empty() && busy_ == 0; });
+  }
+
+private:
+
   std::mutex mutex_;
   std::condition_variable wake_;
+  std::condition_variable idle_;
+  int busy_ = 0;
   std::deque<std::pair<CoroHandle, CoroResume>> tasks_;
   std::vector<std::thread> workers_;
   bool stopping_ = false;
@@ -188,6 +205,11 @@ bool setNumThreads(int threads) {
     return false;
   requestedThreads = threads;
   return true;
+}
+
+void waitForIdleWorkers() {
+  if (poolStarted)
+    pool().waitIdle();
 }
 
 int numThreads() {

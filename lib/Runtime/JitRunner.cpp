@@ -90,7 +90,11 @@ llvm::Expected<EntrySignature> readEntrySignature(func::FuncOp func) {
 }
 
 JitProgram::JitProgram() = default;
-JitProgram::~JitProgram() = default;
+JitProgram::~JitProgram() {
+  // A worker may still be leaving the compiled code of a parallel loop's
+  // last task when the entry function has returned.
+  waitForIdleWorkers();
+}
 
 llvm::Expected<std::unique_ptr<JitProgram>>
 JitProgram::compile(ModuleOp module, llvm::StringRef entry, EntrySignature signature,

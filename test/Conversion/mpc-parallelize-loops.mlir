@@ -4,10 +4,13 @@
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 
 // An elementwise op over 32 x 16 x 256: the two outer dimensions (512 >= 64
-// iterations after the second) become one scf.parallel; each iteration runs
-// the op on a 1 x 1 x 256 slice, left for convert-linalg-to-loops.
+// iterations after the second) are tiled by 1; each iteration runs the op on
+// a 1 x 1 x 256 slice, left for convert-linalg-to-loops. Only the outermost
+// dimension stays parallel (async-parallel-for miscompiles some
+// multi-dimensional loops).
 // CHECK-LABEL: func.func @elementwise
-// CHECK: scf.parallel (%[[I:.+]], %[[J:.+]]) = (%{{.+}}, %{{.+}}) to (%c32, %c16) step (%{{.+}}, %{{.+}})
+// CHECK: scf.parallel (%[[I:.+]]) = (%{{.+}}) to (%c32) step (%{{.+}})
+// CHECK-NEXT: scf.for %[[J:.+]] = %{{.+}} to %c16 step %{{.+}}
 // CHECK: %[[IN:.+]] = memref.subview %arg0[%[[I]], %[[J]], 0] [1, 1, 256] [1, 1, 1]
 // CHECK: linalg.generic {{.+}} ins(%[[IN]] : memref<1x1x256xf32
 // CHECK: arith.mulf
@@ -72,5 +75,29 @@ func.func @column_sum(%a: memref<1024x512xf32>, %s: memref<512xf32>) {
 // CHECK-NOT: scf.parallel
 func.func @small(%a: memref<64x64xf32>, %b: memref<64x64xf32>) {
   linalg.copy ins(%a : memref<64x64xf32>) outs(%b : memref<64x64xf32>)
+  return
+}
+
+// -----
+
+// A multi-dimensional scf.parallel (mpc-tile-and-vectorize's tile loops)
+// keeps only its outermost dimension parallel; the body is unchanged.
+// CHECK-LABEL: func.func @tile_loops
+// CHECK: scf.parallel (%[[I:.+]]) = (%c0) to (%c67) step (%c1)
+// CHECK-NEXT: scf.for %[[J:.+]] = %c0 to %c127 step %c1
+// CHECK-NEXT: memref.load %arg0[%[[I]], %[[J]]]
+// CHECK-NEXT: memref.store {{.+}}, %arg1[%[[I]], %[[J]]]
+// CHECK-NEXT: }
+// CHECK-NEXT: scf.reduce
+func.func @tile_loops(%a: memref<67x127xf32>, %b: memref<67x127xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c67 = arith.constant 67 : index
+  %c127 = arith.constant 127 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c67, %c127) step (%c1, %c1) {
+    %x = memref.load %a[%i, %j] : memref<67x127xf32>
+    memref.store %x, %b[%i, %j] : memref<67x127xf32>
+    scf.reduce
+  }
   return
 }

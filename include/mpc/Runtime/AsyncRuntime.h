@@ -28,6 +28,11 @@ bool setNumThreads(int threads);
 /// The number of threads parallel loops run on (resolves the default).
 int numThreads();
 
+/// Blocks until every worker is idle. The task that makes a parallel loop's
+/// last block ready still runs a few instructions of compiled code after the
+/// caller has been woken: a JIT must wait for this before it frees that code.
+void waitForIdleWorkers();
+
 /// (symbol name, address) of every `mlirAsyncRuntime*` function, for the JIT.
 std::vector<std::pair<std::string, void *>> asyncRuntimeSymbols();
 
