@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""CPU latency of mpc-run against onnxruntime (single thread), fp32 and bf16.
+"""CPU latency of mpc-run against onnxruntime on 1 and 2 threads, fp32 and bf16.
 
 For each model (test/Inputs/models/torch_{mlp,cnn,encoder}.onnx at a given
-batch, and standalone MatMul models N x N x N built with onnx.helper), runs
-    onnxruntime   (intra_op_num_threads=1, inter_op_num_threads=1, fp32)
-    mpc-run MODEL --input ... --iterations N --precision {fp32,bf16}
+batch, torchvision's ResNet-18 at batch 1 when /usr/bin/python3 has
+torchvision, and standalone MatMul models N x N x N built with onnx.helper)
+and each thread count T, runs
+    onnxruntime   (intra_op_num_threads=T, inter_op_num_threads=1, fp32)
+    mpc-run MODEL --input ... --iterations N --threads T --precision {fp32,bf16}
 in the same run and prints mean latencies and mpc / onnxruntime as a
 Markdown table. mpc-run reports compile time and the mean run time of the
 JIT-compiled function; onnxruntime's time is the mean of session.run after
@@ -12,8 +14,13 @@ one warm-up run. onnxruntime runs fp32 only: its bf16 CPU kernels do not
 cover these models, so the bf16 column compares mpc's bf16 program with
 onnxruntime's fp32 one.
 
+ResNet-18 (random weights, eval mode, exported by torch.onnx with batch
+norms folded) is generated once into BUILD/bench-cache/resnet18.onnx; it is
+not part of the repository.
+
 Usage: bench/cpu_vs_onnxruntime.py [--build DIR] [--mpc-run PATH] [--batch 32]
                                    [--iterations 20] [--sizes 256,512]
+                                   [--threads 1,2] [--no-resnet]
 """
 import argparse
 import os
@@ -76,9 +83,30 @@ def make_inputs(path, batch, directory):
     return feeds, files
 
 
-def time_onnxruntime(path, feeds, iterations):
+RESNET_EXPORT = """
+import sys, torch, torchvision
+model = torchvision.models.resnet18().eval()
+torch.onnx.export(model, torch.randn(1, 3, 224, 224), sys.argv[1], opset_version=13,
+                  input_names=["image"], output_names=["logits"])
+"""
+
+
+def resnet18(build):
+    """BUILD/bench-cache/resnet18.onnx, exported on first use; (None, why) if
+    torchvision is missing."""
+    path = Path(build) / "bench-cache" / "resnet18.onnx"
+    if path.exists():
+        return path, None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(["/usr/bin/python3", "-c", RESNET_EXPORT, str(path)], capture_output=True, text=True)
+    if proc.returncode != 0 or not path.exists():
+        return None, (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    return path, None
+
+
+def time_onnxruntime(path, feeds, iterations, threads):
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     session.run(None, feeds)
@@ -88,9 +116,9 @@ def time_onnxruntime(path, feeds, iterations):
     return (time.perf_counter() - start) * 1e3 / iterations
 
 
-def time_mpc(mpc_run, path, files, precision, iterations, directory):
+def time_mpc(mpc_run, path, files, precision, iterations, directory, threads):
     command = [mpc_run, str(path), "--iterations", str(iterations), "--precision", precision,
-               "--output-dir", str(directory)]
+               "--threads", str(threads), "--output-dir", str(directory)]
     for file in files:
         command += ["--input", file]
     proc = subprocess.run(command, capture_output=True, text=True)
@@ -101,38 +129,54 @@ def time_mpc(mpc_run, path, files, precision, iterations, directory):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--build", default=os.environ.get("MPC_BUILD_DIR", ROOT / "build"),
                         help="build directory holding bin/mpc-run (default $MPC_BUILD_DIR or build)")
     parser.add_argument("--mpc-run", help="mpc-run binary (overrides --build)")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--sizes", default="256,512", help="N of the standalone NxNxN MatMul models")
+    parser.add_argument("--threads", default="1,2", help="thread counts, on both sides")
+    parser.add_argument("--no-resnet", action="store_true", help="skip ResNet-18")
     args = parser.parse_args()
     mpc_run = args.mpc_run or str(Path(args.build) / "bin" / "mpc-run")
+    thread_counts = [int(t) for t in args.threads.split(",") if t]
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        models = [(f"{m} (batch {args.batch})", ROOT / "test/Inputs/models" / f"{m}.onnx") for m in MODELS]
+        # (label, path, batch, iterations)
+        models = [(f"{m} (batch {args.batch})", ROOT / "test/Inputs/models" / f"{m}.onnx", args.batch,
+                   args.iterations) for m in MODELS]
+        notes = []
+        if not args.no_resnet:
+            path, why = resnet18(args.build)
+            if path:
+                # ~1.8 GFLOP per image: fewer iterations keep the run short.
+                models.append(("resnet18 (batch 1)", path, 1, max(1, args.iterations // 5)))
+            else:
+                notes.append(f"resnet18 skipped: torchvision export failed ({why})")
         for n in (int(s) for s in args.sizes.split(",") if s):
             path = tmp / f"matmul{n}.onnx"
             matmul_model(n, path)
-            models.append((f"MatMul {n}^3", path))
+            models.append((f"MatMul {n}^3", path, args.batch, args.iterations))
 
-        header = ["model", "onnxruntime ms", "mpc fp32 ms", "fp32 ratio", "mpc bf16 ms", "bf16 ratio",
-                  "mpc compile ms (fp32)"]
+        header = ["model", "threads", "onnxruntime ms", "mpc fp32 ms", "fp32 ratio", "mpc bf16 ms",
+                  "bf16 ratio", "mpc compile ms (fp32)"]
         print("| " + " | ".join(header) + " |")
         print("|" + "|".join("---" for _ in header) + "|")
-        for label, path in models:
+        for label, path, batch, iterations in models:
             work = tmp / path.stem
             work.mkdir(exist_ok=True)
-            feeds, files = make_inputs(path, args.batch, work)
-            ort_ms = time_onnxruntime(path, feeds, args.iterations)
-            compile32, fp32 = time_mpc(mpc_run, path, files, "fp32", args.iterations, work)
-            _, bf16 = time_mpc(mpc_run, path, files, "bf16", args.iterations, work)
-            row = [label, f"{ort_ms:.3f}", f"{fp32:.3f}", f"{fp32 / ort_ms:.2f}", f"{bf16:.3f}",
-                   f"{bf16 / ort_ms:.2f}", f"{compile32:.0f}"]
-            print("| " + " | ".join(row) + " |", flush=True)
+            feeds, files = make_inputs(path, batch, work)
+            for threads in thread_counts:
+                ort_ms = time_onnxruntime(path, feeds, iterations, threads)
+                compile32, fp32 = time_mpc(mpc_run, path, files, "fp32", iterations, work, threads)
+                _, bf16 = time_mpc(mpc_run, path, files, "bf16", iterations, work, threads)
+                row = [label, str(threads), f"{ort_ms:.3f}", f"{fp32:.3f}", f"{fp32 / ort_ms:.2f}",
+                       f"{bf16:.3f}", f"{bf16 / ort_ms:.2f}", f"{compile32:.0f}"]
+                print("| " + " | ".join(row) + " |", flush=True)
+        for note in notes:
+            print(f"\n{note}")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,10 @@ namespace mpc {
 struct LowerToLLVMOptions {
   /// Emit `_mlir_ciface_` wrappers for the entry function (for the JIT).
   bool emitCInterface = true;
+  /// Run the outer dimensions of large ops on the thread pool of
+  /// lib/Runtime/AsyncRuntime.cpp (thread count chosen at run time); false
+  /// gives purely sequential code that needs no thread at all.
+  bool parallelLoops = true;
 };
 
 /// mpc (any precision) -> linalg -> bufferized loops -> LLVM dialect. The

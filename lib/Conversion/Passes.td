@@ -108,6 +108,30 @@ def LowerStridedCopiesPass : Pass<"mpc-lower-strided-copies", "::mlir::func::Fun
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def ParallelizeLoopsPass : Pass<"mpc-parallelize-loops", "::mlir::func::FuncOp"> {
+  let summary = "Turn the outer parallel dimensions of large linalg ops on buffers into scf.parallel";
+  let description = [{
+    Linalg ops with static shapes, at least `min-work` loop iterations and a
+    parallel outermost dimension are tiled by 1 over their leading parallel
+    dimensions (outermost first, until `min-parallel-iterations` tiles) into
+    one scf.parallel; the op on each tile is left for convert-linalg-to-loops.
+    async-parallel-for then spreads the scf.parallel over threads. Every
+    output element is still computed by one thread with the same operations
+    in the same order (reductions are never split), so results do not depend
+    on the thread count. Smaller ops stay sequential: dispatching a task costs
+    microseconds.
+  }];
+  let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"1 << 16",
+           "Leave ops with fewer loop iterations (product of all loop ranges) sequential">,
+    Option<"minParallelIterations", "min-parallel-iterations", "int64_t", /*default=*/"64",
+           "Tile leading parallel dimensions until the scf.parallel has at least this many "
+           "iterations (more dimensions only add per-iteration overhead)">,
+  ];
+}
+
 def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"> {
   let summary = "Tile matmul-like linalg.generic ops on buffers into register tiles and vectorize them";
   let description = [{

@@ -7,6 +7,7 @@
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/AsyncToLLVM/AsyncToLLVM.h"
 #include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
@@ -27,6 +28,8 @@
 #include "mlir/Dialect/Arith/Transforms/BufferDeallocationOpInterfaceImpl.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Async/IR/Async.h"
+#include "mlir/Dialect/Async/Passes.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
@@ -69,6 +72,27 @@ using namespace mlir;
 
 namespace mpc {
 
+namespace {
+/// scf.parallel -> tasks on the async runtime (lib/Runtime/AsyncRuntime.cpp):
+/// each loop is split into blocks of iterations, dispatched by recursive
+/// halving, and awaited before the code after it runs. The worker count is
+/// asked of the runtime, so one binary serves any MPC_NUM_THREADS. Without
+/// this, scf-to-cf lowers scf.parallel sequentially.
+void addParallelLoopsToThreads(OpPassManager &pm) {
+  AsyncParallelForPassOptions parallelFor;
+  parallelFor.asyncDispatch = true;
+  parallelFor.numWorkerThreads = -1;
+  // mpc-parallelize-loops already chose loops worth splitting; any block
+  // size is fine.
+  parallelFor.minTaskSize = 1;
+  pm.addPass(createAsyncParallelForPass(parallelFor));
+  pm.addPass(createAsyncToAsyncRuntimePass());
+  pm.addPass(createAsyncRuntimeRefCountingPass());
+  pm.addPass(createAsyncRuntimeRefCountingOptPass());
+  pm.addPass(createConvertAsyncToLLVMPass());
+}
+} // namespace
+
 void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &options) {
   // Tensors: mpc -> linalg, fusion of elementwise chains (fewer
   // intermediate buffers) that never recomputes a producer.
@@ -101,10 +125,19 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
   pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass());
   pm.addNestedPass<func::FuncOp>(createVectorizeGenericsPass());
+  if (options.parallelLoops)
+    pm.addNestedPass<func::FuncOp>(createParallelizeLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // Multi-dimensional transfers become unrolled 1-D loads and stores (with a
   // loop instead, MLIR 22's JIT code was seen to crash).
   pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(VectorTransferToSCFOptions().enableFullUnroll()));
+  // Wrappers for the functions that exist now, before the async lowering
+  // adds outlined tasks and declarations of its runtime functions (which
+  // must keep their plain C names).
+  if (options.emitCInterface)
+    pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  if (options.parallelLoops)
+    addParallelLoopsToThreads(pm);
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
@@ -119,8 +152,6 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   pm.addPass(createCanonicalizerPass());
 
   // LLVM dialect.
-  if (options.emitCInterface)
-    pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
@@ -150,7 +181,7 @@ void registerAllMpcDialects(DialectRegistry &registry) {
                   cf::ControlFlowDialect, memref::MemRefDialect,
                   bufferization::BufferizationDialect, affine::AffineDialect,
                   index::IndexDialect, ub::UBDialect, vector::VectorDialect,
-                  LLVM::LLVMDialect>();
+                  async::AsyncDialect, LLVM::LLVMDialect>();
 
   // Bufferization and buffer deallocation.
   arith::registerBufferizableOpInterfaceExternalModels(registry);

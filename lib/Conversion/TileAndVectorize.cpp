@@ -147,7 +147,10 @@ struct TileAndVectorizePass : impl::TileAndVectorizePassBase<TileAndVectorizePas
       rewriter.setInsertionPoint(op);
       linalg::LinalgTilingOptions tiling;
       tiling.setTileSizes(tileSizesFor(op));
-      tiling.setLoopType(linalg::LinalgTilingLoopType::Loops);
+      // Tiles are independent over the parallel dimensions: scf.parallel
+      // lets the async lowering spread them over threads (scf-to-cf runs it
+      // sequentially otherwise).
+      tiling.setLoopType(linalg::LinalgTilingLoopType::ParallelLoops);
       FailureOr<linalg::TiledLinalgOp> tiled = linalg::tileLinalgOp(rewriter, op, tiling);
       if (failed(tiled))
         continue; // the scalar loops of convert-linalg-to-loops still work

@@ -2,6 +2,7 @@
 #include "mpc/Runtime/JitRunner.h"
 
 #include "mpc/Dialect/MpcDialect.h"
+#include "mpc/Runtime/AsyncRuntime.h"
 #include "mpc/Runtime/FloatConversions.h"
 #include "mpc/Runtime/PackedCall.h"
 
@@ -89,7 +90,11 @@ llvm::Expected<EntrySignature> readEntrySignature(func::FuncOp func) {
 }
 
 JitProgram::JitProgram() = default;
-JitProgram::~JitProgram() = default;
+JitProgram::~JitProgram() {
+  // A worker may still be leaving the compiled code of a parallel loop's
+  // last task when the entry function has returned.
+  waitForIdleWorkers();
+}
 
 llvm::Expected<std::unique_ptr<JitProgram>>
 JitProgram::compile(ModuleOp module, llvm::StringRef entry, EntrySignature signature,
@@ -126,6 +131,11 @@ JitProgram::compile(ModuleOp module, llvm::StringRef entry, EntrySignature signa
   program->engine_->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
     for (auto &[name, address] : conversionLibcalls())
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                 llvm::JITSymbolFlags::Exported};
+    // Parallel loops call mpc's async runtime (AsyncRuntime.h), not MLIR's
+    // shared library.
+    for (auto &[name, address] : asyncRuntimeSymbols())
       symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
                                  llvm::JITSymbolFlags::Exported};
     return symbols;

@@ -16,10 +16,10 @@
 // A bf16 matmul with f32 accumulation (Contraction.cpp's form): tiles of
 // 8 rows x 32 columns, the reduction (96) in tiles of its largest divisor
 // <= 64 (48); the bf16 operands are extended to f32 before the contraction,
-// which accumulates in f32.
+// which accumulates in f32. The output tiles are independent (scf.parallel,
+// which the async lowering may spread over threads); the reduction is not.
 // CONTRACT-LABEL: func.func @matmul_bf16
-// CONTRACT: scf.for %{{.+}} = %c0 to %c64 step %c8
-// CONTRACT: scf.for %{{.+}} = %c0 to %c64 step %c32
+// CONTRACT: scf.parallel (%{{.+}}, %{{.+}}) = (%c0, %c0) to (%c64, %c64) step (%c8, %c32)
 // CONTRACT: scf.for %{{.+}} = %c0 to %c96 step %c48
 // CONTRACT-DAG: %[[A:.+]] = vector.transfer_read {{.+}} : memref<8x48xbf16, {{.+}}>, vector<8x48xbf16>
 // CONTRACT-DAG: %[[B:.+]] = vector.transfer_read {{.+}} : memref<48x32xbf16, {{.+}}>, vector<48x32xbf16>

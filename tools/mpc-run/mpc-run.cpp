@@ -11,6 +11,7 @@
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Import/ONNXImporter.h"
 #include "mpc/Passes.h"
+#include "mpc/Runtime/AsyncRuntime.h"
 #include "mpc/Runtime/HostArray.h"
 #include "mpc/Runtime/JitRunner.h"
 
@@ -63,6 +64,23 @@ static cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::init(false),
 
 namespace {
 using Clock = std::chrono::steady_clock;
+
+/// `--threads N`. Debian's libLLVM already registers an undocumented
+/// `--threads=<int>` (registering another aborts), so mpc-run documents and
+/// reads that one, and defines its own only where it is missing.
+cl::opt<int> &threadsOption() {
+  constexpr const char *help = "threads for the large loops (default: MPC_NUM_THREADS, else the "
+                               "number of cores); 1 compiles sequential code";
+  auto &registered = cl::getRegisteredOptions();
+  auto found = registered.find("threads");
+  if (found != registered.end())
+    if (auto *existing = dynamic_cast<cl::opt<int> *>(found->second)) {
+      existing->setDescription(help);
+      return *existing;
+    }
+  static cl::opt<int> own("threads", cl::init(0), cl::desc(help));
+  return own;
+}
 
 int failWith(const llvm::Twine &message) {
   llvm::errs() << "mpc-run: error: " << message << "\n";
@@ -186,11 +204,16 @@ std::string outputFileName(llvm::StringRef name) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  cl::opt<int> &threads = threadsOption();
   cl::ParseCommandLineOptions(argc, argv, "mpc-run: run an ONNX (or mpc .mlir) model on the CPU\n");
   if (precision != "fp32" && precision != "fp16" && precision != "bf16" && precision != "none")
     return failWith("unknown --precision '" + precision + "' (use fp32, fp16, bf16 or none)");
   if (optLevel > 3)
     return failWith("--jit-opt-level must be 0, 1, 2 or 3");
+  if (threads < 0)
+    return failWith("--threads must be at least 1 (0: MPC_NUM_THREADS or the number of cores)");
+  if (threads > 0)
+    mpc::runtime::setNumThreads(threads);
 
   std::map<std::string, HostArray> inputs;
   std::map<std::string, std::string> files;
@@ -244,7 +267,10 @@ int main(int argc, char **argv) {
   precisionOptions.inputRanges = inputRanges;
   precisionOptions.calibrationData = calibrationData;
   mpc::tool::addPrecisionPasses(pm, precisionOptions);
-  mpc::buildLowerToLLVMPipeline(pm);
+  mpc::LowerToLLVMOptions lowering;
+  // One thread: no async code at all, not a pool of one.
+  lowering.parallelLoops = mpc::runtime::numThreads() > 1;
+  mpc::buildLowerToLLVMPipeline(pm, lowering);
   if (mlir::failed(pm.run(*module)))
     return failWith("compiling '" + modelPath + "' failed (see the diagnostics above)");
 

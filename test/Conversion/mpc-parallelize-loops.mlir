@@ -1,0 +1,103 @@
+// RUN: mpc-opt --split-input-file --pass-pipeline='builtin.module(func.func(mpc-parallelize-loops))' %s | FileCheck %s
+// RUN: mpc-opt --split-input-file --pass-pipeline='builtin.module(func.func(mpc-parallelize-loops{min-work=1000000}))' %s | FileCheck %s --check-prefix=BIG
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+
+// An elementwise op over 32 x 16 x 256: the two outer dimensions (512 >= 64
+// iterations after the second) are tiled by 1; each iteration runs the op on
+// a 1 x 1 x 256 slice, left for convert-linalg-to-loops. Only the outermost
+// dimension stays parallel (async-parallel-for miscompiles some
+// multi-dimensional loops).
+// CHECK-LABEL: func.func @elementwise
+// CHECK: scf.parallel (%[[I:.+]]) = (%{{.+}}) to (%c32) step (%{{.+}})
+// CHECK-NEXT: scf.for %[[J:.+]] = %{{.+}} to %c16 step %{{.+}}
+// CHECK: %[[IN:.+]] = memref.subview %arg0[%[[I]], %[[J]], 0] [1, 1, 256] [1, 1, 1]
+// CHECK: linalg.generic {{.+}} ins(%[[IN]] : memref<1x1x256xf32
+// CHECK: arith.mulf
+// CHECK: scf.reduce
+// Below min-work the op is untouched.
+// BIG-LABEL: func.func @elementwise
+// BIG-NOT: scf.parallel
+// BIG: linalg.generic
+func.func @elementwise(%a: memref<32x16x256xf32>, %b: memref<32x16x256xf32>) {
+  linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%a : memref<32x16x256xf32>) outs(%b : memref<32x16x256xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %m = arith.mulf %x, %x : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+
+// -----
+
+// A row reduction (softmax's sum): rows in parallel, the reduction stays a
+// whole, sequential loop in each iteration, so every sum adds in the same
+// order whatever the thread count.
+// CHECK-LABEL: func.func @row_sum
+// CHECK: scf.parallel (%[[I:.+]]) = (%{{.+}}) to (%c512) step (%{{.+}})
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]
+// CHECK-SAME: ins(%{{.+}} : memref<1x1024xf32
+// CHECK-NOT: scf.parallel
+func.func @row_sum(%a: memref<512x1024xf32>, %s: memref<512xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<512x1024xf32>) outs(%s : memref<512xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %r = arith.addf %acc, %x : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// The outermost dimension is a reduction: splitting below it would dispatch
+// tasks once per reduction step, so the op stays sequential.
+// CHECK-LABEL: func.func @column_sum
+// CHECK-NOT: scf.parallel
+// CHECK: linalg.generic
+func.func @column_sum(%a: memref<1024x512xf32>, %s: memref<512xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(j, i) -> (j, i)>, affine_map<(j, i) -> (i)>],
+                  iterator_types = ["reduction", "parallel"]}
+      ins(%a : memref<1024x512xf32>) outs(%s : memref<512xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %r = arith.addf %acc, %x : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// Small ops (fewer than 2^16 iterations) are not worth a dispatch.
+// CHECK-LABEL: func.func @small
+// CHECK-NOT: scf.parallel
+func.func @small(%a: memref<64x64xf32>, %b: memref<64x64xf32>) {
+  linalg.copy ins(%a : memref<64x64xf32>) outs(%b : memref<64x64xf32>)
+  return
+}
+
+// -----
+
+// A multi-dimensional scf.parallel (mpc-tile-and-vectorize's tile loops)
+// keeps only its outermost dimension parallel; the body is unchanged.
+// CHECK-LABEL: func.func @tile_loops
+// CHECK: scf.parallel (%[[I:.+]]) = (%c0) to (%c67) step (%c1)
+// CHECK-NEXT: scf.for %[[J:.+]] = %c0 to %c127 step %c1
+// CHECK-NEXT: memref.load %arg0[%[[I]], %[[J]]]
+// CHECK-NEXT: memref.store {{.+}}, %arg1[%[[I]], %[[J]]]
+// CHECK-NEXT: }
+// CHECK-NEXT: scf.reduce
+func.func @tile_loops(%a: memref<67x127xf32>, %b: memref<67x127xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c67 = arith.constant 67 : index
+  %c127 = arith.constant 127 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c67, %c127) step (%c1, %c1) {
+    %x = memref.load %a[%i, %j] : memref<67x127xf32>
+    memref.store %x, %b[%i, %j] : memref<67x127xf32>
+    scf.reduce
+  }
+  return
+}
