@@ -98,24 +98,6 @@ struct MatmulLowering : OpRewritePattern<MatmulOp> {
   }
 };
 
-/// Splits dim `dim` of `value` (size groups*rest) into [groups, rest].
-Value splitDim(OpBuilder &b, Location loc, Value value, int64_t dim, int64_t groups) {
-  auto type = cast<RankedTensorType>(value.getType());
-  SmallVector<int64_t> shape(type.getShape());
-  SmallVector<ReassociationIndices> reassociation;
-  for (int64_t i = 0, e = type.getRank(); i < e; ++i) {
-    int64_t first = i <= dim ? i : i + 1;
-    if (i == dim)
-      reassociation.push_back({first, first + 1});
-    else
-      reassociation.push_back({first});
-  }
-  shape[dim] /= groups;
-  shape.insert(shape.begin() + dim, groups);
-  auto resultType = RankedTensorType::get(shape, type.getElementType());
-  return tensor::ExpandShapeOp::create(b, loc, resultType, value, reassociation);
-}
-
 /// Merges dims `dim` and `dim + 1` of `value`.
 Value mergeDims(OpBuilder &b, Location loc, Value value, int64_t dim) {
   auto type = cast<RankedTensorType>(value.getType());
@@ -141,25 +123,11 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     auto resultType = cast<RankedTensorType>(op.getType());
     int64_t spatial = inputType.getRank() - 2, groups = op.getGroup();
     ArrayRef<int64_t> strides = op.getStrides(), pads = op.getPads(), dilations = op.getDilations();
-    if (spatial < 1 || groups < 1 || static_cast<int64_t>(strides.size()) != spatial ||
-        static_cast<int64_t>(dilations.size()) != spatial ||
-        static_cast<int64_t>(pads.size()) != 2 * spatial)
+    if (!convAttributesOk(spatial, groups, strides, pads, dilations))
       return rewriter.notifyMatchFailure(op, "malformed conv attributes");
     Type accType = accumulatorType(op);
 
-    Value input = op.getInput();
-    if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
-      SmallVector<OpFoldResult> low(2, rewriter.getIndexAttr(0)), high(2, rewriter.getIndexAttr(0));
-      SmallVector<int64_t> paddedShape(inputType.getShape());
-      for (int64_t i = 0; i < spatial; ++i) {
-        low.push_back(rewriter.getIndexAttr(pads[i]));
-        high.push_back(rewriter.getIndexAttr(pads[spatial + i]));
-        paddedShape[2 + i] += pads[i] + pads[spatial + i];
-      }
-      auto paddedType = RankedTensorType::get(paddedShape, inputType.getElementType());
-      Value zero = scalarConstant(rewriter, loc, inputType.getElementType(), 0);
-      input = tensor::PadOp::create(rewriter, loc, paddedType, input, low, high, zero);
-    }
+    Value input = padSpatial(rewriter, loc, op.getInput(), pads);
     // [N, G*C, S...] -> [N, G, C, S...]; [G*M, C, K...] -> [G, M, C, K...]
     input = splitDim(rewriter, loc, input, 1, groups);
     Value weight = splitDim(rewriter, loc, op.getWeight(), 0, groups);

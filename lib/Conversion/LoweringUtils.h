@@ -69,6 +69,16 @@ llvm::SmallVector<int64_t> dropDims(llvm::ArrayRef<int64_t> shape, llvm::ArrayRe
 /// collapse/expand, which bufferize to views rather than copies.
 Value reshapeTensor(OpBuilder &b, Location loc, Value input, llvm::ArrayRef<int64_t> shape);
 
+// Convolutions (forward and gradients) share these.
+/// True when a convolution's attribute lengths agree with its `spatial` dims.
+bool convAttributesOk(int64_t spatial, int64_t groups, llvm::ArrayRef<int64_t> strides,
+                      llvm::ArrayRef<int64_t> pads, llvm::ArrayRef<int64_t> dilations);
+/// Zero-pads the spatial dims (2...) of an NC[spatial] tensor by `pads`
+/// (begin pads of every spatial dim, then end pads); unchanged without pads.
+Value padSpatial(OpBuilder &b, Location loc, Value input, llvm::ArrayRef<int64_t> pads);
+/// Splits dim `dim` of `value` (size groups*rest) into [groups, rest].
+Value splitDim(OpBuilder &b, Location loc, Value value, int64_t dim, int64_t groups);
+
 /// The accumulator element type of an op implementing PrecisionOpInterface
 /// (its result element type when it has none).
 Type accumulatorType(mlir::Operation *op);

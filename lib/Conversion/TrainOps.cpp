@@ -196,22 +196,6 @@ struct MseLossLowering : OpRewritePattern<MseLossOp> {
   }
 };
 
-/// [d0, G*X, rest...] -> [d0, G, X, rest...] (dim 1 split), or [G*X, ...] ->
-/// [G, X, ...] when `dim` is 0.
-Value splitGroups(OpBuilder &b, Location loc, Value v, int64_t dim, int64_t groups) {
-  auto type = cast<RankedTensorType>(v.getType());
-  SmallVector<int64_t> shape(type.getShape());
-  shape[dim] /= groups;
-  shape.insert(shape.begin() + dim, groups);
-  return reshapeTensor(b, loc, v, shape);
-}
-
-bool convAttributesOk(int64_t spatial, int64_t groups, ArrayRef<int64_t> strides,
-                      ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations) {
-  return spatial >= 1 && groups >= 1 && (int64_t)strides.size() == spatial &&
-         (int64_t)dilations.size() == spatial && (int64_t)pads.size() == 2 * spatial;
-}
-
 /// The accumulator rounded to the result type, reshaped to its shape.
 Value finish(OpBuilder &b, Location loc, Value acc, RankedTensorType resultType) {
   Value merged = reshapeTensor(b, loc, acc, resultType.getShape());
@@ -231,21 +215,9 @@ struct ConvGradFilterLowering : OpRewritePattern<ConvGradFilterOp> {
       return rewriter.notifyMatchFailure(op, "malformed conv attributes");
     Type acc = accumulatorType(op);
 
-    Value input = op.getInput();
-    if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
-      SmallVector<OpFoldResult> low(2, rewriter.getIndexAttr(0)), high(2, rewriter.getIndexAttr(0));
-      SmallVector<int64_t> padded(inputType.getShape());
-      for (int64_t i = 0; i < spatial; ++i) {
-        low.push_back(rewriter.getIndexAttr(pads[i]));
-        high.push_back(rewriter.getIndexAttr(pads[spatial + i]));
-        padded[2 + i] += pads[i] + pads[spatial + i];
-      }
-      input = tensor::PadOp::create(
-          rewriter, loc, RankedTensorType::get(padded, inputType.getElementType()), input, low,
-          high, scalarConstant(rewriter, loc, inputType.getElementType(), 0));
-    }
-    input = splitGroups(rewriter, loc, input, 1, groups);    // [N, G, C, S...]
-    Value dy = splitGroups(rewriter, loc, op.getDy(), 1, groups); // [N, G, M, O...]
+    Value input = padSpatial(rewriter, loc, op.getInput(), pads);
+    input = splitDim(rewriter, loc, input, 1, groups);    // [N, G, C, S...]
+    Value dy = splitDim(rewriter, loc, op.getDy(), 1, groups); // [N, G, M, O...]
 
     // Loops: g, m, c, kernel... (parallel); n, out... (reduction).
     int64_t loops = 4 + 2 * spatial;
@@ -332,8 +304,8 @@ struct ConvGradInputLowering : OpRewritePattern<ConvGradInputOp> {
                                                 SmallVector<OpFoldResult>(2 + spatial, rewriter.getIndexAttr(1)));
     spread = tensor::InsertSliceOp::create(rewriter, loc, used, spread, dstOffsets, srcSizes,
                                            dstStrides);
-    spread = splitGroups(rewriter, loc, spread, 1, groups);              // [N, G, M, L...]
-    Value weight = splitGroups(rewriter, loc, op.getWeight(), 0, groups); // [G, M, C, K...]
+    spread = splitDim(rewriter, loc, spread, 1, groups);              // [N, G, M, L...]
+    Value weight = splitDim(rewriter, loc, op.getWeight(), 0, groups); // [G, M, C, K...]
 
     // Loops: n, g, c, in... (parallel); m, kernel... (reduction).
     int64_t loops = 4 + 2 * spatial;

@@ -133,10 +133,7 @@ struct LossScalingPassImpl : mpc::impl::LossScalingPassBase<LossScalingPassImpl>
                      "mpc-append-loss first");
       return signalPassFailure();
     }
-    SmallVector<unsigned> grads;
-    for (unsigned i = 0, e = main.getNumResults(); i < e; ++i)
-      if (resultRole(main, i) == kRoleGrad)
-        grads.push_back(i);
+    SmallVector<unsigned> grads = findResults(main, kRoleGrad);
     if (grads.empty()) {
       main.emitError("mpc-loss-scaling: @main has no gradient results (role 'grad'); run "
                      "mpc-autodiff first");

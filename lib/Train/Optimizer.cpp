@@ -38,10 +38,6 @@ std::string number(double value) {
   return text;
 }
 
-bool isStateRole(StringRef role) {
-  return role == kRoleParam || role == kRoleBuffer || role == kRoleOpt || role == kRoleScaler;
-}
-
 /// One result of the rewritten function.
 struct NewResult {
   Value value;
@@ -174,10 +170,7 @@ struct OptimizerPassImpl : mpc::impl::OptimizerPassBase<OptimizerPassImpl> {
       module.emitError("mpc-optimizer: the module already has a @train_step symbol");
       return signalPassFailure();
     }
-    SmallVector<unsigned> grads;
-    for (unsigned i = 0, e = main.getNumResults(); i < e; ++i)
-      if (resultRole(main, i) == kRoleGrad)
-        grads.push_back(i);
+    SmallVector<unsigned> grads = findResults(main, kRoleGrad);
     if (grads.empty()) {
       main.emitError("mpc-optimizer: @main has no gradient results (role 'grad'); run "
                      "mpc-autodiff first");

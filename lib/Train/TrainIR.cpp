@@ -38,6 +38,14 @@ std::optional<unsigned> findResult(func::FuncOp func, StringRef role, StringRef 
   return std::nullopt;
 }
 
+SmallVector<unsigned> findResults(func::FuncOp func, StringRef role) {
+  SmallVector<unsigned> indices;
+  for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+    if (resultRole(func, i) == role)
+      indices.push_back(i);
+  return indices;
+}
+
 std::optional<unsigned> findArgument(func::FuncOp func, StringRef role, StringRef name) {
   for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
     if (argRole(func, i) == role && (name.empty() || argName(func, i) == name))

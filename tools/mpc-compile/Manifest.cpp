@@ -132,9 +132,7 @@ json::Object describe(StringRef name, StringRef role, Type type) {
 }
 
 bool isStateArgument(func::FuncOp func, unsigned index) {
-  StringRef role = train::argRole(func, index);
-  return role == train::kRoleParam || role == train::kRoleBuffer || role == train::kRoleOpt ||
-         role == train::kRoleScaler;
+  return train::isStateRole(train::argRole(func, index));
 }
 
 FailureOr<json::Object> describeFunction(ModuleOp module, func::FuncOp func, StringRef symbol,

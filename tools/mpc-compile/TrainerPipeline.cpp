@@ -18,11 +18,6 @@ using namespace mlir;
 
 namespace mpc::compile {
 namespace {
-bool isStateRole(StringRef role) {
-  return role == train::kRoleParam || role == train::kRoleBuffer || role == train::kRoleOpt ||
-         role == train::kRoleScaler;
-}
-
 func::FuncOp lookupMain(ModuleOp module) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
@@ -166,11 +161,11 @@ LogicalResult checkTrainerModule(ModuleOp module) {
     return train.emitError("@") << kTrainStep << " must return a 'loss' and a 'finite' result";
   llvm::StringMap<StringRef> trainState;
   for (unsigned i = 0, e = train.getNumArguments(); i < e; ++i)
-    if (isStateRole(train::argRole(train, i)))
+    if (train::isStateRole(train::argRole(train, i)))
       trainState[train::argName(train, i)] = train::argRole(train, i);
   for (unsigned i = 0, e = eval.getNumArguments(); i < e; ++i) {
     StringRef name = train::argName(eval, i);
-    if (!eval.getArgAttr(i, train::kParamRefAttr) && !isStateRole(train::argRole(eval, i)))
+    if (!eval.getArgAttr(i, train::kParamRefAttr) && !train::isStateRole(train::argRole(eval, i)))
       continue;
     auto it = trainState.find(name);
     if (it == trainState.end())

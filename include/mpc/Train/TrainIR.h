@@ -39,6 +39,12 @@ inline constexpr llvm::StringLiteral kRoleGrad = "grad";     // d loss / d param
 inline constexpr llvm::StringLiteral kRoleFinite = "finite"; // rank-0 i1
 inline constexpr llvm::StringLiteral kRoleOutput = "output"; // model outputs
 
+/// True for the roles of state (param, buffer, opt, scaler): the tensors a
+/// train step reads and returns under the same name.
+inline bool isStateRole(llvm::StringRef role) {
+  return role == kRoleParam || role == kRoleBuffer || role == kRoleOpt || role == kRoleScaler;
+}
+
 /// The role of argument / result `index`, or "" when it has none.
 llvm::StringRef argRole(mlir::func::FuncOp func, unsigned index);
 llvm::StringRef resultRole(mlir::func::FuncOp func, unsigned index);
@@ -48,6 +54,8 @@ llvm::StringRef resultName(mlir::func::FuncOp func, unsigned index);
 /// The first result with `role` (and `name`, when given).
 std::optional<unsigned> findResult(mlir::func::FuncOp func, llvm::StringRef role,
                                    llvm::StringRef name = "");
+/// The indices of every result with `role`, in order.
+llvm::SmallVector<unsigned> findResults(mlir::func::FuncOp func, llvm::StringRef role);
 std::optional<unsigned> findArgument(mlir::func::FuncOp func, llvm::StringRef role,
                                      llvm::StringRef name = "");
 
