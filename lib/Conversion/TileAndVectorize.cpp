@@ -116,7 +116,14 @@ SmallVector<int64_t> tileSizesFor(linalg::GenericOp op) {
   unsigned parallelSeen = 0;
   for (int64_t d = ranges.size() - 1; d >= 0; --d) {
     if (iterators[d] == utils::IteratorType::reduction) {
-      tiles[d] = divisorTile(ranges[d], kTileReduction);
+      // At most half of a reduction of 16 or more: with no loop over k
+      // left inside an output tile, LLVM hoists the tile's whole [rows x k]
+      // operand out of the loop over the other tiles (a 1x1 conv with 64
+      // input channels: 512 broadcast vectors), spills them, and its
+      // register allocator took 5-15 s on that one conv, which then ran 4x
+      // slower. Same additions in the same order either way.
+      int64_t limit = ranges[d] >= 16 ? std::min(kTileReduction, ranges[d] / 2) : kTileReduction;
+      tiles[d] = divisorTile(ranges[d], limit);
       continue;
     }
     // Innermost parallel dim: columns; the next: rows; outer ones (batch):

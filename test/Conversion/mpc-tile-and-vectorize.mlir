@@ -65,6 +65,23 @@ func.func @small_f32(%a: memref<2x3xf32>, %b: memref<3x10xf32>, %c: memref<2x10x
   return
 }
 
+// A reduction that would fit one tile (64) is still split in two: with no
+// k loop inside the output tiles LLVM hoisted the whole [8 x 64] operand
+// tile out of the loop over the other tiles and spilled it.
+// CONTRACT-LABEL: func.func @short_reduction
+// CONTRACT: scf.for %{{.+}} = %c0 to %c64 step %c32
+// CONTRACT: vector.contract {{.+}} : vector<8x32xf32>, vector<32x32xf32> into vector<8x32xf32>
+func.func @short_reduction(%a: memref<64x64xf32>, %b: memref<64x128xf32>, %c: memref<64x128xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x64xf32>, memref<64x128xf32>) outs(%c : memref<64x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
 // Not contractions: a row sum and a convolution-style map (d0 + d1) stay
 // linalg.generic for convert-linalg-to-loops.
 // CONTRACT-LABEL: func.func @not_contractions
