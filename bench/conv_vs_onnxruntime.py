@@ -10,7 +10,8 @@ run, so that before/after compare on the same machine load.
 
 Usage: bench/conv_vs_onnxruntime.py [--build DIR] [--mpc-run PATH]
                                     [--baseline-mpc-run PATH] [--batches 1,8]
-                                    [--iterations 10] [--no-bf16]
+                                    [--iterations 10] [--no-bf16] [--threads 1]
+                                    [--layers 7x7,@14]
 """
 import argparse
 import os
@@ -60,6 +61,8 @@ def main():
     parser.add_argument("--batches", default="1,8")
     parser.add_argument("--iterations", type=int, default=10)
     parser.add_argument("--no-bf16", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="threads on both sides")
+    parser.add_argument("--layers", help="comma-separated substrings: only layers whose name has one")
     args = parser.parse_args()
     mpc_run = args.mpc_run or str(Path(args.build) / "bin" / "mpc-run")
 
@@ -75,21 +78,23 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for batch in (int(b) for b in args.batches.split(",")):
             for name, layer in LAYERS.items():
+                if args.layers and not any(part in name for part in args.layers.split(",")):
+                    continue
                 work = Path(tmp) / f"{len(os.listdir(tmp))}"
                 work.mkdir()
                 path = work / "conv.onnx"
                 macs = conv_model(batch, *layer, path)
                 gflops = lambda ms: f"{2 * macs / ms / 1e6:.1f}"  # noqa: E731
                 feeds, files = make_inputs(path, batch, work)
-                ort_ms = time_onnxruntime(path, feeds, args.iterations)
+                ort_ms = time_onnxruntime(path, feeds, args.iterations, args.threads)
                 row = [name, str(batch), f"{macs / 1e9:.2f}", f"{ort_ms:.3f}", gflops(ort_ms)]
                 if args.baseline_mpc_run:
-                    _, base = time_mpc(args.baseline_mpc_run, path, files, "fp32", args.iterations, work)
+                    _, base = time_mpc(args.baseline_mpc_run, path, files, "fp32", args.iterations, work, args.threads)
                     row += [f"{base:.3f}", gflops(base)]
-                compile_ms, fp32 = time_mpc(mpc_run, path, files, "fp32", args.iterations, work)
+                compile_ms, fp32 = time_mpc(mpc_run, path, files, "fp32", args.iterations, work, args.threads)
                 row += [f"{fp32:.3f}", gflops(fp32), f"{fp32 / ort_ms:.2f}"]
                 if not args.no_bf16:
-                    _, bf16 = time_mpc(mpc_run, path, files, "bf16", args.iterations, work)
+                    _, bf16 = time_mpc(mpc_run, path, files, "bf16", args.iterations, work, args.threads)
                     row += [f"{bf16:.3f}", f"{bf16 / ort_ms:.2f}"]
                 row.append(f"{compile_ms:.0f}")
                 print("| " + " | ".join(row) + " |", flush=True)

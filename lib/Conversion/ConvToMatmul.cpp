@@ -209,11 +209,34 @@ Value buildSwappedContraction(OpBuilder &b, Location loc, linalg::GenericOp conv
   return matmul.getResult(0);
 }
 
+/// The register tile's width in output positions (mpc-tile-and-vectorize's
+/// column tile).
+constexpr int64_t kTileColumns = 32;
+
+/// `value` [..., columns] restricted to columns [first, first + count).
+Value columnSlice(OpBuilder &b, Location loc, Value value, int64_t first, int64_t count) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes, strides(rank, b.getIndexAttr(1));
+  for (int64_t size : type.getShape())
+    sizes.push_back(b.getIndexAttr(size));
+  offsets.back() = b.getIndexAttr(first);
+  sizes.back() = b.getIndexAttr(count);
+  return tensor::ExtractSliceOp::create(b, loc, value, offsets, sizes, strides);
+}
+
 /// acc [N, G, M, P] += weight [G, M, K] x patches [N, G, K, P]. Loops (n,
 /// g, m, p, k): p, the output position, innermost of the parallel ones so
 /// that it becomes the vector (column) dimension; k runs over (c,
 /// kernel...) row-major, the order of the convolution's reduction loops, so
 /// scalar loops add in the same order.
+///
+/// mpc-tile-and-vectorize shrinks a tile to a divisor of its dimension:
+/// 7x7 outputs (49 positions) got 7-wide register tiles and 14x14 or 28x28
+/// ones (blocks of 196) 28-wide ones, which ran at 60-75% of the 32-wide
+/// tile's speed. Such position counts are split into a multiple of 32 and
+/// the rest, two contractions over column slices (49 = 32 + 17, 196 = 192 +
+/// 4); every output still adds its products in the same order.
 Value buildMatmul(OpBuilder &b, Location loc, linalg::GenericOp conv, Value weight, Value patches, Value acc) {
   MLIRContext *ctx = b.getContext();
   auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
@@ -222,7 +245,23 @@ Value buildMatmul(OpBuilder &b, Location loc, linalg::GenericOp conv, Value weig
                               AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)};
   SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
-  return buildSwappedContraction(b, loc, conv, weight, patches, acc, maps, iterators);
+  int64_t columns = cast<RankedTensorType>(acc.getType()).getShape().back();
+  int64_t whole = columns / kTileColumns * kTileColumns;
+  if (whole == 0 || whole == columns)
+    return buildSwappedContraction(b, loc, conv, weight, patches, acc, maps, iterators);
+  for (auto [first, count] : {std::pair<int64_t, int64_t>{0, whole}, {whole, columns - whole}}) {
+    Value part = buildSwappedContraction(b, loc, conv, weight, columnSlice(b, loc, patches, first, count),
+                                         columnSlice(b, loc, acc, first, count), maps, iterators);
+    auto accType = cast<RankedTensorType>(acc.getType());
+    SmallVector<OpFoldResult> offsets(accType.getRank(), b.getIndexAttr(0)), sizes,
+        strides(accType.getRank(), b.getIndexAttr(1));
+    for (int64_t size : accType.getShape())
+      sizes.push_back(b.getIndexAttr(size));
+    offsets.back() = b.getIndexAttr(first);
+    sizes.back() = b.getIndexAttr(count);
+    acc = tensor::InsertSliceOp::create(b, loc, part, acc, offsets, sizes, strides);
+  }
+  return acc;
 }
 
 void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &conv) {

@@ -88,7 +88,8 @@ func.func @other_layout(%x: tensor<1x1x3x7xf32>, %w: tensor<1x3x2x3xf32>, %acc: 
 // 34 output rows of 34 positions: blocks of 2 rows (68 positions, the most
 // rows dividing 34 within 256 positions), 17 per image, 34 iterations for
 // the 2 images, each copying the 4 input rows its windows read and updating
-// its 68 columns of the accumulator.
+// its 68 columns of the accumulator. 68 is not a multiple of the 32-wide
+// register tile: two contractions, on columns [0, 64) and [64, 68).
 // CHECK-LABEL: func.func @blocked_rows
 // CHECK-DAG: %[[ITERATIONS:.+]] = arith.constant 34 : index
 // CHECK: scf.for %[[I:.+]] = %{{.+}} to %[[ITERATIONS]] step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<2x1x8x1156xf32>)
@@ -101,7 +102,15 @@ func.func @other_layout(%x: tensor<1x1x3x7xf32>, %w: tensor<1x3x2x3xf32>, %acc: 
 // CHECK-DAG: %[[IN_ROW:.+]] = arith.muli %[[ROW]], %{{.+}} : index
 // CHECK: %[[ROWS:.+]] = tensor.extract_slice %{{.+}}[%[[N]], 0, 0, %[[IN_ROW]], 0] [1, 1, 2, 4, 36] [1, 1, 1, 1, 1]
 // CHECK: linalg.generic {{.+}} ins(%[[ROWS]] : tensor<1x1x2x4x36xf32>) outs(%{{.+}} : tensor<1x1x2x3x3x2x34xf32>)
-// CHECK: %[[MM:.+]] = linalg.generic {{.+}} outs(%[[ACC_BLOCK]] : tensor<1x1x8x68xf32>)
+// CHECK: %[[PATCHES:.+]] = tensor.collapse_shape {{.+}} into tensor<1x1x18x68xf32>
+// CHECK: %[[P0:.+]] = tensor.extract_slice %[[PATCHES]][0, 0, 0, 0] [1, 1, 18, 64] [1, 1, 1, 1]
+// CHECK: %[[A0:.+]] = tensor.extract_slice %[[ACC_BLOCK]][0, 0, 0, 0] [1, 1, 8, 64] [1, 1, 1, 1]
+// CHECK: %[[MM0:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %[[P0]] : tensor<1x8x18xf32>, tensor<1x1x18x64xf32>) outs(%[[A0]] : tensor<1x1x8x64xf32>)
+// CHECK: %[[HALF:.+]] = tensor.insert_slice %[[MM0]] into %[[ACC_BLOCK]][0, 0, 0, 0] [1, 1, 8, 64] [1, 1, 1, 1]
+// CHECK: %[[P1:.+]] = tensor.extract_slice %[[PATCHES]][0, 0, 0, 64] [1, 1, 18, 4] [1, 1, 1, 1]
+// CHECK: %[[A1:.+]] = tensor.extract_slice %[[HALF]][0, 0, 0, 64] [1, 1, 8, 4] [1, 1, 1, 1]
+// CHECK: %[[MM1:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %[[P1]] : tensor<1x8x18xf32>, tensor<1x1x18x4xf32>) outs(%[[A1]] : tensor<1x1x8x4xf32>)
+// CHECK: %[[MM:.+]] = tensor.insert_slice %[[MM1]] into %[[HALF]][0, 0, 0, 64] [1, 1, 8, 4] [1, 1, 1, 1]
 // CHECK: %[[NEW:.+]] = tensor.insert_slice %[[MM]] into %[[ACC]][%[[N]], 0, 0, %[[COL]]] [1, 1, 8, 68] [1, 1, 1, 1]
 // CHECK: scf.yield %[[NEW]]
 func.func @blocked_rows(%x: tensor<2x2x34x34xf32>, %w: tensor<8x2x3x3xf32>) -> tensor<2x8x34x34xf32> {

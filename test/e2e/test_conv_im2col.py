@@ -40,6 +40,14 @@ CASES = {
     "grouped": ((2, 32, 32, 32), (32, 8, 3, 3), dict(group=4, pads=[1, 1, 1, 1])),
     "depthwise": ((1, 64, 56, 56), (64, 1, 3, 3), dict(group=64, pads=[1, 1, 1, 1])),
     "1d": ((4, 32, 200), (64, 32, 5), dict(strides=[1])),
+    # Position counts that are not multiples of the 32-wide register tile
+    # (split into 32 + 17 and 192 + 4 columns), channels not multiples of
+    # the 8-row tile, batch > 1.
+    "7x7-map-batch3": ((3, 64, 7, 7), (100, 64, 3, 3), dict(pads=[1, 1, 1, 1])),
+    "14x14-map": ((1, 32, 14, 14), (40, 32, 3, 3), dict(pads=[1, 1, 1, 1])),
+    "3x3-s2-to-7x7": ((2, 24, 14, 14), (72, 24, 3, 3), dict(strides=[2, 2], pads=[1, 1, 1, 1])),
+    # A reduction of 64 (split into two k tiles of 32).
+    "1x1-s2-64ch-to-28x28": ((1, 64, 56, 56), (128, 64, 1, 1), dict(strides=[2, 2])),
 }
 
 
@@ -54,7 +62,8 @@ def test_conv_matches_onnxruntime(mpc_run, name):
     np.testing.assert_allclose(fp32, ref, rtol=1e-5, atol=1e-4)
 
 
-@pytest.mark.parametrize("name", ["3x3-s2-p1-odd", "1x1-batch8-odd-channels", "7x7-s2-p3-stem", "depthwise"])
+@pytest.mark.parametrize("name", ["3x3-s2-p1-odd", "1x1-batch8-odd-channels", "7x7-s2-p3-stem", "depthwise",
+                                  "7x7-map-batch3", "14x14-map"])
 @pytest.mark.parametrize("precision,tol", [("bf16", 3e-2), ("fp16", 5e-3)])
 def test_low_precision_conv_stays_close(mpc_run, name, precision, tol):
     """bf16/f16 inputs, f32 accumulation: near the fp32 result, and really
