@@ -5,8 +5,8 @@
 // scf.parallel so that async-parallel-for can hand them to the thread pool
 // of lib/Runtime/AsyncRuntime.cpp. Only parallel (output) dimensions are
 // split, never a reduction: each output element is computed exactly as
-// before, whatever the thread count. Only the outermost dimension of each
-// scf.parallel is kept parallel (see keepOuterDimensionParallel).
+// before, whatever the thread count. One dimension of each outermost
+// scf.parallel is kept parallel (see keepOneDimensionParallel).
 //
 //===----------------------------------------------------------------------===//
 #include "ConversionPasses.h"
@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -64,27 +65,63 @@ bool isLargeStaticOp(linalg::LinalgOp op, int64_t minWork) {
 /// scf.parallel loops: on the 67 x 127 output tiles of a 67x131x127 matmul
 /// (inner trip count <= 512, so it takes its "block aligned" variant) it
 /// computed whole rows twice. A one-dimensional loop never takes that path,
-/// so only the outermost dimension stays parallel; the others become
-/// sequential scf.for loops inside it (same iterations, same order within a
-/// row).
-void keepOuterDimensionParallel(scf::ParallelOp op, IRRewriter &rewriter) {
-  if (op.getNumLoops() < 2 || op.getNumReductions() != 0)
+/// so one dimension stays parallel and the others become sequential scf.for
+/// loops inside it. The kept dimension is the outermost one that does not
+/// have a trip count of one: register tiles of a convolution block
+/// (mpc-conv-to-matmul) start with batch and group dimensions of one tile,
+/// and keeping those would leave nothing to share between threads. The
+/// iterations are independent (that is what scf.parallel says), so moving
+/// that dimension outward does not change any result. `parallelDim` < 0 makes
+/// every dimension sequential.
+void keepOneDimensionParallel(scf::ParallelOp op, int parallelDim, IRRewriter &rewriter) {
+  if (op.getNumReductions() != 0 || (parallelDim >= 0 && op.getNumLoops() < 2))
     return;
-  ValueRange lbs = op.getLowerBound(), ubs = op.getUpperBound(), steps = op.getStep();
+  SmallVector<Value> lbs(op.getLowerBound()), ubs(op.getUpperBound()), steps(op.getStep());
+  SmallVector<Value> ivs(op.getInductionVars());
+  SmallVector<Value> seqLbs, seqUbs, seqSteps, seqIvs;
+  for (unsigned d = 0; d < op.getNumLoops(); ++d) {
+    if (static_cast<int>(d) == parallelDim)
+      continue;
+    seqLbs.push_back(lbs[d]);
+    seqUbs.push_back(ubs[d]);
+    seqSteps.push_back(steps[d]);
+    seqIvs.push_back(ivs[d]);
+  }
+  auto buildBody = [&](OpBuilder &builder, Location loc, IRMapping mapping) {
+    scf::buildLoopNest(builder, loc, seqLbs, seqUbs, seqSteps,
+                       [&](OpBuilder &builder, Location, ValueRange inner) {
+                         IRMapping nestedMapping = mapping;
+                         nestedMapping.map(seqIvs, inner);
+                         for (Operation &nested : op.getBody()->without_terminator())
+                           builder.clone(nested, nestedMapping);
+                       });
+  };
   rewriter.setInsertionPoint(op);
-  scf::ParallelOp::create(
-      rewriter, op.getLoc(), lbs.take_front(), ubs.take_front(), steps.take_front(),
-      [&](OpBuilder &builder, Location loc, ValueRange outer) {
-        scf::buildLoopNest(builder, loc, lbs.drop_front(), ubs.drop_front(), steps.drop_front(),
-                           [&](OpBuilder &builder, Location, ValueRange inner) {
-                             IRMapping mapping;
-                             mapping.map(op.getInductionVars().front(), outer.front());
-                             mapping.map(ValueRange(op.getInductionVars()).drop_front(), inner);
-                             for (Operation &nested : op.getBody()->without_terminator())
-                               builder.clone(nested, mapping);
-                           });
-      });
+  if (parallelDim < 0) {
+    buildBody(rewriter, op.getLoc(), IRMapping());
+  } else {
+    scf::ParallelOp::create(rewriter, op.getLoc(), ValueRange{lbs[parallelDim]}, ValueRange{ubs[parallelDim]},
+                            ValueRange{steps[parallelDim]},
+                            [&](OpBuilder &builder, Location loc, ValueRange outer) {
+                              IRMapping mapping;
+                              mapping.map(ivs[parallelDim], outer.front());
+                              buildBody(builder, loc, mapping);
+                            });
+  }
   rewriter.eraseOp(op);
+}
+
+/// The outermost dimension whose trip count is not statically one (0 when
+/// every dimension runs once).
+int dimensionToParallelize(scf::ParallelOp op) {
+  for (unsigned d = 0; d < op.getNumLoops(); ++d) {
+    std::optional<int64_t> lb = getConstantIntValue(op.getLowerBound()[d]);
+    std::optional<int64_t> ub = getConstantIntValue(op.getUpperBound()[d]);
+    std::optional<int64_t> step = getConstantIntValue(op.getStep()[d]);
+    if (!lb || !ub || !step || *ub - *lb > *step)
+      return d;
+  }
+  return 0;
 }
 
 struct ParallelizeLoopsPass : impl::ParallelizeLoopsPassBase<ParallelizeLoopsPass> {
@@ -111,10 +148,24 @@ struct ParallelizeLoopsPass : impl::ParallelizeLoopsPassBase<ParallelizeLoopsPas
         continue; // convert-linalg-to-loops still lowers it, sequentially
       rewriter.eraseOp(op);
     }
-    // The new loops and mpc-tile-and-vectorize's tile loops.
-    SmallVector<scf::ParallelOp> loops(getOperation().getBody().getOps<scf::ParallelOp>());
+    // The new loops and mpc-tile-and-vectorize's tile loops, wherever they
+    // are: async-parallel-for converts every scf.parallel, also one nested in
+    // an scf.for (mpc-conv-to-matmul's row blocks) or in another
+    // scf.parallel. A nested one runs sequentially (its parent already
+    // spreads the work; nested dispatch would only add overhead); innermost
+    // first, so rewriting one leaves the loops around it in place.
+    SmallVector<scf::ParallelOp> nested;
+    getOperation().walk([&](scf::ParallelOp loop) {
+      if (loop->getParentOfType<scf::ParallelOp>())
+        nested.push_back(loop);
+    });
+    for (scf::ParallelOp loop : nested)
+      keepOneDimensionParallel(loop, /*parallelDim=*/-1, rewriter);
+    // The rest are not nested in each other: one dimension each stays parallel.
+    SmallVector<scf::ParallelOp> loops;
+    getOperation().walk([&](scf::ParallelOp loop) { loops.push_back(loop); });
     for (scf::ParallelOp loop : loops)
-      keepOuterDimensionParallel(loop, rewriter);
+      keepOneDimensionParallel(loop, dimensionToParallelize(loop), rewriter);
   }
 };
 } // namespace

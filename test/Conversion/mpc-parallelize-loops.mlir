@@ -101,3 +101,59 @@ func.func @tile_loops(%a: memref<67x127xf32>, %b: memref<67x127xf32>) {
   }
   return
 }
+
+// -----
+
+// Tile loops inside a loop (mpc-conv-to-matmul's row blocks) are rewritten
+// too, and the dimension kept parallel is the first one that runs more than
+// once: the leading batch/group tile loops of one iteration would leave
+// nothing to share between threads.
+// CHECK-LABEL: func.func @tiles_in_block_loop
+// CHECK: scf.for %[[B:.+]] = %c0 to %c4 step %c1
+// CHECK-NEXT: scf.parallel (%[[M:.+]]) = (%c0) to (%c64) step (%c8)
+// CHECK-NEXT: scf.for %[[G:.+]] = %c0 to %c1 step %c1
+// CHECK-NEXT: scf.for %[[P:.+]] = %c0 to %c96 step %c32
+// CHECK-NEXT: memref.load %arg0[%[[B]], %[[G]], %[[M]], %[[P]]]
+// CHECK-NOT: scf.parallel
+func.func @tiles_in_block_loop(%a: memref<4x1x64x96xf32>, %b: memref<4x1x64x96xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  %c96 = arith.constant 96 : index
+  scf.for %blk = %c0 to %c4 step %c1 {
+    scf.parallel (%g, %m, %p) = (%c0, %c0, %c0) to (%c1, %c64, %c96) step (%c1, %c8, %c32) {
+      %x = memref.load %a[%blk, %g, %m, %p] : memref<4x1x64x96xf32>
+      memref.store %x, %b[%blk, %g, %m, %p] : memref<4x1x64x96xf32>
+      scf.reduce
+    }
+  }
+  return
+}
+
+// -----
+
+// An scf.parallel nested in another runs sequentially: only the outer one is
+// handed to threads.
+// CHECK-LABEL: func.func @nested_parallel
+// CHECK: scf.parallel (%[[I:.+]]) = (%c0) to (%c16) step (%c1)
+// CHECK-NEXT: scf.for %[[J:.+]] = %c0 to %c32 step %c1
+// CHECK-NEXT: memref.load %arg0[%[[I]], %[[J]]]
+// CHECK-NOT: scf.parallel
+func.func @nested_parallel(%a: memref<16x32xf32>, %b: memref<16x32xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c32 = arith.constant 32 : index
+  scf.parallel (%i) = (%c0) to (%c16) step (%c1) {
+    scf.parallel (%j) = (%c0) to (%c32) step (%c1) {
+      %x = memref.load %a[%i, %j] : memref<16x32xf32>
+      memref.store %x, %b[%i, %j] : memref<16x32xf32>
+      scf.reduce
+    }
+    scf.reduce
+  }
+  return
+}

@@ -120,3 +120,22 @@ def test_conv_grad_filter_matches_reference(mpc_run, name, low):
         assert not np.array_equal(dw, dw_ref.astype(np.float32))
     else:
         np.testing.assert_allclose(dw, dw_ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["3x3-s1-p1-64ch", "7x7-map-batch3", "grouped", "1x1-batch8-odd-channels"])
+def test_conv_on_two_threads_is_identical(mpc_run, name):
+    """The register tiles inside mpc-conv-to-matmul's row-block loop run on
+    threads too (mpc-parallelize-loops keeps one of their dimensions
+    parallel): each output is still summed by one thread in the same order,
+    so 2 threads give the bits of 1 thread, and both match onnxruntime."""
+    x_shape, w_shape, attrs = CASES[name]
+    model = conv_model(x_shape, w_shape, bias=name != "grouped", **attrs)
+    x = np.random.default_rng(1).standard_normal(x_shape).astype(np.float32)
+    ref = run_onnxruntime(model, {"x": x})["y"]
+    results = []
+    for threads in (1, 2):
+        proc, out = mpc_run.invoke(model, {"x": x}, "fp32", extra_args=["--threads", str(threads)])
+        assert proc.returncode == 0, f"mpc-run --threads {threads} failed:\n{proc.stderr}"
+        results.append(np.load(out / "y.npy"))
+    assert results[0].tobytes() == results[1].tobytes()
+    assert normalized_error(results[1], ref) < 1e-5
