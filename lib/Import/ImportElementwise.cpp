@@ -10,7 +10,9 @@ constexpr int kNoHost = -1;
 Type elementTypeOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
 
 /// mpc's integer ops take i32/i64; int8/int16/uint8 data (which ONNX allows
-/// for Max, Min and Clip) is widened to i32 first. Exact for these ops.
+/// for Max, Min, Clip, the arithmetic ops and the comparisons) is widened to
+/// i32 first. Exact for min/max/compare; Add/Sub/Mul/Div narrowed back by
+/// truncation wrap around on overflow as ONNX Runtime and numpy do.
 bool isNarrowInt(Type t) { return t.isInteger() && t.getIntOrFloatBitWidth() < 32; }
 
 FailureOr<Value> widenNarrowInt(NodeImporter &n, Value v) {
@@ -96,8 +98,18 @@ template <typename OpTy, int HostKind> LogicalResult importBinary(NodeImporter &
     if (failed(lhs) || failed(rhs))
       return failure();
   }
+  if (!isPow && isNarrowInt(baseType)) {
+    lhs = widenNarrowInt(n, *lhs);
+    if (succeeded(lhs))
+      rhs = widenNarrowInt(n, *rhs);
+    if (failed(lhs) || failed(rhs))
+      return failure();
+  }
   FailureOr<Value> result = buildBinary<OpTy>(n, *lhs, *rhs, /*castRhs=*/isPow);
-  if (isPow && succeeded(result) && elementTypeOf(*result) != baseType)
+  // Comparisons give bool whatever the operands; everything else is brought
+  // back to the operands' type.
+  bool isCompare = succeeded(result) && elementTypeOf(*result).isInteger(1);
+  if (succeeded(result) && !isCompare && elementTypeOf(*result) != baseType)
     result = n.castTo(*result, baseType);
   if (failed(result))
     return failure();
@@ -341,11 +353,13 @@ LogicalResult importGelu(NodeImporter &n) {
 }
 
 const char *kFolds = "host-folded when the inputs are constants";
-const char *kBroadcast = "numpy broadcasting; host-folded when both inputs are constants";
+const char *kBroadcast = "numpy broadcasting; int8/int16/uint8 data is computed in i32 and "
+                         "narrowed back (wrapping); host-folded when both inputs are constants";
 const char *kChain = "N inputs become a chain of binary ops; host-folded when constant";
 const char *kChainWiden = "N inputs become a chain of binary ops; int8/int16/uint8 data is "
                           "widened to i32 and narrowed back; host-folded when constant";
-const char *kCompare = "bool result; host-folded when both inputs are constants";
+const char *kCompare = "bool result; int8/int16/uint8 data is compared in i32; host-folded "
+                       "when both inputs are constants";
 const char *kHostOnly = "constant inputs only (shape computations)";
 
 const OpImportInfo kTable[] = {
@@ -360,7 +374,8 @@ const OpImportInfo kTable[] = {
      "constant min/max become attributes; computed ones become mpc.max / mpc.min; "
      "int8/int16/uint8 data is widened to i32 and narrowed back"},
     {"Div", 13, 21, importBinary<mpc::DivOp, int(HostBinary::Div)>, "mpc.div",
-     "integer division truncates; numpy broadcasting; host-folded when both inputs are constants"},
+     "integer division truncates; int8/int16/uint8 data is computed in i32 and narrowed back; "
+     "numpy broadcasting; host-folded when both inputs are constants"},
     {"Equal", 13, 21, importBinary<mpc::EqualOp, int(HostBinary::Equal)>, "mpc.equal", kCompare},
     {"Erf", 13, 21, importUnary<mpc::ErfOp>, "mpc.erf", ""},
     {"Exp", 13, 21, importUnary<mpc::ExpOp, int(HostUnary::Exp)>, "mpc.exp", kFolds},
