@@ -65,6 +65,19 @@ def test_check_tells_changed_models_apart(tmp_path):
     assert "1 baseline tests have another model" in proc.stdout
 
 
+def test_load_output_float8_e5m2(tmp_path):
+    """Outputs saved with descr '<f1' (float8_e5m2, which np.load rejects) load
+    as float8_e5m2; other arrays load as np.load reads them."""
+    import ml_dtypes
+    a = np.array([1.5, -2.0, 0.25, np.inf], ml_dtypes.float8_e5m2)
+    np.save(tmp_path / "a.npy", a)
+    got = conformance.load_output(tmp_path / "a.npy")
+    assert got.dtype == ml_dtypes.float8_e5m2 and np.array_equal(got.view(np.uint8), a.view(np.uint8))
+    f = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.save(tmp_path / "f.npy", f)
+    assert np.array_equal(conformance.load_output(tmp_path / "f.npy"), f)
+
+
 def test_compare_rules():
     """The sweep's comparison: rtol 1e-4/atol 1e-5 for floats, NaNs in place,
     integers exact, shapes and dtypes equal."""
