@@ -69,10 +69,11 @@ RTOL, ATOL = 1e-4, 1e-5
 # the runtime's wording for things mpc deliberately does not handle.
 # "is supported only on constants": ops the importer folds on the host (Ceil,
 # Floor, Not, And, Or, Xor) given data computed at run time; "supported only at
-# opsets": an op whose row in the importer's table stops below the model's opset.
+# opsets": an op whose row in the importer's table stops below the model's opset;
+# "cannot feed": a graph input of a type mpc-run has no host array for.
 UNSUPPORTED_RE = re.compile(
     r"not supported|unsupported|is supported only on constants|has no host representation"
-    r"|supported only at opsets",
+    r"|supported only at opsets|which mpc-run cannot feed",
     re.IGNORECASE)
 
 
