@@ -3,9 +3,11 @@ and the importer fixes the sweep found.
 
 test_conformance_sweep runs the whole sweep with --check (both sources: the
 onnx package's cases, generated into the build dir when missing, and Debian's
-libonnx-testdata; 2-3 minutes on 2 cores): it fails when a test that
-test/conformance_baseline.json lists as passing no longer passes, or when
-mpc-run crashes on any test. Skipped when no node tests are available.
+libonnx-testdata). It fails when a test that test/conformance_baseline.json
+lists as passing no longer passes, or when mpc-run crashes on any test. It
+costs about 95 s of CPU time (1-2 minutes on 2 idle cores, 3.5-5 on a loaded
+shared machine); generating the cases once costs about 10 s more. Skipped when
+no node tests are available.
 """
 import pathlib
 import subprocess
