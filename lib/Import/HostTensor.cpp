@@ -50,8 +50,15 @@ std::string mpc::importer::dtypeName(int32_t dtype) {
     return "float8e5m2";
   case kFloat8E5M2FNUZ:
     return "float8e5m2fnuz";
-  default:
+  default: {
+    // The TensorProto types of opsets 21-28, which mpc has no counterpart
+    // for: named so that errors about them say which type is at fault.
+    static const char *const kNewer[] = {"uint4",      "int4",       "float4e2m1", "float8e8m0",
+                                         "uint2",      "int2",       "float6e2m3", "float6e3m2"};
+    if (dtype >= 21 && dtype < 21 + int32_t(std::size(kNewer)))
+      return kNewer[dtype - 21];
     return "data type " + std::to_string(dtype);
+  }
   }
 }
 

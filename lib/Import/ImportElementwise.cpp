@@ -10,7 +10,9 @@ constexpr int kNoHost = -1;
 Type elementTypeOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
 
 /// mpc's integer ops take i32/i64; int8/int16/uint8 data (which ONNX allows
-/// for Max, Min and Clip) is widened to i32 first. Exact for these ops.
+/// for Max, Min, Clip, the arithmetic ops and the comparisons) is widened to
+/// i32 first. Exact for min/max/compare; Add/Sub/Mul/Div narrowed back by
+/// truncation wrap around on overflow as ONNX Runtime and numpy do.
 bool isNarrowInt(Type t) { return t.isInteger() && t.getIntOrFloatBitWidth() < 32; }
 
 FailureOr<Value> widenNarrowInt(NodeImporter &n, Value v) {
@@ -96,8 +98,18 @@ template <typename OpTy, int HostKind> LogicalResult importBinary(NodeImporter &
     if (failed(lhs) || failed(rhs))
       return failure();
   }
+  if (!isPow && isNarrowInt(baseType)) {
+    lhs = widenNarrowInt(n, *lhs);
+    if (succeeded(lhs))
+      rhs = widenNarrowInt(n, *rhs);
+    if (failed(lhs) || failed(rhs))
+      return failure();
+  }
   FailureOr<Value> result = buildBinary<OpTy>(n, *lhs, *rhs, /*castRhs=*/isPow);
-  if (isPow && succeeded(result) && elementTypeOf(*result) != baseType)
+  // Comparisons give bool whatever the operands; everything else is brought
+  // back to the operands' type.
+  bool isCompare = succeeded(result) && elementTypeOf(*result).isInteger(1);
+  if (succeeded(result) && !isCompare && elementTypeOf(*result) != baseType)
     result = n.castTo(*result, baseType);
   if (failed(result))
     return failure();
@@ -341,62 +353,69 @@ LogicalResult importGelu(NodeImporter &n) {
 }
 
 const char *kFolds = "host-folded when the inputs are constants";
-const char *kBroadcast = "numpy broadcasting; host-folded when both inputs are constants";
+const char *kBroadcast = "numpy broadcasting; int8/int16/uint8 data is computed in i32 and "
+                         "narrowed back (wrapping); host-folded when both inputs are constants";
 const char *kChain = "N inputs become a chain of binary ops; host-folded when constant";
 const char *kChainWiden = "N inputs become a chain of binary ops; int8/int16/uint8 data is "
                           "widened to i32 and narrowed back; host-folded when constant";
-const char *kCompare = "bool result; host-folded when both inputs are constants";
+const char *kCompare = "bool result; int8/int16/uint8 data is compared in i32; host-folded "
+                       "when both inputs are constants";
 const char *kHostOnly = "constant inputs only (shape computations)";
 
 const OpImportInfo kTable[] = {
-    {"Abs", 13, 21, importUnary<mpc::AbsOp, int(HostUnary::Abs)>, "mpc.abs", kFolds},
-    {"Add", 13, 21, importBinary<mpc::AddOp, int(HostBinary::Add)>, "mpc.add", kBroadcast},
-    {"Cast", 13, 21, importCast, "mpc.cast",
+    {"Abs", 13, kMaxOpset, importUnary<mpc::AbsOp, int(HostUnary::Abs)>, "mpc.abs", kFolds},
+    {"Add", 13, kMaxOpset, importBinary<mpc::AddOp, int(HostBinary::Add)>, "mpc.add", kBroadcast},
+    {"Cast", 13, kMaxOpset, importCast, "mpc.cast",
      "`saturate` (opset 19+) is kept for fp8; no op when the type already matches; host-folded"},
-    {"And", 13, 21, importHostOnly<int(HostBinary::And), true>, "host only", kHostOnly},
-    {"CastLike", 15, 21, importCastLike, "mpc.cast", "as Cast, to the type of input 2"},
-    {"Ceil", 13, 21, importHostOnly<int(HostUnary::Ceil), false>, "host only", kHostOnly},
-    {"Clip", 13, 21, importClip, "mpc.clip",
+    {"And", 13, kMaxOpset, importHostOnly<int(HostBinary::And), true>, "host only", kHostOnly},
+    {"CastLike", 15, kMaxOpset, importCastLike, "mpc.cast", "as Cast, to the type of input 2"},
+    {"Ceil", 13, kMaxOpset, importHostOnly<int(HostUnary::Ceil), false>, "host only", kHostOnly},
+    {"Clip", 13, kMaxOpset, importClip, "mpc.clip",
      "constant min/max become attributes; computed ones become mpc.max / mpc.min; "
      "int8/int16/uint8 data is widened to i32 and narrowed back"},
-    {"Div", 13, 21, importBinary<mpc::DivOp, int(HostBinary::Div)>, "mpc.div",
-     "integer division truncates; numpy broadcasting; host-folded when both inputs are constants"},
-    {"Equal", 13, 21, importBinary<mpc::EqualOp, int(HostBinary::Equal)>, "mpc.equal", kCompare},
-    {"Erf", 13, 21, importUnary<mpc::ErfOp>, "mpc.erf", ""},
-    {"Exp", 13, 21, importUnary<mpc::ExpOp, int(HostUnary::Exp)>, "mpc.exp", kFolds},
-    {"Floor", 13, 21, importHostOnly<int(HostUnary::Floor), false>, "host only", kHostOnly},
-    {"Gelu", 20, 21, importGelu, "mpc.gelu", "`approximate` \"none\" (erf) or \"tanh\""},
-    {"Greater", 13, 21, importBinary<mpc::GreaterOp, int(HostBinary::Greater)>, "mpc.greater",
+    {"Div", 13, kMaxOpset, importBinary<mpc::DivOp, int(HostBinary::Div)>, "mpc.div",
+     "integer division truncates; int8/int16/uint8 data is computed in i32 and narrowed back; "
+     "numpy broadcasting; host-folded when both inputs are constants"},
+    {"Equal", 13, kMaxOpset, importBinary<mpc::EqualOp, int(HostBinary::Equal)>, "mpc.equal",
      kCompare},
-    {"GreaterOrEqual", 13, 21, importBinary<mpc::GreaterEqualOp, int(HostBinary::GreaterOrEqual)>,
-     "mpc.greater_equal", kCompare},
-    {"LeakyRelu", 13, 21, importLeakyRelu, "mpc.leaky_relu", ""},
-    {"Less", 13, 21, importBinary<mpc::LessOp, int(HostBinary::Less)>, "mpc.less", kCompare},
-    {"LessOrEqual", 13, 21, importBinary<mpc::LessEqualOp, int(HostBinary::LessOrEqual)>,
+    {"Erf", 13, kMaxOpset, importUnary<mpc::ErfOp>, "mpc.erf", ""},
+    {"Exp", 13, kMaxOpset, importUnary<mpc::ExpOp, int(HostUnary::Exp)>, "mpc.exp", kFolds},
+    {"Floor", 13, kMaxOpset, importHostOnly<int(HostUnary::Floor), false>, "host only", kHostOnly},
+    {"Gelu", 20, kMaxOpset, importGelu, "mpc.gelu", "`approximate` \"none\" (erf) or \"tanh\""},
+    {"Greater", 13, kMaxOpset, importBinary<mpc::GreaterOp, int(HostBinary::Greater)>,
+     "mpc.greater", kCompare},
+    {"GreaterOrEqual", 13, kMaxOpset,
+     importBinary<mpc::GreaterEqualOp, int(HostBinary::GreaterOrEqual)>, "mpc.greater_equal",
+     kCompare},
+    {"LeakyRelu", 13, kMaxOpset, importLeakyRelu, "mpc.leaky_relu", ""},
+    {"Less", 13, kMaxOpset, importBinary<mpc::LessOp, int(HostBinary::Less)>, "mpc.less", kCompare},
+    {"LessOrEqual", 13, kMaxOpset, importBinary<mpc::LessEqualOp, int(HostBinary::LessOrEqual)>,
      "mpc.less_equal", kCompare},
-    {"Log", 13, 21, importUnary<mpc::LogOp, int(HostUnary::Log)>, "mpc.log", kFolds},
-    {"Max", 13, 21, importVariadic<mpc::MaxOp, int(HostBinary::Max)>, "mpc.max", kChainWiden},
-    {"Mean", 13, 21, importVariadic<mpc::AddOp, int(HostBinary::Add), true>, "mpc.add + mpc.div",
-     kChain},
-    {"Min", 13, 21, importVariadic<mpc::MinOp, int(HostBinary::Min)>, "mpc.min", kChainWiden},
-    {"Mul", 13, 21, importBinary<mpc::MulOp, int(HostBinary::Mul)>, "mpc.mul", kBroadcast},
-    {"Neg", 13, 21, importUnary<mpc::NegOp, int(HostUnary::Neg)>, "mpc.neg", kFolds},
-    {"Not", 13, 21, importHostOnly<int(HostUnary::Not), false>, "host only", kHostOnly},
-    {"Or", 13, 21, importHostOnly<int(HostBinary::Or), true>, "host only", kHostOnly},
-    {"Pow", 13, 21, importBinary<mpc::PowOp, int(HostBinary::Pow)>, "mpc.pow",
+    {"Log", 13, kMaxOpset, importUnary<mpc::LogOp, int(HostUnary::Log)>, "mpc.log", kFolds},
+    {"Max", 13, kMaxOpset, importVariadic<mpc::MaxOp, int(HostBinary::Max)>, "mpc.max",
+     kChainWiden},
+    {"Mean", 13, kMaxOpset, importVariadic<mpc::AddOp, int(HostBinary::Add), true>,
+     "mpc.add + mpc.div", kChain},
+    {"Min", 13, kMaxOpset, importVariadic<mpc::MinOp, int(HostBinary::Min)>, "mpc.min",
+     kChainWiden},
+    {"Mul", 13, kMaxOpset, importBinary<mpc::MulOp, int(HostBinary::Mul)>, "mpc.mul", kBroadcast},
+    {"Neg", 13, kMaxOpset, importUnary<mpc::NegOp, int(HostUnary::Neg)>, "mpc.neg", kFolds},
+    {"Not", 13, kMaxOpset, importHostOnly<int(HostUnary::Not), false>, "host only", kHostOnly},
+    {"Or", 13, kMaxOpset, importHostOnly<int(HostBinary::Or), true>, "host only", kHostOnly},
+    {"Pow", 13, kMaxOpset, importBinary<mpc::PowOp, int(HostBinary::Pow)>, "mpc.pow",
      "an exponent of another type is cast to the base's; an integer base is computed in f64 "
      "and converted back (exact below 2^53); host-folded when both are constants"},
-    {"Reciprocal", 13, 21, importUnary<mpc::ReciprocalOp, int(HostUnary::Reciprocal)>,
+    {"Reciprocal", 13, kMaxOpset, importUnary<mpc::ReciprocalOp, int(HostUnary::Reciprocal)>,
      "mpc.reciprocal", kFolds},
-    {"Relu", 13, 21, importUnary<mpc::ReluOp, int(HostUnary::Relu)>, "mpc.relu", kFolds},
-    {"Sigmoid", 13, 21, importUnary<mpc::SigmoidOp>, "mpc.sigmoid", ""},
-    {"Sqrt", 13, 21, importUnary<mpc::SqrtOp, int(HostUnary::Sqrt)>, "mpc.sqrt", kFolds},
-    {"Sub", 13, 21, importBinary<mpc::SubOp, int(HostBinary::Sub)>, "mpc.sub", kBroadcast},
-    {"Sum", 13, 21, importVariadic<mpc::AddOp, int(HostBinary::Add)>, "mpc.add", kChain},
-    {"Tanh", 13, 21, importUnary<mpc::TanhOp>, "mpc.tanh", ""},
-    {"Where", 13, 21, importWhere, "mpc.where",
+    {"Relu", 13, kMaxOpset, importUnary<mpc::ReluOp, int(HostUnary::Relu)>, "mpc.relu", kFolds},
+    {"Sigmoid", 13, kMaxOpset, importUnary<mpc::SigmoidOp>, "mpc.sigmoid", ""},
+    {"Sqrt", 13, kMaxOpset, importUnary<mpc::SqrtOp, int(HostUnary::Sqrt)>, "mpc.sqrt", kFolds},
+    {"Sub", 13, kMaxOpset, importBinary<mpc::SubOp, int(HostBinary::Sub)>, "mpc.sub", kBroadcast},
+    {"Sum", 13, kMaxOpset, importVariadic<mpc::AddOp, int(HostBinary::Add)>, "mpc.add", kChain},
+    {"Tanh", 13, kMaxOpset, importUnary<mpc::TanhOp>, "mpc.tanh", ""},
+    {"Where", 13, kMaxOpset, importWhere, "mpc.where",
      "numpy broadcasting; host-folded when all inputs are constants"},
-    {"Xor", 13, 21, importHostOnly<int(HostBinary::Xor), true>, "host only", kHostOnly},
+    {"Xor", 13, kMaxOpset, importHostOnly<int(HostBinary::Xor), true>, "host only", kHostOnly},
 };
 } // namespace
 

@@ -733,8 +733,9 @@ LogicalResult importTrilu(NodeImporter &n) {
   if (failed(x))
     return failure();
   FailureOr<Value> maskValue = n.graph.makeConstant(mask, n.loc(), n.name());
-  FailureOr<Value> zeroValue = failed(maskValue) ? FailureOr<Value>(failure())
-                                                 : n.scalar(getElementTypeOrSelf(x->getType()), 0.0);
+  FailureOr<Value> zeroValue = failed(maskValue)
+                                   ? FailureOr<Value>(failure())
+                                   : n.scalar(getElementTypeOrSelf(x->getType()), 0.0);
   if (failed(zeroValue))
     return failure();
   FailureOr<mpc::WhereOp> op = n.create<mpc::WhereOp>(n.inferred(), *maskValue, *x, *zeroValue);
@@ -762,39 +763,40 @@ LogicalResult importDropout(NodeImporter &n) {
 const char *kFoldsData = "host-folded when the data is a constant";
 
 const OpImportInfo kTable[] = {
-    {"Concat", 13, 21, importConcat, "mpc.concat", "host-folded when all inputs are constants"},
-    {"Constant", 13, 21, importConstant, "host constant",
+    {"Concat", 13, kMaxOpset, importConcat, "mpc.concat",
+     "host-folded when all inputs are constants"},
+    {"Constant", 13, kMaxOpset, importConstant, "host constant",
      "value, value_float(s), value_int(s); string and sparse values are errors"},
-    {"ConstantOfShape", 13, 21, importConstantOfShape, "host constant",
+    {"ConstantOfShape", 13, kMaxOpset, importConstantOfShape, "host constant",
      "results over 4M elements become a splat arith.constant"},
-    {"Dropout", 13, 21, importDropout, "(identity)",
+    {"Dropout", 13, kMaxOpset, importDropout, "(identity)",
      "inference only: training_mode=true or a used mask output are errors"},
-    {"Expand", 13, 21, importExpand, "mpc.broadcast",
+    {"Expand", 13, kMaxOpset, importExpand, "mpc.broadcast",
      "shape must be constant; host-folded when the data is a constant"},
-    {"Flatten", 13, 21, importFlatten, "mpc.reshape", kFoldsData},
-    {"Gather", 13, 21, importGather, "mpc.gather",
+    {"Flatten", 13, kMaxOpset, importFlatten, "mpc.reshape", kFoldsData},
+    {"Gather", 13, kMaxOpset, importGather, "mpc.gather",
      "constant indices are range-checked and made non-negative; host-folded when constant"},
-    {"Identity", 13, 21, importIdentity, "(identity)", ""},
-    {"Pad", 13, 21, importPad, "mpc.concat / mpc.slice",
+    {"Identity", 13, kMaxOpset, importIdentity, "(identity)", ""},
+    {"Pad", 13, kMaxOpset, importPad, "mpc.concat / mpc.slice",
      "constant mode only; axes input (opset 18+); negative pads crop; host-folded when constant"},
-    {"Range", 13, 21, importRange, "host constant", "inputs must be constants"},
-    {"Reshape", 13, 21, importReshape, "mpc.reshape",
+    {"Range", 13, 26, importRange, "host constant", "inputs must be constants"},
+    {"Reshape", 13, kMaxOpset, importReshape, "mpc.reshape",
      "shape must be constant; 0 and -1, allowzero (opset 14+); host-folded when the data is a "
      "constant"},
-    {"Shape", 13, 21, importShape, "host constant", "start/end (opset 15+)"},
-    {"Size", 13, 21, importSize, "host constant", ""},
-    {"Slice", 13, 21, importSlice, "mpc.slice",
+    {"Shape", 13, kMaxOpset, importShape, "host constant", "start/end (opset 15+)"},
+    {"Size", 13, kMaxOpset, importSize, "host constant", ""},
+    {"Slice", 13, kMaxOpset, importSlice, "mpc.slice",
      "starts/ends/axes/steps must be constant; negative and clamped indices, negative steps; "
      "host-folded when the data is a constant"},
-    {"Split", 13, 21, importSplit, "mpc.slice",
+    {"Split", 13, kMaxOpset, importSplit, "mpc.slice",
      "split input or num_outputs (opset 18+); host-folded when the data is a constant"},
-    {"Squeeze", 13, 21, importSqueeze, "mpc.reshape",
+    {"Squeeze", 13, kMaxOpset, importSqueeze, "mpc.reshape",
      "axes must be constant; host-folded when the data is a constant"},
-    {"Transpose", 13, 21, importTranspose, "mpc.transpose",
+    {"Transpose", 13, kMaxOpset, importTranspose, "mpc.transpose",
      "default perm reverses the dims; host-folded when the data is a constant"},
-    {"Trilu", 14, 21, importTrilu, "mpc.where",
+    {"Trilu", 14, kMaxOpset, importTrilu, "mpc.where",
      "k must be constant; host-folded when the input is a constant"},
-    {"Unsqueeze", 13, 21, importUnsqueeze, "mpc.reshape",
+    {"Unsqueeze", 13, kMaxOpset, importUnsqueeze, "mpc.reshape",
      "axes must be constant; host-folded when the data is a constant"},
 };
 } // namespace

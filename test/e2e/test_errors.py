@@ -27,6 +27,17 @@ def test_wrong_dtype_names_the_input_and_both_types(mpc_run, model):
     expect_error(proc, "input 'x'", "f32", "i64")
 
 
+def test_unfeedable_input_type_is_named(mpc_run):
+    """A graph input of a type mpc-run has no .npy for (here float4e2m1, which
+    Debian's ONNX headers do not name) is reported by its ONNX name."""
+    node = helper.make_node("Identity", ["x"], ["y"])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", 23, [4])],
+                              [helper.make_tensor_value_info("y", 23, [4])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)])
+    proc, _ = mpc_run.invoke(model, {"x": np.ones(4, np.uint8)})
+    expect_error(proc, "model input 'x' has element type float4e2m1, which mpc-run cannot feed")
+
+
 def test_wrong_rank_names_the_input(mpc_run, model):
     proc, _ = mpc_run.invoke(model, {"x": np.ones((2, 3, 1), np.float32)})
     expect_error(proc, "'x'")

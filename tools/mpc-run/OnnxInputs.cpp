@@ -29,9 +29,24 @@ constexpr TypeEntry kTypes[] = {
     {onnx::TensorProto::UINT8, runtime::ElementKind::U8, "ui8"},
     {onnx::TensorProto::BOOL, runtime::ElementKind::Bool, "i1"},
 };
+
+/// ONNX's name for an element type mpc-run cannot feed, so that the error
+/// says which one (Debian's ONNX 1.12 headers know none past bfloat16).
+std::string unfeedableTypeName(int onnxType) {
+  static const char *const kNames[] = {
+      "undefined",      "float",      "uint8",          "int8",       "uint16",    "int16",
+      "int32",          "int64",      "string",         "bool",       "float16",   "double",
+      "uint32",         "uint64",     "complex64",      "complex128", "bfloat16",  "float8e4m3fn",
+      "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz", "uint4",      "int4",      "float4e2m1",
+      "float8e8m0",     "uint2",      "int2",           "float6e2m3", "float6e3m2"};
+  if (onnxType >= 0 && onnxType < int(std::size(kNames)))
+    return kNames[onnxType];
+  return "ONNX data type " + std::to_string(onnxType);
+}
 } // namespace
 
-bool readOnnxInputs(const std::string &path, std::vector<DeclaredInput> &inputs, std::string &error) {
+bool readOnnxInputs(const std::string &path, std::vector<DeclaredInput> &inputs,
+                    std::string &error) {
   try {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -49,8 +64,9 @@ bool readOnnxInputs(const std::string &path, std::vector<DeclaredInput> &inputs,
     for (const onnx::ValueInfoProto &input : model.graph().input()) {
       if (initializers.count(input.name()))
         continue;
-      DeclaredInput declared{input.name(), std::nullopt, "an unsupported type", std::nullopt};
       const onnx::TypeProto::Tensor &tensor = input.type().tensor_type();
+      DeclaredInput declared{input.name(), std::nullopt, unfeedableTypeName(tensor.elem_type()),
+                             std::nullopt};
       for (const TypeEntry &entry : kTypes)
         if (entry.onnxType == tensor.elem_type()) {
           declared.kind = entry.kind;
