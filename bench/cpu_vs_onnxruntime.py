@@ -2,27 +2,34 @@
 """CPU latency of mpc-run against onnxruntime on 1 and 2 threads, fp32 and bf16.
 
 For each model (test/Inputs/models/torch_{mlp,cnn,encoder}.onnx at a given
-batch, torchvision's ResNet-18 at batch 1 when /usr/bin/python3 has
-torchvision, and standalone MatMul models N x N x N built with onnx.helper)
-and each thread count T, runs
+batch, the BERT- and GPT-2-style exports of test/Inputs/models/
+export_real_models.py at batch 1 when BUILD/real-models has them,
+torchvision's ResNet-18 at batch 1 when /usr/bin/python3 has torchvision,
+and standalone MatMul models N x N x N built with onnx.helper) and each
+thread count T, runs R rounds of
     onnxruntime   (intra_op_num_threads=T, inter_op_num_threads=1, fp32)
-    mpc-run MODEL --input ... --iterations N --threads T --precision {fp32,bf16}
-in the same run and prints mean latencies and mpc / onnxruntime as a
-Markdown table. mpc-run reports compile time and the mean run time of the
-JIT-compiled function; onnxruntime's time is the mean of session.run after
-one warm-up run. onnxruntime runs fp32 only: its bf16 CPU kernels do not
-cover these models, so the bf16 column compares mpc's bf16 program with
-onnxruntime's fp32 one.
+    mpc-run MODEL --input ... --iterations N --threads T --precision fp32
+    mpc-run MODEL --input ... --iterations N --threads T --precision bf16
+alternating the order every round (A B C, C B A, ...), so that a slow
+stretch of a shared machine hits every side. One round's time is the mean
+of N runs: mpc-run reports it (after compiling; compile time separately),
+onnxruntime's is the mean of N session.run after one warm-up run. The
+tables (one per thread count) show the median and minimum over the rounds
+per side and the ratio of the medians, mpc / onnxruntime. onnxruntime runs
+fp32 only: its bf16 CPU kernels do not cover these models, so the bf16
+column compares mpc's bf16 program with onnxruntime's fp32 one.
 
 ResNet-18 (random weights, eval mode, exported by torch.onnx with batch
 norms folded) is generated once into BUILD/bench-cache/resnet18.onnx; it is
 not part of the repository.
 
 Usage: bench/cpu_vs_onnxruntime.py [--build DIR] [--mpc-run PATH] [--batch 32]
-                                   [--iterations 20] [--sizes 256,512]
-                                   [--threads 1,2] [--no-resnet]
+                                   [--iterations 20] [--rounds 3] [--sizes 256]
+                                   [--threads 1,2] [--no-resnet] [--models a,b]
+                                   [--baseline-mpc-run OLD/mpc-run]
 """
 import argparse
+import statistics
 import os
 import re
 import subprocess
@@ -71,7 +78,9 @@ def make_inputs(path, batch, directory):
             continue
         tensor = value.type.tensor_type
         shape = [d.dim_value if d.dim_value else batch for d in tensor.shape.dim]
-        if tensor.elem_type == TensorProto.INT64:
+        if tensor.elem_type == TensorProto.INT64 and "mask" in value.name:
+            feeds[value.name] = np.ones(shape, np.int64)  # attention mask: no padding
+        elif tensor.elem_type == TensorProto.INT64:
             feeds[value.name] = rng.integers(0, vocab_size(model), shape, dtype=np.int64)
         else:
             feeds[value.name] = rng.standard_normal(shape).astype(np.float32)
@@ -104,11 +113,16 @@ def resnet18(build):
     return path, None
 
 
-def time_onnxruntime(path, feeds, iterations, threads):
+def ort_session(path, feeds, threads):
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session.run(None, feeds)
+    return session
+
+
+def time_onnxruntime(session, feeds, iterations):
     session.run(None, feeds)
     start = time.perf_counter()
     for _ in range(iterations):
@@ -128,55 +142,111 @@ def time_mpc(mpc_run, path, files, precision, iterations, directory, threads):
     return float(match.group(1)), float(match.group(2))
 
 
+def median_min(values):
+    return statistics.median(values), min(values)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--build", default=os.environ.get("MPC_BUILD_DIR", ROOT / "build"),
                         help="build directory holding bin/mpc-run (default $MPC_BUILD_DIR or build)")
     parser.add_argument("--mpc-run", help="mpc-run binary (overrides --build)")
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--iterations", type=int, default=20)
-    parser.add_argument("--sizes", default="256,512", help="N of the standalone NxNxN MatMul models")
+    parser.add_argument("--iterations", type=int, default=20, help="runs per round and side")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per model and thread count")
+    parser.add_argument("--sizes", default="256", help="N of the standalone NxNxN MatMul models")
     parser.add_argument("--threads", default="1,2", help="thread counts, on both sides")
     parser.add_argument("--no-resnet", action="store_true", help="skip ResNet-18")
+    parser.add_argument("--baseline-mpc-run", help="an older mpc-run, timed (fp32) in the same rounds: "
+                        "adds its median and old / new")
+    parser.add_argument("--models", help="only the models whose label starts with one of these (comma-separated)")
     args = parser.parse_args()
     mpc_run = args.mpc_run or str(Path(args.build) / "bin" / "mpc-run")
     thread_counts = [int(t) for t in args.threads.split(",") if t]
+    started = time.perf_counter()
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        # (label, path, batch, iterations)
+        # (label, path, batch, iterations, rounds)
         models = [(f"{m} (batch {args.batch})", ROOT / "test/Inputs/models" / f"{m}.onnx", args.batch,
-                   args.iterations) for m in MODELS]
+                   args.iterations, args.rounds) for m in MODELS]
         notes = []
+        for name in ("bert", "gpt2"):
+            path = Path(args.build) / "real-models" / f"{name}.onnx"
+            if path.exists():
+                models.append((f"{name} (batch 1)", path, 1, args.iterations, args.rounds))
+            else:
+                notes.append(f"{name} skipped: {path} missing (test/Inputs/models/export_real_models.py)")
         if not args.no_resnet:
             path, why = resnet18(args.build)
             if path:
-                # ~1.8 GFLOP per image: fewer iterations keep the run short.
-                models.append(("resnet18 (batch 1)", path, 1, max(1, args.iterations // 5)))
+                # ~1.8 GFLOP per image and a ~20 s compile per mpc-run:
+                # fewer iterations and one round keep the run short.
+                models.append(("resnet18 (batch 1)", path, 1, max(1, args.iterations // 5), 1))
             else:
                 notes.append(f"resnet18 skipped: torchvision export failed ({why})")
         for n in (int(s) for s in args.sizes.split(",") if s):
             path = tmp / f"matmul{n}.onnx"
             matmul_model(n, path)
-            models.append((f"MatMul {n}^3", path, args.batch, args.iterations))
+            models.append((f"MatMul {n}^3", path, args.batch, args.iterations, args.rounds))
+        if args.models:
+            wanted = tuple(args.models.split(","))
+            models = [m for m in models if m[0].startswith(wanted)]
 
-        header = ["model", "threads", "onnxruntime ms", "mpc fp32 ms", "fp32 ratio", "mpc bf16 ms",
-                  "bf16 ratio", "mpc compile ms (fp32)"]
-        print("| " + " | ".join(header) + " |")
-        print("|" + "|".join("---" for _ in header) + "|")
-        for label, path, batch, iterations in models:
+        header = ["model", "onnxruntime ms median (min)", "mpc fp32 ms median (min)", "fp32 ratio",
+                  "mpc bf16 ms median (min)", "bf16 ratio", "mpc compile ms fp32 (median)", "rounds"]
+        if args.baseline_mpc_run:
+            header += ["baseline fp32 ms median (min)", "baseline / mpc fp32", "baseline compile ms"]
+        rows = {t: [] for t in thread_counts}
+        for label, path, batch, iterations, rounds in models:
             work = tmp / path.stem
             work.mkdir(exist_ok=True)
             feeds, files = make_inputs(path, batch, work)
             for threads in thread_counts:
-                ort_ms = time_onnxruntime(path, feeds, iterations, threads)
-                compile32, fp32 = time_mpc(mpc_run, path, files, "fp32", iterations, work, threads)
-                _, bf16 = time_mpc(mpc_run, path, files, "bf16", iterations, work, threads)
-                row = [label, str(threads), f"{ort_ms:.3f}", f"{fp32:.3f}", f"{fp32 / ort_ms:.2f}",
-                       f"{bf16:.3f}", f"{bf16 / ort_ms:.2f}", f"{compile32:.0f}"]
-                print("| " + " | ".join(row) + " |", flush=True)
+                session = ort_session(path, feeds, threads)
+                times = {"ort": [], "fp32": [], "bf16": [], "compile": [], "base": [], "base_compile": []}
+
+                def run(side):
+                    if side == "ort":
+                        times["ort"].append(time_onnxruntime(session, feeds, iterations))
+                        return
+                    if side == "base":
+                        compile_ms, run_ms = time_mpc(args.baseline_mpc_run, path, files, "fp32", iterations,
+                                                      work, threads)
+                        times["base"].append(run_ms)
+                        times["base_compile"].append(compile_ms)
+                        return
+                    compile_ms, run_ms = time_mpc(mpc_run, path, files, side, iterations, work, threads)
+                    times[side].append(run_ms)
+                    if side == "fp32":
+                        times["compile"].append(compile_ms)
+
+                order = ["ort", "fp32", "bf16"] + (["base"] if args.baseline_mpc_run else [])
+                for r in range(rounds):
+                    for side in (order if r % 2 == 0 else order[::-1]):
+                        run(side)
+                ort_med, ort_min = median_min(times["ort"])
+                fp32_med, fp32_min = median_min(times["fp32"])
+                bf16_med, bf16_min = median_min(times["bf16"])
+                row = [label, f"{ort_med:.3f} ({ort_min:.3f})", f"{fp32_med:.3f} ({fp32_min:.3f})",
+                       f"{fp32_med / ort_med:.2f}", f"{bf16_med:.3f} ({bf16_min:.3f})", f"{bf16_med / ort_med:.2f}",
+                       f"{statistics.median(times['compile']):.0f}", str(rounds)]
+                if args.baseline_mpc_run:
+                    base_med, base_min = median_min(times["base"])
+                    row += [f"{base_med:.3f} ({base_min:.3f})", f"{base_med / fp32_med:.2f}",
+                            f"{statistics.median(times['base_compile']):.0f}"]
+                rows[threads].append(row)
+                print(f"  {threads} thread(s): " + " | ".join(row), file=sys.stderr, flush=True)
+        for threads in thread_counts:
+            print(f"\n{threads} thread{'s' if threads > 1 else ''} (onnxruntime intra_op_num_threads = "
+                  f"mpc-run --threads = {threads}); {args.iterations} runs per round\n")
+            print("| " + " | ".join(header) + " |")
+            print("|" + "|".join("---" for _ in header) + "|")
+            for row in rows[threads]:
+                print("| " + " | ".join(row) + " |")
         for note in notes:
             print(f"\n{note}")
+        print(f"\ntotal bench time {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

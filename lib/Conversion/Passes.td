@@ -137,9 +137,12 @@ def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"
   let description = [{
     Generic ops with a reduction, static shapes and projected-permutation
     maps (matmul, batched matmul, Gemm) are tiled [.., 8, 32] over the two
-    innermost parallel dimensions and 64 over the reduction (each tile size
+    innermost parallel dimensions and 8 over the reduction (each tile size
     shrunk to a divisor of its dimension, so tiles stay static), vectorized,
     and their vector.contract lowered to outer products (vector.fma). The
+    output tile's read and write move out of the scf.for over the
+    reduction: the accumulators stay in registers (an iter_arg) for the
+    whole reduction. The
     bf16/f16 -> f32 extensions stay separate ops: accumulation is in f32 as
     before, only the order of the additions changes. Ops that do not fit
     (convolutions, dynamic shapes) are left for convert-linalg-to-loops.
@@ -152,10 +155,9 @@ def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"
     Option<"lowerVectorOps", "lower-vector-ops", "bool", /*default=*/"true",
            "Lower vector.contract to outer products/FMAs (false: stop after vectorization and contraction "
            "folding, to inspect or test that step)">,
-    Option<"minMacs", "min-macs", "int64_t", /*default=*/"1 << 20",
-           "Leave contractions with fewer multiply-adds than this as scalar loops: the unrolled "
-           "tiles multiply the IR (the test encoder compiled in 10 s instead of 2.3 s) and gain "
-           "nothing on small matmuls (docs/benchmarks.md)">,
+    Option<"minMacs", "min-macs", "int64_t", /*default=*/"1 << 12",
+           "Leave contractions with fewer multiply-adds than this as scalar loops (a tile body "
+           "costs more compile time than such a contraction can save at run time)">,
   ];
 }
 

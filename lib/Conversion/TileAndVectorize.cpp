@@ -1,9 +1,9 @@
 //===- TileAndVectorize.cpp - register-tiled, vectorized contractions -----===//
 //
 // Scalar loops over a matmul run at ~1.4 GFLOP/s on the CPU; a register tile
-// of [8 x 32] outputs accumulated over 64-wide slices of the reduction,
-// lowered to vector outer products (FMAs), runs an order of magnitude
-// faster. This pass runs on buffers (after one-shot bufferization) so that
+// of [8 x 32] outputs kept in registers over an scf.for along the reduction
+// (8 steps per iteration), lowered to vector outer products (FMAs), runs an
+// order of magnitude faster. This pass runs on buffers (after one-shot bufferization) so that
 // tiling creates no tensor copies for bufferization to reason about.
 //
 //===----------------------------------------------------------------------===//
@@ -31,12 +31,20 @@ namespace mpc {
 namespace {
 // Tile of the two innermost parallel dimensions (rows x columns of the
 // output) and of the reduction: 8 x 32 f32 accumulators are 32 AVX2
-// registers' worth of lanes split over 8 rows, and 64 reduction steps
-// amortize the accumulator loads and stores. On 512^3 f32, 64 ran 3.4 ms
-// against 5.7 ms with 16 (docs/benchmarks.md); other sizes are untried.
+// registers' worth of lanes split over 8 rows. The accumulators stay in
+// registers across the scf.for over the reduction (hoistAccumulator), so
+// the reduction tile only sets how much of that loop is unrolled: 8 steps
+// (64 FMAs of 8 rows) ran as fast as the former fully unrolled 64 on 512^3
+// f32 and the BERT-style encoder, with an 8x smaller tile body, which is what
+// lets small contractions (attention, projections of small models) be tiled
+// too without the compile-time blow-up (docs/benchmarks.md).
 constexpr int64_t kTileRows = 8;
 constexpr int64_t kTileCols = 32;
-constexpr int64_t kTileReduction = 64;
+constexpr int64_t kTileReduction = 8;
+// Contractions with fewer multiply-adds keep their tiles in scf.for loops
+// (one thread): the former tiling threshold, below which no contraction had
+// parallel tiles.
+constexpr int64_t kMinParallelMacs = int64_t(1) << 20;
 
 /// The largest divisor of `size` that is at most `limit`: tiles then cover
 /// the dimension exactly and every tile has a static shape, so the vectorizer
@@ -137,6 +145,61 @@ SmallVector<int64_t> tileSizesFor(linalg::GenericOp op) {
   return tiles;
 }
 
+/// Keeps a tile's accumulators in registers across its loop over the
+/// reduction. Tiling leaves, per k step, `read C tile; contract; write C
+/// tile` on the output tile's subview (defined outside the loop): the read
+/// moves before the loop, the value is carried as an iter_arg, and the write
+/// moves after it (with the tile's subview, whose offsets do not depend on
+/// k). Upstream's hoistRedundantVectorTransfers refuses subview sources, and
+/// folding the subviews first (memref fold-alias patterns) did not converge
+/// on the flattened weight globals' views. Safe because the
+/// loop touches the tile only through this read and write (checked), and
+/// the inputs are other buffers (a linalg op's inputs do not alias its
+/// output).
+void hoistAccumulator(RewriterBase &rewriter, scf::ForOp loop) {
+  vector::TransferReadOp read;
+  vector::TransferWriteOp write;
+  for (Operation &op : loop.getBody()->without_terminator()) {
+    auto w = dyn_cast<vector::TransferWriteOp>(op);
+    if (!w)
+      continue;
+    if (write)
+      return;
+    write = w;
+  }
+  if (!write)
+    return;
+  // Tiling puts the output tile's subview inside the loop; its offsets are
+  // the parallel loops' indices, so it can move out.
+  if (!loop.isDefinedOutsideOfLoop(write.getBase())) {
+    auto subview = write.getBase().getDefiningOp<memref::SubViewOp>();
+    if (!subview || subview->getBlock() != loop.getBody() ||
+        !llvm::all_of(subview->getOperands(), [&](Value v) { return loop.isDefinedOutsideOfLoop(v); }))
+      return;
+    rewriter.moveOpBefore(subview, loop);
+  }
+  for (Operation *user : write.getBase().getUsers()) {
+    if (user == write || !loop->isAncestor(user))
+      continue;
+    auto r = dyn_cast<vector::TransferReadOp>(user);
+    if (!r || read || r->getBlock() != loop.getBody() || !r->isBeforeInBlock(write))
+      return; // another access to the tile inside the loop
+    read = r;
+  }
+  if (!read || read.getIndices() != write.getIndices() || read.getVectorType() != write.getVectorType() ||
+      read.getPermutationMap() != write.getPermutationMap() || read.getMask() || write.getMask() ||
+      !llvm::all_of(read->getOperands(), [&](Value v) { return loop.isDefinedOutsideOfLoop(v); }))
+    return;
+  rewriter.moveOpBefore(read, loop);
+  FailureOr<LoopLikeOpInterface> hoisted = loop.replaceWithAdditionalYields(
+      rewriter, read.getResult(), /*replaceInitOperandUsesInLoop=*/true,
+      [&](OpBuilder &, Location, ArrayRef<BlockArgument>) { return SmallVector<Value>{write.getVector()}; });
+  if (failed(hoisted))
+    return;
+  rewriter.moveOpAfter(write, *hoisted);
+  rewriter.modifyOpInPlace(write, [&] { write.getValueToStoreMutable().assign(hoisted->getLoopResults()->back()); });
+}
+
 struct TileAndVectorizePass : impl::TileAndVectorizePassBase<TileAndVectorizePass> {
   using Base::Base;
 
@@ -156,8 +219,12 @@ struct TileAndVectorizePass : impl::TileAndVectorizePassBase<TileAndVectorizePas
       tiling.setTileSizes(tileSizesFor(op));
       // Tiles are independent over the parallel dimensions: scf.parallel
       // lets the async lowering spread them over threads (scf-to-cf runs it
-      // sequentially otherwise).
-      tiling.setLoopType(linalg::LinalgTilingLoopType::ParallelLoops);
+      // sequentially otherwise). Not for small contractions: dispatching
+      // tasks costs more than their few microseconds of work (the test MLP
+      // on 2 threads went from 0.02 to 0.4 ms when its matmuls were tiled
+      // in parallel loops).
+      tiling.setLoopType(multiplyAdds(op) >= kMinParallelMacs ? linalg::LinalgTilingLoopType::ParallelLoops
+                                                              : linalg::LinalgTilingLoopType::Loops);
       FailureOr<linalg::TiledLinalgOp> tiled = linalg::tileLinalgOp(rewriter, op, tiling);
       if (failed(tiled))
         continue; // the scalar loops of convert-linalg-to-loops still work
@@ -198,6 +265,10 @@ struct TileAndVectorizePass : impl::TileAndVectorizePassBase<TileAndVectorizePas
           vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
         })))
       return signalPassFailure();
+    SmallVector<scf::ForOp> loops;
+    func.walk([&](scf::ForOp loop) { loops.push_back(loop); });
+    for (scf::ForOp loop : loops)
+      hoistAccumulator(rewriter, loop);
     if (!lowerVectorOps)
       return;
     if (failed(apply([&](RewritePatternSet &patterns) {

@@ -14,6 +14,33 @@ func.func @add_broadcast(%a: tensor<2x1x4xf32>, %b: tensor<3x1xf32>) -> tensor<2
 
 // -----
 
+// Pow by a constant 2 or 3 is multiplies in f32 (no libm call); other
+// exponents, and bf16 (rounded once after an f32 powf), keep math.powf.
+// CHECK-LABEL: func.func @pow_constant
+// CHECK: ^bb0(%[[X:.+]]: f32, %{{.+}}: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[SQ:.+]] = arith.mulf %[[X]], %[[X]] : f32
+// CHECK-NEXT: linalg.yield %[[SQ]]
+// CHECK: ^bb0(%[[Y:.+]]: f32, %{{.+}}: f32, %{{.+}}: f32):
+// CHECK-NEXT: %[[Y2:.+]] = arith.mulf %[[Y]], %[[Y]] : f32
+// CHECK-NEXT: %[[Y3:.+]] = arith.mulf %[[Y2]], %[[Y]] : f32
+// CHECK-NEXT: linalg.yield %[[Y3]]
+// CHECK: math.powf %{{.+}}, %{{.+}} : f32
+// CHECK: math.powf %{{.+}}, %{{.+}} : bf16
+// CHECK-NOT: math.powf
+func.func @pow_constant(%x: tensor<2x4xf32>, %h: tensor<4xbf16>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<4xbf16>) {
+  %two = arith.constant dense<2.0> : tensor<f32>
+  %three = arith.constant dense<3.0> : tensor<1xf32>
+  %half = arith.constant dense<2.5> : tensor<f32>
+  %three16 = arith.constant dense<3.0> : tensor<bf16>
+  %0 = mpc.pow %x, %two : (tensor<2x4xf32>, tensor<f32>) -> tensor<2x4xf32>
+  %1 = mpc.pow %x, %three : (tensor<2x4xf32>, tensor<1xf32>) -> tensor<2x4xf32>
+  %2 = mpc.pow %x, %half : (tensor<2x4xf32>, tensor<f32>) -> tensor<2x4xf32>
+  %3 = mpc.pow %h, %three16 : (tensor<4xbf16>, tensor<bf16>) -> tensor<4xbf16>
+  return %0, %1, %2, %3 : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<4xbf16>
+}
+
+// -----
+
 // Low precision is computed in low precision: no widening around the ops.
 // CHECK-LABEL: func.func @bf16_stays_bf16
 // CHECK: ^bb0(%[[A:.+]]: bf16, %[[B:.+]]: bf16, %{{.+}}: bf16):

@@ -1,41 +1,56 @@
 // RUN: mpc-opt --mpc-tile-and-vectorize="lower-vector-ops=false min-macs=0" %s | FileCheck %s --check-prefix=CONTRACT
 // RUN: mpc-opt --mpc-tile-and-vectorize=min-macs=0 %s | FileCheck %s --check-prefix=FMA
-// Below the work threshold (2^20 multiply-adds by default) the scalar loops
-// stay: unrolled tiles multiply the IR and gain nothing on small matmuls.
+// Below the work threshold (2^12 multiply-adds by default) the scalar loops
+// stay: a tile body costs more compile time than such an op can save.
 // RUN: mpc-opt --mpc-tile-and-vectorize %s | FileCheck %s --check-prefix=SMALL
 // SMALL-LABEL: func.func @matmul_bf16
+// SMALL: vector.fma
+// SMALL-LABEL: func.func @small_f32
 // SMALL-NOT: vector.
 // SMALL: linalg.generic
 // SMALL-NOT: vector.
-// SMALL-LABEL: func.func @small_f32
+// SMALL-LABEL: func.func @not_contractions
 
 #a = affine_map<(m, n, k) -> (m, k)>
 #b = affine_map<(m, n, k) -> (k, n)>
 #c = affine_map<(m, n, k) -> (m, n)>
 
 // A bf16 matmul with f32 accumulation (Contraction.cpp's form): tiles of
-// 8 rows x 32 columns, the reduction (96) in tiles of its largest divisor
-// <= 64 (48); the bf16 operands are extended to f32 before the contraction,
-// which accumulates in f32. The output tiles are independent (scf.parallel,
-// which the async lowering may spread over threads); the reduction is not.
+// 8 rows x 32 columns, the reduction (96) in an scf.for of 8-wide steps;
+// the bf16 operands are extended to f32 before the contraction, which
+// accumulates in f32. The output tile is read once before the reduction
+// loop, carried through it as an iter_arg (registers) and written once
+// after it. Below 2^20 multiply-adds (this one: 2^18.6) the tiles are
+// plain scf.for loops: not worth dispatching to threads.
 // CONTRACT-LABEL: func.func @matmul_bf16
-// CONTRACT: scf.parallel (%{{.+}}, %{{.+}}) = (%c0, %c0) to (%c64, %c64) step (%c8, %c32)
-// CONTRACT: scf.for %{{.+}} = %c0 to %c96 step %c48
-// CONTRACT-DAG: %[[A:.+]] = vector.transfer_read {{.+}} : memref<8x48xbf16, {{.+}}>, vector<8x48xbf16>
-// CONTRACT-DAG: %[[B:.+]] = vector.transfer_read {{.+}} : memref<48x32xbf16, {{.+}}>, vector<48x32xbf16>
-// CONTRACT-DAG: %[[ACC:.+]] = vector.transfer_read {{.+}} : memref<8x32xf32, {{.+}}>, vector<8x32xf32>
-// CONTRACT-DAG: %[[AE:.+]] = arith.extf %[[A]] : vector<8x48xbf16> to vector<8x48xf32>
-// CONTRACT-DAG: %[[BE:.+]] = arith.extf %[[B]] : vector<48x32xbf16> to vector<48x32xf32>
-// CONTRACT: %[[R:.+]] = vector.contract {{.+}} %[[AE]], %[[BE]], %[[ACC]] : vector<8x48xf32>, vector<48x32xf32> into vector<8x32xf32>
-// CONTRACT: vector.transfer_write %[[R]]
+// CONTRACT: scf.for %[[I:.+]] = %c0 to %c64 step %c8
+// CONTRACT: scf.for %[[J:.+]] = %c0 to %c64 step %c32
+// CONTRACT: %[[TILE:.+]] = memref.subview %{{.+}}[%[[I]], %[[J]]] [8, 32] [1, 1]
+// CONTRACT: %[[INIT:.+]] = vector.transfer_read %[[TILE]]{{.+}} : memref<8x32xf32, {{.+}}>, vector<8x32xf32>
+// CONTRACT: %[[LOOP:.+]] = scf.for %{{.+}} = %c0 to %c96 step %c8 iter_args(%[[ACC:.+]] = %[[INIT]]) -> (vector<8x32xf32>)
+// CONTRACT-DAG: %[[A:.+]] = vector.transfer_read {{.+}} : memref<8x8xbf16, {{.+}}>, vector<8x8xbf16>
+// CONTRACT-DAG: %[[B:.+]] = vector.transfer_read {{.+}} : memref<8x32xbf16, {{.+}}>, vector<8x32xbf16>
+// CONTRACT-DAG: %[[AE:.+]] = arith.extf %[[A]] : vector<8x8xbf16> to vector<8x8xf32>
+// CONTRACT-DAG: %[[BE:.+]] = arith.extf %[[B]] : vector<8x32xbf16> to vector<8x32xf32>
+// CONTRACT: %[[R:.+]] = vector.contract {{.+}} %[[AE]], %[[BE]], %[[ACC]] : vector<8x8xf32>, vector<8x32xf32> into vector<8x32xf32>
+// CONTRACT-NOT: vector.transfer_write
+// CONTRACT: scf.yield %[[R]]
+// CONTRACT: vector.transfer_write %[[LOOP]], %[[TILE]]
 // CONTRACT-NOT: linalg.generic
 
-// Lowered: one FMA on a 32-wide f32 row per (row, k) pair, 8 x 48 of them.
+// Lowered: one FMA on a 32-wide f32 row per (row, k) pair, 8 x 8 of them
+// in the loop body; no loads or stores of the accumulators inside the loop.
 // FMA-LABEL: func.func @matmul_bf16
 // FMA-NOT: vector.contract
 // FMA-NOT: vector.outerproduct
-// FMA-COUNT-384: vector.fma {{.+}} : vector<32xf32>
+// FMA: vector.transfer_read {{.+}} : memref<8x32xf32, {{.+}}>, vector<8x32xf32>
+// FMA: scf.for
+// FMA-NOT: vector.transfer_write
+// FMA-COUNT-64: vector.fma {{.+}} : vector<32xf32>
 // FMA-NOT: vector.fma
+// FMA-NOT: vector.transfer_write
+// FMA: scf.yield
+// FMA: vector.transfer_write {{.+}} : vector<8x32xf32>, memref<8x32xf32, {{.+}}>
 // FMA: return
 func.func @matmul_bf16(%a: memref<64x96xbf16>, %b: memref<96x64xbf16>, %c: memref<64x64xf32>) {
   linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -50,8 +65,25 @@ func.func @matmul_bf16(%a: memref<64x96xbf16>, %b: memref<96x64xbf16>, %c: memre
   return
 }
 
+// From 2^20 multiply-adds the output tiles are independent iterations of
+// an scf.parallel, which the async lowering may spread over threads; the
+// reduction is not.
+// CONTRACT-LABEL: func.func @matmul_parallel
+// CONTRACT: scf.parallel (%{{.+}}, %{{.+}}) = (%c0, %c0) to (%c128, %c128) step (%c8, %c32)
+// CONTRACT: scf.for %{{.+}} = %c0 to %c64 step %c8 iter_args
+func.func @matmul_parallel(%a: memref<128x64xf32>, %b: memref<64x128xf32>, %c: memref<128x128xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<128x64xf32>, memref<64x128xf32>) outs(%c : memref<128x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
 // Dimensions smaller than the tile are taken whole (a 2 x 10 x 3 f32
-// matmul is one tile).
+// matmul is one tile). (Only with min-macs below its 60 multiply-adds.)
 // CONTRACT-LABEL: func.func @small_f32
 // CONTRACT: vector.contract {{.+}} : vector<2x3xf32>, vector<3x10xf32> into vector<2x10xf32>
 func.func @small_f32(%a: memref<2x3xf32>, %b: memref<3x10xf32>, %c: memref<2x10xf32>) {

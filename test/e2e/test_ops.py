@@ -44,6 +44,9 @@ CASES = [
     case("Mul", {"a": randn(3, 4), "b": randn(1, 4)}),
     case("Div", {"a": randn(2, 3), "b": positive(2, 3)}),
     case("Pow", {"a": positive(3, 4), "b": randn(4)}),
+    # Constant exponents 2 and 3 lower to multiplies (any sign of the base).
+    case("Pow", {"a": randn(3, 16) * 3, "b": Init(np.float32(2.0))}, id="Pow-square"),
+    case("Pow", {"a": randn(5, 13) * 3, "b": Init(np.array([3.0], np.float32))}, id="Pow-cube"),
     case("Max", {"a": randn(2, 3), "b": randn(3)}),
     case("Min", {"a": randn(2, 3), "b": randn(2, 1)}),
     case("Add", {"a": ints(-50, 50, 2, 3), "b": ints(-50, 50, 3)}, id="Add-int64"),
