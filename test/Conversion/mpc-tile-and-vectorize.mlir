@@ -9,6 +9,8 @@
 // SMALL-NOT: vector.
 // SMALL: linalg.generic
 // SMALL-NOT: vector.
+// SMALL-LABEL: func.func @short_reduction
+// SMALL: vector.fma
 // SMALL-LABEL: func.func @not_contractions
 
 #a = affine_map<(m, n, k) -> (m, k)>
@@ -97,12 +99,12 @@ func.func @small_f32(%a: memref<2x3xf32>, %b: memref<3x10xf32>, %c: memref<2x10x
   return
 }
 
-// A reduction that would fit one tile (64) is still split in two: with no
-// k loop inside the output tiles LLVM hoisted the whole [8 x 64] operand
+// A reduction of 64 runs as a k loop inside each output tile: with no k
+// loop left inside the output tiles LLVM hoisted the whole [8 x 64] operand
 // tile out of the loop over the other tiles and spilled it.
 // CONTRACT-LABEL: func.func @short_reduction
-// CONTRACT: scf.for %{{.+}} = %c0 to %c64 step %c32
-// CONTRACT: vector.contract {{.+}} : vector<8x32xf32>, vector<32x32xf32> into vector<8x32xf32>
+// CONTRACT: scf.for %{{.+}} = %c0 to %c64 step %c8 iter_args
+// CONTRACT: vector.contract {{.+}} : vector<8x8xf32>, vector<8x32xf32> into vector<8x32xf32>
 func.func @short_reduction(%a: memref<64x64xf32>, %b: memref<64x128xf32>, %c: memref<64x128xf32>) {
   linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<64x64xf32>, memref<64x128xf32>) outs(%c : memref<64x128xf32>) {
