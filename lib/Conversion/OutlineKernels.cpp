@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
@@ -32,6 +33,19 @@ namespace {
 bool isKernel(Operation *op) {
   auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
   return linalgOp && linalgOp.hasPureBufferSemantics() && op->getNumResults() == 0;
+}
+
+/// A view at a static offset (one block of a blocked convolution, one
+/// head's slice) as a view at any offset: the kernels of all blocks are then
+/// the same function. The strides stay static, so the code inside is the same
+/// apart from where the data starts. (Linalg ops take any memref layout.)
+Type withDynamicOffset(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  auto layout = memref ? dyn_cast<StridedLayoutAttr>(memref.getLayout()) : StridedLayoutAttr();
+  if (!layout || ShapedType::isDynamic(layout.getOffset()))
+    return type;
+  auto dynamic = StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic, layout.getStrides());
+  return MemRefType::get(memref.getShape(), memref.getElementType(), dynamic, memref.getMemorySpace());
 }
 
 /// The text that identifies a kernel: its body with a fixed name, so that two
@@ -85,7 +99,16 @@ struct OutlineKernelsPass : impl::OutlineKernelsPassBase<OutlineKernelsPass> {
     }
 
     OpBuilder builder(op->getContext());
-    auto type = builder.getFunctionType(ValueRange(arguments).getTypes(), {});
+    builder.setInsertionPoint(op);
+    SmallVector<Value> originals = arguments;
+    SmallVector<Type> argumentTypes;
+    for (Value &argument : arguments) {
+      argumentTypes.push_back(withDynamicOffset(argument.getType()));
+      if (argumentTypes.back() != argument.getType())
+        argument = memref::CastOp::create(builder, op->getLoc(), argumentTypes.back(), argument);
+    }
+    auto type = builder.getFunctionType(argumentTypes, {});
+    builder.clearInsertionPoint();
     auto kernel = func::FuncOp::create(builder, op->getLoc(), "kernel", type);
     kernel.setPrivate();
     // LLVM would inline a kernel called once back into the model function,
@@ -94,7 +117,7 @@ struct OutlineKernelsPass : impl::OutlineKernelsPassBase<OutlineKernelsPass> {
     kernel->setAttr("passthrough", builder.getStrArrayAttr({"noinline"}));
     Block *entry = kernel.addEntryBlock();
     IRMapping mapping;
-    mapping.map(arguments, entry->getArguments());
+    mapping.map(originals, entry->getArguments());
     builder.setInsertionPointToStart(entry);
     for (Operation *constant : constants)
       builder.clone(*constant, mapping);

@@ -116,3 +116,22 @@ func.func private @already_kernel(%a: memref<4xf32>, %s: f32) {
   linalg.fill ins(%s : f32) outs(%a : memref<4xf32>)
   return
 }
+
+// -----
+
+// Two blocks of one op, views at different static offsets, share a kernel
+// that takes the view at a dynamic offset.
+// CHECK-LABEL: func.func @blocks(
+// CHECK: %[[V0:.+]] = memref.cast %{{.+}} : memref<2x8xf32, strided<[8, 1]>> to memref<2x8xf32, strided<[8, 1], offset: ?>>
+// CHECK: call @blocks_kernel0(%{{.+}}, %[[V0]])
+// CHECK: %[[V1:.+]] = memref.cast %{{.+}} : memref<2x8xf32, strided<[8, 1], offset: 16>> to memref<2x8xf32, strided<[8, 1], offset: ?>>
+// CHECK: call @blocks_kernel0(%{{.+}}, %[[V1]])
+// CHECK: func.func private @blocks_kernel0(%{{.+}}: f32, %{{.+}}: memref<2x8xf32, strided<[8, 1], offset: ?>>)
+// CHECK-NOT: func.func
+func.func @blocks(%a: memref<4x8xf32>, %s: f32) {
+  %top = memref.subview %a[0, 0] [2, 8] [1, 1] : memref<4x8xf32> to memref<2x8xf32, strided<[8, 1]>>
+  linalg.fill ins(%s : f32) outs(%top : memref<2x8xf32, strided<[8, 1]>>)
+  %bottom = memref.subview %a[2, 0] [2, 8] [1, 1] : memref<4x8xf32> to memref<2x8xf32, strided<[8, 1], offset: 16>>
+  linalg.fill ins(%s : f32) outs(%bottom : memref<2x8xf32, strided<[8, 1], offset: 16>>)
+  return
+}
