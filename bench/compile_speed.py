@@ -8,6 +8,10 @@ under BUILD/real-models): ResNet-50 (batch 1, 224x224) and a BERT-base sized
 encoder (12 layers, hidden 768, seq 128, batch 1). Targets: < 20 s and < 4 GB.
 
     .venv/bin/python bench/compile_speed.py [--build build] [--precision fp32 bf16] [--models resnet50 bert_base]
+        [--mpc-run-arg=--outline-kernels=false ...]
+
+--mpc-run-arg passes an option on to every mpc-run (e.g. to time the
+lowering without mpc-outline-kernels against the default).
 
 Prints a markdown table (docs/benchmarks.md keeps the last one).
 """
@@ -41,9 +45,9 @@ def model_path(build, name):
     return path
 
 
-def measure(build, name, precision, work):
+def measure(build, name, precision, work, extra):
     args = [str(build / "bin" / "mpc-run"), str(model_path(build, name)), "--precision", precision,
-            "--iterations", "0", "--output-dir", str(work / "out")]
+            "--iterations", "0", "--output-dir", str(work / "out"), *extra]
     for input_name, value in inputs_for(name).items():
         np.save(work / f"{input_name}.npy", value)
         args += ["--input", f"{input_name}={work / f'{input_name}.npy'}"]
@@ -69,6 +73,7 @@ def main():
     parser.add_argument("--build", default=str(ROOT / "build"))
     parser.add_argument("--precision", nargs="+", default=["fp32", "bf16"])
     parser.add_argument("--models", nargs="+", default=["resnet50", "bert_base"])
+    parser.add_argument("--mpc-run-arg", action="append", default=[], help="an option passed on to mpc-run")
     args = parser.parse_args()
     build = pathlib.Path(args.build).resolve()
     print("| model | precision | compile s (mpc-run) | CPU s | peak GB | target met |")
@@ -76,7 +81,7 @@ def main():
     for name in args.models:
         for precision in args.precision:
             with tempfile.TemporaryDirectory() as work:
-                seconds, cpu, _, gigabytes = measure(build, name, precision, pathlib.Path(work))
+                seconds, cpu, _, gigabytes = measure(build, name, precision, pathlib.Path(work), args.mpc_run_arg)
             met = "yes" if seconds < TARGET_SECONDS and gigabytes < TARGET_GB else "no"
             print(f"| {name} | {precision} | {seconds:.1f} | {cpu:.1f} | {gigabytes:.2f} | {met} |", flush=True)
 

@@ -29,6 +29,10 @@ struct LowerToLLVMOptions {
   /// lib/Runtime/AsyncRuntime.cpp (thread count chosen at run time); false
   /// gives purely sequential code that needs no thread at all.
   bool parallelLoops = true;
+  /// One function per distinct kernel (mpc-outline-kernels); false keeps
+  /// every kernel inline in the model function, as before that pass (for
+  /// comparisons).
+  bool outlineKernels = true;
 };
 
 /// mpc (any precision) -> linalg -> bufferized loops -> LLVM dialect. The

@@ -108,6 +108,23 @@ def LowerStridedCopiesPass : Pass<"mpc-lower-strided-copies", "::mlir::func::Fun
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def OutlineKernelsPass : Pass<"mpc-outline-kernels", "::mlir::ModuleOp"> {
+  let summary = "Outline each linalg op on buffers into a private function; identical ones share one";
+  let description = [{
+    Every linalg op on buffers directly in a function body becomes a call of
+    a private, non-inlinable function taking the buffers (and other
+    non-constant values) it uses; constants it uses are cloned into it.
+    Views at a static offset are passed as views at a dynamic offset
+    (memref.cast), so that the blocks of one op share a kernel.
+    Kernels that print the same (same op, shapes, layouts and body) are one
+    function: a model's repeated layers (BERT-base: 12) are tiled,
+    vectorized and compiled by LLVM once instead of once per layer, and
+    LLVM's per-function work no longer runs on one huge function. The
+    kernels are private, so they get no C-interface wrapper.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect"];
+}
+
 def ParallelizeLoopsPass : Pass<"mpc-parallelize-loops", "::mlir::func::FuncOp"> {
   let summary = "Turn the outer parallel dimensions of large linalg ops on buffers into scf.parallel";
   let description = [{

@@ -123,6 +123,14 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   // tiles of vector FMAs, elementwise ops vectors along their innermost
   // loop; the rest become scalar loops.
   pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
+  // Wrappers for the functions that exist now, before kernels are outlined
+  // and the async lowering adds outlined tasks and declarations of its
+  // runtime functions (which must keep their plain C names).
+  if (options.emitCInterface)
+    pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  // From here on each distinct kernel is one function, lowered once.
+  if (options.outlineKernels)
+    pm.addPass(createOutlineKernelsPass());
   pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass());
   pm.addNestedPass<func::FuncOp>(createVectorizeGenericsPass());
   if (options.parallelLoops)
@@ -131,11 +139,6 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   // Multi-dimensional transfers become unrolled 1-D loads and stores (with a
   // loop instead, MLIR 22's JIT code was seen to crash).
   pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(VectorTransferToSCFOptions().enableFullUnroll()));
-  // Wrappers for the functions that exist now, before the async lowering
-  // adds outlined tasks and declarations of its runtime functions (which
-  // must keep their plain C names).
-  if (options.emitCInterface)
-    pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   if (options.parallelLoops)
     addParallelLoopsToThreads(pm);
   pm.addPass(memref::createExpandStridedMetadataPass());

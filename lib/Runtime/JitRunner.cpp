@@ -10,6 +10,8 @@
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
+#include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -98,7 +100,7 @@ JitProgram::~JitProgram() {
 
 llvm::Expected<std::unique_ptr<JitProgram>>
 JitProgram::compile(ModuleOp module, llvm::StringRef entry, EntrySignature signature,
-                    unsigned optLevel) {
+                    unsigned optLevel, TimingScope *timing) {
   static bool targetsReady = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -119,12 +121,25 @@ JitProgram::compile(ModuleOp module, llvm::StringRef entry, EntrySignature signa
   program->targetMachine_ = std::move(*machine);
   program->optimizer_ = makeOptimizingTransformer(optLevel, 0, program->targetMachine_.get());
 
+  TimingScope untimed;
+  TimingScope &parent = timing ? *timing : untimed;
   ExecutionEngineOptions options;
-  options.transformer = program->optimizer_;
+  auto translate = [&](Operation *op, llvm::LLVMContext &context) {
+    TimingScope scope = parent.nest("translate to LLVM IR");
+    return translateModuleToLLVMIR(op, context);
+  };
+  options.llvmModuleBuilder = translate;
+  auto optimize = [&](llvm::Module *llvmModule) {
+    TimingScope scope = parent.nest("LLVM optimizer");
+    return program->optimizer_(llvmModule);
+  };
+  options.transformer = optimize;
   options.jitCodeGenOptLevel = static_cast<llvm::CodeGenOptLevel>(optLevel);
   auto engine = ExecutionEngine::create(module, options);
   if (!engine)
     return engine.takeError();
+  // LLJIT generates machine code for the whole module at the first lookup.
+  TimingScope codegen = parent.nest("LLVM code generation and linking");
   program->engine_ = std::move(*engine);
   // Conversions compiled code may call: ours, bit-exact, rather than
   // whatever the host's libgcc has (or lacks).
@@ -147,6 +162,7 @@ JitProgram::compile(ModuleOp module, llvm::StringRef entry, EntrySignature signa
     return fail("the compiled module has no '" + wrapper + "' (was the entry function '" + entry +
                 "' lowered with C-interface wrappers?): " + llvm::toString(packed.takeError()));
   program->packedEntry_ = *packed;
+  codegen.stop();
   return program;
 }
 

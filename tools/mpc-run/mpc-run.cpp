@@ -19,6 +19,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -59,6 +60,9 @@ static cl::opt<unsigned> iterations("iterations", cl::init(1),
                                     cl::desc("run N times; report compile time and mean run time "
                                              "(0: compile only, report the compile time)"));
 static cl::opt<unsigned> optLevel("jit-opt-level", cl::init(2), cl::desc("LLVM optimization level (0-3)"));
+static cl::opt<bool> outlineKernels("outline-kernels", cl::init(true),
+                                    cl::desc("Compile each distinct kernel once, as a function of its own "
+                                             "(=false: all inline in the model function, to compare)"));
 static cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::init(false),
                                      cl::desc("print the IR after every pass (to stderr)"));
 
@@ -205,6 +209,8 @@ std::string outputFileName(llvm::StringRef name) {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::opt<int> &threads = threadsOption();
+  // --mlir-timing: where the compile time goes (import, each pass, LLVM).
+  mlir::registerDefaultTimingManagerCLOptions();
   cl::ParseCommandLineOptions(argc, argv, "mpc-run: run an ONNX (or mpc .mlir) model on the CPU\n");
   if (precision != "fp32" && precision != "fp16" && precision != "bf16" && precision != "none")
     return failWith("unknown --precision '" + precision + "' (use fp32, fp16, bf16 or none)");
@@ -233,8 +239,13 @@ int main(int argc, char **argv) {
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
+  mlir::DefaultTimingManager timingManager;
+  mlir::applyDefaultTimingManagerCLOptions(timingManager);
+  mlir::TimingScope timing = timingManager.getRootScope();
   auto compileStart = Clock::now();
+  mlir::TimingScope importTiming = timing.nest("import");
   mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, inputs);
+  importTiming.stop();
   if (!module)
     return failWith("could not load '" + modelPath + "' (see the diagnostics above)");
   auto entry = module->lookupSymbol<mlir::func::FuncOp>(entryName);
@@ -270,11 +281,17 @@ int main(int argc, char **argv) {
   mpc::LowerToLLVMOptions lowering;
   // One thread: no async code at all, not a pool of one.
   lowering.parallelLoops = mpc::runtime::numThreads() > 1;
+  lowering.outlineKernels = outlineKernels;
   mpc::buildLowerToLLVMPipeline(pm, lowering);
+  mlir::TimingScope passTiming = timing.nest("pass pipeline");
+  pm.enableTiming(passTiming);
   if (mlir::failed(pm.run(*module)))
     return failWith("compiling '" + modelPath + "' failed (see the diagnostics above)");
 
-  auto program = mpc::runtime::JitProgram::compile(*module, entryName, *signature, optLevel);
+  passTiming.stop();
+  mlir::TimingScope jitTiming = timing.nest("LLVM JIT");
+  auto program = mpc::runtime::JitProgram::compile(*module, entryName, *signature, optLevel, &jitTiming);
+  jitTiming.stop();
   if (!program)
     return failWith("JIT compilation failed: " + llvm::toString(program.takeError()));
   double compileSeconds = std::chrono::duration<double>(Clock::now() - compileStart).count();

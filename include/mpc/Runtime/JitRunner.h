@@ -20,6 +20,7 @@ class TargetMachine;
 namespace mlir {
 class ExecutionEngine;
 class ModuleOp;
+class TimingScope;
 class Type;
 namespace func {
 class FuncOp;
@@ -55,8 +56,11 @@ llvm::Expected<EntrySignature> readEntrySignature(mlir::func::FuncOp func);
 class JitProgram {
 public:
   /// `module` must be in the LLVM dialect. `optLevel` is LLVM's (0-3).
+  /// With `timing`, the translation to LLVM IR, LLVM's optimizer and its
+  /// code generation are timed as nested scopes of it.
   static llvm::Expected<std::unique_ptr<JitProgram>>
-  compile(mlir::ModuleOp module, llvm::StringRef entry, EntrySignature signature, unsigned optLevel = 2);
+  compile(mlir::ModuleOp module, llvm::StringRef entry, EntrySignature signature, unsigned optLevel = 2,
+          mlir::TimingScope *timing = nullptr);
   ~JitProgram();
 
   const EntrySignature &signature() const { return signature_; }
