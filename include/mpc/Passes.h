@@ -29,6 +29,9 @@ struct LowerToLLVMOptions {
   /// lib/Runtime/AsyncRuntime.cpp (thread count chosen at run time); false
   /// gives purely sequential code that needs no thread at all.
   bool parallelLoops = true;
+  /// Expand f32 tanh/erf/exp/... into inline polynomials that vectorize
+  /// (mpc-approximate-math) instead of calling libm once per element.
+  bool approximateMath = true;
 };
 
 /// mpc (any precision) -> linalg -> bufferized loops -> LLVM dialect. The

@@ -59,6 +59,9 @@ static cl::opt<unsigned> iterations("iterations", cl::init(1),
                                     cl::desc("run N times; report compile time and mean run time "
                                              "(0: compile only, report the compile time)"));
 static cl::opt<unsigned> optLevel("jit-opt-level", cl::init(2), cl::desc("LLVM optimization level (0-3)"));
+static cl::opt<bool> libmMath("libm-math", cl::init(false),
+                              cl::desc("call libm for f32 tanh/erf/exp/log... instead of inline "
+                                       "polynomial approximations (slower; for comparisons)"));
 static cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::init(false),
                                      cl::desc("print the IR after every pass (to stderr)"));
 
@@ -270,6 +273,7 @@ int main(int argc, char **argv) {
   mpc::LowerToLLVMOptions lowering;
   // One thread: no async code at all, not a pool of one.
   lowering.parallelLoops = mpc::runtime::numThreads() > 1;
+  lowering.approximateMath = !libmMath;
   mpc::buildLowerToLLVMPipeline(pm, lowering);
   if (mlir::failed(pm.run(*module)))
     return failWith("compiling '" + modelPath + "' failed (see the diagnostics above)");
