@@ -33,6 +33,9 @@ struct LowerToLLVMOptions {
   /// every kernel inline in the model function, as before that pass (for
   /// comparisons).
   bool outlineKernels = true;
+  /// Expand f32 tanh/erf/exp/... into inline polynomials that vectorize
+  /// (mpc-approximate-math) instead of calling libm once per element.
+  bool approximateMath = true;
 };
 
 /// mpc (any precision) -> linalg -> bufferized loops -> LLVM dialect. The

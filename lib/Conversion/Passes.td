@@ -9,6 +9,22 @@
 
 include "mlir/Pass/PassBase.td"
 
+def ApproximateMathPass : Pass<"mpc-approximate-math"> {
+  let summary = "Expand f32 math.tanh/erf/exp (scalar and vector) into inline polynomials";
+  let description = [{
+    libm has no vector entry points that LLVM uses here, so every lane of a
+    vectorized elementwise op calls tanhf/erff/expf one at a time. This
+    pass replaces those f32 math ops, scalar or vector, with MLIR's
+    polynomial approximations (arith and math.fma only), which
+    vectorize with the rest of the body. Only functions whose measured
+    error stays within a few ulp (and inf/NaN/-0 right) are expanded; see
+    docs/numerics.md for the sweep and test/e2e/test_math_approximation.py.
+    Other math ops and other element types are left to libm.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def CheckLoweredToLLVMPass : Pass<"mpc-check-lowered-to-llvm", "::mlir::ModuleOp"> {
   let summary = "Fail on any op left outside the LLVM dialect";
   let description = [{

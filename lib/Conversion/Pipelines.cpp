@@ -149,6 +149,10 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   // arith-expand then turns bf16 extf/truncf into integer operations: no
   // bf16 or fp8 value reaches LLVM.
   pm.addPass(createEmulateNarrowFloatsPass());
+  // After the f16/bf16 math above became f32 math, so that it is expanded
+  // too; before math-to-libm would turn it into calls.
+  if (options.approximateMath)
+    pm.addPass(createApproximateMathPass());
   arith::ArithExpandOpsPassOptions expand;
   expand.includeBf16 = true;
   pm.addPass(arith::createArithExpandOpsPass(expand));

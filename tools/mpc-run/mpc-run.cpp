@@ -63,6 +63,9 @@ static cl::opt<unsigned> optLevel("jit-opt-level", cl::init(2), cl::desc("LLVM o
 static cl::opt<bool> outlineKernels("outline-kernels", cl::init(true),
                                     cl::desc("Compile each distinct kernel once, as a function of its own "
                                              "(=false: all inline in the model function, to compare)"));
+static cl::opt<bool> libmMath("libm-math", cl::init(false),
+                              cl::desc("call libm for f32 tanh/erf/exp/log... instead of inline "
+                                       "polynomial approximations (slower; for comparisons)"));
 static cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::init(false),
                                      cl::desc("print the IR after every pass (to stderr)"));
 
@@ -282,6 +285,7 @@ int main(int argc, char **argv) {
   // One thread: no async code at all, not a pool of one.
   lowering.parallelLoops = mpc::runtime::numThreads() > 1;
   lowering.outlineKernels = outlineKernels;
+  lowering.approximateMath = !libmMath;
   mpc::buildLowerToLLVMPipeline(pm, lowering);
   mlir::TimingScope passTiming = timing.nest("pass pipeline");
   pm.enableTiming(passTiming);
