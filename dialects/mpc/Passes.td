@@ -92,6 +92,31 @@ def PrecisionReportPass : Pass<"mpc-precision-report", "::mlir::ModuleOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Inference
+//===----------------------------------------------------------------------===//
+
+def FoldBatchNormPass : Pass<"mpc-fold-batch-norm", "::mlir::ModuleOp"> {
+  let summary = "Fold inference batch norms into the convolution they read";
+  let description = [{
+    Each mpc.batch_norm whose input is an mpc.conv read by nothing else is
+    folded into that convolution: with s = scale / sqrt(variance + epsilon),
+    the weight of output channel m is scaled by s[m] and the bias becomes
+    (bias - mean) * s + batch-norm bias (a missing conv bias counts as 0).
+    Computed in f64 from the stored f32/f64 values, so under a low-precision
+    policy the folded weight is rounded once, and the layer's result once
+    instead of twice. Applies only when the conv's weight and bias are
+    constants or parameters that nothing else reads (they are rewritten in
+    place) and the batch norm's operands are constants or parameters; any
+    other batch norm is left as it is. The statistics' parameters are dropped
+    when nothing reads them any more.
+
+    For inference only (mpc-run, mpc-debug): in training the batch norm's
+    parameters are trained and it normalizes with batch statistics.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Training (docs/training.md: the IR contract between these passes)
 //===----------------------------------------------------------------------===//
 

@@ -15,17 +15,20 @@
 #include "MinCut.h"
 #include "PolicyFile.h"
 #include "PrecisionAttrs.h"
+#include "PrecisionReport.h"
 #include "RangeAnalysis.h"
 
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <string>
 
@@ -128,6 +131,68 @@ static int64_t opCost(PrecisionOpInterface op, ArrayRef<Value> floatOperands, Fl
   return std::max(bytes, flops / flopsPerByte);
 }
 
+//===----------------------------------------------------------------------===//
+// Output layers
+//===----------------------------------------------------------------------===//
+//
+// The compute-bound op that produces a model output (a classifier's final
+// Gemm, a pooler) is rounded last: its low-precision rounding lands on the
+// output itself, 2^-9 of every logit under bf16, where no later layer
+// averages it, and a top-1 decided by a margin below that is decided by the
+// rounding. Such a layer is typically a tiny share of the model's work, so
+// under a low-precision policy it stays f32 when it is at most
+// kOutputLayerFlopShare of the function's matmul/conv FLOPs; a larger one (a
+// language model's vocabulary projection, a one-layer MLP) stays low.
+
+/// The largest share of matmul/conv FLOPs an output layer may have to stay
+/// f32: at most ~8% more compute time at the cost model's 8x speedup of the
+/// low type.
+static constexpr double kOutputLayerFlopShare = 0.01;
+
+/// True when a function result is reached from `op`'s results through
+/// followers and data movement only (bias adds, activations, reshapes).
+static bool feedsOutputDirectly(Operation *op) {
+  SmallVector<Value> worklist(op->getResults());
+  llvm::DenseSet<Value> seen;
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    if (!seen.insert(value).second)
+      continue;
+    for (Operation *user : value.getUsers()) {
+      if (isa<func::ReturnOp>(user))
+        return true;
+      auto reader = dyn_cast<PrecisionOpInterface>(user);
+      if (reader && (reader.getPrecisionCategory() == PrecisionCategory::Follow ||
+                     reader.getPrecisionCategory() == PrecisionCategory::DataMovement))
+        llvm::append_range(worklist, user->getResults());
+    }
+  }
+  return false;
+}
+
+/// The output layers of every function that stay f32, with their share of
+/// the function's matmul/conv FLOPs.
+static llvm::DenseMap<Operation *, double> findOutputLayers(ModuleOp module) {
+  llvm::DenseMap<Operation *, double> layers;
+  module.walk([&](func::FuncOp function) {
+    int64_t total = 0;
+    SmallVector<Operation *> candidates;
+    function.walk([&](PrecisionOpInterface op) {
+      if (op.getPrecisionCategory() != PrecisionCategory::ComputeBound)
+        return;
+      total += gemmFlops(op);
+      if (gemmFlops(op) > 0 && feedsOutputDirectly(op))
+        candidates.push_back(op);
+    });
+    for (Operation *op : candidates) {
+      double share = double(gemmFlops(op)) / double(total);
+      if (share <= kOutputLayerFlopShare)
+        layers[op] = share;
+    }
+  });
+  return layers;
+}
+
 namespace {
 
 struct Decision {
@@ -161,9 +226,10 @@ public:
   /// `policyType` is f32 for the fp32 policy, else the low type.
   Assigner(FloatType policyType, FloatType accumulator,
            const llvm::DenseMap<Operation *, PolicyOverride> &overrides,
-           const RangeAnalysis &ranges)
+           const RangeAnalysis &ranges, llvm::DenseMap<Operation *, double> outputLayers)
       : policyType(policyType), f32(Float32Type::get(policyType.getContext())),
-        accumulator(accumulator ? accumulator : f32), overrides(overrides), ranges(ranges) {}
+        accumulator(accumulator ? accumulator : f32), overrides(overrides), ranges(ranges),
+        outputLayers(std::move(outputLayers)) {}
 
   /// Program order, so that every op sees the decisions made for the ops
   /// feeding it.
@@ -190,6 +256,8 @@ private:
   FloatType accumulator;
   const llvm::DenseMap<Operation *, PolicyOverride> &overrides;
   const RangeAnalysis &ranges;
+  /// Small output layers kept in f32, with their share of the FLOPs.
+  llvm::DenseMap<Operation *, double> outputLayers;
   /// Data-movement ops that only rearrange parameters or constants.
   llvm::DenseSet<Operation *> castOnceOps;
   /// The min-cut's node index of each op it places.
@@ -313,6 +381,10 @@ std::optional<Decision> Assigner::decideGreedy(PrecisionOpInterface op,
 
   switch (op.getPrecisionCategory()) {
   case PrecisionCategory::ComputeBound:
+    if (auto layer = outputLayers.find(op); layer != outputLayers.end())
+      return Decision{full, "output layer: kept in " + typeName(full) + " (" +
+                                llvm::formatv("{0:f2}", 100 * layer->second).str() +
+                                "% of the matmul/conv FLOPs; low rounding would reach the output)"};
     return Decision{
         policyType,
         "compute-bound: " + typeName(policyType) +
@@ -616,7 +688,9 @@ struct AssignPrecisionPass : mpc::impl::AssignPrecisionPassBase<AssignPrecisionP
     if (!inputs)
       return signalPassFailure();
     RangeAnalysis ranges(getOperation(), *inputs);
-    Assigner assigner(policyType, file.accumulator, overrides, ranges);
+    Assigner assigner(policyType, file.accumulator, overrides, ranges,
+                      isLowPrecision(policyType) ? findOutputLayers(getOperation())
+                                                 : llvm::DenseMap<Operation *, double>());
     // With one precision there is nothing to cut: fp32 places every op in
     // f32 except the overridden ones.
     if (strategy == "greedy" || policyType.getWidth() == 32)

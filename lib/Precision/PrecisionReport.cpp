@@ -78,9 +78,7 @@ static std::string nodeName(Operation *op) {
   return "-";
 }
 
-/// 2 * multiply-adds, from the static shapes: result elements times the
-/// length of the dot product each one needs.
-static int64_t gemmFlops(Operation *op) {
+int64_t gemmFlops(Operation *op) {
   return llvm::TypeSwitch<Operation *, int64_t>(op)
       .Case([&](MatmulOp matmul) -> int64_t {
         auto lhs = cast<ShapedType>(matmul.getLhs().getType());

@@ -19,6 +19,11 @@
 
 namespace mpc {
 
+/// 2 * multiply-adds of a matmul or conv, from the static shapes: result
+/// elements times the length of the dot product each one needs; 0 for any
+/// other op or a dynamic shape.
+int64_t gemmFlops(mlir::Operation *op);
+
 /// One op with a precision decision (or a PrecisionOpInterface op without
 /// one). Fields not known for the op hold "-".
 struct PrecisionReportRow {

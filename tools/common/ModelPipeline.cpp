@@ -35,4 +35,18 @@ void addPrecisionPasses(mlir::OpPassManager &pm, llvm::StringRef precision, llvm
   addPrecisionPasses(pm, options);
 }
 
+void addInferencePasses(mlir::OpPassManager &pm, const AssignPrecisionPassOptions &options) {
+  if (options.policy != "none")
+    pm.addPass(createFoldBatchNormPass());
+  addPrecisionPasses(pm, options);
+}
+
+void addInferencePasses(mlir::OpPassManager &pm, llvm::StringRef precision,
+                        llvm::StringRef policyFile) {
+  AssignPrecisionPassOptions options;
+  options.policy = precision.str();
+  options.policyFile = policyFile.str();
+  addInferencePasses(pm, options);
+}
+
 } // namespace mpc::tool

@@ -1,8 +1,8 @@
 //===- ModelPipeline.h - the compile steps the tools share ------*- C++ -*-===//
 //
-// mpc-run and mpc-debug load a model and put it through the precision passes
-// the same way; keeping that here means a debugged program is exactly the
-// program mpc-run would run.
+// mpc-run and mpc-debug load a model and put it through the inference and
+// precision passes the same way; keeping that here means a debugged program
+// is exactly the program mpc-run would run.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MPC_TOOLS_COMMON_MODELPIPELINE_H
@@ -35,6 +35,13 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::St
 void addPrecisionPasses(mlir::OpPassManager &pm, const AssignPrecisionPassOptions &options);
 /// The same with only a policy and (when not empty) a policy file.
 void addPrecisionPasses(mlir::OpPassManager &pm, llvm::StringRef precision,
+                        llvm::StringRef policyFile = "");
+
+/// What an inference compile runs before lowering: mpc-fold-batch-norm (its
+/// statistics are fixed; training must not fold), then the precision passes.
+/// Nothing for policy "none", which runs the IR as written.
+void addInferencePasses(mlir::OpPassManager &pm, const AssignPrecisionPassOptions &options);
+void addInferencePasses(mlir::OpPassManager &pm, llvm::StringRef precision,
                         llvm::StringRef policyFile = "");
 
 } // namespace mpc::tool

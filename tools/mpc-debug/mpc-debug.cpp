@@ -317,7 +317,7 @@ bool runVariant(const Options &options, llvm::StringRef precision, llvm::StringR
   variant.numModelOutputs = entry.getNumResults();
 
   mlir::PassManager precisionPm(&context);
-  mpc::tool::addPrecisionPasses(precisionPm, precision, policyFile);
+  mpc::tool::addInferencePasses(precisionPm, precision, policyFile);
   // Merge identical ops now: if the LLVM pipeline's CSE merged two exposed
   // values later, the function would return one value twice (see above).
   precisionPm.addPass(mlir::createCSEPass());

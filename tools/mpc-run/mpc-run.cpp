@@ -280,7 +280,7 @@ int main(int argc, char **argv) {
   precisionOptions.policyFile = policyFile;
   precisionOptions.inputRanges = inputRanges;
   precisionOptions.calibrationData = calibrationData;
-  mpc::tool::addPrecisionPasses(pm, precisionOptions);
+  mpc::tool::addInferencePasses(pm, precisionOptions);
   mpc::LowerToLLVMOptions lowering;
   // One thread: no async code at all, not a pool of one.
   lowering.parallelLoops = mpc::runtime::numThreads() > 1;
