@@ -116,6 +116,25 @@ def FoldBatchNormPass : Pass<"mpc-fold-batch-norm", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def FoldParameterTransposesPass : Pass<"mpc-fold-parameter-transposes", "::mlir::ModuleOp"> {
+  let summary = "Transpose constant weights once at compile time instead of on every run";
+  let description = [{
+    An mpc.transpose of a parameter or constant is data the program would
+    move on every run: torch.onnx.export without constant folding writes
+    Linear layers as MatMul(x, Transpose(W)), Gemm with transB, attention
+    projections reshaped and transposed per head. Each such transpose becomes
+    a read of the transposed values: the parameter itself is rewritten when
+    this transpose is its only reader (its name is kept, so reports still
+    name the weight), otherwise a new parameter `<name>.T<perm>` holds
+    them and the original stays for its other readers. The values move
+    bit for bit, in any element type of whole bytes (f32, bf16, fp8, ints).
+
+    For inference only (mpc-run, mpc-debug): training updates parameters, so
+    their transposes must be computed from the current values.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Training (docs/training.md: the IR contract between these passes)
 //===----------------------------------------------------------------------===//

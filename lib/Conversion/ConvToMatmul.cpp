@@ -308,6 +308,8 @@ void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &
           scf::YieldOp::create(
               b, l, tensor::InsertSliceOp::create(b, l, updated, iterArgs[0], offsets, sizes, strides).getResult());
         });
+    // Each block writes its own accumulator slice: the threads may share them.
+    loop->setAttr(kIndependentIterationsAttr, rewriter.getUnitAttr());
     result = loop.getResult(0);
   }
   auto resultType = cast<RankedTensorType>(op.getResult(0).getType());

@@ -124,6 +124,37 @@ int dimensionToParallelize(scf::ParallelOp op) {
   return 0;
 }
 
+/// scf.for loops marked kIndependentIterationsAttr that run at least
+/// `minTrips` times become one-dimensional scf.parallel loops: a whole block
+/// of work per iteration (mpc-conv-to-matmul's patches copy and matmul of a
+/// block of output rows) shares out better than the tiles inside it, which
+/// are dispatched once per block. Loops still carrying values (bufferization
+/// normally removes the tensor ones) stay sequential.
+void parallelizeIndependentLoops(func::FuncOp func, int64_t minTrips, IRRewriter &rewriter) {
+  SmallVector<scf::ForOp> loops;
+  func.walk([&](scf::ForOp loop) {
+    if (loop->hasAttr(kIndependentIterationsAttr) && loop.getNumResults() == 0)
+      loops.push_back(loop);
+  });
+  for (scf::ForOp loop : loops) {
+    std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+    std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+    std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+    if (!lb || !ub || !step || *step <= 0 || (*ub - *lb + *step - 1) / *step < minTrips)
+      continue;
+    rewriter.setInsertionPoint(loop);
+    scf::ParallelOp::create(rewriter, loop.getLoc(), ValueRange{loop.getLowerBound()},
+                            ValueRange{loop.getUpperBound()}, ValueRange{loop.getStep()},
+                            [&](OpBuilder &builder, Location, ValueRange ivs) {
+                              IRMapping mapping;
+                              mapping.map(loop.getInductionVar(), ivs.front());
+                              for (Operation &nested : loop.getBody()->without_terminator())
+                                builder.clone(nested, mapping);
+                            });
+    rewriter.eraseOp(loop);
+  }
+}
+
 struct ParallelizeLoopsPass : impl::ParallelizeLoopsPassBase<ParallelizeLoopsPass> {
   using Base::Base;
 
@@ -148,6 +179,7 @@ struct ParallelizeLoopsPass : impl::ParallelizeLoopsPassBase<ParallelizeLoopsPas
         continue; // convert-linalg-to-loops still lowers it, sequentially
       rewriter.eraseOp(op);
     }
+    parallelizeIndependentLoops(getOperation(), minIndependentTrips, rewriter);
     // The new loops and mpc-tile-and-vectorize's tile loops, wherever they
     // are: async-parallel-for converts every scf.parallel, also one nested in
     // an scf.for (mpc-conv-to-matmul's row blocks) or in another

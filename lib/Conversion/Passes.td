@@ -152,7 +152,10 @@ def ParallelizeLoopsPass : Pass<"mpc-parallelize-loops", "::mlir::func::FuncOp">
     output element is still computed by one thread with the same operations
     in the same order (reductions are never split), so results do not depend
     on the thread count. Smaller ops stay sequential: dispatching a task costs
-    microseconds.
+    microseconds. scf.for loops a lowering marked `mpc.independent_iterations`
+    (mpc-conv-to-matmul's blocks of output rows) with at least
+    `min-independent-trips` iterations become scf.parallel themselves.
+    Parallel loops nested in another parallel loop run sequentially.
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
@@ -162,6 +165,30 @@ def ParallelizeLoopsPass : Pass<"mpc-parallelize-loops", "::mlir::func::FuncOp">
     Option<"minParallelIterations", "min-parallel-iterations", "int64_t", /*default=*/"64",
            "Tile leading parallel dimensions until the scf.parallel has at least this many "
            "iterations (more dimensions only add per-iteration overhead)">,
+    Option<"minIndependentTrips", "min-independent-trips", "int64_t", /*default=*/"4",
+           "scf.for loops marked mpc.independent_iterations with at least this many iterations "
+           "become scf.parallel (with fewer, the threads share the tiles inside them instead)">,
+  ];
+}
+
+def AsyncParallelForPass : Pass<"mpc-async-parallel-for", "::mlir::ModuleOp"> {
+  let summary = "scf.parallel -> tasks on the async runtime, a few blocks per thread";
+  let description = [{
+    Upstream async-parallel-for with mpc's block size: each loop is cut into
+    `blocks-per-thread` x (runtime thread count) blocks of consecutive
+    iterations (upstream cuts 8 x threads for small thread counts). Every
+    block is one task: a coroutine, a token and a queue entry, microseconds
+    each; the loops mpc-parallelize-loops leaves are large and evenly
+    divided, so more blocks only add dispatch cost. The thread that reaches
+    the loop computes the first block and runs still-queued blocks while it
+    waits (lib/Runtime/AsyncRuntime.cpp), so a slow or busy worker delays
+    the loop by at most the block it has taken.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::async::AsyncDialect",
+                           "::mlir::func::FuncDialect", "::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"blocksPerThread", "blocks-per-thread", "int64_t", /*default=*/"1",
+           "Blocks each parallel loop is cut into, per runtime thread">,
   ];
 }
 
@@ -191,6 +218,9 @@ def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"
     Option<"minMacs", "min-macs", "int64_t", /*default=*/"1 << 12",
            "Leave contractions with fewer multiply-adds than this as scalar loops (a tile body "
            "costs more compile time than such a contraction can save at run time)">,
+    Option<"minParallelMacs", "min-parallel-macs", "int64_t", /*default=*/"1 << 20",
+           "Contractions with fewer multiply-adds keep their tiles in sequential scf.for loops "
+           "(dispatching them to threads would cost more than it saves)">,
   ];
 }
 

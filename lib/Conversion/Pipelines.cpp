@@ -74,18 +74,13 @@ namespace mpc {
 
 namespace {
 /// scf.parallel -> tasks on the async runtime (lib/Runtime/AsyncRuntime.cpp):
-/// each loop is split into blocks of iterations, dispatched by recursive
-/// halving, and awaited before the code after it runs. The worker count is
-/// asked of the runtime, so one binary serves any MPC_NUM_THREADS. Without
-/// this, scf-to-cf lowers scf.parallel sequentially.
+/// each loop is split into one block of iterations per thread
+/// (mpc-async-parallel-for), dispatched by recursive halving, and awaited
+/// before the code after it runs. The thread count is asked of the runtime,
+/// so one binary serves any MPC_NUM_THREADS. Without this, scf-to-cf lowers
+/// scf.parallel sequentially.
 void addParallelLoopsToThreads(OpPassManager &pm) {
-  AsyncParallelForPassOptions parallelFor;
-  parallelFor.asyncDispatch = true;
-  parallelFor.numWorkerThreads = -1;
-  // mpc-parallelize-loops already chose loops worth splitting; any block
-  // size is fine.
-  parallelFor.minTaskSize = 1;
-  pm.addPass(createAsyncParallelForPass(parallelFor));
+  pm.addPass(mpc::createAsyncParallelForPass());
   pm.addPass(createAsyncToAsyncRuntimePass());
   pm.addPass(createAsyncRuntimeRefCountingPass());
   pm.addPass(createAsyncRuntimeRefCountingOptPass());

@@ -41,10 +41,6 @@ namespace {
 constexpr int64_t kTileRows = 8;
 constexpr int64_t kTileCols = 32;
 constexpr int64_t kTileReduction = 8;
-// Contractions with fewer multiply-adds keep their tiles in scf.for loops
-// (one thread): the former tiling threshold, below which no contraction had
-// parallel tiles.
-constexpr int64_t kMinParallelMacs = int64_t(1) << 20;
 
 /// The largest divisor of `size` that is at most `limit`: tiles then cover
 /// the dimension exactly and every tile has a static shape, so the vectorizer
@@ -223,7 +219,7 @@ struct TileAndVectorizePass : impl::TileAndVectorizePassBase<TileAndVectorizePas
       // tasks costs more than their few microseconds of work (the test MLP
       // on 2 threads went from 0.02 to 0.4 ms when its matmuls were tiled
       // in parallel loops).
-      tiling.setLoopType(multiplyAdds(op) >= kMinParallelMacs ? linalg::LinalgTilingLoopType::ParallelLoops
+      tiling.setLoopType(multiplyAdds(op) >= minParallelMacs ? linalg::LinalgTilingLoopType::ParallelLoops
                                                               : linalg::LinalgTilingLoopType::Loops);
       FailureOr<linalg::TiledLinalgOp> tiled = linalg::tileLinalgOp(rewriter, op, tiling);
       if (failed(tiled))

@@ -19,6 +19,7 @@
 #include "mpc/Runtime/AsyncRuntime.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -41,7 +42,8 @@ struct AsyncObject {
   std::atomic<int64_t> refs{1};
   std::mutex mutex;
   std::condition_variable readyCondition;
-  bool ready = false;
+  // Written under `mutex`; read without it by threads polling for readiness.
+  std::atomic<bool> ready{false};
   bool error = false;
   // Groups: tokens added and not yet ready, and tokens added in all.
   int64_t pending = 0;
@@ -99,11 +101,6 @@ void whenReady(AsyncObject *obj, std::function<void()> callback) {
   callback();
 }
 
-void awaitReady(AsyncObject *obj) {
-  std::unique_lock<std::mutex> lock(obj->mutex);
-  obj->readyCondition.wait(lock, [&] { return obj->ready; });
-}
-
 std::atomic<int> requestedThreads{0};
 
 int defaultThreads() {
@@ -117,14 +114,63 @@ int defaultThreads() {
   return hardware == 0 ? 1 : static_cast<int>(hardware);
 }
 
-/// Worker threads (none when one thread is requested: tasks then run in
-/// the thread that schedules them, so 1 thread means no threads at all).
+/// How long an idle thread polls for new work before it sleeps on a
+/// condition variable. Parallel loops of a model follow each other within
+/// microseconds; a futex wake-up costs tens of microseconds on a busy machine,
+/// more than many loops take. MPC_SPIN_US overrides it (0: always sleep).
+int64_t spinMicroseconds() {
+  static const int64_t value = [] {
+    if (const char *env = std::getenv("MPC_SPIN_US")) {
+      char *end = nullptr;
+      long long parsed = std::strtoll(env, &end, 10);
+      if (end != env && *end == '\0' && parsed >= 0 && parsed <= 1000000)
+        return static_cast<int64_t>(parsed);
+    }
+    return static_cast<int64_t>(200);
+  }();
+  return value;
+}
+
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+/// Polls `done` for up to spinMicroseconds(); true once it holds.
+template <typename Predicate> bool spinUntil(Predicate done) {
+  const int64_t budget = spinMicroseconds();
+  if (budget == 0)
+    return done();
+  auto start = std::chrono::steady_clock::now();
+  for (unsigned i = 1;; ++i) {
+    if (done())
+      return true;
+    cpuRelax();
+    // Every 64 polls (about a microsecond): check the clock, and give the
+    // core away if another thread is waiting for it. On a machine with more
+    // runnable threads than cores, polling would take time from the thread
+    // doing the work it waits for.
+    if (i % 64 == 0) {
+      if (std::chrono::steady_clock::now() - start > std::chrono::microseconds(budget))
+        return done();
+      std::this_thread::yield();
+    }
+  }
+}
+
+/// numThreads() - 1 worker threads: the thread that runs a parallel loop
+/// computes its share and, while it waits for the rest, runs queued tasks
+/// itself (runOneTask), so N threads means N busy threads, never N + 1.
+/// With one thread no worker exists and every task runs in the thread that
+/// schedules it.
 class ThreadPool {
 public:
   explicit ThreadPool(int threads) {
-    if (threads > 1)
-      for (int i = 0; i < threads; ++i)
-        workers_.emplace_back([this] { work(); });
+    for (int i = 1; i < threads; ++i)
+      workers_.emplace_back([this] { work(); });
   }
   ~ThreadPool() {
     {
@@ -141,51 +187,74 @@ public:
       resume(handle);
       return;
     }
+    bool wakeOne;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       tasks_.emplace_back(handle, resume);
+      queued_.fetch_add(1, std::memory_order_release);
+      wakeOne = sleeping_ > 0;
     }
-    wake_.notify_one();
+    if (wakeOne)
+      wake_.notify_one();
+  }
+
+  /// Runs one queued task in the calling thread; false when none is queued.
+  bool runOneTask() {
+    if (queued_.load(std::memory_order_acquire) == 0)
+      return false;
+    std::pair<CoroHandle, CoroResume> task;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (tasks_.empty())
+        return false;
+      task = tasks_.front();
+      tasks_.pop_front();
+      queued_.fetch_sub(1, std::memory_order_relaxed);
+      ++running_;
+    }
+    task.second(task.first);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      --running_;
+    }
+    idle_.notify_all();
+    return true;
+  }
+
+  bool hasQueuedTasks() const { return queued_.load(std::memory_order_acquire) != 0; }
+
+  /// Blocks until no task is queued or running.
+  void waitIdle() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    idle_.wait(lock, [&] { return tasks_.empty() && running_ == 0; });
   }
 
 private:
   void work() {
     for (;;) {
-      std::pair<CoroHandle, CoroResume> task;
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
-        if (tasks_.empty())
-          return;
-        task = tasks_.front();
-        tasks_.pop_front();
-        ++busy_;
-      }
-      task.second(task.first);
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        --busy_;
-      }
-      idle_.notify_all();
+      if (runOneTask())
+        continue;
+      if (spinUntil([&] { return queued_.load(std::memory_order_acquire) != 0 || stopping_.load(); }) &&
+          !stopping_.load())
+        continue;
+      std::unique_lock<std::mutex> lock(mutex_);
+      ++sleeping_;
+      wake_.wait(lock, [&] { return stopping_.load() || !tasks_.empty(); });
+      --sleeping_;
+      if (tasks_.empty())
+        return; // stopping
     }
   }
-
-public:
-  /// Blocks until no task is queued or running.
-  void waitIdle() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    idle_.wait(lock, [&] { return tasks_.empty() && busy_ == 0; });
-  }
-
-private:
 
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable idle_;
-  int busy_ = 0;
   std::deque<std::pair<CoroHandle, CoroResume>> tasks_;
+  std::atomic<int64_t> queued_{0};
+  int running_ = 0;
+  int sleeping_ = 0;
   std::vector<std::thread> workers_;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};
 };
 
 std::atomic<bool> poolStarted{false};
@@ -196,6 +265,23 @@ ThreadPool &pool() {
     return numThreads();
   }());
   return instance;
+}
+
+/// Blocking wait of compiled code (the end of a parallel loop): run the
+/// loop's queued blocks while they last, poll for a while, then sleep.
+void awaitReady(AsyncObject *obj) {
+  auto isReady = [obj] { return obj->ready.load(std::memory_order_acquire); };
+  ThreadPool &threads = pool();
+  for (;;) {
+    if (isReady())
+      return;
+    if (threads.runOneTask())
+      continue;
+    if (!spinUntil([&] { return isReady() || threads.hasQueuedTasks(); }))
+      break;
+  }
+  std::unique_lock<std::mutex> lock(obj->mutex);
+  obj->readyCondition.wait(lock, isReady);
 }
 
 } // namespace

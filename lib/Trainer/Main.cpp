@@ -4,6 +4,7 @@
 // with a compiled model object (which defines these symbols) takes it.
 //
 //===----------------------------------------------------------------------===//
+#include "mpc/Runtime/Allocator.h"
 #include "mpc/Trainer/Trainer.h"
 
 extern "C" {
@@ -15,6 +16,7 @@ extern const unsigned long long mpc_trainer_blob_size;
 }
 
 int main(int argc, char **argv) {
+  mpc::runtime::keepFreedBuffersForReuse();
   mpc::trainer::CompiledModel model{mpc_train_step, mpc_eval_step, mpc_trainer_manifest,
                                     mpc_trainer_blob, mpc_trainer_blob_size};
   return mpc::trainer::runTrainer(argc, argv, model);

@@ -113,6 +113,8 @@ func.func @other_layout(%x: tensor<1x1x3x7xf32>, %w: tensor<1x3x2x3xf32>, %acc: 
 // CHECK: %[[MM:.+]] = tensor.insert_slice %[[MM1]] into %[[HALF]][0, 0, 0, 64] [1, 1, 8, 4] [1, 1, 1, 1]
 // CHECK: %[[NEW:.+]] = tensor.insert_slice %[[MM]] into %[[ACC]][%[[N]], 0, 0, %[[COL]]] [1, 1, 8, 68] [1, 1, 1, 1]
 // CHECK: scf.yield %[[NEW]]
+// Each iteration writes only its own block: threads may share them.
+// CHECK-NEXT: } {mpc.independent_iterations}
 func.func @blocked_rows(%x: tensor<2x2x34x34xf32>, %w: tensor<8x2x3x3xf32>) -> tensor<2x8x34x34xf32> {
   %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<2x2x34x34xf32>, tensor<8x2x3x3xf32>) -> tensor<2x8x34x34xf32>
   return %0 : tensor<2x8x34x34xf32>
@@ -140,6 +142,8 @@ func.func @blocked_rows(%x: tensor<2x2x34x34xf32>, %w: tensor<8x2x3x3xf32>) -> t
 // CHECK-NEXT: ^bb0(%[[D:.+]]: f32, %[[X:.+]]: f32, %{{.+}}: f32):
 // CHECK-NEXT: arith.mulf %[[D]], %[[X]] : f32
 // CHECK: scf.yield %[[NEW]]
+// The iterations add into one accumulator: not independent.
+// CHECK-NEXT: }{{$}}
 // CHECK: tensor.expand_shape %[[LOOP]] {{\[}}[0], [1], [2, 3, 4]] output_shape [2, 3, 2, 3, 3]
 func.func @grad_filter(%x: tensor<2x4x8x8xf32>, %dy: tensor<2x6x4x4xf32>) -> tensor<6x2x3x3xf32> {
   %0 = mpc.conv_grad_filter %x, %dy {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<2x4x8x8xf32>, tensor<2x6x4x4xf32>) -> tensor<6x2x3x3xf32>

@@ -157,3 +157,53 @@ func.func @nested_parallel(%a: memref<16x32xf32>, %b: memref<16x32xf32>) {
   }
   return
 }
+
+// -----
+
+// A loop whose iterations mpc-conv-to-matmul marked independent (blocks of
+// output rows) becomes the parallel loop, with its body moved unchanged; the
+// register-tile loop inside it then runs sequentially in each iteration.
+// CHECK-LABEL: func.func @independent_blocks
+// CHECK: scf.parallel (%[[B:.+]]) = (%c0) to (%c8) step (%c1)
+// CHECK-NEXT: %[[S:.+]] = memref.subview %arg0[%[[B]], 0] [1, 64]
+// CHECK-NEXT: scf.for %[[T:.+]] = %c0 to %c64 step %c32
+// CHECK: memref.store %{{.+}}, %[[S]][%c0, %[[T]]]
+// CHECK-NOT: scf.parallel
+// CHECK-NOT: mpc.independent_iterations
+// CHECK: return
+// With fewer iterations than min-independent-trips (default 4) the loop
+// stays sequential and the tiles inside it stay parallel.
+// CHECK-LABEL: func.func @few_blocks
+// CHECK: scf.for %[[B:.+]] = %c0 to %c2 step %c1
+// CHECK: scf.parallel (%[[T:.+]]) = (%c0) to (%c64) step (%c32)
+// CHECK: } {mpc.independent_iterations}
+func.func @independent_blocks(%a: memref<8x64xf32>, %v: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  scf.for %b = %c0 to %c8 step %c1 {
+    %s = memref.subview %a[%b, 0] [1, 64] [1, 1] : memref<8x64xf32> to memref<1x64xf32, strided<[64, 1], offset: ?>>
+    scf.parallel (%t) = (%c0) to (%c64) step (%c32) {
+      memref.store %v, %s[%c0, %t] : memref<1x64xf32, strided<[64, 1], offset: ?>>
+      scf.reduce
+    }
+  } {mpc.independent_iterations}
+  return
+}
+func.func @few_blocks(%a: memref<2x64xf32>, %v: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  scf.for %b = %c0 to %c2 step %c1 {
+    %s = memref.subview %a[%b, 0] [1, 64] [1, 1] : memref<2x64xf32> to memref<1x64xf32, strided<[64, 1], offset: ?>>
+    scf.parallel (%t) = (%c0) to (%c64) step (%c32) {
+      memref.store %v, %s[%c0, %t] : memref<1x64xf32, strided<[64, 1], offset: ?>>
+      scf.reduce
+    }
+  } {mpc.independent_iterations}
+  return
+}

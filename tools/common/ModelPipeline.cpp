@@ -36,8 +36,10 @@ void addPrecisionPasses(mlir::OpPassManager &pm, llvm::StringRef precision, llvm
 }
 
 void addInferencePasses(mlir::OpPassManager &pm, const AssignPrecisionPassOptions &options) {
-  if (options.policy != "none")
+  if (options.policy != "none") {
     pm.addPass(createFoldBatchNormPass());
+    pm.addPass(createFoldParameterTransposesPass());
+  }
   addPrecisionPasses(pm, options);
 }
 

@@ -11,6 +11,7 @@
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Import/ONNXImporter.h"
 #include "mpc/Passes.h"
+#include "mpc/Runtime/Allocator.h"
 #include "mpc/Runtime/AsyncRuntime.h"
 #include "mpc/Runtime/HostArray.h"
 #include "mpc/Runtime/JitRunner.h"
@@ -211,6 +212,7 @@ std::string outputFileName(llvm::StringRef name) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  mpc::runtime::keepFreedBuffersForReuse();
   cl::opt<int> &threads = threadsOption();
   // --mlir-timing: where the compile time goes (import, each pass, LLVM).
   mlir::registerDefaultTimingManagerCLOptions();

@@ -6,10 +6,13 @@
 // that neither mpc-run's JIT nor an mpc-compile executable needs MLIR's
 // libmlir_async_runtime.so at run time.
 //
-// Thread count: setNumThreads() if called, else the MPC_NUM_THREADS
-// environment variable, else std::thread::hardware_concurrency(). With one
-// thread no worker thread is started and every task runs in the thread that
-// schedules it.
+// Thread count N: setNumThreads() if called, else the MPC_NUM_THREADS
+// environment variable, else std::thread::hardware_concurrency(). N - 1
+// worker threads are started; the thread that waits for a parallel loop runs
+// queued tasks itself meanwhile, so N threads compute. With one thread no
+// worker exists and every task runs in the thread that schedules it. Idle
+// threads poll for work for MPC_SPIN_US microseconds (default 200, yielding
+// the core between polls) before sleeping on a condition variable.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MPC_RUNTIME_ASYNCRUNTIME_H
