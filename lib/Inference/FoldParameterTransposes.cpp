@@ -32,6 +32,8 @@ namespace {
 /// whose storage is bit-packed).
 std::optional<DenseElementsAttr> transposed(DenseElementsAttr value, RankedTensorType resultType,
                                             ArrayRef<int64_t> perm) {
+  if (value.getNumElements() == 0)
+    return std::nullopt; // nothing to move, nothing to save
   if (value.isSplat())
     return value.resizeSplat(resultType);
   Type element = value.getElementType();
