@@ -24,7 +24,8 @@ norms folded) is generated once into BUILD/bench-cache/resnet18.onnx; it is
 not part of the repository.
 
 Usage: bench/cpu_vs_onnxruntime.py [--build DIR] [--mpc-run PATH] [--batch 32]
-                                   [--iterations 20] [--rounds 3] [--sizes 256]
+                                   [--iterations 20] [--rounds 3] [--resnet-rounds 1]
+                                   [--sizes 256]
                                    [--threads 1,2] [--no-resnet] [--models a,b]
                                    [--baseline-mpc-run OLD/mpc-run]
 """
@@ -154,6 +155,8 @@ def main():
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--iterations", type=int, default=20, help="runs per round and side")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per model and thread count")
+    parser.add_argument("--resnet-rounds", type=int, default=1,
+                        help="rounds for ResNet-18 (default 1: its compile takes seconds per mpc-run)")
     parser.add_argument("--sizes", default="256", help="N of the standalone NxNxN MatMul models")
     parser.add_argument("--threads", default="1,2", help="thread counts, on both sides")
     parser.add_argument("--no-resnet", action="store_true", help="skip ResNet-18")
@@ -182,7 +185,7 @@ def main():
             if path:
                 # ~1.8 GFLOP per image and a ~20 s compile per mpc-run:
                 # fewer iterations and one round keep the run short.
-                models.append(("resnet18 (batch 1)", path, 1, max(1, args.iterations // 5), 1))
+                models.append(("resnet18 (batch 1)", path, 1, max(1, args.iterations // 5), args.resnet_rounds))
             else:
                 notes.append(f"resnet18 skipped: torchvision export failed ({why})")
         for n in (int(s) for s in args.sizes.split(",") if s):

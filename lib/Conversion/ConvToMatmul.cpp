@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -225,6 +226,20 @@ Value columnSlice(OpBuilder &b, Location loc, Value value, int64_t first, int64_
   return tensor::ExtractSliceOp::create(b, loc, value, offsets, sizes, strides);
 }
 
+/// Lanes of an AVX-512 register of f32: a column tail is padded to a
+/// multiple of this (of half of it when it is at most that).
+constexpr int64_t kVectorLanes = 16;
+
+/// `value` [..., columns] widened to `columns` columns, the new ones zero.
+Value padColumns(OpBuilder &b, Location loc, Value value, int64_t columns) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() = columns;
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
+  return tensor::createPadHighOp(RankedTensorType::get(shape, type.getElementType()), value, zero,
+                                 /*nofold=*/false, loc, b);
+}
+
 /// acc [N, G, M, P] += weight [G, M, K] x patches [N, G, K, P]. Loops (n,
 /// g, m, p, k): p, the output position, innermost of the parallel ones so
 /// that it becomes the vector (column) dimension; k runs over (c,
@@ -236,7 +251,14 @@ Value columnSlice(OpBuilder &b, Location loc, Value value, int64_t first, int64_
 /// ones (blocks of 196) 28-wide ones, which ran at 60-75% of the 32-wide
 /// tile's speed. Such position counts are split into a multiple of 32 and
 /// the rest, two contractions over column slices (49 = 32 + 17, 196 = 192 +
-/// 4); every output still adds its products in the same order.
+/// 4); every output still adds its products in the same order. A rest that
+/// is not a power of two (17) became vectors of odd length that LLVM split
+/// into lane inserts and scalar FMAs (ResNet-18's 7x7 convolutions: the
+/// 17 columns took 3x the time of the 32); it is computed on copies padded
+/// with zero columns to a multiple of the vector width (17 -> 32, 9 -> 16,
+/// 5 -> 8: no more FMA instructions than the odd vectors need at best), and
+/// the padded columns are dropped. Convolutions with fewer than 32
+/// positions (3x3 or 5x5 maps) are padded the same way.
 Value buildMatmul(OpBuilder &b, Location loc, linalg::GenericOp conv, Value weight, Value patches, Value acc) {
   MLIRContext *ctx = b.getContext();
   auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
@@ -247,11 +269,28 @@ Value buildMatmul(OpBuilder &b, Location loc, linalg::GenericOp conv, Value weig
   iterators.push_back(utils::IteratorType::reduction);
   int64_t columns = cast<RankedTensorType>(acc.getType()).getShape().back();
   int64_t whole = columns / kTileColumns * kTileColumns;
-  if (whole == 0 || whole == columns)
+  int64_t rest = columns - whole;
+  // Powers of two (4 = 196 - 192) are whole vector registers already.
+  bool padRest = rest > 0 && !llvm::isPowerOf2_64(rest);
+  if ((whole == 0 || rest == 0) && !padRest)
     return buildSwappedContraction(b, loc, conv, weight, patches, acc, maps, iterators);
-  for (auto [first, count] : {std::pair<int64_t, int64_t>{0, whole}, {whole, columns - whole}}) {
-    Value part = buildSwappedContraction(b, loc, conv, weight, columnSlice(b, loc, patches, first, count),
-                                         columnSlice(b, loc, acc, first, count), maps, iterators);
+  SmallVector<std::pair<int64_t, int64_t>> parts;
+  if (whole > 0)
+    parts.push_back({0, whole});
+  if (rest > 0)
+    parts.push_back({whole, rest});
+  for (auto [first, count] : parts) {
+    Value patchesPart = columnSlice(b, loc, patches, first, count);
+    Value accPart = columnSlice(b, loc, acc, first, count);
+    bool pad = padRest && first == whole;
+    if (pad) {
+      int64_t padded = llvm::alignTo(count, count > kVectorLanes / 2 ? kVectorLanes : kVectorLanes / 2);
+      patchesPart = padColumns(b, loc, patchesPart, padded);
+      accPart = padColumns(b, loc, accPart, padded);
+    }
+    Value part = buildSwappedContraction(b, loc, conv, weight, patchesPart, accPart, maps, iterators);
+    if (pad)
+      part = columnSlice(b, loc, part, 0, count);
     auto accType = cast<RankedTensorType>(acc.getType());
     SmallVector<OpFoldResult> offsets(accType.getRank(), b.getIndexAttr(0)), sizes,
         strides(accType.getRank(), b.getIndexAttr(1));

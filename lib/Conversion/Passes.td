@@ -48,7 +48,11 @@ def ConvToMatmulPass : Pass<"mpc-conv-to-matmul", "::mlir::func::FuncOp"> {
     into register tiles of vector FMAs. The output positions are done in
     blocks of whole rows (at most 256 positions, a divisor of the rows) in
     an scf.for, each block's patches built right before its matmul so they
-    stay in cache. A 1x1 stride-1 convolution needs no copy: the input rows
+    stay in cache. A block whose position count is not a multiple of the
+    32-wide register tile is split into such a multiple and the rest; a rest
+    that is not a power of two (49 = 32 + 17) runs on copies padded with zero
+    columns to a multiple of the vector width, the padding dropped after.
+    A 1x1 stride-1 convolution needs no copy: the input rows
     already are its patches. The filter gradient of TrainOps.cpp
     (mpc.conv_grad_filter) becomes, per batch element, dy [G, M, P] times
     transposed patches [G, P, C * prod(kernel)]. Runs after fusion because the
@@ -57,9 +61,10 @@ def ConvToMatmulPass : Pass<"mpc-conv-to-matmul", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"];
   let options = [
-    Option<"minMacs", "min-macs", "int64_t", /*default=*/"1 << 20",
+    Option<"minMacs", "min-macs", "int64_t", /*default=*/"1 << 12",
            "Leave convolutions with fewer multiply-adds than this alone: mpc-tile-and-vectorize "
-           "leaves contractions this small as scalar loops, where the patches copy is pure cost">,
+           "leaves contractions this small (its own min-macs) as scalar loops, where the patches "
+           "copy is pure cost">,
   ];
 }
 
@@ -202,7 +207,11 @@ def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"
     and their vector.contract lowered to outer products (vector.fma). The
     output tile's read and write move out of the scf.for over the
     reduction: the accumulators stay in registers (an iter_arg) for the
-    whole reduction. The
+    whole reduction. A reduction longer than 256 is first split into
+    column panels (32 wide, all rows; the parallel loops) and, inside
+    each, blocks of at most 256 reduction steps (an scf.for), the register
+    tiles of all rows innermost: a panel's block of the column operand
+    stays in L1 while every row tile uses it. The
     bf16/f16 -> f32 extensions stay separate ops: accumulation is in f32 as
     before, only the order of the additions changes. Ops that do not fit
     (convolutions, dynamic shapes) are left for convert-linalg-to-loops.

@@ -1,6 +1,8 @@
 // RUN: mpc-opt --split-input-file --mpc-lower-to-linalg --mpc-conv-to-matmul=min-macs=0 %s | FileCheck %s
-// Below the work threshold (2^20 multiply-adds by default) the convolution
-// generic stays: its matmul would not be tiled, so the copy would be waste.
+// Below the work threshold (2^12 multiply-adds by default, that of
+// mpc-tile-and-vectorize) the convolution generic stays: its matmul would
+// not be tiled, so the copy would be waste. From there on even small
+// convolutions (a CNN's 8 -> 16 channels on 4x4 maps) are rewritten.
 // RUN: mpc-opt --split-input-file --mpc-lower-to-linalg --mpc-conv-to-matmul %s | FileCheck %s --check-prefix=SMALL
 
 // Strided, padded, grouped: the windows are copied into patches
@@ -118,6 +120,63 @@ func.func @other_layout(%x: tensor<1x1x3x7xf32>, %w: tensor<1x3x2x3xf32>, %acc: 
 func.func @blocked_rows(%x: tensor<2x2x34x34xf32>, %w: tensor<8x2x3x3xf32>) -> tensor<2x8x34x34xf32> {
   %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<2x2x34x34xf32>, tensor<8x2x3x3xf32>) -> tensor<2x8x34x34xf32>
   return %0 : tensor<2x8x34x34xf32>
+}
+
+// -----
+
+// 7x7 outputs (ResNet-18's last stage): 49 = 32 + 17 positions. The 17
+// are not a power of two: their patches and accumulator columns are padded
+// with zeros to 32 (tensor.pad), contracted at that width, and the first
+// 17 columns of the result go back into the accumulator.
+// CHECK-LABEL: func.func @map_7x7
+// CHECK: %[[P:.+]] = tensor.collapse_shape {{.+}} into tensor<1x1x36x49xf32>
+// CHECK: %[[MM0:.+]] = linalg.generic {{.+}} outs(%{{.+}} : tensor<1x1x8x32xf32>)
+// CHECK: %[[HALF:.+]] = tensor.insert_slice %[[MM0]] into %{{.+}}[0, 0, 0, 0] [1, 1, 8, 32] [1, 1, 1, 1]
+// CHECK: %[[P1:.+]] = tensor.extract_slice %[[P]][0, 0, 0, 32] [1, 1, 36, 17] [1, 1, 1, 1]
+// CHECK: %[[A1:.+]] = tensor.extract_slice %[[HALF]][0, 0, 0, 32] [1, 1, 8, 17] [1, 1, 1, 1]
+// CHECK: %[[PP:.+]] = tensor.pad %[[P1]] low[0, 0, 0, 0] high[0, 0, 0, 15]
+// CHECK: tensor<1x1x36x17xf32> to tensor<1x1x36x32xf32>
+// CHECK: %[[PA:.+]] = tensor.pad %[[A1]] low[0, 0, 0, 0] high[0, 0, 0, 15]
+// CHECK: tensor<1x1x8x17xf32> to tensor<1x1x8x32xf32>
+// CHECK: %[[MM1:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %[[PP]] : tensor<1x8x36xf32>, tensor<1x1x36x32xf32>) outs(%[[PA]] : tensor<1x1x8x32xf32>)
+// CHECK: %[[KEEP:.+]] = tensor.extract_slice %[[MM1]][0, 0, 0, 0] [1, 1, 8, 17] [1, 1, 1, 1]
+// CHECK: tensor.insert_slice %[[KEEP]] into %[[HALF]][0, 0, 0, 32] [1, 1, 8, 17] [1, 1, 1, 1]
+func.func @map_7x7(%x: tensor<1x4x7x7xf32>, %w: tensor<8x4x3x3xf32>) -> tensor<1x8x7x7xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x7x7xf32>, tensor<8x4x3x3xf32>) -> tensor<1x8x7x7xf32>
+  return %0 : tensor<1x8x7x7xf32>
+}
+
+// -----
+
+// Fewer positions than a register tile's 32 (3x3 outputs): all 9 padded to
+// 16 (half the vector width or less would pad to 8), one contraction.
+// CHECK-LABEL: func.func @map_3x3
+// CHECK: tensor.pad {{.+}} high[0, 0, 0, 7]
+// CHECK: tensor.pad {{.+}} high[0, 0, 0, 7]
+// CHECK: %[[MM:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<1x8x36xf32>, tensor<1x1x36x16xf32>) outs(%{{.+}} : tensor<1x1x8x16xf32>)
+// CHECK: tensor.extract_slice %[[MM]][0, 0, 0, 0] [1, 1, 8, 9] [1, 1, 1, 1]
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @map_3x3(%x: tensor<1x4x5x5xf32>, %w: tensor<8x4x3x3xf32>) -> tensor<1x8x3x3xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x5x5xf32>, tensor<8x4x3x3xf32>) -> tensor<1x8x3x3xf32>
+  return %0 : tensor<1x8x3x3xf32>
+}
+
+// -----
+
+// A CNN's second convolution (8 -> 16 channels, stride 2, 4x4 outputs, batch
+// 2: 2 * 16 * 16 * 72 = 36864 multiply-adds, above the default threshold):
+// rewritten, one batch element per iteration, 16 columns (a power of two,
+// not padded).
+// SMALL-LABEL: func.func @small_cnn
+// SMALL: scf.for
+// SMALL: linalg.generic {{.+}} outs(%{{.+}} : tensor<1x1x8x3x3x4x4xf32>)
+// SMALL-NOT: tensor.pad
+// SMALL: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<1x16x72xf32>, tensor<1x1x72x16xf32>) outs(%{{.+}} : tensor<1x1x16x16xf32>)
+// CHECK-LABEL: func.func @small_cnn
+func.func @small_cnn(%x: tensor<2x8x8x8xf32>, %w: tensor<16x8x3x3xf32>) -> tensor<2x16x4x4xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<2x8x8x8xf32>, tensor<16x8x3x3xf32>) -> tensor<2x16x4x4xf32>
+  return %0 : tensor<2x16x4x4xf32>
 }
 
 // -----

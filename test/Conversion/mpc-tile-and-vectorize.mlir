@@ -164,3 +164,52 @@ func.func @two_reductions(%a: memref<32x4x32xf32>, %b: memref<4x32x128xf32>, %c:
   }
   return
 }
+
+// A reduction longer than 256 (768): panels of up to 64 rows x 32 columns
+// (scf.parallel from 2^20 multiply-adds: 128 x 768 x 64 = 6.3M), inside each
+// the reduction in blocks of 256 (scf.for), and inside each block the
+// panel's 8-row register tiles, each with its own accumulator loop of
+// 8-wide steps over the block. The panel's [256 x 32] slice of the column
+// operand is what all its row tiles read.
+// CONTRACT-LABEL: func.func @long_reduction
+// CONTRACT: scf.parallel (%[[ROWS:.+]], %[[COLS:.+]]) = (%c0, %c0) to (%c128, %c64) step (%c64, %c32)
+// CONTRACT-DAG: %[[BPANEL:.+]] = memref.subview %{{.+}}[0, %[[COLS]]] [768, 32] [1, 1]
+// CONTRACT-DAG: %[[CPANEL:.+]] = memref.subview %{{.+}}[%[[ROWS]], %[[COLS]]] [64, 32] [1, 1]
+// CONTRACT: scf.for %[[K0:.+]] = %c0 to %c768 step %c256
+// CONTRACT: %[[BBLOCK:.+]] = memref.subview %[[BPANEL]][%[[K0]], 0] [256, 32] [1, 1]
+// CONTRACT: scf.for %[[R:.+]] = %c0 to %c64 step %c8
+// CONTRACT: scf.for %[[C:.+]] = %c0 to %c32 step %c32
+// CONTRACT: %[[TILE:.+]] = memref.subview %[[CPANEL]][%[[R]], %[[C]]] [8, 32] [1, 1]
+// CONTRACT: %[[INIT:.+]] = vector.transfer_read %[[TILE]]
+// CONTRACT: %[[LOOP:.+]] = scf.for %{{.+}} = %c0 to %c256 step %c8 iter_args(%{{.+}} = %[[INIT]]) -> (vector<8x32xf32>)
+// CONTRACT: memref.subview %[[BBLOCK]]
+// CONTRACT: vector.contract
+// CONTRACT: vector.transfer_write %[[LOOP]], %[[TILE]]
+// CONTRACT: scf.reduce
+func.func @long_reduction(%a: memref<128x768xf32>, %b: memref<768x64xf32>, %c: memref<128x64xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<128x768xf32>, memref<768x64xf32>) outs(%c : memref<128x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// A reduction of 257 (prime) has no block of 64 steps or more: the register
+// tiles take the whole reduction as before.
+// CONTRACT-LABEL: func.func @prime_reduction
+// CONTRACT-NOT: step %c256
+// CONTRACT: scf.for %{{.+}} = %c0 to %c257 step %c1 iter_args
+// CONTRACT: return
+func.func @prime_reduction(%a: memref<8x257xf32>, %b: memref<257x32xf32>, %c: memref<8x32xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<8x257xf32>, memref<257x32xf32>) outs(%c : memref<8x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}

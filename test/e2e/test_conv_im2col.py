@@ -1,7 +1,9 @@
-"""Convolutions large enough for mpc-conv-to-matmul (>= 2^20 multiply-adds:
+"""Convolutions large enough for mpc-conv-to-matmul (>= 2^12 multiply-adds:
 im2col patches + a register-tiled matmul) compute the same numbers as
 onnxruntime, on the shapes ResNet-style networks use and on the ones the
-rewrite must keep right (groups, depthwise, dilation, 1-D, odd sizes)."""
+rewrite must keep right (groups, depthwise, dilation, 1-D, odd sizes), and
+on small ones (a small CNN's convolutions, below the former 2^20
+threshold; position counts padded to the vector width)."""
 import ml_dtypes
 import numpy as np
 import pytest
@@ -50,6 +52,40 @@ CASES = {
     "1x1-s2-64ch-to-28x28": ((1, 64, 56, 56), (128, 64, 1, 1), dict(strides=[2, 2])),
 }
 
+# Between 2^12 and 2^20 multiply-adds (rewritten since the threshold went
+# down to mpc-tile-and-vectorize's): test/Inputs/models/torch_cnn.onnx's two
+# convolutions, and small maps whose position counts get padded (49 = 32 +
+# 17 -> 32 + 32, 25 -> 32, 9 -> 16, 28 -> 32).
+SMALL_CASES = {
+    "cnn-conv1-3ch": ((4, 3, 16, 16), (8, 3, 3, 3), dict(pads=[1, 1, 1, 1])),
+    "cnn-conv2-s2-batch32": ((32, 8, 8, 8), (16, 8, 3, 3), dict(strides=[2, 2], pads=[1, 1, 1, 1])),
+    "s2-to-7x7": ((2, 8, 14, 14), (16, 8, 3, 3), dict(strides=[2, 2], pads=[1, 1, 1, 1])),
+    "grouped-s2-to-5x5": ((2, 8, 9, 9), (12, 4, 3, 3), dict(group=2, strides=[2, 2], pads=[1, 1, 1, 1])),
+    "depthwise-small": ((2, 16, 10, 10), (16, 1, 3, 3), dict(group=16, pads=[1, 1, 1, 1])),
+    "3x3-map-no-pads": ((3, 16, 5, 5), (24, 16, 3, 3), {}),
+    "asymmetric-pads-s2": ((2, 8, 11, 11), (16, 8, 3, 3), dict(strides=[2, 2], pads=[0, 1, 1, 0])),
+    "1d-small": ((4, 8, 30), (16, 8, 3), {}),
+}
+CASES.update(SMALL_CASES)
+
+
+def conv_macs(x_shape, w_shape, y_shape):
+    """Multiply-adds of a Conv: every output times a weight's window."""
+    return int(np.prod(y_shape)) * int(np.prod(w_shape[1:]))
+
+
+@pytest.mark.parametrize("name", list(SMALL_CASES))
+def test_small_conv_matches_onnxruntime(mpc_run, name):
+    x_shape, w_shape, attrs = SMALL_CASES[name]
+    model = conv_model(x_shape, w_shape, **attrs)
+    x = np.random.default_rng(4).standard_normal(x_shape).astype(np.float32)
+    ref = run_onnxruntime(model, {"x": x})["y"]
+    # Really in the range the former threshold left as scalar loops.
+    assert 2**12 <= conv_macs(x_shape, w_shape, ref.shape) < 2**20
+    fp32 = mpc_run(model, {"x": x}, "fp32")["y"]
+    assert fp32.shape == ref.shape
+    np.testing.assert_allclose(fp32, ref, rtol=1e-5, atol=1e-4)
+
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_conv_matches_onnxruntime(mpc_run, name):
@@ -63,7 +99,7 @@ def test_conv_matches_onnxruntime(mpc_run, name):
 
 
 @pytest.mark.parametrize("name", ["3x3-s2-p1-odd", "1x1-batch8-odd-channels", "7x7-s2-p3-stem", "depthwise",
-                                  "7x7-map-batch3", "14x14-map"])
+                                  "7x7-map-batch3", "14x14-map", "cnn-conv2-s2-batch32", "s2-to-7x7"])
 @pytest.mark.parametrize("precision,tol", [("bf16", 3e-2), ("fp16", 5e-3)])
 def test_low_precision_conv_stays_close(mpc_run, name, precision, tol):
     """bf16/f16 inputs, f32 accumulation: near the fp32 result, and really
@@ -77,11 +113,13 @@ def test_low_precision_conv_stays_close(mpc_run, name, precision, tol):
     assert not np.array_equal(low, fp32)
 
 
-# Filter gradients of >= 2^20 multiply-adds take the im2col path too (one
+# Filter gradients of >= 2^12 multiply-adds take the im2col path too (one
 # batch element per loop iteration); the reference is test_train_ops.py's
 # scatter loops, written from the forward op's index map.
 GRAD_CASES = {
     "3x3-s1-p1": ((4, 16, 16, 16), (32, 16, 3, 3), [1, 1], [1, 1, 1, 1], [1, 1], 1),
+    # A small CNN's second convolution (below the former 2^20 threshold).
+    "3x3-s2-small": ((2, 8, 8, 8), (16, 8, 3, 3), [2, 2], [1, 1, 1, 1], [1, 1], 1),
     "3x3-s2-grouped-dilated": ((2, 32, 19, 19), (48, 16, 3, 3), [2, 2], [1, 0, 1, 0], [2, 1], 2),
     "1d-k5": ((4, 32, 100), (64, 32, 5), [1], [0, 0], [1], 1),
 }
@@ -99,7 +137,7 @@ def test_conv_grad_filter_matches_reference(mpc_run, name, low):
     w = rng.standard_normal(ws).astype(np.float32)
     _, grads, outs = conv_ref(x, w, strides, pads, dils, group)
     ys = (xs[0], ws[0], *outs)
-    assert np.prod(ws) * xs[0] * np.prod(outs) >= 2**20
+    assert np.prod(ws) * xs[0] * np.prod(outs) >= 2**12
     dy = rng.standard_normal(ys).astype(dtype).astype(np.float32)
     _, dw_ref = grads(dy.astype(np.float64))
     xt, wt, yt = t(xs), t(ws), t(ys)
@@ -122,7 +160,8 @@ def test_conv_grad_filter_matches_reference(mpc_run, name, low):
         np.testing.assert_allclose(dw, dw_ref, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("name", ["3x3-s1-p1-64ch", "7x7-map-batch3", "grouped", "1x1-batch8-odd-channels"])
+@pytest.mark.parametrize("name", ["3x3-s1-p1-64ch", "7x7-map-batch3", "grouped", "1x1-batch8-odd-channels",
+                                  "cnn-conv2-s2-batch32", "s2-to-7x7"])
 def test_conv_on_two_threads_is_identical(mpc_run, name):
     """The register tiles inside mpc-conv-to-matmul's row-block loop run on
     threads too (mpc-parallelize-loops keeps one of their dimensions
