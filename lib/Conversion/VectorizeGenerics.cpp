@@ -39,12 +39,27 @@ namespace {
 constexpr int64_t kMinLanes = 4;
 
 /// The largest divisor of `size` that is at most `limit` (static tiles, no
-/// masks), or 0 if that is below kMinLanes.
-int64_t laneCount(int64_t size, int64_t limit) {
+/// masks), or 0 if that is below kMinLanes. `powerOfTwo`: only power-of-two
+/// divisors.
+int64_t laneCount(int64_t size, int64_t limit, bool powerOfTwo) {
   for (int64_t t = std::min(size, limit); t >= kMinLanes; --t)
-    if (size % t == 0)
+    if (size % t == 0 && (!powerOfTwo || llvm::isPowerOf2_64(t)))
       return t;
   return 0;
+}
+
+/// True when an operand holds bf16 or f16. The x86 backend (LLVM 22)
+/// legalizes vectors of those types without native arithmetic by promoting
+/// them, and aborts ("Do not know how to soft promote this operator's
+/// operand") on odd widths: a bf16 copy into a 9-wide padded row became a
+/// load and store of vector<9xbf16>. Power-of-two widths lower fine.
+bool touches16BitFloats(linalg::GenericOp op) {
+  for (Value operand : op->getOperands()) {
+    Type element = getElementTypeOrSelf(operand.getType());
+    if (element.isBF16() || element.isF16())
+      return true;
+  }
+  return false;
 }
 
 
@@ -123,7 +138,7 @@ SmallVector<int64_t> tileSizesFor(linalg::GenericOp op, int64_t limit) {
       return {};
   if (!hasVectorizableBody(op) || !innermostIsContiguous(op, innermost))
     return {};
-  int64_t lanes = laneCount(ranges[innermost], limit);
+  int64_t lanes = laneCount(ranges[innermost], limit, touches16BitFloats(op));
   if (lanes == 0)
     return {};
   SmallVector<int64_t> tiles(ranges.size(), 1);

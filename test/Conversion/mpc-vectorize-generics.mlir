@@ -152,3 +152,52 @@ func.func @named_ops(%a: memref<2x3x16xf32>, %b: memref<3x2x16xf32>) {
   linalg.transpose ins(%a : memref<2x3x16xf32>) outs(%b : memref<3x2x16xf32>) permutation = [1, 0, 2]
   return
 }
+
+// -----
+
+// Rows of 9 elements: an f32 copy takes 9-wide vectors, a bf16 (or f16) copy
+// only power-of-two widths (LLVM 22's x86 backend aborts on odd-width bf16
+// vectors), and 9 has none of at least 4 lanes: scalar loops.
+// CHECK-LABEL: func.func @odd_rows
+// CHECK: vector.load {{.+}} : memref<1x9xf32, {{.+}}>, vector<9xf32>
+// CHECK-NOT: vector<9xbf16>
+// CHECK-NOT: vector<9xf16>
+// CHECK: return
+// The same in 12-wide rows: 4 lanes (the largest power of two dividing 12)
+// for bf16, 12 for f32.
+// CHECK-LABEL: func.func @even_rows
+// CHECK-DAG: vector<12xf32>
+// CHECK-DAG: vector<4xbf16>
+#copy2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @odd_rows(%a: memref<4x9xf32>, %b: memref<4x9xf32>, %c: memref<4x9xbf16>, %d: memref<4x9xbf16>,
+                    %e: memref<4x9xf16>, %f: memref<4x9xf16>) {
+  linalg.generic {indexing_maps = [#copy2, #copy2], iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<4x9xf32>) outs(%b : memref<4x9xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    linalg.yield %x : f32
+  }
+  linalg.generic {indexing_maps = [#copy2, #copy2], iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<4x9xbf16>) outs(%d : memref<4x9xbf16>) {
+  ^bb0(%x: bf16, %y: bf16):
+    linalg.yield %x : bf16
+  }
+  linalg.generic {indexing_maps = [#copy2, #copy2], iterator_types = ["parallel", "parallel"]}
+      ins(%e : memref<4x9xf16>) outs(%f : memref<4x9xf16>) {
+  ^bb0(%x: f16, %y: f16):
+    linalg.yield %x : f16
+  }
+  return
+}
+func.func @even_rows(%a: memref<4x12xf32>, %b: memref<4x12xf32>, %c: memref<4x12xbf16>, %d: memref<4x12xbf16>) {
+  linalg.generic {indexing_maps = [#copy2, #copy2], iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<4x12xf32>) outs(%b : memref<4x12xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    linalg.yield %x : f32
+  }
+  linalg.generic {indexing_maps = [#copy2, #copy2], iterator_types = ["parallel", "parallel"]}
+      ins(%c : memref<4x12xbf16>) outs(%d : memref<4x12xbf16>) {
+  ^bb0(%x: bf16, %y: bf16):
+    linalg.yield %x : bf16
+  }
+  return
+}

@@ -99,7 +99,8 @@ def test_conv_matches_onnxruntime(mpc_run, name):
 
 
 @pytest.mark.parametrize("name", ["3x3-s2-p1-odd", "1x1-batch8-odd-channels", "7x7-s2-p3-stem", "depthwise",
-                                  "7x7-map-batch3", "14x14-map", "cnn-conv2-s2-batch32", "s2-to-7x7"])
+                                  "7x7-map-batch3", "14x14-map", "cnn-conv2-s2-batch32", "s2-to-7x7",
+                                  "grouped-s2-to-5x5"])
 @pytest.mark.parametrize("precision,tol", [("bf16", 3e-2), ("fp16", 5e-3)])
 def test_low_precision_conv_stays_close(mpc_run, name, precision, tol):
     """bf16/f16 inputs, f32 accumulation: near the fp32 result, and really
