@@ -251,11 +251,42 @@ struct ConvGradFilterLowering : OpRewritePattern<ConvGradFilterOp> {
   }
 };
 
+/// W'[g, c, m, k...] = w[g*M + m, c, K-1-k...]: the weight of the forward
+/// convolution that computes conv_grad_input (channels swapped, kernel
+/// reversed). Read with tensor.extract rather than through an indexing map:
+/// a plain copy generic would be fused into the convolution by
+/// mpc-fuse-elementwise (copies are cheap to recompute), leaving it a
+/// reversed weight map that mpc-conv-to-matmul does not match. Weights are
+/// small next to the convolution's work, so the scalar gather costs little.
+Value flippedWeight(OpBuilder &b, Location loc, Value weight, int64_t groups) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  int64_t rank = type.getRank(), m = type.getDimSize(0) / groups, c = type.getDimSize(1);
+  SmallVector<int64_t> shape{groups, c, m};
+  for (int64_t i = 2; i < rank; ++i)
+    shape.push_back(type.getDimSize(i));
+  Value init = emptyTensor(b, loc, shape, type.getElementType());
+  SmallVector<IteratorType> iterators(rank + 1, IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
+      ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(rank + 1, b.getContext())}, iterators,
+      [&](OpBuilder &nb, Location l, ValueRange) {
+        Value g = linalg::IndexOp::create(nb, l, 0), ci = linalg::IndexOp::create(nb, l, 1),
+              mi = linalg::IndexOp::create(nb, l, 2);
+        SmallVector<Value> indices{
+            arith::AddIOp::create(nb, l, arith::MulIOp::create(nb, l, g, indexConst(nb, l, m)), mi),
+            ci};
+        for (int64_t i = 2; i < rank; ++i)
+          indices.push_back(arith::SubIOp::create(nb, l, indexConst(nb, l, type.getDimSize(i) - 1),
+                                                  linalg::IndexOp::create(nb, l, i + 1)));
+        linalg::YieldOp::create(nb, l, ValueRange{tensor::ExtractOp::create(nb, l, weight, indices)});
+      });
+  return generic.getResult(0);
+}
+
 struct ConvGradInputLowering : OpRewritePattern<ConvGradInputOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ConvGradInputOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = getContext();
     auto dyType = cast<RankedTensorType>(op.getDy().getType());
     auto weightType = cast<RankedTensorType>(op.getWeight().getType());
     auto resultType = cast<RankedTensorType>(op.getType());
@@ -304,35 +335,17 @@ struct ConvGradInputLowering : OpRewritePattern<ConvGradInputOp> {
                                                 SmallVector<OpFoldResult>(2 + spatial, rewriter.getIndexAttr(1)));
     spread = tensor::InsertSliceOp::create(rewriter, loc, used, spread, dstOffsets, srcSizes,
                                            dstStrides);
-    spread = splitDim(rewriter, loc, spread, 1, groups);              // [N, G, M, L...]
-    Value weight = splitDim(rewriter, loc, op.getWeight(), 0, groups); // [G, M, C, K...]
+    spread = splitDim(rewriter, loc, spread, 1, groups); // [N, G, M, L...]
 
-    // Loops: n, g, c, in... (parallel); m, kernel... (reduction).
-    int64_t loops = 4 + 2 * spatial;
-    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-    AffineExpr nn = d(0), g = d(1), c = d(2), m = d(3 + spatial);
-    SmallVector<AffineExpr> spreadExprs{nn, g, m}, wExprs{g, m, c}, outExprs{nn, g, c};
-    for (int64_t i = 0; i < spatial; ++i) {
-      AffineExpr x = d(3 + i), k = d(4 + spatial + i);
-      int64_t reach = (weightType.getDimSize(2 + i) - 1) * dilations[i];
-      spreadExprs.push_back(x + reach - k * dilations[i]);
-      wExprs.push_back(k);
-      outExprs.push_back(x);
-    }
-    Value init = filledTensor(rewriter, loc, accShape, accZero);
-    SmallVector<IteratorType> iterators(3 + spatial, IteratorType::parallel);
-    iterators.append(1 + spatial, IteratorType::reduction);
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{init.getType()}, ValueRange{spread, weight}, ValueRange{init},
-        ArrayRef<AffineMap>{AffineMap::get(loops, 0, spreadExprs, ctx),
-                            AffineMap::get(loops, 0, wExprs, ctx),
-                            AffineMap::get(loops, 0, outExprs, ctx)},
-        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value prod = arith::MulFOp::create(b, l, convertScalar(b, l, args[0], acc),
-                                             convertScalar(b, l, args[1], acc));
-          linalg::YieldOp::create(b, l, ValueRange{arith::AddFOp::create(b, l, args[2], prod)});
-        });
-    rewriter.replaceOp(op, finish(rewriter, loc, generic.getResult(0), resultType));
+    // Renaming k to K-1-k makes the sum a correlation of the spread with the
+    // reversed kernel: dx[i] = sum_k spread[i + k*d] * w[K-1-k], a
+    // forward convolution (stride 1, dilation d) whose input channels are
+    // dy's M and output channels the C of dx. Built as mpc.conv's own
+    // generic, so mpc-conv-to-matmul turns it into im2col + matmul.
+    Value flipped = flippedWeight(rewriter, loc, op.getWeight(), groups);
+    Value sum = buildConvAccumulation(rewriter, loc, spread, flipped, accShape,
+                                      SmallVector<int64_t>(spatial, 1), dilations, acc);
+    rewriter.replaceOp(op, finish(rewriter, loc, sum, resultType));
     return success();
   }
 };

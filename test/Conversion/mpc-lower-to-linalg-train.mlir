@@ -2,13 +2,37 @@
 // Lowerings of the training ops (lib/Conversion/TrainOps.cpp); their
 // numerics are checked in test/e2e/test_train_ops.py.
 
+// Through mpc-fuse-elementwise, mpc-conv-to-matmul must still recognise the
+// input gradient's convolution (the flipped-weight gather is not fused into
+// it) and turn it into patches + one matmul generic.
+// RUN: mpc-opt --split-input-file --mpc-lower-to-linalg --mpc-fuse-elementwise --mpc-conv-to-matmul=min-macs=0 %s | FileCheck %s --check-prefix=MATMUL
+
 // The input gradient spreads dy with the stride into a zero tensor shifted
-// by (K-1)*d - pad = 1, then correlates with the flipped kernel.
-// CHECK-DAG: #[[SPREAD:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 - d6 + 2, d4 - d7 + 2)>
+// by (K-1)*d - pad = 1, gathers the weight with channels swapped and the
+// kernel reversed, W'[g, c, m, k] = w[g*M + m, c, 2 - k], and convolves the
+// two exactly as mpc.conv's lowering does (stride 1, the op's dilation).
+// CHECK-DAG: #[[SPREAD:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 + d6, d4 + d7)>
+// CHECK-DAG: #[[W:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d5, d6, d7)>
+// CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d3, d4)>
 // CHECK-LABEL: func.func @conv_grad_input
+// CHECK-SAME: %[[DY:.+]]: tensor<1x4x4x4xf32>, %[[WEIGHT:.+]]: tensor<4x3x3x3xf32>
+// CHECK: %[[TWO:.+]] = arith.constant 2 : index
 // CHECK: tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 1, 1] [1, 4, 4, 4] [1, 1, 2, 2] : tensor<1x4x4x4xf32> into tensor<1x4x10x10xf32>
-// CHECK: linalg.generic {indexing_maps = [#[[SPREAD]], {{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+// CHECK: %[[FLIPPED:.+]] = linalg.generic {{.+}} outs(%{{.+}} : tensor<1x3x4x3x3xf32>)
+// CHECK: %[[C:.+]] = linalg.index 1 : index
+// CHECK: %[[M:.+]] = linalg.index 2 : index
+// CHECK: %[[KH:.+]] = linalg.index 3 : index
+// CHECK: %[[RH:.+]] = arith.subi %[[TWO]], %[[KH]] : index
+// CHECK: %[[KW:.+]] = linalg.index 4 : index
+// CHECK: %[[RW:.+]] = arith.subi %[[TWO]], %[[KW]] : index
+// CHECK: tensor.extract %[[WEIGHT]][%[[M]], %[[C]], %[[RH]], %[[RW]]] : tensor<4x3x3x3xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[SPREAD]], #[[W]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%{{.+}}, %[[FLIPPED]] : tensor<1x1x4x10x10xf32>, tensor<1x3x4x3x3xf32>) outs(%{{.+}} : tensor<1x1x3x8x8xf32>)
 // CHECK-NOT: mpc.
+// MATMUL-LABEL: func.func @conv_grad_input
+// MATMUL-NOT: "reduction", "reduction"
+// MATMUL: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%{{.+}}, %{{.+}} : tensor<1x3x36xf32>, tensor<1x1x36x64xf32>) outs(%{{.+}} : tensor<1x1x3x64xf32>)
+// MATMUL-NOT: "reduction", "reduction"
+// MATMUL: return
 func.func @conv_grad_input(%dy: tensor<1x4x4x4xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32> {
   %0 = mpc.conv_grad_input %dy, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x4x4xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32>
   return %0 : tensor<1x3x8x8xf32>
@@ -24,6 +48,32 @@ func.func @conv_grad_input(%dy: tensor<1x4x4x4xf32>, %w: tensor<4x3x3x3xf32>) ->
 func.func @conv_grad_input_wide_pads(%dy: tensor<1x1x3xf32>, %w: tensor<1x1x2xf32>) -> tensor<1x1x2xf32> {
   %0 = mpc.conv_grad_input %dy, %w {strides = array<i64: 3>, pads = array<i64: 4, 3>, dilations = array<i64: 1>, group = 1 : i64} : (tensor<1x1x3xf32>, tensor<1x1x2xf32>) -> tensor<1x1x2xf32>
   return %0 : tensor<1x1x2xf32>
+}
+
+// -----
+
+// Two groups of M = 2 dy channels and C = 3 dx channels: W'[g, c, m, k]
+// reads weight row g*2 + m; dilation 2 becomes the convolution's dilation.
+// CHECK-DAG: #[[SPREAD:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4, d3 + d5 * 2)>
+// CHECK-LABEL: func.func @conv_grad_input_grouped_dilated
+// CHECK-SAME: %{{.+}}: tensor<1x4x4xf32>, %[[WEIGHT:.+]]: tensor<4x3x3xf32>
+// CHECK-DAG: %[[TWO:.+]] = arith.constant 2 : index
+// CHECK: %[[FLIPPED:.+]] = linalg.generic {{.+}} outs(%{{.+}} : tensor<2x3x2x3xf32>)
+// CHECK: %[[G:.+]] = linalg.index 0 : index
+// CHECK: %[[C:.+]] = linalg.index 1 : index
+// CHECK: %[[M:.+]] = linalg.index 2 : index
+// CHECK: %[[GM:.+]] = arith.muli %[[G]], %[[TWO]] : index
+// CHECK: %[[ROW:.+]] = arith.addi %[[GM]], %[[M]] : index
+// CHECK: %[[K:.+]] = linalg.index 3 : index
+// CHECK: %[[R:.+]] = arith.subi %[[TWO]], %[[K]] : index
+// CHECK: tensor.extract %[[WEIGHT]][%[[ROW]], %[[C]], %[[R]]] : tensor<4x3x3xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[SPREAD]], {{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%{{.+}}, %[[FLIPPED]] : tensor<1x2x2x10xf32>, tensor<2x3x2x3xf32>) outs(%{{.+}} : tensor<1x2x3x6xf32>)
+// MATMUL-LABEL: func.func @conv_grad_input_grouped_dilated
+// MATMUL-NOT: "reduction", "reduction"
+// MATMUL: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%{{.+}}, %{{.+}} : tensor<2x3x6xf32>, tensor<1x2x6x6xf32>) outs(%{{.+}} : tensor<1x2x3x6xf32>)
+func.func @conv_grad_input_grouped_dilated(%dy: tensor<1x4x4xf32>, %w: tensor<4x3x3xf32>) -> tensor<1x6x6xf32> {
+  %0 = mpc.conv_grad_input %dy, %w {strides = array<i64: 1>, pads = array<i64: 1, 1>, dilations = array<i64: 2>, group = 2 : i64} : (tensor<1x4x4xf32>, tensor<4x3x3xf32>) -> tensor<1x6x6xf32>
+  return %0 : tensor<1x6x6xf32>
 }
 
 // -----
