@@ -11,8 +11,11 @@ of the first, @main(x, w) -> y, for reference), run as
 by this build's mpc-run and by --baseline-mpc-run, alternating which goes
 first every round. mpc-run reports the mean of N runs after compiling; the
 table shows the median and minimum over the rounds and GFLOP/s of the
-medians (2 * multiply-adds of the gradient: N * C * H * W * M * KH * KW / G
-for an input of N x C x H x W, M output channels, G groups).
+medians, counting the convolution's own multiply-adds (2 * N * M * OH * OW *
+C/G * KH * KW for dy of N x M x OH x OW, weight M x C/G x KH x KW): the
+products with the zeros a stride leaves between dy's entries are not
+counted, so a stride-2 gradient, which multiplies them too, shows a quarter
+of the rate its loops run at.
 
 Usage: bench/conv_grad_input.py [--build DIR] [--baseline-mpc-run OLD/mpc-run]
                                 [--iterations 20] [--rounds 5] [--threads 1]
@@ -60,11 +63,11 @@ def module(xs, ws, stride, pad, dilation, group, element, op):
     if op == "conv":
         return (f"func.func @main(%x: {xt}, %w: {wt}) -> {yt} {{\n"
                 f"  %y = mpc.conv %x, %w {attrs} : ({xt}, {wt}) -> {yt}\n"
-                f"  return %y : {yt}\n}}\n"), xs
+                f"  return %y : {yt}\n}}\n"), xs, ys
     text = (f"func.func @main(%dy: {yt}, %w: {wt}) -> {xt} {{\n"
             f"  %dx = mpc.conv_grad_input %dy, %w {attrs} : ({yt}, {wt}) -> {xt}\n"
             f"  return %dx : {xt}\n}}\n")
-    return text, ys
+    return text, ys, ys
 
 
 def time_run(mpc_run, path, files, iterations, threads, out):
@@ -98,14 +101,14 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for index, (name, (xs, ws, stride, pad, dilation, group, element, op)) in enumerate(CASES.items()):
-            text, first = module(xs, ws, stride, pad, dilation, group, element, op)
+            text, first, ys = module(xs, ws, stride, pad, dilation, group, element, op)
             path = tmp / f"case{index}.mlir"
             path.write_text(text)
             dtype = np.float32 if element == "f32" else ml_dtypes.bfloat16
             files = [tmp / f"case{index}_dy.npy", tmp / f"case{index}_w.npy"]
             np.save(files[0], rng.standard_normal(first).astype(dtype))
             np.save(files[1], rng.standard_normal(ws).astype(dtype))
-            flops = 2 * np.prod(xs) * ws[0] * ws[2] * ws[3] // group
+            flops = 2 * np.prod(ys) * ws[1] * ws[2] * ws[3]
             times = {side: [] for side, _ in sides}
             for round_ in range(args.rounds):
                 order = sides if round_ % 2 == 0 else sides[::-1]

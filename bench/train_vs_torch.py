@@ -168,13 +168,13 @@ def main():
                 data = work
                 subprocess.run(["/usr/bin/python3", "-c", EXPORT_WIDE_CNN, str(work)], check=True,
                                capture_output=True)
-            for precision in ["fp32", "bf16"]:
+            for turn, precision in enumerate(["fp32", "bf16"]):
                 timed = mpc_trainer(build, work, data, name, precision, args.batch)
                 if base:
                     base_timed = mpc_trainer(base, work, data, name, precision, args.batch)
                     # Alternate which trainer runs first, so a slow stretch
                     # of a shared machine does not always hit the same one.
-                    if number % 2:
+                    if (number + turn) % 2:
                         theirs_base = mpc_steps_per_s(base_timed, args.steps)
                         ours = mpc_steps_per_s(timed, args.steps)
                     else:
