@@ -118,7 +118,6 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
 
   LogicalResult matchAndRewrite(ConvOp op, PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = getContext();
     auto inputType = cast<RankedTensorType>(op.getInput().getType());
     auto resultType = cast<RankedTensorType>(op.getType());
     int64_t spatial = inputType.getRank() - 2, groups = op.getGroup();
@@ -132,39 +131,48 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     input = splitDim(rewriter, loc, input, 1, groups);
     Value weight = splitDim(rewriter, loc, op.getWeight(), 0, groups);
 
-    // Loops: n, g, m, out spatial... (parallel), c, kernel... (reduction).
-    int64_t loops = 4 + 2 * spatial;
-    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-    AffineExpr n = d(0), g = d(1), m = d(2), c = d(3 + spatial);
-    SmallVector<AffineExpr> inExprs{n, g, c}, wExprs{g, m, c}, outExprs{n, g, m};
-    for (int64_t i = 0; i < spatial; ++i) {
-      AffineExpr out = d(3 + i), kernel = d(4 + spatial + i);
-      inExprs.push_back(out * strides[i] + kernel * dilations[i]);
-      wExprs.push_back(kernel);
-      outExprs.push_back(out);
-    }
-    SmallVector<AffineMap> maps{AffineMap::get(loops, 0, inExprs, ctx),
-                                AffineMap::get(loops, 0, wExprs, ctx),
-                                AffineMap::get(loops, 0, outExprs, ctx)};
-    SmallVector<utils::IteratorType> iterators(3 + spatial, utils::IteratorType::parallel);
-    iterators.append(1 + spatial, utils::IteratorType::reduction);
-
     SmallVector<int64_t> accShape(resultType.getShape());
     accShape[1] /= groups;
     accShape.insert(accShape.begin() + 1, groups);
-    Value init = filledTensor(rewriter, loc, accShape, scalarConstant(rewriter, loc, accType, 0));
-    auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{init.getType()}, ValueRange{input, weight}, ValueRange{init}, maps,
-        iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-          linalg::YieldOp::create(b, l, multiplyAccumulate(b, l, args[0], args[1], args[2]));
-        });
-    Value acc = mergeDims(rewriter, loc, generic.getResult(0), 1);
+    Value sum =
+        buildConvAccumulation(rewriter, loc, input, weight, accShape, strides, dilations, accType);
+    Value acc = mergeDims(rewriter, loc, sum, 1);
     rewriter.replaceOp(op, finishAccumulation(rewriter, loc, acc, resultType, op.getBias(), 1));
     return success();
   }
 };
 
 } // namespace
+
+Value buildConvAccumulation(OpBuilder &b, Location loc, Value input, Value weight,
+                            ArrayRef<int64_t> accShape, ArrayRef<int64_t> strides,
+                            ArrayRef<int64_t> dilations, Type accType) {
+  MLIRContext *ctx = b.getContext();
+  int64_t spatial = accShape.size() - 3;
+  // Loops: n, g, m, out spatial... (parallel), c, kernel... (reduction).
+  int64_t loops = 4 + 2 * spatial;
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  AffineExpr n = d(0), g = d(1), m = d(2), c = d(3 + spatial);
+  SmallVector<AffineExpr> inExprs{n, g, c}, wExprs{g, m, c}, outExprs{n, g, m};
+  for (int64_t i = 0; i < spatial; ++i) {
+    AffineExpr out = d(3 + i), kernel = d(4 + spatial + i);
+    inExprs.push_back(out * strides[i] + kernel * dilations[i]);
+    wExprs.push_back(kernel);
+    outExprs.push_back(out);
+  }
+  SmallVector<AffineMap> maps{AffineMap::get(loops, 0, inExprs, ctx),
+                              AffineMap::get(loops, 0, wExprs, ctx),
+                              AffineMap::get(loops, 0, outExprs, ctx)};
+  SmallVector<utils::IteratorType> iterators(3 + spatial, utils::IteratorType::parallel);
+  iterators.append(1 + spatial, utils::IteratorType::reduction);
+  Value init = filledTensor(b, loc, accShape, scalarConstant(b, loc, accType, 0));
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{input, weight}, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+        linalg::YieldOp::create(nb, l, multiplyAccumulate(nb, l, args[0], args[1], args[2]));
+      });
+  return generic.getResult(0);
+}
 
 void populateContractionPatterns(RewritePatternSet &patterns) {
   patterns.add<MatmulLowering, ConvLowering>(patterns.getContext());

@@ -2,13 +2,57 @@
 // Lowerings of the training ops (lib/Conversion/TrainOps.cpp); their
 // numerics are checked in test/e2e/test_train_ops.py.
 
-// The input gradient spreads dy with the stride into a zero tensor shifted
-// by (K-1)*d - pad = 1, then correlates with the flipped kernel.
-// CHECK-DAG: #[[SPREAD:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 - d6 + 2, d4 - d7 + 2)>
+// Through mpc-fuse-elementwise, mpc-conv-to-matmul must still recognise the
+// input gradient's convolution (the flipped-weight gather is not fused into
+// it) and turn it into patches + one matmul generic.
+// RUN: mpc-opt --split-input-file --mpc-lower-to-linalg --mpc-fuse-elementwise --mpc-conv-to-matmul=min-macs=0 %s | FileCheck %s --check-prefix=MATMUL
+
+// Stride 2 splits the input gradient into 2x2 phases by the parity of
+// i + pad: phase (0, 0) (dx rows and columns 1, 3, 5, 7) gets the taps
+// k = 0, 2 per dim, reversed, W'[g, c, m, j] = w[g*M + m, c, 2 - 2j]; each
+// phase is a stride-1 convolution built exactly as mpc.conv's lowering
+// builds it, inserted into every second dx entry. The products with the
+// zeros that spreading dy with the stride would add are never formed.
+// CHECK-DAG: #[[IN:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 + d6, d4 + d7)>
+// CHECK-DAG: #[[W:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d5, d6, d7)>
+// CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d3, d4)>
 // CHECK-LABEL: func.func @conv_grad_input
-// CHECK: tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 1, 1] [1, 4, 4, 4] [1, 1, 2, 2] : tensor<1x4x4x4xf32> into tensor<1x4x10x10xf32>
-// CHECK: linalg.generic {indexing_maps = [#[[SPREAD]], {{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+// CHECK-SAME: %[[DY:.+]]: tensor<1x4x4x4xf32>, %[[WEIGHT:.+]]: tensor<4x3x3x3xf32>
+// CHECK-DAG: %[[ONE:.+]] = arith.constant 1 : index
+// CHECK-DAG: %[[TWO:.+]] = arith.constant 2 : index
+// CHECK: %[[ZERO:.+]] = linalg.fill {{.+}} -> tensor<1x3x8x8xf32>
+// CHECK: tensor.insert_slice %[[DY]] into %{{.+}}[0, 0, 0, 0] [1, 4, 4, 4] [1, 1, 1, 1] : tensor<1x4x4x4xf32> into tensor<1x4x5x5xf32>
+// CHECK: %[[FLIPPED:.+]] = linalg.generic {{.+}} outs(%{{.+}} : tensor<1x3x4x2x2xf32>)
+// CHECK: %[[C:.+]] = linalg.index 1 : index
+// CHECK: %[[M:.+]] = linalg.index 2 : index
+// CHECK: %[[JH:.+]] = linalg.index 3 : index
+// CHECK: %[[SH:.+]] = arith.muli %[[JH]], %[[TWO]] : index
+// CHECK: %[[RH:.+]] = arith.subi %[[TWO]], %[[SH]] : index
+// CHECK: %[[JW:.+]] = linalg.index 4 : index
+// CHECK: %[[SW:.+]] = arith.muli %[[JW]], %[[TWO]] : index
+// CHECK: %[[RW:.+]] = arith.subi %[[TWO]], %[[SW]] : index
+// CHECK: tensor.extract %[[WEIGHT]][%[[M]], %[[C]], %[[RH]], %[[RW]]] : tensor<4x3x3x3xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[W]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%{{.+}}, %[[FLIPPED]] : tensor<1x1x4x5x5xf32>, tensor<1x3x4x2x2xf32>) outs(%{{.+}} : tensor<1x1x3x4x4xf32>)
+// CHECK: %[[P00:.+]] = tensor.insert_slice %{{.+}} into %[[ZERO]][0, 0, 1, 1] [1, 3, 4, 4] [1, 1, 2, 2] : tensor<1x3x4x4xf32> into tensor<1x3x8x8xf32>
+// Phase (0, 1): taps 0, 2 of the rows, the middle column.
+// CHECK: tensor.extract %[[WEIGHT]][%{{.+}}, %{{.+}}, %{{.+}}, %[[ONE]]] : tensor<4x3x3x3xf32>
+// CHECK: ins(%{{.+}}, %{{.+}} : tensor<1x1x4x5x4xf32>, tensor<1x3x4x2x1xf32>) outs(%{{.+}} : tensor<1x1x3x4x4xf32>)
+// CHECK: %[[P01:.+]] = tensor.insert_slice %{{.+}} into %[[P00]][0, 0, 1, 0] [1, 3, 4, 4] [1, 1, 2, 2]
+// CHECK: %[[P10:.+]] = tensor.insert_slice %{{.+}} into %[[P01]][0, 0, 0, 1] [1, 3, 4, 4] [1, 1, 2, 2]
+// Phase (1, 1): the centre tap alone, a 1x1 convolution.
+// CHECK: tensor.extract %[[WEIGHT]][%{{.+}}, %{{.+}}, %[[ONE]], %[[ONE]]] : tensor<4x3x3x3xf32>
+// CHECK: ins(%{{.+}}, %{{.+}} : tensor<1x1x4x4x4xf32>, tensor<1x3x4x1x1xf32>)
+// CHECK: %[[P11:.+]] = tensor.insert_slice %{{.+}} into %[[P10]][0, 0, 0, 0] [1, 3, 4, 4] [1, 1, 2, 2]
+// CHECK: return %[[P11]]
 // CHECK-NOT: mpc.
+// MATMUL-LABEL: func.func @conv_grad_input
+// MATMUL-NOT: "reduction", "reduction"
+// MATMUL: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%{{.+}}, %{{.+}} : tensor<1x3x16xf32>, tensor<1x1x16x16xf32>) outs(%{{.+}} : tensor<1x1x3x16xf32>)
+// MATMUL: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%{{.+}}, %{{.+}} : tensor<1x3x8xf32>, tensor<1x1x8x16xf32>) outs(%{{.+}} : tensor<1x1x3x16xf32>)
+// MATMUL: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%{{.+}}, %{{.+}} : tensor<1x3x8xf32>, tensor<1x1x8x16xf32>) outs(%{{.+}} : tensor<1x1x3x16xf32>)
+// MATMUL: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%{{.+}}, %{{.+}} : tensor<1x3x4xf32>, tensor<1x1x4x16xf32>) outs(%{{.+}} : tensor<1x1x3x16xf32>)
+// MATMUL-NOT: "reduction", "reduction"
+// MATMUL: return
 func.func @conv_grad_input(%dy: tensor<1x4x4x4xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32> {
   %0 = mpc.conv_grad_input %dy, %w {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x4x4xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32>
   return %0 : tensor<1x3x8x8xf32>
@@ -16,14 +60,45 @@ func.func @conv_grad_input(%dy: tensor<1x4x4x4xf32>, %w: tensor<4x3x3x3xf32>) ->
 
 // -----
 
-// Pads beyond the kernel's reach: only dy[1] (the one window touching the
-// input) is spread; dy[0] and dy[2] lie wholly in the padding.
+// Pads beyond the kernel's reach, stride 3: only phase 1 (dx[0], i + pad =
+// 4) has a tap, w[1], and reads only dy[1] (the one window touching the
+// input); dy[0] and dy[2] lie wholly in the padding, and dx[1] (phases 0
+// and 2: no tap, or past the input) stays zero.
 // CHECK-LABEL: func.func @conv_grad_input_wide_pads
+// CHECK: %[[ZERO:.+]] = linalg.fill {{.+}} -> tensor<1x1x2xf32>
 // CHECK: %[[USED:.+]] = tensor.extract_slice %{{.+}}[0, 0, 1] [1, 1, 1] [1, 1, 1] : tensor<1x1x3xf32> to tensor<1x1x1xf32>
-// CHECK: tensor.insert_slice %[[USED]] into %{{.+}}[0, 0, 0] [1, 1, 1] [1, 1, 3]
+// CHECK: tensor.extract %{{.+}}[%{{.+}}, %{{.+}}, %[[ONE:.+]]] : tensor<1x1x2xf32>
+// CHECK: tensor.insert_slice %{{.+}} into %[[ZERO]][0, 0, 0] [1, 1, 1] [1, 1, 3] : tensor<1x1x1xf32> into tensor<1x1x2xf32>
+// CHECK-NOT: tensor.insert_slice
 func.func @conv_grad_input_wide_pads(%dy: tensor<1x1x3xf32>, %w: tensor<1x1x2xf32>) -> tensor<1x1x2xf32> {
   %0 = mpc.conv_grad_input %dy, %w {strides = array<i64: 3>, pads = array<i64: 4, 3>, dilations = array<i64: 1>, group = 1 : i64} : (tensor<1x1x3xf32>, tensor<1x1x2xf32>) -> tensor<1x1x2xf32>
   return %0 : tensor<1x1x2xf32>
+}
+
+// -----
+
+// Two groups of M = 2 dy channels and C = 3 dx channels: W'[g, c, m, k]
+// reads weight row g*2 + m; dilation 2 becomes the convolution's dilation.
+// CHECK-DAG: #[[SPREAD:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d4, d3 + d5 * 2)>
+// CHECK-LABEL: func.func @conv_grad_input_grouped_dilated
+// CHECK-SAME: %{{.+}}: tensor<1x4x4xf32>, %[[WEIGHT:.+]]: tensor<4x3x3xf32>
+// CHECK-DAG: %[[TWO:.+]] = arith.constant 2 : index
+// CHECK: %[[FLIPPED:.+]] = linalg.generic {{.+}} outs(%{{.+}} : tensor<2x3x2x3xf32>)
+// CHECK: %[[G:.+]] = linalg.index 0 : index
+// CHECK: %[[C:.+]] = linalg.index 1 : index
+// CHECK: %[[M:.+]] = linalg.index 2 : index
+// CHECK: %[[GM:.+]] = arith.muli %[[G]], %[[TWO]] : index
+// CHECK: %[[ROW:.+]] = arith.addi %[[GM]], %[[M]] : index
+// CHECK: %[[K:.+]] = linalg.index 3 : index
+// CHECK: %[[R:.+]] = arith.subi %[[TWO]], %[[K]] : index
+// CHECK: tensor.extract %[[WEIGHT]][%[[ROW]], %[[C]], %[[R]]] : tensor<4x3x3xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[SPREAD]], {{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%{{.+}}, %[[FLIPPED]] : tensor<1x2x2x10xf32>, tensor<2x3x2x3xf32>) outs(%{{.+}} : tensor<1x2x3x6xf32>)
+// MATMUL-LABEL: func.func @conv_grad_input_grouped_dilated
+// MATMUL-NOT: "reduction", "reduction"
+// MATMUL: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%{{.+}}, %{{.+}} : tensor<2x3x6xf32>, tensor<1x2x6x6xf32>) outs(%{{.+}} : tensor<1x2x3x6xf32>)
+func.func @conv_grad_input_grouped_dilated(%dy: tensor<1x4x4xf32>, %w: tensor<4x3x3xf32>) -> tensor<1x6x6xf32> {
+  %0 = mpc.conv_grad_input %dy, %w {strides = array<i64: 1>, pads = array<i64: 1, 1>, dilations = array<i64: 2>, group = 2 : i64} : (tensor<1x4x4xf32>, tensor<4x3x3xf32>) -> tensor<1x6x6xf32>
+  return %0 : tensor<1x6x6xf32>
 }
 
 // -----

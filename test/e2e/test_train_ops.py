@@ -182,6 +182,18 @@ CONV_CASES = {
     "1d": ((2, 3, 10), (4, 3, 3), [3], [2, 1], [2], 1),
     "depthwise_1d": ((1, 4, 9), (4, 1, 4), [2], [1, 2], [1], 4),
     "3d": ((1, 2, 4, 5, 3), (2, 2, 2, 3, 2), [1, 2, 1], [0, 1, 1, 1, 0, 0], [2, 1, 1], 1),
+    # 8 + 2 - 3 = 7 is odd: the last input row and column are read by no
+    # window, so their gradient is zero (no phase convolution writes them).
+    "stride2_leftover_8x8": ((2, 3, 8, 8), (5, 3, 3, 3), [2, 2], [1, 1, 1, 1], [1, 1], 1),
+    "depthwise_2d": ((2, 4, 6, 6), (4, 1, 3, 3), [1, 1], [1, 1, 1, 1], [1, 1], 4),
+    # Over mpc-conv-to-matmul's 2^20 multiply-adds: the input gradient runs
+    # as im2col + matmul (the small cases keep the convolution generic).
+    "stride2_groups2_im2col": ((2, 32, 16, 16), (32, 16, 3, 3), [2, 2], [1, 1, 1, 1], [1, 1], 2),
+    # Stride and dilation coprime (each phase takes every second tap) and
+    # sharing a factor (phases with no tap at all, whose dx stays zero).
+    "stride2_dilation3": ((1, 2, 13, 11), (3, 2, 3, 3), [2, 2], [2, 1, 2, 1], [3, 3], 1),
+    "stride4_dilation2_1d": ((2, 3, 17), (2, 3, 4), [4], [3, 2], [2], 1),
+    "depthwise_multiplier_dilated_strided": ((1, 2, 9, 9), (4, 1, 3, 3), [2, 2], [2, 2, 2, 2], [2, 2], 2),
 }
 
 
