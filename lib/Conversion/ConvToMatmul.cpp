@@ -8,7 +8,10 @@
 // adds, and leaves a matmul the register tiles handle: the out-spatial
 // positions, flattened, are the tile's columns and the output channels its
 // rows. The filter gradient (a sum over batch and output positions) gets
-// the same treatment, with the filter entries as the columns.
+// the same treatment, with the filter entries as the columns. The input
+// gradient needs nothing here: TrainOps.cpp lowers it to forward
+// convolution generics (one per stride phase, flipped weights), which this
+// pass matches like any other.
 //
 //===----------------------------------------------------------------------===//
 #include "ConversionPasses.h"
