@@ -91,4 +91,6 @@ def test_iterations_reports_compile_and_run_times(mpc_run, model):
     proc, out = mpc_run.invoke(model, {"x": X}, extra_args=["--iterations", "3"])
     assert proc.returncode == 0, proc.stderr
     assert "compile:" in proc.stdout and "mean over 3 iterations" in proc.stdout
+    # The warm-up run is reported on its own, not averaged in.
+    assert "after a first run of" in proc.stdout
     np.testing.assert_array_equal(np.load(out / "y.npy"), X)
