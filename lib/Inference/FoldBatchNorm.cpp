@@ -18,6 +18,7 @@
 // reads, so that rewriting a parameter changes nothing but this convolution.
 //
 //===----------------------------------------------------------------------===//
+#include "SymbolUses.h"
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Passes.h"
 
@@ -47,13 +48,7 @@ struct Constant {
 
 class Folder {
 public:
-  explicit Folder(ModuleOp module) : module(module) {
-    // Every symbol use counts, not only reads, so a parameter referenced in
-    // any other way is never rewritten.
-    if (auto uses = SymbolTable::getSymbolUses(&module.getBodyRegion()))
-      for (const SymbolTable::SymbolUse &use : *uses)
-        ++useCount[use.getSymbolRef().getRootReference()];
-  }
+  explicit Folder(ModuleOp module) : module(module), useCount(mpc::inference::countSymbolUses(module)) {}
 
   /// Folds `norm` into the convolution it reads; false when it does not apply.
   bool fold(mpc::BatchNormOp norm);

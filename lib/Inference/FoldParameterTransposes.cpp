@@ -9,6 +9,7 @@
 // Training must not run this: parameters change every step.
 //
 //===----------------------------------------------------------------------===//
+#include "SymbolUses.h"
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Passes.h"
 
@@ -75,12 +76,7 @@ struct FoldParameterTransposesPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
-    // Every symbol use counts, not only reads: a parameter referenced in any
-    // other way is never rewritten in place.
-    llvm::DenseMap<Attribute, unsigned> useCount;
-    if (auto uses = SymbolTable::getSymbolUses(&module.getBodyRegion()))
-      for (const SymbolTable::SymbolUse &use : *uses)
-        ++useCount[use.getSymbolRef().getRootReference()];
+    llvm::DenseMap<Attribute, unsigned> useCount = mpc::inference::countSymbolUses(module);
 
     SmallVector<mpc::TransposeOp> transposes;
     module.walk([&](mpc::TransposeOp op) { transposes.push_back(op); });

@@ -31,7 +31,6 @@
 
 #include <chrono>
 #include <map>
-#include <optional>
 
 namespace cl = llvm::cl;
 using mpc::runtime::HostArray;
@@ -308,12 +307,10 @@ int main(int argc, char **argv) {
   for (const auto &spec : signature->inputs)
     arguments.push_back(&inputs.at(spec.name));
   std::vector<HostArray> outputs;
-  auto runOnce = [&]() -> std::optional<double> {
+  auto runOnce = [&]() -> llvm::Expected<double> {
     auto start = Clock::now();
-    if (llvm::Error error = (*program)->run(arguments, outputs)) {
-      failWith(llvm::toString(std::move(error)));
-      return std::nullopt;
-    }
+    if (llvm::Error error = (*program)->run(arguments, outputs))
+      return std::move(error);
     return std::chrono::duration<double>(Clock::now() - start).count();
   };
   // With several iterations the first run is a warm-up, timed on its own and
@@ -322,16 +319,16 @@ int main(int argc, char **argv) {
   // a quarter of a 4-iteration ResNet-18 mean on 2 threads.
   double firstSeconds = 0;
   if (iterations > 1) {
-    std::optional<double> first = runOnce();
+    llvm::Expected<double> first = runOnce();
     if (!first)
-      return 1;
+      return failWith(llvm::toString(first.takeError()));
     firstSeconds = *first;
   }
   double runSeconds = 0;
   for (unsigned i = 0; i < iterations; ++i) {
-    std::optional<double> seconds = runOnce();
+    llvm::Expected<double> seconds = runOnce();
     if (!seconds)
-      return 1;
+      return failWith(llvm::toString(seconds.takeError()));
     runSeconds += *seconds;
   }
 
