@@ -24,7 +24,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cpu_vs_onnxruntime import ROOT, make_inputs, time_mpc, time_onnxruntime  # noqa: E402
+from cpu_vs_onnxruntime import ROOT, make_inputs, ort_session, time_mpc, time_onnxruntime  # noqa: E402
 
 # name: (in channels, out channels, input size, kernel, stride, pad)
 LAYERS = {
@@ -86,7 +86,7 @@ def main():
                 macs = conv_model(batch, *layer, path)
                 gflops = lambda ms: f"{2 * macs / ms / 1e6:.1f}"  # noqa: E731
                 feeds, files = make_inputs(path, batch, work)
-                ort_ms = time_onnxruntime(path, feeds, args.iterations, args.threads)
+                ort_ms = time_onnxruntime(ort_session(path, feeds, args.threads), feeds, args.iterations)
                 row = [name, str(batch), f"{macs / 1e9:.2f}", f"{ort_ms:.3f}", gflops(ort_ms)]
                 if args.baseline_mpc_run:
                     _, base = time_mpc(args.baseline_mpc_run, path, files, "fp32", args.iterations, work, args.threads)

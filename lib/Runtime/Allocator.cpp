@@ -1,6 +1,10 @@
 //===- Allocator.cpp - malloc settings for programs that run models -------===//
 #include "mpc/Runtime/Allocator.h"
 
+// Any C library header defines __GLIBC__ (through <features.h>); without
+// one before the check below, the settings were compiled out.
+#include <cstdlib>
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
