@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ConversionPasses.h"
+#include "mpc/Dialect/TransposeElements.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,6 +24,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
 using namespace mlir;
@@ -306,6 +308,217 @@ Value buildMatmul(OpBuilder &b, Location loc, linalg::GenericOp conv, Value weig
   return acc;
 }
 
+
+/// `value` [..., B, A] as [..., A, B] (a copy generic). The loops run over
+/// the smaller of A and B innermost, so that the accesses that stride
+/// through memory touch only that many cache lines at a time: a [784, 32]
+/// to [32, 784] copy that ran along the 784 re-read its 784 source lines
+/// (49 KiB, more than L1) for each of the 32.
+Value swapLastTwo(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape());
+  std::swap(shape[rank - 1], shape[rank - 2]);
+  MLIRContext *ctx = b.getContext();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  SmallVector<unsigned> swap = llvm::to_vector(llvm::seq<unsigned>(0, rank));
+  std::swap(swap[rank - 1], swap[rank - 2]);
+  AffineMap swapped = AffineMap::getPermutationMap(swap, ctx);
+  // Loops in the result's order: the innermost runs over its last dim.
+  SmallVector<AffineMap> maps{swapped, identity};
+  if (shape[rank - 1] > shape[rank - 2])
+    maps = {identity, swapped}; // in the source's order
+  Value init = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{value}, ValueRange{init}, maps,
+             SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location nl, ValueRange args) { linalg::YieldOp::create(nb, nl, args[0]); })
+      .getResult(0);
+}
+
+/// `value` [..., A, B] reshaped to [..., A / parts, parts, B] (contiguous).
+Value splitSecondLast(OpBuilder &b, Location loc, Value value, int64_t parts) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> shape(type.getShape());
+  shape[rank - 2] /= parts;
+  shape.insert(shape.begin() + rank - 1, parts);
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i < rank - 2; ++i)
+    groups.push_back({i});
+  groups.push_back({rank - 2, rank - 1});
+  groups.push_back({rank});
+  return tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), value, groups);
+}
+
+/// The weight [G, M, C, K...] packed as [G, M / 32, C * prod(K), 32]: for
+/// each 32 output channels (a register tile's columns), their weights, one
+/// contiguous row of 32 per reduction step. Plain [K, M] rows (a stride of
+/// 2 KiB for 512 channels) all fell into the same few L1 sets. The stored
+/// data is moved at compile time when it is a constant (inference), else
+/// copied on every run (training: C * prod(K) * M copies against prod(O)
+/// times as many multiply-adds).
+Value packedWeight(OpBuilder &b, Location loc, Value weight, int64_t spatial) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t reduction = 1;
+  for (int64_t size : shape.drop_front(2))
+    reduction *= size;
+  int64_t panels = shape[1] / kTileColumns;
+  DenseElementsAttr dense;
+  if (matchPattern(weight, m_Constant(&dense))) {
+    auto flatType = RankedTensorType::get({shape[0], panels, kTileColumns, reduction}, type.getElementType());
+    auto resultType = RankedTensorType::get({shape[0], panels, reduction, kTileColumns}, type.getElementType());
+    if (std::optional<DenseElementsAttr> moved = transposeElements(dense.reshape(flatType), resultType, {0, 1, 3, 2}))
+      return arith::ConstantOp::create(b, loc, resultType, *moved);
+  }
+  return swapLastTwo(b, loc, splitSecondLast(b, loc, collapseRange(b, loc, weight, 2, 1 + spatial), kTileColumns));
+}
+
+/// The patches of `buildPatches` transposed, [N or 1, G, rows * prod(other
+/// O), C * prod(K)]: one row of C * prod(K) entries per output position.
+Value buildTransposedPatches(OpBuilder &b, Location loc, Value input, Value n, Value row0, int64_t rows,
+                             ArrayRef<int64_t> kernel, ArrayRef<int64_t> out, const ConvShape &conv) {
+  int64_t s = conv.spatial;
+  auto inputType = cast<RankedTensorType>(input.getType());
+  if (row0) {
+    int64_t inputRows = (rows - 1) * conv.strides[0] + (kernel[0] - 1) * conv.dilations[0] + 1;
+    SmallVector<OpFoldResult> offsets(inputType.getRank(), b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes, strides(inputType.getRank(), b.getIndexAttr(1));
+    Value stride = arith::ConstantIndexOp::create(b, loc, conv.strides[0]);
+    offsets[3] = arith::MulIOp::create(b, loc, row0, stride).getResult();
+    for (int64_t size : inputType.getShape())
+      sizes.push_back(b.getIndexAttr(size));
+    sizes[3] = b.getIndexAttr(inputRows);
+    offsets[0] = n;
+    sizes[0] = b.getIndexAttr(1);
+    input = tensor::ExtractSliceOp::create(b, loc, input, offsets, sizes, strides);
+    inputType = cast<RankedTensorType>(input.getType());
+  }
+  // Loops (n, g, o..., c, k...) in the patches' order.
+  SmallVector<int64_t> shape(inputType.getShape().take_front(2));
+  shape.append(out.begin(), out.end());
+  shape[2] = rows;
+  shape.push_back(inputType.getDimSize(2));
+  shape.append(kernel.begin(), kernel.end());
+  MLIRContext *ctx = b.getContext();
+  int64_t loops = 3 + 2 * s;
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> inExprs{d(0), d(1), d(2 + s)};
+  for (int64_t i = 0; i < s; ++i)
+    inExprs.push_back(d(2 + i) * conv.strides[i] + d(3 + s + i) * conv.dilations[i]);
+  Value init = tensor::EmptyOp::create(b, loc, shape, inputType.getElementType());
+  Value patches =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{init.getType()}, ValueRange{input}, ValueRange{init},
+          SmallVector<AffineMap>{AffineMap::get(loops, 0, inExprs, ctx), AffineMap::getMultiDimIdentityMap(loops, ctx)},
+          SmallVector<utils::IteratorType>(loops, utils::IteratorType::parallel),
+          [](OpBuilder &nb, Location nl, ValueRange args) { linalg::YieldOp::create(nb, nl, args[0]); })
+          .getResult(0);
+  patches = collapseRange(b, loc, patches, 2 + s, 1 + s); // [N, G, O..., C*K]
+  return collapseRange(b, loc, patches, 2, s);            // [N, G, P, C*K]
+}
+
+/// acc [N, G, M / 32, P, 32] += patchesT [N, G, P, K] x weight [G, M / 32,
+/// K, 32] (packedWeight): loops (n, g, m / 32, p, m % 32, k), 32 output
+/// channels the register tile's (vector) columns and the positions its
+/// rows. The body is the convolution's own (input, weight, accumulator),
+/// and k runs over (c, kernel...) row-major as the convolution's reduction
+/// loops do.
+Value buildTransposedMatmul(OpBuilder &b, Location loc, linalg::GenericOp conv, Value patches, Value weight,
+                            Value acc) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineMap> maps{AffineMap::get(6, 0, {d(0), d(1), d(3), d(5)}, ctx),
+                              AffineMap::get(6, 0, {d(1), d(2), d(5), d(4)}, ctx),
+                              AffineMap::get(6, 0, {d(0), d(1), d(2), d(3), d(4)}, ctx)};
+  SmallVector<utils::IteratorType> iterators(5, utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  auto matmul = linalg::GenericOp::create(b, loc, TypeRange{acc.getType()}, ValueRange{patches, weight},
+                                          ValueRange{acc}, maps, iterators);
+  IRMapping mapping;
+  conv.getRegion().cloneInto(&matmul.getRegion(), mapping);
+  return matmul.getResult(0);
+}
+
+/// Whether to compute the convolution transposed (positions x channels):
+/// when a block's positions are no multiple of the 32-wide register tile
+/// and the output channels are. ResNet-18's 7x7 maps (49 positions, 512
+/// channels) otherwise ran as a 32-column contraction plus a 17-column one
+/// padded to 32 (a third of the multiply-adds on zeros, and the 9 MiB of
+/// weights streamed once per part); transposed, they are 7 rows x 32
+/// channels tiles with no padding, and the weights are read once.
+bool preferTransposed(int64_t channels, int64_t blockColumns) {
+  return channels % kTileColumns == 0 && blockColumns % kTileColumns != 0;
+}
+
+
+/// rewriteConv's transposed form: the accumulator [N, G, M, P] is copied to
+/// [N, G, M / 32, P, 32] first and back at the end (M * P copies each,
+/// against C * prod(K) times as many multiply-adds); the weight is packed
+/// once (packedWeight).
+void rewriteConvTransposed(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &conv, int64_t rows,
+                           int64_t blocks, int64_t blockColumns) {
+  int64_t s = conv.spatial;
+  Location loc = op.getLoc();
+  Value input = op.getDpsInputs()[0];
+  auto weightShape = cast<RankedTensorType>(op.getDpsInputs()[1].getType()).getShape();
+  auto accShape = cast<RankedTensorType>(op.getDpsInits()[0].getType()).getShape();
+  ArrayRef<int64_t> kernel = weightShape.drop_front(3), out = accShape.drop_front(3);
+  Value weight = packedWeight(rewriter, loc, op.getDpsInputs()[1], s);
+  Value acc;
+  if (auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>()) {
+    // A constant start (no bias) is filled in the new layout directly.
+    SmallVector<int64_t> shape{accShape[0], accShape[1], accShape[2] / kTileColumns, blockColumns * blocks,
+                               kTileColumns};
+    Value empty = tensor::EmptyOp::create(rewriter, loc, shape, getElementTypeOrSelf(fill.getType(0)));
+    acc = linalg::FillOp::create(rewriter, loc, fill.getDpsInputs()[0], empty).getResult(0);
+  } else {
+    acc = collapseRange(rewriter, loc, op.getDpsInits()[0], 3, s); // [N, G, M, P]
+    acc = swapLastTwo(rewriter, loc, splitSecondLast(rewriter, loc, acc, kTileColumns));
+  }
+  auto accType = cast<RankedTensorType>(acc.getType()); // [N, G, M / 32, P, 32]
+  int64_t batch = accShape[0];
+  Value result;
+  if (batch * blocks == 1) {
+    Value patches = buildTransposedPatches(rewriter, loc, input, /*n=*/{}, /*row0=*/{}, rows, kernel, out, conv);
+    result = buildTransposedMatmul(rewriter, loc, op, patches, weight, acc);
+  } else {
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value count = arith::ConstantIndexOp::create(rewriter, loc, batch * blocks);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, zero, count, one, ValueRange{acc},
+        [&](OpBuilder &b, Location l, Value iteration, ValueRange iterArgs) {
+          Value blockCount = arith::ConstantIndexOp::create(b, l, blocks);
+          Value n = arith::DivUIOp::create(b, l, iteration, blockCount);
+          Value block = arith::RemUIOp::create(b, l, iteration, blockCount);
+          Value row0 = arith::MulIOp::create(b, l, block, arith::ConstantIndexOp::create(b, l, rows));
+          Value position0 =
+              arith::MulIOp::create(b, l, block, arith::ConstantIndexOp::create(b, l, blockColumns));
+          SmallVector<OpFoldResult> offsets{n, b.getIndexAttr(0), b.getIndexAttr(0), position0, b.getIndexAttr(0)};
+          SmallVector<OpFoldResult> strides(5, b.getIndexAttr(1));
+          SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(accType.getDimSize(1)),
+                                          b.getIndexAttr(accType.getDimSize(2)), b.getIndexAttr(blockColumns),
+                                          b.getIndexAttr(kTileColumns)};
+          Value accBlock = tensor::ExtractSliceOp::create(b, l, iterArgs[0], offsets, sizes, strides);
+          Value patches = buildTransposedPatches(b, l, input, n, row0, rows, kernel, out, conv);
+          Value updated = buildTransposedMatmul(b, l, op, patches, weight, accBlock);
+          scf::YieldOp::create(
+              b, l, tensor::InsertSliceOp::create(b, l, updated, iterArgs[0], offsets, sizes, strides).getResult());
+        });
+    // Each block writes its own accumulator slice: the threads may share them.
+    loop->setAttr(kIndependentIterationsAttr, rewriter.getUnitAttr());
+    result = loop.getResult(0);
+  }
+  result = collapseRange(rewriter, loc, swapLastTwo(rewriter, loc, result), 2, 2); // [N, G, M, P]
+  auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
+  SmallVector<ReassociationIndices> groups{{0}, {1}, {2}, {}};
+  for (int64_t i = 0; i < s; ++i)
+    groups.back().push_back(3 + i);
+  rewriter.replaceOp(op, tensor::ExpandShapeOp::create(rewriter, loc, resultType, result, groups));
+}
+
 void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &conv) {
   int64_t s = conv.spatial;
   Location loc = op.getLoc();
@@ -314,12 +527,18 @@ void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &
   auto weightShape = cast<RankedTensorType>(op.getDpsInputs()[1].getType()).getShape();
   auto accShape = cast<RankedTensorType>(op.getDpsInits()[0].getType()).getShape();
   ArrayRef<int64_t> kernel = weightShape.drop_front(3), out = accShape.drop_front(3);
+  int64_t batch = accShape[0], rows = rowsPerBlock(out), blocks = out[0] / rows;
+  int64_t positions = 1;
+  for (int64_t size : out)
+    positions *= size;
+  int64_t blockColumns = positions / blocks;
+  if (preferTransposed(accShape[2], blockColumns)) {
+    rewriteConvTransposed(rewriter, op, conv, rows, blocks, blockColumns);
+    return;
+  }
   Value weight = collapseRange(rewriter, loc, op.getDpsInputs()[1], 2, 1 + s);
   Value acc = collapseRange(rewriter, loc, op.getDpsInits()[0], 3, s);
-
-  int64_t batch = accShape[0], rows = rowsPerBlock(out), blocks = out[0] / rows;
   auto accType = cast<RankedTensorType>(acc.getType());
-  int64_t blockColumns = accType.getDimSize(3) / blocks;
   Value result;
   if (batch * blocks == 1) {
     Value patches = buildPatches(rewriter, loc, input, /*n=*/{}, /*row0=*/{}, rows, kernel, out, conv);

@@ -11,14 +11,13 @@
 //===----------------------------------------------------------------------===//
 #include "SymbolUses.h"
 #include "mpc/Dialect/MpcDialect.h"
+#include "mpc/Dialect/TransposeElements.h"
 #include "mpc/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
-
-#include <cstring>
 
 namespace mpc {
 #define GEN_PASS_DEF_FOLDPARAMETERTRANSPOSESPASS
@@ -28,49 +27,6 @@ namespace mpc {
 using namespace mlir;
 
 namespace {
-/// `value` permuted: result dimension i is input dimension perm[i]. Empty
-/// for values it cannot move (elements narrower than a byte, e.g. i1,
-/// whose storage is bit-packed).
-std::optional<DenseElementsAttr> transposed(DenseElementsAttr value, RankedTensorType resultType,
-                                            ArrayRef<int64_t> perm) {
-  if (value.getNumElements() == 0)
-    return std::nullopt; // nothing to move, nothing to save
-  if (value.isSplat())
-    return value.resizeSplat(resultType);
-  Type element = value.getElementType();
-  if (!element.isIntOrFloat() || element.getIntOrFloatBitWidth() % 8 != 0)
-    return std::nullopt;
-  const size_t width = element.getIntOrFloatBitWidth() / 8;
-  ArrayRef<char> raw = value.getRawData();
-  ArrayRef<int64_t> inShape = value.getType().getShape();
-  const int64_t rank = static_cast<int64_t>(inShape.size());
-  const int64_t count = value.getNumElements();
-  if (raw.size() != static_cast<size_t>(count) * width)
-    return std::nullopt;
-  // Input strides (in elements) seen along the result's dimensions.
-  SmallVector<int64_t> inStrides(rank, 1), strides(rank);
-  for (int64_t d = rank - 2; d >= 0; --d)
-    inStrides[d] = inStrides[d + 1] * inShape[d + 1];
-  for (int64_t d = 0; d < rank; ++d)
-    strides[d] = inStrides[perm[d]];
-  ArrayRef<int64_t> outShape = resultType.getShape();
-  std::vector<char> out(raw.size());
-  SmallVector<int64_t> index(rank, 0);
-  int64_t source = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    std::memcpy(out.data() + i * width, raw.data() + source * width, width);
-    // Advance the result index like an odometer, innermost dimension first.
-    for (int64_t d = rank - 1; d >= 0; --d) {
-      source += strides[d];
-      if (++index[d] < outShape[d])
-        break;
-      source -= strides[d] * outShape[d];
-      index[d] = 0;
-    }
-  }
-  return DenseElementsAttr::getFromRawBuffer(resultType, out);
-}
-
 struct FoldParameterTransposesPass
     : mpc::impl::FoldParameterTransposesPassBase<FoldParameterTransposesPass> {
   void runOnOperation() override {
@@ -87,7 +43,7 @@ struct FoldParameterTransposesPass
       OpBuilder builder(op);
       DenseElementsAttr dense;
       if (matchPattern(op.getInput(), m_Constant(&dense))) {
-        if (std::optional<DenseElementsAttr> moved = transposed(dense, resultType, op.getPerm())) {
+        if (std::optional<DenseElementsAttr> moved = mpc::transposeElements(dense, resultType, op.getPerm())) {
           Value folded = arith::ConstantOp::create(builder, op.getLoc(), resultType, *moved);
           op.getResult().replaceAllUsesWith(folded);
           op->erase();
@@ -103,7 +59,7 @@ struct FoldParameterTransposesPass
       auto values = dyn_cast<DenseElementsAttr>(parameter.getValue());
       if (!values || values.getType() != op.getInput().getType())
         continue;
-      std::optional<DenseElementsAttr> moved = transposed(values, resultType, op.getPerm());
+      std::optional<DenseElementsAttr> moved = mpc::transposeElements(values, resultType, op.getPerm());
       if (!moved)
         continue;
       if (read->hasOneUse() && useCount.lookup(read.getNameAttr().getAttr()) == 1) {

@@ -219,3 +219,62 @@ func.func @empty_batch(%x: tensor<0x2x6x6xf32>, %w: tensor<4x2x3x3xf32>) -> tens
   %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<0x2x6x6xf32>, tensor<4x2x3x3xf32>) -> tensor<0x4x4x4xf32>
   return %0 : tensor<0x4x4x4xf32>
 }
+
+// -----
+
+// 32 output channels on a 7x7 map (49 positions, no multiple of the 32-wide
+// register tile): computed transposed, the positions as the tile's rows and
+// 32 channels as its columns. The constant weight [32, 2, 1, 1] (w[m, c] =
+// 2m + c) is packed at compile time as [G, M / 32, C * KH * KW, 32]: row c
+// holds the 32 channels' weights for input channel c. The accumulator
+// starts as a fill in the [N, G, M / 32, P, 32] layout and is copied back to
+// [N, G, M, P] at the end.
+// CHECK-DAG: #[[ROWS:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d3, d5)>
+// CHECK-DAG: #[[PACKED:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d1, d2, d5, d4)>
+// CHECK-DAG: #[[ACC5:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4)>
+// CHECK-LABEL: func.func @channels_as_columns
+// CHECK: %[[W:.+]] = arith.constant dense<{{\[\[\[\[}}0.000000e+00, 2.000000e+00, 4.000000e+00, {{.+}}, 6.200000e+01], [1.000000e+00, 3.000000e+00, {{.+}}, 6.300000e+01]]]]> : tensor<1x1x2x32xf32>
+// CHECK: %[[ACC:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<1x1x1x49x32xf32>)
+// CHECK: %[[PATCHES:.+]] = linalg.generic {{.+}} outs(%{{.+}} : tensor<1x1x7x7x2x1x1xf32>)
+// CHECK: %[[ROWS5:.+]] = tensor.collapse_shape %[[PATCHES]] {{\[}}[0], [1], [2], [3], [4, 5, 6]]
+// CHECK: %[[P:.+]] = tensor.collapse_shape %[[ROWS5]] {{\[}}[0], [1], [2, 3], [4]] : tensor<1x1x7x7x2xf32> into tensor<1x1x49x2xf32>
+// CHECK: %[[MM:.+]] = linalg.generic {indexing_maps = [#[[ROWS]], #[[PACKED]], #[[ACC5]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[P]], %[[W]] : tensor<1x1x49x2xf32>, tensor<1x1x2x32xf32>) outs(%[[ACC]] : tensor<1x1x1x49x32xf32>)
+// CHECK-NEXT: ^bb0(%[[INPUT:.+]]: f32, %[[WEIGHT:.+]]: f32, %[[SUM:.+]]: f32):
+// CHECK-NEXT: %[[PROD:.+]] = arith.mulf %[[INPUT]], %[[WEIGHT]] : f32
+// CHECK-NEXT: arith.addf %[[SUM]], %[[PROD]] : f32
+// CHECK: %[[BACK:.+]] = linalg.generic {{.+}} ins(%[[MM]] : tensor<1x1x1x49x32xf32>) outs(%{{.+}} : tensor<1x1x1x32x49xf32>)
+// CHECK: tensor.collapse_shape %[[BACK]] {{\[}}[0], [1], [2, 3], [4]] : tensor<1x1x1x32x49xf32> into tensor<1x1x32x49xf32>
+func.func @channels_as_columns(%x: tensor<1x2x7x7xf32>) -> tensor<1x32x7x7xf32> {
+  %w = arith.constant dense<[[[[0.0]],[[1.0]]],[[[2.0]],[[3.0]]],[[[4.0]],[[5.0]]],[[[6.0]],[[7.0]]],[[[8.0]],[[9.0]]],[[[10.0]],[[11.0]]],[[[12.0]],[[13.0]]],[[[14.0]],[[15.0]]],[[[16.0]],[[17.0]]],[[[18.0]],[[19.0]]],[[[20.0]],[[21.0]]],[[[22.0]],[[23.0]]],[[[24.0]],[[25.0]]],[[[26.0]],[[27.0]]],[[[28.0]],[[29.0]]],[[[30.0]],[[31.0]]],[[[32.0]],[[33.0]]],[[[34.0]],[[35.0]]],[[[36.0]],[[37.0]]],[[[38.0]],[[39.0]]],[[[40.0]],[[41.0]]],[[[42.0]],[[43.0]]],[[[44.0]],[[45.0]]],[[[46.0]],[[47.0]]],[[[48.0]],[[49.0]]],[[[50.0]],[[51.0]]],[[[52.0]],[[53.0]]],[[[54.0]],[[55.0]]],[[[56.0]],[[57.0]]],[[[58.0]],[[59.0]]],[[[60.0]],[[61.0]]],[[[62.0]],[[63.0]]]]> : tensor<32x2x1x1xf32>
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x2x7x7xf32>, tensor<32x2x1x1xf32>) -> tensor<1x32x7x7xf32>
+  return %0 : tensor<1x32x7x7xf32>
+}
+
+// -----
+
+// The same with a weight known only at run time (training): it is packed by
+// a copy generic, [1, 64, 36] -> [1, 2, 32, 36] -> [1, 2, 36, 32].
+// CHECK-LABEL: func.func @runtime_weight
+// CHECK: %[[SPLIT:.+]] = tensor.expand_shape %{{.+}} {{\[}}[0], [1, 2], [3]] output_shape [1, 2, 32, 36] : tensor<1x64x36xf32> into tensor<1x2x32x36xf32>
+// CHECK: %[[PACKED:.+]] = linalg.generic {{.+}} ins(%[[SPLIT]] : tensor<1x2x32x36xf32>) outs(%{{.+}} : tensor<1x2x36x32xf32>)
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[PACKED]] : tensor<1x1x49x36xf32>, tensor<1x2x36x32xf32>) outs(%{{.+}} : tensor<1x1x2x49x32xf32>)
+func.func @runtime_weight(%x: tensor<1x4x7x7xf32>, %w: tensor<64x4x3x3xf32>) -> tensor<1x64x7x7xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x7x7xf32>, tensor<64x4x3x3xf32>) -> tensor<1x64x7x7xf32>
+  return %0 : tensor<1x64x7x7xf32>
+}
+
+// -----
+
+// Blocks of rows (7 of 28, 196 positions) and a batch of 2, transposed: one
+// independent iteration per (image, block), each on its [1, 1, 1, 196, 32]
+// slice of the accumulator.
+// CHECK-LABEL: func.func @blocked_channels_as_columns
+// CHECK: %[[C8:.+]] = arith.constant 8 : index
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[C8]] step %{{.+}} iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<2x1x1x784x32xf32>)
+// CHECK: tensor.extract_slice %[[ACC]][%{{.+}}, 0, 0, %{{.+}}, 0] [1, 1, 1, 196, 32] [1, 1, 1, 1, 1]
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<1x1x196x36xf32>, tensor<1x1x36x32xf32>) outs(%{{.+}} : tensor<1x1x1x196x32xf32>)
+// CHECK: } {mpc.independent_iterations}
+func.func @blocked_channels_as_columns(%x: tensor<2x4x28x28xf32>, %w: tensor<32x4x3x3xf32>) -> tensor<2x32x28x28xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<2x4x28x28xf32>, tensor<32x4x3x3xf32>) -> tensor<2x32x28x28xf32>
+  return %0 : tensor<2x32x28x28xf32>
+}

@@ -50,6 +50,12 @@ CASES = {
     "3x3-s2-to-7x7": ((2, 24, 14, 14), (72, 24, 3, 3), dict(strides=[2, 2], pads=[1, 1, 1, 1])),
     # A reduction of 64 (split into two k tiles of 32).
     "1x1-s2-64ch-to-28x28": ((1, 64, 56, 56), (128, 64, 1, 1), dict(strides=[2, 2])),
+    # Output channels a multiple of 32 and position counts that are not
+    # (49, 196): computed transposed, positions x channels, with the weight
+    # packed per 32 channels; per group, per image of a batch, pointwise.
+    "channels-as-columns-7x7-batch2": ((2, 64, 7, 7), (96, 64, 3, 3), dict(pads=[1, 1, 1, 1])),
+    "channels-as-columns-grouped": ((1, 64, 7, 7), (128, 32, 3, 3), dict(group=2, pads=[1, 1, 1, 1])),
+    "channels-as-columns-1x1-14x14": ((1, 128, 14, 14), (64, 128, 1, 1), {}),
 }
 
 # Between 2^12 and 2^20 multiply-adds (rewritten since the threshold went
@@ -100,7 +106,8 @@ def test_conv_matches_onnxruntime(mpc_run, name):
 
 @pytest.mark.parametrize("name", ["3x3-s2-p1-odd", "1x1-batch8-odd-channels", "7x7-s2-p3-stem", "depthwise",
                                   "7x7-map-batch3", "14x14-map", "cnn-conv2-s2-batch32", "s2-to-7x7",
-                                  "grouped-s2-to-5x5"])
+                                  "grouped-s2-to-5x5", "channels-as-columns-7x7-batch2",
+                                  "channels-as-columns-grouped"])
 @pytest.mark.parametrize("precision,tol", [("bf16", 3e-2), ("fp16", 5e-3)])
 def test_low_precision_conv_stays_close(mpc_run, name, precision, tol):
     """bf16/f16 inputs, f32 accumulation: near the fp32 result, and really
@@ -162,7 +169,7 @@ def test_conv_grad_filter_matches_reference(mpc_run, name, low):
 
 
 @pytest.mark.parametrize("name", ["3x3-s1-p1-64ch", "7x7-map-batch3", "grouped", "1x1-batch8-odd-channels",
-                                  "cnn-conv2-s2-batch32", "s2-to-7x7"])
+                                  "cnn-conv2-s2-batch32", "s2-to-7x7", "channels-as-columns-7x7-batch2"])
 def test_conv_on_two_threads_is_identical(mpc_run, name):
     """The register tiles inside mpc-conv-to-matmul's row-block loop run on
     threads too (mpc-parallelize-loops keeps one of their dimensions
@@ -179,3 +186,18 @@ def test_conv_on_two_threads_is_identical(mpc_run, name):
         results.append(np.load(out / "y.npy"))
     assert results[0].tobytes() == results[1].tobytes()
     assert normalized_error(results[1], ref) < 1e-5
+
+
+@pytest.mark.parametrize("name", ["channels-as-columns-7x7-batch2", "channels-as-columns-grouped", "3x3-s1-p1-64ch"])
+def test_conv_with_weight_input_matches_onnxruntime(mpc_run, name):
+    """A weight that is a graph input (as in training, where it changes every
+    step) is packed per run instead of at compile time: same numbers."""
+    x_shape, w_shape, attrs = CASES[name]
+    model = conv_model(x_shape, w_shape, bias=False, **attrs)
+    w = numpy_helper.to_array(model.graph.initializer[0])
+    del model.graph.initializer[:]
+    model.graph.input.append(helper.make_tensor_value_info("w", TensorProto.FLOAT, list(w_shape)))
+    x = np.random.default_rng(5).standard_normal(x_shape).astype(np.float32)
+    ref = run_onnxruntime(model, {"x": x, "w": w})["y"]
+    out = mpc_run(model, {"x": x, "w": w}, "fp32")["y"]
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-4)
