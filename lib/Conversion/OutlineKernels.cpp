@@ -67,11 +67,17 @@ struct OutlineKernelsPass : impl::OutlineKernelsPassBase<OutlineKernelsPass> {
     for (func::FuncOp func : funcs) {
       if (func.isDeclaration())
         continue;
+      // Kernels inside loops too (a blocked convolution's im2col copy and
+      // matmul per block): their views' offsets depend on the loop, which
+      // withDynamicOffset allows, and the blocks of equal convolutions (the
+      // four of ResNet's first stage) then share one kernel.
       SmallVector<Operation *> ops;
-      for (Block &block : func.getBody())
-        for (Operation &op : block)
-          if (isKernel(&op))
-            ops.push_back(&op);
+      func.walk([&](Operation *op) {
+        if (!isKernel(op))
+          return WalkResult::advance();
+        ops.push_back(op);
+        return WalkResult::skip();
+      });
       // A private function of one kernel already is one (e.g. the output of
       // this pass run again).
       if (func.isPrivate() && ops.size() == 1)

@@ -135,3 +135,46 @@ func.func @blocks(%a: memref<4x8xf32>, %s: f32) {
   linalg.fill ins(%s : f32) outs(%bottom : memref<2x8xf32, strided<[8, 1], offset: 16>>)
   return
 }
+
+// -----
+
+// Kernels inside loops (a blocked convolution's per-block copy) are
+// outlined too: the block's view has a loop-dependent offset, which the
+// kernel takes as any offset, so every iteration and every equal loop calls
+// the same function.
+// CHECK-LABEL: func.func @blocks(
+// CHECK: scf.for %[[I:.+]] = 
+// CHECK: %[[VIEW:.+]] = memref.subview %{{.+}}[%[[I]], 0] [1, 8] [1, 1]
+// CHECK-NOT: linalg.generic
+// CHECK: call @blocks_kernel0(%[[VIEW]], %{{.+}}) : (memref<1x8xf32, strided<[8, 1], offset: ?>>, memref<1x8xf32, strided<[8, 1], offset: ?>>) -> ()
+// CHECK: scf.for
+// CHECK: call @blocks_kernel0(
+// CHECK: func.func private @blocks_kernel0(
+// CHECK-NOT: func.func private
+#id2 = affine_map<(i, j) -> (i, j)>
+func.func @blocks(%a: memref<4x8xf32>, %b: memref<4x8xf32>, %c: memref<4x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  scf.for %i = %c0 to %c4 step %c1 {
+    %x = memref.subview %a[%i, 0] [1, 8] [1, 1] : memref<4x8xf32> to memref<1x8xf32, strided<[8, 1], offset: ?>>
+    %y = memref.subview %b[%i, 0] [1, 8] [1, 1] : memref<4x8xf32> to memref<1x8xf32, strided<[8, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+        ins(%x : memref<1x8xf32, strided<[8, 1], offset: ?>>) outs(%y : memref<1x8xf32, strided<[8, 1], offset: ?>>) {
+    ^bb0(%u: f32, %v: f32):
+      %e = math.exp %u : f32
+      linalg.yield %e : f32
+    }
+  }
+  scf.for %i = %c0 to %c4 step %c1 {
+    %x = memref.subview %b[%i, 0] [1, 8] [1, 1] : memref<4x8xf32> to memref<1x8xf32, strided<[8, 1], offset: ?>>
+    %y = memref.subview %c[%i, 0] [1, 8] [1, 1] : memref<4x8xf32> to memref<1x8xf32, strided<[8, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+        ins(%x : memref<1x8xf32, strided<[8, 1], offset: ?>>) outs(%y : memref<1x8xf32, strided<[8, 1], offset: ?>>) {
+    ^bb0(%u: f32, %v: f32):
+      %e = math.exp %u : f32
+      linalg.yield %e : f32
+    }
+  }
+  return
+}
