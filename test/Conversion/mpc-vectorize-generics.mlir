@@ -201,3 +201,45 @@ func.func @even_rows(%a: memref<4x12xf32>, %b: memref<4x12xf32>, %c: memref<4x12
   }
   return
 }
+
+// -----
+
+// An im2col copy of a stride-1 convolution: out[n, c, kh, oh, ow] =
+// in[n, c, oh + kh, ow + kh]. The input map is no projected permutation,
+// but along the innermost loop both sides are contiguous: scalar loops over
+// the other dims, and the row of 28 as vector loads and stores of 16, 8 and
+// 4 at the shifted offset.
+// CHECK-DAG: #[[ROW:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d2 + d3)>
+// CHECK-DAG: #[[COL:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d2 + d4)>
+// CHECK-LABEL: func.func @im2col_rows
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %[[W:.+]] = %{{.+}} to %c16 step %c16 {
+// CHECK: %[[R:.+]] = affine.apply #[[ROW]](%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[W]])
+// CHECK: %[[C:.+]] = affine.apply #[[COL]](%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[W]])
+// CHECK: %[[V:.+]] = vector.load %{{.+}}[%{{.+}}, %{{.+}}, %[[R]], %[[C]]] : memref<1x2x6x30xf32>, vector<16xf32>
+// CHECK: vector.store %[[V]], %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[W]]] : memref<1x2x3x4x28xf32>, vector<16xf32>
+// CHECK: vector.load {{.+}} vector<8xf32>
+// CHECK: vector.load {{.+}} vector<4xf32>
+// CHECK-NOT: vector.load
+// CHECK: return
+func.func @im2col_rows(%in: memref<1x2x6x30xf32>, %out: memref<1x2x3x4x28xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, c, k, o, w) -> (n, c, o + k, w + k)>, affine_map<(n, c, k, o, w) -> (n, c, k, o, w)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%in : memref<1x2x6x30xf32>) outs(%out : memref<1x2x3x4x28xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    linalg.yield %a : f32
+  }
+  return
+}
+
+// -----
+
+// Stride 2 along the row: its elements are not contiguous; scalar loops.
+// CHECK-LABEL: func.func @strided_rows
+// CHECK: linalg.generic
+// CHECK-NOT: vector.load
+func.func @strided_rows(%in: memref<1x2x6x30xf32>, %out: memref<1x2x3x4x14xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, c, k, o, w) -> (n, c, o + k, w * 2 + k)>, affine_map<(n, c, k, o, w) -> (n, c, k, o, w)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%in : memref<1x2x6x30xf32>) outs(%out : memref<1x2x3x4x14xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    linalg.yield %a : f32
+  }
+  return
+}
