@@ -349,6 +349,15 @@ struct TileAndVectorizePass : impl::TileAndVectorizePassBase<TileAndVectorizePas
           vector::populateVectorShapeCastLoweringPatterns(patterns);
           vector::populateVectorMaskOpLoweringPatterns(patterns);
           vector::populateVectorTransferLoweringPatterns(patterns, /*maxTransferRank=*/1);
+        })) ||
+        failed(apply([&](RewritePatternSet &patterns) {
+          // The row operand's elements each feed one broadcast: read them as
+          // scalars (a broadcast load each) rather than as a vector whose
+          // lanes LLVM then broadcast with shuffles (vpermps), which took
+          // the port of the second FMA unit.
+          vector::populateScalarVectorTransferLoweringPatterns(patterns, /*benefit=*/1,
+                                                               /*allowMultipleUses=*/true);
+          vector::ExtractOp::getCanonicalizationPatterns(patterns, ctx);
         })))
       signalPassFailure();
   }

@@ -73,6 +73,15 @@ func.func @matmul_bf16(%a: memref<64x96xbf16>, %b: memref<96x64xbf16>, %c: memre
 // CONTRACT-LABEL: func.func @matmul_parallel
 // CONTRACT: scf.parallel (%{{.+}}, %{{.+}}) = (%c0, %c0) to (%c128, %c128) step (%c8, %c32)
 // CONTRACT: scf.for %{{.+}} = %c0 to %c64 step %c8 iter_args
+// f32: each element of the row operand is a scalar load and a broadcast
+// (one broadcast load on x86), not an extract from a vector load, which
+// LLVM turned into lane shuffles on the port of the second FMA unit.
+// FMA-LABEL: func.func @matmul_parallel
+// FMA: %[[ROWS:.+]] = memref.subview %{{.+}} [8, 8] [1, 1] : memref<128x64xf32> to memref<8x8xf32
+// FMA: %[[X:.+]] = memref.load %[[ROWS]][%c1, %c0] : memref<8x8xf32
+// FMA-NEXT: vector.broadcast %[[X]] : f32 to vector<32xf32>
+// FMA-NOT: vector.extract {{.+}} : f32 from vector
+// FMA: return
 func.func @matmul_parallel(%a: memref<128x64xf32>, %b: memref<64x128xf32>, %c: memref<128x128xf32>) {
   linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<128x64xf32>, memref<64x128xf32>) outs(%c : memref<128x128xf32>) {
