@@ -146,6 +146,21 @@ def OutlineKernelsPass : Pass<"mpc-outline-kernels", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect"];
 }
 
+def PadInPlacePass : Pass<"mpc-pad-in-place", "::mlir::func::FuncOp"> {
+  let summary = "Let the producer of a padded tensor write into the padded buffer's interior";
+  let description = [{
+    For a tensor.pad (static shapes, constant padding value) whose source is
+    the only use of a linalg op's result that the op writes without reading
+    (its init is a tensor.empty): a fill of the padded shape moves before the
+    producer, the producer's init becomes the fill's interior slice, and the
+    pad becomes the tensor.insert_slice of the producer's result into the
+    fill. One-shot bufferization then has the producer write into the padded
+    buffer, with no copy of the interior.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def ParallelizeLoopsPass : Pass<"mpc-parallelize-loops", "::mlir::func::FuncOp"> {
   let summary = "Turn the outer parallel dimensions of large linalg ops on buffers into scf.parallel";
   let description = [{

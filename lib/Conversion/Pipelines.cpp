@@ -96,6 +96,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createConvToMatmulPass());
+  pm.addNestedPass<func::FuncOp>(createPadInPlacePass());
 
   // Buffers: identity layouts at function boundaries so that callers pass
   // plain dense memrefs; results become caller-allocated out-parameters.
