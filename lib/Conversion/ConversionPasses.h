@@ -15,6 +15,14 @@ namespace mpc {
 /// run such a loop's iterations on several threads.
 inline constexpr char kIndependentIterationsAttr[] = "mpc.independent_iterations";
 
+/// Integer attribute on a kernel function mpc-outline-kernels took out of a
+/// loop whose iterations may run on several threads (an scf.parallel, or a
+/// kIndependentIterationsAttr scf.for): the largest trip count of such a
+/// loop around any of its calls. mpc-parallelize-loops keeps the kernel's
+/// own loops sequential when that loop is the one that runs in parallel:
+/// tasks dispatched from inside another loop's tasks only add overhead.
+inline constexpr char kCalledInIndependentLoopAttr[] = "mpc.called_in_independent_loop";
+
 #define GEN_PASS_DECL
 #include "ConversionPasses.h.inc"
 

@@ -14,6 +14,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
@@ -21,6 +23,8 @@
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringMap.h"
+
+#include <limits>
 
 using namespace mlir;
 
@@ -56,6 +60,28 @@ std::string keyOf(func::FuncOp kernel) {
   llvm::raw_string_ostream os(text);
   kernel.print(os, OpPrintingFlags().printGenericOpForm());
   return text;
+}
+
+/// The largest trip count of a loop around `op` (inside its function) whose
+/// iterations may run in parallel; 0 if there is none, INT64_MAX for one
+/// that is parallel already or has no constant trip count.
+int64_t enclosingIndependentTrips(Operation *op) {
+  int64_t trips = 0;
+  for (Operation *parent = op->getParentOp(); parent && !isa<func::FuncOp>(parent);
+       parent = parent->getParentOp()) {
+    if (isa<scf::ParallelOp>(parent))
+      return std::numeric_limits<int64_t>::max();
+    auto loop = dyn_cast<scf::ForOp>(parent);
+    if (!loop || !loop->hasAttr(kIndependentIterationsAttr))
+      continue;
+    std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+    std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+    std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+    if (!lb || !ub || !step || *step <= 0)
+      return std::numeric_limits<int64_t>::max();
+    trips = std::max(trips, (*ub - *lb + *step - 1) / *step);
+  }
+  return trips;
 }
 
 struct OutlineKernelsPass : impl::OutlineKernelsPassBase<OutlineKernelsPass> {
@@ -137,6 +163,11 @@ struct OutlineKernelsPass : impl::OutlineKernelsPassBase<OutlineKernelsPass> {
       symbols.insert(kernel);
     } else {
       kernel.erase();
+    }
+    if (int64_t trips = enclosingIndependentTrips(op)) {
+      auto previous = it->second->getAttrOfType<IntegerAttr>(kCalledInIndependentLoopAttr);
+      if (!previous || previous.getInt() < trips)
+        it->second->setAttr(kCalledInIndependentLoopAttr, builder.getI64IntegerAttr(trips));
     }
     builder.setInsertionPoint(op);
     func::CallOp::create(builder, op->getLoc(), it->second, arguments);

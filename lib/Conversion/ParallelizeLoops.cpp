@@ -159,6 +159,17 @@ struct ParallelizeLoopsPass : impl::ParallelizeLoopsPassBase<ParallelizeLoopsPas
   using Base::Base;
 
   void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    // A kernel called from inside a loop that runs in parallel (a block of
+    // a blocked convolution) runs on whichever thread runs that block.
+    if (auto trips = getOperation()->getAttrOfType<IntegerAttr>(kCalledInIndependentLoopAttr);
+        trips && trips.getInt() >= minIndependentTrips) {
+      SmallVector<scf::ParallelOp> loops;
+      getOperation().walk([&](scf::ParallelOp loop) { loops.push_back(loop); });
+      for (scf::ParallelOp loop : loops)
+        keepOneDimensionParallel(loop, /*parallelDim=*/-1, rewriter);
+      return;
+    }
     // Only ops directly in the function body: ops in a region (the tiles of
     // mpc-tile-and-vectorize, an scf.if of some lowering) are already inside
     // a loop nest, and async-parallel-for would nest thread dispatches.
@@ -166,7 +177,6 @@ struct ParallelizeLoopsPass : impl::ParallelizeLoopsPassBase<ParallelizeLoopsPas
     for (Operation &op : getOperation().getBody().getOps())
       if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op); linalgOp && isLargeStaticOp(linalgOp, minWork))
         candidates.push_back(linalgOp);
-    IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : candidates) {
       SmallVector<int64_t> tiles = tileSizesFor(op, minParallelIterations);
       if (tiles.empty())

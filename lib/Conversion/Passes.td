@@ -52,6 +52,13 @@ def ConvToMatmulPass : Pass<"mpc-conv-to-matmul", "::mlir::func::FuncOp"> {
     32-wide register tile is split into such a multiple and the rest; a rest
     that is not a power of two (49 = 32 + 17) runs on copies padded with zero
     columns to a multiple of the vector width, the padding dropped after.
+    Unless the output channels are a multiple of 32: such a convolution is
+    computed transposed, acc [N, G, M / 32, P, 32] += patches [N, G, P,
+    C * prod(kernel)] x weight [G, M / 32, C * prod(kernel), 32], so that 32
+    channels are the register tile's columns and the positions its rows (no
+    padding, and the weights read once); the weight is packed at compile
+    time when it is a constant, by a copy otherwise, and the accumulator is
+    copied into and out of that layout (a fill is created in it directly).
     A 1x1 stride-1 convolution needs no copy: the input rows
     already are its patches. The filter gradient of TrainOps.cpp
     (mpc.conv_grad_filter) becomes, per batch element, dy [G, M, P] times
@@ -132,7 +139,8 @@ def LowerStridedCopiesPass : Pass<"mpc-lower-strided-copies", "::mlir::func::Fun
 def OutlineKernelsPass : Pass<"mpc-outline-kernels", "::mlir::ModuleOp"> {
   let summary = "Outline each linalg op on buffers into a private function; identical ones share one";
   let description = [{
-    Every linalg op on buffers directly in a function body becomes a call of
+    Every linalg op on buffers in a function (also inside loops: a blocked
+    convolution's per-block copy and matmul) becomes a call of
     a private, non-inlinable function taking the buffers (and other
     non-constant values) it uses; constants it uses are cloned into it.
     Views at a static offset are passed as views at a dynamic offset
@@ -175,7 +183,9 @@ def ParallelizeLoopsPass : Pass<"mpc-parallelize-loops", "::mlir::func::FuncOp">
     microseconds. scf.for loops a lowering marked `mpc.independent_iterations`
     (mpc-conv-to-matmul's blocks of output rows) with at least
     `min-independent-trips` iterations become scf.parallel themselves.
-    Parallel loops nested in another parallel loop run sequentially.
+    Parallel loops nested in another parallel loop run sequentially, and so
+    do all loops of a kernel that mpc-outline-kernels took out of such a loop
+    (`mpc.called_in_independent_loop` at least `min-independent-trips`).
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
@@ -230,7 +240,10 @@ def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"
     bf16/f16 -> f32 extensions stay separate ops: accumulation is in f32 as
     before, only the order of the additions changes. Ops that do not fit
     (convolutions, dynamic shapes) are left for convert-linalg-to-loops.
-    Vector transfers of rank > 1 are left for convert-vector-to-scf.
+    Vector transfers of rank > 1 are left for convert-vector-to-scf. The
+    row operand's elements (each broadcast across a row of the tile) are
+    read as scalar loads where they come straight from memory (f32), not
+    extracted from a vector load.
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
@@ -263,6 +276,11 @@ def VectorizeGenericsPass : Pass<"mpc-vectorize-generics", "::mlir::func::FuncOp
     sums), and bodies doing arithmetic on bf16/f16/fp8 (only their f32
     extension and rounding are vectorized; mpc-emulate-narrow-floats handles
     scalars) keep the scalar loops of convert-linalg-to-loops.
+    Copies whose input map is no projected permutation but whose innermost
+    loop walks both sides' last, unit-stride dimension (out[..., j] =
+    in[..., j + shift], the im2col copy of a stride-1 convolution) become
+    scalar loops over the other dimensions around vector loads and stores
+    of `vector-size` elements, then one of each smaller power of two.
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",

@@ -178,3 +178,39 @@ func.func @blocks(%a: memref<4x8xf32>, %b: memref<4x8xf32>, %c: memref<4x8xf32>)
   }
   return
 }
+
+// -----
+
+// Called from loops whose iterations may run on several threads (marked
+// independent, 6 and 3 iterations): the kernel records the larger trip
+// count for mpc-parallelize-loops.
+// CHECK-LABEL: func.func @marked(
+// CHECK: func.func private @marked_kernel0({{.+}}) attributes {mpc.called_in_independent_loop = 6 : i64, passthrough = ["noinline"]}
+#id3 = affine_map<(i, j) -> (i, j)>
+func.func @marked(%a: memref<6x8xf32>, %b: memref<6x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c6 = arith.constant 6 : index
+  scf.for %i = %c0 to %c6 step %c1 {
+    %x = memref.subview %a[%i, 0] [1, 8] [1, 1] : memref<6x8xf32> to memref<1x8xf32, strided<[8, 1], offset: ?>>
+    %y = memref.subview %b[%i, 0] [1, 8] [1, 1] : memref<6x8xf32> to memref<1x8xf32, strided<[8, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel"]}
+        ins(%x : memref<1x8xf32, strided<[8, 1], offset: ?>>) outs(%y : memref<1x8xf32, strided<[8, 1], offset: ?>>) {
+    ^bb0(%u: f32, %v: f32):
+      %e = math.exp %u : f32
+      linalg.yield %e : f32
+    }
+  } {mpc.independent_iterations}
+  scf.for %i = %c0 to %c3 step %c1 {
+    %x = memref.subview %b[%i, 0] [1, 8] [1, 1] : memref<6x8xf32> to memref<1x8xf32, strided<[8, 1], offset: ?>>
+    %y = memref.subview %a[%i, 0] [1, 8] [1, 1] : memref<6x8xf32> to memref<1x8xf32, strided<[8, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel"]}
+        ins(%x : memref<1x8xf32, strided<[8, 1], offset: ?>>) outs(%y : memref<1x8xf32, strided<[8, 1], offset: ?>>) {
+    ^bb0(%u: f32, %v: f32):
+      %e = math.exp %u : f32
+      linalg.yield %e : f32
+    }
+  } {mpc.independent_iterations}
+  return
+}

@@ -207,3 +207,47 @@ func.func @few_blocks(%a: memref<2x64xf32>, %v: f32) {
   } {mpc.independent_iterations}
   return
 }
+
+// -----
+
+// A kernel mpc-outline-kernels took out of an independent loop of 8
+// iterations (a block of a blocked convolution): that loop is the parallel
+// one, so the kernel's own tile loop and its large elementwise op stay
+// sequential. Called from a loop of 2 iterations (fewer than
+// min-independent-trips), which stays sequential, the kernel's loops are
+// parallel as usual.
+// CHECK-LABEL: func.func private @block_kernel
+// CHECK-NOT: scf.parallel
+// CHECK: scf.for %{{.+}} = %c0 to %c64 step %c32
+// CHECK-NOT: scf.parallel
+// CHECK: return
+// CHECK-LABEL: func.func private @kernel_of_few_blocks
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c64) step (%c32)
+func.func private @block_kernel(%s: memref<1x64xf32>, %v: f32, %a: memref<32x16x256xf32>, %b: memref<32x16x256xf32>)
+    attributes {mpc.called_in_independent_loop = 8 : i64} {
+  %c0 = arith.constant 0 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  scf.parallel (%t) = (%c0) to (%c64) step (%c32) {
+    memref.store %v, %s[%c0, %t] : memref<1x64xf32>
+    scf.reduce
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>],
+                  iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%a : memref<32x16x256xf32>) outs(%b : memref<32x16x256xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %m = arith.mulf %x, %x : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+func.func private @kernel_of_few_blocks(%s: memref<1x64xf32>, %v: f32) attributes {mpc.called_in_independent_loop = 2 : i64} {
+  %c0 = arith.constant 0 : index
+  %c32 = arith.constant 32 : index
+  %c64 = arith.constant 64 : index
+  scf.parallel (%t) = (%c0) to (%c64) step (%c32) {
+    memref.store %v, %s[%c0, %t] : memref<1x64xf32>
+    scf.reduce
+  }
+  return
+}

@@ -3,11 +3,11 @@
 // Compiled programs allocate their intermediate buffers with malloc on every
 // run and free them at the end. glibc returns large blocks to the kernel
 // (mmap above a threshold, heap trimming above another), so every run
-// page-faulted its buffers in again and zeroed the pages: 8% of a small
-// CNN's run time on 1 thread, more on 2 (page faults serialize on the
-// process's memory map). Programs that run a model repeatedly keep freed
-// memory instead: peak memory is unchanged, it is only not given back
-// between runs.
+// page-faulted its buffers in again and zeroed the pages (a 64-channel
+// 56x56 convolution: ~700 faults per run, 3.5 -> 2.4 ms with this; page
+// faults also serialize threads on the process's memory map). Programs that
+// run a model repeatedly keep freed memory instead: peak memory is
+// unchanged, it is only not given back between runs.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MPC_RUNTIME_ALLOCATOR_H
