@@ -12,7 +12,6 @@
 
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Passes.h"
-#include "mpc/Runtime/Allocator.h"
 #include "mpc/Runtime/FloatConversions.h"
 #include "mpc/Runtime/HostArray.h"
 #include "mpc/Runtime/JitRunner.h"
@@ -892,7 +891,6 @@ int runSearch(const Options &options, const std::map<std::string, HostArray> &in
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  mpc::runtime::keepFreedBuffersForReuse();
   Options options;
   if (!parseArgs(argc, argv, options))
     return 1;

@@ -16,7 +16,9 @@
 namespace mpc::runtime {
 
 /// Raises glibc's mmap and trim thresholds (no-op with other C libraries).
-/// Call once, early in main(), before large allocations.
+/// Call once, before the runs: after a JIT compilation (whose freed memory
+/// would otherwise stay and raise the peak: BERT-base's compile peak went
+/// from 3.01 to 3.27 GB with it set from the start).
 void keepFreedBuffersForReuse();
 
 } // namespace mpc::runtime
