@@ -128,9 +128,12 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   if (options.outlineKernels)
     pm.addPass(createOutlineKernelsPass());
   pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass());
-  pm.addNestedPass<func::FuncOp>(createVectorizeGenericsPass());
+  // Before the elementwise vectorization, which turns the ops into loops
+  // mpc-parallelize-loops no longer sees: its parallel loops get slices of
+  // the op, vectorized inside each iteration.
   if (options.parallelLoops)
     pm.addNestedPass<func::FuncOp>(createParallelizeLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createVectorizeGenericsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // Multi-dimensional transfers become unrolled 1-D loads and stores (with a
   // loop instead, MLIR 22's JIT code was seen to crash).

@@ -243,3 +243,32 @@ func.func @strided_rows(%in: memref<1x2x6x30xf32>, %out: memref<1x2x3x4x14xf32>)
   }
   return
 }
+
+// -----
+
+// mpc-parallelize-loops runs first (mpc-lower-to-llvm): an elementwise op it
+// split over threads is a generic on a slice inside an scf.parallel, and is
+// vectorized there.
+// CHECK-LABEL: func.func @in_parallel_loop
+// CHECK: scf.parallel
+// CHECK: vector.load {{.+}} vector<16xf32>
+// CHECK: arith.mulf {{.+}} : vector<16xf32>
+// CHECK: vector.store
+// CHECK: scf.reduce
+func.func @in_parallel_loop(%a: memref<32x256xf32>, %b: memref<32x256xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  scf.parallel (%i) = (%c0) to (%c32) step (%c1) {
+    %x = memref.subview %a[%i, 0] [1, 256] [1, 1] : memref<32x256xf32> to memref<1x256xf32, strided<[256, 1], offset: ?>>
+    %y = memref.subview %b[%i, 0] [1, 256] [1, 1] : memref<32x256xf32> to memref<1x256xf32, strided<[256, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+        ins(%x : memref<1x256xf32, strided<[256, 1], offset: ?>>) outs(%y : memref<1x256xf32, strided<[256, 1], offset: ?>>) {
+    ^bb0(%u: f32, %v: f32):
+      %m = arith.mulf %u, %u : f32
+      linalg.yield %m : f32
+    }
+    scf.reduce
+  }
+  return
+}
