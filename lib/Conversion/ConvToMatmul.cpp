@@ -133,6 +133,26 @@ int64_t rowsPerBlock(ArrayRef<int64_t> out) {
   return best;
 }
 
+/// The input rows that batch element `n`'s output rows [row0, row0 + rows)
+/// of the first spatial dimension read (all of `input` without `row0`).
+Value blockInput(OpBuilder &b, Location loc, Value input, Value n, Value row0, int64_t rows,
+                 ArrayRef<int64_t> kernel, const ConvShape &conv) {
+  if (!row0)
+    return input;
+  auto inputType = cast<RankedTensorType>(input.getType());
+  int64_t inputRows = (rows - 1) * conv.strides[0] + (kernel[0] - 1) * conv.dilations[0] + 1;
+  SmallVector<OpFoldResult> offsets(inputType.getRank(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> sizes, strides(inputType.getRank(), b.getIndexAttr(1));
+  Value stride = arith::ConstantIndexOp::create(b, loc, conv.strides[0]);
+  offsets[3] = arith::MulIOp::create(b, loc, row0, stride).getResult();
+  for (int64_t size : inputType.getShape())
+    sizes.push_back(b.getIndexAttr(size));
+  sizes[3] = b.getIndexAttr(inputRows);
+  offsets[0] = n;
+  sizes[0] = b.getIndexAttr(1);
+  return tensor::ExtractSliceOp::create(b, loc, input, offsets, sizes, strides);
+}
+
 /// The patches of batch element `n` and output rows [row0, row0 + rows) of
 /// the first spatial dimension (the whole batch and all rows without
 /// `row0`), as [N or 1, G, C * prod(K), rows * prod(other O)]:
@@ -141,21 +161,8 @@ int64_t rowsPerBlock(ArrayRef<int64_t> out) {
 Value buildPatches(OpBuilder &b, Location loc, Value input, Value n, Value row0, int64_t rows,
                    ArrayRef<int64_t> kernel, ArrayRef<int64_t> out, const ConvShape &conv) {
   int64_t s = conv.spatial;
+  input = blockInput(b, loc, input, n, row0, rows, kernel, conv);
   auto inputType = cast<RankedTensorType>(input.getType());
-  if (row0) {
-    int64_t inputRows = (rows - 1) * conv.strides[0] + (kernel[0] - 1) * conv.dilations[0] + 1;
-    SmallVector<OpFoldResult> offsets(inputType.getRank(), b.getIndexAttr(0));
-    SmallVector<OpFoldResult> sizes, strides(inputType.getRank(), b.getIndexAttr(1));
-    Value stride = arith::ConstantIndexOp::create(b, loc, conv.strides[0]);
-    offsets[3] = arith::MulIOp::create(b, loc, row0, stride).getResult();
-    for (int64_t size : inputType.getShape())
-      sizes.push_back(b.getIndexAttr(size));
-    sizes[3] = b.getIndexAttr(inputRows);
-    offsets[0] = n;
-    sizes[0] = b.getIndexAttr(1);
-    input = tensor::ExtractSliceOp::create(b, loc, input, offsets, sizes, strides);
-    inputType = cast<RankedTensorType>(input.getType());
-  }
   bool pointwise = llvm::all_of(kernel, [](int64_t k) { return k == 1; }) &&
                    llvm::all_of(conv.strides, [](int64_t v) { return v == 1; });
   Value patches = input;
@@ -380,21 +387,8 @@ Value packedWeight(OpBuilder &b, Location loc, Value weight, int64_t spatial) {
 Value buildTransposedPatches(OpBuilder &b, Location loc, Value input, Value n, Value row0, int64_t rows,
                              ArrayRef<int64_t> kernel, ArrayRef<int64_t> out, const ConvShape &conv) {
   int64_t s = conv.spatial;
+  input = blockInput(b, loc, input, n, row0, rows, kernel, conv);
   auto inputType = cast<RankedTensorType>(input.getType());
-  if (row0) {
-    int64_t inputRows = (rows - 1) * conv.strides[0] + (kernel[0] - 1) * conv.dilations[0] + 1;
-    SmallVector<OpFoldResult> offsets(inputType.getRank(), b.getIndexAttr(0));
-    SmallVector<OpFoldResult> sizes, strides(inputType.getRank(), b.getIndexAttr(1));
-    Value stride = arith::ConstantIndexOp::create(b, loc, conv.strides[0]);
-    offsets[3] = arith::MulIOp::create(b, loc, row0, stride).getResult();
-    for (int64_t size : inputType.getShape())
-      sizes.push_back(b.getIndexAttr(size));
-    sizes[3] = b.getIndexAttr(inputRows);
-    offsets[0] = n;
-    sizes[0] = b.getIndexAttr(1);
-    input = tensor::ExtractSliceOp::create(b, loc, input, offsets, sizes, strides);
-    inputType = cast<RankedTensorType>(input.getType());
-  }
   // Loops (n, g, o..., c, k...) in the patches' order.
   SmallVector<int64_t> shape(inputType.getShape().take_front(2));
   shape.append(out.begin(), out.end());
@@ -453,125 +447,92 @@ bool preferTransposed(int64_t channels, int64_t blockColumns) {
 }
 
 
-/// rewriteConv's transposed form: the accumulator [N, G, M, P] is copied to
-/// [N, G, M / 32, P, 32] first and back at the end (M * P copies each,
-/// against C * prod(K) times as many multiply-adds); the weight is packed
-/// once (packedWeight).
-void rewriteConvTransposed(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &conv, int64_t rows,
-                           int64_t blocks, int64_t blockColumns) {
-  int64_t s = conv.spatial;
-  Location loc = op.getLoc();
-  Value input = op.getDpsInputs()[0];
-  auto weightShape = cast<RankedTensorType>(op.getDpsInputs()[1].getType()).getShape();
-  auto accShape = cast<RankedTensorType>(op.getDpsInits()[0].getType()).getShape();
-  ArrayRef<int64_t> kernel = weightShape.drop_front(3), out = accShape.drop_front(3);
-  Value weight = packedWeight(rewriter, loc, op.getDpsInputs()[1], s);
-  Value acc;
-  if (auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>()) {
-    // A constant start (no bias) is filled in the new layout directly.
-    SmallVector<int64_t> shape{accShape[0], accShape[1], accShape[2] / kTileColumns, blockColumns * blocks,
-                               kTileColumns};
-    Value empty = tensor::EmptyOp::create(rewriter, loc, shape, getElementTypeOrSelf(fill.getType(0)));
-    acc = linalg::FillOp::create(rewriter, loc, fill.getDpsInputs()[0], empty).getResult(0);
-  } else {
-    acc = collapseRange(rewriter, loc, op.getDpsInits()[0], 3, s); // [N, G, M, P]
-    acc = swapLastTwo(rewriter, loc, splitSecondLast(rewriter, loc, acc, kTileColumns));
-  }
-  auto accType = cast<RankedTensorType>(acc.getType()); // [N, G, M / 32, P, 32]
-  int64_t batch = accShape[0];
-  Value result;
-  if (batch * blocks == 1) {
-    Value patches = buildTransposedPatches(rewriter, loc, input, /*n=*/{}, /*row0=*/{}, rows, kernel, out, conv);
-    result = buildTransposedMatmul(rewriter, loc, op, patches, weight, acc);
-  } else {
-    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value count = arith::ConstantIndexOp::create(rewriter, loc, batch * blocks);
-    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    auto loop = scf::ForOp::create(
-        rewriter, loc, zero, count, one, ValueRange{acc},
-        [&](OpBuilder &b, Location l, Value iteration, ValueRange iterArgs) {
-          Value blockCount = arith::ConstantIndexOp::create(b, l, blocks);
-          Value n = arith::DivUIOp::create(b, l, iteration, blockCount);
-          Value block = arith::RemUIOp::create(b, l, iteration, blockCount);
-          Value row0 = arith::MulIOp::create(b, l, block, arith::ConstantIndexOp::create(b, l, rows));
-          Value position0 =
-              arith::MulIOp::create(b, l, block, arith::ConstantIndexOp::create(b, l, blockColumns));
-          SmallVector<OpFoldResult> offsets{n, b.getIndexAttr(0), b.getIndexAttr(0), position0, b.getIndexAttr(0)};
-          SmallVector<OpFoldResult> strides(5, b.getIndexAttr(1));
-          SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(accType.getDimSize(1)),
-                                          b.getIndexAttr(accType.getDimSize(2)), b.getIndexAttr(blockColumns),
-                                          b.getIndexAttr(kTileColumns)};
-          Value accBlock = tensor::ExtractSliceOp::create(b, l, iterArgs[0], offsets, sizes, strides);
-          Value patches = buildTransposedPatches(b, l, input, n, row0, rows, kernel, out, conv);
-          Value updated = buildTransposedMatmul(b, l, op, patches, weight, accBlock);
-          scf::YieldOp::create(
-              b, l, tensor::InsertSliceOp::create(b, l, updated, iterArgs[0], offsets, sizes, strides).getResult());
-        });
-    // Each block writes its own accumulator slice: the threads may share them.
-    loop->setAttr(kIndependentIterationsAttr, rewriter.getUnitAttr());
-    result = loop.getResult(0);
-  }
-  result = collapseRange(rewriter, loc, swapLastTwo(rewriter, loc, result), 2, 2); // [N, G, M, P]
-  auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
-  SmallVector<ReassociationIndices> groups{{0}, {1}, {2}, {}};
-  for (int64_t i = 0; i < s; ++i)
-    groups.back().push_back(3 + i);
-  rewriter.replaceOp(op, tensor::ExpandShapeOp::create(rewriter, loc, resultType, result, groups));
+/// `acc` ([N, G, ..., positions (dim 3), ...]) with `build` applied to it
+/// whole (`n` and `row0` null) when there is one block, else to each batch
+/// element's block of output rows in turn: an scf.for whose iteration
+/// builds that block's patches (a whole batch's would not stay in cache
+/// either) and updates its slice of the accumulator.
+Value forEachBlock(RewriterBase &rewriter, Location loc, Value acc, int64_t batch, int64_t blocks, int64_t rows,
+                   int64_t blockColumns,
+                   function_ref<Value(OpBuilder &, Location, Value n, Value row0, Value accBlock)> build) {
+  if (batch * blocks == 1)
+    return build(rewriter, loc, /*n=*/{}, /*row0=*/{}, acc);
+  auto accType = cast<RankedTensorType>(acc.getType());
+  int64_t rank = accType.getRank();
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value count = arith::ConstantIndexOp::create(rewriter, loc, batch * blocks);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  auto loop = scf::ForOp::create(
+      rewriter, loc, zero, count, one, ValueRange{acc},
+      [&](OpBuilder &b, Location l, Value iteration, ValueRange iterArgs) {
+        Value blockCount = arith::ConstantIndexOp::create(b, l, blocks);
+        Value n = arith::DivUIOp::create(b, l, iteration, blockCount);
+        Value block = arith::RemUIOp::create(b, l, iteration, blockCount);
+        Value row0 = arith::MulIOp::create(b, l, block, arith::ConstantIndexOp::create(b, l, rows));
+        Value position0 = arith::MulIOp::create(b, l, block, arith::ConstantIndexOp::create(b, l, blockColumns));
+        SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes, strides(rank, b.getIndexAttr(1));
+        for (int64_t size : accType.getShape())
+          sizes.push_back(b.getIndexAttr(size));
+        offsets[0] = n;
+        sizes[0] = b.getIndexAttr(1);
+        offsets[3] = position0;
+        sizes[3] = b.getIndexAttr(blockColumns);
+        Value accBlock = tensor::ExtractSliceOp::create(b, l, iterArgs[0], offsets, sizes, strides);
+        Value updated = build(b, l, n, row0, accBlock);
+        scf::YieldOp::create(
+            b, l, tensor::InsertSliceOp::create(b, l, updated, iterArgs[0], offsets, sizes, strides).getResult());
+      });
+  // Each block writes its own accumulator slice: the threads may share them.
+  loop->setAttr(kIndependentIterationsAttr, rewriter.getUnitAttr());
+  return loop.getResult(0);
 }
 
+/// Rewrites a convolution generic as im2col + matmul, in blocks of output
+/// rows (forEachBlock). The transposed form (preferTransposed) copies the
+/// accumulator [N, G, M, P] to [N, G, M / 32, P, 32] first and back at the
+/// end (M * P copies each, against C * prod(K) times as many multiply-adds;
+/// a constant start is filled in that layout directly) and packs the weight
+/// once (packedWeight).
 void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &conv) {
   int64_t s = conv.spatial;
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
-  Value input = op.getDpsInputs()[0];
+  Value input = op.getDpsInputs()[0], init = op.getDpsInits()[0];
   auto weightShape = cast<RankedTensorType>(op.getDpsInputs()[1].getType()).getShape();
-  auto accShape = cast<RankedTensorType>(op.getDpsInits()[0].getType()).getShape();
+  auto accShape = cast<RankedTensorType>(init.getType()).getShape();
   ArrayRef<int64_t> kernel = weightShape.drop_front(3), out = accShape.drop_front(3);
   int64_t batch = accShape[0], rows = rowsPerBlock(out), blocks = out[0] / rows;
   int64_t positions = 1;
   for (int64_t size : out)
     positions *= size;
   int64_t blockColumns = positions / blocks;
-  if (preferTransposed(accShape[2], blockColumns)) {
-    rewriteConvTransposed(rewriter, op, conv, rows, blocks, blockColumns);
-    return;
-  }
-  Value weight = collapseRange(rewriter, loc, op.getDpsInputs()[1], 2, 1 + s);
-  Value acc = collapseRange(rewriter, loc, op.getDpsInits()[0], 3, s);
-  auto accType = cast<RankedTensorType>(acc.getType());
+  bool transposed = preferTransposed(accShape[2], blockColumns);
   Value result;
-  if (batch * blocks == 1) {
-    Value patches = buildPatches(rewriter, loc, input, /*n=*/{}, /*row0=*/{}, rows, kernel, out, conv);
-    result = buildMatmul(rewriter, loc, op, weight, patches, acc);
+  if (transposed) {
+    Value weight = packedWeight(rewriter, loc, op.getDpsInputs()[1], s);
+    Value acc;
+    if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
+      SmallVector<int64_t> shape{batch, accShape[1], accShape[2] / kTileColumns, positions, kTileColumns};
+      Value empty = tensor::EmptyOp::create(rewriter, loc, shape, getElementTypeOrSelf(fill.getType(0)));
+      acc = linalg::FillOp::create(rewriter, loc, fill.getDpsInputs()[0], empty).getResult(0);
+    } else {
+      acc = collapseRange(rewriter, loc, init, 3, s); // [N, G, M, P]
+      acc = swapLastTwo(rewriter, loc, splitSecondLast(rewriter, loc, acc, kTileColumns));
+    }
+    result = forEachBlock(rewriter, loc, acc, batch, blocks, rows, blockColumns,
+                          [&](OpBuilder &b, Location l, Value n, Value row0, Value accBlock) {
+                            Value patches = buildTransposedPatches(b, l, input, n, row0, rows, kernel, out, conv);
+                            return buildTransposedMatmul(b, l, op, patches, weight, accBlock);
+                          });
+    result = collapseRange(rewriter, loc, swapLastTwo(rewriter, loc, result), 2, 2); // [N, G, M, P]
   } else {
-    // One batch element's block of output rows per iteration: its patches
-    // (a whole batch's would not stay in cache either), then its slice of
-    // the accumulator.
-    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value count = arith::ConstantIndexOp::create(rewriter, loc, batch * blocks);
-    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    auto loop = scf::ForOp::create(
-        rewriter, loc, zero, count, one, ValueRange{acc},
-        [&](OpBuilder &b, Location l, Value iteration, ValueRange iterArgs) {
-          Value blockCount = arith::ConstantIndexOp::create(b, l, blocks);
-          Value n = arith::DivUIOp::create(b, l, iteration, blockCount);
-          Value block = arith::RemUIOp::create(b, l, iteration, blockCount);
-          Value row0 = arith::MulIOp::create(b, l, block, arith::ConstantIndexOp::create(b, l, rows));
-          Value column0 =
-              arith::MulIOp::create(b, l, block, arith::ConstantIndexOp::create(b, l, blockColumns));
-          SmallVector<OpFoldResult> offsets{n, b.getIndexAttr(0), b.getIndexAttr(0), column0};
-          SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-          SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(accType.getDimSize(1)),
-                                          b.getIndexAttr(accType.getDimSize(2)), b.getIndexAttr(blockColumns)};
-          Value accBlock = tensor::ExtractSliceOp::create(b, l, iterArgs[0], offsets, sizes, strides);
-          Value patches = buildPatches(b, l, input, n, row0, rows, kernel, out, conv);
-          Value updated = buildMatmul(b, l, op, weight, patches, accBlock);
-          scf::YieldOp::create(
-              b, l, tensor::InsertSliceOp::create(b, l, updated, iterArgs[0], offsets, sizes, strides).getResult());
-        });
-    // Each block writes its own accumulator slice: the threads may share them.
-    loop->setAttr(kIndependentIterationsAttr, rewriter.getUnitAttr());
-    result = loop.getResult(0);
+    Value weight = collapseRange(rewriter, loc, op.getDpsInputs()[1], 2, 1 + s);
+    Value acc = collapseRange(rewriter, loc, init, 3, s);
+    result = forEachBlock(rewriter, loc, acc, batch, blocks, rows, blockColumns,
+                          [&](OpBuilder &b, Location l, Value n, Value row0, Value accBlock) {
+                            Value patches = buildPatches(b, l, input, n, row0, rows, kernel, out, conv);
+                            return buildMatmul(b, l, op, weight, patches, accBlock);
+                          });
   }
   auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
   SmallVector<ReassociationIndices> groups{{0}, {1}, {2}, {}};

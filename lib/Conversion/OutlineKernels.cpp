@@ -15,7 +15,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
@@ -74,12 +73,10 @@ int64_t enclosingIndependentTrips(Operation *op) {
     auto loop = dyn_cast<scf::ForOp>(parent);
     if (!loop || !loop->hasAttr(kIndependentIterationsAttr))
       continue;
-    std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
-    std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
-    std::optional<int64_t> step = getConstantIntValue(loop.getStep());
-    if (!lb || !ub || !step || *step <= 0)
+    std::optional<APInt> count = loop.getStaticTripCount();
+    if (!count)
       return std::numeric_limits<int64_t>::max();
-    trips = std::max(trips, (*ub - *lb + *step - 1) / *step);
+    trips = std::max(trips, static_cast<int64_t>(count->getZExtValue()));
   }
   return trips;
 }

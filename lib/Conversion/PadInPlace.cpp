@@ -28,14 +28,6 @@ namespace mpc {
 
 namespace {
 
-/// The constant attribute of a constant value.
-std::optional<Attribute> getConstantAttr(Value value) {
-  Attribute attr;
-  if (matchPattern(value, m_Constant(&attr)))
-    return attr;
-  return std::nullopt;
-}
-
 /// Where a pad's source comes from: `result` of a linalg op, possibly
 /// through one reshape (`reshape`, null if none).
 struct PaddedSource {
@@ -72,8 +64,7 @@ std::optional<PaddedSource> paddedSource(tensor::PadOp pad) {
     return source;
   }
   auto fill = init->get().getDefiningOp<linalg::FillOp>();
-  if (!fill || !fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>() ||
-      !matchPattern(fill.getDpsInputs()[0], m_Constant()))
+  if (!fill || !fill.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>())
     return std::nullopt;
   return source;
 }
@@ -102,11 +93,9 @@ void padInPlace(RewriterBase &rewriter, tensor::PadOp pad, const PaddedSource &s
     interior = tensor::ExpandShapeOp::create(rewriter, loc, resultType, interior, collapse.getReassociationIndices());
   // A reduction's initial value (max pooling's -inf) is written into the
   // interior first.
-  if (auto fill = init->get().getDefiningOp<linalg::FillOp>()) {
-    Value start = arith::ConstantOp::create(
-        rewriter, loc, cast<TypedAttr>(*getConstantAttr(fill.getDpsInputs()[0])));
-    interior = linalg::FillOp::create(rewriter, loc, start, interior).getResult(0);
-  }
+  // (The old fill precedes the producer, so its value is available here.)
+  if (auto fill = init->get().getDefiningOp<linalg::FillOp>())
+    interior = linalg::FillOp::create(rewriter, loc, fill.getDpsInputs()[0], interior).getResult(0);
   rewriter.modifyOpInPlace(producer, [&] { init->set(interior); });
   rewriter.setInsertionPoint(pad);
   rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(pad, pad.getSource(), filled, offsets, sizes, strides);
