@@ -243,7 +243,10 @@ def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"
     Vector transfers of rank > 1 are left for convert-vector-to-scf. The
     row operand's elements (each broadcast across a row of the tile) are
     read as scalar loads where they come straight from memory (f32), not
-    extracted from a vector load.
+    extracted from a vector load. In blocked contractions each row tile's
+    loop over the reduction also prefetches (memref.prefetch, into L1) its
+    share of the column operand's next block, so that the panel's first
+    tile does not wait on L2/L3 for every block (option `prefetch`).
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
@@ -258,6 +261,9 @@ def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"
     Option<"minParallelMacs", "min-parallel-macs", "int64_t", /*default=*/"1 << 20",
            "Contractions with fewer multiply-adds keep their tiles in sequential scf.for loops "
            "(dispatching them to threads would cost more than it saves)">,
+    Option<"prefetch", "prefetch", "bool", /*default=*/"true",
+           "In contractions split into reduction blocks, prefetch the column operand's next block "
+           "into L1, each row tile of a panel its share, while the current block is in use">,
   ];
 }
 

@@ -158,9 +158,21 @@ constexpr int64_t kPanelRows = 64;
 /// channels of 7x7 positions) still has parallel iterations. Every output
 /// still adds its products in the same order (k blocks in order, the
 /// accumulators stored and reloaded between them). The loops over batch
-/// dims and panels are parallel when `parallel`. Returns the contraction
-/// left for the register tiles.
-FailureOr<linalg::GenericOp> tileForCache(RewriterBase &rewriter, linalg::GenericOp op, bool parallel) {
+/// dims and panels are parallel when `parallel`.
+struct CacheBlocks {
+  /// The contraction left for the register tiles (one block of one panel).
+  linalg::GenericOp op;
+  /// The loop over the reduction's blocks, and what the prefetches of the
+  /// next block need: the column operand as the panel sees it (indexed by
+  /// panel-relative loop indices, through the original indexing map).
+  scf::ForOp blockLoop;
+  Value panelColumns;
+  AffineMap columnsMap;
+  int64_t reduction = -1, columns = -1, rows = -1;
+  int64_t reductionSize = 0, block = 0, panelRows = 0;
+};
+
+FailureOr<CacheBlocks> tileForCache(RewriterBase &rewriter, linalg::GenericOp op, bool parallel) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   int64_t reduction = -1, columns = -1, rows = -1;
@@ -197,10 +209,115 @@ FailureOr<linalg::GenericOp> tileForCache(RewriterBase &rewriter, linalg::Generi
   blockTiling.setTileSizes(blocks);
   rewriter.setInsertionPoint(panels->op);
   FailureOr<linalg::TiledLinalgOp> blocked = linalg::tileLinalgOp(rewriter, panels->op, blockTiling);
-  if (failed(blocked))
-    return cast<linalg::GenericOp>(panels->op.getOperation());
+  if (failed(blocked)) {
+    CacheBlocks unblocked;
+    unblocked.op = cast<linalg::GenericOp>(panels->op.getOperation());
+    return unblocked;
+  }
   rewriter.eraseOp(panels->op);
-  return cast<linalg::GenericOp>(blocked->op.getOperation());
+  CacheBlocks result;
+  result.op = cast<linalg::GenericOp>(blocked->op.getOperation());
+  result.blockLoop = blocked->loops.size() == 1 ? dyn_cast<scf::ForOp>(blocked->loops.front()) : scf::ForOp();
+  // The column operand: the input indexed by the columns but not the rows.
+  auto panelOp = cast<linalg::GenericOp>(panels->op.getOperation());
+  for (OpOperand *input : panelOp.getDpsInputOperands()) {
+    AffineMap map = panelOp.getMatchingIndexingMap(input);
+    if (map.isFunctionOfDim(columns) && !map.isFunctionOfDim(rows) && map.isFunctionOfDim(reduction)) {
+      result.panelColumns = input->get();
+      result.columnsMap = map;
+    }
+  }
+  result.reduction = reduction;
+  result.columns = columns;
+  result.rows = rows;
+  result.reductionSize = ranges[reduction];
+  result.block = block;
+  result.panelRows = panel[rows];
+  return result;
+}
+
+/// Software prefetch of the column operand's next reduction block. The
+/// first row tile of a panel reads each block of the column operand from
+/// L2/L3 (a 3x3 convolution's packed weights, up to 9 MiB, are read once
+/// per run), the others from L1: the first tile's loads came at the pace of
+/// its FMAs (128 bytes per 16 FMAs), faster than the hardware prefetcher
+/// streams from L3. Here every row tile of the panel prefetches its share
+/// of the next block while it works on the current one, so the next block
+/// is in L1 when the first tile reaches it. Each iteration of a tile's loop
+/// over the reduction (kTileReduction steps) prefetches a few rows of the
+/// next block (every 64-byte line of the tile's columns); the row index is
+/// clamped to the next block's last row and to the reduction's last row,
+/// so the last block prefetches lines it already has. Only where the columns are the column operand's innermost, unit-
+/// stride dim (a row of the tile is then a few consecutive cache lines).
+void prefetchNextBlock(RewriterBase &rewriter, CacheBlocks blocks, ArrayRef<Operation *> tileLoops,
+                       ArrayRef<int64_t> tiles) {
+  if (!blocks.blockLoop || !blocks.panelColumns)
+    return;
+  auto type = dyn_cast<MemRefType>(blocks.panelColumns.getType());
+  AffineMap map = blocks.columnsMap;
+  if (!type || map.getNumResults() == 0 ||
+      map.getResults().back() != getAffineDimExpr(blocks.columns, map.getContext()))
+    return;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)) || strides.back() != 1)
+    return;
+  // The loop of each tiled dim (every dim has a tile size, at least 1).
+  SmallVector<scf::ForOp> loops(tiles.size());
+  unsigned next = 0;
+  for (auto [d, tile] : llvm::enumerate(tiles))
+    if (tile != 0) {
+      if (next >= tileLoops.size())
+        return;
+      loops[d] = dyn_cast<scf::ForOp>(tileLoops[next++]);
+      if (!loops[d])
+        return;
+    }
+  scf::ForOp kLoop = loops[blocks.reduction];
+  int64_t kTile = tiles[blocks.reduction], rowTile = tiles[blocks.rows], columnTile = tiles[blocks.columns];
+  if (!kLoop || kTile <= 0 || rowTile <= 0 || columnTile <= 0)
+    return;
+  int64_t rowTiles = std::max<int64_t>(1, blocks.panelRows / rowTile);
+  int64_t iterations = std::max<int64_t>(1, blocks.block / kTile);
+  int64_t rowsPerIteration = llvm::divideCeil(blocks.block, rowTiles * iterations);
+  int64_t elementBytes = llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+  int64_t lineElements = std::max<int64_t>(1, 64 / elementBytes);
+  int64_t lines = llvm::divideCeil(columnTile * elementBytes, 64);
+
+  Location loc = kLoop.getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  rewriter.setInsertionPointToStart(kLoop.getBody());
+  Value rowIv = loops[blocks.rows].getInductionVar();
+  Value kIv = kLoop.getInductionVar();
+  Value kBlock = blocks.blockLoop.getInductionVar();
+  AffineExpr r = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx), kb = getAffineSymbolExpr(0, ctx);
+  for (int64_t j = 0; j < rowsPerIteration; ++j) {
+    // Row q of the next block: (tile * iterations + iteration) * rowsPerIteration + j.
+    AffineExpr q = (r.floorDiv(rowTile) * iterations + k.floorDiv(kTile)) * rowsPerIteration + j;
+    // Rows past the next block (a ceiling's worth of extra tiles) and past
+    // the reduction (the last block) take its last row instead.
+    AffineMap rowMap = AffineMap::get(2, 1,
+                                      {kb + blocks.block + q, kb + 2 * blocks.block - 1,
+                                       getAffineConstantExpr(blocks.reductionSize - 1, ctx)},
+                                      ctx);
+    Value row = affine::AffineMinOp::create(rewriter, loc, rowMap, ValueRange{rowIv, kIv, kBlock});
+    for (int64_t l = 0; l < lines; ++l) {
+      SmallVector<Value> indices;
+      for (AffineExpr result : map.getResults()) {
+        unsigned d = cast<AffineDimExpr>(result).getPosition();
+        if (d == blocks.reduction) {
+          indices.push_back(row);
+        } else if (d == blocks.columns && l > 0) {
+          AffineMap column = AffineMap::get(1, 0, getAffineDimExpr(0, ctx) + l * lineElements);
+          indices.push_back(affine::AffineApplyOp::create(rewriter, loc, column, loops[d].getInductionVar()));
+        } else {
+          indices.push_back(loops[d].getInductionVar());
+        }
+      }
+      memref::PrefetchOp::create(rewriter, loc, blocks.panelColumns, indices, /*isWrite=*/false,
+                                 /*localityHint=*/3, /*isDataCache=*/true);
+    }
+  }
 }
 
 /// Keeps a tile's accumulators in registers across its loop over the
@@ -276,13 +393,15 @@ struct TileAndVectorizePass : impl::TileAndVectorizePassBase<TileAndVectorizePas
       bool parallel = multiplyAdds(op) >= minParallelMacs;
       // Cache blocks first (long reductions only); their parallel loops
       // are the ones threads take, the register tiles inside stay serial.
-      if (FailureOr<linalg::GenericOp> inner = tileForCache(rewriter, op, parallel); succeeded(inner)) {
-        op = *inner;
+      FailureOr<CacheBlocks> blocks = tileForCache(rewriter, op, parallel);
+      if (succeeded(blocks)) {
+        op = blocks->op;
         parallel = false;
         rewriter.setInsertionPoint(op);
       }
+      SmallVector<int64_t> tiles = tileSizesFor(op);
       linalg::LinalgTilingOptions tiling;
-      tiling.setTileSizes(tileSizesFor(op));
+      tiling.setTileSizes(tiles);
       // Tiles are independent over the parallel dimensions: scf.parallel
       // lets the async lowering spread them over threads (scf-to-cf runs it
       // sequentially otherwise). Not for small contractions: dispatching
@@ -294,6 +413,8 @@ struct TileAndVectorizePass : impl::TileAndVectorizePassBase<TileAndVectorizePas
       if (failed(tiled))
         continue; // the scalar loops of convert-linalg-to-loops still work
       rewriter.eraseOp(op);
+      if (succeeded(blocks) && prefetch)
+        prefetchNextBlock(rewriter, *blocks, tiled->loops, tiles);
       Operation *tile = tiled->op.getOperation();
       if (failed(linalg::vectorizeOpPrecondition(tile)))
         continue;

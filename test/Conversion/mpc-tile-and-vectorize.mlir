@@ -1,5 +1,7 @@
 // RUN: mpc-opt --mpc-tile-and-vectorize="lower-vector-ops=false min-macs=0" %s | FileCheck %s --check-prefix=CONTRACT
 // RUN: mpc-opt --mpc-tile-and-vectorize=min-macs=0 %s | FileCheck %s --check-prefix=FMA
+// RUN: mpc-opt --mpc-tile-and-vectorize="lower-vector-ops=false min-macs=0" %s | FileCheck %s --check-prefix=NEXTROW
+// RUN: mpc-opt --mpc-tile-and-vectorize="lower-vector-ops=false min-macs=0 prefetch=false" %s | FileCheck %s --check-prefix=NOPREFETCH
 // Below the work threshold (2^12 multiply-adds by default) the scalar loops
 // stay: a tile body costs more compile time than such an op can save.
 // RUN: mpc-opt --mpc-tile-and-vectorize %s | FileCheck %s --check-prefix=SMALL
@@ -190,7 +192,16 @@ func.func @two_reductions(%a: memref<32x4x32xf32>, %b: memref<4x32x128xf32>, %c:
 // CONTRACT: scf.for %[[C:.+]] = %c0 to %c32 step %c32
 // CONTRACT: %[[TILE:.+]] = memref.subview %[[CPANEL]][%[[R]], %[[C]]] [8, 32] [1, 1]
 // CONTRACT: %[[INIT:.+]] = vector.transfer_read %[[TILE]]
-// CONTRACT: %[[LOOP:.+]] = scf.for %{{.+}} = %c0 to %c256 step %c8 iter_args(%{{.+}} = %[[INIT]]) -> (vector<8x32xf32>)
+// CONTRACT: %[[LOOP:.+]] = scf.for %[[K:.+]] = %c0 to %c256 step %c8 iter_args(%{{.+}} = %[[INIT]]) -> (vector<8x32xf32>)
+// Each step of a row tile's loop prefetches its share of the next block of
+// the column operand: 8 tiles x 32 steps, one row (two 64-byte lines of 32
+// f32) each, so the 8 tiles cover the 256 rows of the next block; rows past
+// it and past the reduction's end are clamped.
+// CONTRACT: %[[NEXT:.+]] = affine.min #{{.+}}(%[[R]], %[[K]])[%[[K0]]]
+// CONTRACT: memref.prefetch %[[BPANEL]][%[[NEXT]], %[[C]]], read, locality<3>, data
+// CONTRACT: %[[SECOND:.+]] = affine.apply #{{.+}}(%[[C]])
+// CONTRACT: memref.prefetch %[[BPANEL]][%[[NEXT]], %[[SECOND]]], read, locality<3>, data
+// CONTRACT-NOT: memref.prefetch
 // CONTRACT: memref.subview %[[BBLOCK]]
 // CONTRACT: vector.contract
 // CONTRACT: vector.transfer_write %[[LOOP]], %[[TILE]]
@@ -205,6 +216,13 @@ func.func @long_reduction(%a: memref<128x768xf32>, %b: memref<768x64xf32>, %c: m
   }
   return
 }
+
+// The prefetched row: (tile * 32 + step) of the next block, at most its last
+// row (k0 + 511) and the reduction's last (767). Without the option, none.
+// NEXTROW: affine_map<(d0, d1)[s0] -> ((d0 floordiv 8) * 32 + d1 floordiv 8 + s0 + 256, s0 + 511, 767)>
+// NOPREFETCH-LABEL: func.func @long_reduction
+// NOPREFETCH-NOT: memref.prefetch
+// NOPREFETCH: return
 
 // A reduction of 257 (prime) has no block of 64 steps or more: the register
 // tiles take the whole reduction as before.
