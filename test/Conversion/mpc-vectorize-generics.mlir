@@ -272,3 +272,108 @@ func.func @in_parallel_loop(%a: memref<32x256xf32>, %b: memref<32x256xf32>) {
   }
   return
 }
+
+// -----
+
+// A transpose of the two innermost memory dims (conv-to-matmul's [blocks,
+// positions, 32] back to [channels, positions]): [16 x 16] blocks as 16 row
+// loads, AVX-512 shuffles and 16 row stores. 196 positions are 13 blocks, the
+// last starting at 180 (it overlaps the one before: those elements are
+// written twice, with the same values).
+// CHECK-DAG: #[[LASTP:.+]] = affine_map<(d0) -> (d0 * 16, 180)>
+// CHECK-DAG: #[[LASTJ:.+]] = affine_map<(d0) -> (d0 * 16, 16)>
+// CHECK-LABEL: func.func @transpose_blocks
+// CHECK-NOT: memref.load
+// CHECK: scf.for %{{.+}} = %c0 to %c2 step %c1
+// CHECK: scf.for %[[PB:.+]] = %c0 to %c13 step %c1
+// CHECK: %[[P:.+]] = affine.min #[[LASTP]](%[[PB]])
+// CHECK: scf.for %[[JB:.+]] = %c0 to %c2 step %c1
+// CHECK: %[[J:.+]] = affine.min #[[LASTJ]](%[[JB]])
+// CHECK-COUNT-16: vector.load %arg0[%{{.+}}, %{{.+}}, %[[J]]] : memref<2x196x32xf32>, vector<16xf32>
+// CHECK: vector.shuffle
+// CHECK-COUNT-16: vector.store %{{.+}}, %arg1[%{{.+}}, %{{.+}}, %[[P]]] : memref<2x32x196xf32>, vector<16xf32>
+// CHECK-NOT: vector.transpose
+// EIGHT-LABEL: func.func @transpose_blocks
+// EIGHT: vector.shuffle
+func.func @transpose_blocks(%x: memref<2x196x32xf32>, %y: memref<2x32x196xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(b, p, j) -> (b, p, j)>, affine_map<(b, p, j) -> (b, j, p)>],
+                  iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : memref<2x196x32xf32>) outs(%y : memref<2x32x196xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    linalg.yield %v : f32
+  }
+  return
+}
+
+// -----
+
+// A dim of 8 to 15: [8 x 8] blocks.
+// CHECK-LABEL: func.func @transpose_eights
+// CHECK: scf.for %{{.+}} = %c0 to %c2 step %c1
+// CHECK: scf.for %{{.+}} = %c0 to %c8 step %c1
+// CHECK-COUNT-8: vector.load %arg0[%{{.+}}, %{{.+}}] : memref<10x64xf32>, vector<8xf32>
+// CHECK-COUNT-8: vector.store %{{.+}}, %arg1[%{{.+}}, %{{.+}}] : memref<64x10xf32>, vector<8xf32>
+func.func @transpose_eights(%x: memref<10x64xf32>, %y: memref<64x10xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j, i)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<10x64xf32>) outs(%y : memref<64x10xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    linalg.yield %v : f32
+  }
+  return
+}
+
+// -----
+
+// Transposes with a dim below 8, or of 64-bit elements, keep the
+// element-wise loops.
+// CHECK-LABEL: func.func @transpose_small
+// CHECK-NOT: vector.shuffle
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK-NOT: vector.shuffle
+func.func @transpose_small(%x: memref<7x64xf32>, %y: memref<64x7xf32>, %a: memref<32x32xi64>, %b: memref<32x32xi64>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j, i)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<7x64xf32>) outs(%y : memref<64x7xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    linalg.yield %v : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j, i)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%a : memref<32x32xi64>) outs(%b : memref<32x32xi64>) {
+  ^bb0(%v: i64, %o: i64):
+    linalg.yield %v : i64
+  }
+  return
+}
+
+// -----
+
+// mpc-conv-to-matmul's transposed im2col of a stride-1 3x3 convolution:
+// patches[oh, ow, kh, kw, c] = input[c, oh + kh, ow + kw]. Along ow the
+// input is contiguous, along c the patches: [16 x 16] blocks of (c, ow),
+// each row load shifted by the kernel offsets (ow + kw).
+// CHECK-LABEL: func.func @im2col_transposed
+// CHECK: scf.for %[[OH:.+]] = %c0 to %c2 step %c1
+// CHECK: scf.for %[[OWB:.+]] = %c0 to %c1 step %c1
+// CHECK: %[[OW:.+]] = affine.min #{{.+}}(%[[OWB]])
+// CHECK: scf.for %[[KH:.+]] = %c0 to %c3 step %c1
+// CHECK: scf.for %[[KW:.+]] = %c0 to %c3 step %c1
+// CHECK: scf.for %[[CB:.+]] = %c0 to %c2 step %c1
+// CHECK: %[[C:.+]] = affine.min #{{.+}}(%[[CB]])
+// CHECK: %[[ROW:.+]] = affine.apply #{{.+}}(%[[OH]], %[[OW]], %[[KH]], %[[KW]], %[[C]])
+// CHECK: %[[COL:.+]] = affine.apply #{{.+}}(%[[OH]], %[[OW]], %[[KH]], %[[KW]], %[[C]])
+// CHECK: vector.load %arg0[%[[C]], %[[ROW]], %[[COL]]] : memref<32x4x18xf32>, vector<16xf32>
+// CHECK: vector.shuffle
+// CHECK: vector.store %{{.+}}, %arg1[%[[OH]], %[[OW]], %[[KH]], %[[KW]], %[[C]]] : memref<2x16x3x3x32xf32>, vector<16xf32>
+func.func @im2col_transposed(%x: memref<32x4x18xf32>, %y: memref<2x16x3x3x32xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(oh, ow, kh, kw, c) -> (c, oh + kh, ow + kw)>,
+                                   affine_map<(oh, ow, kh, kw, c) -> (oh, ow, kh, kw, c)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : memref<32x4x18xf32>) outs(%y : memref<2x16x3x3x32xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    linalg.yield %v : f32
+  }
+  return
+}
