@@ -358,49 +358,82 @@ Value splitSecondLast(OpBuilder &b, Location loc, Value value, int64_t parts) {
   return tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), value, groups);
 }
 
-/// The weight [G, M, C, K...] packed as [G, M / 32, C * prod(K), 32]: for
+/// The weight [G, M, C, K...] packed as [G, M / 32, prod(K) * C, 32]: for
 /// each 32 output channels (a register tile's columns), their weights, one
-/// contiguous row of 32 per reduction step. Plain [K, M] rows (a stride of
-/// 2 KiB for 512 channels) all fell into the same few L1 sets. The stored
-/// data is moved at compile time when it is a constant (inference), else
-/// copied on every run (training: C * prod(K) * M copies against prod(O)
-/// times as many multiply-adds).
-Value packedWeight(OpBuilder &b, Location loc, Value weight, int64_t spatial) {
+/// contiguous row of 32 per reduction step, the steps in the transposed
+/// patches' order (kernel offsets outer, input channels inner). Plain [K, M]
+/// rows (a stride of 2 KiB for 512 channels) all fell into the same few L1
+/// sets. The stored data is moved at compile time when it is a constant
+/// (inference), else copied on every run (training: C * prod(K) * M copies
+/// against prod(O) times as many multiply-adds).
+Value packedWeight(OpBuilder &b, Location loc, Value weight, int64_t spatial, bool channelsInner) {
   auto type = cast<RankedTensorType>(weight.getType());
   ArrayRef<int64_t> shape = type.getShape();
-  int64_t reduction = 1;
-  for (int64_t size : shape.drop_front(2))
-    reduction *= size;
-  int64_t panels = shape[1] / kTileColumns;
+  int64_t offsets = 1;
+  for (int64_t size : shape.drop_front(3))
+    offsets *= size;
+  int64_t groups = shape[0], panels = shape[1] / kTileColumns, channels = shape[2];
+  Type element = type.getElementType();
+  // [G, M / 32, 32, C, prod(K)] -> [G, M / 32, prod(K), C, 32], or
+  // [G, M / 32, C, prod(K), 32] for patches in the convolution's order.
+  auto splitType = RankedTensorType::get({groups, panels, kTileColumns, channels, offsets}, element);
+  SmallVector<int64_t> perm{0, 1, 4, 3, 2};
+  if (!channelsInner)
+    perm = {0, 1, 3, 4, 2};
+  SmallVector<int64_t> movedShape;
+  for (int64_t d : perm)
+    movedShape.push_back(splitType.getDimSize(d));
+  auto movedType = RankedTensorType::get(movedShape, element);
+  auto resultType = RankedTensorType::get({groups, panels, offsets * channels, kTileColumns}, element);
   DenseElementsAttr dense;
-  if (matchPattern(weight, m_Constant(&dense))) {
-    auto flatType = RankedTensorType::get({shape[0], panels, kTileColumns, reduction}, type.getElementType());
-    auto resultType = RankedTensorType::get({shape[0], panels, reduction, kTileColumns}, type.getElementType());
-    if (std::optional<DenseElementsAttr> moved = transposeElements(dense.reshape(flatType), resultType, {0, 1, 3, 2}))
-      return arith::ConstantOp::create(b, loc, resultType, *moved);
-  }
-  return swapLastTwo(b, loc, splitSecondLast(b, loc, collapseRange(b, loc, weight, 2, 1 + spatial), kTileColumns));
+  if (matchPattern(weight, m_Constant(&dense)))
+    if (std::optional<DenseElementsAttr> moved = transposeElements(dense.reshape(splitType), movedType, perm))
+      return arith::ConstantOp::create(b, loc, resultType, moved->reshape(resultType));
+  Value split = tensor::ExpandShapeOp::create(
+      b, loc, splitType, collapseRange(b, loc, weight, 3, spatial),
+      SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+  MLIRContext *ctx = b.getContext();
+  Value init = tensor::EmptyOp::create(b, loc, movedType.getShape(), element);
+  Value moved = linalg::GenericOp::create(
+                    b, loc, TypeRange{movedType}, ValueRange{split}, ValueRange{init},
+                    // moved[j] = split[perm[j]]: the split is read at the inverse permutation.
+                    SmallVector<AffineMap>{inversePermutation(AffineMap::getPermutationMap(
+                                               SmallVector<unsigned>(perm.begin(), perm.end()), ctx)),
+                                           AffineMap::getMultiDimIdentityMap(5, ctx)},
+                    SmallVector<utils::IteratorType>(5, utils::IteratorType::parallel),
+                    [](OpBuilder &nb, Location nl, ValueRange args) { linalg::YieldOp::create(nb, nl, args[0]); })
+                    .getResult(0);
+  return collapseRange(b, loc, moved, 2, 2);
 }
 
 /// The patches of `buildPatches` transposed, [N or 1, G, rows * prod(other
 /// O), C * prod(K)]: one row of C * prod(K) entries per output position.
 Value buildTransposedPatches(OpBuilder &b, Location loc, Value input, Value n, Value row0, int64_t rows,
-                             ArrayRef<int64_t> kernel, ArrayRef<int64_t> out, const ConvShape &conv) {
+                             ArrayRef<int64_t> kernel, ArrayRef<int64_t> out, const ConvShape &conv,
+                             bool channelsInner) {
   int64_t s = conv.spatial;
   input = blockInput(b, loc, input, n, row0, rows, kernel, conv);
   auto inputType = cast<RankedTensorType>(input.getType());
-  // Loops (n, g, o..., c, k...) in the patches' order.
+  // Loops (n, g, o..., k..., c) in the patches' order: each position's row
+  // is prod(K) runs of C channels. A stride-1 run of positions of one input
+  // channel is then one row of a transpose into those runs, which
+  // mpc-vectorize-generics moves in [16 x 16] register blocks.
+  // Otherwise (c, k...), the convolution's order.
   SmallVector<int64_t> shape(inputType.getShape().take_front(2));
   shape.append(out.begin(), out.end());
   shape[2] = rows;
-  shape.push_back(inputType.getDimSize(2));
+  if (!channelsInner)
+    shape.push_back(inputType.getDimSize(2));
   shape.append(kernel.begin(), kernel.end());
+  if (channelsInner)
+    shape.push_back(inputType.getDimSize(2));
   MLIRContext *ctx = b.getContext();
   int64_t loops = 3 + 2 * s;
   auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<AffineExpr> inExprs{d(0), d(1), d(2 + s)};
+  int64_t channel = channelsInner ? 2 + 2 * s : 2 + s, firstOffset = channelsInner ? 2 + s : 3 + s;
+  SmallVector<AffineExpr> inExprs{d(0), d(1), d(channel)};
   for (int64_t i = 0; i < s; ++i)
-    inExprs.push_back(d(2 + i) * conv.strides[i] + d(3 + s + i) * conv.dilations[i]);
+    inExprs.push_back(d(2 + i) * conv.strides[i] + d(firstOffset + i) * conv.dilations[i]);
   Value init = tensor::EmptyOp::create(b, loc, shape, inputType.getElementType());
   Value patches =
       linalg::GenericOp::create(
@@ -409,16 +442,16 @@ Value buildTransposedPatches(OpBuilder &b, Location loc, Value input, Value n, V
           SmallVector<utils::IteratorType>(loops, utils::IteratorType::parallel),
           [](OpBuilder &nb, Location nl, ValueRange args) { linalg::YieldOp::create(nb, nl, args[0]); })
           .getResult(0);
-  patches = collapseRange(b, loc, patches, 2 + s, 1 + s); // [N, G, O..., C*K]
-  return collapseRange(b, loc, patches, 2, s);            // [N, G, P, C*K]
+  patches = collapseRange(b, loc, patches, 2 + s, 1 + s); // [N, G, O..., K*C]
+  return collapseRange(b, loc, patches, 2, s);            // [N, G, P, K*C]
 }
 
 /// acc [N, G, M / 32, P, 32] += patchesT [N, G, P, K] x weight [G, M / 32,
 /// K, 32] (packedWeight): loops (n, g, m / 32, p, m % 32, k), 32 output
 /// channels the register tile's (vector) columns and the positions its
-/// rows. The body is the convolution's own (input, weight, accumulator),
-/// and k runs over (c, kernel...) row-major as the convolution's reduction
-/// loops do.
+/// rows. The body is the convolution's own (input, weight, accumulator);
+/// k runs over (kernel..., c) row-major, so each output adds its products
+/// in another order than the convolution's (c, kernel...) loops.
 Value buildTransposedMatmul(OpBuilder &b, Location loc, linalg::GenericOp conv, Value patches, Value weight,
                             Value acc) {
   MLIRContext *ctx = b.getContext();
@@ -509,7 +542,13 @@ void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &
   bool transposed = preferTransposed(accShape[2], blockColumns);
   Value result;
   if (transposed) {
-    Value weight = packedWeight(rewriter, loc, op.getDpsInputs()[1], s);
+    // Channels innermost where mpc-vectorize-generics can then move the
+    // patches in register blocks: f32, unit stride and dilation along the
+    // last spatial dim, and 8 or more output columns and input channels.
+    auto inputType = cast<RankedTensorType>(input.getType());
+    bool channelsInner = inputType.getElementType().isF32() && conv.strides.back() == 1 &&
+                         conv.dilations.back() == 1 && out.back() >= 8 && inputType.getDimSize(2) >= 8;
+    Value weight = packedWeight(rewriter, loc, op.getDpsInputs()[1], s, channelsInner);
     Value acc;
     if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
       SmallVector<int64_t> shape{batch, accShape[1], accShape[2] / kTileColumns, positions, kTileColumns};
@@ -521,7 +560,7 @@ void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &
     }
     result = forEachBlock(rewriter, loc, acc, batch, blocks, rows, blockColumns,
                           [&](OpBuilder &b, Location l, Value n, Value row0, Value accBlock) {
-                            Value patches = buildTransposedPatches(b, l, input, n, row0, rows, kernel, out, conv);
+                            Value patches = buildTransposedPatches(b, l, input, n, row0, rows, kernel, out, conv, channelsInner);
                             return buildTransposedMatmul(b, l, op, patches, weight, accBlock);
                           });
     result = collapseRange(rewriter, loc, swapLastTwo(rewriter, loc, result), 2, 2); // [N, G, M, P]

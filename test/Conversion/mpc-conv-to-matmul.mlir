@@ -226,7 +226,9 @@ func.func @empty_batch(%x: tensor<0x2x6x6xf32>, %w: tensor<4x2x3x3xf32>) -> tens
 // register tile): computed transposed, the positions as the tile's rows and
 // 32 channels as its columns. The constant weight [32, 2, 1, 1] (w[m, c] =
 // 2m + c) is packed at compile time as [G, M / 32, C * KH * KW, 32]: row c
-// holds the 32 channels' weights for input channel c. The accumulator
+// holds the 32 channels' weights for input channel c. (With 7 output
+// columns and 2 channels the patches keep the convolution's (c, kh, kw)
+// order; see @channels_inner for the other.) The accumulator
 // starts as a fill in the [N, G, M / 32, P, 32] layout and is copied back to
 // [N, G, M, P] at the end.
 // CHECK-DAG: #[[ROWS:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d3, d5)>
@@ -253,14 +255,36 @@ func.func @channels_as_columns(%x: tensor<1x2x7x7xf32>) -> tensor<1x32x7x7xf32> 
 // -----
 
 // The same with a weight known only at run time (training): it is packed by
-// a copy generic, [1, 64, 36] -> [1, 2, 32, 36] -> [1, 2, 36, 32].
+// a copy generic, [1, 64, 4, 9] -> [1, 2, 32, 4, 9] -> [1, 2, 4, 9, 32] ->
+// [1, 2, 36, 32] (the convolution's (c, kh, kw) order: 7 output columns).
 // CHECK-LABEL: func.func @runtime_weight
-// CHECK: %[[SPLIT:.+]] = tensor.expand_shape %{{.+}} {{\[}}[0], [1, 2], [3]] output_shape [1, 2, 32, 36] : tensor<1x64x36xf32> into tensor<1x2x32x36xf32>
-// CHECK: %[[PACKED:.+]] = linalg.generic {{.+}} ins(%[[SPLIT]] : tensor<1x2x32x36xf32>) outs(%{{.+}} : tensor<1x2x36x32xf32>)
+// CHECK: %[[SPLIT:.+]] = tensor.expand_shape %{{.+}} {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 32, 4, 9] : tensor<1x64x4x9xf32> into tensor<1x2x32x4x9xf32>
+// CHECK: %[[MOVED:.+]] = linalg.generic {{.+}} ins(%[[SPLIT]] : tensor<1x2x32x4x9xf32>) outs(%{{.+}} : tensor<1x2x4x9x32xf32>)
+// CHECK: %[[PACKED:.+]] = tensor.collapse_shape %[[MOVED]] {{\[}}[0], [1], [2, 3], [4]] : tensor<1x2x4x9x32xf32> into tensor<1x2x36x32xf32>
 // CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[PACKED]] : tensor<1x1x49x36xf32>, tensor<1x2x36x32xf32>) outs(%{{.+}} : tensor<1x1x2x49x32xf32>)
 func.func @runtime_weight(%x: tensor<1x4x7x7xf32>, %w: tensor<64x4x3x3xf32>) -> tensor<1x64x7x7xf32> {
   %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x7x7xf32>, tensor<64x4x3x3xf32>) -> tensor<1x64x7x7xf32>
   return %0 : tensor<1x64x7x7xf32>
+}
+
+// -----
+
+// f32, stride 1, 8 or more output columns and input channels: the patches
+// hold each position's (kh, kw, c) with the channels innermost (a transpose
+// of the input's rows that mpc-vectorize-generics moves in register
+// blocks), and the weight is packed in that order: [1, 32, 8, 9] -> [1, 1,
+// 32, 8, 9] -> [1, 1, 9, 8, 32] -> [1, 1, 72, 32].
+// CHECK-DAG: #[[TOPACKED:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3, d2)>
+// CHECK-DAG: #[[IM2COL:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d6, d2 + d4, d3 + d5)>
+// CHECK-LABEL: func.func @channels_inner
+// CHECK: %[[SPLIT:.+]] = tensor.expand_shape %{{.+}} {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 1, 32, 8, 9] : tensor<1x32x8x9xf32> into tensor<1x1x32x8x9xf32>
+// CHECK: %[[MOVED:.+]] = linalg.generic {indexing_maps = [#[[TOPACKED]], #{{.+}}], {{.+}} ins(%[[SPLIT]] : tensor<1x1x32x8x9xf32>) outs(%{{.+}} : tensor<1x1x9x8x32xf32>)
+// CHECK: %[[PACKED:.+]] = tensor.collapse_shape %[[MOVED]] {{\[}}[0], [1], [2, 3], [4]] : tensor<1x1x9x8x32xf32> into tensor<1x1x72x32xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[IM2COL]], #{{.+}}], {{.+}} outs(%{{.+}} : tensor<1x1x{{[0-9]+}}x10x3x3x8xf32>)
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[PACKED]] : tensor<1x1x{{[0-9]+}}x72xf32>, tensor<1x1x72x32xf32>)
+func.func @channels_inner(%x: tensor<1x8x10x10xf32>, %w: tensor<32x8x3x3xf32>) -> tensor<1x32x10x10xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x8x10x10xf32>, tensor<32x8x3x3xf32>) -> tensor<1x32x10x10xf32>
+  return %0 : tensor<1x32x10x10xf32>
 }
 
 // -----
