@@ -567,6 +567,15 @@ void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &
   } else {
     Value weight = collapseRange(rewriter, loc, op.getDpsInputs()[1], 2, 1 + s);
     Value acc = collapseRange(rewriter, loc, init, 3, s);
+    // A constant start gets a fill of its own: CSE had merged the equal
+    // starts of several convolutions (ResNet-18's zero-bias layer-1 convs)
+    // into one fill, which bufferization then copied once per convolution
+    // (a memcpy of the whole output, on one thread, each time).
+    if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
+      auto accType = cast<RankedTensorType>(acc.getType());
+      Value empty = tensor::EmptyOp::create(rewriter, loc, accType.getShape(), accType.getElementType());
+      acc = linalg::FillOp::create(rewriter, loc, fill.getDpsInputs()[0], empty).getResult(0);
+    }
     result = forEachBlock(rewriter, loc, acc, batch, blocks, rows, blockColumns,
                           [&](OpBuilder &b, Location l, Value n, Value row0, Value accBlock) {
                             Value patches = buildPatches(b, l, input, n, row0, rows, kernel, out, conv);

@@ -59,6 +59,13 @@ def ConvToMatmulPass : Pass<"mpc-conv-to-matmul", "::mlir::func::FuncOp"> {
     padding, and the weights read once); the weight is packed at compile
     time when it is a constant, by a copy otherwise, and the accumulator is
     copied into and out of that layout (a fill is created in it directly).
+    An f32 transposed convolution with unit stride and dilation along the
+    last spatial dim and at least 8 output columns and input channels takes
+    its reduction in (kernel..., c) order instead, in the patches and the
+    packed weight alike: its im2col is then a transpose of input rows that
+    mpc-vectorize-generics moves in register blocks. A constant start of
+    the untransposed form also gets a fill of its own (CSE merges equal
+    starts, which bufferization would copy per convolution).
     A 1x1 stride-1 convolution needs no copy: the input rows
     already are its patches. The filter gradient of TrainOps.cpp
     (mpc.conv_grad_filter) becomes, per batch element, dy [G, M, P] times
@@ -287,6 +294,12 @@ def VectorizeGenericsPass : Pass<"mpc-vectorize-generics", "::mlir::func::FuncOp
     in[..., j + shift], the im2col copy of a stride-1 convolution) become
     scalar loops over the other dimensions around vector loads and stores
     of `vector-size` elements, then one of each smaller power of two.
+    32-bit copies that transpose the two innermost memory dims (out[..., o,
+    ..., i] = in[..., i + f, ..., o + g]: plain transposes and the
+    channels-innermost im2col of mpc-conv-to-matmul) move in 16x16 blocks
+    (8x8 for dims of 8 to 15): row loads, a vector.transpose lowered to
+    AVX-512 shuffles, row stores; the last block of a dim that is no
+    multiple of the block overlaps the one before it.
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",

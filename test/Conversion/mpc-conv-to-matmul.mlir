@@ -14,7 +14,7 @@
 // CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
 // CHECK-LABEL: func.func @grouped_strided
 // CHECK: %[[WT:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3, 4]] : tensor<2x3x2x3x3xf32> into tensor<2x3x18xf32>
-// CHECK: %[[ACC:.+]] = tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2], [3, 4]] : tensor<1x2x3x4x4xf32> into tensor<1x2x3x16xf32>
+// CHECK: %[[ACC:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<1x2x3x16xf32>)
 // CHECK-NOT: scf.for
 // CHECK: %[[PATCHES:.+]] = linalg.generic {indexing_maps = [#[[WINDOW]], #{{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.+}} : tensor<1x2x2x10x10xf32>) outs(%{{.+}} : tensor<1x2x2x3x3x4x4xf32>)
 // CHECK: %[[FLAT:.+]] = tensor.collapse_shape %[[PATCHES]] {{\[}}[0], [1], [2], [3], [4], [5, 6]]
@@ -301,4 +301,19 @@ func.func @channels_inner(%x: tensor<1x8x10x10xf32>, %w: tensor<32x8x3x3xf32>) -
 func.func @blocked_channels_as_columns(%x: tensor<2x4x28x28xf32>, %w: tensor<32x4x3x3xf32>) -> tensor<2x32x28x28xf32> {
   %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<2x4x28x28xf32>, tensor<32x4x3x3xf32>) -> tensor<2x32x28x28xf32>
   return %0 : tensor<2x32x28x28xf32>
+}
+
+// -----
+
+// A constant start (the zero a bias-free convolution accumulates onto)
+// gets a fill of its own in the matmul's [N, G, M, P] shape: CSE merges the
+// equal starts of several convolutions into one fill, which bufferization
+// then copied (a memcpy of the whole output) once per convolution.
+// CHECK-LABEL: func.func @constant_start
+// CHECK: %[[EMPTY:.+]] = tensor.empty() : tensor<1x1x16x32xf32>
+// CHECK: %[[START:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[EMPTY]] : tensor<1x1x16x32xf32>)
+// CHECK: linalg.generic {{.+}} outs(%[[START]] : tensor<1x1x16x32xf32>)
+func.func @constant_start(%x: tensor<1x4x6x10xf32>, %w: tensor<16x4x3x3xf32>) -> tensor<1x16x4x8xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x6x10xf32>, tensor<16x4x3x3xf32>) -> tensor<1x16x4x8xf32>
+  return %0 : tensor<1x16x4x8xf32>
 }
