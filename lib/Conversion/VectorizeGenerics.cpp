@@ -123,6 +123,42 @@ bool innermostIsContiguous(linalg::GenericOp op, unsigned innermost) {
   return true;
 }
 
+/// The element width of a plain copy on buffers, which the copy lowerings
+/// below move as vectors: one input, one output, of the same int or float
+/// element type, both with a unit-stride last dim; static loops, none a
+/// reduction; a body that yields the input element. None otherwise.
+std::optional<unsigned> copiedBits(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() == 0 || op.getNumReductionLoops() != 0)
+    return std::nullopt;
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  if (body.getOperations().size() != 1 || yield.getValues().size() != 1 ||
+      yield.getValues()[0] != body.getArgument(0))
+    return std::nullopt;
+  if (llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
+    return std::nullopt;
+  auto in = dyn_cast<MemRefType>(op.getDpsInputs()[0].getType());
+  auto out = dyn_cast<MemRefType>(op.getDpsInits()[0].getType());
+  if (!in || !out || in.getRank() == 0 || in.getElementType() != out.getElementType() ||
+      !in.getElementType().isIntOrFloat() || !in.isLastDimUnitStride() || !out.isLastDimUnitStride())
+    return std::nullopt;
+  return in.getElementTypeBitWidth();
+}
+
+/// The indices `map` gives for the loop indices `point`: the loop index
+/// itself for a plain dim, an affine.apply of the result otherwise.
+SmallVector<Value> mapIndices(RewriterBase &rewriter, Location loc, AffineMap map, ArrayRef<Value> point) {
+  SmallVector<Value> indices;
+  for (unsigned i = 0; i < map.getNumResults(); ++i) {
+    if (auto dim = dyn_cast<AffineDimExpr>(map.getResult(i)))
+      indices.push_back(point[dim.getPosition()]);
+    else
+      indices.push_back(affine::AffineApplyOp::create(rewriter, loc, map.getSubMap({i}), point));
+  }
+  return indices;
+}
+
 /// A copy whose innermost loop walks the last dimension of both operands
 /// at unit step, the source's shifted by the other loops: out[..., j] =
 /// in[f(...), j + g(...)], with the result written through an identity map.
@@ -131,23 +167,10 @@ bool innermostIsContiguous(linalg::GenericOp op, unsigned innermost) {
 /// permutation, so linalg::vectorize refuses it, and as scalar loops it
 /// was 5-10% of ResNet-18's run time.
 bool isShiftedRowCopy(linalg::GenericOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
-      op.getNumLoops() == 0 || op.getNumReductionLoops() != 0)
-    return false;
-  Block &body = op.getRegion().front();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  if (body.getOperations().size() != 1 || yield.getValues().size() != 1 ||
-      yield.getValues()[0] != body.getArgument(0))
+  std::optional<unsigned> bits = copiedBits(op);
+  if (!bits || *bits % 8 != 0 || op.getStaticLoopRanges().back() < kMinLanes)
     return false;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (llvm::any_of(ranges, ShapedType::isDynamic) || ranges.back() < kMinLanes)
-    return false;
-  auto in = dyn_cast<MemRefType>(op.getDpsInputs()[0].getType());
-  auto out = dyn_cast<MemRefType>(op.getDpsInits()[0].getType());
-  if (!in || !out || in.getElementType() != out.getElementType() || !in.getElementType().isIntOrFloat() ||
-      in.getElementTypeBitWidth() % 8 != 0 || !in.isLastDimUnitStride() || !out.isLastDimUnitStride() ||
-      in.getRank() == 0)
-    return false;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   // Plain copies (projected permutations) take the general path below.
   if (!maps[1].isIdentity() || maps[0].getNumSymbols() != 0 || maps[0].isProjectedPermutation())
@@ -186,9 +209,7 @@ void lowerShiftedRowCopy(RewriterBase &rewriter, linalg::GenericOp op, int64_t m
   auto copyChunk = [&](Value start, int64_t width) {
     SmallVector<Value> point(ivs);
     point.push_back(start);
-    SmallVector<Value> source;
-    for (unsigned i = 0; i < inMap.getNumResults(); ++i)
-      source.push_back(affine::AffineApplyOp::create(rewriter, loc, inMap.getSubMap({i}), point));
+    SmallVector<Value> source = mapIndices(rewriter, loc, inMap, point);
     auto vectorType = VectorType::get({width}, element);
     SmallVector<bool> inBounds{true};
     Value chunk = vector::TransferReadOp::create(rewriter, loc, vectorType, in, source,
@@ -235,26 +256,12 @@ int64_t transposeBlock(int64_t innerRange, int64_t outerRange) {
 /// 2.5% of ResNet-18's run time, all on one thread) or left them scalar (the
 /// im2col: 4 cycles per element). Both dims must be at least 8 long.
 bool isBlockTranspose(linalg::GenericOp op, unsigned &inner, unsigned &outer) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
-      op.getNumLoops() < 2 || op.getNumReductionLoops() != 0)
-    return false;
-  Block &body = op.getRegion().front();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  if (body.getOperations().size() != 1 || yield.getValues().size() != 1 ||
-      yield.getValues()[0] != body.getArgument(0))
-    return false;
-  auto in = dyn_cast<MemRefType>(op.getDpsInputs()[0].getType());
-  auto out = dyn_cast<MemRefType>(op.getDpsInits()[0].getType());
-  if (!in || !out || in.getRank() == 0 || in.getElementType() != out.getElementType() ||
-      !in.getElementType().isIntOrFloat() || in.getElementTypeBitWidth() != 32 || !in.isLastDimUnitStride() ||
-      !out.isLastDimUnitStride())
+  if (copiedBits(op) != 32u || op.getNumLoops() < 2)
     return false;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   if (!maps[1].isPermutation() || maps[0].getNumSymbols() != 0)
     return false;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (llvm::any_of(ranges, ShapedType::isDynamic))
-    return false;
   inner = cast<AffineDimExpr>(maps[1].getResults().back()).getPosition();
   MLIRContext *ctx = op.getContext();
   unsigned dims = maps[0].getNumDims();
@@ -304,16 +311,6 @@ void lowerBlockTranspose(RewriterBase &rewriter, linalg::GenericOp op, unsigned 
   Type element = cast<MemRefType>(in.getType()).getElementType();
   int64_t block = transposeBlock(ranges[inner], ranges[outer]);
 
-  auto indicesOf = [&](AffineMap map, ArrayRef<Value> at) {
-    SmallVector<Value> indices;
-    for (unsigned i = 0; i < map.getNumResults(); ++i) {
-      if (auto dim = dyn_cast<AffineDimExpr>(map.getResult(i)))
-        indices.push_back(at[dim.getPosition()]);
-      else
-        indices.push_back(affine::AffineApplyOp::create(rewriter, loc, map.getSubMap({i}), at));
-    }
-    return indices;
-  };
   OpBuilder::InsertionGuard guard(rewriter);
   SmallVector<Value> point;
   MLIRContext *ctx = rewriter.getContext();
@@ -341,7 +338,7 @@ void lowerBlockTranspose(RewriterBase &rewriter, linalg::GenericOp op, unsigned 
   for (int64_t r = 0; r < block; ++r) {
     SmallVector<Value> at(point);
     at[inner] = arith::AddIOp::create(rewriter, loc, point[inner], arith::ConstantIndexOp::create(rewriter, loc, r));
-    Value row = vector::TransferReadOp::create(rewriter, loc, rowType, in, indicesOf(maps[0], at),
+    Value row = vector::TransferReadOp::create(rewriter, loc, rowType, in, mapIndices(rewriter, loc, maps[0], at),
                                                /*padding=*/std::nullopt, inBounds);
     tile = vector::InsertOp::create(rewriter, loc, row, tile, r);
   }
@@ -351,7 +348,7 @@ void lowerBlockTranspose(RewriterBase &rewriter, linalg::GenericOp op, unsigned 
     SmallVector<Value> at(point);
     at[outer] = arith::AddIOp::create(rewriter, loc, point[outer], arith::ConstantIndexOp::create(rewriter, loc, c));
     Value row = vector::ExtractOp::create(rewriter, loc, transposed, c);
-    vector::TransferWriteOp::create(rewriter, loc, row, out, indicesOf(maps[1], at), inBounds);
+    vector::TransferWriteOp::create(rewriter, loc, row, out, mapIndices(rewriter, loc, maps[1], at), inBounds);
   }
 }
 
