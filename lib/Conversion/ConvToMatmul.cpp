@@ -112,6 +112,28 @@ Value collapseRange(OpBuilder &b, Location loc, Value value, int64_t first, int6
   return tensor::CollapseShapeOp::create(b, loc, value, groups);
 }
 
+/// A new tensor of `shape` (the element type of `source`) filled by a copy
+/// generic: loops over `shape`'s dims, `source` read at `sourceMap`, the
+/// result written at `resultMap` (the identity unless the loops follow
+/// another order).
+Value copyGeneric(OpBuilder &b, Location loc, Value source, ArrayRef<int64_t> shape, AffineMap sourceMap,
+                  AffineMap resultMap) {
+  Type element = cast<RankedTensorType>(source.getType()).getElementType();
+  Value init = tensor::EmptyOp::create(b, loc, shape, element);
+  unsigned loops = sourceMap.getNumDims();
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{source}, ValueRange{init},
+             SmallVector<AffineMap>{sourceMap, resultMap},
+             SmallVector<utils::IteratorType>(loops, utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location nl, ValueRange args) { linalg::YieldOp::create(nb, nl, args[0]); })
+      .getResult(0);
+}
+
+Value copyGeneric(OpBuilder &b, Location loc, Value source, ArrayRef<int64_t> shape, AffineMap sourceMap) {
+  return copyGeneric(b, loc, source, shape, sourceMap,
+                     AffineMap::getMultiDimIdentityMap(sourceMap.getNumDims(), b.getContext()));
+}
+
 /// Output positions per block. Patches for a whole 56x56 image are 7 MB
 /// (C = 64, 3x3); every 8-row register tile of output channels streamed
 /// them again from memory (a 64x576x3136 matmul ran at 7 GFLOP/s, a
@@ -171,7 +193,6 @@ Value buildPatches(OpBuilder &b, Location loc, Value input, Value n, Value row0,
     shape.append(kernel.begin(), kernel.end());
     shape.append(out.begin(), out.end());
     shape[3 + s] = rows;
-    Value init = tensor::EmptyOp::create(b, loc, shape, inputType.getElementType());
     // Loops in the patches' order (n, g, c, k..., o...); the input map is
     // the convolution's with its loops renumbered to that order.
     MLIRContext *ctx = b.getContext();
@@ -180,13 +201,7 @@ Value buildPatches(OpBuilder &b, Location loc, Value input, Value n, Value row0,
     SmallVector<AffineExpr> inExprs{d(0), d(1), d(2)};
     for (int64_t i = 0; i < s; ++i)
       inExprs.push_back(d(3 + s + i) * conv.strides[i] + d(3 + i) * conv.dilations[i]);
-    SmallVector<AffineMap> maps{AffineMap::get(loops, 0, inExprs, ctx),
-                                AffineMap::getMultiDimIdentityMap(loops, ctx)};
-    SmallVector<utils::IteratorType> iterators(loops, utils::IteratorType::parallel);
-    patches = linalg::GenericOp::create(
-                  b, loc, TypeRange{init.getType()}, ValueRange{input}, ValueRange{init}, maps, iterators,
-                  [](OpBuilder &nb, Location nl, ValueRange args) { linalg::YieldOp::create(nb, nl, args[0]); })
-                  .getResult(0);
+    patches = copyGeneric(b, loc, input, shape, AffineMap::get(loops, 0, inExprs, ctx));
   }
   // [N, G, C, K..., O...] -> [N, G, C * prod(K), prod(O)]; the pointwise
   // patches are [N, G, C, O...].
@@ -335,12 +350,7 @@ Value swapLastTwo(OpBuilder &b, Location loc, Value value) {
   SmallVector<AffineMap> maps{swapped, identity};
   if (shape[rank - 1] > shape[rank - 2])
     maps = {identity, swapped}; // in the source's order
-  Value init = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{init.getType()}, ValueRange{value}, ValueRange{init}, maps,
-             SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-             [](OpBuilder &nb, Location nl, ValueRange args) { linalg::YieldOp::create(nb, nl, args[0]); })
-      .getResult(0);
+  return copyGeneric(b, loc, value, shape, maps[0], maps[1]);
 }
 
 /// `value` [..., A, B] reshaped to [..., A / parts, parts, B] (contiguous).
@@ -392,17 +402,9 @@ Value packedWeight(OpBuilder &b, Location loc, Value weight, int64_t spatial, bo
   Value split = tensor::ExpandShapeOp::create(
       b, loc, splitType, collapseRange(b, loc, weight, 3, spatial),
       SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
-  MLIRContext *ctx = b.getContext();
-  Value init = tensor::EmptyOp::create(b, loc, movedType.getShape(), element);
-  Value moved = linalg::GenericOp::create(
-                    b, loc, TypeRange{movedType}, ValueRange{split}, ValueRange{init},
-                    // moved[j] = split[perm[j]]: the split is read at the inverse permutation.
-                    SmallVector<AffineMap>{inversePermutation(AffineMap::getPermutationMap(
-                                               SmallVector<unsigned>(perm.begin(), perm.end()), ctx)),
-                                           AffineMap::getMultiDimIdentityMap(5, ctx)},
-                    SmallVector<utils::IteratorType>(5, utils::IteratorType::parallel),
-                    [](OpBuilder &nb, Location nl, ValueRange args) { linalg::YieldOp::create(nb, nl, args[0]); })
-                    .getResult(0);
+  // moved[j] = split[perm[j]]: the split is read at the inverse permutation.
+  AffineMap toMoved = AffineMap::getPermutationMap(SmallVector<unsigned>(perm.begin(), perm.end()), b.getContext());
+  Value moved = copyGeneric(b, loc, split, movedShape, inversePermutation(toMoved));
   return collapseRange(b, loc, moved, 2, 2);
 }
 
@@ -434,14 +436,7 @@ Value buildTransposedPatches(OpBuilder &b, Location loc, Value input, Value n, V
   SmallVector<AffineExpr> inExprs{d(0), d(1), d(channel)};
   for (int64_t i = 0; i < s; ++i)
     inExprs.push_back(d(2 + i) * conv.strides[i] + d(firstOffset + i) * conv.dilations[i]);
-  Value init = tensor::EmptyOp::create(b, loc, shape, inputType.getElementType());
-  Value patches =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{init.getType()}, ValueRange{input}, ValueRange{init},
-          SmallVector<AffineMap>{AffineMap::get(loops, 0, inExprs, ctx), AffineMap::getMultiDimIdentityMap(loops, ctx)},
-          SmallVector<utils::IteratorType>(loops, utils::IteratorType::parallel),
-          [](OpBuilder &nb, Location nl, ValueRange args) { linalg::YieldOp::create(nb, nl, args[0]); })
-          .getResult(0);
+  Value patches = copyGeneric(b, loc, input, shape, AffineMap::get(loops, 0, inExprs, ctx));
   patches = collapseRange(b, loc, patches, 2 + s, 1 + s); // [N, G, O..., K*C]
   return collapseRange(b, loc, patches, 2, s);            // [N, G, P, K*C]
 }
@@ -678,14 +673,7 @@ void rewriteConvGradFilter(RewriterBase &rewriter, linalg::GenericOp op, const C
         SmallVector<AffineExpr> inExprs{d(0), d(1 + s)};
         for (int64_t i = 0; i < s; ++i)
           inExprs.push_back(d(1 + i) * conv.strides[i] + d(2 + s + i) * conv.dilations[i]);
-        Value init = tensor::EmptyOp::create(b, l, shape, inputType.getElementType());
-        Value patches =
-            linalg::GenericOp::create(
-                b, l, TypeRange{init.getType()}, ValueRange{image}, ValueRange{init},
-                ArrayRef<AffineMap>{AffineMap::get(loops, 0, inExprs, ctx), AffineMap::getMultiDimIdentityMap(loops, ctx)},
-                SmallVector<utils::IteratorType>(loops, utils::IteratorType::parallel),
-                [](OpBuilder &nb, Location nl, ValueRange args) { linalg::YieldOp::create(nb, nl, args[0]); })
-                .getResult(0);
+        Value patches = copyGeneric(b, l, image, shape, AffineMap::get(loops, 0, inExprs, ctx));
         patches = collapseRange(b, l, patches, 1 + s, 1 + s); // [G, O..., C*K]
         patches = collapseRange(b, l, patches, 1, s);         // [G, P, C*K]
         Value grad = collapseRange(b, l, batchSlice(b, l, dy, n), 2, s); // [G, M, P]
