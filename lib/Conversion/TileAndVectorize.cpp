@@ -145,6 +145,21 @@ SmallVector<int64_t> tileSizesFor(linalg::GenericOp op) {
 constexpr int64_t kBlockReduction = 256;
 constexpr int64_t kPanelRows = 64;
 
+/// What tileForCache made of a contraction.
+struct CacheBlocks {
+  /// The contraction left for the register tiles (one block of one panel).
+  linalg::GenericOp op;
+  /// The loop over the reduction's blocks (null when the reduction was not
+  /// split), and what the prefetches of the next block need: the column
+  /// operand as the panel sees it (indexed by panel-relative loop indices,
+  /// through the original indexing map).
+  scf::ForOp blockLoop;
+  Value panelColumns;
+  AffineMap columnsMap;
+  int64_t reduction = -1, columns = -1, rows = -1;
+  int64_t reductionSize = 0, block = 0, panelRows = 0;
+};
+
 /// Splits a contraction with a long reduction (more than kBlockReduction
 /// steps) into panels (the register tile's width, up to 64 rows) and,
 /// inside each, blocks of the reduction, the panel's register tiles
@@ -158,20 +173,8 @@ constexpr int64_t kPanelRows = 64;
 /// channels of 7x7 positions) still has parallel iterations. Every output
 /// still adds its products in the same order (k blocks in order, the
 /// accumulators stored and reloaded between them). The loops over batch
-/// dims and panels are parallel when `parallel`.
-struct CacheBlocks {
-  /// The contraction left for the register tiles (one block of one panel).
-  linalg::GenericOp op;
-  /// The loop over the reduction's blocks, and what the prefetches of the
-  /// next block need: the column operand as the panel sees it (indexed by
-  /// panel-relative loop indices, through the original indexing map).
-  scf::ForOp blockLoop;
-  Value panelColumns;
-  AffineMap columnsMap;
-  int64_t reduction = -1, columns = -1, rows = -1;
-  int64_t reductionSize = 0, block = 0, panelRows = 0;
-};
-
+/// dims and panels are parallel when `parallel`. Returns the contraction
+/// left for the register tiles and what prefetchNextBlock needs.
 FailureOr<CacheBlocks> tileForCache(RewriterBase &rewriter, linalg::GenericOp op, bool parallel) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
@@ -247,8 +250,9 @@ FailureOr<CacheBlocks> tileForCache(RewriterBase &rewriter, linalg::GenericOp op
 /// over the reduction (kTileReduction steps) prefetches a few rows of the
 /// next block (every 64-byte line of the tile's columns); the row index is
 /// clamped to the next block's last row and to the reduction's last row,
-/// so the last block prefetches lines it already has. Only where the columns are the column operand's innermost, unit-
-/// stride dim (a row of the tile is then a few consecutive cache lines).
+/// so the last block prefetches lines it already has. Only where the
+/// columns are the column operand's innermost, unit-stride dim (a row of
+/// the tile is then a few consecutive cache lines).
 void prefetchNextBlock(RewriterBase &rewriter, CacheBlocks blocks, ArrayRef<Operation *> tileLoops,
                        ArrayRef<int64_t> tiles) {
   if (!blocks.blockLoop || !blocks.panelColumns)
