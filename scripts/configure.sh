@@ -10,5 +10,5 @@ cmake -G Ninja -S "$root" -B "$build" \
   -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
   -DLLVM_USE_LINKER=lld \
   -DCMAKE_PREFIX_PATH=/usr/lib/llvm-22 \
-  -DPython3_EXECUTABLE="$root/.venv/bin/python" >/dev/null
+  -DPython3_EXECUTABLE="$root/.venv/bin/python" ${MPC_CMAKE_ARGS:-} >/dev/null
 echo "configured $build"

@@ -217,11 +217,12 @@ FailureOr<CacheBlocks> tileForCache(RewriterBase &rewriter, linalg::GenericOp op
     unblocked.op = cast<linalg::GenericOp>(panels->op.getOperation());
     return unblocked;
   }
-  rewriter.eraseOp(panels->op);
   CacheBlocks result;
   result.op = cast<linalg::GenericOp>(blocked->op.getOperation());
   result.blockLoop = blocked->loops.size() == 1 ? dyn_cast<scf::ForOp>(blocked->loops.front()) : scf::ForOp();
   // The column operand: the input indexed by the columns but not the rows.
+  // Read off the panel op before it is erased (its operands, the panel's
+  // subviews, stay: the blocked op reads them).
   auto panelOp = cast<linalg::GenericOp>(panels->op.getOperation());
   for (OpOperand *input : panelOp.getDpsInputOperands()) {
     AffineMap map = panelOp.getMatchingIndexingMap(input);
@@ -230,6 +231,7 @@ FailureOr<CacheBlocks> tileForCache(RewriterBase &rewriter, linalg::GenericOp op
       result.columnsMap = map;
     }
   }
+  rewriter.eraseOp(panelOp);
   result.reduction = reduction;
   result.columns = columns;
   result.rows = rows;

@@ -209,6 +209,8 @@ llvm::Error linkTrainerExecutable(llvm::StringRef object, llvm::StringRef output
   std::string runtime = trainerLibrary();
   llvm::SmallVector<llvm::StringRef> args = {*program, object, "-o", output, runtime,
                                              MPC_RUNTIME_CORE_LIBRARY, "-lm", "-lpthread"};
+  if (llvm::StringRef(MPC_SANITIZE_LINK_FLAG).size())
+    args.push_back(MPC_SANITIZE_LINK_FLAG);
   std::string message;
   int status = llvm::sys::ExecuteAndWait(*program, args, std::nullopt, {}, 0, 0, &message);
   if (status != 0)
