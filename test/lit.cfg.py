@@ -24,6 +24,7 @@ python = os.environ.get("MPC_PYTHON", config.python_executable)
 config.substitutions = [s for s in config.substitutions if s[0] != "%python"]
 config.substitutions.append(("%python", python))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+config.substitutions.append(("%mpc_src_root", config.mpc_src_root))
 
 tools = ["mpc-opt", "mpc-translate", "mpc-run", "mpc-debug", "mpc-compile"]
 llvm_config.add_tool_substitutions(tools, [config.mpc_tools_dir])

@@ -10,8 +10,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "mpc/Dialect/MpcDialect.h"
-#include "mpc/Passes.h"
-#include "mpc/Runtime/JitRunner.h"
+#include "mpc/InitAll.h"
+#include "mpc/Target/CPU/Pipeline.h"
+#include "mpc/Target/CPU/JitRunner.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -129,7 +130,7 @@ protected:
 
   void SetUp() override {
     ASSERT_TRUE(reference) << *loadError;
-    mpc::registerAllMpcDialects(registry);
+    mpc::registerAllDialects(registry);
     context = std::make_unique<MLIRContext>(registry);
     context->loadAllAvailableDialects();
   }

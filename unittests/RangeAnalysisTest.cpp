@@ -1,5 +1,5 @@
 //===- RangeAnalysisTest.cpp - interval arithmetic of the range analysis --===//
-#include "mpc/Precision/Interval.h"
+#include "mpc/Support/Interval.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 //===- GradientRulesNN.cpp - gradients of convolution, pooling, gather ----===//
 //
 // Vector-Jacobian products of the "neural network" ops. Each rule builds the
-// dedicated backward op (lib/Conversion/TrainOps.cpp lowers them), so a
+// dedicated backward op (lib/Conversion/MpcToLinalg lowers them), so a
 // rule is a handful of lines and the index arithmetic lives in one place.
 // Backward ops keep the forward op's attributes and precision: a bf16 conv
 // has bf16 backward convs accumulating in f32, as autocast does.

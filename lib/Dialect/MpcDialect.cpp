@@ -5,14 +5,14 @@
 using namespace mlir;
 using namespace mpc;
 
-#include "mpc/MpcDialect.cpp.inc"
-#include "mpc/MpcEnums.cpp.inc"
-#include "mpc/MpcInterfaces.cpp.inc"
+#include "mpc/Dialect/MpcDialect.cpp.inc"
+#include "mpc/Dialect/MpcEnums.cpp.inc"
+#include "mpc/Dialect/MpcInterfaces.cpp.inc"
 
 void MpcDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
-#include "mpc/MpcOps.cpp.inc"
+#include "mpc/Dialect/MpcOps.cpp.inc"
       >();
   // Gradient rules are interface models kept beside the ops they
   // differentiate (lib/Dialect/GradientRules*.cpp).

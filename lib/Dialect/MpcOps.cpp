@@ -500,4 +500,4 @@ LogicalResult GatherGradOp::verify() {
 }
 
 #define GET_OP_CLASSES
-#include "mpc/MpcOps.cpp.inc"
+#include "mpc/Dialect/MpcOps.cpp.inc"

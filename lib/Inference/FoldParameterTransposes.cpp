@@ -12,7 +12,7 @@
 #include "SymbolUses.h"
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Dialect/TransposeElements.h"
-#include "mpc/Passes.h"
+#include "mpc/Inference/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -21,7 +21,7 @@
 
 namespace mpc {
 #define GEN_PASS_DEF_FOLDPARAMETERTRANSPOSESPASS
-#include "mpc/Passes.h.inc"
+#include "mpc/Inference/Passes.h.inc"
 } // namespace mpc
 
 using namespace mlir;

@@ -15,11 +15,11 @@
 #include "MinCut.h"
 #include "PolicyFile.h"
 #include "PrecisionAttrs.h"
-#include "PrecisionReport.h"
+#include "mpc/Precision/PrecisionReport.h"
 #include "RangeAnalysis.h"
 
 #include "mpc/Dialect/MpcDialect.h"
-#include "mpc/Passes.h"
+#include "mpc/Precision/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -34,7 +34,7 @@
 
 namespace mpc {
 #define GEN_PASS_DEF_ASSIGNPRECISIONPASS
-#include "mpc/Passes.h.inc"
+#include "mpc/Precision/Passes.h.inc"
 } // namespace mpc
 
 using namespace mlir;

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "mpc/Dialect/MpcDialect.h"
-#include "mpc/Passes.h"
+#include "mpc/Precision/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Matchers.h"
@@ -15,7 +15,7 @@
 
 namespace mpc {
 #define GEN_PASS_DEF_FOLDCASTSPASS
-#include "mpc/Passes.h.inc"
+#include "mpc/Precision/Passes.h.inc"
 } // namespace mpc
 
 using namespace mlir;

@@ -10,7 +10,7 @@
 #include "PrecisionAttrs.h"
 
 #include "mpc/Dialect/MpcDialect.h"
-#include "mpc/Passes.h"
+#include "mpc/Precision/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -19,7 +19,7 @@
 
 namespace mpc {
 #define GEN_PASS_DEF_INSERTCASTSPASS
-#include "mpc/Passes.h.inc"
+#include "mpc/Precision/Passes.h.inc"
 } // namespace mpc
 
 using namespace mlir;

@@ -4,7 +4,7 @@
 // graph and the estimates (FLOPs, bytes, roofline time).
 //
 //===----------------------------------------------------------------------===//
-#include "PrecisionReport.h"
+#include "mpc/Precision/PrecisionReport.h"
 #include "PrecisionAttrs.h"
 
 #include "mpc/Dialect/MpcDialect.h"

@@ -6,7 +6,7 @@
 // rather than by a layout library.
 //
 //===----------------------------------------------------------------------===//
-#include "PrecisionReport.h"
+#include "mpc/Precision/PrecisionReport.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"

@@ -1,14 +1,14 @@
 //===- PrecisionReportPass.cpp - mpc-precision-report ----------------------===//
-#include "PrecisionReport.h"
+#include "mpc/Precision/PrecisionReport.h"
 
-#include "mpc/Passes.h"
+#include "mpc/Precision/Passes.h"
 
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/ToolOutputFile.h"
 
 namespace mpc {
 #define GEN_PASS_DEF_PRECISIONREPORTPASS
-#include "mpc/Passes.h.inc"
+#include "mpc/Precision/Passes.h.inc"
 } // namespace mpc
 
 using namespace mlir;

@@ -1,5 +1,5 @@
 //===- PrecisionReportWriters.cpp - text, JSON and Graphviz reports -------===//
-#include "PrecisionReport.h"
+#include "mpc/Precision/PrecisionReport.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/Format.h"

@@ -11,7 +11,7 @@
 #define MPC_LIB_PRECISION_RANGEANALYSIS_H
 
 #include "mpc/Dialect/MpcDialect.h"
-#include "mpc/Precision/Interval.h"
+#include "mpc/Support/Interval.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "mpc/Dialect/MpcDialect.h"
-#include "mpc/Passes.h"
+#include "mpc/Train/Passes.h"
 #include "mpc/Train/TrainIR.h"
 
 #include "mlir/IR/Builders.h"
@@ -17,7 +17,7 @@
 
 namespace mpc {
 #define GEN_PASS_DEF_APPENDLOSSPASS
-#include "mpc/Passes.h.inc"
+#include "mpc/Train/Passes.h.inc"
 } // namespace mpc
 
 using namespace mlir;

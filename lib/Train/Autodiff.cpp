@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "mpc/Dialect/MpcDialect.h"
-#include "mpc/Passes.h"
+#include "mpc/Train/Passes.h"
 #include "mpc/Train/TrainIR.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -16,7 +16,7 @@
 
 namespace mpc {
 #define GEN_PASS_DEF_AUTODIFFPASS
-#include "mpc/Passes.h.inc"
+#include "mpc/Train/Passes.h.inc"
 } // namespace mpc
 
 using namespace mlir;

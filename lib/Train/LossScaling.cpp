@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "TrainBuilder.h"
 
-#include "mpc/Passes.h"
+#include "mpc/Train/Passes.h"
 #include "mpc/Train/TrainIR.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -20,7 +20,7 @@
 
 namespace mpc {
 #define GEN_PASS_DEF_LOSSSCALINGPASS
-#include "mpc/Passes.h.inc"
+#include "mpc/Train/Passes.h.inc"
 } // namespace mpc
 
 using namespace mlir;

@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "TrainBuilder.h"
 
-#include "mpc/Passes.h"
+#include "mpc/Train/Passes.h"
 #include "mpc/Train/TrainIR.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -23,7 +23,7 @@
 
 namespace mpc {
 #define GEN_PASS_DEF_OPTIMIZERPASS
-#include "mpc/Passes.h.inc"
+#include "mpc/Train/Passes.h.inc"
 } // namespace mpc
 
 using namespace mlir;

@@ -2,7 +2,8 @@
 #include "ModelPipeline.h"
 
 #include "mpc/Import/ONNXImporter.h"
-#include "mpc/Passes.h"
+#include "mpc/Inference/Passes.h"
+#include "mpc/Precision/Passes.h"
 
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"

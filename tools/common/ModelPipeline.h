@@ -8,7 +8,7 @@
 #ifndef MPC_TOOLS_COMMON_MODELPIPELINE_H
 #define MPC_TOOLS_COMMON_MODELPIPELINE_H
 
-#include "mpc/Passes.h"
+#include "mpc/Precision/Passes.h"
 #include "mpc/Runtime/HostArray.h"
 
 #include "mlir/IR/BuiltinOps.h"

@@ -4,7 +4,7 @@
 #include "CompileConfig.h"
 #include "TrainerPipeline.h"
 
-#include "mpc/Passes.h"
+#include "mpc/Target/CPU/Pipeline.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/OptUtils.h"

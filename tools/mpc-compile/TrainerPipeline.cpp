@@ -4,7 +4,7 @@
 #include "ModelPipeline.h"
 
 #include "mpc/Dialect/MpcDialect.h"
-#include "mpc/Passes.h"
+#include "mpc/Train/Passes.h"
 #include "mpc/Train/TrainIR.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"

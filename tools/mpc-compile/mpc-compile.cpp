@@ -12,7 +12,7 @@
 #include "TrainerPipeline.h"
 
 #include "mpc/Import/ONNXImporter.h"
-#include "mpc/Passes.h"
+#include "mpc/InitAll.h"
 #include "mpc/Train/TrainIR.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -290,7 +290,7 @@ int main(int argc, char **argv) {
       return failWith(error);
 
   mlir::DialectRegistry registry;
-  mpc::registerAllMpcDialects(registry);
+  mpc::registerAllDialects(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
 

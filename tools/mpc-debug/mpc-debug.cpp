@@ -8,13 +8,14 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ModelPipeline.h"
-#include "Precision/PrecisionReport.h"
+#include "mpc/Precision/PrecisionReport.h"
 
 #include "mpc/Dialect/MpcDialect.h"
-#include "mpc/Passes.h"
+#include "mpc/InitAll.h"
 #include "mpc/Runtime/FloatConversions.h"
 #include "mpc/Runtime/HostArray.h"
-#include "mpc/Runtime/JitRunner.h"
+#include "mpc/Target/CPU/JitRunner.h"
+#include "mpc/Target/CPU/Pipeline.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -305,7 +306,7 @@ std::vector<Probe> exposeIntermediates(mlir::func::FuncOp func) {
 bool runVariant(const Options &options, llvm::StringRef precision, llvm::StringRef policyFile,
                 bool withProbes, const std::map<std::string, HostArray> &inputs, Variant &variant) {
   mlir::DialectRegistry registry;
-  mpc::registerAllMpcDialects(registry);
+  mpc::registerAllDialects(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
   mlir::OwningOpRef<mlir::ModuleOp> module = mpc::tool::loadModel(context, options.model, inputs);

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "mpc/Import/ONNXImporter.h"
-#include "mpc/Passes.h"
+#include "mpc/InitAll.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -53,9 +53,8 @@ static bool parseInputShape(llvm::StringRef spec, mpc::ONNXImportOptions &option
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   mlir::DialectRegistry registry;
-  mpc::registerAllMpcDialects(registry);
-  mpc::registerMpcPasses();
-  mpc::registerMpcPipelines();
+  mpc::registerAllDialects(registry);
+  mpc::registerAllPasses();
 
   auto [inputFilename, outputFilename] =
       mlir::registerAndParseCLIOptions(argc, argv, "mpc pass driver", registry);

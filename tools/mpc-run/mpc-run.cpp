@@ -10,11 +10,13 @@
 
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Import/ONNXImporter.h"
-#include "mpc/Passes.h"
+#include "mpc/InitAll.h"
+#include "mpc/Precision/Passes.h"
 #include "mpc/Runtime/Allocator.h"
 #include "mpc/Runtime/AsyncRuntime.h"
 #include "mpc/Runtime/HostArray.h"
-#include "mpc/Runtime/JitRunner.h"
+#include "mpc/Target/CPU/JitRunner.h"
+#include "mpc/Target/CPU/Pipeline.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -240,7 +242,7 @@ int main(int argc, char **argv) {
   }
 
   mlir::DialectRegistry registry;
-  mpc::registerAllMpcDialects(registry);
+  mpc::registerAllDialects(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
 

@@ -12,14 +12,14 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mpc/Precision/Interval.h"
+#include "mpc/Support/Interval.h"
 
-#include "mpc/MpcDialect.h.inc"
-#include "mpc/MpcEnums.h.inc"
-#include "mpc/MpcInterfaces.h.inc"
+#include "mpc/Dialect/MpcDialect.h.inc"
+#include "mpc/Dialect/MpcEnums.h.inc"
+#include "mpc/Dialect/MpcInterfaces.h.inc"
 
 #define GET_OP_CLASSES
-#include "mpc/MpcOps.h.inc"
+#include "mpc/Dialect/MpcOps.h.inc"
 
 namespace mpc {
 /// Discardable attributes written by the precision passes.

@@ -2,7 +2,7 @@
 #ifndef MPC_DIALECT_RANGERULES_H
 #define MPC_DIALECT_RANGERULES_H
 
-#include "mpc/Precision/Interval.h"
+#include "mpc/Support/Interval.h"
 
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 

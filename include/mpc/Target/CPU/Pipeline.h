@@ -1,0 +1,36 @@
+//===- Pipeline.h - the CPU target: mpc -> LLVM dialect ---------*- C++ -*-===//
+#ifndef MPC_TARGET_CPU_PIPELINE_H
+#define MPC_TARGET_CPU_PIPELINE_H
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace mpc {
+/// Options of the pipeline that takes mpc IR to the LLVM dialect.
+struct LowerToLLVMOptions {
+  /// Emit `_mlir_ciface_` wrappers for the entry function (for the JIT).
+  bool emitCInterface = true;
+  /// Run the outer dimensions of large ops on the thread pool of
+  /// lib/Runtime/AsyncRuntime.cpp (thread count chosen at run time); false
+  /// gives purely sequential code that needs no thread at all.
+  bool parallelLoops = true;
+  /// One function per distinct kernel (mpc-outline-kernels); false keeps
+  /// every kernel inline in the model function, as before that pass (for
+  /// comparisons).
+  bool outlineKernels = true;
+  /// Expand f32 tanh/erf/exp/... into inline polynomials that vectorize
+  /// (mpc-approximate-math) instead of calling libm once per element.
+  bool approximateMath = true;
+};
+
+/// mpc (any precision) -> linalg -> bufferized loops -> LLVM dialect. The
+/// function's results become trailing out-parameters (memrefs) the caller
+/// allocates.
+void buildLowerToLLVMPipeline(mlir::OpPassManager &pm, const LowerToLLVMOptions &options = {});
+
+/// Registers `mpc-lower-to-llvm` as a named pipeline for mpc-opt.
+void registerCPUPipelines();
+} // namespace mpc
+
+#endif // MPC_TARGET_CPU_PIPELINE_H

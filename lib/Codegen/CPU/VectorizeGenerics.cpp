@@ -1,0 +1,467 @@
+//===- VectorizeGenerics.cpp - lane-wise vectors for elementwise generics -===//
+//
+// convert-linalg-to-loops turns the elementwise generics of a model (bias
+// adds, activations, residual adds, layer-norm scaling, transposes, copies)
+// into scalar loops: one element per iteration. Here the innermost loop,
+// when it is parallel and walks contiguous memory, is tiled by up to 16 and
+// vectorized instead; every other loop stays a scalar loop with step 1.
+// Each vector op applies the body's scalar op to 16 elements, so every
+// element sees the same operations in the same order (results are
+// bit-identical to the scalar loops), and no tile is unrolled beyond one
+// vector op per body op (compile time stays flat).
+//
+//===----------------------------------------------------------------------===//
+#include "mpc/Codegen/CPU/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+
+namespace mpc {
+#define GEN_PASS_DEF_VECTORIZEGENERICSPASS
+#include "mpc/Codegen/CPU/Passes.h.inc"
+
+namespace {
+/// Vectors narrower than this gain too little over the scalar loop to pay
+/// for the extra loop level and the vector/scalar moves.
+constexpr int64_t kMinLanes = 4;
+
+/// The largest divisor of `size` that is at most `limit` (static tiles, no
+/// masks), or 0 if that is below kMinLanes. `powerOfTwo`: only power-of-two
+/// divisors.
+int64_t laneCount(int64_t size, int64_t limit, bool powerOfTwo) {
+  for (int64_t t = std::min(size, limit); t >= kMinLanes; --t)
+    if (size % t == 0 && (!powerOfTwo || llvm::isPowerOf2_64(t)))
+      return t;
+  return 0;
+}
+
+/// True when an operand holds bf16 or f16. The x86 backend (LLVM 22)
+/// legalizes vectors of those types without native arithmetic by promoting
+/// them, and aborts ("Do not know how to soft promote this operator's
+/// operand") on odd widths: a bf16 copy into a 9-wide padded row became a
+/// load and store of vector<9xbf16>. Power-of-two widths lower fine.
+bool touches16BitFloats(linalg::GenericOp op) {
+  for (Value operand : op->getOperands()) {
+    Type element = getElementTypeOrSelf(operand.getType());
+    if (element.isBF16() || element.isF16())
+      return true;
+  }
+  return false;
+}
+
+
+/// Math ops that convert-math-to-llvm turns into LLVM intrinsics, which
+/// accept vectors (LLVM calls the same libm function per lane where the
+/// target has no instruction, so results do not change). The others (erf,
+/// tanh, atan, ...) go to convert-math-to-libm, which runs after the vector
+/// dialect is lowered and so cannot unroll a vector operand.
+bool lowersToIntrinsic(Operation &op) {
+  return isa<math::AbsFOp, math::CeilOp, math::CopySignOp, math::CosOp, math::ExpOp, math::Exp2Op, math::FloorOp,
+             math::FmaOp, math::LogOp, math::Log2Op, math::Log10Op, math::PowFOp, math::RoundOp,
+             math::RoundEvenOp, math::SinOp, math::SqrtOp, math::TruncOp>(op);
+}
+
+/// The body is arith/math only, and bf16/f16/fp8 values appear only as the
+/// source of an extension to f32 or the result of a rounding from f32 (the
+/// vector forms of those lower through arith-expand / LLVM; arithmetic on
+/// narrow vectors would bypass mpc-emulate-narrow-floats, which handles
+/// scalars only). fp8 casts are scalar bit arithmetic there: left alone.
+bool hasVectorizableBody(linalg::GenericOp op) {
+  // arith ops all lower lane-wise; linalg.index and memref.load (gathers)
+  // are left to the scalar loops.
+  Block &body = op.getRegion().front();
+  for (Operation &inner : body.without_terminator()) {
+    if (!isa<arith::ArithDialect>(inner.getDialect()) && !lowersToIntrinsic(inner))
+      return false;
+    bool isCast = isa<arith::ExtFOp, arith::TruncFOp>(inner);
+    for (Type type : llvm::concat<Type>(inner.getOperandTypes(), inner.getResultTypes())) {
+      auto f = dyn_cast<FloatType>(type);
+      if (!f || f.getWidth() >= 32)
+        continue;
+      if (!isCast || !(f.isBF16() || f.isF16()))
+        return false;
+    }
+  }
+  return true;
+}
+
+/// Every operand either ignores the innermost loop (a broadcast along it) or
+/// walks its own innermost, unit-stride dimension with it: the vector reads
+/// and writes are then contiguous loads and stores.
+bool innermostIsContiguous(linalg::GenericOp op, unsigned innermost) {
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type)
+      continue; // a scalar (fill value): broadcast
+    // A vector of i1 is bit-packed in memory, a memref of i1 holds one byte
+    // per element: a vector load or store would misread it.
+    if (!type.getElementType().isIntOrFloat() || type.getElementTypeBitWidth() % 8 != 0)
+      return false;
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    bool usesInnermost = false;
+    for (AffineExpr expr : map.getResults())
+      usesInnermost |= expr.isFunctionOfDim(innermost);
+    if (!usesInnermost)
+      continue;
+    if (map.getNumResults() == 0 || map.getResults().back() != getAffineDimExpr(innermost, op.getContext()) ||
+        !type.isLastDimUnitStride())
+      return false;
+  }
+  return true;
+}
+
+/// The element width of a plain copy on buffers, which the copy lowerings
+/// below move as vectors: one input, one output, of the same int or float
+/// element type, both with a unit-stride last dim; static loops, none a
+/// reduction; a body that yields the input element. None otherwise.
+std::optional<unsigned> copiedBits(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() == 0 || op.getNumReductionLoops() != 0)
+    return std::nullopt;
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  if (body.getOperations().size() != 1 || yield.getValues().size() != 1 ||
+      yield.getValues()[0] != body.getArgument(0))
+    return std::nullopt;
+  if (llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
+    return std::nullopt;
+  auto in = dyn_cast<MemRefType>(op.getDpsInputs()[0].getType());
+  auto out = dyn_cast<MemRefType>(op.getDpsInits()[0].getType());
+  if (!in || !out || in.getRank() == 0 || in.getElementType() != out.getElementType() ||
+      !in.getElementType().isIntOrFloat() || !in.isLastDimUnitStride() || !out.isLastDimUnitStride())
+    return std::nullopt;
+  return in.getElementTypeBitWidth();
+}
+
+/// The indices `map` gives for the loop indices `point`: the loop index
+/// itself for a plain dim, an affine.apply of the result otherwise.
+SmallVector<Value> mapIndices(RewriterBase &rewriter, Location loc, AffineMap map, ArrayRef<Value> point) {
+  SmallVector<Value> indices;
+  for (unsigned i = 0; i < map.getNumResults(); ++i) {
+    if (auto dim = dyn_cast<AffineDimExpr>(map.getResult(i)))
+      indices.push_back(point[dim.getPosition()]);
+    else
+      indices.push_back(affine::AffineApplyOp::create(rewriter, loc, map.getSubMap({i}), point));
+  }
+  return indices;
+}
+
+/// A copy whose innermost loop walks the last dimension of both operands
+/// at unit step, the source's shifted by the other loops: out[..., j] =
+/// in[f(...), j + g(...)], with the result written through an identity map.
+/// The im2col copy of a stride-1 convolution (patches[c, kh, kw, oh, ow] =
+/// input[c, oh + kh, ow + kw]) is one; its input map is no projected
+/// permutation, so linalg::vectorize refuses it, and as scalar loops it
+/// was 5-10% of ResNet-18's run time.
+bool isShiftedRowCopy(linalg::GenericOp op) {
+  std::optional<unsigned> bits = copiedBits(op);
+  if (!bits || *bits % 8 != 0 || op.getStaticLoopRanges().back() < kMinLanes)
+    return false;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  // Plain copies (projected permutations) take the general path below.
+  if (!maps[1].isIdentity() || maps[0].getNumSymbols() != 0 || maps[0].isProjectedPermutation())
+    return false;
+  unsigned inner = ranges.size() - 1;
+  MLIRContext *ctx = op.getContext();
+  ArrayRef<AffineExpr> results = maps[0].getResults();
+  for (AffineExpr expr : results.drop_back())
+    if (expr.isFunctionOfDim(inner))
+      return false;
+  AffineExpr shift = simplifyAffineExpr(results.back() - getAffineDimExpr(inner, ctx), maps[0].getNumDims(), 0);
+  return !shift.isFunctionOfDim(inner);
+}
+
+/// isShiftedRowCopy's op as scalar loops over all but the innermost
+/// dimension, and that one as vector loads and stores: 16-lane chunks, then
+/// one chunk of each power of two down to 1 for the rest (power-of-two
+/// widths: see touches16BitFloats). Same elements copied, no arithmetic.
+void lowerShiftedRowCopy(RewriterBase &rewriter, linalg::GenericOp op, int64_t maxLanes) {
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  Value in = op.getDpsInputs()[0], out = op.getDpsInits()[0];
+  AffineMap inMap = op.getIndexingMapsArray()[0];
+  Type element = cast<MemRefType>(in.getType()).getElementType();
+  SmallVector<Value> ivs;
+  OpBuilder::InsertionGuard guard(rewriter);
+  for (int64_t range : ArrayRef<int64_t>(ranges).drop_back()) {
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value upper = arith::ConstantIndexOp::create(rewriter, loc, range);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto loop = scf::ForOp::create(rewriter, loc, zero, upper, one);
+    ivs.push_back(loop.getInductionVar());
+    rewriter.setInsertionPoint(loop.getBody()->getTerminator());
+  }
+  auto copyChunk = [&](Value start, int64_t width) {
+    SmallVector<Value> point(ivs);
+    point.push_back(start);
+    SmallVector<Value> source = mapIndices(rewriter, loc, inMap, point);
+    auto vectorType = VectorType::get({width}, element);
+    SmallVector<bool> inBounds{true};
+    Value chunk = vector::TransferReadOp::create(rewriter, loc, vectorType, in, source,
+                                                 /*padding=*/std::nullopt, inBounds);
+    vector::TransferWriteOp::create(rewriter, loc, chunk, out, point, inBounds);
+  };
+  int64_t size = ranges.back();
+  int64_t lanes = llvm::bit_floor(static_cast<uint64_t>(std::max<int64_t>(maxLanes, 1)));
+  int64_t whole = size / lanes * lanes;
+  if (whole > 0) {
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value upper = arith::ConstantIndexOp::create(rewriter, loc, whole);
+    Value step = arith::ConstantIndexOp::create(rewriter, loc, lanes);
+    auto loop = scf::ForOp::create(rewriter, loc, zero, upper, step);
+    OpBuilder::InsertionGuard inLoop(rewriter);
+    rewriter.setInsertionPoint(loop.getBody()->getTerminator());
+    copyChunk(loop.getInductionVar(), lanes);
+  }
+  for (int64_t width = lanes / 2, at = whole; width >= 1; width /= 2)
+    if (size - at >= width) {
+      copyChunk(arith::ConstantIndexOp::create(rewriter, loc, at), width);
+      at += width;
+    }
+}
+
+/// Side of the square blocks a transpose moves through registers (16: one
+/// AVX-512 register of f32 per row), or half that for dims of 8 to 15.
+constexpr int64_t kTransposeBlock = 16;
+
+int64_t transposeBlock(int64_t innerRange, int64_t outerRange) {
+  int64_t shorter = std::min(innerRange, outerRange);
+  return shorter >= kTransposeBlock ? kTransposeBlock : shorter >= kTransposeBlock / 2 ? kTransposeBlock / 2 : 0;
+}
+
+/// A 32-bit copy that transposes the two innermost memory dims: out[...,
+/// o, ..., i] = in[..., i + f, ..., o + g], the output written through a
+/// permutation, `inner` (i) the output's innermost loop, `outer` (o) the
+/// one that walks the input's innermost dim at unit step, f and g shifts
+/// by the other loops (none for a plain transpose; the kernel offsets of
+/// mpc-conv-to-matmul's transposed im2col, patches[p, k, c] = input[c,
+/// oh + kh, ow + kw]). As loops it reads or writes one element per cache
+/// line: LLVM vectorized them with scatters or gathers (the transposes back
+/// from mpc-conv-to-matmul's positions-x-channels form: 11 ns per element,
+/// 2.5% of ResNet-18's run time, all on one thread) or left them scalar (the
+/// im2col: 4 cycles per element). Both dims must be at least 8 long.
+bool isBlockTranspose(linalg::GenericOp op, unsigned &inner, unsigned &outer) {
+  if (copiedBits(op) != 32u || op.getNumLoops() < 2)
+    return false;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (!maps[1].isPermutation() || maps[0].getNumSymbols() != 0)
+    return false;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  inner = cast<AffineDimExpr>(maps[1].getResults().back()).getPosition();
+  MLIRContext *ctx = op.getContext();
+  unsigned dims = maps[0].getNumDims();
+  // `expr` is d + (something free of `inner` and `d`).
+  auto walksAtUnitStep = [&](AffineExpr expr, unsigned d) {
+    if (!expr.isFunctionOfDim(d))
+      return false;
+    AffineExpr shift = simplifyAffineExpr(expr - getAffineDimExpr(d, ctx), dims, 0);
+    return !shift.isFunctionOfDim(d) && !shift.isFunctionOfDim(inner);
+  };
+  ArrayRef<AffineExpr> results = maps[0].getResults();
+  // Of the loops that walk it (ow and kw in the im2col), the longest.
+  bool found = false;
+  for (unsigned d = 0; d < dims; ++d)
+    if (d != inner && walksAtUnitStep(results.back(), d) && (!found || ranges[d] > ranges[outer])) {
+      outer = d;
+      found = true;
+    }
+  if (!found)
+    return false;
+  unsigned innerResults = 0;
+  for (AffineExpr expr : results.drop_back()) {
+    if (expr.isFunctionOfDim(outer))
+      return false;
+    if (expr.isFunctionOfDim(inner)) {
+      if (!walksAtUnitStep(expr, inner))
+        return false;
+      ++innerResults;
+    }
+  }
+  return innerResults == 1 && transposeBlock(ranges[inner], ranges[outer]) > 0;
+}
+
+/// isBlockTranspose's op as scalar loops over the other dims and, over
+/// square blocks of the two transposed ones (transposeBlock), a row load per
+/// row, a vector.transpose (16x16: AVX-512 shuffles, Shuffle16x16) and a row
+/// store per column. A dim that is no multiple of the block ends with a block
+/// that overlaps the one before it (its elements are copied twice, with the
+/// same values: the output is not the input), so no element is left to
+/// scalar code. Same elements, no arithmetic.
+void lowerBlockTranspose(RewriterBase &rewriter, linalg::GenericOp op, unsigned inner, unsigned outer) {
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  Value in = op.getDpsInputs()[0], out = op.getDpsInits()[0];
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  Type element = cast<MemRefType>(in.getType()).getElementType();
+  int64_t block = transposeBlock(ranges[inner], ranges[outer]);
+
+  OpBuilder::InsertionGuard guard(rewriter);
+  SmallVector<Value> point;
+  MLIRContext *ctx = rewriter.getContext();
+  for (auto [d, range] : llvm::enumerate(ranges)) {
+    bool blocked = d == inner || d == outer;
+    int64_t blocks = blocked ? llvm::divideCeil(range, block) : range;
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value upper = arith::ConstantIndexOp::create(rewriter, loc, blocks);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto loop = scf::ForOp::create(rewriter, loc, zero, upper, one);
+    rewriter.setInsertionPoint(loop.getBody()->getTerminator());
+    Value iv = loop.getInductionVar();
+    if (blocked) // block b starts at min(b * block, range - block)
+      iv = affine::AffineMinOp::create(
+          rewriter, loc,
+          AffineMap::get(1, 0, {getAffineDimExpr(0, ctx) * block, getAffineConstantExpr(range - block, ctx)}, ctx),
+          ValueRange{iv});
+    point.push_back(iv);
+  }
+  auto rowType = VectorType::get({block}, element);
+  auto blockType = VectorType::get({block, block}, element);
+  SmallVector<bool> inBounds{true};
+  // Row r of the block: input elements (inner = i0 + r, outer = o0 ..).
+  Value tile = arith::ConstantOp::create(rewriter, loc, blockType, rewriter.getZeroAttr(blockType));
+  for (int64_t r = 0; r < block; ++r) {
+    SmallVector<Value> at(point);
+    at[inner] = arith::AddIOp::create(rewriter, loc, point[inner], arith::ConstantIndexOp::create(rewriter, loc, r));
+    Value row = vector::TransferReadOp::create(rewriter, loc, rowType, in, mapIndices(rewriter, loc, maps[0], at),
+                                               /*padding=*/std::nullopt, inBounds);
+    tile = vector::InsertOp::create(rewriter, loc, row, tile, r);
+  }
+  Value transposed = vector::TransposeOp::create(rewriter, loc, tile, ArrayRef<int64_t>{1, 0});
+  // Row c of the transposed block: output elements (outer = o0 + c, inner = i0 ..).
+  for (int64_t c = 0; c < block; ++c) {
+    SmallVector<Value> at(point);
+    at[outer] = arith::AddIOp::create(rewriter, loc, point[outer], arith::ConstantIndexOp::create(rewriter, loc, c));
+    Value row = vector::ExtractOp::create(rewriter, loc, transposed, c);
+    vector::TransferWriteOp::create(rewriter, loc, row, out, mapIndices(rewriter, loc, maps[1], at), inBounds);
+  }
+}
+
+/// Tile sizes [1, ..., 1, lanes] if `op` qualifies, empty otherwise.
+SmallVector<int64_t> tileSizesFor(linalg::GenericOp op, int64_t limit) {
+  if (!op.hasPureBufferSemantics() || op.getNumLoops() == 0)
+    return {};
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic))
+    return {};
+  unsigned innermost = ranges.size() - 1;
+  if (op.getIteratorTypesArray()[innermost] != utils::IteratorType::parallel)
+    return {};
+  for (AffineMap map : op.getIndexingMapsArray())
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
+      return {};
+  if (!hasVectorizableBody(op) || !innermostIsContiguous(op, innermost))
+    return {};
+  int64_t lanes = laneCount(ranges[innermost], limit, touches16BitFloats(op));
+  if (lanes == 0)
+    return {};
+  SmallVector<int64_t> tiles(ranges.size(), 1);
+  tiles[innermost] = lanes;
+  return tiles;
+}
+
+struct VectorizeGenericsPass : impl::VectorizeGenericsPassBase<VectorizeGenericsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    MLIRContext *ctx = &getContext();
+    IRRewriter rewriter(ctx);
+
+    // Copies, transposes, fills and broadcasts are generics in disguise.
+    SmallVector<linalg::LinalgOp> named;
+    func.walk([&](linalg::LinalgOp op) {
+      if (isa<linalg::CopyOp, linalg::TransposeOp, linalg::FillOp, linalg::BroadcastOp>(op) &&
+          op.hasPureBufferSemantics())
+        named.push_back(op);
+    });
+    for (linalg::LinalgOp op : named) {
+      rewriter.setInsertionPoint(op);
+      (void)linalg::generalizeNamedOp(rewriter, op);
+    }
+
+    SmallVector<linalg::GenericOp> rowCopies;
+    func.walk([&](linalg::GenericOp op) {
+      if (isShiftedRowCopy(op))
+        rowCopies.push_back(op);
+    });
+    for (linalg::GenericOp op : rowCopies) {
+      lowerShiftedRowCopy(rewriter, op, vectorSize);
+      rewriter.eraseOp(op);
+    }
+
+    SmallVector<std::tuple<linalg::GenericOp, unsigned, unsigned>> transposes;
+    func.walk([&](linalg::GenericOp op) {
+      unsigned inner, outer;
+      if (isBlockTranspose(op, inner, outer))
+        transposes.emplace_back(op, inner, outer);
+    });
+    for (auto [op, inner, outer] : transposes) {
+      lowerBlockTranspose(rewriter, op, inner, outer);
+      rewriter.eraseOp(op);
+    }
+
+    SmallVector<std::pair<linalg::GenericOp, SmallVector<int64_t>>> candidates;
+    func.walk([&](linalg::GenericOp op) {
+      SmallVector<int64_t> tiles = tileSizesFor(op, vectorSize);
+      if (!tiles.empty())
+        candidates.emplace_back(op, std::move(tiles));
+    });
+
+    for (auto &[op, tiles] : candidates) {
+      rewriter.setInsertionPoint(op);
+      linalg::LinalgTilingOptions tiling;
+      tiling.setTileSizes(tiles);
+      tiling.setLoopType(linalg::LinalgTilingLoopType::Loops);
+      FailureOr<linalg::TiledLinalgOp> tiled = linalg::tileLinalgOp(rewriter, op, tiling);
+      if (failed(tiled))
+        continue; // convert-linalg-to-loops still lowers the untiled op
+      rewriter.eraseOp(op);
+      Operation *tile = tiled->op.getOperation();
+      if (failed(linalg::vectorizeOpPrecondition(tile)))
+        continue; // the tile is a valid generic: it becomes scalar loops
+      rewriter.setInsertionPoint(tile);
+      FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(rewriter, tile);
+      if (failed(vectorized))
+        continue;
+      rewriter.replaceOp(tile, vectorized->replacements);
+    }
+
+    // The tiles' vectors are [1, ..., 1, lanes]: drop the unit dimensions so
+    // that reads and writes become 1-D vector loads and stores, and lower
+    // the size-1 multi-reductions (reductions over outer loops) to
+    // lane-wise adds, in the scalar loops' order. (Broadcast lowering is
+    // left out: with the leading-one-dim patterns it rewrote a scalar
+    // broadcast back and forth forever; convert-vector-to-llvm lowers the
+    // remaining 1-D broadcasts.)
+    RewritePatternSet patterns(ctx);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+    vector::populateVectorMultiReductionLoweringPatterns(patterns,
+                                                         vector::VectorMultiReductionLowering::InnerParallel);
+    vector::populateVectorShapeCastLoweringPatterns(patterns);
+    vector::populateVectorTransferLoweringPatterns(patterns, /*maxTransferRank=*/1);
+    vector::populateVectorTransposeLoweringPatterns(patterns, vector::VectorTransposeLowering::Shuffle16x16);
+    vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+    vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace
+} // namespace mpc

@@ -1,0 +1,144 @@
+//===- Pipeline.cpp - the CPU target: mpc -> LLVM dialect -----------------===//
+#include "mpc/Target/CPU/Pipeline.h"
+
+#include "mpc/Codegen/CPU/Passes.h"
+#include "mpc/Codegen/Common/Passes.h"
+#include "mpc/Codegen/Common/Pipeline.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/AsyncToLLVM/AsyncToLLVM.h"
+#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Async/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/Transforms/RequestCWrappers.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace mpc {
+
+namespace {
+/// scf.parallel -> tasks on the async runtime (lib/Runtime/AsyncRuntime.cpp):
+/// each loop is split into one block of iterations per thread
+/// (mpc-async-parallel-for), dispatched by recursive halving, and awaited
+/// before the code after it runs. The thread count is asked of the runtime,
+/// so one binary serves any MPC_NUM_THREADS. Without this, scf-to-cf lowers
+/// scf.parallel sequentially.
+void addParallelLoopsToThreads(OpPassManager &pm) {
+  pm.addPass(mpc::createAsyncParallelForPass());
+  pm.addPass(createAsyncToAsyncRuntimePass());
+  pm.addPass(createAsyncRuntimeRefCountingPass());
+  pm.addPass(createAsyncRuntimeRefCountingOptPass());
+  pm.addPass(createConvertAsyncToLLVMPass());
+}
+} // namespace
+
+void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &options) {
+  buildTensorPipeline(pm);
+  // Convolutions as im2col + matmul (after fusion, which would fuse the
+  // patches copy back into a convolution).
+  pm.addNestedPass<func::FuncOp>(createConvToMatmulPass());
+  pm.addNestedPass<func::FuncOp>(createPadInPlacePass());
+
+  // Buffers: identity layouts at function boundaries so that callers pass
+  // plain dense memrefs; results become caller-allocated out-parameters.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.modifyPublicFunctions = true;
+  // Hoisting result allocations into the out-parameters crashes (MLIR 22) when
+  // a function returns one buffer twice, e.g. a model whose two outputs are
+  // Identity of one tensor; copying results out costs one memcpy per output.
+  outParams.hoistStaticAllocs = false;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createFlattenConstantGlobalsPass());
+
+  // Loops and scalar arithmetic. Matmul-like ops first become register
+  // tiles of vector FMAs, elementwise ops vectors along their innermost
+  // loop; the rest become scalar loops.
+  pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
+  // Wrappers for the functions that exist now, before kernels are outlined
+  // and the async lowering adds outlined tasks and declarations of its
+  // runtime functions (which must keep their plain C names).
+  if (options.emitCInterface)
+    pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  // From here on each distinct kernel is one function, lowered once.
+  if (options.outlineKernels)
+    pm.addPass(createOutlineKernelsPass());
+  pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass());
+  // Before the elementwise vectorization, which turns the ops into loops
+  // mpc-parallelize-loops no longer sees: its parallel loops get slices of
+  // the op, vectorized inside each iteration.
+  if (options.parallelLoops)
+    pm.addNestedPass<func::FuncOp>(createParallelizeLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createVectorizeGenericsPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // Multi-dimensional transfers become unrolled 1-D loads and stores (with a
+  // loop instead, MLIR 22's JIT code was seen to crash).
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(VectorTransferToSCFOptions().enableFullUnroll()));
+  if (options.parallelLoops)
+    addParallelLoopsToThreads(pm);
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  // f16/bf16 math functions and bf16 arithmetic run in f32 and round back,
+  // once per op (see EmulateNarrowFloats); fp8 casts become bit arithmetic.
+  // arith-expand then turns bf16 extf/truncf into integer operations: no
+  // bf16 or fp8 value reaches LLVM.
+  pm.addPass(createEmulateNarrowFloatsPass());
+  // After the f16/bf16 math above became f32 math, so that it is expanded
+  // too; before math-to-libm would turn it into calls.
+  if (options.approximateMath)
+    pm.addPass(createApproximateMathPass());
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(createCanonicalizerPass());
+
+  // LLVM dialect.
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCheckLoweredToLLVMPass());
+}
+
+void registerCPUPipelines() {
+  PassPipelineRegistration<>(
+      "mpc-lower-to-llvm",
+      "mpc (any precision) -> linalg -> bufferized loops -> LLVM dialect, with results as "
+      "caller-allocated out-parameters and C-interface wrappers",
+      [](OpPassManager &pm) { buildLowerToLLVMPipeline(pm); });
+}
+
+} // namespace mpc

@@ -1,0 +1,242 @@
+// RUN: mpc-opt --mpc-tile-and-vectorize="lower-vector-ops=false min-macs=0" %s | FileCheck %s --check-prefix=CONTRACT
+// RUN: mpc-opt --mpc-tile-and-vectorize=min-macs=0 %s | FileCheck %s --check-prefix=FMA
+// RUN: mpc-opt --mpc-tile-and-vectorize="lower-vector-ops=false min-macs=0" %s | FileCheck %s --check-prefix=NEXTROW
+// RUN: mpc-opt --mpc-tile-and-vectorize="lower-vector-ops=false min-macs=0 prefetch=false" %s | FileCheck %s --check-prefix=NOPREFETCH
+// Below the work threshold (2^12 multiply-adds by default) the scalar loops
+// stay: a tile body costs more compile time than such an op can save.
+// RUN: mpc-opt --mpc-tile-and-vectorize %s | FileCheck %s --check-prefix=SMALL
+// SMALL-LABEL: func.func @matmul_bf16
+// SMALL: vector.fma
+// SMALL-LABEL: func.func @small_f32
+// SMALL-NOT: vector.
+// SMALL: linalg.generic
+// SMALL-NOT: vector.
+// SMALL-LABEL: func.func @short_reduction
+// SMALL: vector.fma
+// SMALL-LABEL: func.func @not_contractions
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+
+// A bf16 matmul with f32 accumulation (mpc-lower-to-linalg's form): tiles of
+// 8 rows x 32 columns, the reduction (96) in an scf.for of 8-wide steps;
+// the bf16 operands are extended to f32 before the contraction, which
+// accumulates in f32. The output tile is read once before the reduction
+// loop, carried through it as an iter_arg (registers) and written once
+// after it. Below 2^20 multiply-adds (this one: 2^18.6) the tiles are
+// plain scf.for loops: not worth dispatching to threads.
+// CONTRACT-LABEL: func.func @matmul_bf16
+// CONTRACT: scf.for %[[I:.+]] = %c0 to %c64 step %c8
+// CONTRACT: scf.for %[[J:.+]] = %c0 to %c64 step %c32
+// CONTRACT: %[[TILE:.+]] = memref.subview %{{.+}}[%[[I]], %[[J]]] [8, 32] [1, 1]
+// CONTRACT: %[[INIT:.+]] = vector.transfer_read %[[TILE]]{{.+}} : memref<8x32xf32, {{.+}}>, vector<8x32xf32>
+// CONTRACT: %[[LOOP:.+]] = scf.for %{{.+}} = %c0 to %c96 step %c8 iter_args(%[[ACC:.+]] = %[[INIT]]) -> (vector<8x32xf32>)
+// CONTRACT-DAG: %[[A:.+]] = vector.transfer_read {{.+}} : memref<8x8xbf16, {{.+}}>, vector<8x8xbf16>
+// CONTRACT-DAG: %[[B:.+]] = vector.transfer_read {{.+}} : memref<8x32xbf16, {{.+}}>, vector<8x32xbf16>
+// CONTRACT-DAG: %[[AE:.+]] = arith.extf %[[A]] : vector<8x8xbf16> to vector<8x8xf32>
+// CONTRACT-DAG: %[[BE:.+]] = arith.extf %[[B]] : vector<8x32xbf16> to vector<8x32xf32>
+// CONTRACT: %[[R:.+]] = vector.contract {{.+}} %[[AE]], %[[BE]], %[[ACC]] : vector<8x8xf32>, vector<8x32xf32> into vector<8x32xf32>
+// CONTRACT-NOT: vector.transfer_write
+// CONTRACT: scf.yield %[[R]]
+// CONTRACT: vector.transfer_write %[[LOOP]], %[[TILE]]
+// CONTRACT-NOT: linalg.generic
+
+// Lowered: one FMA on a 32-wide f32 row per (row, k) pair, 8 x 8 of them
+// in the loop body; no loads or stores of the accumulators inside the loop.
+// FMA-LABEL: func.func @matmul_bf16
+// FMA-NOT: vector.contract
+// FMA-NOT: vector.outerproduct
+// FMA: vector.transfer_read {{.+}} : memref<8x32xf32, {{.+}}>, vector<8x32xf32>
+// FMA: scf.for
+// FMA-NOT: vector.transfer_write
+// FMA-COUNT-64: vector.fma {{.+}} : vector<32xf32>
+// FMA-NOT: vector.fma
+// FMA-NOT: vector.transfer_write
+// FMA: scf.yield
+// FMA: vector.transfer_write {{.+}} : vector<8x32xf32>, memref<8x32xf32, {{.+}}>
+// FMA: return
+func.func @matmul_bf16(%a: memref<64x96xbf16>, %b: memref<96x64xbf16>, %c: memref<64x64xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x96xbf16>, memref<96x64xbf16>) outs(%c : memref<64x64xf32>) {
+  ^bb0(%x: bf16, %y: bf16, %acc: f32):
+    %xe = arith.extf %x : bf16 to f32
+    %ye = arith.extf %y : bf16 to f32
+    %p = arith.mulf %xe, %ye : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// From 2^20 multiply-adds the output tiles are independent iterations of
+// an scf.parallel, which the async lowering may spread over threads; the
+// reduction is not.
+// CONTRACT-LABEL: func.func @matmul_parallel
+// CONTRACT: scf.parallel (%{{.+}}, %{{.+}}) = (%c0, %c0) to (%c128, %c128) step (%c8, %c32)
+// CONTRACT: scf.for %{{.+}} = %c0 to %c64 step %c8 iter_args
+// f32: each element of the row operand is a scalar load and a broadcast
+// (one broadcast load on x86), not an extract from a vector load, which
+// LLVM turned into lane shuffles on the port of the second FMA unit.
+// FMA-LABEL: func.func @matmul_parallel
+// FMA: %[[ROWS:.+]] = memref.subview %{{.+}} [8, 8] [1, 1] : memref<128x64xf32> to memref<8x8xf32
+// FMA: %[[X:.+]] = memref.load %[[ROWS]][%c1, %c0] : memref<8x8xf32
+// FMA-NEXT: vector.broadcast %[[X]] : f32 to vector<32xf32>
+// FMA-NOT: vector.extract {{.+}} : f32 from vector
+// FMA: return
+func.func @matmul_parallel(%a: memref<128x64xf32>, %b: memref<64x128xf32>, %c: memref<128x128xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<128x64xf32>, memref<64x128xf32>) outs(%c : memref<128x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// Dimensions smaller than the tile are taken whole (a 2 x 10 x 3 f32
+// matmul is one tile). (Only with min-macs below its 60 multiply-adds.)
+// CONTRACT-LABEL: func.func @small_f32
+// CONTRACT: vector.contract {{.+}} : vector<2x3xf32>, vector<3x10xf32> into vector<2x10xf32>
+func.func @small_f32(%a: memref<2x3xf32>, %b: memref<3x10xf32>, %c: memref<2x10xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<2x3xf32>, memref<3x10xf32>) outs(%c : memref<2x10xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// A reduction of 64 runs as a k loop inside each output tile: with no k
+// loop left inside the output tiles LLVM hoisted the whole [8 x 64] operand
+// tile out of the loop over the other tiles and spilled it.
+// CONTRACT-LABEL: func.func @short_reduction
+// CONTRACT: scf.for %{{.+}} = %c0 to %c64 step %c8 iter_args
+// CONTRACT: vector.contract {{.+}} : vector<8x8xf32>, vector<8x32xf32> into vector<8x32xf32>
+func.func @short_reduction(%a: memref<64x64xf32>, %b: memref<64x128xf32>, %c: memref<64x128xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x64xf32>, memref<64x128xf32>) outs(%c : memref<64x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// Not contractions: a row sum and a convolution-style map (d0 + d1) stay
+// linalg.generic for convert-linalg-to-loops.
+// CONTRACT-LABEL: func.func @not_contractions
+// CONTRACT-NOT: vector.
+// CONTRACT: linalg.generic
+// CONTRACT: linalg.generic
+func.func @not_contractions(%a: memref<4x8xf32>, %sum: memref<4xf32>, %x: memref<10xf32>, %w: memref<3xf32>,
+                            %y: memref<8xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%a : memref<4x8xf32>) outs(%sum : memref<4xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %s = arith.addf %acc, %v : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(i, k) -> (i + k)>, affine_map<(i, k) -> (k)>, affine_map<(i, k) -> (i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x, %w : memref<10xf32>, memref<3xf32>) outs(%y : memref<8xf32>) {
+  ^bb0(%u: f32, %v: f32, %acc: f32):
+    %p = arith.mulf %u, %v : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// A contraction over two dims (attention's output projection, heads x
+// head_dim) stays scalar loops: the outer-product lowering takes one
+// reduction dim, and the fallback unrolled ~70k element-wise extracts and
+// inserts per such op.
+// CONTRACT-LABEL: func.func @two_reductions
+// CONTRACT-NOT: vector.
+// CONTRACT: linalg.generic
+// CONTRACT-SAME: iterator_types = ["parallel", "parallel", "reduction", "reduction"]
+// CONTRACT-NOT: vector.
+// CONTRACT: return
+func.func @two_reductions(%a: memref<32x4x32xf32>, %b: memref<4x32x128xf32>, %c: memref<32x128xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, h, k) -> (m, h, k)>, affine_map<(m, n, h, k) -> (h, k, n)>,
+                                   affine_map<(m, n, h, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%a, %b : memref<32x4x32xf32>, memref<4x32x128xf32>) outs(%c : memref<32x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// A reduction longer than 256 (768): panels of up to 64 rows x 32 columns
+// (scf.parallel from 2^20 multiply-adds: 128 x 768 x 64 = 6.3M), inside each
+// the reduction in blocks of 256 (scf.for), and inside each block the
+// panel's 8-row register tiles, each with its own accumulator loop of
+// 8-wide steps over the block. The panel's [256 x 32] slice of the column
+// operand is what all its row tiles read.
+// CONTRACT-LABEL: func.func @long_reduction
+// CONTRACT: scf.parallel (%[[ROWS:.+]], %[[COLS:.+]]) = (%c0, %c0) to (%c128, %c64) step (%c64, %c32)
+// CONTRACT-DAG: %[[BPANEL:.+]] = memref.subview %{{.+}}[0, %[[COLS]]] [768, 32] [1, 1]
+// CONTRACT-DAG: %[[CPANEL:.+]] = memref.subview %{{.+}}[%[[ROWS]], %[[COLS]]] [64, 32] [1, 1]
+// CONTRACT: scf.for %[[K0:.+]] = %c0 to %c768 step %c256
+// CONTRACT: %[[BBLOCK:.+]] = memref.subview %[[BPANEL]][%[[K0]], 0] [256, 32] [1, 1]
+// CONTRACT: scf.for %[[R:.+]] = %c0 to %c64 step %c8
+// CONTRACT: scf.for %[[C:.+]] = %c0 to %c32 step %c32
+// CONTRACT: %[[TILE:.+]] = memref.subview %[[CPANEL]][%[[R]], %[[C]]] [8, 32] [1, 1]
+// CONTRACT: %[[INIT:.+]] = vector.transfer_read %[[TILE]]
+// CONTRACT: %[[LOOP:.+]] = scf.for %[[K:.+]] = %c0 to %c256 step %c8 iter_args(%{{.+}} = %[[INIT]]) -> (vector<8x32xf32>)
+// Each step of a row tile's loop prefetches its share of the next block of
+// the column operand: 8 tiles x 32 steps, one row (two 64-byte lines of 32
+// f32) each, so the 8 tiles cover the 256 rows of the next block; rows past
+// it and past the reduction's end are clamped.
+// CONTRACT: %[[NEXT:.+]] = affine.min #{{.+}}(%[[R]], %[[K]])[%[[K0]]]
+// CONTRACT: memref.prefetch %[[BPANEL]][%[[NEXT]], %[[C]]], read, locality<3>, data
+// CONTRACT: %[[SECOND:.+]] = affine.apply #{{.+}}(%[[C]])
+// CONTRACT: memref.prefetch %[[BPANEL]][%[[NEXT]], %[[SECOND]]], read, locality<3>, data
+// CONTRACT-NOT: memref.prefetch
+// CONTRACT: memref.subview %[[BBLOCK]]
+// CONTRACT: vector.contract
+// CONTRACT: vector.transfer_write %[[LOOP]], %[[TILE]]
+// CONTRACT: scf.reduce
+func.func @long_reduction(%a: memref<128x768xf32>, %b: memref<768x64xf32>, %c: memref<128x64xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<128x768xf32>, memref<768x64xf32>) outs(%c : memref<128x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// The prefetched row: (tile * 32 + step) of the next block, at most its last
+// row (k0 + 511) and the reduction's last (767). Without the option, none.
+// NEXTROW: affine_map<(d0, d1)[s0] -> ((d0 floordiv 8) * 32 + d1 floordiv 8 + s0 + 256, s0 + 511, 767)>
+// NOPREFETCH-LABEL: func.func @long_reduction
+// NOPREFETCH-NOT: memref.prefetch
+// NOPREFETCH: return
+
+// A reduction of 257 (prime) has no block of 64 steps or more: the register
+// tiles take the whole reduction as before.
+// CONTRACT-LABEL: func.func @prime_reduction
+// CONTRACT-NOT: step %c256
+// CONTRACT: scf.for %{{.+}} = %c0 to %c257 step %c1 iter_args
+// CONTRACT: return
+func.func @prime_reduction(%a: memref<8x257xf32>, %b: memref<257x32xf32>, %c: memref<8x32xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<8x257xf32>, memref<257x32xf32>) outs(%c : memref<8x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
