@@ -11,7 +11,9 @@
 // the same treatment, with the filter entries as the columns. The input
 // gradient needs nothing here: mpc-lower-to-linalg lowers it to forward
 // convolution generics (one per stride phase, flipped weights), which this
-// pass matches like any other.
+// pass matches like any other. Both generics are recognised by the roles
+// linalg::inferConvolutionDims gives their loops, then by their operand
+// layout (recognizeConv).
 //
 //===----------------------------------------------------------------------===//
 #include "mpc/Codegen/CPU/Passes.h"
@@ -35,66 +37,142 @@ namespace mpc {
 
 namespace {
 
-/// A convolution generic in the layout of mpc-lower-to-linalg's (Convolution.cpp):
-/// loops (n, g, m, o_1..o_S, c, k_1..k_S); input [N, G, C, H...] read at
-/// (n, g, c, o_i * stride_i + k_i * dilation_i), weight [G, M, C, K...] at
-/// (g, m, c, k...), accumulator [N, G, M, O...] at (n, g, m, o...).
+/// A convolution's spatial dims and their strides and dilations, the
+/// rewrites' input.
 struct ConvShape {
   int64_t spatial = 0;
   SmallVector<int64_t> strides, dilations;
 };
 
-AffineMap convInputMap(MLIRContext *ctx, const ConvShape &conv) {
-  int64_t s = conv.spatial;
-  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<AffineExpr> exprs{d(0), d(1), d(3 + s)};
-  for (int64_t i = 0; i < s; ++i)
-    exprs.push_back(d(3 + i) * conv.strides[i] + d(4 + s + i) * conv.dilations[i]);
-  return AffineMap::get(4 + 2 * s, 0, exprs, ctx);
+/// The two generics of mpc-lower-to-linalg (Convolution.cpp) this pass
+/// rewrites.
+enum class ConvKind { Forward, FilterGradient };
+
+/// The loops of linalg::inferConvolutionDims's classification that occur
+/// once each in both layouts. It takes the first input for the image and
+/// the second for the filter; the filter gradient, which reads (input, dy),
+/// is then a convolution too, with other roles: c is its batch, n its input
+/// channel, the kernel offsets its output image and the output positions
+/// its filter loops.
+enum class Role { Batch, Depth, OutputChannel, InputChannel };
+
+/// Each operand's leading dims by role; the spatial dims follow them
+/// (input: output image * coefficient + filter loop * coefficient; filter
+/// operand: filter loops; accumulator: output image).
+struct ConvLayout {
+  ConvKind kind;
+  std::array<Role, 3> input, filter, acc;
+};
+
+/// mpc.conv's generic, loops (n, g, m, o..., c, k...): input [N, G, C, H...]
+/// read at (n, g, c, o * stride + k * dilation), weight [G, M, C, K...] at
+/// (g, m, c, k...), accumulator [N, G, M, O...] at (n, g, m, o...). The
+/// filter gradient's, loops (g, m, c, k..., n, o...): the same input read at
+/// the same places, dy [N, G, M, O...] at (n, g, m, o...), accumulator [G,
+/// M, C, K...] at (g, m, c, k...).
+constexpr ConvLayout kForward{ConvKind::Forward,
+                              {Role::Batch, Role::Depth, Role::InputChannel},
+                              {Role::Depth, Role::OutputChannel, Role::InputChannel},
+                              {Role::Batch, Role::Depth, Role::OutputChannel}};
+constexpr ConvLayout kFilterGradient{ConvKind::FilterGradient,
+                                     {Role::InputChannel, Role::Depth, Role::Batch},
+                                     {Role::InputChannel, Role::Depth, Role::OutputChannel},
+                                     {Role::Depth, Role::OutputChannel, Role::Batch}};
+
+/// The loops `map` reads as its results from 3 on, if each is a plain loop
+/// of `candidates`.
+std::optional<SmallVector<unsigned>> spatialLoops(AffineMap map, ArrayRef<unsigned> candidates) {
+  SmallVector<unsigned> loops;
+  for (AffineExpr expr : map.getResults().drop_front(3)) {
+    auto dim = dyn_cast<AffineDimExpr>(expr);
+    if (!dim || !llvm::is_contained(candidates, dim.getPosition()))
+      return std::nullopt;
+    loops.push_back(dim.getPosition());
+  }
+  return loops;
 }
 
-/// The strides and dilations of `op` if it is such a convolution: they are
-/// read off the input map (its value at unit vectors) and the whole map set
-/// is then rebuilt and compared, so any other layout is refused.
-std::optional<ConvShape> matchConv(linalg::GenericOp op) {
-  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
-    return std::nullopt;
+/// The shape of `op` if its operands are in `layout` under the
+/// classification `dims`: every map, rebuilt from the roles and the
+/// spatial loops in the accumulator's and filter operand's order, must
+/// equal the op's. Anything else (other dim orders, a spatial result
+/// pairing other loops) is refused.
+std::optional<ConvShape> matchLayout(linalg::GenericOp op, const linalg::ConvolutionDimensions &dims,
+                                     const ConvLayout &layout) {
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  unsigned loops = op.getNumLoops();
-  if (loops < 6 || loops % 2 != 0 || maps[0].getNumSymbols() != 0)
+  std::optional<SmallVector<unsigned>> image = spatialLoops(maps[2], dims.outputImage);
+  std::optional<SmallVector<unsigned>> filter = spatialLoops(maps[1], dims.filterLoop);
+  if (!image || !filter)
     return std::nullopt;
-  ConvShape conv;
-  conv.spatial = (loops - 4) / 2;
-  int64_t s = conv.spatial;
-  if (maps[0].getNumResults() != 3 + s)
-    return std::nullopt;
-  auto unitValue = [&](int64_t dim, int64_t result) {
-    SmallVector<int64_t> point(loops, 0);
-    point[dim] = 1;
-    return maps[0].compose(point)[result];
-  };
-  for (int64_t i = 0; i < s; ++i) {
-    conv.strides.push_back(unitValue(3 + i, 3 + i));
-    conv.dilations.push_back(unitValue(4 + s + i, 3 + i));
-  }
+  // The classification lists strides by output-image loop and dilations by
+  // filter loop, each sorted: the multipliers of those loops in the input map.
+  DenseMap<unsigned, int64_t> coefficient;
+  for (auto [loop, stride] : llvm::zip_equal(dims.outputImage, dims.strides))
+    coefficient[loop] = stride;
+  for (auto [loop, dilation] : llvm::zip_equal(dims.filterLoop, dims.dilations))
+    coefficient[loop] = dilation;
   MLIRContext *ctx = op.getContext();
-  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<AffineExpr> wExprs{d(1), d(2), d(3 + s)}, outExprs{d(0), d(1), d(2)};
-  for (int64_t i = 0; i < s; ++i) {
-    wExprs.push_back(d(4 + s + i));
-    outExprs.push_back(d(3 + i));
-  }
-  if (maps[0] != convInputMap(ctx, conv) || maps[1] != AffineMap::get(loops, 0, wExprs, ctx) ||
-      maps[2] != AffineMap::get(loops, 0, outExprs, ctx))
-    return std::nullopt;
-  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  for (unsigned i = 0; i < loops; ++i)
-    if ((iterators[i] == utils::IteratorType::reduction) != (i >= 3 + s))
+  auto d = [&](unsigned loop) { return getAffineDimExpr(loop, ctx); };
+  // Indexed by Role.
+  unsigned roleLoops[] = {dims.batch[0], dims.depth[0], dims.outputChannel[0], dims.inputChannel[0]};
+  auto prefix = [&](ArrayRef<Role> roles) {
+    return llvm::map_to_vector(roles, [&](Role r) { return d(roleLoops[static_cast<int>(r)]); });
+  };
+  SmallVector<AffineExpr> inExprs = prefix(layout.input), filterExprs = prefix(layout.filter),
+                          accExprs = prefix(layout.acc);
+  ConvShape conv;
+  conv.spatial = image->size();
+  for (auto [o, k] : llvm::zip_equal(*image, *filter)) {
+    // The filter gradient's image loop is the kernel offset (the dilated
+    // term), its filter loop the output position (the strided one).
+    int64_t stride = coefficient[o], dilation = coefficient[k];
+    if (layout.kind == ConvKind::FilterGradient)
+      std::swap(stride, dilation);
+    if (stride < 1 || dilation < 1)
       return std::nullopt;
-  if (llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic) ||
-      llvm::any_of(op->getOperandTypes(), [](Type t) { return !cast<ShapedType>(t).hasStaticShape(); }))
+    conv.strides.push_back(stride);
+    conv.dilations.push_back(dilation);
+    // The classification takes the sum in either order; so does this check.
+    AffineExpr window = d(o) * coefficient[o] + d(k) * coefficient[k];
+    AffineExpr reversed = d(k) * coefficient[k] + d(o) * coefficient[o];
+    inExprs.push_back(maps[0].getResult(inExprs.size()) == reversed ? reversed : window);
+    filterExprs.push_back(d(k));
+    accExprs.push_back(d(o));
+  }
+  unsigned loops = op.getNumLoops();
+  if (maps[0] != AffineMap::get(loops, 0, inExprs, ctx) || maps[1] != AffineMap::get(loops, 0, filterExprs, ctx) ||
+      maps[2] != AffineMap::get(loops, 0, accExprs, ctx))
     return std::nullopt;
   return conv;
+}
+
+/// Which of the two generics `op` is, and its shape; nothing for any other
+/// op. linalg::inferConvolutionDims classifies the loops (it also checks two
+/// inputs and one output, and which loops are parallel and which reduce);
+/// the layout is then read from the maps (matchLayout).
+std::optional<std::pair<ConvKind, ConvShape>> recognizeConv(linalg::GenericOp op) {
+  // The body is cloned into generics with other loops: it must not read
+  // loop indices. (The classification would read a symbol multiplier as a
+  // constant, but linalg.generic's verifier refuses symbols in its maps.)
+  if (!op.hasPureTensorSemantics() || op.hasDynamicShape() || op.hasIndexSemantics())
+    return std::nullopt;
+  FailureOr<linalg::ConvolutionDimensions> dims = linalg::inferConvolutionDims(op);
+  if (failed(dims))
+    return std::nullopt;
+  size_t spatial = dims->outputImage.size();
+  // One loop per role and every loop classified. Strides and dilations have
+  // one entry per spatial dim (the classification takes them from
+  // "strides"/"dilations" attributes where an op has them; matchLayout
+  // checks them against the maps).
+  if (dims->batch.size() != 1 || dims->depth.size() != 1 || dims->outputChannel.size() != 1 ||
+      dims->inputChannel.size() != 1 || dims->filterLoop.size() != spatial || op.getNumLoops() != 4 + 2 * spatial ||
+      dims->strides.size() != spatial || dims->dilations.size() != spatial ||
+      llvm::any_of(op.getIndexingMapsArray(), [&](AffineMap map) { return map.getNumResults() != 3 + spatial; }))
+    return std::nullopt;
+  for (const ConvLayout &layout : {kForward, kFilterGradient})
+    if (std::optional<ConvShape> conv = matchLayout(op, *dims, layout))
+      return std::make_pair(layout.kind, *conv);
+  return std::nullopt;
 }
 
 /// Collapses dims [first, first + count) of `value` into one.
@@ -584,49 +662,6 @@ void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &
   rewriter.replaceOp(op, tensor::ExpandShapeOp::create(rewriter, loc, resultType, result, groups));
 }
 
-/// The filter gradient generic of mpc-lower-to-linalg (Convolution.cpp):
-/// loops (g, m, c, k_1..k_S, n, o_1..o_S); input [N, G, C, H...] read at
-/// (n, g, c, o_i * stride_i + k_i * dilation_i), dy [N, G, M, O...] at
-/// (n, g, m, o...), accumulator [G, M, C, K...] at (g, m, c, k...).
-std::optional<ConvShape> matchConvGradFilter(linalg::GenericOp op) {
-  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
-    return std::nullopt;
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  unsigned loops = op.getNumLoops();
-  if (loops < 6 || loops % 2 != 0 || maps[0].getNumSymbols() != 0)
-    return std::nullopt;
-  ConvShape conv;
-  conv.spatial = (loops - 4) / 2;
-  int64_t s = conv.spatial;
-  if (maps[0].getNumResults() != 3 + s)
-    return std::nullopt;
-  auto unitValue = [&](int64_t dim, int64_t result) {
-    SmallVector<int64_t> point(loops, 0);
-    point[dim] = 1;
-    return maps[0].compose(point)[result];
-  };
-  MLIRContext *ctx = op.getContext();
-  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<AffineExpr> inExprs{d(3 + s), d(0), d(2)}, dyExprs{d(3 + s), d(0), d(1)}, outExprs{d(0), d(1), d(2)};
-  for (int64_t i = 0; i < s; ++i) {
-    conv.strides.push_back(unitValue(4 + s + i, 3 + i));
-    conv.dilations.push_back(unitValue(3 + i, 3 + i));
-    inExprs.push_back(d(4 + s + i) * conv.strides[i] + d(3 + i) * conv.dilations[i]);
-    dyExprs.push_back(d(4 + s + i));
-    outExprs.push_back(d(3 + i));
-  }
-  if (maps[0] != AffineMap::get(loops, 0, inExprs, ctx) || maps[1] != AffineMap::get(loops, 0, dyExprs, ctx) ||
-      maps[2] != AffineMap::get(loops, 0, outExprs, ctx))
-    return std::nullopt;
-  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  for (unsigned i = 0; i < loops; ++i)
-    if ((iterators[i] == utils::IteratorType::reduction) != (i >= 3 + s))
-      return std::nullopt;
-  if (llvm::any_of(op->getOperandTypes(), [](Type t) { return !cast<ShapedType>(t).hasStaticShape(); }))
-    return std::nullopt;
-  return conv;
-}
-
 /// dW [G, M, C * prod(K)] = sum over n, p of dy [G, M, P] x patches [G, P,
 /// C * prod(K)], one batch element per iteration of an scf.for (so the
 /// inner generic has one reduction, the output positions, which
@@ -699,7 +734,8 @@ struct ConvToMatmulPass : impl::ConvToMatmulPassBase<ConvToMatmulPass> {
   void runOnOperation() override {
     SmallVector<std::pair<linalg::GenericOp, ConvShape>> convs, filterGrads;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
+      std::optional<std::pair<ConvKind, ConvShape>> conv = recognizeConv(op);
+      if (!conv)
         return;
       int64_t macs = 1;
       for (int64_t range : op.getStaticLoopRanges())
@@ -707,10 +743,7 @@ struct ConvToMatmulPass : impl::ConvToMatmulPassBase<ConvToMatmulPass> {
       // An empty convolution (a zero-sized dimension) has no work to speed up.
       if (macs == 0 || macs < minMacs)
         return;
-      if (std::optional<ConvShape> conv = matchConv(op))
-        convs.emplace_back(op, *conv);
-      else if (std::optional<ConvShape> grad = matchConvGradFilter(op))
-        filterGrads.emplace_back(op, *grad);
+      (conv->first == ConvKind::Forward ? convs : filterGrads).emplace_back(op, conv->second);
     });
     IRRewriter rewriter(&getContext());
     for (auto &[op, conv] : convs)

@@ -93,12 +93,12 @@ Value padSpatial(OpBuilder &b, Location loc, Value input, llvm::ArrayRef<int64_t
 Value splitDim(OpBuilder &b, Location loc, Value value, int64_t dim, int64_t groups);
 
 /// A convolution's multiply-accumulate as the one linalg.generic that
-/// mpc-conv-to-matmul rewrites into im2col + matmul (its matcher rebuilds
-/// exactly these maps): loops (n, g, m, o..., c, k...), `input` [N, G, C,
-/// S...] (already padded) read at o * stride + k * dilation, `weight` [G, M,
-/// C, K...], result [N, G, M, O...] of `accType` summed from zero. mpc.conv
-/// and mpc.conv_grad_input both build it here so that they cannot drift
-/// from the matcher's layout.
+/// mpc-conv-to-matmul rewrites into im2col + matmul (it accepts exactly this
+/// operand layout): loops (n, g, m, o..., c, k...), `input` [N, G, C, S...]
+/// (already padded) read at o * stride + k * dilation, `weight` [G, M, C,
+/// K...], result [N, G, M, O...] of `accType` summed from zero. mpc.conv and
+/// mpc.conv_grad_input both build it here so that they cannot drift from
+/// the layout that pass expects.
 Value buildConvAccumulation(OpBuilder &b, Location loc, Value input, Value weight,
                             llvm::ArrayRef<int64_t> accShape, llvm::ArrayRef<int64_t> strides,
                             llvm::ArrayRef<int64_t> dilations, Type accType);

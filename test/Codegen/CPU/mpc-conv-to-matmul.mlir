@@ -317,3 +317,257 @@ func.func @constant_start(%x: tensor<1x4x6x10xf32>, %w: tensor<16x4x3x3xf32>) ->
   %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x6x10xf32>, tensor<16x4x3x3xf32>) -> tensor<1x16x4x8xf32>
   return %0 : tensor<1x16x4x8xf32>
 }
+
+// -----
+
+// 3-D, strided in two dims: patches [N, G, C, KD, KH, KW, OD, OH, OW].
+// CHECK-DAG: #[[WINDOW3D:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7, d8) -> (d0, d1, d2, d3 + d6, d7 * 2 + d4, d8 * 2 + d5)>
+// CHECK-LABEL: func.func @conv_3d
+// CHECK: linalg.generic {indexing_maps = [#[[WINDOW3D]], #{{.+}}], {{.+}} outs(%{{.+}} : tensor<1x1x2x2x3x3x4x2x2xf32>)
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<1x4x36xf32>, tensor<1x1x36x16xf32>) outs(%{{.+}} : tensor<1x1x4x16xf32>)
+// CHECK: tensor.expand_shape %{{.+}} {{\[}}[0], [1], [2], [3, 4, 5]] output_shape [1, 1, 4, 4, 2, 2]
+func.func @conv_3d(%x: tensor<1x2x5x6x6xf32>, %w: tensor<4x2x2x3x3xf32>) -> tensor<1x4x4x2x2xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 2, 2>, pads = array<i64: 0, 0, 0, 0, 0, 0>, dilations = array<i64: 1, 1, 1>, group = 1 : i64} : (tensor<1x2x5x6x6xf32>, tensor<4x2x2x3x3xf32>) -> tensor<1x4x4x2x2xf32>
+  return %0 : tensor<1x4x4x2x2xf32>
+}
+
+// -----
+
+// Dilation 2 in both dims: the kernel offsets of the windows step by 2.
+// CHECK-DAG: #[[DILATED:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d5 + d3 * 2, d6 + d4 * 2)>
+// CHECK-LABEL: func.func @dilated_2d
+// CHECK: linalg.generic {indexing_maps = [#[[DILATED]], #{{.+}}], {{.+}} ins(%{{.+}} : tensor<1x1x2x9x9xf32>) outs(%{{.+}} : tensor<1x1x2x3x3x5x5xf32>)
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<1x4x18xf32>, tensor<1x1x18x{{[0-9]+}}xf32>)
+func.func @dilated_2d(%x: tensor<1x2x9x9xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1x4x5x5xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 2, 2>, group = 1 : i64} : (tensor<1x2x9x9xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x5x5xf32>
+  return %0 : tensor<1x4x5x5xf32>
+}
+
+// -----
+
+// One input channel per group (4 groups, 2 output channels each): g is the
+// classification's depth loop, kept as the matmul's batch.
+// CHECK-LABEL: func.func @depthwise_groups
+// CHECK: tensor.collapse_shape %{{.+}} {{\[}}[0], [1], [2, 3, 4]] : tensor<4x2x1x3x3xf32> into tensor<4x2x9xf32>
+// CHECK: linalg.generic {{.+}} outs(%{{.+}} : tensor<1x4x1x3x3x4x4xf32>)
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<4x2x9xf32>, tensor<1x4x9x16xf32>) outs(%{{.+}} : tensor<1x4x2x16xf32>)
+func.func @depthwise_groups(%x: tensor<1x4x6x6xf32>, %w: tensor<8x1x3x3xf32>) -> tensor<1x8x4x4xf32> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 4 : i64} : (tensor<1x4x6x6xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x4x4xf32>
+  return %0 : tensor<1x8x4x4xf32>
+}
+
+// -----
+
+// The filter gradient, 1-D, stride 2 and dilation 3: its output positions
+// (stride) and kernel offsets (dilation) keep their multipliers in the
+// patches [G, O, C, K].
+// CHECK-DAG: #[[GRAD_WINDOW:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d1 * 2 + d3 * 3)>
+// CHECK-LABEL: func.func @grad_filter_dilated_1d
+// CHECK: scf.for
+// CHECK: linalg.generic {indexing_maps = [#[[GRAD_WINDOW]], #{{.+}}], {{.+}} outs(%{{.+}} : tensor<1x4x2x3xf32>)
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<1x4x4xf32>, tensor<1x4x6xf32>) outs(%{{.+}} : tensor<1x4x6xf32>)
+func.func @grad_filter_dilated_1d(%x: tensor<2x2x13xf32>, %dy: tensor<2x4x4xf32>) -> tensor<4x2x3xf32> {
+  %0 = mpc.conv_grad_filter %x, %dy {strides = array<i64: 2>, pads = array<i64: 0, 0>, dilations = array<i64: 3>, group = 1 : i64} : (tensor<2x2x13xf32>, tensor<2x4x4xf32>) -> tensor<4x2x3xf32>
+  return %0 : tensor<4x2x3xf32>
+}
+
+// -----
+
+// Recognised by the roles of its loops, not their numbering: loops (c, k,
+// n, o, g, m), and the window sum written kernel term first. Its stride 2
+// and dilation 3 go to the patches as in mpc.conv's own generic.
+// CHECK-DAG: #[[REORDERED:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4 * 2 + d3 * 3)>
+// CHECK-LABEL: func.func @reordered_loops
+// CHECK: linalg.generic {indexing_maps = [#[[REORDERED]], #{{.+}}], {{.+}} outs(%{{.+}} : tensor<1x1x3x3x4xf32>)
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<1x2x9xf32>, tensor<1x1x9x4xf32>) outs(%{{.+}} : tensor<1x1x2x4xf32>)
+func.func @reordered_loops(%x: tensor<1x1x3x13xf32>, %w: tensor<1x2x3x3xf32>, %acc: tensor<1x1x2x4xf32>) -> tensor<1x1x2x4xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(c, k, n, o, g, m) -> (n, g, c, k * 3 + o * 2)>,
+                                        affine_map<(c, k, n, o, g, m) -> (g, m, c, k)>,
+                                        affine_map<(c, k, n, o, g, m) -> (n, g, m, o)>],
+                       iterator_types = ["reduction", "reduction", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%x, %w : tensor<1x1x3x13xf32>, tensor<1x2x3x3xf32>) outs(%acc : tensor<1x1x2x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %s: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<1x1x2x4xf32>
+  return %0 : tensor<1x1x2x4xf32>
+}
+
+// -----
+
+// The same convolution channels-last (input [N, W, G, C], weight [K, G, C,
+// M], result [N, O, G, M]): the same loop roles, another layout, left alone.
+// CHECK-LABEL: func.func @channels_last
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+func.func @channels_last(%x: tensor<1x13x1x3xf32>, %w: tensor<3x1x3x2xf32>, %acc: tensor<1x4x1x2xf32>) -> tensor<1x4x1x2xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, g, m, o, c, k) -> (n, o * 2 + k * 3, g, c)>,
+                                        affine_map<(n, g, m, o, c, k) -> (k, g, c, m)>,
+                                        affine_map<(n, g, m, o, c, k) -> (n, o, g, m)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x13x1x3xf32>, tensor<3x1x3x2xf32>) outs(%acc : tensor<1x4x1x2xf32>) {
+  ^bb0(%a: f32, %b: f32, %s: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x1x2xf32>
+  return %0 : tensor<1x4x1x2xf32>
+}
+
+// -----
+
+// The result with its channel and position dims swapped: left alone.
+// CHECK-LABEL: func.func @permuted_output
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+func.func @permuted_output(%x: tensor<1x1x3x13xf32>, %w: tensor<1x2x3x3xf32>, %acc: tensor<1x1x4x2xf32>) -> tensor<1x1x4x2xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, g, m, o, c, k) -> (n, g, c, o * 2 + k * 3)>,
+                                        affine_map<(n, g, m, o, c, k) -> (g, m, c, k)>,
+                                        affine_map<(n, g, m, o, c, k) -> (n, g, o, m)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x1x3x13xf32>, tensor<1x2x3x3xf32>) outs(%acc : tensor<1x1x4x2xf32>) {
+  ^bb0(%a: f32, %b: f32, %s: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<1x1x4x2xf32>
+  return %0 : tensor<1x1x4x2xf32>
+}
+
+// -----
+
+// A depthwise map (the channel c read by input, weight and result alike, no
+// output-channel loop): not one of the two layouts, left alone.
+// CHECK-LABEL: func.func @depthwise_map
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+func.func @depthwise_map(%x: tensor<1x1x3x13xf32>, %w: tensor<1x3x3xf32>, %acc: tensor<1x1x3x4xf32>) -> tensor<1x1x3x4xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, g, c, o, k) -> (n, g, c, o * 2 + k * 3)>,
+                                        affine_map<(n, g, c, o, k) -> (g, c, k)>,
+                                        affine_map<(n, g, c, o, k) -> (n, g, c, o)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<1x1x3x13xf32>, tensor<1x3x3xf32>) outs(%acc : tensor<1x1x3x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %s: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<1x1x3x4xf32>
+  return %0 : tensor<1x1x3x4xf32>
+}
+
+// -----
+
+// A filter gradient whose dy is read [N, G, O, M] (transposed): left alone.
+// CHECK-LABEL: func.func @transposed_dy
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+func.func @transposed_dy(%x: tensor<2x1x3x13xf32>, %dy: tensor<2x1x4x2xf32>, %acc: tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(g, m, c, k, n, o) -> (n, g, c, o * 2 + k * 3)>,
+                                        affine_map<(g, m, c, k, n, o) -> (n, g, o, m)>,
+                                        affine_map<(g, m, c, k, n, o) -> (g, m, c, k)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %dy : tensor<2x1x3x13xf32>, tensor<2x1x4x2xf32>) outs(%acc : tensor<1x2x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %s: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x3x3xf32>
+  return %0 : tensor<1x2x3x3xf32>
+}
+
+// -----
+
+// A third input (a bias fused into the body): left alone.
+// CHECK-LABEL: func.func @third_input
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+func.func @third_input(%x: tensor<1x1x3x13xf32>, %w: tensor<1x2x3x3xf32>, %b: tensor<2xf32>, %acc: tensor<1x1x2x4xf32>) -> tensor<1x1x2x4xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, g, m, o, c, k) -> (n, g, c, o * 2 + k * 3)>,
+                                        affine_map<(n, g, m, o, c, k) -> (g, m, c, k)>,
+                                        affine_map<(n, g, m, o, c, k) -> (m)>,
+                                        affine_map<(n, g, m, o, c, k) -> (n, g, m, o)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w, %b : tensor<1x1x3x13xf32>, tensor<1x2x3x3xf32>, tensor<2xf32>) outs(%acc : tensor<1x1x2x4xf32>) {
+  ^bb0(%a: f32, %v: f32, %bias: f32, %s: f32):
+    %p = arith.mulf %a, %v : f32
+    %q = arith.addf %p, %bias : f32
+    %r = arith.addf %s, %q : f32
+    linalg.yield %r : f32
+  } -> tensor<1x1x2x4xf32>
+  return %0 : tensor<1x1x2x4xf32>
+}
+
+// -----
+
+// A body that reads a loop index: the rewrite's loops are others, left alone.
+// CHECK-LABEL: func.func @reads_index
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+func.func @reads_index(%x: tensor<1x1x3x13xf32>, %w: tensor<1x2x3x3xf32>, %acc: tensor<1x1x2x4xf32>) -> tensor<1x1x2x4xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, g, m, o, c, k) -> (n, g, c, o * 2 + k * 3)>,
+                                        affine_map<(n, g, m, o, c, k) -> (g, m, c, k)>,
+                                        affine_map<(n, g, m, o, c, k) -> (n, g, m, o)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x1x3x13xf32>, tensor<1x2x3x3xf32>) outs(%acc : tensor<1x1x2x4xf32>) {
+  ^bb0(%a: f32, %v: f32, %s: f32):
+    %i = linalg.index 3 : index
+    %j = arith.index_cast %i : index to i32
+    %f = arith.sitofp %j : i32 to f32
+    %p = arith.mulf %a, %v : f32
+    %q = arith.mulf %p, %f : f32
+    %r = arith.addf %s, %q : f32
+    linalg.yield %r : f32
+  } -> tensor<1x1x2x4xf32>
+  return %0 : tensor<1x1x2x4xf32>
+}
+
+// -----
+
+// Output positions that step backwards through the input (k * 3 - o):
+// classified as a convolution of stride -1, left alone.
+// CHECK-LABEL: func.func @negative_stride
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+func.func @negative_stride(%x: tensor<1x1x3x9xf32>, %w: tensor<1x2x3x3xf32>, %acc: tensor<1x1x2x4xf32>) -> tensor<1x1x2x4xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, g, m, o, c, k) -> (n, g, c, k * 3 - o)>,
+                                        affine_map<(n, g, m, o, c, k) -> (g, m, c, k)>,
+                                        affine_map<(n, g, m, o, c, k) -> (n, g, m, o)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x1x3x9xf32>, tensor<1x2x3x3xf32>) outs(%acc : tensor<1x1x2x4xf32>) {
+  ^bb0(%a: f32, %v: f32, %s: f32):
+    %p = arith.mulf %a, %v : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<1x1x2x4xf32>
+  return %0 : tensor<1x1x2x4xf32>
+}
+
+// -----
+
+// A "strides" attribute that contradicts the map (linalg::inferConvolutionDims
+// prefers it): the map decides, the generic does not match, left alone.
+// CHECK-LABEL: func.func @strides_attribute
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+func.func @strides_attribute(%x: tensor<1x1x3x13xf32>, %w: tensor<1x2x3x3xf32>, %acc: tensor<1x1x2x4xf32>) -> tensor<1x1x2x4xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, g, m, o, c, k) -> (n, g, c, o * 2 + k * 3)>,
+                                        affine_map<(n, g, m, o, c, k) -> (g, m, c, k)>,
+                                        affine_map<(n, g, m, o, c, k) -> (n, g, m, o)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x1x3x13xf32>, tensor<1x2x3x3xf32>) outs(%acc : tensor<1x1x2x4xf32>) attrs = {strides = dense<1> : tensor<1xi64>} {
+  ^bb0(%a: f32, %v: f32, %s: f32):
+    %p = arith.mulf %a, %v : f32
+    %r = arith.addf %s, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<1x1x2x4xf32>
+  return %0 : tensor<1x1x2x4xf32>
+}

@@ -49,9 +49,16 @@ def AsyncParallelForPass : Pass<"mpc-async-parallel-for", "::mlir::ModuleOp"> {
 def ConvToMatmulPass : Pass<"mpc-conv-to-matmul", "::mlir::func::FuncOp"> {
   let summary = "Rewrite convolution (and filter gradient) generics as im2col patches + matmul-like generics";
   let description = [{
-    Matches the linalg.generic that mpc.conv lowers to (loops n, g, m,
-    out-spatial..., c, kernel...; input read at out * stride + kernel *
-    dilation) on tensors, after elementwise fusion. It copies the input
+    Rewrites the linalg.generic that mpc.conv lowers to (input [N, G, C,
+    S...] read at out * stride + kernel * dilation, weight [G, M, C,
+    K...], accumulator [N, G, M, O...]) on tensors, after elementwise
+    fusion. Generics are recognised by linalg::inferConvolutionDims, which
+    classifies their loops (batch, depth, output channel, output image,
+    input channel, filter loop) and reads the strides and dilations; the
+    operand maps must then be exactly those of this layout or of the filter
+    gradient's (below), whatever the loops' numbering. Anything else (other
+    dim orders, more inputs, dynamic shapes, a body reading loop indices,
+    non-positive strides) is left alone. It copies the input
     windows into a patches tensor [N, G, C * prod(kernel), prod(out)] and
     replaces the convolution by a generic over (n, g, m, p, k) with the same
     body (so casts fused into it stay, and products and sums keep their
@@ -80,7 +87,8 @@ def ConvToMatmulPass : Pass<"mpc-conv-to-matmul", "::mlir::func::FuncOp"> {
     starts, which bufferization would copy per convolution).
     A 1x1 stride-1 convolution needs no copy: the input rows
     already are its patches. The filter gradient
-    (mpc.conv_grad_filter) becomes, per batch element, dy [G, M, P] times
+    (mpc.conv_grad_filter: the same input, dy [N, G, M, O...], accumulator
+    [G, M, C, K...]) becomes, per batch element, dy [G, M, P] times
     transposed patches [G, P, C * prod(kernel)]. Runs after fusion because the
     fusion pass would fuse the patches copy back into a convolution.
   }];
