@@ -8,6 +8,7 @@
 #include "llvm/ADT/SetOperations.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/GlobPattern.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -83,10 +84,11 @@ static llvm::Expected<PolicyRule> parseRule(const std::string &path, unsigned in
   } else if (std::optional<StringRef> pattern = object->getString("match")) {
     rule.kind = PolicyRule::Kind::Glob;
     rule.subject = pattern->str();
+    // Checked here, compiled again where it is matched: a GlobPattern points
+    // into the text it was made from, and the JSON text is freed after parsing.
     llvm::Expected<llvm::GlobPattern> glob = llvm::GlobPattern::create(*pattern);
     if (!glob)
       return fail("bad glob: " + llvm::toString(glob.takeError()));
-    rule.glob = std::move(*glob);
   } else if (const llvm::json::Array *ends = object->getArray("between")) {
     rule.kind = PolicyRule::Kind::Between;
     if (ends->size() != 2 || !(*ends)[0].getAsString() || !(*ends)[1].getAsString())
@@ -184,15 +186,17 @@ matchRule(const std::string &path, const PolicyRule &rule, ArrayRef<Operation *>
                        "no '" + rule.subject +
                            "' op in this program takes a precision; remove the rule");
     return matched;
-  case PolicyRule::Kind::Glob:
+  case PolicyRule::Kind::Glob: {
+    llvm::GlobPattern glob = llvm::cantFail(llvm::GlobPattern::create(rule.subject));
     for (Operation *op : ops)
-      if (!nodeName(op).empty() && rule.glob->match(nodeName(op)))
+      if (!nodeName(op).empty() && glob.match(nodeName(op)))
         matched.push_back(op);
     if (matched.empty())
       return ruleError(path, rule,
                        "no node name matches '" + rule.subject +
                            "'; node names are the ONNX node names (mpc.node)");
     return matched;
+  }
   case PolicyRule::Kind::Between:
     break;
   }

@@ -13,9 +13,7 @@
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/Error.h"
-#include "llvm/Support/GlobPattern.h"
 
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +29,6 @@ struct PolicyRule {
   std::string subject;
   /// Between: the last node.
   std::string last;
-  std::optional<llvm::GlobPattern> glob;
   mlir::FloatType precision;
   /// Null when the rule does not set one.
   mlir::FloatType accumulator;
