@@ -92,4 +92,31 @@ def PrecisionReportPass : Pass<"mpc-precision-report", "::mlir::ModuleOp"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// Debugging precision (mpc-debug)
+//===----------------------------------------------------------------------===//
+
+def ExposeIntermediatesPass : Pass<"mpc-expose-intermediates", "::mlir::ModuleOp"> {
+  let summary = "Return every named intermediate value of @main, cast to f32";
+  let description = [{
+    Makes every float result of an op with an ONNX node name (`mpc.node`) an
+    extra result of `@main`, in program order, so that a program can be
+    compared value by value with another precision's. Casts are skipped (they
+    belong to the op they convert for), and so are ops without operands
+    (constants) and non-float results. A low-precision value is cast to f32
+    first, so every precision returns the same types.
+
+    Each such result carries `mpc.intermediate = {index, node, op, result,
+    type, producers}`: its position in program order, the node and op it
+    comes from, which of the op's results it is, the element type the op
+    computed it in, and the indices of the exposed values the op reads
+    (looking through casts). A value `@main` already returns (itself or cast
+    to f32) gets the attribute on that result rather than a second result:
+    bufferization's promotion of results to out-parameters crashes on a
+    function that returns one value twice. Run CSE first for the same reason:
+    a later CSE would merge two exposed copies of one value.
+  }];
+  let dependentDialects = ["::mpc::MpcDialect"];
+}
+
 #endif // MPC_PRECISION_PASSES_TD
