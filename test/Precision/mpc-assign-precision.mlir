@@ -20,6 +20,10 @@
 // RUN: mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 strategy=greedy policy-file=%S/Inputs/policy-op.json" | FileCheck %s --check-prefix=OP
 // RUN: mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-glob.json" | FileCheck %s --check-prefix=GLOB
 // RUN: mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-between.json" | FileCheck %s --check-prefix=BETWEEN
+// Node names as torch.onnx.export writes them: a glob with a long fixed
+// prefix (a GlobPattern once kept a pointer into freed JSON text and matched
+// nothing past 15 characters).
+// RUN: mpc-opt %t/long-names.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-glob-long.json" | FileCheck %s --check-prefix=LONG
 // RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-malformed.json" 2>&1 | FileCheck %s --check-prefix=MALFORMED
 // RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/does-not-exist.json" 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-unknown-op.json" 2>&1 | FileCheck %s --check-prefix=UNKNOWN-OP
@@ -408,3 +412,13 @@ func.func @rules(%x: tensor<4x64xf32> {mpc.name = "x"}) -> (tensor<4xf32>, tenso
 // CALIB-DIR: error: mpc-assign-precision: calibration-data: directory '{{.*}}empty' has no 'x.npy' for graph input 'x'
 // CALIB-INT: error: mpc-assign-precision: calibration-data: '{{.*}}x.npy' holds i64 values; only float inputs (f64, f32, f16, bf16) have ranges
 // CALIB-NAME: error: mpc-assign-precision: calibration-data: no graph input is named 'z'; inputs are 'x'
+
+//--- long-names.mlir
+// LONG-LABEL: func.func @long_names
+func.func @long_names(%x: tensor<4x16xf32>, %w: tensor<16x16xf32>) -> tensor<4x16xf32> {
+  // LONG: mpc.softmax {{.*}}mpc.node = "/layers.0/self_attn/Softmax", mpc.precision = bf16, mpc.reason = "override rule #1 (match '/layers.0/self_attn/Softmax*')"
+  %s = mpc.softmax %x {axis = 1 : i64, mpc.node = "/layers.0/self_attn/Softmax"} : tensor<4x16xf32>
+  // LONG: mpc.matmul {{.*}}mpc.node = "/layers.0/self_attn/MatMul_1", mpc.precision = f32, mpc.reason = "override rule #0 (match '/layers.0/self_attn/MatMul_1')"
+  %mm = mpc.matmul %s, %w {mpc.node = "/layers.0/self_attn/MatMul_1"} : (tensor<4x16xf32>, tensor<16x16xf32>) -> tensor<4x16xf32>
+  return %mm : tensor<4x16xf32>
+}
