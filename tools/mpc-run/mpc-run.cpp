@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ModelPipeline.h"
-#include "OnnxInputs.h"
+#include "OnnxSignature.h"
 
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Import/ONNXImporter.h"
@@ -111,6 +111,17 @@ cl::opt<int> &threadsOption() {
   return own;
 }
 
+/// A model input as checkInputs sees it, from the ONNX graph or from the
+/// entry function of an .mlir module.
+struct DeclaredInput {
+  std::string name;
+  /// Unset when the element type has no host representation.
+  std::optional<mpc::runtime::ElementKind> kind;
+  std::string typeName;
+  /// -1 for a dynamic dim; unset when the model declares no shape.
+  std::optional<std::vector<int64_t>> dims;
+};
+
 int failWith(const llvm::Twine &message) {
   llvm::errs() << "mpc-run: error: " << message << "\n";
   return 1;
@@ -157,7 +168,7 @@ std::string shapeText(const std::optional<std::vector<int64_t>> &dims) {
 /// Every model input has data of its element type and shape (dynamic dims
 /// match anything), and no data is left over. Prints every problem found;
 /// false if there was one.
-bool checkInputs(const std::vector<mpc::run::DeclaredInput> &declared,
+bool checkInputs(const std::vector<DeclaredInput> &declared,
                  const std::map<std::string, HostArray> &inputs,
                  const std::map<std::string, std::string> &files) {
   bool ok = true;
@@ -209,11 +220,26 @@ bool checkInputs(const std::vector<mpc::run::DeclaredInput> &declared,
 }
 
 /// The entry function's inputs in the form checkInputs takes.
-std::vector<mpc::run::DeclaredInput> declaredInputs(const mpc::runtime::EntrySignature &signature) {
-  std::vector<mpc::run::DeclaredInput> declared;
+std::vector<DeclaredInput> declaredInputs(const mpc::runtime::EntrySignature &signature) {
+  std::vector<DeclaredInput> declared;
   for (const auto &spec : signature.inputs)
     declared.push_back({spec.name, spec.kind, std::string(mpc::runtime::elementName(spec.kind)),
                         spec.shape});
+  return declared;
+}
+
+/// The ONNX graph's inputs in the form checkInputs takes.
+std::vector<DeclaredInput> declaredInputs(const mpc::tool::OnnxSignature &onnx) {
+  std::vector<DeclaredInput> declared;
+  for (const mpc::tool::OnnxValue &input : onnx.inputs) {
+    std::optional<std::vector<int64_t>> dims;
+    if (input.dims) {
+      dims.emplace();
+      for (const std::optional<int64_t> &dim : *input.dims)
+        dims->push_back(dim.value_or(-1));
+    }
+    declared.push_back({input.name, input.kind, input.typeName(), std::move(dims)});
+  }
   return declared;
 }
 
@@ -257,11 +283,11 @@ int main(int argc, char **argv) {
   if (!readInputs(inputs, files))
     return 1;
   if (llvm::StringRef(modelPath).ends_with(".onnx")) {
-    std::vector<mpc::run::DeclaredInput> declared;
+    mpc::tool::OnnxSignature onnx;
     std::string error;
-    if (!mpc::run::readOnnxInputs(modelPath, declared, error))
+    if (!mpc::tool::readOnnxSignature(modelPath, onnx, error))
       return failWith(error);
-    if (!checkInputs(declared, inputs, files))
+    if (!checkInputs(declaredInputs(onnx), inputs, files))
       return 1;
   }
 
