@@ -27,6 +27,9 @@ import time
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "python"))
+from mpc import commands  # noqa: E402
+
 EXPORT = ROOT / "test" / "Inputs" / "models" / "export_real_models.py"
 TARGET_SECONDS, TARGET_GB = 20.0, 4.0
 
@@ -46,11 +49,12 @@ def model_path(build, name):
 
 
 def measure(build, name, precision, work, extra):
-    args = [str(build / "bin" / "mpc-run"), str(model_path(build, name)), "--precision", precision,
-            "--iterations", "0", "--output-dir", str(work / "out"), *extra]
+    files = {}
     for input_name, value in inputs_for(name).items():
-        np.save(work / f"{input_name}.npy", value)
-        args += ["--input", f"{input_name}={work / f'{input_name}.npy'}"]
+        files[input_name] = work / f"{input_name}.npy"
+        np.save(files[input_name], value)
+    args = commands.mpc_run(build / "bin" / "mpc-run", model_path(build, name), files, work / "out",
+                            precision=precision, iterations=0, extra=extra)
     # Each measurement in a child of its own so that ru_maxrss is this one's.
     probe = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
              "sys.stdout.write(p.stdout); sys.stderr.write(p.stderr); "

@@ -24,6 +24,7 @@ import argparse
 import re
 import statistics
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -31,6 +32,9 @@ import ml_dtypes
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "python"))
+from mpc import commands  # noqa: E402
+
 # "compile: 164.6 ms, run: 0.090 ms mean over 5 iterations"
 TIMES = re.compile(r"compile:\s*([0-9.]+)\s*ms,\s*run:\s*([0-9.]+)\s*ms mean")
 
@@ -71,9 +75,8 @@ def module(xs, ws, stride, pad, dilation, group, element, op):
 
 
 def time_run(mpc_run, path, files, iterations, threads, out):
-    cmd = [mpc_run, str(path), "--input", f"arg0={files[0]}", "--input", f"arg1={files[1]}",
-           "--iterations", str(iterations), "--threads", str(threads), "--precision", "none",
-           "--output-dir", str(out)]
+    cmd = commands.mpc_run(mpc_run, path, {"arg0": files[0], "arg1": files[1]}, out, precision="none",
+                           threads=threads, iterations=iterations)
     text = subprocess.run(cmd, check=True, capture_output=True, text=True)
     match = TIMES.search(text.stdout + text.stderr)
     if not match:

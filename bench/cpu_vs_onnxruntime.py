@@ -45,6 +45,9 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "python"))
+from mpc import commands  # noqa: E402
+
 MODELS = ["torch_mlp", "torch_cnn", "torch_encoder"]
 # "compile: 164.6 ms, run: 0.090 ms mean over 5 iterations"
 TIMES = re.compile(r"compile:\s*([0-9.]+)\s*ms,\s*run:\s*([0-9.]+)\s*ms mean")
@@ -85,11 +88,10 @@ def make_inputs(path, batch, directory):
             feeds[value.name] = rng.integers(0, vocab_size(model), shape, dtype=np.int64)
         else:
             feeds[value.name] = rng.standard_normal(shape).astype(np.float32)
-    files = []
+    files = {}
     for name, array in feeds.items():
-        file = Path(directory) / f"{name}.npy"
-        np.save(file, array)
-        files.append(f"{name}={file}")
+        files[name] = Path(directory) / f"{name}.npy"
+        np.save(files[name], array)
     return feeds, files
 
 
@@ -132,10 +134,8 @@ def time_onnxruntime(session, feeds, iterations):
 
 
 def time_mpc(mpc_run, path, files, precision, iterations, directory, threads):
-    command = [mpc_run, str(path), "--iterations", str(iterations), "--precision", precision,
-               "--threads", str(threads), "--output-dir", str(directory)]
-    for file in files:
-        command += ["--input", file]
+    command = commands.mpc_run(mpc_run, path, files, directory, precision=precision, threads=threads,
+                               iterations=iterations)
     proc = subprocess.run(command, capture_output=True, text=True)
     match = TIMES.search(proc.stdout + proc.stderr)
     if proc.returncode != 0 or not match:

@@ -17,6 +17,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "python"))
+from mpc import commands  # noqa: E402
+
 MODELS = ["torch_mlp", "torch_cnn", "torch_encoder"]
 POLICIES = ["fp16", "bf16"]
 STRATEGIES = ["greedy", "mincut"]
@@ -35,9 +38,8 @@ def elements(shape):
 
 
 def measure(mpc_opt, model, policy, strategy):
-    command = [mpc_opt, str(model), "--onnx-batch", "8",
-               f"--mpc-assign-precision=policy={policy} strategy={strategy}",
-               "--mpc-insert-casts", "--mpc-fold-casts"]
+    command = commands.mpc_opt(mpc_opt, model, [commands.assign_precision(policy, strategy),
+                                                 "--mpc-insert-casts", "--mpc-fold-casts"], batch=8)
     ir = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     casts = [line for line in ir.splitlines() if "mpc.cast" in line and "=" in line]
     converted = 0

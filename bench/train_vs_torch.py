@@ -28,12 +28,15 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TRAIN = ROOT / "test" / "Inputs" / "train"
+sys.path.insert(0, str(ROOT / "python"))
+from mpc import commands  # noqa: E402
 
+# name: (input name, mpc-compile's optimizer options)
 MODELS = {
-    "mlp": ("x", ["--optimizer", "sgd", "--lr", "0.1", "--momentum", "0.9"]),
-    "cnn": ("x", ["--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9"]),
-    "encoder": ("ids", ["--optimizer", "adamw", "--lr", "0.003"]),
-    "cnn_wide": ("x", ["--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9"]),
+    "mlp": ("x", {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9}),
+    "cnn": ("x", {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9}),
+    "encoder": ("ids", {"optimizer": "adamw", "lr": 0.003}),
+    "cnn_wide": ("x", {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9}),
 }
 
 # A CNN whose convolutions (and their input gradients) pass mpc-conv-to-
@@ -117,17 +120,16 @@ print(json.dumps({"steps_per_s": steps / (time.perf_counter() - start)}))
 
 def mpc_trainer(build, work, data, name, precision, batch):
     """Compiles the trainer; returns a function timing N steps of it (s)."""
-    input_name, flags = MODELS[name]
+    input_name, optimizer = MODELS[name]
     trainer = work / f"{name}-{precision}-{abs(hash(str(build)))}"
-    subprocess.run([str(build / "bin" / "mpc-compile"), str(data / f"{name}.onnx"), "--train", "--loss",
-                    "cross_entropy", "--label", "label", *flags, "--precision", precision, "--batch",
-                    str(batch), "--target", "cpu", "-o", str(trainer)], check=True, capture_output=True)
-    files = ["--data", f"{input_name}={data / f'{name}_{input_name}.npy'}",
-             "--data", f"label={data / f'{name}_label.npy'}"]
+    subprocess.run(commands.mpc_compile(build / "bin" / "mpc-compile", data / f"{name}.onnx", trainer,
+                                        batch=batch, loss="cross_entropy", label="label", precision=precision,
+                                        **optimizer), check=True, capture_output=True)
+    files = {input_name: data / f"{name}_{input_name}.npy", "label": data / f"{name}_label.npy"}
 
     def timed(n):
         start = time.perf_counter()
-        subprocess.run([str(trainer), *files, "--steps", str(n)], check=True, capture_output=True)
+        subprocess.run(commands.trainer(trainer, files, steps=n), check=True, capture_output=True)
         return time.perf_counter() - start
 
     return timed

@@ -10,7 +10,7 @@ cd "$root"
 apt_packages=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22 lld-22
               libclang-rt-22-dev libonnx-dev protobuf-compiler libprotobuf-dev
               libgtest-dev ninja-build ccache cmake python3-venv
-              libonnx-testdata   # ONNX node tests for scripts/conformance.py
+              libonnx-testdata   # ONNX node tests for test/conformance/conformance.py
               # torch exports of the real-model tests and bench/compile_speed.py
               python3-torch python3-torchvision python3-onnx)
 missing=()

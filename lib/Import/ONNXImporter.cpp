@@ -596,15 +596,18 @@ static bool parseInputShape(StringRef spec, mpc::ONNXImportOptions &options, std
 void mpc::registerONNXImportTranslation() {
   // Function-local so that only tools calling this register the flags
   // (mpc-opt has its own options of the same names).
+  static llvm::cl::OptionCategory category("ONNX import options");
   static llvm::cl::opt<int64_t> batch(
       "onnx-batch", llvm::cl::init(0),
-      llvm::cl::desc("--import-onnx: fix every graph input's dynamic first dim to N"));
+      llvm::cl::desc("--import-onnx: fix every graph input's dynamic first dim to N"),
+      llvm::cl::cat(category));
   static llvm::cl::list<std::string> shapes(
       "onnx-input-shape",
       llvm::cl::desc("--import-onnx: NAME=D0xD1x... fixes a graph input's whole shape "
-                     "(repeatable)"));
+                     "(repeatable)"),
+      llvm::cl::cat(category));
   static llvm::cl::opt<bool> listOps(
-      "list-supported-ops", llvm::cl::ValueDisallowed,
+      "list-supported-ops", llvm::cl::ValueDisallowed, llvm::cl::cat(category),
       llvm::cl::desc("Print the supported ONNX ops (docs/supported-ops.md) and exit"),
       llvm::cl::callback([](const bool &value) {
         if (!value)

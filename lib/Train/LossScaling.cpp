@@ -110,7 +110,7 @@ struct LossScalingPassImpl : mpc::impl::LossScalingPassBase<LossScalingPassImpl>
     Value finiteSteps = mpc::WhereOp::create(b, loc, grow, i64c(0), next);
     Value newScale = mpc::WhereOp::create(b, loc, finite, finiteScale, backedOff);
     Value newSteps = mpc::WhereOp::create(b, loc, finite, finiteSteps, i64c(0));
-    appendResult(main, newScale, "loss_scale", kRoleScaler);
+    appendResult(main, newScale, mpc::manifest::kLossScaleState, kRoleScaler);
     appendResult(main, newSteps, "loss_scale_good_steps", kRoleScaler);
   }
 
@@ -149,8 +149,8 @@ struct LossScalingPassImpl : mpc::impl::LossScalingPassBase<LossScalingPassImpl>
     OpBuilder b(*seed);
     Value scale, goodSteps;
     if (mode == "dynamic") {
-      unsigned scaleIndex =
-          appendArgument(main, RankedTensorType::get({}, f32), "loss_scale", kRoleScaler);
+      unsigned scaleIndex = appendArgument(main, RankedTensorType::get({}, f32),
+                                           mpc::manifest::kLossScaleState, kRoleScaler);
       main.setArgAttr(scaleIndex, kInitAttr, scalarAttr(f32, initScale));
       unsigned stepsIndex = appendArgument(main, RankedTensorType::get({}, b.getI64Type()),
                                            "loss_scale_good_steps", kRoleScaler);

@@ -2,6 +2,7 @@
 #include "mpc/Trainer/DataSet.h"
 
 #include "mpc/Runtime/FloatConversions.h"
+#include "mpc/Runtime/ManifestKeys.h"
 
 #include <cmath>
 #include <cstring>
@@ -161,7 +162,7 @@ DataError loadDataSet(const Manifest &manifest, const std::vector<const TensorDe
               " of one batch; give at least " + std::to_string(minRows) + " rows";
       return DataError::Data;
     }
-    if (spec.role == "label" && manifest.loss == "cross_entropy" &&
+    if (spec.role == manifest::role::kLabel && manifest.loss == manifest::loss::kCrossEntropy &&
         !checkLabelRange(array, manifest.lossOutput()->shape.back(), label, error))
       return DataError::Data;
     if (std::string warning = nonFiniteReport(array, label); !warning.empty())

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <unordered_set>
 
 namespace mpc::trainer {
 
@@ -145,6 +146,9 @@ private:
     skipSpace();
     if (consume("}"))
       return true;
+    // A repeated name would be read as whichever copy find() meets first
+    // (llvm::json keeps the last): refused, as neither reading is safe.
+    std::unordered_set<std::string> names;
     while (true) {
       skipSpace();
       std::string key;
@@ -152,6 +156,8 @@ private:
         return fail("expected a member name in quotes");
       if (!parseString(key))
         return false;
+      if (!names.insert(key).second)
+        return fail("the member name \"" + key + "\" appears twice in one object");
       skipSpace();
       if (!consume(":"))
         return fail("expected ':' after a member name");

@@ -1,16 +1,17 @@
 //===- Manifest.cpp - what the compiled model says about itself -----------===//
 #include "mpc/Trainer/Manifest.h"
 
+#include "mpc/Runtime/ManifestKeys.h"
 #include "mpc/Trainer/Json.h"
 
 #include <cstdio>
 
 namespace mpc::trainer {
 using runtime::ElementKind;
+namespace key = manifest::key;
+namespace role = manifest::role;
 
-bool TensorDesc::isState() const {
-  return role == "param" || role == "buffer" || role == "opt" || role == "scaler";
-}
+bool TensorDesc::isState() const { return role::isState(role); }
 
 int64_t TensorDesc::numElements() const {
   int64_t count = 1;
@@ -42,7 +43,7 @@ int Signature::resultIndexOfRole(std::string_view role) const {
 
 const TensorDesc *Manifest::lossOutput() const {
   for (const TensorDesc &result : train.results)
-    if (result.role == "output" && (output.empty() || result.name == output))
+    if (result.role == role::kOutput && (output.empty() || result.name == output))
       return &result;
   return nullptr;
 }
@@ -79,48 +80,49 @@ struct Reader {
     return false;
   }
 
-  bool string(const Json &object, const char *key, const std::string &where, std::string &out,
+  bool string(const Json &object, const char *name, const std::string &where, std::string &out,
               bool required = true) {
-    const Json *value = object.find(key);
+    const Json *value = object.find(name);
     if (!value)
-      return required ? fail(where, std::string("has no \"") + key + "\"") : true;
+      return required ? fail(where, std::string("has no \"") + name + "\"") : true;
     if (!value->isString())
-      return fail(where + "." + key, "is not a string");
+      return fail(where + "." + name, "is not a string");
     out = value->asString();
     return true;
   }
 
-  bool integer(const Json &object, const char *key, const std::string &where, int64_t &out) {
-    const Json *value = object.find(key);
+  bool integer(const Json &object, const char *name, const std::string &where, int64_t &out) {
+    const Json *value = object.find(name);
     if (!value || !value->isInteger() || value->asInteger() < 0)
-      return fail(where + "." + key, "is missing or not a non-negative integer");
+      return fail(where + "." + name, "is missing or not a non-negative integer");
     out = value->asInteger();
     return true;
   }
 
-  bool range(const Json &object, const char *key, const std::string &where,
+  bool range(const Json &object, const char *name, const std::string &where,
              std::optional<BlobRange> &out) {
-    const Json *value = object.find(key);
+    const Json *value = object.find(name);
     if (!value)
       return true;
     int64_t offset, bytes;
-    if (!value->isObject() || !integer(*value, "offset", where + "." + key, offset) ||
-        !integer(*value, "bytes", where + "." + key, bytes))
-      return fail(where + "." + key, "is not {\"offset\": N, \"bytes\": N}");
+    if (!value->isObject() || !integer(*value, key::kOffset, where + "." + name, offset) ||
+        !integer(*value, key::kBytes, where + "." + name, bytes))
+      return fail(where + "." + name, std::string("is not {\"") + key::kOffset + "\": N, \"" +
+                                          key::kBytes + "\": N}");
     if (static_cast<uint64_t>(offset) > blobSize ||
         static_cast<uint64_t>(bytes) > blobSize - static_cast<uint64_t>(offset))
-      return fail(where + "." + key, "lies outside the blob of " + std::to_string(blobSize) + " bytes");
+      return fail(where + "." + name, "lies outside the blob of " + std::to_string(blobSize) + " bytes");
     out = BlobRange{static_cast<uint64_t>(offset), static_cast<uint64_t>(bytes)};
     return true;
   }
 
   bool shape(const Json &object, const std::string &where, std::vector<int64_t> &out) {
-    const Json *value = object.find("shape");
+    const Json *value = object.find(key::kShape);
     if (!value || !value->isArray())
-      return fail(where, "has no \"shape\" array");
+      return fail(where, std::string("has no \"") + key::kShape + "\" array");
     for (const Json &d : value->items()) {
       if (!d.isInteger() || d.asInteger() < 0)
-        return fail(where + ".shape", "holds a dimension that is not a non-negative integer");
+        return fail(where + "." + key::kShape, "holds a dimension that is not a non-negative integer");
       out.push_back(d.asInteger());
     }
     return true;
@@ -130,34 +132,34 @@ struct Reader {
     if (!json.isObject())
       return fail(where, "is not an object");
     std::string dtype;
-    if (!string(json, "name", where, desc.name) || !string(json, "role", where, desc.role) ||
-        !string(json, "dtype", where, dtype) || !shape(json, where, desc.shape))
+    if (!string(json, key::kName, where, desc.name) || !string(json, key::kRole, where, desc.role) ||
+        !string(json, key::kDtype, where, dtype) || !shape(json, where, desc.shape))
       return false;
     std::optional<ElementKind> kind = elementKindNamed(dtype);
     if (!kind)
-      return fail(where + ".dtype", "names no known element type: '" + dtype + "'");
+      return fail(where + "." + key::kDtype, "names no known element type: '" + dtype + "'");
     desc.kind = *kind;
-    if (!range(json, "init", where, desc.init))
+    if (!range(json, key::kInit, where, desc.init))
       return false;
     if (desc.init && desc.init->bytes != desc.numElements() * runtime::elementSize(desc.kind))
-      return fail(where + ".init", "does not hold " + std::to_string(desc.numElements()) +
-                                       " elements of " + dtype);
-    if (const Json *fill = json.find("fill")) {
+      return fail(where + "." + key::kInit, "does not hold " + std::to_string(desc.numElements()) +
+                                                " elements of " + dtype);
+    if (const Json *fill = json.find(key::kFill)) {
       if (!fill->isNumber())
-        return fail(where + ".fill", "is not a number");
+        return fail(where + "." + key::kFill, "is not a number");
       desc.fill = fill->asNumber();
     }
     return true;
   }
 
-  bool tensors(const Json &json, const char *key, const std::string &where,
+  bool tensors(const Json &json, const char *name, const std::string &where,
                std::vector<TensorDesc> &out) {
-    const Json *list = json.find(key);
+    const Json *list = json.find(name);
     if (!list || !list->isArray())
-      return fail(where, std::string("has no \"") + key + "\" array");
+      return fail(where, std::string("has no \"") + name + "\" array");
     for (size_t i = 0; i < list->items().size(); ++i) {
       out.emplace_back();
-      if (!tensor(list->items()[i], where + "." + key + "[" + std::to_string(i) + "]", out.back()))
+      if (!tensor(list->items()[i], where + "." + name + "[" + std::to_string(i) + "]", out.back()))
         return false;
     }
     return true;
@@ -166,26 +168,30 @@ struct Reader {
   bool signature(const Json &json, const std::string &where, Signature &out) {
     if (!json.isObject())
       return fail(where, "is not an object");
-    return string(json, "symbol", where, out.symbol) && tensors(json, "args", where, out.args) &&
-           tensors(json, "results", where, out.results);
+    return string(json, key::kSymbol, where, out.symbol) &&
+           tensors(json, key::kArgs, where, out.args) &&
+           tensors(json, key::kResults, where, out.results);
   }
 
   bool onnx(const Json &json, Manifest &manifest) {
-    if (!json.isObject() || !range(json, "head", "onnx", manifest.onnxHead) ||
-        !range(json, "graph", "onnx", manifest.onnxGraph))
-      return fail("onnx", "is not an object with \"head\" and \"graph\" ranges");
+    const std::string onnx = key::kOnnx;
+    if (!json.isObject() || !range(json, key::kHead, onnx, manifest.onnxHead) ||
+        !range(json, key::kGraph, onnx, manifest.onnxGraph))
+      return fail(onnx, std::string("is not an object with \"") + key::kHead + "\" and \"" +
+                            key::kGraph + "\" ranges");
     if (!manifest.onnxHead || !manifest.onnxGraph)
-      return fail("onnx", "needs both \"head\" and \"graph\"");
-    const Json *list = json.find("initializers");
+      return fail(onnx, std::string("needs both \"") + key::kHead + "\" and \"" + key::kGraph + "\"");
+    const Json *list = json.find(key::kInitializers);
     if (!list || !list->isArray())
-      return fail("onnx", "has no \"initializers\" array");
+      return fail(onnx, std::string("has no \"") + key::kInitializers + "\" array");
     for (size_t i = 0; i < list->items().size(); ++i) {
       const Json &item = list->items()[i];
-      std::string where = "onnx.initializers[" + std::to_string(i) + "]";
+      std::string where = onnx + "." + key::kInitializers + "[" + std::to_string(i) + "]";
       OnnxInitializer init;
-      if (!item.isObject() || !string(item, "name", where, init.name) ||
-          !integer(item, "onnx_dtype", where, init.onnxDtype) || !shape(item, where, init.shape))
-        return fail(where, "is not {name, onnx_dtype, shape}");
+      if (!item.isObject() || !string(item, key::kName, where, init.name) ||
+          !integer(item, key::kOnnxDtype, where, init.onnxDtype) || !shape(item, where, init.shape))
+        return fail(where, std::string("is not {") + key::kName + ", " + key::kOnnxDtype + ", " +
+                               key::kShape + "}");
       manifest.initializers.push_back(std::move(init));
     }
     return true;
@@ -196,16 +202,22 @@ struct Reader {
 // the label range check index the data by them.
 bool checkLossShapes(const Manifest &manifest, const TensorDesc &label, const TensorDesc &output,
                      Reader &reader) {
-  if (manifest.loss == "cross_entropy") {
+  if (manifest.loss == manifest::loss::kCrossEntropy) {
     std::vector<int64_t> expected(output.shape.begin(), output.shape.end() - (output.shape.empty() ? 0 : 1));
     if (output.shape.size() < 2 || label.kind != ElementKind::I64 || label.shape != expected)
-      return reader.fail("label", "'" + label.name + "' must be i64 shaped like the logits '" + output.name +
-                                      "' without their last (class) axis, which a batched output needs");
+      return reader.fail(key::kLabel, "'" + label.name + "' must be i64 shaped like the logits '" +
+                                          output.name +
+                                          "' without their last (class) axis, which a batched output needs");
   } else if (label.shape != output.shape || output.kind == ElementKind::I64 || label.kind == ElementKind::I64) {
-    return reader.fail("label", "'" + label.name + "' must be a float tensor of the shape of output '" +
-                                    output.name + "' for mse");
+    return reader.fail(key::kLabel, "'" + label.name + "' must be a float tensor of the shape of output '" +
+                                        output.name + "' for " + manifest::loss::kMse);
   }
   return true;
+}
+
+/// "has no rank-0 f32 result with role 'loss'".
+std::string noScalarResult(const char *dtype, const char *role) {
+  return std::string("has no rank-0 ") + dtype + " result with role '" + role + "'";
 }
 
 // The contract of docs/training.md that the trainer relies on.
@@ -216,28 +228,30 @@ bool checkTrainSignature(const Manifest &manifest, Reader &reader) {
       int result = train.resultIndex(arg.name);
       if (result < 0 || train.results[result].role != arg.role ||
           train.results[result].kind != arg.kind || train.results[result].shape != arg.shape)
-        return reader.fail("train", "state argument '" + arg.name +
-                                        "' has no result of the same name, role, dtype and shape");
-    } else if (arg.role == "input" || arg.role == "label") {
+        return reader.fail(key::kTrain, "state argument '" + arg.name +
+                                            "' has no result of the same name, role, dtype and shape");
+    } else if (arg.role == role::kInput || arg.role == role::kLabel) {
       if (arg.shape.empty() || arg.shape[0] != manifest.batch)
-        return reader.fail("train", "argument '" + arg.name + "' does not have the batch size " +
-                                        std::to_string(manifest.batch) + " as its first dimension");
+        return reader.fail(key::kTrain, "argument '" + arg.name + "' does not have the batch size " +
+                                            std::to_string(manifest.batch) + " as its first dimension");
     } else {
-      return reader.fail("train", "argument '" + arg.name + "' has unknown role '" + arg.role + "'");
+      return reader.fail(key::kTrain, "argument '" + arg.name + "' has unknown role '" + arg.role + "'");
     }
   }
-  int loss = train.resultIndexOfRole("loss"), finite = train.resultIndexOfRole("finite");
+  int loss = train.resultIndexOfRole(role::kLoss), finite = train.resultIndexOfRole(role::kFinite);
   if (loss < 0 || train.results[loss].kind != ElementKind::F32 || !train.results[loss].shape.empty())
-    return reader.fail("train", "has no rank-0 f32 result with role 'loss'");
+    return reader.fail(key::kTrain, noScalarResult("f32", role::kLoss));
   if (finite < 0 || train.results[finite].kind != ElementKind::Bool ||
       !train.results[finite].shape.empty())
-    return reader.fail("train", "has no rank-0 i1 result with role 'finite'");
+    return reader.fail(key::kTrain, noScalarResult("i1", role::kFinite));
   int label = train.argIndex(manifest.label);
-  if (label < 0 || train.args[label].role != "label")
-    return reader.fail("label", "names no train argument with role 'label': '" + manifest.label + "'");
+  if (label < 0 || train.args[label].role != role::kLabel)
+    return reader.fail(key::kLabel, std::string("names no train argument with role '") + role::kLabel +
+                                        "': '" + manifest.label + "'");
   const TensorDesc *output = manifest.lossOutput();
   if (!output)
-    return reader.fail("train", "has no result with role 'output' for the loss");
+    return reader.fail(key::kTrain,
+                       std::string("has no result with role '") + role::kOutput + "' for the loss");
   return checkLossShapes(manifest, train.args[label], *output, reader);
 }
 
@@ -247,14 +261,42 @@ bool checkEvalSignature(const Manifest &manifest, Reader &reader) {
     int trainArg = manifest.train.argIndex(arg.name);
     bool matches = trainArg >= 0 && manifest.train.args[trainArg].kind == arg.kind &&
                    manifest.train.args[trainArg].shape == arg.shape &&
-                   (arg.isState() || arg.role == "input");
+                   (arg.isState() || arg.role == role::kInput);
     if (!matches)
-      return reader.fail("eval", "argument '" + arg.name +
-                                     "' is not a state or input argument of train with the same "
-                                     "dtype and shape");
+      return reader.fail(key::kEval, "argument '" + arg.name +
+                                         "' is not a state or input argument of train with the same "
+                                         "dtype and shape");
   }
   if (eval.resultIndex(manifest.lossOutput()->name) < 0)
-    return reader.fail("eval", "has no result named '" + manifest.lossOutput()->name + "'");
+    return reader.fail(key::kEval, "has no result named '" + manifest.lossOutput()->name + "'");
+  return true;
+}
+
+/// The root's scalars.
+bool readScalars(const Json &json, Reader &reader, Manifest &manifest) {
+  const std::string where = "manifest";
+  if (!reader.integer(json, key::kFormat, where, manifest.format) ||
+      !reader.integer(json, key::kBatch, where, manifest.batch) ||
+      !reader.string(json, key::kLoss, where, manifest.loss) ||
+      !reader.string(json, key::kLabel, where, manifest.label) ||
+      !reader.string(json, key::kModel, where, manifest.model, false) ||
+      !reader.string(json, key::kPrecision, where, manifest.precision, false) ||
+      !reader.string(json, key::kOutput, where, manifest.output, false))
+    return false;
+  if (manifest.format != manifest::kFormatVersion)
+    return reader.fail(key::kFormat, "is " + std::to_string(manifest.format) + "; this trainer reads " +
+                                         std::to_string(manifest::kFormatVersion));
+  if (manifest.batch < 1)
+    return reader.fail(key::kBatch, "is not positive");
+  if (manifest.loss != manifest::loss::kCrossEntropy && manifest.loss != manifest::loss::kMse)
+    return reader.fail(key::kLoss, "is '" + manifest.loss + "', not " + manifest::loss::kCrossEntropy +
+                                       " or " + manifest::loss::kMse);
+  if (const Json *scale = json.find(key::kLossScale); scale && scale->isObject()) {
+    if (!reader.string(*scale, key::kMode, key::kLossScale, manifest.lossScaleMode))
+      return false;
+    if (const Json *value = scale->find(key::kScale); value && value->isNumber())
+      manifest.staticLossScale = value->asNumber();
+  }
   return true;
 }
 } // namespace
@@ -269,42 +311,25 @@ bool parseManifest(std::string_view text, uint64_t blobSize, Manifest &manifest,
   if (!json.isObject())
     return reader.fail("the manifest", "is not an object");
   manifest.fingerprint = fingerprintOf(text);
-  if (!reader.integer(json, "format", "manifest", manifest.format) ||
-      !reader.integer(json, "batch", "manifest", manifest.batch) ||
-      !reader.string(json, "loss", "manifest", manifest.loss) ||
-      !reader.string(json, "label", "manifest", manifest.label) ||
-      !reader.string(json, "model", "manifest", manifest.model, false) ||
-      !reader.string(json, "precision", "manifest", manifest.precision, false) ||
-      !reader.string(json, "output", "manifest", manifest.output, false))
+  if (!readScalars(json, reader, manifest))
     return false;
-  if (manifest.format != 1)
-    return reader.fail("format", "is " + std::to_string(manifest.format) + "; this trainer reads 1");
-  if (manifest.batch < 1)
-    return reader.fail("batch", "is not positive");
-  if (manifest.loss != "cross_entropy" && manifest.loss != "mse")
-    return reader.fail("loss", "is '" + manifest.loss + "', not cross_entropy or mse");
-  if (const Json *scale = json.find("loss_scale"); scale && scale->isObject()) {
-    if (!reader.string(*scale, "mode", "loss_scale", manifest.lossScaleMode))
-      return false;
-    if (const Json *value = scale->find("scale"); value && value->isNumber())
-      manifest.staticLossScale = value->asNumber();
-  }
-  const Json *train = json.find("train");
-  if (!train || !reader.signature(*train, "train", manifest.train) ||
+  const Json *train = json.find(key::kTrain);
+  if (!train || !reader.signature(*train, key::kTrain, manifest.train) ||
       !checkTrainSignature(manifest, reader))
-    return train ? false : reader.fail("the manifest", "has no \"train\"");
-  if (const Json *eval = json.find("eval")) {
+    return train ? false
+                 : reader.fail("the manifest", std::string("has no \"") + key::kTrain + "\"");
+  if (const Json *eval = json.find(key::kEval)) {
     manifest.eval.emplace();
-    if (!reader.signature(*eval, "eval", *manifest.eval) || !checkEvalSignature(manifest, reader))
+    if (!reader.signature(*eval, key::kEval, *manifest.eval) || !checkEvalSignature(manifest, reader))
       return false;
   }
-  if (const Json *onnx = json.find("onnx"); onnx && !reader.onnx(*onnx, manifest))
+  if (const Json *onnx = json.find(key::kOnnx); onnx && !reader.onnx(*onnx, manifest))
     return false;
   for (const OnnxInitializer &init : manifest.initializers) {
     int arg = manifest.train.argIndex(init.name);
     if (arg < 0 || !manifest.train.args[arg].isState() || manifest.train.args[arg].shape != init.shape)
-      return reader.fail("onnx.initializers", "names '" + init.name +
-                                                  "', which is no state tensor of that shape");
+      return reader.fail(std::string(key::kOnnx) + "." + key::kInitializers,
+                         "names '" + init.name + "', which is no state tensor of that shape");
   }
   return true;
 }

@@ -1,6 +1,7 @@
 //===- Trainer.cpp - the compiled trainer's main loop ---------------------===//
 #include "mpc/Trainer/Trainer.h"
 
+#include "mpc/Runtime/ManifestKeys.h"
 #include "mpc/Trainer/BatchOrder.h"
 #include "mpc/Trainer/DataSet.h"
 #include "mpc/Trainer/EvalMetrics.h"
@@ -17,6 +18,7 @@
 
 namespace mpc::trainer {
 using runtime::HostArray;
+namespace role = manifest::role;
 
 namespace {
 constexpr int kDataError = 1;
@@ -114,7 +116,7 @@ int Trainer::run() {
 int Trainer::loadData() {
   std::vector<const TensorDesc *> specs;
   for (const TensorDesc &arg : manifest_.train.args)
-    if (arg.role == "input" || arg.role == "label")
+    if (arg.role == role::kInput || arg.role == role::kLabel)
       specs.push_back(&arg);
   std::vector<std::string> warnings;
   std::string error;
@@ -125,7 +127,7 @@ int Trainer::loadData() {
   if (!options_.eval.empty()) {
     std::vector<const TensorDesc *> evalSpecs;
     for (const TensorDesc &arg : manifest_.eval->args)
-      if (arg.role == "input")
+      if (arg.role == role::kInput)
         evalSpecs.push_back(&arg);
     evalSpecs.push_back(&manifest_.train.args[manifest_.train.argIndex(manifest_.label)]);
     if (DataError failure = loadDataSet(manifest_, evalSpecs, options_.eval, "--eval", 1, eval_, warnings, error);
@@ -176,9 +178,9 @@ int Trainer::prepareState() {
 }
 
 double Trainer::currentLossScale() const {
-  if (const HostArray *scale = state_.find("loss_scale"))
+  if (const HostArray *scale = state_.find(manifest::kLossScaleState))
     return floatElement(*scale, 0);
-  return manifest_.lossScaleMode == "static" ? manifest_.staticLossScale : 1.0;
+  return manifest_.lossScaleMode == manifest::scale_mode::kStatic ? manifest_.staticLossScale : 1.0;
 }
 
 void Trainer::logLine(const Json &line) {
@@ -250,7 +252,8 @@ void Trainer::reportStep(float loss, double lossScale, bool finite) {
 int Trainer::trainSteps() {
   const Signature &train = manifest_.train;
   TrainCall c = buildTrainCall();
-  int lossIndex = train.resultIndexOfRole("loss"), finiteIndex = train.resultIndexOfRole("finite");
+  int lossIndex = train.resultIndexOfRole(role::kLoss);
+  int finiteIndex = train.resultIndexOfRole(role::kFinite);
   BatchOrder order(train_.rows, manifest_.batch, progress_.seed, progress_.shuffle);
   lastPrint_ = std::chrono::steady_clock::now();
   for (int64_t step = progress_.step; step < totalSteps_; ++step) {
@@ -326,7 +329,7 @@ void Trainer::evaluate(bool final) {
         gatherRows(eval_, static_cast<size_t>(dataOfArg[i]), rows, inputs[i]);
     gatherRows(eval_, labelData, rows, labels);
     call.call(model_.evalStep);
-    if (manifest_.loss == "cross_entropy")
+    if (manifest_.loss == manifest::loss::kCrossEntropy)
       accumulateCrossEntropy(output, labels, valid, totals);
     else
       accumulateMeanSquaredError(output, labels, valid, totals);
@@ -334,7 +337,7 @@ void Trainer::evaluate(bool final) {
   Json line = Json::object();
   line.set("step", Json::integer(progress_.step));
   line.set("eval_loss", Json::number(totals.loss()));
-  if (manifest_.loss == "cross_entropy")
+  if (manifest_.loss == manifest::loss::kCrossEntropy)
     line.set("eval_accuracy", Json::number(totals.accuracy()));
   line.set("eval_rows", Json::integer(eval_.rows));
   std::printf("%s\n", writeJson(line).c_str());

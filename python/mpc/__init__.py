@@ -1,8 +1,9 @@
 """Python front end of mpc, the mixed-precision ONNX compiler.
 
-This first version drives the command-line tools (mpc-opt, mpc-run); a native
-binding over the same C++ library comes later. Tools are found in
-$MPC_BUILD_DIR/bin, then on PATH.
+This first version drives the command-line tools (mpc-opt, mpc-run,
+mpc-compile), whose command lines mpc.commands builds; a native binding over
+the same C++ library comes later. Tools are found in $MPC_BUILD_DIR/bin, then
+on PATH.
 """
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from typing import Mapping
 
 import numpy as np
 
-__all__ = ["MpcError", "find_tool", "import_onnx", "precision_report", "compile_mlir", "run",
-           "compile_trainer", "train"]
+from . import commands
+from .commands import POLICIES
 
-POLICIES = ("fp32", "fp16", "bf16")
+__all__ = ["MpcError", "find_tool", "import_onnx", "precision_report", "compile_mlir", "run",
+           "compile_trainer", "train", "commands"]
 
 
 class MpcError(RuntimeError):
@@ -52,27 +54,7 @@ def _check_policy(precision: str) -> None:
 
 def import_onnx(model: str | os.PathLike, batch: int | None = None) -> str:
     """Imports an ONNX model and returns the mpc-dialect MLIR text."""
-    args = [find_tool("mpc-opt"), str(model)]
-    if batch is not None:
-        args.append(f"--onnx-batch={batch}")
-    return _call(args)
-
-
-def _assign_flag(precision: str, strategy: str | None, policy_file: str | os.PathLike | None,
-                 input_ranges: Mapping[str, tuple[float, float]] | None) -> str:
-    """The --mpc-assign-precision flag with its options."""
-    _check_policy(precision)
-    options = [f"policy={precision}"]
-    if strategy is not None:
-        if strategy not in ("mincut", "greedy"):
-            raise ValueError(f"strategy must be mincut or greedy, got '{strategy}'")
-        options.append(f"strategy={strategy}")
-    if policy_file is not None:
-        options.append(f"policy-file={policy_file}")
-    if input_ranges:
-        ranges = ",".join(f"{name}:{lo!r}:{hi!r}" for name, (lo, hi) in input_ranges.items())
-        options.append(f"input-ranges={ranges}")
-    return "--mpc-assign-precision=" + " ".join(options)
+    return _call(commands.mpc_opt(find_tool("mpc-opt"), model, batch=batch))
 
 
 def compile_mlir(model: str | os.PathLike, precision: str = "bf16", batch: int | None = None,
@@ -83,12 +65,9 @@ def compile_mlir(model: str | os.PathLike, precision: str = "bf16", batch: int |
     `strategy` is mincut (default) or greedy; `policy_file` a JSON policy
     (docs/precision-policy.md); `input_ranges` maps graph inputs to (lo, hi)
     for the fp16 overflow analysis (docs/precision-range.md)."""
-    args = [find_tool("mpc-opt"), str(model),
-            _assign_flag(precision, strategy, policy_file, input_ranges),
-            "--mpc-insert-casts", "--mpc-fold-casts"]
-    if batch is not None:
-        args.append(f"--onnx-batch={batch}")
-    return _call(args)
+    passes = [commands.assign_precision(precision, strategy, policy_file, input_ranges),
+              "--mpc-insert-casts", "--mpc-fold-casts"]
+    return _call(commands.mpc_opt(find_tool("mpc-opt"), model, passes, batch=batch))
 
 
 def precision_report(model: str | os.PathLike, precision: str = "bf16", batch: int | None = None,
@@ -101,12 +80,9 @@ def precision_report(model: str | os.PathLike, precision: str = "bf16", batch: i
         raise ValueError(f"format must be txt, json, dot or html, got '{format}'")
     with tempfile.TemporaryDirectory() as tmp:
         report = pathlib.Path(tmp) / f"report.{format}"
-        args = [find_tool("mpc-opt"), str(model),
-                _assign_flag(precision, strategy, policy_file, input_ranges),
-                f"--mpc-precision-report=output={report}", "-o", os.devnull]
-        if batch is not None:
-            args.append(f"--onnx-batch={batch}")
-        _call(args)
+        passes = [commands.assign_precision(precision, strategy, policy_file, input_ranges),
+                  f"--mpc-precision-report=output={report}"]
+        _call(commands.mpc_opt(find_tool("mpc-opt"), model, passes, batch=batch, output=os.devnull))
         return report.read_text()
 
 
@@ -116,15 +92,12 @@ def run(model: str | os.PathLike, inputs: Mapping[str, np.ndarray], precision: s
     _check_policy(precision)
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = pathlib.Path(tmp)
-        args = [find_tool("mpc-run"), str(model), "--precision", precision,
-                "--output-dir", str(tmpdir / "out")]
-        if policy_file is not None:
-            args += ["--policy-file", str(policy_file)]
+        files = {}
         for name, value in inputs.items():
-            path = tmpdir / f"input_{len(args)}.npy"
-            np.save(path, np.ascontiguousarray(value))
-            args += ["--input", f"{name}={path}"]
-        _call(args)
+            files[name] = tmpdir / f"input_{len(files)}.npy"
+            np.save(files[name], np.ascontiguousarray(value))
+        _call(commands.mpc_run(find_tool("mpc-run"), model, files, tmpdir / "out", precision=precision,
+                               policy_file=policy_file))
         return {p.stem: np.load(p) for p in sorted((tmpdir / "out").glob("*.npy"))}
 
 
@@ -137,16 +110,10 @@ def compile_trainer(model: str | os.PathLike, output: str | os.PathLike, *, batc
     """Compiles MODEL into a standalone trainer executable with mpc-compile
     (docs/mpc-compile.md); unset options take mpc-compile's defaults."""
     _check_policy(precision)
-    args = [find_tool("mpc-compile"), str(model), "--train", "--target", "cpu", "--batch", str(batch),
-            "--loss", loss, "--label", label, "--optimizer", optimizer, "--precision", precision,
-            "-o", str(output)]
-    for flag, value in [("--lr", lr), ("--momentum", momentum), ("--weight-decay", weight_decay),
-                        ("--eps", eps), ("--loss-scale", loss_scale), ("--output", output_name)]:
-        if value is not None:
-            args += [flag, str(value)]
-    if betas is not None:
-        args += ["--betas", f"{betas[0]},{betas[1]}"]
-    _call(args)
+    _call(commands.mpc_compile(find_tool("mpc-compile"), model, output, batch=batch, loss=loss, label=label,
+                               optimizer=optimizer, precision=precision, lr=lr, momentum=momentum,
+                               weight_decay=weight_decay, betas=betas, eps=eps, loss_scale=loss_scale,
+                               loss_output=output_name))
     return pathlib.Path(output)
 
 
@@ -159,18 +126,13 @@ def train(trainer: str | os.PathLike, data: Mapping[str, np.ndarray | str | os.P
     import json
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = pathlib.Path(tmp)
-        args = [str(trainer), "--seed", str(seed), "--log", str(tmpdir / "log.jsonl")]
+        files = {}
         for name, value in data.items():
             if isinstance(value, np.ndarray):
-                path = tmpdir / f"data_{len(args)}.npy"
+                path = tmpdir / f"data_{len(files)}.npy"
                 np.save(path, np.ascontiguousarray(value))
                 value = path
-            args += ["--data", f"{name}={value}"]
-        for flag, value in [("--steps", steps), ("--epochs", epochs), ("--save", save),
-                            ("--checkpoint", checkpoint), ("--resume", resume)]:
-            if value is not None:
-                args += [flag, str(value)]
-        if not shuffle:
-            args.append("--no-shuffle")
-        _call(args)
+            files[name] = value
+        _call(commands.trainer(trainer, files, steps=steps, epochs=epochs, shuffle=shuffle, seed=seed,
+                               log=tmpdir / "log.jsonl", save=save, checkpoint=checkpoint, resume=resume))
         return [json.loads(line) for line in (tmpdir / "log.jsonl").read_text().splitlines() if line]

@@ -3,23 +3,26 @@ the error measures. (A module of its own name: several test directories have
 a conftest.py, and `from conftest import` could pick the wrong one.)
 
 The build directory comes from MPC_BUILD_DIR (default: build/ in the repository).
+Tool command lines come from the package's mpc.commands, imported from this
+checkout's python/ (the same module scripts/setup.sh installs into .venv).
 """
 import ast
 import os
 import pathlib
 import subprocess
+import sys
 
 import ml_dtypes
 import numpy as np
 import onnx
 
-BUILD_DIR = pathlib.Path(os.environ.get("MPC_BUILD_DIR", pathlib.Path(__file__).resolve().parents[2] / "build"))
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "python"))
+from mpc import commands  # noqa: E402
+
+BUILD_DIR = pathlib.Path(os.environ.get("MPC_BUILD_DIR", ROOT / "build"))
 MPC_RUN = BUILD_DIR / "bin" / "mpc-run"
-
-
-def output_file_name(name):
-    """The file mpc-run writes for a graph output (it keeps [A-Za-z0-9_.-])."""
-    return "".join(c if c.isalnum() or c in "_-." else "_" for c in name) + ".npy"
+output_file_name = commands.mpc_run_output_file
 
 
 class MpcRun:
@@ -45,14 +48,13 @@ class MpcRun:
         else:
             model_path = work / "model.mlir"
             model_path.write_text(model)
-        args = [str(MPC_RUN), str(model_path), "--precision", precision,
-                "--output-dir", str(work / "out"), *extra_args]
+        files = {}
         for name, value in inputs.items():
-            path = work / output_file_name("in_" + name)
-            np.save(path, value)
-            args += ["--input", f"{name}={path}"]
-        for name, path in (raw_inputs or {}).items():
-            args += ["--input", f"{name}={path}"]
+            files[name] = work / output_file_name("in_" + name)
+            np.save(files[name], value)
+        files.update(raw_inputs or {})
+        args = commands.mpc_run(MPC_RUN, model_path, files, work / "out", precision=precision,
+                                extra=extra_args)
         proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
         return proc, work / "out"
 

@@ -7,7 +7,7 @@ import subprocess
 
 import numpy as np
 
-from mpc_e2e import BUILD_DIR
+from mpc_e2e import BUILD_DIR, commands
 
 MPC_COMPILE = BUILD_DIR / "bin" / "mpc-compile"
 TRAIN_INPUTS = pathlib.Path(__file__).resolve().parents[1] / "Inputs" / "train"
@@ -16,7 +16,7 @@ REFS = json.loads((TRAIN_INPUTS / "refs.json").read_text())
 
 def compile_trainer(model, out, *flags, check=True):
     """mpc-compile MODEL --train FLAGS -o OUT; returns the CompletedProcess."""
-    args = [str(MPC_COMPILE), str(model), "--train", "--target", "cpu", "-o", str(out), *map(str, flags)]
+    args = commands.mpc_compile(MPC_COMPILE, model, out, extra=list(map(str, flags)))
     proc = subprocess.run(args, capture_output=True, text=True, timeout=600)
     if check:
         assert proc.returncode == 0, f"mpc-compile failed:\n{proc.stderr}"
@@ -25,12 +25,7 @@ def compile_trainer(model, out, *flags, check=True):
 
 def run_trainer(trainer, data, *flags, check=True, log=None):
     """Runs TRAINER --data NAME=FILE ... FLAGS; returns (proc, log entries)."""
-    args = [str(trainer)]
-    for name, path in data.items():
-        args += ["--data", f"{name}={path}"]
-    if log is not None:
-        args += ["--log", str(log)]
-    args += list(map(str, flags))
+    args = commands.trainer(trainer, data, log=log, extra=list(map(str, flags)))
     proc = subprocess.run(args, capture_output=True, text=True, timeout=600)
     if check:
         assert proc.returncode == 0, f"trainer failed:\n{proc.stdout}\n{proc.stderr}"

@@ -1,5 +1,5 @@
-"""The ONNX conformance sweep (scripts/conformance.py) as a regression guard,
-and the importer fixes the sweep found.
+"""The ONNX conformance sweep (test/conformance/conformance.py) as a
+regression guard, and the importer fixes the sweep found.
 
 test_conformance_sweep runs the whole sweep with --check (both sources: the
 onnx package's cases, generated into the build dir when missing, and Debian's
@@ -20,9 +20,9 @@ from onnx import TensorProto, helper
 from mpc_e2e import BUILD_DIR, MPC_RUN
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "conformance.py"
+SCRIPT = ROOT / "test" / "conformance" / "conformance.py"
 
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "test" / "conformance"))
 import conformance  # noqa: E402
 
 

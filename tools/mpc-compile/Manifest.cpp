@@ -4,6 +4,7 @@
 #include "TrainerPipeline.h"
 
 #include "mpc/Dialect/MpcDialect.h"
+#include "mpc/Runtime/ManifestKeys.h"
 #include "mpc/Train/TrainIR.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -14,6 +15,7 @@
 
 using namespace mlir;
 namespace json = llvm::json;
+namespace key = mpc::manifest::key;
 
 namespace mpc::compile {
 namespace {
@@ -25,7 +27,7 @@ struct Blob {
   std::string bytes;
   json::Object add(StringRef data) {
     bytes.resize(llvm::alignTo(bytes.size(), kBlobAlignment), '\0');
-    json::Object entry{{"offset", int64_t(bytes.size())}, {"bytes", int64_t(data.size())}};
+    json::Object entry{{key::kOffset, int64_t(bytes.size())}, {key::kBytes, int64_t(data.size())}};
     bytes.append(data.begin(), data.end());
     return entry;
   }
@@ -99,7 +101,7 @@ FailureOr<json::Object> initialValue(ModuleOp module, func::FuncOp func, unsigne
     if (failed(bytes))
       return fail("cannot be initialised from parameter @" + Twine(parameter.getSymName()) +
                   " of element type " + typeName(value.getElementType()));
-    return json::Object{{"init", blob.add(*bytes)}};
+    return json::Object{{key::kInit, blob.add(*bytes)}};
   }
   auto init = func.getArgAttrOfType<DenseElementsAttr>(index, train::kInitAttr);
   if (!init)
@@ -111,13 +113,13 @@ FailureOr<json::Object> initialValue(ModuleOp module, func::FuncOp func, unsigne
     FailureOr<std::string> bytes = valueBytes(init, type);
     if (failed(bytes))
       return fail("has an mpc.init that cannot be stored");
-    return json::Object{{"init", blob.add(*bytes)}};
+    return json::Object{{key::kInit, blob.add(*bytes)}};
   }
   if (isa<FloatType>(type.getElementType()))
-    return json::Object{{"fill", init.getSplatValue<APFloat>().convertToDouble()}};
+    return json::Object{{key::kFill, init.getSplatValue<APFloat>().convertToDouble()}};
   APInt splat = init.getSplatValue<APInt>();
   return json::Object{
-      {"fill", type.getElementType().isInteger(1) ? int64_t(splat.getZExtValue()) : splat.getSExtValue()}};
+      {key::kFill, type.getElementType().isInteger(1) ? int64_t(splat.getZExtValue()) : splat.getSExtValue()}};
 }
 
 json::Object describe(StringRef name, StringRef role, Type type) {
@@ -125,10 +127,10 @@ json::Object describe(StringRef name, StringRef role, Type type) {
   json::Array shape;
   for (int64_t dim : tensor.getShape())
     shape.push_back(dim);
-  return json::Object{{"name", name},
-                      {"role", role},
-                      {"dtype", typeName(tensor.getElementType())},
-                      {"shape", std::move(shape)}};
+  return json::Object{{key::kName, name},
+                      {key::kRole, role},
+                      {key::kDtype, typeName(tensor.getElementType())},
+                      {key::kShape, std::move(shape)}};
 }
 
 bool isStateArgument(func::FuncOp func, unsigned index) {
@@ -168,19 +170,20 @@ FailureOr<json::Object> describeFunction(ModuleOp module, func::FuncOp func, Str
                                         << " must be a statically shaped tensor, not " << type;
     results.push_back(describe(train::resultName(func, i), train::resultRole(func, i), type));
   }
-  return json::Object{{"symbol", symbol}, {"args", std::move(args)}, {"results", std::move(results)}};
+  return json::Object{
+      {key::kSymbol, symbol}, {key::kArgs, std::move(args)}, {key::kResults, std::move(results)}};
 }
 
 json::Object describeOptimizer(const RunConfig &config) {
-  json::Object optimizer{{"name", config.optimizer},
-                         {"lr", config.lr},
-                         {"weight_decay", config.weightDecay}};
+  json::Object optimizer{{key::kOptimizerName, config.optimizer},
+                         {key::kLr, config.lr},
+                         {key::kWeightDecay, config.weightDecay}};
   if (config.optimizer == "sgd") {
-    optimizer["momentum"] = config.momentum;
-    optimizer["nesterov"] = config.nesterov;
+    optimizer[key::kMomentum] = config.momentum;
+    optimizer[key::kNesterov] = config.nesterov;
   } else {
-    optimizer["betas"] = json::Array{config.beta1, config.beta2};
-    optimizer["eps"] = config.eps;
+    optimizer[key::kBetas] = json::Array{config.beta1, config.beta2};
+    optimizer[key::kEps] = config.eps;
   }
   return optimizer;
 }
@@ -205,26 +208,27 @@ std::optional<TrainerData> buildTrainerData(ModuleOp module, const RunConfig &co
   auto train = module.lookupSymbol<func::FuncOp>(kTrainStep);
   auto eval = module.lookupSymbol<func::FuncOp>(kEvalStep);
   FailureOr<json::Object> trainInfo =
-      describeFunction(module, train, "mpc_train_step", blob, initialValues);
+      describeFunction(module, train, manifest::kTrainSymbol, blob, initialValues);
   if (failed(trainInfo))
     return std::nullopt;
-  FailureOr<json::Object> evalInfo = describeFunction(module, eval, "mpc_eval_step", blob, initialValues);
+  FailureOr<json::Object> evalInfo =
+      describeFunction(module, eval, manifest::kEvalSymbol, blob, initialValues);
   if (failed(evalInfo))
     return std::nullopt;
 
-  json::Object lossScale{{"mode", config.lossScaleMode}};
-  if (config.lossScaleMode != "none")
-    lossScale["scale"] = config.lossScale;
-  json::Object root{{"format", 1},
-                    {"model", config.model},
-                    {"batch", config.batch},
-                    {"precision", config.precision},
-                    {"loss", config.loss},
-                    {"label", config.label},
-                    {"optimizer", describeOptimizer(config)},
-                    {"loss_scale", std::move(lossScale)},
-                    {"train", std::move(*trainInfo)},
-                    {"eval", std::move(*evalInfo)}};
+  json::Object lossScale{{key::kMode, config.lossScaleMode}};
+  if (config.lossScaleMode != manifest::scale_mode::kNone)
+    lossScale[key::kScale] = config.lossScale;
+  json::Object root{{key::kFormat, manifest::kFormatVersion},
+                    {key::kModel, config.model},
+                    {key::kBatch, config.batch},
+                    {key::kPrecision, config.precision},
+                    {key::kLoss, config.loss},
+                    {key::kLabel, config.label},
+                    {key::kOptimizer, describeOptimizer(config)},
+                    {key::kLossScale, std::move(lossScale)},
+                    {key::kTrain, std::move(*trainInfo)},
+                    {key::kEval, std::move(*evalInfo)}};
   if (onnx) {
     json::Array initializers;
     for (const OnnxInitializer &init : onnx->initializers) {
@@ -232,13 +236,13 @@ std::optional<TrainerData> buildTrainerData(ModuleOp module, const RunConfig &co
       for (int64_t dim : init.dims)
         shape.push_back(dim);
       initializers.push_back(json::Object{
-          {"name", init.name}, {"onnx_dtype", init.dataType}, {"shape", std::move(shape)}});
+          {key::kName, init.name}, {key::kOnnxDtype, init.dataType}, {key::kShape, std::move(shape)}});
     }
     json::Object head = blob.add(onnx->head);
     json::Object graph = blob.add(onnx->graph);
-    root["onnx"] = json::Object{{"head", std::move(head)},
-                                {"graph", std::move(graph)},
-                                {"initializers", std::move(initializers)}};
+    root[key::kOnnx] = json::Object{{key::kHead, std::move(head)},
+                                    {key::kGraph, std::move(graph)},
+                                    {key::kInitializers, std::move(initializers)}};
   }
   TrainerData data;
   data.manifest = llvm::formatv("{0:2}", json::Value(std::move(root))).str();

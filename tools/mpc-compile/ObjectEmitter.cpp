@@ -4,6 +4,7 @@
 #include "CompileConfig.h"
 #include "TrainerPipeline.h"
 
+#include "mpc/Runtime/ManifestKeys.h"
 #include "mpc/Target/CPU/Pipeline.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -141,8 +142,8 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data, llvm::St
   if (!machine)
     return machine.takeError();
   std::vector<EntryPoint> entries = {
-      {"mpc_train_step", ("_mlir_ciface_" + kTrainStep).str(), operandCount(module, kTrainStep)},
-      {"mpc_eval_step", ("_mlir_ciface_" + kEvalStep).str(), operandCount(module, kEvalStep)}};
+      {manifest::kTrainSymbol, ("_mlir_ciface_" + kTrainStep).str(), operandCount(module, kTrainStep)},
+      {manifest::kEvalSymbol, ("_mlir_ciface_" + kEvalStep).str(), operandCount(module, kEvalStep)}};
 
   PassManager pm(module.getContext());
   buildLowerToLLVMPipeline(pm);

@@ -9,6 +9,7 @@
 #include "Manifest.h"
 #include "ObjectEmitter.h"
 #include "OnnxModel.h"
+#include "OnnxSignature.h"
 #include "TrainerPipeline.h"
 
 #include "mpc/Import/ONNXImporter.h"
@@ -171,21 +172,28 @@ std::string readFlags(TrainOptions &options) {
   return "";
 }
 
+/// A floating-point tensor: what a loss can be taken on.
+bool isLossType(std::optional<mpc::runtime::ElementKind> kind) {
+  using mpc::runtime::ElementKind;
+  return kind == ElementKind::F32 || kind == ElementKind::F16 || kind == ElementKind::BF16 ||
+         kind == ElementKind::F64;
+}
+
 /// Batch and name checks that need the ONNX graph, with mpc-compile's flags
 /// in the advice; "" when fine or when the file cannot be parsed (the
 /// importer then says why).
 std::string checkOnnxModel(const TrainOptions &options) {
-  std::vector<OnnxInput> inputs;
-  std::vector<OnnxOutput> outputs;
-  if (!readOnnxSignature(modelPath, inputs, outputs))
+  mpc::tool::OnnxSignature signature;
+  std::string unreadable;
+  if (!mpc::tool::readOnnxSignature(modelPath, signature, unreadable))
     return "";
-  for (const OnnxInput &input : inputs) {
+  for (const mpc::tool::OnnxValue &input : signature.inputs) {
     if (input.name == options.label)
       return "--label '" + options.label + "' clashes with the model's input of that name; pick "
              "another name with --label";
-    if (!input.hasShape || input.dims.empty())
+    if (!input.dims || input.dims->empty())
       continue;
-    const std::optional<int64_t> &first = input.dims.front();
+    const std::optional<int64_t> &first = input.dims->front();
     if (!first && !batch.getNumOccurrences())
       return "model input '" + input.name + "' has a dynamic batch dimension" +
              (input.firstDimParam.empty() ? "" : " ('" + input.firstDimParam + "')") +
@@ -197,9 +205,9 @@ std::string checkOnnxModel(const TrainOptions &options) {
   std::string names;
   int floatOutputs = 0;
   bool found = false;
-  for (const OnnxOutput &output : outputs) {
+  for (const mpc::tool::OnnxValue &output : signature.outputs) {
     names += (names.empty() ? "" : ", ") + output.name;
-    floatOutputs += output.isFloat;
+    floatOutputs += isLossType(output.kind);
     found |= output.name == options.output;
   }
   if (!options.output.empty() && !found)

@@ -21,11 +21,14 @@
 
 namespace cl = llvm::cl;
 
+static cl::OptionCategory onnxCategory("ONNX input options");
 static cl::opt<int64_t> onnxBatch("onnx-batch", cl::init(0),
-                                  cl::desc("With an .onnx input: fix the inputs' dynamic first dim to N"));
+                                  cl::desc("With an .onnx input: fix the inputs' dynamic first dim to N"),
+                                  cl::cat(onnxCategory));
 static cl::list<std::string> onnxShapes(
     "onnx-input-shape",
-    cl::desc("With an .onnx input: NAME=D0xD1x... fixes a graph input's whole shape (repeatable)"));
+    cl::desc("With an .onnx input: NAME=D0xD1x... fixes a graph input's whole shape (repeatable)"),
+    cl::cat(onnxCategory));
 
 /// Parses NAME=2x3x4 into the options; false (with a message) on bad syntax.
 static bool parseInputShape(llvm::StringRef spec, mpc::ONNXImportOptions &options) {
@@ -52,6 +55,11 @@ static bool parseInputShape(llvm::StringRef spec, mpc::ONNXImportOptions &option
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // What is registered by now is what libLLVM and libMLIR register as they
+  // load (back-end internals: --amdgpu-*, --x86-*, ...). Hiding it before
+  // MLIR registers mlir-opt's options keeps those (passes, pipelines, -o,
+  // --split-input-file, --verify-diagnostics, --mlir-print-*) in --help.
+  cl::HideUnrelatedOptions(onnxCategory);
   mlir::DialectRegistry registry;
   mpc::registerAllDialects(registry);
   mpc::registerAllPasses();

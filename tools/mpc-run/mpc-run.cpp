@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ModelPipeline.h"
-#include "OnnxInputs.h"
+#include "OnnxSignature.h"
 
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Import/ONNXImporter.h"
@@ -37,41 +37,58 @@
 namespace cl = llvm::cl;
 using mpc::runtime::HostArray;
 
+// --help lists these groups only (libLLVM's own options are hidden in main).
+static cl::OptionCategory modelCategory("Model and data");
+static cl::OptionCategory precisionCategory("Precision");
+static cl::OptionCategory executionCategory("Execution");
+static cl::OptionCategory debugCategory("Debugging");
+
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
-                                      cl::desc("<model.onnx | model.mlir>"));
+                                      cl::desc("<model.onnx | model.mlir>"), cl::cat(modelCategory));
 static cl::list<std::string> inputSpecs("input", cl::desc("NAME=FILE.npy: data for a graph input (repeat)"),
-                                        cl::value_desc("name=file.npy"));
+                                        cl::value_desc("name=file.npy"), cl::cat(modelCategory));
+static cl::opt<std::string> outputDir("output-dir", cl::Required,
+                                      cl::desc("directory for the outputs (<output name>.npy)"),
+                                      cl::cat(modelCategory));
+static cl::opt<std::string> entryName("entry", cl::init("main"),
+                                      cl::desc("function to run (an .mlir module may hold several)"),
+                                      cl::cat(modelCategory));
 static cl::opt<std::string> precision("precision", cl::init("fp32"),
                                       cl::desc("precision policy: fp32, fp16 or bf16; 'none' runs "
-                                               "the IR's own types (no precision passes)"));
+                                               "the IR's own types (no precision passes)"),
+                                      cl::cat(precisionCategory));
 static cl::opt<std::string> policyFile("policy-file", cl::init(""),
                                        cl::desc("JSON policy file for mpc-assign-precision "
-                                                "(docs/precision-policy.md)"));
+                                                "(docs/precision-policy.md)"),
+                                       cl::cat(precisionCategory));
 static cl::opt<std::string> inputRanges("input-ranges", cl::init(""),
                                         cl::desc("NAME:LO:HI,...: value ranges of graph inputs, so "
                                                  "precision assignment keeps ops that would overflow "
-                                                 "the low type in f32 (docs/precision-range.md)"));
+                                                 "the low type in f32 (docs/precision-range.md)"),
+                                        cl::cat(precisionCategory));
 static cl::opt<std::string> calibrationData("calibration-data", cl::init(""),
                                             cl::desc("directory of NAME.npy (or comma-separated "
                                                      ".npy files): observed input ranges, as "
-                                                     "--input-ranges"));
-static cl::opt<std::string> outputDir("output-dir", cl::Required,
-                                      cl::desc("directory for the outputs (<output name>.npy)"));
-static cl::opt<std::string> entryName("entry", cl::init("main"),
-                                      cl::desc("function to run (an .mlir module may hold several)"));
+                                                     "--input-ranges"),
+                                            cl::cat(precisionCategory));
 static cl::opt<unsigned> iterations("iterations", cl::init(1),
                                     cl::desc("run N times; report compile time and mean run time (N > 1: "
                                              "after one more warm-up run, reported on its own; 0: compile only, report "
-                                             "the compile time)"));
-static cl::opt<unsigned> optLevel("jit-opt-level", cl::init(2), cl::desc("LLVM optimization level (0-3)"));
+                                             "the compile time)"),
+                                    cl::cat(executionCategory));
+static cl::opt<unsigned> optLevel("jit-opt-level", cl::init(2), cl::desc("LLVM optimization level (0-3)"),
+                                  cl::cat(executionCategory));
 static cl::opt<bool> outlineKernels("outline-kernels", cl::init(true),
                                     cl::desc("Compile each distinct kernel once, as a function of its own "
-                                             "(=false: all inline in the model function, to compare)"));
+                                             "(=false: all inline in the model function, to compare)"),
+                                    cl::cat(executionCategory));
 static cl::opt<bool> libmMath("libm-math", cl::init(false),
                               cl::desc("call libm for f32 tanh/erf/exp/log... instead of inline "
-                                       "polynomial approximations (slower; for comparisons)"));
+                                       "polynomial approximations (slower; for comparisons)"),
+                              cl::cat(executionCategory));
 static cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::init(false),
-                                     cl::desc("print the IR after every pass (to stderr)"));
+                                     cl::desc("print the IR after every pass (to stderr)"),
+                                     cl::cat(debugCategory));
 
 namespace {
 using Clock = std::chrono::steady_clock;
@@ -87,11 +104,23 @@ cl::opt<int> &threadsOption() {
   if (found != registered.end())
     if (auto *existing = dynamic_cast<cl::opt<int> *>(found->second)) {
       existing->setDescription(help);
+      existing->addCategory(executionCategory);
       return *existing;
     }
-  static cl::opt<int> own("threads", cl::init(0), cl::desc(help));
+  static cl::opt<int> own("threads", cl::init(0), cl::desc(help), cl::cat(executionCategory));
   return own;
 }
+
+/// A model input as checkInputs sees it, from the ONNX graph or from the
+/// entry function of an .mlir module.
+struct DeclaredInput {
+  std::string name;
+  /// Unset when the element type has no host representation.
+  std::optional<mpc::runtime::ElementKind> kind;
+  std::string typeName;
+  /// -1 for a dynamic dim; unset when the model declares no shape.
+  std::optional<std::vector<int64_t>> dims;
+};
 
 int failWith(const llvm::Twine &message) {
   llvm::errs() << "mpc-run: error: " << message << "\n";
@@ -139,7 +168,7 @@ std::string shapeText(const std::optional<std::vector<int64_t>> &dims) {
 /// Every model input has data of its element type and shape (dynamic dims
 /// match anything), and no data is left over. Prints every problem found;
 /// false if there was one.
-bool checkInputs(const std::vector<mpc::run::DeclaredInput> &declared,
+bool checkInputs(const std::vector<DeclaredInput> &declared,
                  const std::map<std::string, HostArray> &inputs,
                  const std::map<std::string, std::string> &files) {
   bool ok = true;
@@ -191,11 +220,26 @@ bool checkInputs(const std::vector<mpc::run::DeclaredInput> &declared,
 }
 
 /// The entry function's inputs in the form checkInputs takes.
-std::vector<mpc::run::DeclaredInput> declaredInputs(const mpc::runtime::EntrySignature &signature) {
-  std::vector<mpc::run::DeclaredInput> declared;
+std::vector<DeclaredInput> declaredInputs(const mpc::runtime::EntrySignature &signature) {
+  std::vector<DeclaredInput> declared;
   for (const auto &spec : signature.inputs)
     declared.push_back({spec.name, spec.kind, std::string(mpc::runtime::elementName(spec.kind)),
                         spec.shape});
+  return declared;
+}
+
+/// The ONNX graph's inputs in the form checkInputs takes.
+std::vector<DeclaredInput> declaredInputs(const mpc::tool::OnnxSignature &onnx) {
+  std::vector<DeclaredInput> declared;
+  for (const mpc::tool::OnnxValue &input : onnx.inputs) {
+    std::optional<std::vector<int64_t>> dims;
+    if (input.dims) {
+      dims.emplace();
+      for (const std::optional<int64_t> &dim : *input.dims)
+        dims->push_back(dim.value_or(-1));
+    }
+    declared.push_back({input.name, input.kind, input.typeName(), std::move(dims)});
+  }
   return declared;
 }
 
@@ -218,6 +262,12 @@ int main(int argc, char **argv) {
   cl::opt<int> &threads = threadsOption();
   // --mlir-timing: where the compile time goes (import, each pass, LLVM).
   mlir::registerDefaultTimingManagerCLOptions();
+  for (llvm::StringRef name : {"mlir-timing", "mlir-timing-display", "mlir-output-format"})
+    if (cl::Option *option = cl::getRegisteredOptions().lookup(name))
+      option->addCategory(debugCategory);
+  // The rest of what is registered by now is libLLVM's: back-end internals
+  // (--amdgpu-*, --x86-*, ...) that would bury mpc-run's options in --help.
+  cl::HideUnrelatedOptions({&modelCategory, &precisionCategory, &executionCategory, &debugCategory});
   cl::ParseCommandLineOptions(argc, argv, "mpc-run: run an ONNX (or mpc .mlir) model on the CPU\n");
   if (precision != "fp32" && precision != "fp16" && precision != "bf16" && precision != "none")
     return failWith("unknown --precision '" + precision + "' (use fp32, fp16, bf16 or none)");
@@ -233,11 +283,11 @@ int main(int argc, char **argv) {
   if (!readInputs(inputs, files))
     return 1;
   if (llvm::StringRef(modelPath).ends_with(".onnx")) {
-    std::vector<mpc::run::DeclaredInput> declared;
+    mpc::tool::OnnxSignature onnx;
     std::string error;
-    if (!mpc::run::readOnnxInputs(modelPath, declared, error))
+    if (!mpc::tool::readOnnxSignature(modelPath, onnx, error))
       return failWith(error);
-    if (!checkInputs(declared, inputs, files))
+    if (!checkInputs(declaredInputs(onnx), inputs, files))
       return 1;
   }
 

@@ -4,13 +4,15 @@
 // @main / @train_step carry:
 //   mpc.name  the tensor's name (ONNX input/output or initializer name, or an
 //             optimizer/scaler state name such as "fc.weight.exp_avg");
-//   mpc.role  what it is (the kRole* strings below);
+//   mpc.role  what it is (the kRole* strings below, mpc/Runtime/ManifestKeys.h);
 //   mpc.param on a state argument: the mpc.parameter holding its initial value;
 //   mpc.init  on a state argument without one: its initial value (a splat).
 //
 //===----------------------------------------------------------------------===//
 #ifndef MPC_TRAIN_TRAINIR_H
 #define MPC_TRAIN_TRAINIR_H
+
+#include "mpc/Runtime/ManifestKeys.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringRef.h"
@@ -25,25 +27,21 @@ inline constexpr llvm::StringLiteral kInitAttr = "mpc.init";
 /// On the arith.constant that seeds the backward pass (dL/dL = 1).
 inline constexpr llvm::StringLiteral kGradSeedAttr = "mpc.grad_seed";
 
-// Roles of arguments.
-inline constexpr llvm::StringLiteral kRoleInput = "input";   // batch data
-inline constexpr llvm::StringLiteral kRoleLabel = "label";   // batch labels
-// Roles of both arguments and results (state: same name in and out).
-inline constexpr llvm::StringLiteral kRoleParam = "param";   // trained weights (f32 masters)
-inline constexpr llvm::StringLiteral kRoleBuffer = "buffer"; // running statistics
-inline constexpr llvm::StringLiteral kRoleOpt = "opt";       // optimizer moments, step
-inline constexpr llvm::StringLiteral kRoleScaler = "scaler"; // loss scale state
-// Roles of results.
-inline constexpr llvm::StringLiteral kRoleLoss = "loss";     // rank-0 f32
-inline constexpr llvm::StringLiteral kRoleGrad = "grad";     // d loss / d param
-inline constexpr llvm::StringLiteral kRoleFinite = "finite"; // rank-0 i1
-inline constexpr llvm::StringLiteral kRoleOutput = "output"; // model outputs
+// Roles (mpc.role): the manifest's, which mpc-compile copies from the IR.
+inline constexpr llvm::StringRef kRoleInput = manifest::role::kInput;
+inline constexpr llvm::StringRef kRoleLabel = manifest::role::kLabel;
+inline constexpr llvm::StringRef kRoleParam = manifest::role::kParam;
+inline constexpr llvm::StringRef kRoleBuffer = manifest::role::kBuffer;
+inline constexpr llvm::StringRef kRoleOpt = manifest::role::kOpt;
+inline constexpr llvm::StringRef kRoleScaler = manifest::role::kScaler;
+inline constexpr llvm::StringRef kRoleLoss = manifest::role::kLoss;
+inline constexpr llvm::StringRef kRoleGrad = manifest::role::kGrad;
+inline constexpr llvm::StringRef kRoleFinite = manifest::role::kFinite;
+inline constexpr llvm::StringRef kRoleOutput = manifest::role::kOutput;
 
 /// True for the roles of state (param, buffer, opt, scaler): the tensors a
 /// train step reads and returns under the same name.
-inline bool isStateRole(llvm::StringRef role) {
-  return role == kRoleParam || role == kRoleBuffer || role == kRoleOpt || role == kRoleScaler;
-}
+inline bool isStateRole(llvm::StringRef role) { return manifest::role::isState(role); }
 
 /// The role of argument / result `index`, or "" when it has none.
 llvm::StringRef argRole(mlir::func::FuncOp func, unsigned index);

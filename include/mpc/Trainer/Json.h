@@ -69,8 +69,12 @@ private:
   friend class JsonParser;
 };
 
-/// Parses one JSON value (RFC 8259; nesting at most 200 deep). On failure
-/// returns false and sets `error` to a sentence with the byte offset.
+/// Parses one JSON value (RFC 8259; nesting at most 200 deep). Stricter than
+/// RFC 8259 asks where a document would be ambiguous: a member name repeated
+/// within one object and an unpaired surrogate escape are errors. Bytes in
+/// strings are kept as they are (UTF-8 is not validated). On failure returns
+/// false and sets `error` to a sentence with the byte offset.
+/// unittests/TrainerJsonTest.cpp checks it against llvm::json::parse.
 bool parseJson(std::string_view text, Json &value, std::string &error);
 
 /// Compact JSON. Non-finite numbers (which JSON cannot spell) are written as

@@ -1,5 +1,5 @@
 """The onnx pip package's backend node test cases, written to disk the way
-Debian's libonnx-testdata stores them, so that scripts/conformance.py reads
+Debian's libonnx-testdata stores them, so that conformance.py (beside it) reads
 both sources alike.
 
 The wheel ships no stored node test data, only the code that produces it:
