@@ -318,7 +318,8 @@ bool runVariant(const Options &options, llvm::StringRef precision, llvm::StringR
   variant.numModelOutputs = entry.getNumResults();
 
   mlir::PassManager precisionPm(&context);
-  mpc::tool::addInferencePasses(precisionPm, precision, policyFile);
+  // `precision` is "fp32" or --precision, which parseArgs checked.
+  mpc::tool::addInferencePasses(precisionPm, *mpc::parsePrecisionPolicy(precision), policyFile);
   // Merge identical ops now: if the LLVM pipeline's CSE merged two exposed
   // values later, the function would return one value twice (see above).
   precisionPm.addPass(mlir::createCSEPass());
