@@ -5,6 +5,7 @@
 #include "mpc/Inference/Passes.h"
 #include "mpc/Precision/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -23,8 +24,8 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::St
 
 void addPrecisionPasses(mlir::OpPassManager &pm, const AssignPrecisionPassOptions &options) {
   pm.addPass(createAssignPrecisionPass(options));
-  pm.addPass(createInsertCastsPass());
-  pm.addPass(createFoldCastsPass());
+  pm.addNestedPass<mlir::func::FuncOp>(createInsertCastsPass());
+  pm.addNestedPass<mlir::func::FuncOp>(createFoldCastsPass());
 }
 
 void addPrecisionPasses(mlir::OpPassManager &pm, PrecisionPolicy policy,

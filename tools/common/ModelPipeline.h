@@ -30,7 +30,8 @@ namespace mpc::tool {
 mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::StringRef path,
                                             const std::map<std::string, runtime::HostArray> &inputs);
 
-/// assign-precision with `options`, insert-casts and fold-casts.
+/// assign-precision with `options`, then insert-casts and fold-casts on
+/// every function.
 void addPrecisionPasses(mlir::OpPassManager &pm, const AssignPrecisionPassOptions &options);
 /// The same with only a policy and (when not empty) a policy file.
 void addPrecisionPasses(mlir::OpPassManager &pm, PrecisionPolicy policy,

@@ -60,16 +60,17 @@ def AssignPrecisionPass : Pass<"mpc-assign-precision", "::mlir::ModuleOp"> {
   ];
 }
 
-def InsertCastsPass : Pass<"mpc-insert-casts", "::mlir::ModuleOp"> {
+def InsertCastsPass : Pass<"mpc-insert-casts", "::mlir::func::FuncOp"> {
   let summary = "Retype ops to their assigned precision and insert mpc.cast";
   let description = [{
     Every float operand of an op is cast to the op's `mpc.precision`, its float
     results take that element type, and function results are cast back to the
-    function's declared types, so the function signature never changes.
+    function's declared types, so the function signature never changes. Each
+    function is rewritten on its own: nothing outside its body changes.
   }];
 }
 
-def FoldCastsPass : Pass<"mpc-fold-casts", "::mlir::ModuleOp"> {
+def FoldCastsPass : Pass<"mpc-fold-casts", "::mlir::func::FuncOp"> {
   let summary = "Remove casts whose removal cannot change any value";
   let description = [{
     Folds identity casts, chains A->B->C where A->B is lossless (f16->f32->f16
