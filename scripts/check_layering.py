@@ -19,7 +19,7 @@ import sys
 # component -> floor. Components on one floor are siblings.
 FLOORS = {
     "Support": 0, "Runtime": 0,
-    "Trainer": 1, "Dialect": 1,
+    "Trainer": 1, "Dialect": 1, "Pass": 1,
     "Import": 2, "Inference": 2, "Precision": 2, "Train": 2,
     "Conversion/MpcToLinalg": 3,
     "Codegen/Common": 4,

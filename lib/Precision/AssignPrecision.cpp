@@ -27,7 +27,6 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
-#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <string>
@@ -598,13 +597,18 @@ namespace {
 struct AssignPrecisionPass : mpc::impl::AssignPrecisionPassBase<AssignPrecisionPass> {
   using Base::Base;
 
-  FloatType parsePolicy(StringRef name) {
+  /// The type the policy names (f32 for fp32).
+  FloatType policyFloatType() {
     MLIRContext *context = &getContext();
-    return llvm::StringSwitch<FloatType>(name)
-        .Case("fp32", Float32Type::get(context))
-        .Case("fp16", Float16Type::get(context))
-        .Case("bf16", BFloat16Type::get(context))
-        .Default(FloatType());
+    switch (policy) {
+    case PrecisionPolicy::FP32:
+      return Float32Type::get(context);
+    case PrecisionPolicy::FP16:
+      return Float16Type::get(context);
+    case PrecisionPolicy::BF16:
+      return BFloat16Type::get(context);
+    }
+    llvm_unreachable("unknown precision policy");
   }
 
   /// Calibration ranges, then user ranges over them (a stated range is a
@@ -639,17 +643,7 @@ struct AssignPrecisionPass : mpc::impl::AssignPrecisionPassBase<AssignPrecisionP
     // Errors are reported at the module's location only: the module is not
     // at fault, the options are.
     Location loc = getOperation().getLoc();
-    FloatType policyType = parsePolicy(policy);
-    if (!policyType) {
-      emitError(loc) << "mpc-assign-precision: unknown policy '" << policy
-                     << "'; valid policies are fp32, fp16 and bf16";
-      return signalPassFailure();
-    }
-    if (strategy != "mincut" && strategy != "greedy") {
-      emitError(loc) << "mpc-assign-precision: unknown strategy '" << strategy
-                     << "'; valid strategies are mincut and greedy";
-      return signalPassFailure();
-    }
+    FloatType policyType = policyFloatType();
 
     // Only ops that take a float precision get a decision (and can match a
     // rule); a decision from an earlier run on any other op would be stale.
@@ -693,7 +687,7 @@ struct AssignPrecisionPass : mpc::impl::AssignPrecisionPassBase<AssignPrecisionP
                                                  : llvm::DenseMap<Operation *, double>());
     // With one precision there is nothing to cut: fp32 places every op in
     // f32 except the overridden ones.
-    if (strategy == "greedy" || policyType.getWidth() == 32)
+    if (strategy == PlacementStrategy::Greedy || policyType.getWidth() == 32)
       assigner.assignGreedy(ops);
     else
       assigner.assignMinCut(ops);

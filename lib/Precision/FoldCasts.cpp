@@ -8,7 +8,7 @@
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Precision/Passes.h"
 
-#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/SetVector.h"

@@ -353,15 +353,6 @@ PrecisionReport collectPrecisionReport(ModuleOp module) {
   return report;
 }
 
-std::optional<PrecisionReportFormat> parsePrecisionReportFormat(StringRef name) {
-  return llvm::StringSwitch<std::optional<PrecisionReportFormat>>(name)
-      .Case("text", PrecisionReportFormat::Text)
-      .Case("json", PrecisionReportFormat::JSON)
-      .Case("dot", PrecisionReportFormat::Dot)
-      .Case("html", PrecisionReportFormat::HTML)
-      .Default(std::nullopt);
-}
-
 std::optional<PrecisionReportFormat> precisionReportFormatFor(StringRef path) {
   if (path == "-")
     return PrecisionReportFormat::Text;

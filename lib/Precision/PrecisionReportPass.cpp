@@ -59,16 +59,10 @@ struct PrecisionReportPass : mpc::impl::PrecisionReportPassBase<PrecisionReportP
 
 private:
   /// `format=` when given, else the output's extension; an error naming the
-  /// valid choices otherwise.
+  /// valid extensions when that says nothing.
   std::optional<PrecisionReportFormat> reportFormat() {
-    if (!format.empty()) {
-      std::optional<PrecisionReportFormat> parsed = parsePrecisionReportFormat(format);
-      if (!parsed)
-        emitError(getOperation().getLoc())
-            << "mpc-precision-report: unknown format '" << format
-            << "'; valid formats are text, json, dot and html";
-      return parsed;
-    }
+    if (format != PrecisionReportFormat::FromExtension)
+      return format.getValue();
     std::optional<PrecisionReportFormat> fromExtension = precisionReportFormatFor(output);
     if (!fromExtension)
       emitError(getOperation().getLoc())
@@ -89,7 +83,10 @@ private:
       return writeDotReport(report, os);
     case PrecisionReportFormat::HTML:
       return writeHTMLReport(report, os);
+    case PrecisionReportFormat::FromExtension:
+      break;
     }
+    llvm_unreachable("the report format is resolved before writing");
   }
 };
 

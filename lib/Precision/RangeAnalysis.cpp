@@ -39,11 +39,12 @@ static std::string number(double value, int digits = 3) {
   return buffer;
 }
 
-llvm::Expected<InputRanges> mpc::parseInputRanges(llvm::StringRef spec) {
+llvm::Expected<InputRanges> mpc::parseInputRanges(llvm::ArrayRef<std::string> entries) {
   InputRanges ranges;
-  llvm::SmallVector<llvm::StringRef> entries;
-  spec.split(entries, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
   for (llvm::StringRef entry : entries) {
+    // An empty entry (a trailing comma) names nothing.
+    if (entry.trim().empty())
+      continue;
     // Split from the right: a graph input's name may itself contain ':'.
     auto [rest, hiText] = entry.trim().rsplit(':');
     auto [name, loText] = rest.rsplit(':');

@@ -25,8 +25,9 @@ namespace mpc {
 /// Ranges of graph inputs, by their `mpc.name`.
 using InputRanges = llvm::StringMap<Interval>;
 
-/// Parses `NAME:LO:HI,...` (LO <= HI, finite numbers).
-llvm::Expected<InputRanges> parseInputRanges(llvm::StringRef spec);
+/// Parses `input-ranges` entries, each `NAME:LO:HI` (LO <= HI, finite
+/// numbers); an error names the entry at fault.
+llvm::Expected<InputRanges> parseInputRanges(llvm::ArrayRef<std::string> entries);
 
 /// Observed [min, max] of .npy calibration data for the module's float
 /// inputs. `spec` is a directory holding NAME.npy for every float input, or

@@ -49,11 +49,6 @@ struct AppendLossPassImpl : mpc::impl::AppendLossPassBase<AppendLossPassImpl> {
       module.emitError("mpc-append-loss: the module has no @main function to add a loss to");
       return signalPassFailure();
     }
-    if (loss != "cross_entropy" && loss != "mse") {
-      func.emitError() << "mpc-append-loss: unknown loss '" << loss
-                       << "' (pass loss=cross_entropy or loss=mse)";
-      return signalPassFailure();
-    }
     if (!func.getBody().hasOneBlock()) {
       func.emitError("mpc-append-loss: @main must have a single block");
       return signalPassFailure();
@@ -81,7 +76,7 @@ struct AppendLossPassImpl : mpc::impl::AppendLossPassBase<AppendLossPassImpl> {
       outputName = "#" + std::to_string(*chosen);
 
     Type labelType;
-    if (loss == "cross_entropy") {
+    if (loss == mpc::LossKind::CrossEntropy) {
       if (outputType.getRank() == 0) {
         func.emitError() << "mpc-append-loss: output '" << outputName
                          << "' is a scalar; cross_entropy needs logits with the classes on the "
@@ -109,7 +104,7 @@ struct AppendLossPassImpl : mpc::impl::AppendLossPassBase<AppendLossPassImpl> {
     OpBuilder b(ret);
     Location loc = output.getLoc();
     Value lossValue;
-    if (loss == "cross_entropy")
+    if (loss == mpc::LossKind::CrossEntropy)
       lossValue = mpc::SoftmaxCrossEntropyOp::create(b, loc, output, labelValue);
     else
       lossValue = mpc::MseLossOp::create(b, loc, output, labelValue);

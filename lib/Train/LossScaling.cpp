@@ -52,13 +52,11 @@ struct LossScalingPassImpl : mpc::impl::LossScalingPassBase<LossScalingPassImpl>
 
   LogicalResult checkOptions(ModuleOp module) {
     auto bad = [&](const Twine &what) { return module.emitError("mpc-loss-scaling: ") << what; };
-    if (mode != "dynamic" && mode != "static" && mode != "none")
-      return bad("unknown mode '" + mode + "' (use dynamic, static or none)");
-    if (mode == "none")
+    if (mode == mpc::LossScalingMode::None)
       return success();
     if (!(initScale > 0) || !std::isfinite(initScale))
       return bad("init-scale must be a finite number above 0");
-    if (mode == "static")
+    if (mode == mpc::LossScalingMode::Static)
       return success();
     if (!(growthFactor > 1) || !std::isfinite(growthFactor))
       return bad("growth-factor must be a finite number above 1");
@@ -148,7 +146,7 @@ struct LossScalingPassImpl : mpc::impl::LossScalingPassBase<LossScalingPassImpl>
     auto seedType = cast<RankedTensorType>(seed->getType());
     OpBuilder b(*seed);
     Value scale, goodSteps;
-    if (mode == "dynamic") {
+    if (mode == mpc::LossScalingMode::Dynamic) {
       unsigned scaleIndex = appendArgument(main, RankedTensorType::get({}, f32),
                                            mpc::manifest::kLossScaleState, kRoleScaler);
       main.setArgAttr(scaleIndex, kInitAttr, scalarAttr(f32, initScale));
@@ -162,7 +160,7 @@ struct LossScalingPassImpl : mpc::impl::LossScalingPassBase<LossScalingPassImpl>
         seedValue = mpc::BroadcastOp::create(b, loc, seedValue, seedType.getShape());
       seed->getResult().replaceAllUsesWith(seedValue);
       seed->erase();
-    } else if (mode == "static") {
+    } else if (mode == mpc::LossScalingMode::Static) {
       seed->setValueAttr(
           DenseElementsAttr::get(seedType, FloatAttr::get(seedType.getElementType(), initScale)));
       seed->getOperation()->removeAttr(kGradSeedAttr);
@@ -183,7 +181,7 @@ struct LossScalingPassImpl : mpc::impl::LossScalingPassBase<LossScalingPassImpl>
     }
     Value finite = mpc::EqualOp::create(b, loc, probe, scalarConstant(b, loc, f32, 0.0));
     appendResult(main, finite, "finite", kRoleFinite);
-    if (mode == "dynamic")
+    if (mode == mpc::LossScalingMode::Dynamic)
       appendDynamicUpdate(b, loc, main, finite, scale, goodSteps);
   }
 };

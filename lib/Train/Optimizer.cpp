@@ -53,13 +53,11 @@ struct OptimizerPassImpl : mpc::impl::OptimizerPassBase<OptimizerPassImpl> {
 
   LogicalResult checkOptions(ModuleOp module) {
     auto bad = [&](const Twine &what) { return module.emitError("mpc-optimizer: " + what); };
-    if (optimizer != "sgd" && optimizer != "adamw")
-      return bad("unknown optimizer '" + optimizer + "' (use sgd or adamw)");
     if (!(lr > 0) || !std::isfinite(lr))
       return bad("lr must be a finite number above 0") << ", got " << number(lr);
     if (!(weightDecay >= 0) || !std::isfinite(weightDecay))
       return bad("weight-decay must be a finite number >= 0") << ", got " << number(weightDecay);
-    if (optimizer == "sgd") {
+    if (optimizer == mpc::OptimizerKind::SGD) {
       if (!(momentum >= 0) || !std::isfinite(momentum))
         return bad("momentum must be a finite number >= 0") << ", got " << number(momentum);
       if (nesterov && momentum == 0)
@@ -186,7 +184,7 @@ struct OptimizerPassImpl : mpc::impl::OptimizerPassBase<OptimizerPassImpl> {
     // New value of each state argument, by argument.
     SmallVector<std::pair<Value, Value>> state;
     std::optional<AdamShared> shared;
-    if (optimizer == "adamw")
+    if (optimizer == mpc::OptimizerKind::AdamW)
       shared = adamShared(b, loc, main, keep, state);
     llvm::StringSet<> seen;
     for (unsigned index : grads) {
@@ -216,7 +214,7 @@ struct OptimizerPassImpl : mpc::impl::OptimizerPassBase<OptimizerPassImpl> {
         return signalPassFailure();
       }
       g = castElements(b, loc, g, wType.getElementType());
-      Value updated = optimizer == "sgd"
+      Value updated = optimizer == mpc::OptimizerKind::SGD
                           ? sgdUpdate(b, loc, main, name, w, g, keep, state)
                           : adamwUpdate(b, loc, main, name, w, g, keep, *shared, state);
       state.push_back({w, updated});

@@ -55,6 +55,12 @@
 // RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 input-ranges=x:1" 2>&1 | FileCheck %s --check-prefix=RANGE-SYNTAX
 // RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 input-ranges=x:5:1" 2>&1 | FileCheck %s --check-prefix=RANGE-ORDER
 // RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 input-ranges=y:0:1" 2>&1 | FileCheck %s --check-prefix=RANGE-NAME
+// input-ranges is a list: each entry is checked on its own, errors name the
+// entry at fault, and a trailing comma adds nothing.
+// RUN: mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 input-ranges=x:-100:100," | FileCheck %s --check-prefixes=RANGE-BIG,RANGE-BIG-CUT
+// RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 input-ranges=x:-1:1,y:1" 2>&1 | FileCheck %s --check-prefix=RANGE-LIST-SYNTAX
+// RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 input-ranges=x:-1:1,y:0:1" 2>&1 | FileCheck %s --check-prefix=RANGE-NAME
+// RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 input-ranges=x:-1:1,x:-2:2" 2>&1 | FileCheck %s --check-prefix=RANGE-TWICE
 // RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 calibration-data=%t/missing.npy" 2>&1 | FileCheck %s --check-prefix=CALIB-MISSING
 // RUN: rm -rf %t/empty && mkdir %t/empty
 // RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 calibration-data=%t/empty" 2>&1 | FileCheck %s --check-prefix=CALIB-DIR
@@ -63,8 +69,9 @@
 // RUN: rm -rf %t/ints && mkdir %t/ints && %python -c "import numpy as np; np.save('%t/ints/x.npy', np.zeros((4, 64), np.int64))"
 // RUN: not mpc-opt %t/ranges.mlir --mpc-assign-precision="policy=fp16 calibration-data=%t/ints" 2>&1 | FileCheck %s --check-prefix=CALIB-INT
 
-// BAD: error: mpc-assign-precision: unknown policy 'fp12'; valid policies are fp32, fp16 and bf16
-// BAD-STRATEGY: error: mpc-assign-precision: unknown strategy 'best'; valid strategies are mincut and greedy
+// The option parser refuses unknown values, listing the valid ones.
+// BAD: mpc-opt: for the --policy option: unknown value 'fp12'; valid values are fp32, fp16 and bf16
+// BAD-STRATEGY: mpc-opt: for the --strategy option: unknown value 'best'; valid values are mincut and greedy
 
 mpc.parameter @"fc.weight" : tensor<8x16xf32> = dense<0.5> : tensor<8x16xf32>
 mpc.parameter @"fc.bias" : tensor<16xf32> = dense<0.1> : tensor<16xf32>
@@ -408,6 +415,8 @@ func.func @rules(%x: tensor<4x64xf32> {mpc.name = "x"}) -> (tensor<4xf32>, tenso
 // RANGE-SYNTAX: error: mpc-assign-precision: input-ranges: expected NAME:LO:HI (e.g. x:-1:1), got 'x:1'
 // RANGE-ORDER: error: mpc-assign-precision: input-ranges: 'x:5:1' needs finite LO <= HI
 // RANGE-NAME: error: mpc-assign-precision: input-ranges: no graph input is named 'y'; inputs are 'x'
+// RANGE-LIST-SYNTAX: error: mpc-assign-precision: input-ranges: expected NAME:LO:HI (e.g. x:-1:1), got 'y:1'
+// RANGE-TWICE: error: mpc-assign-precision: input-ranges: input 'x' is given twice
 // CALIB-MISSING: error: mpc-assign-precision: calibration-data: no such file or directory '{{.*}}missing.npy'
 // CALIB-DIR: error: mpc-assign-precision: calibration-data: directory '{{.*}}empty' has no 'x.npy' for graph input 'x'
 // CALIB-INT: error: mpc-assign-precision: calibration-data: '{{.*}}x.npy' holds i64 values; only float inputs (f64, f32, f16, bf16) have ranges

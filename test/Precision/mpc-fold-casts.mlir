@@ -1,4 +1,6 @@
 // RUN: mpc-opt %s --split-input-file --mpc-fold-casts | FileCheck %s
+// The pass runs on each function on its own (it touches no symbol).
+// RUN: mpc-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(mpc-fold-casts))' | FileCheck %s
 
 // A round trip through a wider type is the identity; through a narrower one
 // it rounds, so it stays.

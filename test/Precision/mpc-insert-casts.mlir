@@ -1,4 +1,6 @@
 // RUN: mpc-opt %s --split-input-file --mpc-insert-casts | FileCheck %s
+// The pass runs on each function on its own (it touches no symbol).
+// RUN: mpc-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(mpc-insert-casts))' | FileCheck %s
 // The pass must leave IR that parses and verifies again.
 // RUN: mpc-opt %s --split-input-file --mpc-insert-casts | mpc-opt --split-input-file --verify-each | FileCheck %s
 // End to end with the assignment pass.

@@ -23,8 +23,13 @@
 // RUN: not grep -l "fc.weight.read" %t.json %t.dot %t.html
 // Offline: nothing the page refers to lives on a server.
 // RUN: not grep -iE "https?://" %t.html
-// format= names the format when the extension cannot (stdout, say).
+// format= names the format when the extension cannot (stdout, say), and
+// overrides the extension; format=auto (the default) goes by the extension.
 // RUN: mpc-opt %s --mpc-assign-precision=policy=bf16 --mpc-precision-report=format=json -o /dev/null | %python -c "import json,sys; assert json.load(sys.stdin)['schema_version']==1"
+// RUN: mpc-opt %s --mpc-assign-precision=policy=bf16 --mpc-precision-report="output=%t.format.txt format=json" -o /dev/null
+// RUN: %python -c "import json,sys; assert json.load(open(sys.argv[1]))['schema_version']==1" %t.format.txt
+// RUN: mpc-opt %s --mpc-assign-precision=policy=fp16 --mpc-precision-report="output=%t.auto.txt format=auto" -o /dev/null
+// RUN: FileCheck %s --check-prefix=FILE --input-file=%t.auto.txt
 // The bare form inside a textual pipeline, too.
 // RUN: mpc-opt %s --pass-pipeline='builtin.module(mpc-assign-precision{policy=fp16},mpc-precision-report{%t.pipeline.txt})' -o /dev/null
 // RUN: FileCheck %s --check-prefix=FILE --input-file=%t.pipeline.txt
@@ -91,7 +96,7 @@
 
 // BADFILE: error: mpc-precision-report: cannot write the report to '{{.*}}report.txt'
 // BADEXT: error: mpc-precision-report: cannot tell the report format of '{{.*}}.xml' from its extension; valid extensions are .txt, .json, .dot and .html
-// BADFORMAT: error: mpc-precision-report: unknown format 'yaml'; valid formats are text, json, dot and html
+// BADFORMAT: mpc-opt: for the --format option: unknown value 'yaml'; valid values are auto, text, json, dot and html
 
 // The whole file under bf16 after insert-casts: 7 ops in two functions, 6 + 3
 // casts.

@@ -3,7 +3,7 @@
 // RUN: not mpc-opt %s --split-input-file --mpc-append-loss="output=probs" 2>&1 | FileCheck %s --check-prefix=NOOUT
 // Errors of mpc-append-loss name @main's outputs and the option to pass.
 
-// UNKNOWN: error: mpc-append-loss: unknown loss 'hinge' (pass loss=cross_entropy or loss=mse)
+// UNKNOWN: mpc-opt: for the --loss option: unknown value 'hinge'; valid values are cross_entropy and mse
 // NOOUT: error: mpc-append-loss: @main has no output named 'probs'; its outputs are 'a', 'b'
 // expected-error @+1 {{mpc-append-loss: @main has several float outputs ('a', 'b'); pass output=NAME to choose the one the loss is taken on}}
 func.func @main(%x: tensor<2x3xf32> {mpc.name = "x"})

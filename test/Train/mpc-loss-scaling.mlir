@@ -6,7 +6,7 @@
 // RUN: not mpc-opt --mpc-loss-scaling="mode=dynamic growth-interval=0" --split-input-file %s 2>&1 | FileCheck %s --check-prefix=BADINTERVAL
 // RUN: not mpc-opt --mpc-loss-scaling="mode=static init-scale=-1" --split-input-file %s 2>&1 | FileCheck %s --check-prefix=BADINIT
 
-// BADMODE: mpc-loss-scaling: unknown mode 'fancy' (use dynamic, static or none)
+// BADMODE: mpc-opt: for the --mode option: unknown value 'fancy'; valid values are dynamic, static and none
 // BADMIN: mpc-loss-scaling: need 0 < min-scale <= max-scale < inf
 // BADINTERVAL: mpc-loss-scaling: growth-interval must be at least 1
 // BADINIT: mpc-loss-scaling: init-scale must be a finite number above 0

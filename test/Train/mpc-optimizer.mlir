@@ -8,7 +8,7 @@
 // RUN: not mpc-opt --mpc-optimizer="momentum=-0.5" --split-input-file %s 2>&1 | FileCheck %s --check-prefix=BADMOMENTUM
 // RUN: not mpc-opt --mpc-optimizer="nesterov=true" --split-input-file %s 2>&1 | FileCheck %s --check-prefix=BADNESTEROV
 
-// BADNAME: mpc-optimizer: unknown optimizer 'lion' (use sgd or adamw)
+// BADNAME: mpc-opt: for the --optimizer option: unknown value 'lion'; valid values are sgd and adamw
 // BADLR: mpc-optimizer: lr must be a finite number above 0, got 0
 // BADBETA: mpc-optimizer: beta1 and beta2 must lie in [0, 1), got 0.9 and 1
 // BADEPS: mpc-optimizer: eps must be a finite number above 0, got 0

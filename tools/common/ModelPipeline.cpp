@@ -5,6 +5,7 @@
 #include "mpc/Inference/Passes.h"
 #include "mpc/Precision/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -22,32 +23,29 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::St
 }
 
 void addPrecisionPasses(mlir::OpPassManager &pm, const AssignPrecisionPassOptions &options) {
-  if (options.policy == "none")
-    return;
   pm.addPass(createAssignPrecisionPass(options));
-  pm.addPass(createInsertCastsPass());
-  pm.addPass(createFoldCastsPass());
+  pm.addNestedPass<mlir::func::FuncOp>(createInsertCastsPass());
+  pm.addNestedPass<mlir::func::FuncOp>(createFoldCastsPass());
 }
 
-void addPrecisionPasses(mlir::OpPassManager &pm, llvm::StringRef precision, llvm::StringRef policyFile) {
+void addPrecisionPasses(mlir::OpPassManager &pm, PrecisionPolicy policy,
+                        llvm::StringRef policyFile) {
   AssignPrecisionPassOptions options;
-  options.policy = precision.str();
+  options.policy = policy;
   options.policyFile = policyFile.str();
   addPrecisionPasses(pm, options);
 }
 
 void addInferencePasses(mlir::OpPassManager &pm, const AssignPrecisionPassOptions &options) {
-  if (options.policy != "none") {
-    pm.addPass(createFoldBatchNormPass());
-    pm.addPass(createFoldParameterTransposesPass());
-  }
+  pm.addPass(createFoldBatchNormPass());
+  pm.addPass(createFoldParameterTransposesPass());
   addPrecisionPasses(pm, options);
 }
 
-void addInferencePasses(mlir::OpPassManager &pm, llvm::StringRef precision,
+void addInferencePasses(mlir::OpPassManager &pm, PrecisionPolicy policy,
                         llvm::StringRef policyFile) {
   AssignPrecisionPassOptions options;
-  options.policy = precision.str();
+  options.policy = policy;
   options.policyFile = policyFile.str();
   addInferencePasses(pm, options);
 }

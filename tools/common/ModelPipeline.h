@@ -30,18 +30,18 @@ namespace mpc::tool {
 mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::StringRef path,
                                             const std::map<std::string, runtime::HostArray> &inputs);
 
-/// assign-precision with `options`, insert-casts and fold-casts; nothing
-/// for policy "none" (the IR's own types).
+/// assign-precision with `options`, then insert-casts and fold-casts on
+/// every function.
 void addPrecisionPasses(mlir::OpPassManager &pm, const AssignPrecisionPassOptions &options);
 /// The same with only a policy and (when not empty) a policy file.
-void addPrecisionPasses(mlir::OpPassManager &pm, llvm::StringRef precision,
+void addPrecisionPasses(mlir::OpPassManager &pm, PrecisionPolicy policy,
                         llvm::StringRef policyFile = "");
 
 /// What an inference compile runs before lowering: mpc-fold-batch-norm (its
 /// statistics are fixed; training must not fold), then the precision passes.
-/// Nothing for policy "none", which runs the IR as written.
+/// (mpc-run's `--precision none` runs the IR as written: it adds none of this.)
 void addInferencePasses(mlir::OpPassManager &pm, const AssignPrecisionPassOptions &options);
-void addInferencePasses(mlir::OpPassManager &pm, llvm::StringRef precision,
+void addInferencePasses(mlir::OpPassManager &pm, PrecisionPolicy policy,
                         llvm::StringRef policyFile = "");
 
 } // namespace mpc::tool

@@ -78,7 +78,7 @@ LogicalResult buildTrainStep(ModuleOp module, const TrainOptions &options) {
   pm.addPass(createAutodiffPass());
   LossScalingPassOptions scaling;
   scaling.mode = options.lossScaleMode;
-  if (options.lossScaleMode != "none")
+  if (options.lossScaleMode != LossScalingMode::None)
     scaling.initScale = options.lossScale;
   pm.addPass(createLossScalingPass(scaling));
   OptimizerPassOptions optimizer;

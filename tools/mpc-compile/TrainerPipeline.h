@@ -8,6 +8,9 @@
 #ifndef MPC_TOOLS_COMPILE_TRAINERPIPELINE_H
 #define MPC_TOOLS_COMPILE_TRAINERPIPELINE_H
 
+#include "mpc/Precision/PassOptions.h"
+#include "mpc/Train/PassOptions.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
 
@@ -19,16 +22,16 @@ inline constexpr llvm::StringLiteral kTrainStep = "train_step";
 inline constexpr llvm::StringLiteral kEvalStep = "eval_step";
 
 struct TrainOptions {
-  std::string loss;      // cross_entropy | mse
-  std::string label;     // name of the label input
-  std::string output;    // model output the loss is taken on ("" = the only one)
-  std::string precision; // fp32 | fp16 | bf16
+  LossKind loss = LossKind::CrossEntropy;
+  std::string label;  // name of the label input
+  std::string output; // model output the loss is taken on ("" = the only one)
+  PrecisionPolicy precision = PrecisionPolicy::FP32;
   std::string policyFile;
-  std::string optimizer; // sgd | adamw
+  OptimizerKind optimizer = OptimizerKind::SGD;
   double lr = 0, momentum = 0, weightDecay = 0, beta1 = 0, beta2 = 0, eps = 0;
   bool nesterov = false;
-  std::string lossScaleMode; // dynamic | static | none
-  double lossScale = 0;      // initial (dynamic) or fixed (static) scale
+  LossScalingMode lossScaleMode = LossScalingMode::None;
+  double lossScale = 0; // initial (dynamic) or fixed (static) scale
 };
 
 /// @main -> @train_step: loss, batch-norm training, precision, parameters to

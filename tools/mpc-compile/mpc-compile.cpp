@@ -110,26 +110,29 @@ std::string readFlags(TrainOptions &options) {
     return "unknown --emit '" + emit + "' (use exe, obj or mlir)";
   if (emit != "mlir" && outputPath.empty())
     return "-o FILE is required with --emit=" + emit;
-  if (!isOneOf(loss, {"cross_entropy", "mse"}))
+  std::optional<mpc::LossKind> lossKind = mpc::parseLossKind(loss);
+  if (!lossKind)
     return loss.empty() ? std::string("--train needs --loss cross_entropy or --loss mse")
                         : "unknown --loss '" + loss + "' (use cross_entropy or mse)";
   if (label.empty())
     return "--label must name the label input";
-  if (!isOneOf(optimizer, {"sgd", "adamw"}))
+  std::optional<mpc::OptimizerKind> optimizerKind = mpc::parseOptimizerKind(optimizer);
+  if (!optimizerKind)
     return optimizer.empty() ? std::string("--train needs --optimizer sgd or --optimizer adamw")
                              : "unknown --optimizer '" + optimizer + "' (use sgd or adamw)";
-  if (!isOneOf(precision, {"fp32", "fp16", "bf16"}))
+  std::optional<mpc::PrecisionPolicy> policy = mpc::parsePrecisionPolicy(precision);
+  if (!policy)
     return "unknown --precision '" + precision + "' (use fp32, fp16 or bf16)";
   if (batch.getNumOccurrences() && batch <= 0)
     return "--batch must be a positive number, got " + std::to_string(batch);
 
-  bool sgd = optimizer == "sgd";
-  options.loss = loss;
+  bool sgd = *optimizerKind == mpc::OptimizerKind::SGD;
+  options.loss = *lossKind;
   options.label = label;
   options.output = lossOutput;
-  options.precision = precision;
+  options.precision = *policy;
   options.policyFile = policyFile;
-  options.optimizer = optimizer;
+  options.optimizer = *optimizerKind;
   options.lr = lr.getNumOccurrences() ? lr : (sgd ? 0.01 : 0.001);
   options.weightDecay = weightDecay.getNumOccurrences() ? weightDecay : (sgd ? 0.0 : 0.01);
   options.momentum = momentum;
@@ -158,13 +161,15 @@ std::string readFlags(TrainOptions &options) {
       return "--eps must be positive";
   }
 
+  bool fp16 = *policy == mpc::PrecisionPolicy::FP16;
   std::string scale = lossScale.getNumOccurrences() ? lossScale.getValue()
-                                                    : (precision == "fp16" ? "dynamic" : "none");
+                                                    : (fp16 ? "dynamic" : "none");
   if (scale == "dynamic" || scale == "none") {
-    options.lossScaleMode = scale;
+    options.lossScaleMode = scale == "dynamic" ? mpc::LossScalingMode::Dynamic
+                                               : mpc::LossScalingMode::None;
     options.lossScale = 65536.0;
   } else {
-    options.lossScaleMode = "static";
+    options.lossScaleMode = mpc::LossScalingMode::Static;
     if (scale.empty() || !llvm::to_float(scale, options.lossScale) || !(options.lossScale > 0) ||
         !std::isfinite(options.lossScale))
       return "--loss-scale expects dynamic, none or a positive number, got '" + scale + "'";
@@ -253,10 +258,10 @@ RunConfig runConfig(const TrainOptions &options, mlir::ModuleOp module) {
   RunConfig config;
   config.model = llvm::sys::path::filename(modelPath).str();
   config.batch = manifestBatch(module);
-  config.precision = options.precision;
-  config.loss = options.loss;
+  config.precision = mpc::stringifyPrecisionPolicy(options.precision).str();
+  config.loss = mpc::stringifyLossKind(options.loss).str();
   config.label = options.label;
-  config.optimizer = options.optimizer;
+  config.optimizer = mpc::stringifyOptimizerKind(options.optimizer).str();
   config.lr = options.lr;
   config.momentum = options.momentum;
   config.nesterov = options.nesterov;
@@ -264,7 +269,7 @@ RunConfig runConfig(const TrainOptions &options, mlir::ModuleOp module) {
   config.beta1 = options.beta1;
   config.beta2 = options.beta2;
   config.eps = options.eps;
-  config.lossScaleMode = options.lossScaleMode;
+  config.lossScaleMode = mpc::stringifyLossScalingMode(options.lossScaleMode).str();
   config.lossScale = options.lossScale;
   return config;
 }

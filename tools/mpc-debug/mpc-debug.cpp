@@ -220,7 +220,8 @@ bool assignPrecision(mlir::ModuleOp module, mlir::func::FuncOp entry, const Opti
                      llvm::StringRef precision, llvm::StringRef policyFile, bool withProbes,
                      Variant &variant) {
   mlir::PassManager precisionPm(module.getContext());
-  mpc::tool::addInferencePasses(precisionPm, precision, policyFile);
+  // `precision` is "fp32" or --precision, checked when the options were read.
+  mpc::tool::addInferencePasses(precisionPm, *mpc::parsePrecisionPolicy(precision), policyFile);
   // Merge identical ops now: if the LLVM pipeline's CSE merged two exposed
   // values later, the function would return one value twice.
   precisionPm.addPass(mlir::createCSEPass());

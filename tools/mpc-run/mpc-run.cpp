@@ -269,7 +269,9 @@ int main(int argc, char **argv) {
   // (--amdgpu-*, --x86-*, ...) that would bury mpc-run's options in --help.
   cl::HideUnrelatedOptions({&modelCategory, &precisionCategory, &executionCategory, &debugCategory});
   cl::ParseCommandLineOptions(argc, argv, "mpc-run: run an ONNX (or mpc .mlir) model on the CPU\n");
-  if (precision != "fp32" && precision != "fp16" && precision != "bf16" && precision != "none")
+  // 'none' is mpc-run's own: no precision passes at all.
+  std::optional<mpc::PrecisionPolicy> policy = mpc::parsePrecisionPolicy(precision);
+  if (!policy && precision != "none")
     return failWith("unknown --precision '" + precision + "' (use fp32, fp16, bf16 or none)");
   if (optLevel > 3)
     return failWith("--jit-opt-level must be 0, 1, 2 or 3");
@@ -324,17 +326,22 @@ int main(int argc, char **argv) {
                         /*printAfterOnlyOnFailure=*/false, llvm::errs(),
                         mlir::OpPrintingFlags().elideLargeElementsAttrs(16));
   }
-  if (precision == "none" && !policyFile.empty())
+  if (!policy && !policyFile.empty())
     return failWith("--policy-file needs a precision policy (not --precision none)");
-  if (precision == "none" && (!inputRanges.empty() || !calibrationData.empty()))
+  if (!policy && (!inputRanges.empty() || !calibrationData.empty()))
     return failWith("--input-ranges and --calibration-data need a precision policy (not "
                     "--precision none)");
-  mpc::AssignPrecisionPassOptions precisionOptions;
-  precisionOptions.policy = precision;
-  precisionOptions.policyFile = policyFile;
-  precisionOptions.inputRanges = inputRanges;
-  precisionOptions.calibrationData = calibrationData;
-  mpc::tool::addInferencePasses(pm, precisionOptions);
+  if (policy) {
+    mpc::AssignPrecisionPassOptions precisionOptions;
+    precisionOptions.policy = *policy;
+    precisionOptions.policyFile = policyFile;
+    llvm::SmallVector<llvm::StringRef> ranges;
+    llvm::StringRef(inputRanges).split(ranges, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+    for (llvm::StringRef range : ranges)
+      precisionOptions.inputRanges.push_back(range.str());
+    precisionOptions.calibrationData = calibrationData;
+    mpc::tool::addInferencePasses(pm, precisionOptions);
+  }
   mpc::LowerToLLVMOptions lowering;
   // One thread: no async code at all, not a pool of one.
   lowering.parallelLoops = mpc::runtime::numThreads() > 1;

@@ -2,6 +2,8 @@
 #ifndef MPC_PRECISION_PASSES_H
 #define MPC_PRECISION_PASSES_H
 
+#include "mpc/Precision/PassOptions.h"
+
 #include "mlir/Pass/Pass.h"
 
 namespace mpc {

@@ -38,30 +38,39 @@ def AssignPrecisionPass : Pass<"mpc-assign-precision", "::mlir::ModuleOp"> {
     only a policy-file override beats (docs/precision-range.md).
   }];
   let options = [
-    Option<"policy", "policy", "std::string", /*default=*/"\"fp32\"",
-           "precision policy: fp32, fp16 or bf16">,
-    Option<"strategy", "strategy", "std::string", /*default=*/"\"mincut\"",
-           "how followers are placed: mincut (cost-optimal) or greedy">,
+    Option<"policy", "policy", "::mpc::PrecisionPolicy", /*default=*/"::mpc::PrecisionPolicy::FP32",
+           "precision policy", [{::llvm::cl::values(
+             clEnumValN(::mpc::PrecisionPolicy::FP32, "fp32", "everything in f32"),
+             clEnumValN(::mpc::PrecisionPolicy::FP16, "fp16", "compute-bound ops in f16"),
+             clEnumValN(::mpc::PrecisionPolicy::BF16, "bf16", "compute-bound ops in bf16"))}]>,
+    Option<"strategy", "strategy", "::mpc::PlacementStrategy",
+           /*default=*/"::mpc::PlacementStrategy::MinCut",
+           "how followers and data movement are placed", [{::llvm::cl::values(
+             clEnumValN(::mpc::PlacementStrategy::MinCut, "mincut",
+                        "minimum estimated op time plus cast cost (an s-t min-cut)"),
+             clEnumValN(::mpc::PlacementStrategy::Greedy, "greedy",
+                        "TF-AMP-style painting in program order"))}]>,
     Option<"policyFile", "policy-file", "std::string", /*default=*/"\"\"",
            "JSON file of overrides (docs/precision-policy.md)">,
-    Option<"inputRanges", "input-ranges", "std::string", /*default=*/"\"\"",
-           "NAME:LO:HI,... value ranges of graph inputs (docs/precision-range.md)">,
+    ListOption<"inputRanges", "input-ranges", "std::string",
+               "NAME:LO:HI,... value ranges of graph inputs (docs/precision-range.md)">,
     Option<"calibrationData", "calibration-data", "std::string", /*default=*/"\"\"",
            "directory of NAME.npy, or comma-separated .npy files, giving graph "
            "inputs their observed ranges">,
   ];
 }
 
-def InsertCastsPass : Pass<"mpc-insert-casts", "::mlir::ModuleOp"> {
+def InsertCastsPass : Pass<"mpc-insert-casts", "::mlir::func::FuncOp"> {
   let summary = "Retype ops to their assigned precision and insert mpc.cast";
   let description = [{
     Every float operand of an op is cast to the op's `mpc.precision`, its float
     results take that element type, and function results are cast back to the
-    function's declared types, so the function signature never changes.
+    function's declared types, so the function signature never changes. Each
+    function is rewritten on its own: nothing outside its body changes.
   }];
 }
 
-def FoldCastsPass : Pass<"mpc-fold-casts", "::mlir::ModuleOp"> {
+def FoldCastsPass : Pass<"mpc-fold-casts", "::mlir::func::FuncOp"> {
   let summary = "Remove casts whose removal cannot change any value";
   let description = [{
     Folds identity casts, chains A->B->C where A->B is lossless (f16->f32->f16
@@ -82,13 +91,22 @@ def PrecisionReportPass : Pass<"mpc-precision-report", "::mlir::ModuleOp"> {
     `--mpc-precision-report` prints the table to stdout;
     `--mpc-precision-report=FILE` (or `output=FILE`) writes FILE in the format
     its extension names: .txt, .json, .dot or .html. `format=` overrides the
-    extension (and makes stdout JSON, say).
+    extension (and makes stdout JSON, say); `auto`, the default, follows it.
   }];
   let options = [
     Option<"output", "output", "std::string", /*default=*/"\"-\"",
            "file to write the report to ('-' for stdout)">,
-    Option<"format", "format", "std::string", /*default=*/"\"\"",
-           "text, json, dot or html (default: from the output file's extension)">,
+    Option<"format", "format", "::mpc::PrecisionReportFormat",
+           /*default=*/"::mpc::PrecisionReportFormat::FromExtension",
+           "report format", [{::llvm::cl::values(
+             clEnumValN(::mpc::PrecisionReportFormat::FromExtension, "auto",
+                        "from the output file's extension (stdout: text)"),
+             clEnumValN(::mpc::PrecisionReportFormat::Text, "text", "an aligned table"),
+             clEnumValN(::mpc::PrecisionReportFormat::JSON, "json",
+                        "JSON (docs/precision-report.md)"),
+             clEnumValN(::mpc::PrecisionReportFormat::Dot, "dot", "Graphviz DOT"),
+             clEnumValN(::mpc::PrecisionReportFormat::HTML, "html",
+                        "a self-contained HTML page"))}]>,
   ];
 }
 

@@ -8,6 +8,8 @@
 #ifndef MPC_LIB_PRECISION_PRECISIONREPORT_H
 #define MPC_LIB_PRECISION_PRECISIONREPORT_H
 
+#include "mpc/Precision/PassOptions.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -113,10 +115,6 @@ struct RooflineModel {
 };
 const RooflineModel &getRooflineModel();
 
-enum class PrecisionReportFormat { Text, JSON, Dot, HTML };
-
-/// "text"/"json"/"dot"/"html", or nullopt.
-std::optional<PrecisionReportFormat> parsePrecisionReportFormat(llvm::StringRef name);
 /// From a file name's extension (.txt, .json, .dot, .html); "-" is text.
 std::optional<PrecisionReportFormat> precisionReportFormatFor(llvm::StringRef path);
 

@@ -2,6 +2,8 @@
 #ifndef MPC_TRAIN_PASSES_H
 #define MPC_TRAIN_PASSES_H
 
+#include "mpc/Train/PassOptions.h"
+
 #include "mlir/Pass/Pass.h"
 
 namespace mpc {

@@ -23,8 +23,11 @@ def AppendLossPass : Pass<"mpc-append-loss", "::mlir::ModuleOp"> {
     outputs (`mpc.role` = "output").
   }];
   let options = [
-    Option<"loss", "loss", "std::string", /*default=*/"\"cross_entropy\"",
-           "cross_entropy or mse">,
+    Option<"loss", "loss", "::mpc::LossKind", /*default=*/"::mpc::LossKind::CrossEntropy",
+           "the loss", [{::llvm::cl::values(
+             clEnumValN(::mpc::LossKind::CrossEntropy, "cross_entropy",
+                        "softmax cross-entropy over the last axis, int64 class ids"),
+             clEnumValN(::mpc::LossKind::MSE, "mse", "mean squared error"))}]>,
     Option<"label", "label", "std::string", /*default=*/"\"label\"",
            "name of the new label input">,
     Option<"output", "output", "std::string", /*default=*/"\"\"",
@@ -84,7 +87,12 @@ def LossScalingPass : Pass<"mpc-loss-scaling", "::mlir::ModuleOp"> {
     fixed `init-scale`; `none` only adds the finite check.
   }];
   let options = [
-    Option<"mode", "mode", "std::string", /*default=*/"\"none\"", "dynamic, static or none">,
+    Option<"mode", "mode", "::mpc::LossScalingMode", /*default=*/"::mpc::LossScalingMode::None",
+           "loss scaling", [{::llvm::cl::values(
+             clEnumValN(::mpc::LossScalingMode::Dynamic, "dynamic", "GradScaler's adaptive scale"),
+             clEnumValN(::mpc::LossScalingMode::Static, "static", "a fixed init-scale"),
+             clEnumValN(::mpc::LossScalingMode::None, "none",
+                        "no scaling, only the finite check"))}]>,
     Option<"initScale", "init-scale", "double", /*default=*/"65536.0",
            "initial (dynamic) or fixed (static) loss scale">,
     Option<"growthFactor", "growth-factor", "double", /*default=*/"2.0", "">,
@@ -112,7 +120,11 @@ def OptimizerPass : Pass<"mpc-optimizer", "::mlir::ModuleOp"> {
     its results ordered: state (in argument order), loss, finite, outputs.
   }];
   let options = [
-    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"", "sgd or adamw">,
+    Option<"optimizer", "optimizer", "::mpc::OptimizerKind",
+           /*default=*/"::mpc::OptimizerKind::SGD",
+           "the update rule", [{::llvm::cl::values(
+             clEnumValN(::mpc::OptimizerKind::SGD, "sgd", "PyTorch SGD"),
+             clEnumValN(::mpc::OptimizerKind::AdamW, "adamw", "PyTorch AdamW"))}]>,
     Option<"lr", "lr", "double", /*default=*/"0.01", "learning rate">,
     Option<"momentum", "momentum", "double", /*default=*/"0.0", "SGD momentum">,
     Option<"nesterov", "nesterov", "bool", /*default=*/"false", "SGD Nesterov momentum">,

@@ -134,11 +134,11 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
 }
 
 void registerCPUPipelines() {
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<LowerToLLVMOptions>(
       "mpc-lower-to-llvm",
       "mpc (any precision) -> linalg -> bufferized loops -> LLVM dialect, with results as "
       "caller-allocated out-parameters and C-interface wrappers",
-      [](OpPassManager &pm) { buildLowerToLLVMPipeline(pm); });
+      buildLowerToLLVMPipeline);
 }
 
 } // namespace mpc

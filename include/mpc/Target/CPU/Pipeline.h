@@ -2,26 +2,36 @@
 #ifndef MPC_TARGET_CPU_PIPELINE_H
 #define MPC_TARGET_CPU_PIPELINE_H
 
+#include "mlir/Pass/PassOptions.h"
+
 namespace mlir {
 class OpPassManager;
 } // namespace mlir
 
 namespace mpc {
-/// Options of the pipeline that takes mpc IR to the LLVM dialect.
-struct LowerToLLVMOptions {
-  /// Emit `_mlir_ciface_` wrappers for the entry function (for the JIT).
-  bool emitCInterface = true;
-  /// Run the outer dimensions of large ops on the thread pool of
-  /// lib/Runtime/AsyncRuntime.cpp (thread count chosen at run time); false
-  /// gives purely sequential code that needs no thread at all.
-  bool parallelLoops = true;
-  /// One function per distinct kernel (mpc-outline-kernels); false keeps
-  /// every kernel inline in the model function, as before that pass (for
-  /// comparisons).
-  bool outlineKernels = true;
-  /// Expand f32 tanh/erf/exp/... into inline polynomials that vectorize
-  /// (mpc-approximate-math) instead of calling libm once per element.
-  bool approximateMath = true;
+/// Options of the pipeline that takes mpc IR to the LLVM dialect, also
+/// mpc-opt's `--mpc-lower-to-llvm="parallel-loops=false ..."`.
+struct LowerToLLVMOptions : mlir::PassPipelineOptions<LowerToLLVMOptions> {
+  Option<bool> emitCInterface{*this, "emit-c-interface",
+                              llvm::cl::desc("Emit `_mlir_ciface_` wrappers for the entry "
+                                             "function (for the JIT)"),
+                              llvm::cl::init(true)};
+  Option<bool> parallelLoops{
+      *this, "parallel-loops",
+      llvm::cl::desc("Run the outer dimensions of large ops on the thread pool of "
+                     "lib/Runtime/AsyncRuntime.cpp (thread count chosen at run time); false "
+                     "gives purely sequential code that needs no thread at all"),
+      llvm::cl::init(true)};
+  Option<bool> outlineKernels{
+      *this, "outline-kernels",
+      llvm::cl::desc("One function per distinct kernel (mpc-outline-kernels); false keeps every "
+                     "kernel inline in the model function (for comparisons)"),
+      llvm::cl::init(true)};
+  Option<bool> approximateMath{
+      *this, "approximate-math",
+      llvm::cl::desc("Expand f32 tanh/erf/exp/... into inline polynomials that vectorize "
+                     "(mpc-approximate-math) instead of calling libm once per element"),
+      llvm::cl::init(true)};
 };
 
 /// mpc (any precision) -> linalg -> bufferized loops -> LLVM dialect. The
