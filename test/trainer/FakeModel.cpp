@@ -23,11 +23,14 @@ constexpr int64_t kGrowthInterval = 2000;
 template <typename T> T *buffer(void **args, int index, std::initializer_list<int64_t> sizes) {
   const int64_t *descriptor = *static_cast<int64_t **>(args[index]);
   const int64_t *dims = descriptor + 3, *strides = dims + sizes.size();
-  int64_t stride = 1, i = static_cast<int64_t>(sizes.size()) - 1;
+  int64_t stride = 1;
   bool ok = descriptor[0] == descriptor[1] && descriptor[2] == 0;
-  for (const int64_t *size = sizes.end() - 1; size >= sizes.begin(); --size, --i) {
-    ok &= dims[i] == *size && strides[i] == stride;
-    stride *= *size;
+  // By index: walking a pointer below begin() (or from a rank-0 list's null
+  // end()) is undefined behaviour, which UBSan reports.
+  for (int64_t i = static_cast<int64_t>(sizes.size()) - 1; i >= 0; --i) {
+    int64_t size = sizes.begin()[i];
+    ok &= dims[i] == size && strides[i] == stride;
+    stride *= size;
   }
   if (!ok) {
     std::fprintf(stderr, "fake model: packed argument %d has a wrong descriptor\n", index);
