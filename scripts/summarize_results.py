@@ -1,7 +1,9 @@
 """Sums the JUnit XML files of every suite into one `N passed, N failed` line.
 
-A suite whose XML is missing counts as one failure, so a runner that crashed
-before writing results cannot pass silently. Exits non-zero on any failure.
+Usage: summarize_results.py RESULTS_DIR [RESULTS_DIR ...] (one per build:
+scripts/test.sh's release and sanitizer runs). A suite whose XML is missing
+counts as one failure, so a runner that crashed before writing results cannot
+pass silently. Exits non-zero on any failure.
 """
 import pathlib
 import sys
@@ -24,17 +26,17 @@ def count(path: pathlib.Path) -> tuple[int, int, int]:
 
 
 def main() -> int:
-    results = pathlib.Path(sys.argv[1])
     passed = failed = skipped = 0
-    for name in EXPECTED:
-        path = results / name
-        if not path.exists():
-            print(f"{name}: missing (suite did not run)")
-            failed += 1
-            continue
-        p, f, s = count(path)
-        print(f"{name}: {p} passed, {f} failed, {s} skipped")
-        passed, failed, skipped = passed + p, failed + f, skipped + s
+    for results in map(pathlib.Path, sys.argv[1:]):
+        for name in EXPECTED:
+            path = results / name
+            if not path.exists():
+                print(f"{results}/{name}: missing (suite did not run)")
+                failed += 1
+                continue
+            p, f, s = count(path)
+            print(f"{results}/{name}: {p} passed, {f} failed, {s} skipped")
+            passed, failed, skipped = passed + p, failed + f, skipped + s
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
     return 1 if failed else 0
 

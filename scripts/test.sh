@@ -1,56 +1,76 @@
 #!/usr/bin/env bash
-# The test command: sets up (installs, builds), then runs every suite (lit +
-# FileCheck, gtest, pytest) and ends with one line `N passed, N failed`.
+# The test command: sets up (installs, builds), then runs every suite and ends
+# with one line `N passed, N failed`.
 #
-# Usage: scripts/test.sh [--sanitize] [BUILD_DIR]   (default: build)
-#   --sanitize  a second build, BUILD_DIR-asan, with AddressSanitizer and
-#               UBSan on every target (the trainers mpc-compile links too);
-#               runs lit, gtest and the end-to-end tests that compile models
-#               (scripts/sanitize-tests.txt). A sanitizer report aborts the
-#               process that made it, so the test that ran it fails.
+# Usage: scripts/test.sh [--no-sanitize | --sanitize-only] [--full] [BUILD_DIR]
+#   (default BUILD_DIR: build)
+#
+# Two runs, their results summed in the last line:
+#   1. BUILD_DIR, a release build: lit + FileCheck, gtest, pytest (test/e2e,
+#      python/tests).
+#   2. BUILD_DIR-asan, every target built with AddressSanitizer and UBSan (the
+#      trainers mpc-compile links too): lit, gtest and the end-to-end tests but
+#      those of scripts/sanitize-skip.txt (big models, math-accuracy sweeps).
+#      A sanitizer report aborts the process that made it, so the test that
+#      ran it fails.
+# --no-sanitize skips run 2, --sanitize-only skips run 1; --full runs every
+# end-to-end test under the sanitizers too (the longer check to run before
+# resolving an issue; about twice the time of the default).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-sanitize=0
-if [ "${1:-}" = "--sanitize" ]; then
-  sanitize=1
+normal=1 sanitized=1 full=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-sanitize) sanitized=0 ;;
+    --sanitize-only) normal=0 ;;
+    --full) full=1 ;;
+    -*) echo "scripts/test.sh: unknown option '$1'"; exit 2 ;;
+    *) break ;;
+  esac
   shift
-fi
+done
 build=${1:-$root/build}
 cd "$root"
 
-if ((sanitize)); then
-  build="$build-asan"
-  export MPC_CMAKE_ARGS="-DMPC_SANITIZE=address,undefined"
+# run_suites BUILD_DIR RESULTS_DIR PYTEST_ARGS...
+run_suites() {
+  local dir=$1 results=$2
+  shift 2
+  rm -rf "$results" && mkdir -p "$results"
+  echo "== lit (FileCheck): $dir =="
+  /usr/lib/llvm-22/bin/lit -sv --xunit-xml-output "$results/lit.xml" "$dir/test" 2>&1 | tail -n 25
+  echo "== gtest: $dir =="
+  if [ -x "$dir/bin/mpc-unittests" ]; then
+    "$dir/bin/mpc-unittests" --gtest_brief=1 --gtest_output="xml:$results/gtest.xml" 2>&1 | tail -n 15
+  else
+    echo "mpc-unittests was not built" | tee "$results/gtest-missing"
+  fi
+  echo "== pytest: $dir =="
+  MPC_BUILD_DIR="$dir" PATH="$dir/bin:$PATH" \
+    .venv/bin/python -m pytest -q -p no:cacheprovider --junitxml="$results/pytest.xml" "$@" 2>&1 | tail -n 15
+}
+
+result_dirs=()
+if ((normal)); then
+  "$root/scripts/setup.sh" "$build" || { echo "setup or build failed"; echo "0 passed, 1 failed"; exit 1; }
+  run_suites "$build" "$build/test-results" test/e2e python/tests
+  result_dirs+=("$build/test-results")
+fi
+
+if ((sanitized)); then
+  asan="$build-asan"
+  MPC_CMAKE_ARGS="-DMPC_SANITIZE=address,undefined" "$root/scripts/setup.sh" "$asan" ||
+    { echo "sanitizer setup or build failed"; echo "0 passed, 1 failed"; exit 1; }
+  suites=(test/e2e python/tests)
+  if ((!full)); then
+    while read -r skip; do suites+=("--ignore=$skip"); done < <(grep -vE '^\s*(#|$)' "$root/scripts/sanitize-skip.txt")
+  fi
   # abort_on_error: a report ends the process with SIGABRT, which neither an
   # expected error exit (1) nor lit's `not` can mistake for a clean failure.
-  export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
-  export UBSAN_OPTIONS="abort_on_error=1:halt_on_error=1:print_stacktrace=1"
-  export MPC_SANITIZED=1
+  ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1" \
+  UBSAN_OPTIONS="abort_on_error=1:halt_on_error=1:print_stacktrace=1" \
+    run_suites "$asan" "$asan/test-results" "${suites[@]}"
+  result_dirs+=("$asan/test-results")
 fi
 
-"$root/scripts/setup.sh" "$build" || { echo "setup or build failed"; echo "0 passed, 1 failed"; exit 1; }
-
-results="$build/test-results"
-rm -rf "$results" && mkdir -p "$results"
-export MPC_BUILD_DIR="$build"
-export PATH="$build/bin:$PATH"
-
-echo "== lit (FileCheck) =="
-/usr/lib/llvm-22/bin/lit -sv --xunit-xml-output "$results/lit.xml" "$build/test" 2>&1 | tail -n 25
-
-echo "== gtest =="
-if [ -x "$build/bin/mpc-unittests" ]; then
-  "$build/bin/mpc-unittests" --gtest_brief=1 --gtest_output="xml:$results/gtest.xml" 2>&1 | tail -n 15
-else
-  echo "mpc-unittests was not built" | tee "$results/gtest-missing"
-fi
-
-echo "== pytest =="
-if ((sanitize)); then
-  mapfile -t suites < <(grep -vE '^\s*(#|$)' "$root/scripts/sanitize-tests.txt")
-else
-  suites=(test/e2e python/tests)
-fi
-.venv/bin/python -m pytest -q -p no:cacheprovider --junitxml="$results/pytest.xml" "${suites[@]}" 2>&1 | tail -n 15
-
-.venv/bin/python "$root/scripts/summarize_results.py" "$results"
+.venv/bin/python "$root/scripts/summarize_results.py" "${result_dirs[@]}"
