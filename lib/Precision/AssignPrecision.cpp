@@ -15,7 +15,6 @@
 #include "MinCut.h"
 #include "PolicyFile.h"
 #include "PrecisionAttrs.h"
-#include "mpc/Precision/PrecisionReport.h"
 #include "RangeAnalysis.h"
 
 #include "mpc/Dialect/MpcDialect.h"
@@ -171,21 +170,20 @@ static bool feedsOutputDirectly(Operation *op) {
 }
 
 /// The output layers of every function that stay f32, with their share of
-/// the function's matmul/conv FLOPs.
+/// the function's contraction (GEMM) FLOPs.
 static llvm::DenseMap<Operation *, double> findOutputLayers(ModuleOp module) {
   llvm::DenseMap<Operation *, double> layers;
   module.walk([&](func::FuncOp function) {
     int64_t total = 0;
-    SmallVector<Operation *> candidates;
+    SmallVector<PrecisionOpInterface> candidates;
     function.walk([&](PrecisionOpInterface op) {
-      if (op.getPrecisionCategory() != PrecisionCategory::ComputeBound)
-        return;
-      total += gemmFlops(op);
-      if (gemmFlops(op) > 0 && feedsOutputDirectly(op))
+      int64_t flops = op.getGemmFlops();
+      total += flops;
+      if (flops > 0 && feedsOutputDirectly(op))
         candidates.push_back(op);
     });
-    for (Operation *op : candidates) {
-      double share = double(gemmFlops(op)) / double(total);
+    for (PrecisionOpInterface op : candidates) {
+      double share = double(op.getGemmFlops()) / double(total);
       if (share <= kOutputLayerFlopShare)
         layers[op] = share;
     }

@@ -16,6 +16,16 @@
 
 #include "mpc/Dialect/MpcDialect.h.inc"
 #include "mpc/Dialect/MpcEnums.h.inc"
+
+#include "mpc/Dialect/MpcTraits.h"
+
+namespace mpc::detail {
+/// Elements of the op's largest float operand or result (static shapes
+/// only): PrecisionOpInterface's FLOP estimate for an op that is not a
+/// contraction.
+int64_t largestFloatElements(mlir::Operation *op);
+} // namespace mpc::detail
+
 #include "mpc/Dialect/MpcInterfaces.h.inc"
 
 #define GET_OP_CLASSES
