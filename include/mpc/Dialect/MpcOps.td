@@ -66,6 +66,12 @@ class Mpc_DataMovementOp<string mnemonic, list<Trait> traits = []>
 //===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//
+//
+// Folders (lib/Dialect/MpcFolds.cpp) evaluate an op on constant operands
+// exactly as the compiled code does, so they exist only for ops whose result
+// is correctly rounded there (+ - * / sqrt, comparisons, selections). exp,
+// log, tanh, erf, sigmoid, gelu and pow are approximated at run time and
+// never fold.
 
 class Mpc_UnaryOp<string mnemonic, string category, Type elem = Mpc_FloatTensor,
                   list<Trait> traits = []>
@@ -76,6 +82,7 @@ class Mpc_UnaryOp<string mnemonic, string category, Type elem = Mpc_FloatTensor,
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
+let hasFolder = 1 in {
 def Mpc_NegOp : Mpc_UnaryOp<"neg", "Follow", Mpc_NumericTensor> {
   let summary = "elementwise negation";
   let description = [{ `%r = mpc.neg %x : tensor<4xf32>` }];
@@ -96,6 +103,7 @@ def Mpc_ReluOp : Mpc_UnaryOp<"relu", "Follow"> {
   let summary = "elementwise max(x, 0)";
   let description = [{ `%r = mpc.relu %x : tensor<4xf32>` }];
 }
+} // hasFolder
 
 def Mpc_ExpOp : Mpc_UnaryOp<"exp", "Sensitive"> {
   let summary = "elementwise e^x (overflows early in f16, hence sensitive)";
@@ -151,6 +159,7 @@ def Mpc_ClipOp : Mpc_FollowOp<"clip", [SameOperandsAndResultType, InferTypeOpInt
   let results = (outs Mpc_NumericTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 // Binary ops broadcast their operands numpy-style (ONNX multidirectional
@@ -164,6 +173,7 @@ class Mpc_BinaryOp<string mnemonic, string category, Type elem = Mpc_NumericTens
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
+let hasFolder = 1 in {
 def Mpc_AddOp : Mpc_BinaryOp<"add", "Follow", Mpc_NumericTensor, [Commutative]> {
   let summary = "broadcasting elementwise addition";
   let description = [{ `%r = mpc.add %a, %b : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>` }];
@@ -188,18 +198,21 @@ def Mpc_MinOp : Mpc_BinaryOp<"min", "Follow", Mpc_NumericTensor, [Commutative]> 
   let summary = "broadcasting elementwise minimum (NaN propagates)";
   let description = [{ `%r = mpc.min %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>` }];
 }
+} // hasFolder
 
 def Mpc_PowOp : Mpc_BinaryOp<"pow", "Sensitive", Mpc_FloatTensor> {
   let summary = "broadcasting elementwise power";
   let description = [{ `%r = mpc.pow %a, %b : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>` }];
 }
 
+// Float comparisons are ordered: any comparison with NaN is false.
 class Mpc_CompareOp<string mnemonic>
     : Mpc_CategorizedOp<mnemonic, "Follow",
         [InferTypeOpAdaptor]> {
   let arguments = (ins Mpc_NumericTensor:$lhs, Mpc_NumericTensor:$rhs);
   let results = (outs Mpc_BoolTensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
 }
 def Mpc_EqualOp : Mpc_CompareOp<"equal"> {
   let summary = "broadcasting elementwise a == b";
@@ -230,6 +243,7 @@ def Mpc_WhereOp : Mpc_FollowOp<"where", [InferTypeOpAdaptor, Mpc_RangeRule]> {
   let arguments = (ins Mpc_BoolTensor:$condition, Mpc_Tensor:$x, Mpc_Tensor:$y);
   let results = (outs Mpc_Tensor:$result);
   let assemblyFormat = "$condition `,` $x `,` $y attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
 }
 
 def Mpc_CastOp : Mpc_Op<"cast", [Pure, SameOperandsAndResultShape,
@@ -239,7 +253,8 @@ def Mpc_CastOp : Mpc_Op<"cast", [Pure, SameOperandsAndResultShape,
     Converts each element with round-to-nearest-even. Float to float casts
     into f8E4M3FN saturate to +-448 when `saturate` is set (ONNX Cast's default
     for fp8) and produce NaN otherwise. Float to int truncates toward zero;
-    int to float rounds to nearest even.
+    int to float rounds to nearest even; anything to i1 is `x != 0` (NaN is
+    true).
 
     `%r = mpc.cast %x : tensor<4xf32> to tensor<4xbf16>`
   }];
@@ -350,6 +365,9 @@ def Mpc_BatchNormOp : Mpc_SensitiveOp<"batch_norm", [InferTypeOpAdaptor, Mpc_Acc
 // Reductions
 //===----------------------------------------------------------------------===//
 
+// Reductions of constants fold where the order of the elements cannot
+// matter: every integer reduction, and float max/min. A float sum depends on
+// the order the compiled code adds in.
 class Mpc_ReduceOp<string mnemonic, string category, list<Trait> traits = []>
     : Mpc_CategorizedOp<mnemonic, category, traits # [InferTypeOpAdaptor, Mpc_RangeRule]> {
   let arguments = (ins Mpc_NumericTensor:$input, DenseI64ArrayAttr:$axes,
@@ -357,6 +375,7 @@ class Mpc_ReduceOp<string mnemonic, string category, list<Trait> traits = []>
                        OptionalAttr<TypeAttr>:$acc_type);
   let results = (outs Mpc_NumericTensor:$result);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
 }
 def Mpc_ReduceSumOp : Mpc_ReduceOp<"reduce_sum", "Sensitive", [Mpc_Accumulates]> {
   let summary = "sum over `axes` (sorted, non-negative, unique)";
@@ -419,6 +438,10 @@ def Mpc_AvgPoolOp : Mpc_FollowOp<"avg_pool", [InferTypeOpAdaptor, Mpc_Accumulate
 // Data movement
 //===----------------------------------------------------------------------===//
 
+// Every folder here moves constant elements as the lowering does; the
+// trivial ones (to its own type, identity permutation, whole-tensor window)
+// forward the input.
+let hasFolder = 1 in {
 def Mpc_ReshapeOp : Mpc_DataMovementOp<"reshape", [InferTypeOpAdaptor]> {
   let summary = "same elements in row-major order, new static shape";
   let description = [{ `%r = mpc.reshape %x {shape = array<i64: 2, 4>} : (tensor<8xf32>) -> tensor<2x4xf32>` }];
@@ -477,6 +500,7 @@ def Mpc_GatherOp : Mpc_DataMovementOp<"gather", [InferTypeOpAdaptor]> {
   let results = (outs Mpc_Tensor:$result);
   let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
 }
+} // hasFolder
 
 //===----------------------------------------------------------------------===//
 // Parameters: the model's named state
