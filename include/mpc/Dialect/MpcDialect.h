@@ -39,6 +39,9 @@ inline constexpr llvm::StringLiteral kReasonAttr = "mpc.reason";
 inline constexpr llvm::StringLiteral kNodeNameAttr = "mpc.node";
 /// Function argument/result attribute: the ONNX graph input/output name.
 inline constexpr llvm::StringLiteral kIONameAttr = "mpc.name";
+/// Module attribute: the ONNX nodes the importer folded away (into a
+/// constant, or into one of their inputs), which no op names any more.
+inline constexpr llvm::StringLiteral kFoldedNodesAttr = "mpc.folded_nodes";
 } // namespace mpc
 
 #endif // MPC_DIALECT_MPCDIALECT_H
