@@ -665,6 +665,7 @@ struct AssignPrecisionPass : mpc::impl::AssignPrecisionPassBase<AssignPrecisionP
 
     PolicyFile file;
     llvm::DenseMap<Operation *, PolicyOverride> overrides;
+    std::vector<std::string> notes;
     if (!policyFile.empty()) {
       llvm::Expected<PolicyFile> parsed = parsePolicyFile(policyFile, &getContext());
       if (!parsed) {
@@ -674,13 +675,19 @@ struct AssignPrecisionPass : mpc::impl::AssignPrecisionPassBase<AssignPrecisionP
       file = std::move(*parsed);
       if (file.defaultType)
         policyType = file.defaultType;
-      auto matched = matchPolicyRules(file, decidable);
+      SmallVector<StringRef> folded;
+      if (auto names = getOperation()->getAttrOfType<ArrayAttr>(kFoldedNodesAttr))
+        for (auto name : names.getAsRange<StringAttr>())
+          folded.push_back(name.getValue());
+      auto matched = matchPolicyRules(file, decidable, folded);
       if (!matched) {
         emitError(loc) << "mpc-assign-precision: " << llvm::toString(matched.takeError());
         return signalPassFailure();
       }
-      overrides = std::move(*matched);
+      overrides = std::move(matched->overrides);
+      notes = std::move(matched->notes);
     }
+    setPolicyNotes(getOperation(), notes);
 
     std::optional<InputRanges> inputs = readInputRanges();
     if (!inputs)

@@ -274,6 +274,7 @@ void GraphBuilder::addOp(Operation *op, std::optional<size_t> row) {
 
 PrecisionReport collectPrecisionReport(ModuleOp module) {
   PrecisionReport report;
+  report.notes = getPolicyNotes(module);
   GraphBuilder graph(report);
   const RooflineModel &model = getRooflineModel();
   module->walk<WalkOrder::PreOrder>([&](Operation *op) {

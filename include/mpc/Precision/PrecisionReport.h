@@ -93,6 +93,9 @@ struct PrecisionReport {
   /// Roofline estimates (seconds) of rows plus casts, and of rows at f32.
   double time = 0;
   double timeF32 = 0;
+  /// What mpc-assign-precision noted about the policy file (rules that name
+  /// nodes the importer folded away), one sentence each.
+  std::vector<std::string> notes;
 };
 
 /// Works on IR straight after mpc-assign-precision (types still f32) and
