@@ -53,6 +53,7 @@
 #include "mlir/Dialect/Tensor/Transforms/SubsetInsertionOpInterfaceImpl.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
@@ -110,6 +111,10 @@ void registerAllPasses() {
   registerMpcCodegenCommonPasses();
   registerMpcCodegenCPUPasses();
   registerCPUPipelines();
+  // The ops' folders run through upstream's canonicalizer
+  // (test/Dialect/canonicalize.mlir).
+  registerCanonicalizerPass();
+  registerCSEPass();
 }
 
 } // namespace mpc

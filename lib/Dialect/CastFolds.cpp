@@ -6,6 +6,8 @@
 // Nothing here may change a value at run time.
 //
 //===----------------------------------------------------------------------===//
+#include "Folding.h"
+
 #include "mpc/Dialect/MpcDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -45,7 +47,7 @@ bool CastOp::isLossless(Type from, Type to) {
 /// clamps overflows and infinities to the largest finite value of their sign
 /// (ONNX Cast, OCP fp8) where IEEE rounding gives inf, or NaN in formats
 /// without inf; the lowering does the same, so folding cannot change a value.
-static APFloat convertFloat(APFloat value, const llvm::fltSemantics &to, bool saturate) {
+APFloat roundFloat(APFloat value, const llvm::fltSemantics &to, bool saturate) {
   bool wasNaN = value.isNaN();
   bool negative = value.isNegative();
   bool toFloat8 = APFloatBase::semanticsSizeInBits(to) == 8;
@@ -71,15 +73,18 @@ static bool isSignedInt(const APInt &value) { return value.getBitWidth() > 1; }
 /// ONNX saturates float -> fp8 casts only, so integers never do.
 static APFloat intToFloat(const APInt &value, const llvm::fltSemantics &to) {
   // IEEE quad holds every integer up to 113 bits exactly, so the only rounding
-  // happens once, in convertFloat.
+  // happens once, in roundFloat.
   APFloat wide(APFloat::IEEEquad());
   (void)wide.convertFromAPInt(value, isSignedInt(value), APFloat::rmNearestTiesToEven);
-  return convertFloat(wide, to, /*saturate=*/false);
+  return roundFloat(wide, to, /*saturate=*/false);
 }
 
 /// Truncates toward zero; no fold when the value (or NaN) has no integer image.
+/// Into i1 (a bool) it is `value != 0`, NaN included, as the lowering compares.
 static std::optional<APInt> floatToInt(const APFloat &value, unsigned width) {
-  llvm::APSInt result(width, /*isUnsigned=*/width == 1);
+  if (width == 1)
+    return APInt(1, !value.isZero());
+  llvm::APSInt result(width, /*isUnsigned=*/false);
   bool exact = false;
   if (value.convertToInteger(result, APFloat::rmTowardZero, &exact) & APFloat::opInvalidOp)
     return std::nullopt;
@@ -116,7 +121,7 @@ static Attribute castElements(DenseElementsAttr input, ShapedType type, bool sat
     const llvm::fltSemantics &semantics = toFloat.getFloatSemantics();
     if (fromFloat)
       return mapElements<APFloat, APFloat>(input, type, [&](const APFloat &v) {
-        return std::optional<APFloat>(convertFloat(v, semantics, saturate));
+        return std::optional<APFloat>(roundFloat(v, semantics, saturate));
       });
     return mapElements<APInt, APFloat>(input, type, [&](const APInt &v) {
       return std::optional<APFloat>(intToFloat(v, semantics));
@@ -130,6 +135,8 @@ static Attribute castElements(DenseElementsAttr input, ShapedType type, bool sat
     return mapElements<APFloat, APInt>(input, type,
                                        [&](const APFloat &v) { return floatToInt(v, width); });
   return mapElements<APInt, APInt>(input, type, [&](const APInt &v) {
+    if (width == 1)
+      return std::optional<APInt>(APInt(1, !v.isZero()));
     return std::optional<APInt>(isSignedInt(v) ? v.sextOrTrunc(width) : v.zextOrTrunc(width));
   });
 }

@@ -1,9 +1,11 @@
-//===- HostTensor.h - constant tensors evaluated by the importer -*- C++ -*-===//
+//===- HostTensor.h - constants the importer holds on the host -*- C++ -*-===//
 //
 // Exporters write shape arithmetic (Shape -> Gather -> Concat -> Reshape ...)
-// as graph nodes. With static shapes every such chain is computable while
-// importing, so the importer keeps those values on the host and folds the
-// chains instead of emitting IR for them. Nothing here touches MLIR IR.
+// as graph nodes. Most of it becomes mpc ops that fold (lib/Dialect/
+// MpcFolds.cpp); what stays here is what folding cannot do: the constants a
+// model spells out (initializers, Constant, Shape, Size, Range), ops the
+// dialect has no counterpart for (Floor, Ceil, Not, And, Or, Xor) and types
+// it lacks (uint8 ...). Nothing here touches MLIR IR.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MPC_LIB_IMPORT_HOSTTENSOR_H
@@ -57,7 +59,7 @@ inline bool isHostDType(int32_t dtype) { return isFloatDType(dtype) || isInteger
 /// Bytes per element of a float type's storage (4 for float, 1 for fp8).
 int64_t floatByteWidth(int32_t dtype);
 
-/// Host results larger than this are not folded (a shape chain never needs
+/// Host results larger than this are not made (a shape chain never needs
 /// that many elements; an adversarial model must not exhaust memory).
 inline constexpr int64_t kMaxHostElements = int64_t(1) << 22;
 /// Upper bound on the element count of any static shape the importer makes.
@@ -101,51 +103,14 @@ double decodeFloatBits(uint64_t bits, int32_t dtype);
 /// `saturate` clamps fp8 results to the largest finite value).
 HostTensor hostCast(const HostTensor &input, int32_t to, bool saturate);
 
-enum class HostUnary { Neg, Abs, Sqrt, Exp, Log, Reciprocal, Relu, Floor, Ceil, Not };
+/// Ops without an mpc counterpart, on constants only.
+enum class HostUnary { Floor, Ceil, Not };
 mlir::FailureOr<HostTensor> hostUnary(HostUnary kind, const HostTensor &input, std::string &error);
 
-enum class HostBinary {
-  Add,
-  Sub,
-  Mul,
-  Div,
-  Pow,
-  Max,
-  Min,
-  Mod,
-  Equal,
-  Less,
-  LessOrEqual,
-  Greater,
-  GreaterOrEqual,
-  And,
-  Or,
-  Xor,
-};
-/// Broadcasting binary op; comparisons yield bool, the rest `lhs`'s type.
+enum class HostBinary { And, Or, Xor };
+/// Broadcasting logical op on bool tensors.
 mlir::FailureOr<HostTensor> hostBinary(HostBinary kind, const HostTensor &lhs,
                                        const HostTensor &rhs, std::string &error);
-mlir::FailureOr<HostTensor> hostWhere(const HostTensor &cond, const HostTensor &x,
-                                      const HostTensor &y, std::string &error);
-
-/// Shape-only and data-movement ops; shapes and indices are validated by the
-/// caller (with the shared shape rules), these only move data.
-HostTensor hostReshape(const HostTensor &input, llvm::ArrayRef<int64_t> shape);
-HostTensor hostTranspose(const HostTensor &input, llvm::ArrayRef<int64_t> perm);
-HostTensor hostBroadcastTo(const HostTensor &input, llvm::ArrayRef<int64_t> shape);
-HostTensor hostConcat(llvm::ArrayRef<const HostTensor *> inputs, int64_t axis);
-HostTensor hostSlice(const HostTensor &input, llvm::ArrayRef<int64_t> offsets,
-                     llvm::ArrayRef<int64_t> sizes, llvm::ArrayRef<int64_t> strides);
-/// `indices` already normalized into [0, data.shape[axis]).
-HostTensor hostGather(const HostTensor &data, const HostTensor &indices, int64_t axis);
-
-enum class HostReduce { Sum, Mean, Prod, Max, Min };
-/// `axes` sorted, unique, non-negative.
-HostTensor hostReduce(HostReduce kind, const HostTensor &input, llvm::ArrayRef<int64_t> axes,
-                      bool keepdims);
-
-/// Row-major strides of `shape`.
-Shape stridesOf(llvm::ArrayRef<int64_t> shape);
 } // namespace mpc::importer
 
 #endif // MPC_LIB_IMPORT_HOSTTENSOR_H

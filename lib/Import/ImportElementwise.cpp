@@ -5,8 +5,6 @@ using namespace mlir;
 using namespace mpc::importer;
 
 namespace {
-constexpr int kNoHost = -1;
-
 Type elementTypeOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
 
 /// mpc's integer ops take i32/i64; int8/int16/uint8 data (which ONNX allows
@@ -21,24 +19,22 @@ FailureOr<Value> widenNarrowInt(NodeImporter &n, Value v) {
   return n.castTo(v, n.builder().getI32Type());
 }
 
-/// Unary ops; HostKind >= 0 names the HostUnary that folds constant inputs.
-template <typename OpTy, int HostKind = kNoHost> LogicalResult importUnary(NodeImporter &n) {
+/// Unary ops; int8/int16 data (Neg, Abs) is computed in i32 and narrowed
+/// back, wrapping as numpy does.
+template <typename OpTy> LogicalResult importUnary(NodeImporter &n) {
   if (failed(n.require(0, "X")))
     return failure();
-  if (HostKind != kNoHost && n.canFold(n.shapeOf(0))) {
-    std::string message;
-    FailureOr<HostTensor> folded = hostUnary(HostUnary(HostKind), n.host(0), message);
-    if (failed(folded))
-      return n.error() << message;
-    return n.setOutput(0, std::move(*folded));
-  }
   FailureOr<Value> x = n.value(0);
-  if (failed(x))
+  Type originalType = succeeded(x) ? elementTypeOf(*x) : Type();
+  if (succeeded(x))
+    x = widenNarrowInt(n, *x);
+  FailureOr<Value> result =
+      failed(x) ? FailureOr<Value>(failure()) : n.createOrFold<OpTy>(x->getType(), *x);
+  if (succeeded(result) && elementTypeOf(*result) != originalType)
+    result = n.castTo(*result, originalType);
+  if (failed(result))
     return failure();
-  FailureOr<OpTy> op = n.create<OpTy>(x->getType(), *x);
-  if (failed(op))
-    return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
 /// Applies a broadcasting binary op to two values, casting the right operand
@@ -56,34 +52,31 @@ FailureOr<Value> buildBinary(NodeImporter &n, Value lhs, Value rhs, bool castRhs
       return failure();
     rhs = *cast;
   }
-  FailureOr<OpTy> op = n.create<OpTy>(n.inferred(), lhs, rhs);
-  if (failed(op))
-    return failure();
-  return op->getResult();
+  return n.createOrFold<OpTy>(n.inferred(), lhs, rhs);
 }
 
-template <typename OpTy, int HostKind> LogicalResult importBinary(NodeImporter &n) {
+/// An integer division by a constant zero is undefined in the compiled code:
+/// the model is wrong, and the importer says so.
+LogicalResult checkDivisor(NodeImporter &n) {
+  if (!n.isConstant(1) || isFloatDType(n.dtypeOf(1)))
+    return success();
+  if (llvm::is_contained(n.host(1).ints, 0))
+    return n.error() << "integer division by zero";
+  return success();
+}
+
+template <typename OpTy> LogicalResult importBinary(NodeImporter &n) {
   if (failed(n.require(0, "A")) || failed(n.require(1, "B")))
     return failure();
   std::string message;
   FailureOr<Shape> shape = rules::broadcast(n.shapeOf(0), n.shapeOf(1), message);
   if (failed(shape))
     return n.shapeError(message);
-  if (n.canFold(*shape)) {
-    FailureOr<HostTensor> folded = hostBinary(HostBinary(HostKind), n.host(0), n.host(1), message);
-    if (failed(folded))
-      return n.error() << message;
-    return n.setOutput(0, std::move(*folded));
-  }
-  bool isPow = HostKind == int(HostBinary::Pow);
+  constexpr bool isPow = std::is_same_v<OpTy, mpc::PowOp>;
+  if (std::is_same_v<OpTy, mpc::DivOp> && failed(checkDivisor(n)))
+    return failure();
   FailureOr<Value> lhs = n.value(0);
-  FailureOr<Value> rhs = failure();
-  // A constant exponent of another type is converted now, not at run time.
-  if (succeeded(lhs) && isPow && n.isHost(1) && n.dtypeOf(1) != n.dtypeOf(0) &&
-      isHostDType(n.dtypeOf(0)))
-    rhs = n.graph.makeConstant(hostCast(n.host(1), n.dtypeOf(0), true), n.loc(), n.name());
-  else if (succeeded(lhs))
-    rhs = n.value(1);
+  FailureOr<Value> rhs = failed(lhs) ? FailureOr<Value>(failure()) : n.value(1);
   if (failed(rhs))
     return failure();
   // mpc.pow is float only: an integer base (ONNX Pow's result has the base's
@@ -117,8 +110,7 @@ template <typename OpTy, int HostKind> LogicalResult importBinary(NodeImporter &
 }
 
 /// Sum, Mean, Max, Min over 1..N inputs, as a left-to-right chain.
-template <typename OpTy, int HostKind, bool IsMean = false>
-LogicalResult importVariadic(NodeImporter &n) {
+template <typename OpTy, bool IsMean = false> LogicalResult importVariadic(NodeImporter &n) {
   if (n.numInputs() == 0)
     return n.error() << "needs at least one input";
   Shape shape;
@@ -131,29 +123,9 @@ LogicalResult importVariadic(NodeImporter &n) {
       return n.shapeError(message);
     shape = *next;
   }
-  if (n.canFold(shape)) {
-    HostTensor acc = n.host(0);
-    for (size_t i = 1; i < n.numInputs(); ++i) {
-      FailureOr<HostTensor> next = hostBinary(HostBinary(HostKind), acc, n.host(i), message);
-      if (failed(next))
-        return n.error() << message;
-      acc = std::move(*next);
-    }
-    if (IsMean) {
-      HostTensor count = acc.isFloat()
-                             ? HostTensor::fromDoubles({double(n.numInputs())}, {}, acc.dtype)
-                             : HostTensor::fromInts({int64_t(n.numInputs())}, {}, acc.dtype);
-      FailureOr<HostTensor> mean = hostBinary(HostBinary::Div, acc, count, message);
-      if (failed(mean))
-        return n.error() << message;
-      acc = std::move(*mean);
-    }
-    return n.setOutput(0, std::move(acc));
-  }
   if (n.numInputs() == 1 && !IsMean)
     return n.aliasOutput(0, 0);
-  constexpr bool widen =
-      HostKind == int(HostBinary::Max) || HostKind == int(HostBinary::Min);
+  constexpr bool widen = std::is_same_v<OpTy, mpc::MaxOp> || std::is_same_v<OpTy, mpc::MinOp>;
   FailureOr<Value> acc = n.value(0);
   Type originalType = succeeded(acc) ? elementTypeOf(*acc) : Type();
   if (widen && succeeded(acc))
@@ -179,14 +151,14 @@ LogicalResult importVariadic(NodeImporter &n) {
 }
 
 /// Ops the dialect has no counterpart for but that shape computations use:
-/// folded when every input is a constant, an error otherwise.
+/// evaluated on the host when every input is a constant, an error otherwise.
 template <int HostKind, bool IsBinary>
 LogicalResult importHostOnly(NodeImporter &n) {
   size_t arity = IsBinary ? 2 : 1;
   for (size_t i = 0; i < arity; ++i)
     if (failed(n.require(i, "input")))
       return failure();
-  if (!n.allHost())
+  if (!n.allConstant())
     return n.error() << "is supported only on constants (shape computations), but an input is "
                         "computed at run time";
   std::string message;
@@ -194,7 +166,8 @@ LogicalResult importHostOnly(NodeImporter &n) {
                                     : FailureOr<Shape>(Shape(n.shapeOf(0)));
   if (failed(shape))
     return n.shapeError(message);
-  if (!n.canFold(*shape))
+  int64_t count = checkedNumElements(*shape);
+  if (count < 0 || count > kMaxHostElements)
     return n.error() << "the result " << shapeString(*shape) << " is too large to fold";
   FailureOr<HostTensor> folded =
       IsBinary ? hostBinary(HostBinary(HostKind), n.host(0), n.host(1), message)
@@ -213,12 +186,6 @@ LogicalResult importWhere(NodeImporter &n) {
       failed(xy) ? FailureOr<Shape>(failure()) : rules::broadcast(n.shapeOf(0), *xy, message);
   if (failed(shape))
     return n.shapeError(message);
-  if (n.canFold(*shape)) {
-    FailureOr<HostTensor> folded = hostWhere(n.host(0), n.host(1), n.host(2), message);
-    if (failed(folded))
-      return n.error() << message;
-    return n.setOutput(0, std::move(*folded));
-  }
   if (n.dtypeOf(0) != kBool)
     return n.error() << "condition must be bool, got " << dtypeName(n.dtypeOf(0));
   if (n.dtypeOf(1) != n.dtypeOf(2))
@@ -227,25 +194,26 @@ LogicalResult importWhere(NodeImporter &n) {
   FailureOr<Value> c = n.value(0);
   FailureOr<Value> x = failed(c) ? FailureOr<Value>(failure()) : n.value(1);
   FailureOr<Value> y = failed(x) ? FailureOr<Value>(failure()) : n.value(2);
-  if (failed(y))
+  FailureOr<Value> result = failed(y) ? FailureOr<Value>(failure())
+                                      : n.createOrFold<mpc::WhereOp>(n.inferred(), *c, *x, *y);
+  if (failed(result))
     return failure();
-  FailureOr<mpc::WhereOp> op = n.create<mpc::WhereOp>(n.inferred(), *c, *x, *y);
-  if (failed(op))
-    return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
-/// Cast and CastLike: fold on the host, else mpc.cast (nothing when the
-/// type already matches).
+/// Cast and CastLike: mpc.cast (nothing when the type already matches),
+/// which folds on a constant. A constant of a type the dialect lacks
+/// (uint8, ...) is converted on the host instead.
 LogicalResult castInputTo(NodeImporter &n, int32_t to) {
   if (failed(n.require(0, "input")))
     return failure();
   FailureOr<int64_t> saturate = n.opset() >= 19 ? n.intAttr("saturate", 1) : FailureOr<int64_t>(1);
   if (failed(saturate))
     return failure();
-  if (n.isHost(0) && isHostDType(to))
-    return n.setOutput(0, hostCast(n.host(0), to, *saturate != 0));
   Type elementType = elementTypeFor(to, n.getContext());
+  bool inDialect = elementType && elementTypeFor(n.dtypeOf(0), n.getContext());
+  if (n.isConstant(0) && !inDialect && isHostDType(to))
+    return n.setOutput(0, hostCast(n.host(0), to, *saturate != 0));
   if (!elementType)
     return n.error() << "casting to " << dtypeName(to) << " is not supported";
   if (n.dtypeOf(0) == to)
@@ -254,10 +222,10 @@ LogicalResult castInputTo(NodeImporter &n, int32_t to) {
   if (failed(x))
     return failure();
   auto type = cast<RankedTensorType>(x->getType()).clone(elementType);
-  FailureOr<mpc::CastOp> op = n.create<mpc::CastOp>(type, *x, *saturate != 0);
-  if (failed(op))
+  FailureOr<Value> result = n.createOrFold<mpc::CastOp>(type, *x, *saturate != 0);
+  if (failed(result))
     return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
 LogicalResult importCast(NodeImporter &n) {
@@ -293,7 +261,7 @@ LogicalResult importClip(NodeImporter &n) {
     if (n.rankOf(i) != 0 && !(n.rankOf(i) == 1 && n.shapeOf(i)[0] == 1))
       return n.error() << (i == 1 ? "min" : "max") << " must be a scalar, got shape "
                        << shapeString(n.shapeOf(i));
-    if (n.isHost(i)) {
+    if (n.isConstant(i)) {
       bounds[i - 1] = n.builder().getF64FloatAttr(n.host(i).getDouble(0));
       continue;
     }
@@ -309,11 +277,11 @@ LogicalResult importClip(NodeImporter &n) {
     result = *next;
   }
   if (bounds[0] || bounds[1]) {
-    FailureOr<mpc::ClipOp> op =
-        n.create<mpc::ClipOp>(result.getType(), result, bounds[0], bounds[1]);
-    if (failed(op))
+    FailureOr<Value> clipped =
+        n.createOrFold<mpc::ClipOp>(result.getType(), result, bounds[0], bounds[1]);
+    if (failed(clipped))
       return failure();
-    result = op->getResult();
+    result = *clipped;
   }
   if (elementTypeOf(result) != originalType) {
     FailureOr<Value> narrowed = n.castTo(result, originalType);
@@ -329,11 +297,11 @@ LogicalResult importLeakyRelu(NodeImporter &n) {
   FailureOr<Value> x = failed(alpha) ? FailureOr<Value>(failure()) : n.value(0);
   if (failed(x))
     return failure();
-  FailureOr<mpc::LeakyReluOp> op =
-      n.create<mpc::LeakyReluOp>(x->getType(), *x, n.builder().getF64FloatAttr(*alpha));
-  if (failed(op))
+  FailureOr<Value> result =
+      n.createOrFold<mpc::LeakyReluOp>(x->getType(), *x, n.builder().getF64FloatAttr(*alpha));
+  if (failed(result))
     return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
 LogicalResult importGelu(NodeImporter &n) {
@@ -346,75 +314,73 @@ LogicalResult importGelu(NodeImporter &n) {
   FailureOr<Value> x = n.value(0);
   if (failed(x))
     return failure();
-  FailureOr<mpc::GeluOp> op = n.create<mpc::GeluOp>(x->getType(), *x, *approximate == "tanh");
-  if (failed(op))
+  FailureOr<Value> result = n.createOrFold<mpc::GeluOp>(x->getType(), *x, *approximate == "tanh");
+  if (failed(result))
     return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
-const char *kFolds = "host-folded when the inputs are constants";
+const char *kFolds = "folded when the input is a constant";
 const char *kBroadcast = "numpy broadcasting; int8/int16/uint8 data is computed in i32 and "
-                         "narrowed back (wrapping); host-folded when both inputs are constants";
-const char *kChain = "N inputs become a chain of binary ops; host-folded when constant";
+                         "narrowed back (wrapping); folded when both inputs are constants";
+const char *kChain = "N inputs become a chain of binary ops; folded when constant";
 const char *kChainWiden = "N inputs become a chain of binary ops; int8/int16/uint8 data is "
-                          "widened to i32 and narrowed back; host-folded when constant";
-const char *kCompare = "bool result; int8/int16/uint8 data is compared in i32; host-folded "
+                          "widened to i32 and narrowed back; folded when constant";
+const char *kCompare = "bool result; int8/int16/uint8 data is compared in i32; folded "
                        "when both inputs are constants";
 const char *kHostOnly = "constant inputs only (shape computations)";
 
 const OpImportInfo kTable[] = {
-    {"Abs", 13, kMaxOpset, importUnary<mpc::AbsOp, int(HostUnary::Abs)>, "mpc.abs", kFolds},
-    {"Add", 13, kMaxOpset, importBinary<mpc::AddOp, int(HostBinary::Add)>, "mpc.add", kBroadcast},
+    {"Abs", 13, kMaxOpset, importUnary<mpc::AbsOp>, "mpc.abs",
+     "int8/int16 data is computed in i32 and narrowed back; folded when the input is a "
+     "constant"},
+    {"Add", 13, kMaxOpset, importBinary<mpc::AddOp>, "mpc.add", kBroadcast},
     {"Cast", 13, kMaxOpset, importCast, "mpc.cast",
-     "`saturate` (opset 19+) is kept for fp8; no op when the type already matches; host-folded"},
+     "`saturate` (opset 19+) is kept for fp8; no op when the type already matches; folded when "
+     "the input is a constant"},
     {"And", 13, kMaxOpset, importHostOnly<int(HostBinary::And), true>, "host only", kHostOnly},
     {"CastLike", 15, kMaxOpset, importCastLike, "mpc.cast", "as Cast, to the type of input 2"},
     {"Ceil", 13, kMaxOpset, importHostOnly<int(HostUnary::Ceil), false>, "host only", kHostOnly},
     {"Clip", 13, kMaxOpset, importClip, "mpc.clip",
      "constant min/max become attributes; computed ones become mpc.max / mpc.min; "
-     "int8/int16/uint8 data is widened to i32 and narrowed back"},
-    {"Div", 13, kMaxOpset, importBinary<mpc::DivOp, int(HostBinary::Div)>, "mpc.div",
-     "integer division truncates; int8/int16/uint8 data is computed in i32 and narrowed back; "
-     "numpy broadcasting; host-folded when both inputs are constants"},
-    {"Equal", 13, kMaxOpset, importBinary<mpc::EqualOp, int(HostBinary::Equal)>, "mpc.equal",
-     kCompare},
+     "int8/int16/uint8 data is widened to i32 and narrowed back; folded when constant"},
+    {"Div", 13, kMaxOpset, importBinary<mpc::DivOp>, "mpc.div",
+     "integer division truncates (by a constant 0 it is an error); int8/int16/uint8 data is "
+     "computed in i32 and narrowed back; numpy broadcasting; folded when both inputs are "
+     "constants"},
+    {"Equal", 13, kMaxOpset, importBinary<mpc::EqualOp>, "mpc.equal", kCompare},
     {"Erf", 13, kMaxOpset, importUnary<mpc::ErfOp>, "mpc.erf", ""},
-    {"Exp", 13, kMaxOpset, importUnary<mpc::ExpOp, int(HostUnary::Exp)>, "mpc.exp", kFolds},
+    {"Exp", 13, kMaxOpset, importUnary<mpc::ExpOp>, "mpc.exp", ""},
     {"Floor", 13, kMaxOpset, importHostOnly<int(HostUnary::Floor), false>, "host only", kHostOnly},
     {"Gelu", 20, kMaxOpset, importGelu, "mpc.gelu", "`approximate` \"none\" (erf) or \"tanh\""},
-    {"Greater", 13, kMaxOpset, importBinary<mpc::GreaterOp, int(HostBinary::Greater)>,
-     "mpc.greater", kCompare},
-    {"GreaterOrEqual", 13, kMaxOpset,
-     importBinary<mpc::GreaterEqualOp, int(HostBinary::GreaterOrEqual)>, "mpc.greater_equal",
+    {"Greater", 13, kMaxOpset, importBinary<mpc::GreaterOp>, "mpc.greater", kCompare},
+    {"GreaterOrEqual", 13, kMaxOpset, importBinary<mpc::GreaterEqualOp>, "mpc.greater_equal",
      kCompare},
     {"LeakyRelu", 13, kMaxOpset, importLeakyRelu, "mpc.leaky_relu", ""},
-    {"Less", 13, kMaxOpset, importBinary<mpc::LessOp, int(HostBinary::Less)>, "mpc.less", kCompare},
-    {"LessOrEqual", 13, kMaxOpset, importBinary<mpc::LessEqualOp, int(HostBinary::LessOrEqual)>,
-     "mpc.less_equal", kCompare},
-    {"Log", 13, kMaxOpset, importUnary<mpc::LogOp, int(HostUnary::Log)>, "mpc.log", kFolds},
-    {"Max", 13, kMaxOpset, importVariadic<mpc::MaxOp, int(HostBinary::Max)>, "mpc.max",
-     kChainWiden},
-    {"Mean", 13, kMaxOpset, importVariadic<mpc::AddOp, int(HostBinary::Add), true>,
-     "mpc.add + mpc.div", kChain},
-    {"Min", 13, kMaxOpset, importVariadic<mpc::MinOp, int(HostBinary::Min)>, "mpc.min",
-     kChainWiden},
-    {"Mul", 13, kMaxOpset, importBinary<mpc::MulOp, int(HostBinary::Mul)>, "mpc.mul", kBroadcast},
-    {"Neg", 13, kMaxOpset, importUnary<mpc::NegOp, int(HostUnary::Neg)>, "mpc.neg", kFolds},
+    {"Less", 13, kMaxOpset, importBinary<mpc::LessOp>, "mpc.less", kCompare},
+    {"LessOrEqual", 13, kMaxOpset, importBinary<mpc::LessEqualOp>, "mpc.less_equal", kCompare},
+    {"Log", 13, kMaxOpset, importUnary<mpc::LogOp>, "mpc.log", ""},
+    {"Max", 13, kMaxOpset, importVariadic<mpc::MaxOp>, "mpc.max", kChainWiden},
+    {"Mean", 13, kMaxOpset, importVariadic<mpc::AddOp, true>, "mpc.add + mpc.div", kChain},
+    {"Min", 13, kMaxOpset, importVariadic<mpc::MinOp>, "mpc.min", kChainWiden},
+    {"Mul", 13, kMaxOpset, importBinary<mpc::MulOp>, "mpc.mul", kBroadcast},
+    {"Neg", 13, kMaxOpset, importUnary<mpc::NegOp>, "mpc.neg",
+     "int8/int16 data is computed in i32 and narrowed back (wrapping); folded when the input "
+     "is a constant"},
     {"Not", 13, kMaxOpset, importHostOnly<int(HostUnary::Not), false>, "host only", kHostOnly},
     {"Or", 13, kMaxOpset, importHostOnly<int(HostBinary::Or), true>, "host only", kHostOnly},
-    {"Pow", 13, kMaxOpset, importBinary<mpc::PowOp, int(HostBinary::Pow)>, "mpc.pow",
+    {"Pow", 13, kMaxOpset, importBinary<mpc::PowOp>, "mpc.pow",
      "an exponent of another type is cast to the base's; an integer base is computed in f64 "
-     "and converted back (exact below 2^53); host-folded when both are constants"},
-    {"Reciprocal", 13, kMaxOpset, importUnary<mpc::ReciprocalOp, int(HostUnary::Reciprocal)>,
-     "mpc.reciprocal", kFolds},
-    {"Relu", 13, kMaxOpset, importUnary<mpc::ReluOp, int(HostUnary::Relu)>, "mpc.relu", kFolds},
+     "and converted back (exact below 2^53)"},
+    {"Reciprocal", 13, kMaxOpset, importUnary<mpc::ReciprocalOp>, "mpc.reciprocal", kFolds},
+    {"Relu", 13, kMaxOpset, importUnary<mpc::ReluOp>, "mpc.relu", kFolds},
     {"Sigmoid", 13, kMaxOpset, importUnary<mpc::SigmoidOp>, "mpc.sigmoid", ""},
-    {"Sqrt", 13, kMaxOpset, importUnary<mpc::SqrtOp, int(HostUnary::Sqrt)>, "mpc.sqrt", kFolds},
-    {"Sub", 13, kMaxOpset, importBinary<mpc::SubOp, int(HostBinary::Sub)>, "mpc.sub", kBroadcast},
-    {"Sum", 13, kMaxOpset, importVariadic<mpc::AddOp, int(HostBinary::Add)>, "mpc.add", kChain},
+    {"Sqrt", 13, kMaxOpset, importUnary<mpc::SqrtOp>, "mpc.sqrt", kFolds},
+    {"Sub", 13, kMaxOpset, importBinary<mpc::SubOp>, "mpc.sub", kBroadcast},
+    {"Sum", 13, kMaxOpset, importVariadic<mpc::AddOp>, "mpc.add", kChain},
     {"Tanh", 13, kMaxOpset, importUnary<mpc::TanhOp>, "mpc.tanh", ""},
     {"Where", 13, kMaxOpset, importWhere, "mpc.where",
-     "numpy broadcasting; host-folded when all inputs are constants"},
+     "numpy broadcasting; folded when all inputs are constants"},
     {"Xor", 13, kMaxOpset, importHostOnly<int(HostBinary::Xor), true>, "host only", kHostOnly},
 };
 } // namespace

@@ -6,10 +6,7 @@ using namespace mpc::importer;
 
 namespace {
 template <typename OpTy> FailureOr<Value> binary(NodeImporter &n, Value lhs, Value rhs) {
-  FailureOr<OpTy> op = n.create<OpTy>(n.inferred(), lhs, rhs);
-  if (failed(op))
-    return failure();
-  return op->getResult();
+  return n.createOrFold<OpTy>(n.inferred(), lhs, rhs);
 }
 
 FailureOr<Value> matmul(NodeImporter &n, Value lhs, Value rhs) {
@@ -18,10 +15,7 @@ FailureOr<Value> matmul(NodeImporter &n, Value lhs, Value rhs) {
   if (lt != rt)
     return n.error() << "operand element types differ (" << typeName(lt) << " and " << typeName(rt)
                      << ")";
-  FailureOr<mpc::MatmulOp> op = n.create<mpc::MatmulOp>(n.inferred(), lhs, rhs, TypeAttr());
-  if (failed(op))
-    return failure();
-  return op->getResult();
+  return n.createOrFold<mpc::MatmulOp>(n.inferred(), lhs, rhs, TypeAttr());
 }
 
 /// numpy matmul: a 1-D operand is promoted to a matrix (a row on the left,
@@ -61,10 +55,7 @@ LogicalResult importMatMul(NodeImporter &n) {
 
 FailureOr<Value> transpose2D(NodeImporter &n, Value x) {
   int64_t perm[] = {1, 0};
-  FailureOr<mpc::TransposeOp> op = n.create<mpc::TransposeOp>(n.inferred(), x, ArrayRef(perm));
-  if (failed(op))
-    return failure();
-  return op->getResult();
+  return n.createOrFold<mpc::TransposeOp>(n.inferred(), x, ArrayRef(perm));
 }
 
 /// Y = alpha * A' B' + beta * C.
@@ -229,12 +220,12 @@ LogicalResult importConv(NodeImporter &n) {
                                           : FailureOr<Value>(Value());
   if (failed(bias))
     return failure();
-  FailureOr<mpc::ConvOp> op = n.create<mpc::ConvOp>(
+  FailureOr<Value> result = n.createOrFold<mpc::ConvOp>(
       n.inferred(), *x, *weight, *bias, ArrayRef<int64_t>(w.strides), ArrayRef<int64_t>(w.pads),
       ArrayRef<int64_t>(w.dilations), uint64_t(*group), TypeAttr());
-  if (failed(op))
+  if (failed(result))
     return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
 /// MaxPool and AveragePool share everything but their op and attributes.
@@ -268,12 +259,12 @@ LogicalResult importMaxPool(NodeImporter &n) {
   FailureOr<Value> x = failed(w) ? FailureOr<Value>(failure()) : n.value(0);
   if (failed(x))
     return failure();
-  FailureOr<mpc::MaxPoolOp> op = n.create<mpc::MaxPoolOp>(
+  FailureOr<Value> result = n.createOrFold<mpc::MaxPoolOp>(
       n.inferred(), *x, ArrayRef<int64_t>(w->kernel), ArrayRef<int64_t>(w->strides),
       ArrayRef<int64_t>(w->pads), ArrayRef<int64_t>(w->dilations), w->ceilMode);
-  if (failed(op))
+  if (failed(result))
     return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
 LogicalResult importAveragePool(NodeImporter &n) {
@@ -288,12 +279,12 @@ LogicalResult importAveragePool(NodeImporter &n) {
   FailureOr<Value> x = n.value(0);
   if (failed(x))
     return failure();
-  FailureOr<mpc::AvgPoolOp> op = n.create<mpc::AvgPoolOp>(
+  FailureOr<Value> result = n.createOrFold<mpc::AvgPoolOp>(
       n.inferred(), *x, ArrayRef<int64_t>(w->kernel), ArrayRef<int64_t>(w->strides),
       ArrayRef<int64_t>(w->pads), *countIncludePad != 0, w->ceilMode, TypeAttr());
-  if (failed(op))
+  if (failed(result))
     return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
 /// GlobalAveragePool / GlobalMaxPool: a keepdims reduction over the spatial
@@ -313,10 +304,10 @@ template <typename OpTy> LogicalResult importGlobalPool(NodeImporter &n) {
   FailureOr<Value> x = n.value(0);
   if (failed(x))
     return failure();
-  FailureOr<OpTy> op = n.create<OpTy>(n.inferred(), *x, ArrayRef<int64_t>(axes), true, TypeAttr());
-  if (failed(op))
+  FailureOr<Value> result = n.createOrFold<OpTy>(n.inferred(), *x, ArrayRef<int64_t>(axes), true, TypeAttr());
+  if (failed(result))
     return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
 template <typename OpTy> LogicalResult importSoftmax(NodeImporter &n) {
@@ -327,10 +318,10 @@ template <typename OpTy> LogicalResult importSoftmax(NodeImporter &n) {
   FailureOr<Value> x = failed(axis) ? FailureOr<Value>(failure()) : n.value(0);
   if (failed(x))
     return failure();
-  FailureOr<OpTy> op = n.create<OpTy>(x->getType(), *x, uint64_t(*axis), TypeAttr());
-  if (failed(op))
+  FailureOr<Value> result = n.createOrFold<OpTy>(x->getType(), *x, uint64_t(*axis), TypeAttr());
+  if (failed(result))
     return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
 LogicalResult importLayerNormalization(NodeImporter &n) {
@@ -354,11 +345,11 @@ LogicalResult importLayerNormalization(NodeImporter &n) {
                                           : FailureOr<Value>(Value());
   if (failed(bias))
     return failure();
-  FailureOr<mpc::LayerNormOp> op = n.create<mpc::LayerNormOp>(
+  FailureOr<Value> result = n.createOrFold<mpc::LayerNormOp>(
       n.inferred(), *x, *scale, *bias, uint64_t(*axis), APFloat(*epsilon), TypeAttr());
-  if (failed(op))
+  if (failed(result))
     return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
 LogicalResult importBatchNormalization(NodeImporter &n) {
@@ -390,20 +381,19 @@ LogicalResult importBatchNormalization(NodeImporter &n) {
       return failure();
     operands.push_back(*v);
   }
-  FailureOr<mpc::BatchNormOp> op =
-      n.create<mpc::BatchNormOp>(n.inferred(), operands[0], operands[1], operands[2], operands[3],
+  FailureOr<Value> result = n.createOrFold<mpc::BatchNormOp>(n.inferred(), operands[0], operands[1], operands[2], operands[3],
                                  operands[4], APFloat(*epsilon), APFloat(*momentum), TypeAttr());
-  if (failed(op))
+  if (failed(result))
     return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
 /// ReduceSum takes its axes as an input since opset 13, the other Reduce*
 /// ops since opset 18 (an attribute before).
-template <typename OpTy, HostReduce Kind> LogicalResult importReduce(NodeImporter &n) {
+template <typename OpTy> LogicalResult importReduce(NodeImporter &n) {
   if (failed(n.require(0, "data")))
     return failure();
-  bool axesInput = Kind == HostReduce::Sum || n.opset() >= 18;
+  bool axesInput = std::is_same_v<OpTy, mpc::ReduceSumOp> || n.opset() >= 18;
   FailureOr<int64_t> keepdims = n.intAttr("keepdims", 1);
   FailureOr<int64_t> noop =
       axesInput ? n.intAttr("noop_with_empty_axes", 0) : FailureOr<int64_t>(0);
@@ -446,22 +436,18 @@ template <typename OpTy, HostReduce Kind> LogicalResult importReduce(NodeImporte
   FailureOr<Shape> outShape = rules::reduce(n.shapeOf(0), *normalized, *keepdims != 0, message);
   if (failed(outShape))
     return n.shapeError(message);
-  if (n.isHost(0) && n.canFold(*outShape) && n.host(0).size() <= kMaxHostElements)
-    return n.setOutput(0, hostReduce(Kind, n.host(0), *normalized, *keepdims != 0));
   FailureOr<Value> x = n.value(0);
   if (failed(x))
     return failure();
-  FailureOr<OpTy> op =
-      n.create<OpTy>(n.inferred(), *x, ArrayRef<int64_t>(*normalized), *keepdims != 0, TypeAttr());
-  if (failed(op))
+  FailureOr<Value> result = n.createOrFold<OpTy>(n.inferred(), *x, ArrayRef<int64_t>(*normalized), *keepdims != 0, TypeAttr());
+  if (failed(result))
     return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
 const char *kReduce = "axes: attribute before opset 18, constant input from 18; keepdims, "
-                      "noop_with_empty_axes (18+); host-folded when constant";
-const char *kReduceSum = "axes: constant input; keepdims, noop_with_empty_axes; host-folded when "
-                         "constant";
+                      "noop_with_empty_axes (18+)";
+const char *kReduceSum = "axes: constant input; keepdims, noop_with_empty_axes";
 
 const OpImportInfo kTable[] = {
     {"AveragePool", 13, kMaxOpset, importAveragePool, "mpc.avg_pool",
@@ -484,15 +470,15 @@ const OpImportInfo kTable[] = {
      "numpy semantics: 1-D operands are reshaped around the matmul"},
     {"MaxPool", 13, kMaxOpset, importMaxPool, "mpc.max_pool",
      "auto_pad, ceil_mode, dilations; the Indices output must be unused"},
-    {"ReduceMax", 13, kMaxOpset, importReduce<mpc::ReduceMaxOp, HostReduce::Max>, "mpc.reduce_max",
+    {"ReduceMax", 13, kMaxOpset, importReduce<mpc::ReduceMaxOp>, "mpc.reduce_max",
      kReduce},
-    {"ReduceMean", 13, kMaxOpset, importReduce<mpc::ReduceMeanOp, HostReduce::Mean>,
+    {"ReduceMean", 13, kMaxOpset, importReduce<mpc::ReduceMeanOp>,
      "mpc.reduce_mean", kReduce},
-    {"ReduceMin", 13, kMaxOpset, importReduce<mpc::ReduceMinOp, HostReduce::Min>, "mpc.reduce_min",
+    {"ReduceMin", 13, kMaxOpset, importReduce<mpc::ReduceMinOp>, "mpc.reduce_min",
      kReduce},
-    {"ReduceProd", 13, kMaxOpset, importReduce<mpc::ReduceProdOp, HostReduce::Prod>,
+    {"ReduceProd", 13, kMaxOpset, importReduce<mpc::ReduceProdOp>,
      "mpc.reduce_prod", kReduce},
-    {"ReduceSum", 13, kMaxOpset, importReduce<mpc::ReduceSumOp, HostReduce::Sum>, "mpc.reduce_sum",
+    {"ReduceSum", 13, kMaxOpset, importReduce<mpc::ReduceSumOp>, "mpc.reduce_sum",
      kReduceSum},
     {"Softmax", 13, kMaxOpset, importSoftmax<mpc::SoftmaxOp>, "mpc.softmax",
      "single axis (opset 13 semantics)"},

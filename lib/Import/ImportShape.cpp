@@ -1,8 +1,9 @@
 //===- ImportShape.cpp - shape, data-movement and constant ops ------------===//
 //
-// These ops make up the shape chains exporters write; each folds on the host
-// when its data input is a host constant, and otherwise becomes an mpc
-// data-movement op with static attributes.
+// These ops make up the shape chains exporters write. Each becomes an mpc
+// data-movement op with static attributes, which folds when its data is a
+// constant; Shape, Size, Range and the constants themselves are made on the
+// host.
 //
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
@@ -11,13 +12,11 @@ using namespace mlir;
 using namespace mpc::importer;
 
 namespace {
-/// Data (input 0) reshaped to `shape`: on the host when it is a constant.
+/// Data (input 0) reshaped to `shape`.
 LogicalResult reshapeOutput(NodeImporter &n, ArrayRef<int64_t> shape) {
   std::string message;
   if (failed(rules::reshape(n.shapeOf(0), shape, message)))
     return n.shapeError(message);
-  if (n.isHost(0) && checkedNumElements(shape) == n.host(0).size())
-    return n.setOutput(0, hostReshape(n.host(0), shape));
   FailureOr<Value> x = n.value(0);
   FailureOr<Value> result = failed(x) ? FailureOr<Value>(failure()) : n.reshape(*x, shape);
   if (failed(result))
@@ -101,16 +100,13 @@ LogicalResult importTranspose(NodeImporter &n) {
       return n.error() << "attribute 'perm' is not a permutation of 0.." << rank - 1;
   if (llvm::equal(perm, llvm::seq<int64_t>(0, rank)))
     return n.aliasOutput(0, 0);
-  if (n.canFold(*shape))
-    return n.setOutput(0, hostTranspose(n.host(0), perm));
   FailureOr<Value> x = n.value(0);
-  if (failed(x))
+  FailureOr<Value> result = failed(x) ? FailureOr<Value>(failure())
+                                      : n.createOrFold<mpc::TransposeOp>(
+                                            n.inferred(), *x, ArrayRef<int64_t>(perm));
+  if (failed(result))
     return failure();
-  FailureOr<mpc::TransposeOp> op =
-      n.create<mpc::TransposeOp>(n.inferred(), *x, ArrayRef<int64_t>(perm));
-  if (failed(op))
-    return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
 LogicalResult importConcat(NodeImporter &n) {
@@ -132,16 +128,10 @@ LogicalResult importConcat(NodeImporter &n) {
   FailureOr<Shape> shape = rules::concat(shapes, *axis, message);
   if (failed(shape))
     return n.shapeError(message);
-  if (n.canFold(*shape)) {
-    SmallVector<const HostTensor *> inputs;
-    for (size_t i = 0; i < n.numInputs(); ++i) {
-      if (n.host(i).dtype != n.host(0).dtype)
-        return n.error() << "inputs have different element types (" << dtypeName(n.host(0).dtype)
-                         << " and " << dtypeName(n.host(i).dtype) << ")";
-      inputs.push_back(&n.host(i));
-    }
-    return n.setOutput(0, hostConcat(inputs, *axis));
-  }
+  for (size_t i = 1; i < n.numInputs(); ++i)
+    if (n.dtypeOf(i) != n.dtypeOf(0))
+      return n.error() << "inputs have different element types (" << dtypeName(n.dtypeOf(0))
+                       << " and " << dtypeName(n.dtypeOf(i)) << ")";
   if (n.numInputs() == 1)
     return n.aliasOutput(0, 0);
   SmallVector<Value> values;
@@ -151,19 +141,16 @@ LogicalResult importConcat(NodeImporter &n) {
       return failure();
     values.push_back(*v);
   }
-  FailureOr<mpc::ConcatOp> op = n.create<mpc::ConcatOp>(n.inferred(), values, uint64_t(*axis));
-  if (failed(op))
+  FailureOr<Value> result = n.createOrFold<mpc::ConcatOp>(n.inferred(), values, uint64_t(*axis));
+  if (failed(result))
     return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
-/// Data (input 0) restricted to a strided window, on the host when possible.
+/// Data (input 0) restricted to a strided window.
 FailureOr<Value> sliceValue(NodeImporter &n, Value x, ArrayRef<int64_t> offsets,
                             ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides) {
-  FailureOr<mpc::SliceOp> op = n.create<mpc::SliceOp>(n.inferred(), x, offsets, sizes, strides);
-  if (failed(op))
-    return failure();
-  return op->getResult();
+  return n.createOrFold<mpc::SliceOp>(n.inferred(), x, offsets, sizes, strides);
 }
 
 LogicalResult sliceOutput(NodeImporter &n, size_t output, ArrayRef<int64_t> offsets,
@@ -171,8 +158,6 @@ LogicalResult sliceOutput(NodeImporter &n, size_t output, ArrayRef<int64_t> offs
   std::string message;
   if (failed(rules::slice(n.shapeOf(0), offsets, sizes, strides, message)))
     return n.shapeError(message);
-  if (n.isHost(0) && n.canFold(sizes))
-    return n.setOutput(output, hostSlice(n.host(0), offsets, sizes, strides));
   if (sizes == n.shapeOf(0) && llvm::all_of(strides, [](int64_t s) { return s == 1; }))
     return n.aliasOutput(output, 0);
   FailureOr<Value> x = n.value(0);
@@ -387,7 +372,7 @@ LogicalResult importGather(NodeImporter &n) {
   if (failed(shape))
     return n.shapeError(message);
   std::optional<HostTensor> indices;
-  if (n.isHost(1)) {
+  if (n.isConstant(1)) {
     // Constant indices are checked and made non-negative here, so folding
     // and the op see only in-range values.
     indices = n.host(1);
@@ -400,19 +385,16 @@ LogicalResult importGather(NodeImporter &n) {
         i += d;
     }
   }
-  if (n.canFold(*shape))
-    return n.setOutput(0, hostGather(n.host(0), *indices, *axis));
   FailureOr<Value> data = n.value(0);
   FailureOr<Value> index = failed(data) ? FailureOr<Value>(failure())
                            : indices    ? n.graph.makeConstant(*indices, n.loc(), n.name())
                                         : n.value(1);
-  if (failed(index))
+  FailureOr<Value> result =
+      failed(index) ? FailureOr<Value>(failure())
+                    : n.createOrFold<mpc::GatherOp>(n.inferred(), *data, *index, uint64_t(*axis));
+  if (failed(result))
     return failure();
-  FailureOr<mpc::GatherOp> op =
-      n.create<mpc::GatherOp>(n.inferred(), *data, *index, uint64_t(*axis));
-  if (failed(op))
-    return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
 LogicalResult importExpand(NodeImporter &n) {
@@ -429,18 +411,15 @@ LogicalResult importExpand(NodeImporter &n) {
     return n.shapeError(message);
   if (checkedNumElements(*shape) < 0)
     return n.error() << "the result shape " << shapeString(*shape) << " is too large";
-  if (n.isHost(0) && n.canFold(*shape))
-    return n.setOutput(0, hostBroadcastTo(n.host(0), *shape));
   if (n.shapeOf(0) == ArrayRef<int64_t>(*shape))
     return n.aliasOutput(0, 0);
   FailureOr<Value> x = n.value(0);
-  if (failed(x))
+  FailureOr<Value> result = failed(x) ? FailureOr<Value>(failure())
+                                      : n.createOrFold<mpc::BroadcastOp>(
+                                            n.inferred(), *x, ArrayRef<int64_t>(*shape));
+  if (failed(result))
     return failure();
-  FailureOr<mpc::BroadcastOp> op =
-      n.create<mpc::BroadcastOp>(n.inferred(), *x, ArrayRef<int64_t>(*shape));
-  if (failed(op))
-    return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
 /// Shapes are static, so Shape and Size of any value are host constants.
@@ -606,19 +585,12 @@ LogicalResult importPad(NodeImporter &n) {
     if (sizes[d] == 0)
       offsets[d] = 0;
   }
-  bool fold = n.isHost(0) && n.canFold(outShape);
-  std::optional<HostTensor> host;
-  Value value;
-  if (fold) {
-    host = hostSlice(n.host(0), offsets, sizes, strides);
-  } else {
-    FailureOr<Value> x = n.value(0);
-    if (succeeded(x) && sizes != in)
-      x = sliceValue(n, *x, offsets, sizes, strides);
-    if (failed(x))
-      return failure();
-    value = *x;
-  }
+  FailureOr<Value> x = n.value(0);
+  if (succeeded(x) && sizes != in)
+    x = sliceValue(n, *x, offsets, sizes, strides);
+  if (failed(x))
+    return failure();
+  Value value = *x;
   SmallVector<int64_t> current(sizes);
   for (int64_t d = 0; d < rank; ++d) {
     int64_t lo = std::max<int64_t>(0, before[d]), hi = std::max<int64_t>(0, after[d]);
@@ -628,12 +600,6 @@ LogicalResult importPad(NodeImporter &n) {
     loShape[d] = lo;
     hiShape[d] = hi;
     current[d] += lo + hi;
-    if (fold) {
-      HostTensor loPad = HostTensor::splat(fill, loShape), hiPad = HostTensor::splat(fill, hiShape);
-      const HostTensor *parts[] = {&loPad, &*host, &hiPad};
-      host = hostConcat(parts, d);
-      continue;
-    }
     FailureOr<Value> loPad = lo ? n.graph.makeSplat(fill, loShape, n.loc(), n.name()) : Value();
     FailureOr<Value> hiPad = !hi ? Value()
                              : hiShape == loShape
@@ -645,13 +611,11 @@ LogicalResult importPad(NodeImporter &n) {
     for (Value part : {*loPad, value, *hiPad})
       if (part)
         parts.push_back(part);
-    FailureOr<mpc::ConcatOp> op = n.create<mpc::ConcatOp>(n.inferred(), parts, uint64_t(d));
-    if (failed(op))
+    FailureOr<Value> padded = n.createOrFold<mpc::ConcatOp>(n.inferred(), parts, uint64_t(d));
+    if (failed(padded))
       return failure();
-    value = op->getResult();
+    value = *padded;
   }
-  if (fold)
-    return n.setOutput(0, std::move(*host));
   return n.setOutput(0, value);
 }
 
@@ -694,8 +658,8 @@ LogicalResult importRange(NodeImporter &n) {
 }
 
 /// Trilu keeps the upper (or lower) triangle of the last two dims and zeroes
-/// the rest: a where over a host-built mask, so the same code serves the
-/// causal masks exporters build from constants and data tensors.
+/// the rest: a where over a host-built mask, which folds for the causal masks
+/// exporters build from constants.
 LogicalResult importTrilu(NodeImporter &n) {
   if (failed(n.require(0, "input")))
     return failure();
@@ -719,16 +683,6 @@ LogicalResult importTrilu(NodeImporter &n) {
     for (int64_t j = 0; j < cols; ++j)
       keep.push_back(*upper ? j - i >= k : j - i <= k);
   HostTensor mask = HostTensor::fromInts(keep, {rows, cols}, kBool);
-  int32_t dtype = n.dtypeOf(0);
-  HostTensor zero = isFloatDType(dtype) ? HostTensor::fromDoubles({0.0}, {}, dtype)
-                                        : HostTensor::fromInts({0}, {}, dtype);
-  if (n.isHost(0) && n.canFold(shape)) {
-    std::string message;
-    FailureOr<HostTensor> folded = hostWhere(mask, n.host(0), zero, message);
-    if (failed(folded))
-      return n.error() << message;
-    return n.setOutput(0, std::move(*folded));
-  }
   FailureOr<Value> x = n.value(0);
   if (failed(x))
     return failure();
@@ -736,12 +690,12 @@ LogicalResult importTrilu(NodeImporter &n) {
   FailureOr<Value> zeroValue = failed(maskValue)
                                    ? FailureOr<Value>(failure())
                                    : n.scalar(getElementTypeOrSelf(x->getType()), 0.0);
-  if (failed(zeroValue))
+  FailureOr<Value> result =
+      failed(zeroValue) ? FailureOr<Value>(failure())
+                        : n.createOrFold<mpc::WhereOp>(n.inferred(), *maskValue, *x, *zeroValue);
+  if (failed(result))
     return failure();
-  FailureOr<mpc::WhereOp> op = n.create<mpc::WhereOp>(n.inferred(), *maskValue, *x, *zeroValue);
-  if (failed(op))
-    return failure();
-  return n.setOutput(0, op->getResult());
+  return n.setOutput(0, *result);
 }
 
 LogicalResult importIdentity(NodeImporter &n) { return n.aliasOutput(0, 0); }
@@ -760,11 +714,11 @@ LogicalResult importDropout(NodeImporter &n) {
   return n.aliasOutput(0, 0);
 }
 
-const char *kFoldsData = "host-folded when the data is a constant";
+const char *kFoldsData = "folded when the data is a constant";
 
 const OpImportInfo kTable[] = {
     {"Concat", 13, kMaxOpset, importConcat, "mpc.concat",
-     "host-folded when all inputs are constants"},
+     "folded when all inputs are constants"},
     {"Constant", 13, kMaxOpset, importConstant, "host constant",
      "value, value_float(s), value_int(s); string and sparse values are errors"},
     {"ConstantOfShape", 13, kMaxOpset, importConstantOfShape, "host constant",
@@ -772,32 +726,32 @@ const OpImportInfo kTable[] = {
     {"Dropout", 13, kMaxOpset, importDropout, "(identity)",
      "inference only: training_mode=true or a used mask output are errors"},
     {"Expand", 13, kMaxOpset, importExpand, "mpc.broadcast",
-     "shape must be constant; host-folded when the data is a constant"},
+     "shape must be constant; folded when the data is a constant"},
     {"Flatten", 13, kMaxOpset, importFlatten, "mpc.reshape", kFoldsData},
     {"Gather", 13, kMaxOpset, importGather, "mpc.gather",
-     "constant indices are range-checked and made non-negative; host-folded when constant"},
+     "constant indices are range-checked and made non-negative; folded when constant"},
     {"Identity", 13, kMaxOpset, importIdentity, "(identity)", ""},
     {"Pad", 13, kMaxOpset, importPad, "mpc.concat / mpc.slice",
-     "constant mode only; axes input (opset 18+); negative pads crop; host-folded when constant"},
+     "constant mode only; axes input (opset 18+); negative pads crop; folded when constant"},
     {"Range", 13, 26, importRange, "host constant", "inputs must be constants"},
     {"Reshape", 13, kMaxOpset, importReshape, "mpc.reshape",
-     "shape must be constant; 0 and -1, allowzero (opset 14+); host-folded when the data is a "
+     "shape must be constant; 0 and -1, allowzero (opset 14+); folded when the data is a "
      "constant"},
     {"Shape", 13, kMaxOpset, importShape, "host constant", "start/end (opset 15+)"},
     {"Size", 13, kMaxOpset, importSize, "host constant", ""},
     {"Slice", 13, kMaxOpset, importSlice, "mpc.slice",
      "starts/ends/axes/steps must be constant; negative and clamped indices, negative steps; "
-     "host-folded when the data is a constant"},
+     "folded when the data is a constant"},
     {"Split", 13, kMaxOpset, importSplit, "mpc.slice",
-     "split input or num_outputs (opset 18+); host-folded when the data is a constant"},
+     "split input or num_outputs (opset 18+); folded when the data is a constant"},
     {"Squeeze", 13, kMaxOpset, importSqueeze, "mpc.reshape",
-     "axes must be constant; host-folded when the data is a constant"},
+     "axes must be constant; folded when the data is a constant"},
     {"Transpose", 13, kMaxOpset, importTranspose, "mpc.transpose",
-     "default perm reverses the dims; host-folded when the data is a constant"},
+     "default perm reverses the dims; folded when the data is a constant"},
     {"Trilu", 14, kMaxOpset, importTrilu, "mpc.where",
-     "k must be constant; host-folded when the input is a constant"},
+     "k must be constant; folded when the input is a constant"},
     {"Unsqueeze", 13, kMaxOpset, importUnsqueeze, "mpc.reshape",
-     "axes must be constant; host-folded when the data is a constant"},
+     "axes must be constant; folded when the data is a constant"},
 };
 } // namespace
 

@@ -62,6 +62,8 @@ struct ValueSlot {
   /// The MLIR value; for a host constant or parameter, its materialization
   /// (made on first use as data).
   mlir::Value value;
+  /// A constant read from the model, or the elements of a folded constant
+  /// `value` once something needed them on the host.
   std::optional<HostTensor> host;
   /// Non-empty: a float initializer, read with mpc.get_parameter.
   std::string parameter;
@@ -96,6 +98,9 @@ public:
   /// (a splat attribute: no host memory however large the shape).
   mlir::FailureOr<mlir::Value> makeSplat(const HostTensor &value, llvm::ArrayRef<int64_t> shape,
                                          mlir::Location loc, llvm::StringRef nodeName);
+  /// Moves a constant a folder made to the top of the function, named after
+  /// the node that folded.
+  void adoptConstant(mlir::Operation *constant, llvm::StringRef nodeName);
 
 private:
   mlir::LogicalResult importOpset();
@@ -105,6 +110,9 @@ private:
   mlir::FailureOr<mlir::RankedTensorType> inputType(const onnx::ValueInfoProto &input);
   mlir::LogicalResult importNodes();
   mlir::LogicalResult importOutputs(mlir::func::FuncOp func);
+  /// Erases what folding left unread (the operands of folded ops) and
+  /// records the nodes no op is named after any more (kFoldedNodesAttr).
+  void recordFoldedNodes(mlir::func::FuncOp func);
   mlir::InFlightDiagnostic error(mlir::Location loc);
   mlir::Location namedLoc(llvm::StringRef name);
 
@@ -124,6 +132,8 @@ private:
   void positionEntryBuilder();
   llvm::StringMap<SlotPtr> values;
   llvm::StringMap<bool> consumed;
+  /// Every node's name (as diagnostics and mpc.node spell it), in graph order.
+  std::vector<std::string> nodeNames;
 };
 
 /// The view of one node that the per-op import functions work with.
@@ -147,10 +157,13 @@ public:
   // Inputs. Optional inputs may be absent (missing or named "").
   size_t numInputs() const { return inputs.size(); }
   bool hasInput(size_t i) const { return i < inputs.size() && inputs[i]; }
-  bool isHost(size_t i) const { return hasInput(i) && inputs[i]->host.has_value(); }
-  /// True when every present input is a host constant.
-  bool allHost() const;
-  const HostTensor &host(size_t i) const { return *inputs[i]->host; }
+  /// A constant: read from the model (initializers other than float ones,
+  /// Constant nodes, shapes) or folded from constants.
+  bool isConstant(size_t i) const;
+  /// True when every present input is a constant.
+  bool allConstant() const;
+  /// A constant input's elements on the host (decoded once).
+  const HostTensor &host(size_t i) const;
   llvm::ArrayRef<int64_t> shapeOf(size_t i) const;
   int64_t rankOf(size_t i) const { return int64_t(shapeOf(i).size()); }
   /// The input's ONNX element type.
@@ -159,12 +172,10 @@ public:
   mlir::FailureOr<mlir::Value> value(size_t i);
   /// Requires input i to be present (error naming `what` otherwise).
   mlir::LogicalResult require(size_t i, llvm::StringRef what);
-  /// Input i must be a host constant (shapes, axes...): its integer values.
+  /// Input i must be a constant (shapes, axes...): its integer values.
   mlir::FailureOr<llvm::SmallVector<int64_t>> hostInts(size_t i, llvm::StringRef what);
   /// Same for a scalar (or one-element) input.
   mlir::FailureOr<double> hostScalar(size_t i, llvm::StringRef what);
-  /// Folding is allowed: all inputs are host constants and the result small.
-  bool canFold(llvm::ArrayRef<int64_t> resultShape) const;
 
   // Attributes. A missing attribute takes `dflt`; with no default it is an
   // error. A present attribute of the wrong type is always an error.
@@ -195,11 +206,15 @@ public:
   mlir::FailureOr<llvm::SmallVector<int64_t>> normalizeAxes(llvm::ArrayRef<int64_t> axes,
                                                             int64_t rank, llvm::StringRef what);
 
-  /// Creates an mpc/arith op with `OpTy::create(builder, loc, args...)`,
-  /// infers its result types (pass a placeholder result type), tags it with
-  /// mpc.node and verifies it. On failure the op is erased and the error
-  /// (inference's or the verifier's message, node-prefixed) is emitted.
-  template <typename OpTy, typename... Args> mlir::FailureOr<OpTy> create(Args &&...args) {
+  /// Creates an mpc op with `OpTy::create(builder, loc, args...)`, infers
+  /// its result types (pass a placeholder result type), tags it with mpc.node,
+  /// verifies it and folds it: the op's folder sees which operands are
+  /// constants and may replace the op by a constant or by one of its
+  /// operands. Returns the op's result or what it folded into. On failure
+  /// the op is erased and the error (inference's or the verifier's message,
+  /// node-prefixed) is emitted.
+  template <typename OpTy, typename... Args>
+  mlir::FailureOr<mlir::Value> createOrFold(Args &&...args) {
     OpTy op;
     std::string problem;
     {
@@ -211,9 +226,9 @@ public:
       error() << problem;
       return mlir::failure();
     }
-    return op;
+    return fold(op.getOperation());
   }
-  /// A placeholder result type for create(); inference replaces it.
+  /// A placeholder result type for createOrFold(); inference replaces it.
   mlir::Type inferred() const { return mlir::NoneType::get(getContext()); }
   /// A rank-0 constant of `elementType` holding `value`.
   mlir::FailureOr<mlir::Value> scalar(mlir::Type elementType, double value);
@@ -236,6 +251,9 @@ private:
   /// Infers, tags and verifies a new op; on failure erases it and returns
   /// the reason (empty on success).
   std::string check(mlir::Operation *op, const std::string &captured);
+  /// The op's result, or what its folder replaced it with (the op is then
+  /// erased and new constants join the others at the top of the function).
+  mlir::Value fold(mlir::Operation *op);
 
   const onnx::NodeProto &node;
   std::string nodeName;
@@ -254,6 +272,8 @@ std::string typeName(mlir::Type elementType);
 /// Decodes a TensorProto (raw or typed fields) into a host tensor. Errors
 /// name `what`.
 mlir::FailureOr<HostTensor> readHostTensor(const onnx::TensorProto &tensor, std::string &error);
+/// A constant's elements on the host (the inverse of GraphImporter::makeConstant).
+HostTensor hostTensorOf(mlir::DenseElementsAttr constant);
 /// Static shape spelled as "2x3x4" (or "scalar").
 std::string shapeString(llvm::ArrayRef<int64_t> shape);
 } // namespace mpc::importer

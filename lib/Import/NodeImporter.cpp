@@ -1,6 +1,7 @@
 //===- NodeImporter.cpp - per-node access for the op importers ------------===//
 #include "Importer.h"
 
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "llvm/ADT/STLExtras.h"
@@ -248,8 +249,29 @@ LogicalResult NodeImporter::resolveInputs() {
   return success();
 }
 
-bool NodeImporter::allHost() const {
-  return llvm::all_of(inputs, [](const SlotPtr &s) { return !s || s->host.has_value(); });
+bool NodeImporter::isConstant(size_t i) const {
+  if (!hasInput(i))
+    return false;
+  const ValueSlot &slot = *inputs[i];
+  DenseElementsAttr constant;
+  return slot.host || (slot.value && matchPattern(slot.value, m_Constant(&constant)));
+}
+
+bool NodeImporter::allConstant() const {
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (inputs[i] && !isConstant(i))
+      return false;
+  return true;
+}
+
+const HostTensor &NodeImporter::host(size_t i) const {
+  ValueSlot &slot = *inputs[i];
+  if (!slot.host) {
+    DenseElementsAttr constant;
+    (void)matchPattern(slot.value, m_Constant(&constant));
+    slot.host = hostTensorOf(constant);
+  }
+  return *slot.host;
 }
 
 ArrayRef<int64_t> NodeImporter::shapeOf(size_t i) const {
@@ -285,7 +307,7 @@ FailureOr<Value> NodeImporter::value(size_t i) {
 FailureOr<SmallVector<int64_t>> NodeImporter::hostInts(size_t i, StringRef what) {
   if (failed(require(i, what)))
     return failure();
-  if (!isHost(i))
+  if (!isConstant(i))
     return error() << what << " (input '" << node.input(int(i))
                    << "') must be a constant: an initializer, a Constant node or a shape "
                       "computation the importer can fold; data-dependent "
@@ -301,18 +323,13 @@ FailureOr<SmallVector<int64_t>> NodeImporter::hostInts(size_t i, StringRef what)
 FailureOr<double> NodeImporter::hostScalar(size_t i, StringRef what) {
   if (failed(require(i, what)))
     return failure();
-  if (!isHost(i))
+  if (!isConstant(i))
     return error() << what << " (input '" << node.input(int(i))
                    << "') must be a constant; data-dependent " << what << " is not supported";
   if (host(i).size() != 1)
     return error() << what << " (input '" << node.input(int(i))
                    << "') must hold exactly one value, got shape " << shapeString(host(i).shape);
   return host(i).getDouble(0);
-}
-
-bool NodeImporter::canFold(ArrayRef<int64_t> resultShape) const {
-  int64_t n = checkedNumElements(resultShape);
-  return allHost() && n >= 0 && n <= kMaxHostElements;
 }
 
 //===----------------------------------------------------------------------===//
@@ -544,6 +561,18 @@ std::string NodeImporter::check(Operation *op, const std::string &captured) {
   return "";
 }
 
+Value NodeImporter::fold(Operation *op) {
+  SmallVector<Value, 1> results;
+  SmallVector<Operation *> constants;
+  // An in-place fold (reshape of a reshape) keeps the op and gives no results.
+  if (failed(builder().tryFold(op, results, &constants)) || results.empty())
+    return op->getResult(0);
+  op->erase();
+  for (Operation *constant : constants)
+    graph.adoptConstant(constant, nodeName);
+  return results.front();
+}
+
 FailureOr<Value> NodeImporter::scalar(Type elementType, double value) {
   int32_t dtype = dtypeFor(elementType);
   if (dtype == kUndefined)
@@ -560,20 +589,14 @@ FailureOr<Value> NodeImporter::reshape(Value input, ArrayRef<int64_t> shape) {
   std::string message;
   if (failed(shape::reshape(type.getShape(), shape, message)))
     return shapeError(message);
-  FailureOr<mpc::ReshapeOp> op = create<mpc::ReshapeOp>(inferred(), input, shape);
-  if (failed(op))
-    return failure();
-  return op->getResult();
+  return createOrFold<mpc::ReshapeOp>(inferred(), input, shape);
 }
 
 FailureOr<Value> NodeImporter::castTo(Value input, Type elementType) {
   auto type = cast<RankedTensorType>(input.getType());
   if (type.getElementType() == elementType)
     return input;
-  FailureOr<mpc::CastOp> op = create<mpc::CastOp>(type.clone(elementType), input, true);
-  if (failed(op))
-    return failure();
-  return op->getResult();
+  return createOrFold<mpc::CastOp>(type.clone(elementType), input, true);
 }
 
 LogicalResult NodeImporter::shapeError(const std::string &message) { return error() << message; }

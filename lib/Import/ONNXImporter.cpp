@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "llvm/ADT/StringSet.h"
@@ -56,9 +57,10 @@ static void printSupportedOpsMarkdown(llvm::raw_ostream &os) {
         "inputs are fixed with `--onnx-batch N` (first dim) or `--onnx-input-shape "
         "NAME=D0xD1...`.\n"
         "Values computed only from constants and shapes (the Shape -> Gather -> Concat -> Reshape\n"
-        "chains exporters write) are folded while importing (\"host\" below); a folded value used "
-        "as\n"
-        "tensor data becomes one `arith.constant`. Float initializers become `mpc.parameter`s.\n"
+        "chains exporters write) are folded while importing: every op is built with its folder\n"
+        "(docs/dialect.md), and the ops mpc has no counterpart for are evaluated on the host\n"
+        "(\"host\" below); a folded value used as tensor data becomes one `arith.constant`.\n"
+        "Float initializers become `mpc.parameter`s.\n"
         "Negative axes are accepted wherever ONNX allows them.\n\n"
         "| ONNX op | Opsets | Imported as | Notes |\n"
         "|---|---|---|---|\n";
@@ -161,6 +163,34 @@ FailureOr<Value> GraphImporter::makeConstant(const HostTensor &host, Location lo
   op->setAttr(mpc::kNodeNameAttr, StringAttr::get(context, nodeName));
   lastEntryOp = op;
   return op.getResult();
+}
+
+void GraphImporter::adoptConstant(Operation *constant, StringRef nodeName) {
+  constant->setAttr(mpc::kNodeNameAttr, StringAttr::get(context, nodeName));
+  if (lastEntryOp)
+    constant->moveAfter(lastEntryOp);
+  else
+    constant->moveBefore(entryBlock, entryBlock->begin());
+  lastEntryOp = constant;
+}
+
+HostTensor mpc::importer::hostTensorOf(DenseElementsAttr constant) {
+  Type elementType = constant.getElementType();
+  HostTensor host;
+  host.dtype = dtypeFor(elementType);
+  host.shape.assign(constant.getType().getShape().begin(), constant.getType().getShape().end());
+  if (isa<FloatType>(elementType)) {
+    for (APFloat value : constant.getValues<APFloat>()) {
+      bool losesInfo = false;
+      value.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &losesInfo);
+      host.floats.push_back(value.convertToDouble());
+    }
+    return host;
+  }
+  for (const APInt &value : constant.getValues<APInt>())
+    host.ints.push_back(elementType.isInteger(1) ? int64_t(value.getZExtValue())
+                                                 : value.getSExtValue());
+  return host;
 }
 
 void GraphImporter::positionEntryBuilder() {
@@ -411,6 +441,7 @@ LogicalResult GraphImporter::importNodes() {
     const onnx::NodeProto &node = graph.node(index);
     std::string name =
         node.name().empty() ? node.op_type() + "_" + std::to_string(index) : node.name();
+    nodeNames.push_back(name);
     NodeImporter n(*this, node, name, opset);
     const std::string &domain = node.domain();
     const OpImportInfo *info =
@@ -522,9 +553,30 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   entryBlock = entry;
   if (failed(importNodes()) || failed(importOutputs(func)))
     return nullptr;
+  recordFoldedNodes(func);
   if (failed(verify(*module)))
     return nullptr;
   return std::move(module);
+}
+
+void GraphImporter::recordFoldedNodes(func::FuncOp func) {
+  llvm::StringSet<> named;
+  // Users come after what they read: erasing backwards frees whole chains.
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(func.getBody().front()))) {
+    if (isOpTriviallyDead(&op)) {
+      op.erase();
+      continue;
+    }
+    auto node = op.getAttrOfType<StringAttr>(mpc::kNodeNameAttr);
+    if (node && !op.hasTrait<OpTrait::ConstantLike>())
+      named.insert(node.getValue());
+  }
+  SmallVector<Attribute> folded;
+  for (const std::string &name : nodeNames)
+    if (named.insert(name).second)
+      folded.push_back(StringAttr::get(context, name));
+  if (!folded.empty())
+    module->getOperation()->setAttr(mpc::kFoldedNodesAttr, ArrayAttr::get(context, folded));
 }
 
 //===----------------------------------------------------------------------===//

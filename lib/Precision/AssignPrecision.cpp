@@ -15,7 +15,6 @@
 #include "MinCut.h"
 #include "PolicyFile.h"
 #include "PrecisionAttrs.h"
-#include "mpc/Precision/PrecisionReport.h"
 #include "RangeAnalysis.h"
 
 #include "mpc/Dialect/MpcDialect.h"
@@ -170,21 +169,20 @@ static bool feedsOutputDirectly(Operation *op) {
 }
 
 /// The output layers of every function that stay f32, with their share of
-/// the function's matmul/conv FLOPs.
+/// the function's contraction (GEMM) FLOPs.
 static llvm::DenseMap<Operation *, double> findOutputLayers(ModuleOp module) {
   llvm::DenseMap<Operation *, double> layers;
   module.walk([&](func::FuncOp function) {
     int64_t total = 0;
-    SmallVector<Operation *> candidates;
+    SmallVector<PrecisionOpInterface> candidates;
     function.walk([&](PrecisionOpInterface op) {
-      if (op.getPrecisionCategory() != PrecisionCategory::ComputeBound)
-        return;
-      total += gemmFlops(op);
-      if (gemmFlops(op) > 0 && feedsOutputDirectly(op))
+      int64_t flops = op.getGemmFlops();
+      total += flops;
+      if (flops > 0 && feedsOutputDirectly(op))
         candidates.push_back(op);
     });
-    for (Operation *op : candidates) {
-      double share = double(gemmFlops(op)) / double(total);
+    for (PrecisionOpInterface op : candidates) {
+      double share = double(op.getGemmFlops()) / double(total);
       if (share <= kOutputLayerFlopShare)
         layers[op] = share;
     }
@@ -661,6 +659,7 @@ struct AssignPrecisionPass : mpc::impl::AssignPrecisionPassBase<AssignPrecisionP
 
     PolicyFile file;
     llvm::DenseMap<Operation *, PolicyOverride> overrides;
+    std::vector<std::string> notes;
     if (!policyFile.empty()) {
       llvm::Expected<PolicyFile> parsed = parsePolicyFile(policyFile, &getContext());
       if (!parsed) {
@@ -670,13 +669,19 @@ struct AssignPrecisionPass : mpc::impl::AssignPrecisionPassBase<AssignPrecisionP
       file = std::move(*parsed);
       if (file.defaultType)
         policyType = file.defaultType;
-      auto matched = matchPolicyRules(file, decidable);
+      SmallVector<StringRef> folded;
+      if (auto names = getOperation()->getAttrOfType<ArrayAttr>(kFoldedNodesAttr))
+        for (auto name : names.getAsRange<StringAttr>())
+          folded.push_back(name.getValue());
+      auto matched = matchPolicyRules(file, decidable, folded);
       if (!matched) {
         emitError(loc) << "mpc-assign-precision: " << llvm::toString(matched.takeError());
         return signalPassFailure();
       }
-      overrides = std::move(*matched);
+      overrides = std::move(matched->overrides);
+      notes = std::move(matched->notes);
     }
+    setPolicyNotes(getOperation(), notes);
 
     std::optional<InputRanges> inputs = readInputRanges();
     if (!inputs)

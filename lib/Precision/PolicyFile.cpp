@@ -173,9 +173,35 @@ static llvm::DenseSet<Operation *> reach(ArrayRef<Operation *> starts, bool forw
   return seen;
 }
 
-static llvm::Expected<SmallVector<Operation *>>
-matchRule(const std::string &path, const PolicyRule &rule, ArrayRef<Operation *> ops) {
-  SmallVector<Operation *> matched;
+namespace {
+/// The ops a rule applies to, or why it applies to none.
+struct RuleMatch {
+  SmallVector<Operation *> ops;
+  std::string note;
+};
+} // namespace
+
+/// "node 'a'" or "nodes 'a', 'b' and 3 more".
+static std::string nodeList(ArrayRef<StringRef> names) {
+  constexpr size_t kShown = 3;
+  std::string text = names.size() == 1 ? "node " : "nodes ";
+  for (auto [i, name] : llvm::enumerate(names.take_front(kShown)))
+    text += (i ? ", '" : "'") + name.str() + "'";
+  if (names.size() > kShown)
+    text += " and " + std::to_string(names.size() - kShown) + " more";
+  return text;
+}
+
+static std::string foldedNote(const PolicyRule &rule, ArrayRef<StringRef> names) {
+  return describeRule(rule) + " names " + nodeList(names) + ", folded away at import (into " +
+         "a constant, or into an input): the rule has nothing to apply to";
+}
+
+static llvm::Expected<RuleMatch> matchRule(const std::string &path, const PolicyRule &rule,
+                                           ArrayRef<Operation *> ops,
+                                           ArrayRef<StringRef> foldedNodes) {
+  RuleMatch match;
+  SmallVector<Operation *> &matched = match.ops;
   switch (rule.kind) {
   case PolicyRule::Kind::OpName:
     for (Operation *op : ops)
@@ -185,17 +211,24 @@ matchRule(const std::string &path, const PolicyRule &rule, ArrayRef<Operation *>
       return ruleError(path, rule,
                        "no '" + rule.subject +
                            "' op in this program takes a precision; remove the rule");
-    return matched;
+    return match;
   case PolicyRule::Kind::Glob: {
     llvm::GlobPattern glob = llvm::cantFail(llvm::GlobPattern::create(rule.subject));
     for (Operation *op : ops)
       if (!nodeName(op).empty() && glob.match(nodeName(op)))
         matched.push_back(op);
-    if (matched.empty())
+    if (!matched.empty())
+      return match;
+    SmallVector<StringRef> folded;
+    for (StringRef name : foldedNodes)
+      if (glob.match(name))
+        folded.push_back(name);
+    if (folded.empty())
       return ruleError(path, rule,
                        "no node name matches '" + rule.subject +
                            "'; node names are the ONNX node names (mpc.node)");
-    return matched;
+    match.note = foldedNote(rule, folded);
+    return match;
   }
   case PolicyRule::Kind::Between:
     break;
@@ -208,9 +241,18 @@ matchRule(const std::string &path, const PolicyRule &rule, ArrayRef<Operation *>
     if (nodeName(op) == rule.last)
       lasts.push_back(op);
   }
-  for (auto [ends, name] : {std::pair(&firsts, &rule.subject), std::pair(&lasts, &rule.last)})
-    if (ends->empty())
+  SmallVector<StringRef> folded;
+  for (auto [ends, name] : {std::pair(&firsts, &rule.subject), std::pair(&lasts, &rule.last)}) {
+    if (!ends->empty())
+      continue;
+    if (!llvm::is_contained(foldedNodes, *name))
       return ruleError(path, rule, "no node named '" + *name + "' takes a precision");
+    folded.push_back(*name);
+  }
+  if (!folded.empty()) {
+    match.note = foldedNote(rule, folded);
+    return match;
+  }
   // An op is between A and B when it is reachable from A and reaches B.
   llvm::DenseSet<Operation *> after = reach(firsts, /*forward=*/true);
   llvm::DenseSet<Operation *> before = reach(lasts, /*forward=*/false);
@@ -221,19 +263,22 @@ matchRule(const std::string &path, const PolicyRule &rule, ArrayRef<Operation *>
     return ruleError(path, rule,
                      "no path leads from '" + rule.subject + "' to '" + rule.last +
                          "'; check the order of the two nodes");
-  return matched;
+  return match;
 }
 
-llvm::Expected<llvm::DenseMap<Operation *, PolicyOverride>>
-mpc::matchPolicyRules(const PolicyFile &policy, ArrayRef<Operation *> ops) {
-  llvm::DenseMap<Operation *, PolicyOverride> overrides;
+llvm::Expected<PolicyMatch> mpc::matchPolicyRules(const PolicyFile &policy,
+                                                  ArrayRef<Operation *> ops,
+                                                  ArrayRef<StringRef> foldedNodes) {
+  PolicyMatch result;
   for (const PolicyRule &rule : policy.rules) {
-    llvm::Expected<SmallVector<Operation *>> matched = matchRule(policy.path, rule, ops);
+    llvm::Expected<RuleMatch> matched = matchRule(policy.path, rule, ops, foldedNodes);
     if (!matched)
       return matched.takeError();
+    if (!matched->note.empty())
+      result.notes.push_back(std::move(matched->note));
     // Later rules win: they simply overwrite.
-    for (Operation *op : *matched)
-      overrides[op] = PolicyOverride{&rule};
+    for (Operation *op : matched->ops)
+      result.overrides[op] = PolicyOverride{&rule};
   }
-  return overrides;
+  return result;
 }

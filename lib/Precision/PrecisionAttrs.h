@@ -11,6 +11,32 @@
 
 namespace mpc {
 
+/// Module attribute: what mpc-assign-precision has to say about the policy
+/// file beyond the decisions (rules that name folded-away nodes), one
+/// sentence each, for the report.
+inline constexpr llvm::StringLiteral kPolicyNotesAttr = "mpc.policy_notes";
+
+/// Replaces the module's policy notes (a rerun's notes replace the last).
+inline void setPolicyNotes(mlir::ModuleOp module, llvm::ArrayRef<std::string> notes) {
+  if (notes.empty()) {
+    module->removeAttr(kPolicyNotesAttr);
+    return;
+  }
+  llvm::SmallVector<mlir::Attribute> values;
+  for (const std::string &note : notes)
+    values.push_back(mlir::StringAttr::get(module.getContext(), note));
+  module->setAttr(kPolicyNotesAttr, mlir::ArrayAttr::get(module.getContext(), values));
+}
+
+/// The notes setPolicyNotes left, in order.
+inline std::vector<std::string> getPolicyNotes(mlir::ModuleOp module) {
+  std::vector<std::string> notes;
+  if (auto values = module->getAttrOfType<mlir::ArrayAttr>(kPolicyNotesAttr))
+    for (auto value : values.getAsRange<mlir::StringAttr>())
+      notes.push_back(value.str());
+  return notes;
+}
+
 /// The float type assigned by mpc-assign-precision, or null.
 inline mlir::FloatType getAssignedPrecision(mlir::Operation *op) {
   auto attr = op->getAttrOfType<mlir::TypeAttr>(kPrecisionAttr);

@@ -13,7 +13,6 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringSwitch.h"
-#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Path.h"
 
 #include <algorithm>
@@ -78,44 +77,6 @@ static std::string nodeName(Operation *op) {
   return "-";
 }
 
-int64_t gemmFlops(Operation *op) {
-  return llvm::TypeSwitch<Operation *, int64_t>(op)
-      .Case([&](MatmulOp matmul) -> int64_t {
-        auto lhs = cast<ShapedType>(matmul.getLhs().getType());
-        if (!lhs.hasStaticShape() || lhs.getRank() == 0)
-          return 0;
-        return 2 * elementsOr0(matmul.getResult().getType()) * lhs.getShape().back();
-      })
-      .Case([&](ConvOp conv) -> int64_t {
-        // Weight M x C/group x kernel...: each output reads one filter.
-        auto weight = cast<ShapedType>(conv.getWeight().getType());
-        if (!weight.hasStaticShape() || weight.getRank() == 0 || weight.getShape().front() == 0)
-          return 0;
-        int64_t filter = weight.getNumElements() / weight.getShape().front();
-        return 2 * elementsOr0(conv.getResult().getType()) * filter;
-      })
-      .Default([](Operation *) { return int64_t(0); });
-}
-
-/// One FLOP per element of the largest float operand or result: the rough
-/// cost of an elementwise op or a reduction, whatever it computes per element.
-static int64_t elementwiseFlops(Operation *op) {
-  int64_t largest = 0;
-  for (Type type : llvm::concat<Type>(op->getOperandTypes(), op->getResultTypes()))
-    if (isa<FloatType>(getElementTypeOrSelf(type)))
-      largest = std::max(largest, elementsOr0(type));
-  return largest;
-}
-
-static int64_t estimatedFlops(Operation *op, int64_t gemm) {
-  if (gemm)
-    return gemm;
-  auto precisionOp = dyn_cast<PrecisionOpInterface>(op);
-  if (!precisionOp || precisionOp.getPrecisionCategory() == PrecisionCategory::DataMovement)
-    return 0;
-  return elementwiseFlops(op);
-}
-
 static int64_t bytesOf(Type type, Type element) { return elementsOr0(type) * elementBytes(element); }
 
 /// Bytes of the values an op touches, with its float values in `precision`
@@ -171,8 +132,10 @@ static std::map<std::string, std::string> decisionDetails(Operation *op) {
 }
 
 static void estimate(Operation *op, PrecisionReportRow &row) {
-  row.gemmFlops = gemmFlops(op);
-  row.flops = estimatedFlops(op, row.gemmFlops);
+  if (auto precisionOp = dyn_cast<PrecisionOpInterface>(op)) {
+    row.gemmFlops = precisionOp.getGemmFlops();
+    row.flops = precisionOp.getFlops();
+  }
   // Sources (parameter reads, constants) hold the same f32 data either way
   // and move nothing: what reads them pays for the traffic.
   if (op->getNumOperands() == 0)
@@ -311,6 +274,7 @@ void GraphBuilder::addOp(Operation *op, std::optional<size_t> row) {
 
 PrecisionReport collectPrecisionReport(ModuleOp module) {
   PrecisionReport report;
+  report.notes = getPolicyNotes(module);
   GraphBuilder graph(report);
   const RooflineModel &model = getRooflineModel();
   module->walk<WalkOrder::PreOrder>([&](Operation *op) {

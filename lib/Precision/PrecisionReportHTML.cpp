@@ -352,6 +352,12 @@ static void writeTotals(const PrecisionReport &report, llvm::raw_ostream &os) {
            shareText(savedTime, report.timeF32) + "), of which casts " +
            formatted(report.castTime * 1e6, "%.4g") + " us");
   os << "</table>\n";
+  if (report.notes.empty())
+    return;
+  os << "<h2>Notes</h2>\n<ul class=\"notes\">\n";
+  for (const std::string &note : report.notes)
+    os << "<li>" << htmlEscaped(note) << "</li>\n";
+  os << "</ul>\n";
 }
 
 static void writeTable(const PrecisionReport &report, llvm::raw_ostream &os) {

@@ -43,6 +43,8 @@ static void writeTextTotals(const PrecisionReport &report, llvm::raw_ostream &os
      << llvm::format("%.4g", report.timeF32 * 1e6) << " us in f32 (saved "
      << llvm::format("%.4g", savedTime * 1e6) << " us, " << percentOf(savedTime, report.timeF32)
      << "); casts: " << llvm::format("%.4g", report.castTime * 1e6) << " us\n";
+  for (const std::string &note : report.notes)
+    os << "note: " << note << "\n";
 }
 
 void writeTextReport(const PrecisionReport &report, llvm::raw_ostream &os) {
@@ -224,6 +226,10 @@ void writeJSONReport(const PrecisionReport &report, llvm::raw_ostream &os) {
     });
     writeJSONGraph(json, report);
     writeJSONTotals(json, report);
+    json.attributeArray("notes", [&] {
+      for (const std::string &note : report.notes)
+        json.value(utf8(note));
+    });
     const RooflineModel &model = getRooflineModel();
     json.attributeObject("roofline", [&] {
       estimateNumber(json, "gemm_flops_per_s_f32", model.gemmFlopsPerSecondF32);

@@ -72,6 +72,8 @@ def main():
         kinds = {graph["nodes"][edge["from"]]["kind"], graph["nodes"][edge["to"]]["kind"]}
         assert edge["cast"] == ("cast" in kinds), edge
     check_fields("totals", totals, TOTAL_FIELDS)
+    assert isinstance(report["notes"], list), report["notes"]
+    assert all(isinstance(note, str) for note in report["notes"]), report["notes"]
     for name in ROOFLINE_FIELDS:
         assert report["roofline"][name] > 0, name
 

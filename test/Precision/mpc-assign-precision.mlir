@@ -34,6 +34,19 @@
 // RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-between-unconnected.json" 2>&1 | FileCheck %s --check-prefix=UNCONNECTED
 // RUN: not mpc-opt %t/overrides.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-unknown-key.json" 2>&1 | FileCheck %s --check-prefix=UNKNOWN-KEY
 
+// Node names the importer folded away (the module's mpc.folded_nodes) are
+// accepted: the rule is noted in the module and in every report format. A
+// name that never existed stays an error.
+// RUN: mpc-opt %t/folded.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-folded.json" | FileCheck %s --check-prefix=FOLDED
+// RUN: mpc-opt %t/folded.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-folded.json" --mpc-precision-report -o /dev/null | FileCheck %s --check-prefix=FOLDED-TEXT
+// RUN: mpc-opt %t/folded.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-folded.json" --mpc-precision-report=%t.folded.json -o /dev/null
+// RUN: FileCheck %s --check-prefix=FOLDED-JSON --input-file=%t.folded.json
+// RUN: %python %inputs/check_precision_report_json.py %t.folded.json
+// RUN: mpc-opt %t/folded.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-folded.json" --mpc-precision-report=%t.folded.html -o /dev/null
+// RUN: FileCheck %s --check-prefix=FOLDED-HTML --input-file=%t.folded.html
+// RUN: mpc-opt %t/folded.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-op.json" | FileCheck %s --check-prefix=NO-NOTES
+// RUN: not mpc-opt %t/folded.mlir --mpc-assign-precision="policy=bf16 policy-file=%S/Inputs/policy-no-match.json" 2>&1 | FileCheck %s --check-prefix=NO-MATCH
+
 // Value ranges (docs/precision-range.md), on ranges.mlir: a user range or
 // calibration data that makes the matmul overflow fp16 forces it (and only
 // what else overflows) to f32, under both strategies; small ranges, no
@@ -421,6 +434,30 @@ func.func @rules(%x: tensor<4x64xf32> {mpc.name = "x"}) -> (tensor<4xf32>, tenso
 // CALIB-DIR: error: mpc-assign-precision: calibration-data: directory '{{.*}}empty' has no 'x.npy' for graph input 'x'
 // CALIB-INT: error: mpc-assign-precision: calibration-data: '{{.*}}x.npy' holds i64 values; only float inputs (f64, f32, f16, bf16) have ranges
 // CALIB-NAME: error: mpc-assign-precision: calibration-data: no graph input is named 'z'; inputs are 'x'
+
+//--- folded.mlir
+// FOLDED: module attributes {mpc.folded_nodes = ["shape.gather", "shape.concat", "ident"], mpc.policy_notes = ["rule #0 {\22match\22:\22shape.*\22,\22precision\22:\22f32\22} names nodes 'shape.gather', 'shape.concat', folded away at import (into a constant, or into an input): the rule has nothing to apply to", "rule #1 {\22between\22:[\22shape.concat\22,\22head.fc\22],\22precision\22:\22f32\22} names node 'shape.concat', folded away at import (into a constant, or into an input): the rule has nothing to apply to"]}
+// FOLDED: mpc.matmul {{.*}} {mpc.node = "head.fc", mpc.precision = f32, mpc.reason = "override rule #2 (match 'head.*')"}
+// FOLDED-TEXT: note: rule #0 {"match":"shape.*","precision":"f32"} names nodes 'shape.gather', 'shape.concat', folded away at import (into a constant, or into an input): the rule has nothing to apply to
+// FOLDED-TEXT-NEXT: note: rule #1 {"between":["shape.concat","head.fc"],"precision":"f32"} names node 'shape.concat', folded away
+// FOLDED-JSON: "notes": [
+// FOLDED-JSON-NEXT: "rule #0 {\"match\":\"shape.*\",\"precision\":\"f32\"} names nodes 'shape.gather', 'shape.concat', folded away at import
+// FOLDED-JSON-NEXT: "rule #1 {\"between\":[\"shape.concat\",\"head.fc\"],\"precision\":\"f32\"} names node 'shape.concat', folded away at import
+// FOLDED-HTML: <h2>Notes</h2>
+// FOLDED-HTML-NEXT: <ul class="notes">
+// FOLDED-HTML-NEXT: <li>rule #0 {&quot;match&quot;:&quot;shape.*&quot;,&quot;precision&quot;:&quot;f32&quot;} names nodes &#39;shape.gather&#39;, &#39;shape.concat&#39;, folded away at import
+// A policy file whose rules all apply leaves no notes.
+// NO-NOTES: module attributes {mpc.folded_nodes = ["shape.gather", "shape.concat", "ident"]} {
+module attributes {mpc.folded_nodes = ["shape.gather", "shape.concat", "ident"]} {
+  mpc.parameter @w : tensor<16x16xf32> = dense<0.5> : tensor<16x16xf32>
+  func.func @folded(%x: tensor<4x16xf32>) -> tensor<4x16xf32> {
+    %w = mpc.get_parameter @w : tensor<16x16xf32>
+    %r = mpc.relu %x {mpc.node = "enc.act"} : tensor<4x16xf32>
+    %mm = mpc.matmul %r, %w {mpc.node = "head.fc"} : (tensor<4x16xf32>, tensor<16x16xf32>) -> tensor<4x16xf32>
+    %s = mpc.softmax %mm {axis = 1 : i64, mpc.node = "head.softmax"} : tensor<4x16xf32>
+    return %s : tensor<4x16xf32>
+  }
+}
 
 //--- long-names.mlir
 // LONG-LABEL: func.func @long_names

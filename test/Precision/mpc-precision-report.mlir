@@ -35,6 +35,8 @@
 // RUN: FileCheck %s --check-prefix=FILE --input-file=%t.pipeline.txt
 // RUN: not mpc-opt %s --mpc-precision-report=%t.xml -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADEXT
 // RUN: not mpc-opt %s --mpc-precision-report=format=yaml -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADFORMAT
+// FLOPs come from PrecisionOpInterface: the conv gradients are contractions.
+// RUN: mpc-opt %S/Inputs/conv-grad-flops.mlir --mpc-assign-precision=policy=bf16 --mpc-precision-report -o /dev/null | FileCheck %s --check-prefix=GRAD
 
 // Node names: mpc.node first, else a name location, else "-"; a parameter
 // read goes by its parameter's symbol, not by its location (which names the
@@ -93,6 +95,11 @@
 // FILE: batched{{ +}}mpc.matmul{{ +}}f16
 // FILE: ops per precision: f16=5 f32=2
 // FILE: matmul/conv FLOPs in low precision: 17952 of 17952 (100.0%)
+
+// GRAD: conv1{{ +}}mpc.conv_grad_input{{ +}}bf16{{ +}}f32{{ +}}compute_bound{{ +}}0{{ +}}13824{{ +}}compute-bound: bf16 with f32 accumulation
+// GRAD-NEXT: conv1{{ +}}mpc.conv_grad_filter{{ +}}bf16{{ +}}f32{{ +}}compute_bound{{ +}}0{{ +}}13824{{ +}}compute-bound: bf16 with f32 accumulation
+// GRAD: matmul/conv FLOPs in low precision: 27648 of 27648 (100.0%)
+// GRAD-NEXT: all FLOPs in low precision (estimated): 27648 of 27648 (100.0%)
 
 // BADFILE: error: mpc-precision-report: cannot write the report to '{{.*}}report.txt'
 // BADEXT: error: mpc-precision-report: cannot tell the report format of '{{.*}}.xml' from its extension; valid extensions are .txt, .json, .dot and .html

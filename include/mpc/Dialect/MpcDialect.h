@@ -16,6 +16,16 @@
 
 #include "mpc/Dialect/MpcDialect.h.inc"
 #include "mpc/Dialect/MpcEnums.h.inc"
+
+#include "mpc/Dialect/MpcTraits.h"
+
+namespace mpc::detail {
+/// Elements of the op's largest float operand or result (static shapes
+/// only): PrecisionOpInterface's FLOP estimate for an op that is not a
+/// contraction.
+int64_t largestFloatElements(mlir::Operation *op);
+} // namespace mpc::detail
+
 #include "mpc/Dialect/MpcInterfaces.h.inc"
 
 #define GET_OP_CLASSES
@@ -29,6 +39,9 @@ inline constexpr llvm::StringLiteral kReasonAttr = "mpc.reason";
 inline constexpr llvm::StringLiteral kNodeNameAttr = "mpc.node";
 /// Function argument/result attribute: the ONNX graph input/output name.
 inline constexpr llvm::StringLiteral kIONameAttr = "mpc.name";
+/// Module attribute: the ONNX nodes the importer folded away (into a
+/// constant, or into one of their inputs), which no op names any more.
+inline constexpr llvm::StringLiteral kFoldedNodesAttr = "mpc.folded_nodes";
 } // namespace mpc
 
 #endif // MPC_DIALECT_MPCDIALECT_H

@@ -7,17 +7,22 @@ include "mlir/IR/OpBase.td"
 def Mpc_PrecisionOpInterface : OpInterface<"PrecisionOpInterface"> {
   let cppNamespace = "::mpc";
   let description = [{
-    What the precision passes need to know about an op, so that they never
-    switch over op names: its category, whether it accumulates (and so wants a
-    wider accumulator than its storage type), and which operands carry data
-    whose precision follows the op's.
+    What the precision passes and the report need to know about an op, so
+    that they never switch over op names: its category, whether it
+    accumulates (and so wants a wider accumulator than its storage type),
+    which operands carry data whose precision follows the op's, and how many
+    floating-point operations it performs. The category and `accumulates`
+    come from the op class's traits (Mpc_CategorizedOp, Mpc_Accumulates);
+    only the contractions compute their FLOPs themselves.
   }];
   let methods = [
     InterfaceMethod<"How the op's precision is chosen.",
-      "::mpc::PrecisionCategory", "getPrecisionCategory">,
+      "::mpc::PrecisionCategory", "getPrecisionCategory", (ins), [{}],
+      [{ return ConcreteOp::kPrecisionCategory; }]>,
     InterfaceMethod<[{True when the op sums many products or terms, so that a
       low-precision compute type needs a wider accumulator.}],
-      "bool", "accumulates", (ins), [{}], [{ return false; }]>,
+      "bool", "accumulates", (ins), [{}],
+      [{ return ConcreteOp::template hasTrait<::mpc::traits::Accumulates>(); }]>,
     InterfaceMethod<[{Operands whose element type follows the op's precision.
       By default every operand with a floating-point element type.}],
       "::llvm::SmallVector<unsigned>", "getPrecisionOperandIndices", (ins), [{}],
@@ -27,6 +32,22 @@ def Mpc_PrecisionOpInterface : OpInterface<"PrecisionOpInterface"> {
           if (::llvm::isa<::mlir::FloatType>(::mlir::getElementTypeOrSelf(v.getType())))
             indices.push_back(i);
         return indices;
+      }]>,
+    InterfaceMethod<[{The FLOPs of the op's matrix products, which run on
+      matrix units (tensor cores) where a GPU has them: 2 x multiply-adds of a
+      contraction, from the static shapes. 0 for every other op and for
+      dynamic shapes.}],
+      "int64_t", "getGemmFlops", (ins), [{}], [{ return 0; }]>,
+    InterfaceMethod<[{Estimated FLOPs: the GEMM FLOPs when there are any;
+      else 0 for data movement and one per element of the largest float
+      operand or result for any other op, whatever it computes per element.}],
+      "int64_t", "getFlops", (ins), [{}],
+      [{
+        if (int64_t gemm = $_op.getGemmFlops())
+          return gemm;
+        if ($_op.getPrecisionCategory() == ::mpc::PrecisionCategory::DataMovement)
+          return 0;
+        return ::mpc::detail::largestFloatElements($_op.getOperation());
       }]>,
   ];
   let extraClassDeclaration = [{
@@ -45,16 +66,16 @@ def Mpc_RangeOpInterface : OpInterface<"RangeOpInterface"> {
   let description = [{
     How an op maps the value ranges of its operands to the range of its
     (first) result, for the value-range analysis that keeps ops out of a
-    narrow float type they would overflow (docs/precision-range.md). An op
-    without a rule of its own claims nothing: its result is unbounded.
+    narrow float type they would overflow (docs/precision-range.md). Only
+    ops with a rule carry the interface (Mpc_RangeRule); the analysis takes
+    the result of any other op as unbounded.
   }];
   let methods = [
     InterfaceMethod<[{A bound on every element of the op's first result,
       given one interval per operand (unbounded for non-float operands and
       for operands nothing is known about).}],
       "::mpc::Interval", "inferResultRange",
-      (ins "::llvm::ArrayRef<::mpc::Interval>":$operands), [{}],
-      [{ return ::mpc::Interval::unbounded(); }]>,
+      (ins "::llvm::ArrayRef<::mpc::Interval>":$operands)>,
   ];
 }
 

@@ -29,43 +29,60 @@ def Mpc_BoolTensor : StaticShapeTensorOf<[I1]>;
 class Mpc_Op<string mnemonic, list<Trait> traits = []>
     : Op<Mpc_Dialect, mnemonic, traits>;
 
-class Mpc_CategorizedOp<string mnemonic, string category, list<Trait> traits>
-    : Mpc_Op<mnemonic, traits # [Pure, Mpc_PrecisionOpInterface, Mpc_RangeOpInterface]> {
-  code precisionDecl = "::mpc::PrecisionCategory getPrecisionCategory() { return ::mpc::PrecisionCategory::" # category # "; }";
-  // Ops with a value-range rule (lib/Dialect/RangeRules.cpp) add this.
-  code rangeDecl = "::mpc::Interval inferResultRange(::llvm::ArrayRef<::mpc::Interval> operands);";
-  // Accumulating ops add this and carry an optional accumulator type chosen
-  // by precision assignment (f32 by default when they compute narrower).
-  code accDecl = "bool accumulates() { return true; }";
-  let extraClassDeclaration = precisionDecl;
+// The category every op of a class has (mpc::traits::HasPrecisionCategory),
+// read back by PrecisionOpInterface::getPrecisionCategory.
+class Mpc_HasPrecisionCategory<string category>
+    : ParamNativeOpTrait<"HasPrecisionCategory", "::mpc::PrecisionCategory::" # category> {
+  let cppNamespace = "::mpc::traits";
 }
+// Accumulating ops carry an optional accumulator type chosen by precision
+// assignment (f32 by default when they compute narrower).
+def Mpc_Accumulates : NativeOpTrait<"Accumulates"> {
+  let cppNamespace = "::mpc::traits";
+}
+// Ops with a value-range rule (lib/Dialect/RangeRules.cpp).
+def Mpc_RangeRule : DeclareOpInterfaceMethods<Mpc_RangeOpInterface>;
 
+// `precisionMethods` names the PrecisionOpInterface methods the op
+// implements itself instead of taking the interface's default.
+class Mpc_CategorizedOp<string mnemonic, string category, list<Trait> traits,
+                        list<string> precisionMethods = []>
+    : Mpc_Op<mnemonic, traits # [Pure, Mpc_HasPrecisionCategory<category>,
+        DeclareOpInterfaceMethods<Mpc_PrecisionOpInterface, precisionMethods>]>;
+
+// Contractions: their FLOPs are matrix-product FLOPs (getGemmFlops,
+// lib/Dialect/MpcDialect.cpp).
 class Mpc_ComputeBoundOp<string mnemonic, list<Trait> traits = []>
-    : Mpc_CategorizedOp<mnemonic, "ComputeBound", traits>;
+    : Mpc_CategorizedOp<mnemonic, "ComputeBound", traits # [Mpc_Accumulates],
+                        ["getGemmFlops"]>;
 class Mpc_SensitiveOp<string mnemonic, list<Trait> traits = []>
     : Mpc_CategorizedOp<mnemonic, "Sensitive", traits>;
 class Mpc_FollowOp<string mnemonic, list<Trait> traits = []>
     : Mpc_CategorizedOp<mnemonic, "Follow", traits>;
 class Mpc_DataMovementOp<string mnemonic, list<Trait> traits = []>
-    : Mpc_CategorizedOp<mnemonic, "DataMovement", traits> {
-  let extraClassDeclaration = precisionDecl # rangeDecl;
-}
+    : Mpc_CategorizedOp<mnemonic, "DataMovement", traits # [Mpc_RangeRule]>;
 
 
 //===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//
+//
+// Folders (lib/Dialect/MpcFolds.cpp) evaluate an op on constant operands
+// exactly as the compiled code does, so they exist only for ops whose result
+// is correctly rounded there (+ - * / sqrt, comparisons, selections). exp,
+// log, tanh, erf, sigmoid, gelu and pow are approximated at run time and
+// never fold.
 
 class Mpc_UnaryOp<string mnemonic, string category, Type elem = Mpc_FloatTensor,
                   list<Trait> traits = []>
     : Mpc_CategorizedOp<mnemonic, category,
-        traits # [SameOperandsAndResultType, InferTypeOpInterface]> {
+        traits # [SameOperandsAndResultType, InferTypeOpInterface, Mpc_RangeRule]> {
   let arguments = (ins elem:$input);
   let results = (outs elem:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
-  let extraClassDeclaration = precisionDecl # rangeDecl;
 }
 
+let hasFolder = 1 in {
 def Mpc_NegOp : Mpc_UnaryOp<"neg", "Follow", Mpc_NumericTensor> {
   let summary = "elementwise negation";
   let description = [{ `%r = mpc.neg %x : tensor<4xf32>` }];
@@ -73,14 +90,6 @@ def Mpc_NegOp : Mpc_UnaryOp<"neg", "Follow", Mpc_NumericTensor> {
 def Mpc_AbsOp : Mpc_UnaryOp<"abs", "Follow", Mpc_NumericTensor> {
   let summary = "elementwise absolute value";
   let description = [{ `%r = mpc.abs %x : tensor<4xf32>` }];
-}
-def Mpc_ExpOp : Mpc_UnaryOp<"exp", "Sensitive"> {
-  let summary = "elementwise e^x (overflows early in f16, hence sensitive)";
-  let description = [{ `%r = mpc.exp %x : tensor<4xf32>` }];
-}
-def Mpc_LogOp : Mpc_UnaryOp<"log", "Sensitive"> {
-  let summary = "elementwise natural logarithm";
-  let description = [{ `%r = mpc.log %x : tensor<4xf32>` }];
 }
 def Mpc_SqrtOp : Mpc_UnaryOp<"sqrt", "Follow"> {
   let summary = "elementwise square root";
@@ -90,6 +99,20 @@ def Mpc_ReciprocalOp : Mpc_UnaryOp<"reciprocal", "Sensitive"> {
   let summary = "elementwise 1/x";
   let description = [{ `%r = mpc.reciprocal %x : tensor<4xf32>` }];
 }
+def Mpc_ReluOp : Mpc_UnaryOp<"relu", "Follow"> {
+  let summary = "elementwise max(x, 0)";
+  let description = [{ `%r = mpc.relu %x : tensor<4xf32>` }];
+}
+} // hasFolder
+
+def Mpc_ExpOp : Mpc_UnaryOp<"exp", "Sensitive"> {
+  let summary = "elementwise e^x (overflows early in f16, hence sensitive)";
+  let description = [{ `%r = mpc.exp %x : tensor<4xf32>` }];
+}
+def Mpc_LogOp : Mpc_UnaryOp<"log", "Sensitive"> {
+  let summary = "elementwise natural logarithm";
+  let description = [{ `%r = mpc.log %x : tensor<4xf32>` }];
+}
 def Mpc_TanhOp : Mpc_UnaryOp<"tanh", "Follow"> {
   let summary = "elementwise hyperbolic tangent";
   let description = [{ `%r = mpc.tanh %x : tensor<4xf32>` }];
@@ -98,16 +121,13 @@ def Mpc_SigmoidOp : Mpc_UnaryOp<"sigmoid", "Follow"> {
   let summary = "elementwise logistic function 1/(1+e^-x)";
   let description = [{ `%r = mpc.sigmoid %x : tensor<4xf32>` }];
 }
-def Mpc_ReluOp : Mpc_UnaryOp<"relu", "Follow"> {
-  let summary = "elementwise max(x, 0)";
-  let description = [{ `%r = mpc.relu %x : tensor<4xf32>` }];
-}
 def Mpc_ErfOp : Mpc_UnaryOp<"erf", "Follow"> {
   let summary = "elementwise error function";
   let description = [{ `%r = mpc.erf %x : tensor<4xf32>` }];
 }
 
-def Mpc_GeluOp : Mpc_FollowOp<"gelu", [SameOperandsAndResultType, InferTypeOpInterface]> {
+def Mpc_GeluOp : Mpc_FollowOp<"gelu", [SameOperandsAndResultType, InferTypeOpInterface,
+                                       Mpc_RangeRule]> {
   let summary = "Gaussian error linear unit";
   let description = [{
     x * Phi(x), with the exact erf form by default or the tanh approximation
@@ -119,19 +139,19 @@ def Mpc_GeluOp : Mpc_FollowOp<"gelu", [SameOperandsAndResultType, InferTypeOpInt
                        DefaultValuedAttr<BoolAttr, "false">:$approximate_tanh);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
-  let extraClassDeclaration = precisionDecl # rangeDecl;
 }
 
-def Mpc_LeakyReluOp : Mpc_FollowOp<"leaky_relu", [SameOperandsAndResultType, InferTypeOpInterface]> {
+def Mpc_LeakyReluOp : Mpc_FollowOp<"leaky_relu", [SameOperandsAndResultType,
+                                                  InferTypeOpInterface, Mpc_RangeRule]> {
   let summary = "elementwise x >= 0 ? x : alpha * x";
   let description = [{ `%r = mpc.leaky_relu %x {alpha = 0.01 : f64} : tensor<4xf32>` }];
   let arguments = (ins Mpc_FloatTensor:$input, F64Attr:$alpha);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
-  let extraClassDeclaration = precisionDecl # rangeDecl;
 }
 
-def Mpc_ClipOp : Mpc_FollowOp<"clip", [SameOperandsAndResultType, InferTypeOpInterface]> {
+def Mpc_ClipOp : Mpc_FollowOp<"clip", [SameOperandsAndResultType, InferTypeOpInterface,
+                                       Mpc_RangeRule]> {
   let summary = "elementwise clamp to [min, max]; a missing bound is unbounded";
   let description = [{ `%r = mpc.clip %x {min = 0.0 : f64, max = 6.0 : f64} : tensor<4xf32>` }];
   let arguments = (ins Mpc_NumericTensor:$input, OptionalAttr<F64Attr>:$min,
@@ -139,7 +159,7 @@ def Mpc_ClipOp : Mpc_FollowOp<"clip", [SameOperandsAndResultType, InferTypeOpInt
   let results = (outs Mpc_NumericTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
   let hasVerifier = 1;
-  let extraClassDeclaration = precisionDecl # rangeDecl;
+  let hasFolder = 1;
 }
 
 // Binary ops broadcast their operands numpy-style (ONNX multidirectional
@@ -147,13 +167,13 @@ def Mpc_ClipOp : Mpc_FollowOp<"clip", [SameOperandsAndResultType, InferTypeOpInt
 class Mpc_BinaryOp<string mnemonic, string category, Type elem = Mpc_NumericTensor,
                    list<Trait> traits = []>
     : Mpc_CategorizedOp<mnemonic, category,
-        traits # [InferTypeOpAdaptor]> {
+        traits # [InferTypeOpAdaptor, Mpc_RangeRule]> {
   let arguments = (ins elem:$lhs, elem:$rhs);
   let results = (outs elem:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = precisionDecl # rangeDecl;
 }
 
+let hasFolder = 1 in {
 def Mpc_AddOp : Mpc_BinaryOp<"add", "Follow", Mpc_NumericTensor, [Commutative]> {
   let summary = "broadcasting elementwise addition";
   let description = [{ `%r = mpc.add %a, %b : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>` }];
@@ -170,10 +190,6 @@ def Mpc_DivOp : Mpc_BinaryOp<"div", "Follow"> {
   let summary = "broadcasting elementwise division (integer division truncates)";
   let description = [{ `%r = mpc.div %a, %b : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>` }];
 }
-def Mpc_PowOp : Mpc_BinaryOp<"pow", "Sensitive", Mpc_FloatTensor> {
-  let summary = "broadcasting elementwise power";
-  let description = [{ `%r = mpc.pow %a, %b : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>` }];
-}
 def Mpc_MaxOp : Mpc_BinaryOp<"max", "Follow", Mpc_NumericTensor, [Commutative]> {
   let summary = "broadcasting elementwise maximum (NaN propagates)";
   let description = [{ `%r = mpc.max %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>` }];
@@ -182,13 +198,21 @@ def Mpc_MinOp : Mpc_BinaryOp<"min", "Follow", Mpc_NumericTensor, [Commutative]> 
   let summary = "broadcasting elementwise minimum (NaN propagates)";
   let description = [{ `%r = mpc.min %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>` }];
 }
+} // hasFolder
 
+def Mpc_PowOp : Mpc_BinaryOp<"pow", "Sensitive", Mpc_FloatTensor> {
+  let summary = "broadcasting elementwise power";
+  let description = [{ `%r = mpc.pow %a, %b : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>` }];
+}
+
+// Float comparisons are ordered: any comparison with NaN is false.
 class Mpc_CompareOp<string mnemonic>
     : Mpc_CategorizedOp<mnemonic, "Follow",
         [InferTypeOpAdaptor]> {
   let arguments = (ins Mpc_NumericTensor:$lhs, Mpc_NumericTensor:$rhs);
   let results = (outs Mpc_BoolTensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
 }
 def Mpc_EqualOp : Mpc_CompareOp<"equal"> {
   let summary = "broadcasting elementwise a == b";
@@ -211,15 +235,15 @@ def Mpc_GreaterEqualOp : Mpc_CompareOp<"greater_equal"> {
   let description = [{ `%r = mpc.greater_equal %a, %b : (tensor<4xf32>, tensor<f32>) -> tensor<4xi1>` }];
 }
 
-def Mpc_WhereOp : Mpc_FollowOp<"where", [InferTypeOpAdaptor]> {
+def Mpc_WhereOp : Mpc_FollowOp<"where", [InferTypeOpAdaptor, Mpc_RangeRule]> {
   let summary = "broadcasting elementwise select: cond ? x : y";
   let description = [{
     `%r = mpc.where %c, %x, %y : (tensor<4xi1>, tensor<4xf32>, tensor<f32>) -> tensor<4xf32>`
   }];
   let arguments = (ins Mpc_BoolTensor:$condition, Mpc_Tensor:$x, Mpc_Tensor:$y);
   let results = (outs Mpc_Tensor:$result);
-  let extraClassDeclaration = precisionDecl # rangeDecl;
   let assemblyFormat = "$condition `,` $x `,` $y attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
 }
 
 def Mpc_CastOp : Mpc_Op<"cast", [Pure, SameOperandsAndResultShape,
@@ -229,7 +253,8 @@ def Mpc_CastOp : Mpc_Op<"cast", [Pure, SameOperandsAndResultShape,
     Converts each element with round-to-nearest-even. Float to float casts
     into f8E4M3FN saturate to +-448 when `saturate` is set (ONNX Cast's default
     for fp8) and produce NaN otherwise. Float to int truncates toward zero;
-    int to float rounds to nearest even.
+    int to float rounds to nearest even; anything to i1 is `x != 0` (NaN is
+    true).
 
     `%r = mpc.cast %x : tensor<4xf32> to tensor<4xbf16>`
   }];
@@ -249,7 +274,7 @@ def Mpc_CastOp : Mpc_Op<"cast", [Pure, SameOperandsAndResultShape,
 // Compute-bound
 //===----------------------------------------------------------------------===//
 
-def Mpc_MatmulOp : Mpc_ComputeBoundOp<"matmul", [InferTypeOpAdaptor]> {
+def Mpc_MatmulOp : Mpc_ComputeBoundOp<"matmul", [InferTypeOpAdaptor, Mpc_RangeRule]> {
   let summary = "batched matrix product with numpy broadcasting of batch dims";
   let description = [{
     Operands have rank >= 2; the last two dims multiply ([..., M, K] x
@@ -262,10 +287,9 @@ def Mpc_MatmulOp : Mpc_ComputeBoundOp<"matmul", [InferTypeOpAdaptor]> {
                        OptionalAttr<TypeAttr>:$acc_type);
   let results = (outs Mpc_NumericTensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = precisionDecl # accDecl # rangeDecl;
 }
 
-def Mpc_ConvOp : Mpc_ComputeBoundOp<"conv", [InferTypeOpAdaptor]> {
+def Mpc_ConvOp : Mpc_ComputeBoundOp<"conv", [InferTypeOpAdaptor, Mpc_RangeRule]> {
   let summary = "N-d grouped convolution, NC[spatial] input, M(C/group)[kernel] weight";
   let description = [{
     `pads` holds the begin pads of every spatial dim, then the end pads.
@@ -279,7 +303,6 @@ def Mpc_ConvOp : Mpc_ComputeBoundOp<"conv", [InferTypeOpAdaptor]> {
                        OptionalAttr<TypeAttr>:$acc_type);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = precisionDecl # accDecl # rangeDecl;
 }
 
 //===----------------------------------------------------------------------===//
@@ -287,13 +310,13 @@ def Mpc_ConvOp : Mpc_ComputeBoundOp<"conv", [InferTypeOpAdaptor]> {
 //===----------------------------------------------------------------------===//
 
 class Mpc_SoftmaxLikeOp<string mnemonic>
-    : Mpc_SensitiveOp<mnemonic, [SameOperandsAndResultType, InferTypeOpInterface]> {
+    : Mpc_SensitiveOp<mnemonic, [SameOperandsAndResultType, InferTypeOpInterface,
+                                 Mpc_Accumulates, Mpc_RangeRule]> {
   let arguments = (ins Mpc_FloatTensor:$input, I64Attr:$axis,
                        OptionalAttr<TypeAttr>:$acc_type);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
   let hasVerifier = 1;
-  let extraClassDeclaration = precisionDecl # accDecl # rangeDecl;
 }
 def Mpc_SoftmaxOp : Mpc_SoftmaxLikeOp<"softmax"> {
   let summary = "softmax along one (non-negative) axis";
@@ -304,7 +327,8 @@ def Mpc_LogSoftmaxOp : Mpc_SoftmaxLikeOp<"log_softmax"> {
   let description = [{ `%r = mpc.log_softmax %x {axis = 1 : i64} : tensor<2x10xf32>` }];
 }
 
-def Mpc_LayerNormOp : Mpc_SensitiveOp<"layer_norm", [InferTypeOpAdaptor]> {
+def Mpc_LayerNormOp : Mpc_SensitiveOp<"layer_norm", [InferTypeOpAdaptor, Mpc_Accumulates,
+                                                    Mpc_RangeRule]> {
   let summary = "layer normalization over the dims from `axis` to the last";
   let description = [{
     (x - mean) / sqrt(var + epsilon) * scale + bias, with mean and (biased)
@@ -318,10 +342,10 @@ def Mpc_LayerNormOp : Mpc_SensitiveOp<"layer_norm", [InferTypeOpAdaptor]> {
                        OptionalAttr<TypeAttr>:$acc_type);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = precisionDecl # accDecl # rangeDecl;
 }
 
-def Mpc_BatchNormOp : Mpc_SensitiveOp<"batch_norm", [InferTypeOpAdaptor]> {
+def Mpc_BatchNormOp : Mpc_SensitiveOp<"batch_norm", [InferTypeOpAdaptor, Mpc_Accumulates,
+                                                    Mpc_RangeRule]> {
   let summary = "batch normalization with given statistics (inference form)";
   let description = [{
     Channel dim 1: (x - mean) / sqrt(var + epsilon) * scale + bias. `momentum`
@@ -335,31 +359,33 @@ def Mpc_BatchNormOp : Mpc_SensitiveOp<"batch_norm", [InferTypeOpAdaptor]> {
                        OptionalAttr<TypeAttr>:$acc_type);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input `,` $scale `,` $bias `,` $mean `,` $variance attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = precisionDecl # accDecl # rangeDecl;
 }
 
 //===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//
 
-class Mpc_ReduceOp<string mnemonic, string category, bit accumulating = 0>
-    : Mpc_CategorizedOp<mnemonic, category, [InferTypeOpAdaptor]> {
+// Reductions of constants fold where the order of the elements cannot
+// matter: every integer reduction, and float max/min. A float sum depends on
+// the order the compiled code adds in.
+class Mpc_ReduceOp<string mnemonic, string category, list<Trait> traits = []>
+    : Mpc_CategorizedOp<mnemonic, category, traits # [InferTypeOpAdaptor, Mpc_RangeRule]> {
   let arguments = (ins Mpc_NumericTensor:$input, DenseI64ArrayAttr:$axes,
                        DefaultValuedAttr<BoolAttr, "true">:$keepdims,
                        OptionalAttr<TypeAttr>:$acc_type);
   let results = (outs Mpc_NumericTensor:$result);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = !if(accumulating, precisionDecl # accDecl, precisionDecl) # rangeDecl;
+  let hasFolder = 1;
 }
-def Mpc_ReduceSumOp : Mpc_ReduceOp<"reduce_sum", "Sensitive", 1> {
+def Mpc_ReduceSumOp : Mpc_ReduceOp<"reduce_sum", "Sensitive", [Mpc_Accumulates]> {
   let summary = "sum over `axes` (sorted, non-negative, unique)";
   let description = [{ `%r = mpc.reduce_sum %x {axes = array<i64: 1>, keepdims = false} : (tensor<2x8xf32>) -> tensor<2xf32>` }];
 }
-def Mpc_ReduceMeanOp : Mpc_ReduceOp<"reduce_mean", "Sensitive", 1> {
+def Mpc_ReduceMeanOp : Mpc_ReduceOp<"reduce_mean", "Sensitive", [Mpc_Accumulates]> {
   let summary = "mean over `axes`";
   let description = [{ `%r = mpc.reduce_mean %x {axes = array<i64: 1>} : (tensor<2x8xf32>) -> tensor<2x1xf32>` }];
 }
-def Mpc_ReduceProdOp : Mpc_ReduceOp<"reduce_prod", "Sensitive", 1> {
+def Mpc_ReduceProdOp : Mpc_ReduceOp<"reduce_prod", "Sensitive", [Mpc_Accumulates]> {
   let summary = "product over `axes`";
   let description = [{ `%r = mpc.reduce_prod %x {axes = array<i64: 1>} : (tensor<2x8xf32>) -> tensor<2x1xf32>` }];
 }
@@ -376,7 +402,7 @@ def Mpc_ReduceMinOp : Mpc_ReduceOp<"reduce_min", "Follow"> {
 // Pooling
 //===----------------------------------------------------------------------===//
 
-def Mpc_MaxPoolOp : Mpc_FollowOp<"max_pool", [InferTypeOpAdaptor]> {
+def Mpc_MaxPoolOp : Mpc_FollowOp<"max_pool", [InferTypeOpAdaptor, Mpc_RangeRule]> {
   let summary = "N-d max pooling over the spatial dims of an NC[spatial] tensor";
   let description = [{
     Padding never wins the max. `ceil_mode` rounds the output size up.
@@ -388,10 +414,10 @@ def Mpc_MaxPoolOp : Mpc_FollowOp<"max_pool", [InferTypeOpAdaptor]> {
                        DenseI64ArrayAttr:$dilations, DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = precisionDecl # rangeDecl;
 }
 
-def Mpc_AvgPoolOp : Mpc_FollowOp<"avg_pool", [InferTypeOpAdaptor]> {
+def Mpc_AvgPoolOp : Mpc_FollowOp<"avg_pool", [InferTypeOpAdaptor, Mpc_Accumulates,
+                                                Mpc_RangeRule]> {
   let summary = "N-d average pooling over the spatial dims of an NC[spatial] tensor";
   let description = [{
     Divides by the whole window when `count_include_pad`, else by the number
@@ -406,13 +432,16 @@ def Mpc_AvgPoolOp : Mpc_FollowOp<"avg_pool", [InferTypeOpAdaptor]> {
                        OptionalAttr<TypeAttr>:$acc_type);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = precisionDecl # accDecl # rangeDecl;
 }
 
 //===----------------------------------------------------------------------===//
 // Data movement
 //===----------------------------------------------------------------------===//
 
+// Every folder here moves constant elements as the lowering does; the
+// trivial ones (to its own type, identity permutation, whole-tensor window)
+// forward the input.
+let hasFolder = 1 in {
 def Mpc_ReshapeOp : Mpc_DataMovementOp<"reshape", [InferTypeOpAdaptor]> {
   let summary = "same elements in row-major order, new static shape";
   let description = [{ `%r = mpc.reshape %x {shape = array<i64: 2, 4>} : (tensor<8xf32>) -> tensor<2x4xf32>` }];
@@ -471,6 +500,7 @@ def Mpc_GatherOp : Mpc_DataMovementOp<"gather", [InferTypeOpAdaptor]> {
   let results = (outs Mpc_Tensor:$result);
   let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
 }
+} // hasFolder
 
 //===----------------------------------------------------------------------===//
 // Parameters: the model's named state

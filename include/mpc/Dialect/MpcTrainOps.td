@@ -12,7 +12,7 @@
 // Losses
 //===----------------------------------------------------------------------===//
 
-def Mpc_SoftmaxCrossEntropyOp : Mpc_SensitiveOp<"softmax_cross_entropy", [InferTypeOpAdaptor]> {
+def Mpc_SoftmaxCrossEntropyOp : Mpc_SensitiveOp<"softmax_cross_entropy", [InferTypeOpAdaptor, Mpc_Accumulates]> {
   let summary = "mean softmax cross-entropy of logits (class axis last) and int class ids";
   let description = [{
     `logits` has shape `(..., C)`, `labels` the same shape without the last
@@ -31,11 +31,10 @@ def Mpc_SoftmaxCrossEntropyOp : Mpc_SensitiveOp<"softmax_cross_entropy", [InferT
   let arguments = (ins Mpc_FloatTensor:$logits, Mpc_IndexTensor:$labels);
   let results = (outs StaticShapeTensorOf<[F32]>:$result);
   let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = precisionDecl # accDecl;
 }
 
 def Mpc_SoftmaxCrossEntropyGradOp
-    : Mpc_SensitiveOp<"softmax_cross_entropy_grad", [InferTypeOpAdaptor]> {
+    : Mpc_SensitiveOp<"softmax_cross_entropy_grad", [InferTypeOpAdaptor, Mpc_Accumulates]> {
   let summary = "gradient of mpc.softmax_cross_entropy with respect to the logits";
   let description = [{
     `(softmax(logits) - onehot(labels)) * dloss / count`, with `count` the
@@ -49,10 +48,9 @@ def Mpc_SoftmaxCrossEntropyGradOp
                        StaticShapeTensorOf<[F32]>:$dloss);
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$logits `,` $labels `,` $dloss attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = precisionDecl # accDecl;
 }
 
-def Mpc_MseLossOp : Mpc_SensitiveOp<"mse_loss", [InferTypeOpAdaptor]> {
+def Mpc_MseLossOp : Mpc_SensitiveOp<"mse_loss", [InferTypeOpAdaptor, Mpc_Accumulates]> {
   let summary = "mean squared error of two tensors of the same type";
   let description = [{
     `mean((pred - target)^2)` over all elements, as PyTorch's `MSELoss()`;
@@ -63,7 +61,6 @@ def Mpc_MseLossOp : Mpc_SensitiveOp<"mse_loss", [InferTypeOpAdaptor]> {
   let arguments = (ins Mpc_FloatTensor:$pred, Mpc_FloatTensor:$target);
   let results = (outs StaticShapeTensorOf<[F32]>:$result);
   let assemblyFormat = "$pred `,` $target attr-dict `:` functional-type(operands, results)";
-  let extraClassDeclaration = precisionDecl # accDecl;
 }
 
 //===----------------------------------------------------------------------===//
@@ -88,7 +85,6 @@ def Mpc_ConvGradInputOp : Mpc_ComputeBoundOp<"conv_grad_input"> {
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$dy `,` $weight attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
-  let extraClassDeclaration = precisionDecl # accDecl;
 }
 
 def Mpc_ConvGradFilterOp : Mpc_ComputeBoundOp<"conv_grad_filter"> {
@@ -108,7 +104,6 @@ def Mpc_ConvGradFilterOp : Mpc_ComputeBoundOp<"conv_grad_filter"> {
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$input `,` $dy attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
-  let extraClassDeclaration = precisionDecl # accDecl;
 }
 
 //===----------------------------------------------------------------------===//
@@ -133,7 +128,7 @@ def Mpc_MaxPoolGradOp : Mpc_FollowOp<"max_pool_grad", [InferTypeOpAdaptor]> {
   let assemblyFormat = "$input `,` $dy attr-dict `:` functional-type(operands, results)";
 }
 
-def Mpc_AvgPoolGradOp : Mpc_FollowOp<"avg_pool_grad"> {
+def Mpc_AvgPoolGradOp : Mpc_FollowOp<"avg_pool_grad", [Mpc_Accumulates]> {
   let summary = "gradient of mpc.avg_pool with respect to its input";
   let description = [{
     Every input position receives `dy / count` of each window it lies in,
@@ -151,7 +146,6 @@ def Mpc_AvgPoolGradOp : Mpc_FollowOp<"avg_pool_grad"> {
   let results = (outs Mpc_FloatTensor:$result);
   let assemblyFormat = "$dy attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
-  let extraClassDeclaration = precisionDecl # accDecl;
 }
 
 //===----------------------------------------------------------------------===//

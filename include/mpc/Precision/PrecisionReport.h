@@ -21,11 +21,6 @@
 
 namespace mpc {
 
-/// 2 * multiply-adds of a matmul or conv, from the static shapes: result
-/// elements times the length of the dot product each one needs; 0 for any
-/// other op or a dynamic shape.
-int64_t gemmFlops(mlir::Operation *op);
-
 /// One op with a precision decision (or a PrecisionOpInterface op without
 /// one). Fields not known for the op hold "-".
 struct PrecisionReportRow {
@@ -45,10 +40,12 @@ struct PrecisionReportRow {
   /// mpc.cast ops reading its results / producing its operands.
   int64_t castsIn = 0;
   int64_t castsOut = 0;
-  /// 2 * multiply-adds of a matmul or conv; 0 for every other op.
+  /// PrecisionOpInterface::getGemmFlops: 2 * multiply-adds of a contraction
+  /// (matmul, conv and its gradients); 0 for every other op.
   int64_t gemmFlops = 0;
-  /// The GEMM FLOPs, else one per element of its largest float operand or
-  /// result for a computing op, 0 for data movement (an estimate).
+  /// PrecisionOpInterface::getFlops: the GEMM FLOPs, else one per element of
+  /// its largest float operand or result for a computing op, 0 for data
+  /// movement (an estimate).
   int64_t flops = 0;
   /// Bytes of its results as assigned and as if everything were f32
   /// (activations only: 0 for sources, which exist in f32 either way).
@@ -83,7 +80,7 @@ struct PrecisionReport {
   /// Rows per precision, by precision name.
   std::map<std::string, int64_t> opsPerPrecision;
   int64_t numCasts = 0;
-  /// Matmul/conv FLOPs in total and in precisions narrower than f32.
+  /// Contraction (GEMM) FLOPs in total and in precisions narrower than f32.
   int64_t gemmFlops = 0;
   int64_t lowPrecisionGemmFlops = 0;
   /// Estimated FLOPs of every row, in total and in low precision.
@@ -98,6 +95,9 @@ struct PrecisionReport {
   /// Roofline estimates (seconds) of rows plus casts, and of rows at f32.
   double time = 0;
   double timeF32 = 0;
+  /// What mpc-assign-precision noted about the policy file (rules that name
+  /// nodes the importer folded away), one sentence each.
+  std::vector<std::string> notes;
 };
 
 /// Works on IR straight after mpc-assign-precision (types still f32) and
