@@ -302,6 +302,22 @@ HostTensor mpc::importer::hostCast(const HostTensor &input, int32_t to, bool sat
   return out;
 }
 
+static double floatUnary(HostUnary kind, double v) {
+  switch (kind) {
+  case HostUnary::Floor:
+    return std::floor(v);
+  case HostUnary::Ceil:
+    return std::ceil(v);
+  case HostUnary::Exp:
+    return std::exp(v);
+  case HostUnary::Log:
+    return std::log(v);
+  case HostUnary::Not:
+    break;
+  }
+  return v;
+}
+
 mlir::FailureOr<HostTensor> mpc::importer::hostUnary(HostUnary kind, const HostTensor &input,
                                                      std::string &error) {
   if (kind != HostUnary::Not && !input.isFloat()) {
@@ -317,22 +333,42 @@ mlir::FailureOr<HostTensor> mpc::importer::hostUnary(HostUnary kind, const HostT
     if (kind == HostUnary::Not)
       out.ints[i] = !input.ints[i];
     else
-      out.floats[i] = kind == HostUnary::Floor ? std::floor(input.floats[i])
-                                               : std::ceil(input.floats[i]);
+      out.floats[i] = roundToDType(floatUnary(kind, input.floats[i]), input.dtype);
   }
   return out;
 }
 
+/// Integer pow by squaring with wrap-around; negative exponents give
+/// 1/base^-e truncated toward zero, as a C++ integer division would.
+static int64_t intPow(int64_t base, int64_t exp) {
+  if (exp < 0)
+    return base == 1 ? 1 : base == -1 ? (exp % 2 ? -1 : 1) : 0;
+  uint64_t result = 1, factor = uint64_t(base);
+  while (exp) {
+    if (exp & 1)
+      result *= factor;
+    factor *= factor;
+    exp >>= 1;
+  }
+  return int64_t(result);
+}
+
+static double roundedPow(const HostTensor &lhs, const HostTensor &rhs, int64_t a, int64_t b) {
+  return roundToDType(std::pow(lhs.getDouble(a), rhs.getDouble(b)), lhs.dtype);
+}
+
 mlir::FailureOr<HostTensor> mpc::importer::hostBinary(HostBinary kind, const HostTensor &lhs,
                                                       const HostTensor &rhs, std::string &error) {
-  if (lhs.dtype != kBool || rhs.dtype != kBool) {
+  bool isPow = kind == HostBinary::Pow;
+  if (!isPow && (lhs.dtype != kBool || rhs.dtype != kBool)) {
     error = "expects bool operands, got " + dtypeName(lhs.dtype) + " and " + dtypeName(rhs.dtype);
     return mlir::failure();
   }
   mlir::FailureOr<Shape> outShape = shape::broadcast(lhs.shape, rhs.shape, error);
   if (mlir::failed(outShape))
     return mlir::failure();
-  HostTensor out = emptyOf(*outShape, kBool);
+  HostTensor out = emptyOf(*outShape, isPow ? lhs.dtype : int32_t(kBool));
+  bool floatPow = lhs.isFloat() || rhs.isFloat();
   Shape outStrides(outShape->size(), 1);
   for (int64_t d = int64_t(outShape->size()) - 2; d >= 0; --d)
     outStrides[d] = outStrides[d + 1] * (*outShape)[d + 1];
@@ -346,8 +382,53 @@ mlir::FailureOr<HostTensor> mpc::importer::hostBinary(HostBinary kind, const Hos
       a += index * lhsStrides[d];
       b += index * rhsStrides[d];
     }
-    bool x = lhs.ints[a] != 0, y = rhs.ints[b] != 0;
-    out.ints[i] = kind == HostBinary::And ? x && y : kind == HostBinary::Or ? x || y : x != y;
+    if (isPow && out.isFloat()) {
+      out.floats[i] = roundedPow(lhs, rhs, a, b);
+    } else if (isPow) {
+      out.ints[i] = wrapToDType(floatPow ? doubleToInt64(std::pow(lhs.getDouble(a), rhs.getDouble(b)))
+                                         : intPow(lhs.ints[a], rhs.ints[b]),
+                                lhs.dtype);
+    } else {
+      bool x = lhs.ints[a] != 0, y = rhs.ints[b] != 0;
+      out.ints[i] = kind == HostBinary::And ? x && y : kind == HostBinary::Or ? x || y : x != y;
+    }
   }
   return out;
+}
+
+HostTensor mpc::importer::hostReduce(HostReduce kind, const HostTensor &input,
+                                     ArrayRef<int64_t> axes, bool keepdims) {
+  Shape kept = input.shape;
+  int64_t count = 1;
+  for (int64_t axis : axes) {
+    count *= kept[axis];
+    kept[axis] = 1;
+  }
+  std::vector<double> acc(checkedNumElements(kept), kind == HostReduce::Prod ? 1.0 : 0.0);
+  Shape inStrides(input.shape.size(), 1), keptStrides(kept.size(), 1);
+  for (int64_t d = int64_t(kept.size()) - 2; d >= 0; --d) {
+    inStrides[d] = inStrides[d + 1] * input.shape[d + 1];
+    keptStrides[d] = keptStrides[d + 1] * kept[d + 1];
+  }
+  for (int64_t i = 0, e = input.size(); i < e; ++i) {
+    int64_t rest = i, dst = 0;
+    for (size_t d = 0; d < kept.size(); ++d) {
+      int64_t index = rest / inStrides[d];
+      rest %= inStrides[d];
+      if (kept[d] == input.shape[d])
+        dst += index * keptStrides[d];
+    }
+    if (kind == HostReduce::Prod)
+      acc[dst] *= input.floats[i];
+    else
+      acc[dst] += input.floats[i];
+  }
+  if (kind == HostReduce::Mean)
+    for (double &v : acc)
+      v = count ? v / double(count) : NAN;
+  Shape outShape;
+  for (size_t d = 0; d < kept.size(); ++d)
+    if (keepdims || !llvm::is_contained(axes, int64_t(d)))
+      outShape.push_back(kept[d]);
+  return HostTensor::fromDoubles(acc, outShape, input.dtype);
 }

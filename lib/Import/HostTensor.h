@@ -103,14 +103,26 @@ double decodeFloatBits(uint64_t bits, int32_t dtype);
 /// `saturate` clamps fp8 results to the largest finite value).
 HostTensor hostCast(const HostTensor &input, int32_t to, bool saturate);
 
-/// Ops without an mpc counterpart, on constants only.
-enum class HostUnary { Floor, Ceil, Not };
+/// Ops evaluated here when every input is a constant: those without an mpc
+/// counterpart (Floor, Ceil, Not, And, Or, Xor), and those whose op folders
+/// could not match the compiled program bit for bit (Exp, Log and Pow call
+/// libm here but the program's own approximations there; float sums depend
+/// on the order of their additions). Floats are computed in double and
+/// rounded to their type, as an exporter's constant folding does.
+enum class HostUnary { Floor, Ceil, Not, Exp, Log };
 mlir::FailureOr<HostTensor> hostUnary(HostUnary kind, const HostTensor &input, std::string &error);
 
-enum class HostBinary { And, Or, Xor };
-/// Broadcasting logical op on bool tensors.
+enum class HostBinary { And, Or, Xor, Pow };
+/// Broadcasting logical op on bool tensors, or Pow (the result has the
+/// base's type; integer powers wrap, negative exponents truncate toward 0).
 mlir::FailureOr<HostTensor> hostBinary(HostBinary kind, const HostTensor &lhs,
                                        const HostTensor &rhs, std::string &error);
+
+enum class HostReduce { Sum, Mean, Prod };
+/// A float tensor reduced over `axes` (sorted, unique, non-negative),
+/// accumulated in double.
+HostTensor hostReduce(HostReduce kind, const HostTensor &input, llvm::ArrayRef<int64_t> axes,
+                      bool keepdims);
 } // namespace mpc::importer
 
 #endif // MPC_LIB_IMPORT_HOSTTENSOR_H

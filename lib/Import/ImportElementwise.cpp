@@ -19,11 +19,29 @@ FailureOr<Value> widenNarrowInt(NodeImporter &n, Value v) {
   return n.castTo(v, n.builder().getI32Type());
 }
 
+/// True when the node's constant inputs should be evaluated on the host
+/// (HostTensor.h: ops whose folders would not match the compiled program):
+/// all inputs are constants and the result is not too large.
+bool evaluateOnHost(NodeImporter &n, ArrayRef<int64_t> resultShape) {
+  int64_t count = checkedNumElements(resultShape);
+  return n.allConstant() && count >= 0 && count <= kMaxHostElements;
+}
+
+constexpr int kNoHost = -1;
+
 /// Unary ops; int8/int16 data (Neg, Abs) is computed in i32 and narrowed
-/// back, wrapping as numpy does.
-template <typename OpTy> LogicalResult importUnary(NodeImporter &n) {
+/// back, wrapping as numpy does. HostKind >= 0 names the HostUnary that
+/// evaluates constant inputs.
+template <typename OpTy, int HostKind = kNoHost> LogicalResult importUnary(NodeImporter &n) {
   if (failed(n.require(0, "X")))
     return failure();
+  if (HostKind != kNoHost && evaluateOnHost(n, n.shapeOf(0))) {
+    std::string message;
+    FailureOr<HostTensor> folded = hostUnary(HostUnary(HostKind), n.host(0), message);
+    if (failed(folded))
+      return n.error() << message;
+    return n.setOutput(0, std::move(*folded));
+  }
   FailureOr<Value> x = n.value(0);
   Type originalType = succeeded(x) ? elementTypeOf(*x) : Type();
   if (succeeded(x))
@@ -65,13 +83,20 @@ LogicalResult checkDivisor(NodeImporter &n) {
   return success();
 }
 
-template <typename OpTy> LogicalResult importBinary(NodeImporter &n) {
+/// HostKind >= 0 names the HostBinary that evaluates constant inputs.
+template <typename OpTy, int HostKind = kNoHost> LogicalResult importBinary(NodeImporter &n) {
   if (failed(n.require(0, "A")) || failed(n.require(1, "B")))
     return failure();
   std::string message;
   FailureOr<Shape> shape = rules::broadcast(n.shapeOf(0), n.shapeOf(1), message);
   if (failed(shape))
     return n.shapeError(message);
+  if (HostKind != kNoHost && evaluateOnHost(n, *shape)) {
+    FailureOr<HostTensor> folded = hostBinary(HostBinary(HostKind), n.host(0), n.host(1), message);
+    if (failed(folded))
+      return n.error() << message;
+    return n.setOutput(0, std::move(*folded));
+  }
   constexpr bool isPow = std::is_same_v<OpTy, mpc::PowOp>;
   if (std::is_same_v<OpTy, mpc::DivOp> && failed(checkDivisor(n)))
     return failure();
@@ -329,6 +354,7 @@ const char *kChainWiden = "N inputs become a chain of binary ops; int8/int16/uin
 const char *kCompare = "bool result; int8/int16/uint8 data is compared in i32; folded "
                        "when both inputs are constants";
 const char *kHostOnly = "constant inputs only (shape computations)";
+const char *kOnHost = "evaluated at import (in double) when the input is a constant";
 
 const OpImportInfo kTable[] = {
     {"Abs", 13, kMaxOpset, importUnary<mpc::AbsOp>, "mpc.abs",
@@ -350,7 +376,7 @@ const OpImportInfo kTable[] = {
      "constants"},
     {"Equal", 13, kMaxOpset, importBinary<mpc::EqualOp>, "mpc.equal", kCompare},
     {"Erf", 13, kMaxOpset, importUnary<mpc::ErfOp>, "mpc.erf", ""},
-    {"Exp", 13, kMaxOpset, importUnary<mpc::ExpOp>, "mpc.exp", ""},
+    {"Exp", 13, kMaxOpset, importUnary<mpc::ExpOp, int(HostUnary::Exp)>, "mpc.exp", kOnHost},
     {"Floor", 13, kMaxOpset, importHostOnly<int(HostUnary::Floor), false>, "host only", kHostOnly},
     {"Gelu", 20, kMaxOpset, importGelu, "mpc.gelu", "`approximate` \"none\" (erf) or \"tanh\""},
     {"Greater", 13, kMaxOpset, importBinary<mpc::GreaterOp>, "mpc.greater", kCompare},
@@ -359,7 +385,7 @@ const OpImportInfo kTable[] = {
     {"LeakyRelu", 13, kMaxOpset, importLeakyRelu, "mpc.leaky_relu", ""},
     {"Less", 13, kMaxOpset, importBinary<mpc::LessOp>, "mpc.less", kCompare},
     {"LessOrEqual", 13, kMaxOpset, importBinary<mpc::LessEqualOp>, "mpc.less_equal", kCompare},
-    {"Log", 13, kMaxOpset, importUnary<mpc::LogOp>, "mpc.log", ""},
+    {"Log", 13, kMaxOpset, importUnary<mpc::LogOp, int(HostUnary::Log)>, "mpc.log", kOnHost},
     {"Max", 13, kMaxOpset, importVariadic<mpc::MaxOp>, "mpc.max", kChainWiden},
     {"Mean", 13, kMaxOpset, importVariadic<mpc::AddOp, true>, "mpc.add + mpc.div", kChain},
     {"Min", 13, kMaxOpset, importVariadic<mpc::MinOp>, "mpc.min", kChainWiden},
@@ -369,9 +395,9 @@ const OpImportInfo kTable[] = {
      "is a constant"},
     {"Not", 13, kMaxOpset, importHostOnly<int(HostUnary::Not), false>, "host only", kHostOnly},
     {"Or", 13, kMaxOpset, importHostOnly<int(HostBinary::Or), true>, "host only", kHostOnly},
-    {"Pow", 13, kMaxOpset, importBinary<mpc::PowOp>, "mpc.pow",
+    {"Pow", 13, kMaxOpset, importBinary<mpc::PowOp, int(HostBinary::Pow)>, "mpc.pow",
      "an exponent of another type is cast to the base's; an integer base is computed in f64 "
-     "and converted back (exact below 2^53)"},
+     "and converted back (exact below 2^53); evaluated at import when both are constants"},
     {"Reciprocal", 13, kMaxOpset, importUnary<mpc::ReciprocalOp>, "mpc.reciprocal", kFolds},
     {"Relu", 13, kMaxOpset, importUnary<mpc::ReluOp>, "mpc.relu", kFolds},
     {"Sigmoid", 13, kMaxOpset, importUnary<mpc::SigmoidOp>, "mpc.sigmoid", ""},

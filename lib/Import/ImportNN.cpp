@@ -390,6 +390,18 @@ LogicalResult importBatchNormalization(NodeImporter &n) {
 
 /// ReduceSum takes its axes as an input since opset 13, the other Reduce*
 /// ops since opset 18 (an attribute before).
+/// Float sums and products of constants are evaluated on the host (in
+/// double; see HostReduce): their folders leave them to run time.
+template <typename OpTy> std::optional<HostReduce> hostReduceKind() {
+  if (std::is_same_v<OpTy, mpc::ReduceSumOp>)
+    return HostReduce::Sum;
+  if (std::is_same_v<OpTy, mpc::ReduceMeanOp>)
+    return HostReduce::Mean;
+  if (std::is_same_v<OpTy, mpc::ReduceProdOp>)
+    return HostReduce::Prod;
+  return std::nullopt;
+}
+
 template <typename OpTy> LogicalResult importReduce(NodeImporter &n) {
   if (failed(n.require(0, "data")))
     return failure();
@@ -436,6 +448,11 @@ template <typename OpTy> LogicalResult importReduce(NodeImporter &n) {
   FailureOr<Shape> outShape = rules::reduce(n.shapeOf(0), *normalized, *keepdims != 0, message);
   if (failed(outShape))
     return n.shapeError(message);
+  std::optional<HostReduce> onHost = hostReduceKind<OpTy>();
+  int64_t count = checkedNumElements(n.shapeOf(0));
+  if (onHost && n.isConstant(0) && isFloatDType(n.dtypeOf(0)) && count >= 0 &&
+      count <= kMaxHostElements)
+    return n.setOutput(0, hostReduce(*onHost, n.host(0), *normalized, *keepdims != 0));
   FailureOr<Value> x = n.value(0);
   if (failed(x))
     return failure();
@@ -447,7 +464,11 @@ template <typename OpTy> LogicalResult importReduce(NodeImporter &n) {
 
 const char *kReduce = "axes: attribute before opset 18, constant input from 18; keepdims, "
                       "noop_with_empty_axes (18+)";
-const char *kReduceSum = "axes: constant input; keepdims, noop_with_empty_axes";
+const char *kReduceFloat = "axes: attribute before opset 18, constant input from 18; keepdims, "
+                           "noop_with_empty_axes (18+); a float constant is evaluated at import "
+                           "(in double)";
+const char *kReduceSum = "axes: constant input; keepdims, noop_with_empty_axes; a float "
+                         "constant is evaluated at import (in double)";
 
 const OpImportInfo kTable[] = {
     {"AveragePool", 13, kMaxOpset, importAveragePool, "mpc.avg_pool",
@@ -473,11 +494,11 @@ const OpImportInfo kTable[] = {
     {"ReduceMax", 13, kMaxOpset, importReduce<mpc::ReduceMaxOp>, "mpc.reduce_max",
      kReduce},
     {"ReduceMean", 13, kMaxOpset, importReduce<mpc::ReduceMeanOp>,
-     "mpc.reduce_mean", kReduce},
+     "mpc.reduce_mean", kReduceFloat},
     {"ReduceMin", 13, kMaxOpset, importReduce<mpc::ReduceMinOp>, "mpc.reduce_min",
      kReduce},
     {"ReduceProd", 13, kMaxOpset, importReduce<mpc::ReduceProdOp>,
-     "mpc.reduce_prod", kReduce},
+     "mpc.reduce_prod", kReduceFloat},
     {"ReduceSum", 13, kMaxOpset, importReduce<mpc::ReduceSumOp>, "mpc.reduce_sum",
      kReduceSum},
     {"Softmax", 13, kMaxOpset, importSoftmax<mpc::SoftmaxOp>, "mpc.softmax",
