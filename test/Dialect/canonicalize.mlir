@@ -145,6 +145,20 @@ func.func @max_min() -> (tensor<4xf32>, tensor<4xf32>, tensor<2xf32>, tensor<2xi
 
 // -----
 
+// Which operand wins a tie depends on the order, so max and min are not
+// commutative: a constant left operand stays on the left.
+// CHECK-LABEL: func.func @max_keeps_operand_order
+// CHECK: mpc.max %[[C:.+]], %arg0
+// CHECK: mpc.min %[[C]], %arg0
+func.func @max_keeps_operand_order(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %c = arith.constant dense<0.0> : tensor<4xf32>
+  %max = mpc.max %c, %x : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %min = mpc.min %c, %x : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %max, %min : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @sub_splat
 // CHECK: arith.constant dense<-1.000000e+00> : tensor<4x4xf32>
 func.func @sub_splat() -> tensor<4x4xf32> {

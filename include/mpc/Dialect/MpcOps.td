@@ -190,11 +190,14 @@ def Mpc_DivOp : Mpc_BinaryOp<"div", "Follow"> {
   let summary = "broadcasting elementwise division (integer division truncates)";
   let description = [{ `%r = mpc.div %a, %b : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>` }];
 }
-def Mpc_MaxOp : Mpc_BinaryOp<"max", "Follow", Mpc_NumericTensor, [Commutative]> {
+// Not Commutative: for floats the result of +0 against -0, and which of two
+// NaNs comes out, depend on the operand order (the right operand wins a tie,
+// as the lowering computes), so folding and CSE must not swap operands.
+def Mpc_MaxOp : Mpc_BinaryOp<"max", "Follow"> {
   let summary = "broadcasting elementwise maximum (NaN propagates)";
   let description = [{ `%r = mpc.max %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>` }];
 }
-def Mpc_MinOp : Mpc_BinaryOp<"min", "Follow", Mpc_NumericTensor, [Commutative]> {
+def Mpc_MinOp : Mpc_BinaryOp<"min", "Follow"> {
   let summary = "broadcasting elementwise minimum (NaN propagates)";
   let description = [{ `%r = mpc.min %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>` }];
 }
