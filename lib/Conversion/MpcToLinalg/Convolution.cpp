@@ -31,6 +31,60 @@ namespace {
 
 using utils::IteratorType;
 
+/// The attributes conv and its gradients share, read once and checked:
+/// their lengths must agree with the `spatial` dims.
+struct ConvAttributes {
+  int64_t spatial, groups;
+  ArrayRef<int64_t> strides, pads, dilations;
+};
+
+template <typename OpTy> FailureOr<ConvAttributes> readConvAttributes(OpTy op, int64_t spatial) {
+  ConvAttributes conv{spatial, static_cast<int64_t>(op.getGroup()), op.getStrides(), op.getPads(),
+                      op.getDilations()};
+  auto size = [](ArrayRef<int64_t> values) { return static_cast<int64_t>(values.size()); };
+  if (spatial < 1 || conv.groups < 1 || size(conv.strides) != spatial ||
+      size(conv.dilations) != spatial || size(conv.pads) != 2 * spatial)
+    return failure();
+  return conv;
+}
+
+/// Zero-pads the spatial dims (2...) of an NC[spatial] tensor by `pads`
+/// (begin pads of every spatial dim, then end pads); unchanged without pads.
+Value padSpatial(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> pads) {
+  if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
+    return input;
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t spatial = type.getRank() - 2;
+  SmallVector<OpFoldResult> low(2, b.getIndexAttr(0)), high(2, b.getIndexAttr(0));
+  SmallVector<int64_t> padded(type.getShape());
+  for (int64_t i = 0; i < spatial; ++i) {
+    low.push_back(b.getIndexAttr(pads[i]));
+    high.push_back(b.getIndexAttr(pads[spatial + i]));
+    padded[2 + i] += pads[i] + pads[spatial + i];
+  }
+  auto paddedType = RankedTensorType::get(padded, type.getElementType());
+  Value zero = scalarConstant(b, loc, type.getElementType(), 0);
+  return tensor::PadOp::create(b, loc, paddedType, input, low, high, zero);
+}
+
+/// Splits dim `dim` of `value` (size groups*rest) into [groups, rest].
+Value splitDim(OpBuilder &b, Location loc, Value value, int64_t dim, int64_t groups) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  SmallVector<ReassociationIndices> reassociation;
+  for (int64_t i = 0, e = type.getRank(); i < e; ++i) {
+    int64_t first = i <= dim ? i : i + 1;
+    if (i == dim)
+      reassociation.push_back({first, first + 1});
+    else
+      reassociation.push_back({first});
+  }
+  shape[dim] /= groups;
+  shape.insert(shape.begin() + dim, groups);
+  auto resultType = RankedTensorType::get(shape, type.getElementType());
+  return tensor::ExpandShapeOp::create(b, loc, resultType, value, reassociation);
+}
+
 /// Merges dims `dim` and `dim + 1` of `value`.
 Value mergeDims(OpBuilder &b, Location loc, Value value, int64_t dim) {
   auto type = cast<RankedTensorType>(value.getType());
@@ -46,6 +100,43 @@ Value mergeDims(OpBuilder &b, Location loc, Value value, int64_t dim) {
   return tensor::CollapseShapeOp::create(b, loc, value, reassociation);
 }
 
+/// A convolution's multiply-accumulate as the one linalg.generic that
+/// mpc-conv-to-matmul rewrites into im2col + matmul (it accepts exactly this
+/// operand layout): loops (n, g, m, o..., c, k...), `input` [N, G, C, S...]
+/// (already padded) read at o * stride + k * dilation, `weight` [G, M, C,
+/// K...], result [N, G, M, O...] of `accType` summed from zero. mpc.conv and
+/// mpc.conv_grad_input both build it here so that they cannot drift from
+/// the layout that pass expects.
+Value buildConvAccumulation(OpBuilder &b, Location loc, Value input, Value weight,
+                            ArrayRef<int64_t> accShape, ArrayRef<int64_t> strides,
+                            ArrayRef<int64_t> dilations, Type accType) {
+  MLIRContext *ctx = b.getContext();
+  int64_t spatial = accShape.size() - 3;
+  // Loops: n, g, m, out spatial... (parallel), c, kernel... (reduction).
+  int64_t loops = 4 + 2 * spatial;
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  AffineExpr n = d(0), g = d(1), m = d(2), c = d(3 + spatial);
+  SmallVector<AffineExpr> inExprs{n, g, c}, wExprs{g, m, c}, outExprs{n, g, m};
+  for (int64_t i = 0; i < spatial; ++i) {
+    AffineExpr out = d(3 + i), kernel = d(4 + spatial + i);
+    inExprs.push_back(out * strides[i] + kernel * dilations[i]);
+    wExprs.push_back(kernel);
+    outExprs.push_back(out);
+  }
+  SmallVector<AffineMap> maps{AffineMap::get(loops, 0, inExprs, ctx),
+                              AffineMap::get(loops, 0, wExprs, ctx),
+                              AffineMap::get(loops, 0, outExprs, ctx)};
+  SmallVector<utils::IteratorType> iterators(3 + spatial, utils::IteratorType::parallel);
+  iterators.append(1 + spatial, utils::IteratorType::reduction);
+  Value init = filledTensor(b, loc, accShape, scalarConstant(b, loc, accType, 0));
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{input, weight}, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
+        linalg::YieldOp::create(nb, l, multiplyAccumulate(nb, l, args[0], args[1], args[2]));
+      });
+  return generic.getResult(0);
+}
+
 struct ConvLowering : OpRewritePattern<ConvOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -53,10 +144,11 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     Location loc = op.getLoc();
     auto inputType = cast<RankedTensorType>(op.getInput().getType());
     auto resultType = cast<RankedTensorType>(op.getType());
-    int64_t spatial = inputType.getRank() - 2, groups = op.getGroup();
-    ArrayRef<int64_t> strides = op.getStrides(), pads = op.getPads(), dilations = op.getDilations();
-    if (!convAttributesOk(spatial, groups, strides, pads, dilations))
+    FailureOr<ConvAttributes> conv = readConvAttributes(op, inputType.getRank() - 2);
+    if (failed(conv))
       return rewriter.notifyMatchFailure(op, "malformed conv attributes");
+    int64_t groups = conv->groups;
+    ArrayRef<int64_t> strides = conv->strides, pads = conv->pads, dilations = conv->dilations;
     Type accType = accumulatorType(op);
 
     Value input = padSpatial(rewriter, loc, op.getInput(), pads);
@@ -88,10 +180,11 @@ struct ConvGradFilterLowering : OpRewritePattern<ConvGradFilterOp> {
     MLIRContext *ctx = getContext();
     auto inputType = cast<RankedTensorType>(op.getInput().getType());
     auto resultType = cast<RankedTensorType>(op.getType());
-    int64_t spatial = inputType.getRank() - 2, groups = op.getGroup();
-    ArrayRef<int64_t> strides = op.getStrides(), pads = op.getPads(), dilations = op.getDilations();
-    if (!convAttributesOk(spatial, groups, strides, pads, dilations))
+    FailureOr<ConvAttributes> conv = readConvAttributes(op, inputType.getRank() - 2);
+    if (failed(conv))
       return rewriter.notifyMatchFailure(op, "malformed conv attributes");
+    int64_t spatial = conv->spatial, groups = conv->groups;
+    ArrayRef<int64_t> strides = conv->strides, pads = conv->pads, dilations = conv->dilations;
     Type acc = accumulatorType(op);
 
     Value input = padSpatial(rewriter, loc, op.getInput(), pads);
@@ -211,10 +304,11 @@ struct ConvGradInputLowering : OpRewritePattern<ConvGradInputOp> {
     auto dyType = cast<RankedTensorType>(op.getDy().getType());
     auto weightType = cast<RankedTensorType>(op.getWeight().getType());
     auto resultType = cast<RankedTensorType>(op.getType());
-    int64_t spatial = dyType.getRank() - 2, groups = op.getGroup();
-    ArrayRef<int64_t> strides = op.getStrides(), pads = op.getPads(), dilations = op.getDilations();
-    if (!convAttributesOk(spatial, groups, strides, pads, dilations))
+    FailureOr<ConvAttributes> conv = readConvAttributes(op, dyType.getRank() - 2);
+    if (failed(conv))
       return rewriter.notifyMatchFailure(op, "malformed conv attributes");
+    int64_t spatial = conv->spatial, groups = conv->groups;
+    ArrayRef<int64_t> strides = conv->strides, pads = conv->pads, dilations = conv->dilations;
     Type acc = accumulatorType(op);
     Value accZero = scalarConstant(rewriter, loc, acc, 0);
     int64_t n = dyType.getDimSize(0), mAll = dyType.getDimSize(1), cAll = resultType.getDimSize(1);
@@ -287,35 +381,6 @@ struct ConvGradInputLowering : OpRewritePattern<ConvGradInputOp> {
 
 } // namespace
 
-Value buildConvAccumulation(OpBuilder &b, Location loc, Value input, Value weight,
-                            ArrayRef<int64_t> accShape, ArrayRef<int64_t> strides,
-                            ArrayRef<int64_t> dilations, Type accType) {
-  MLIRContext *ctx = b.getContext();
-  int64_t spatial = accShape.size() - 3;
-  // Loops: n, g, m, out spatial... (parallel), c, kernel... (reduction).
-  int64_t loops = 4 + 2 * spatial;
-  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
-  AffineExpr n = d(0), g = d(1), m = d(2), c = d(3 + spatial);
-  SmallVector<AffineExpr> inExprs{n, g, c}, wExprs{g, m, c}, outExprs{n, g, m};
-  for (int64_t i = 0; i < spatial; ++i) {
-    AffineExpr out = d(3 + i), kernel = d(4 + spatial + i);
-    inExprs.push_back(out * strides[i] + kernel * dilations[i]);
-    wExprs.push_back(kernel);
-    outExprs.push_back(out);
-  }
-  SmallVector<AffineMap> maps{AffineMap::get(loops, 0, inExprs, ctx),
-                              AffineMap::get(loops, 0, wExprs, ctx),
-                              AffineMap::get(loops, 0, outExprs, ctx)};
-  SmallVector<utils::IteratorType> iterators(3 + spatial, utils::IteratorType::parallel);
-  iterators.append(1 + spatial, utils::IteratorType::reduction);
-  Value init = filledTensor(b, loc, accShape, scalarConstant(b, loc, accType, 0));
-  auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{input, weight}, ValueRange{init}, maps,
-      iterators, [&](OpBuilder &nb, Location l, ValueRange args) {
-        linalg::YieldOp::create(nb, l, multiplyAccumulate(nb, l, args[0], args[1], args[2]));
-      });
-  return generic.getResult(0);
-}
 
 void populateConvolutionPatterns(RewritePatternSet &patterns) {
   patterns.add<ConvLowering, ConvGradFilterLowering, ConvGradInputLowering>(patterns.getContext());

@@ -172,47 +172,6 @@ static Value flatten(OpBuilder &b, Location loc, Value input) {
   return tensor::CollapseShapeOp::create(b, loc, flatType, input, ArrayRef<ReassociationIndices>{all});
 }
 
-bool convAttributesOk(int64_t spatial, int64_t groups, ArrayRef<int64_t> strides,
-                      ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations) {
-  return spatial >= 1 && groups >= 1 && static_cast<int64_t>(strides.size()) == spatial &&
-         static_cast<int64_t>(dilations.size()) == spatial &&
-         static_cast<int64_t>(pads.size()) == 2 * spatial;
-}
-
-Value padSpatial(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> pads) {
-  if (llvm::all_of(pads, [](int64_t p) { return p == 0; }))
-    return input;
-  auto type = cast<RankedTensorType>(input.getType());
-  int64_t spatial = type.getRank() - 2;
-  SmallVector<OpFoldResult> low(2, b.getIndexAttr(0)), high(2, b.getIndexAttr(0));
-  SmallVector<int64_t> padded(type.getShape());
-  for (int64_t i = 0; i < spatial; ++i) {
-    low.push_back(b.getIndexAttr(pads[i]));
-    high.push_back(b.getIndexAttr(pads[spatial + i]));
-    padded[2 + i] += pads[i] + pads[spatial + i];
-  }
-  auto paddedType = RankedTensorType::get(padded, type.getElementType());
-  Value zero = scalarConstant(b, loc, type.getElementType(), 0);
-  return tensor::PadOp::create(b, loc, paddedType, input, low, high, zero);
-}
-
-Value splitDim(OpBuilder &b, Location loc, Value value, int64_t dim, int64_t groups) {
-  auto type = cast<RankedTensorType>(value.getType());
-  SmallVector<int64_t> shape(type.getShape());
-  SmallVector<ReassociationIndices> reassociation;
-  for (int64_t i = 0, e = type.getRank(); i < e; ++i) {
-    int64_t first = i <= dim ? i : i + 1;
-    if (i == dim)
-      reassociation.push_back({first, first + 1});
-    else
-      reassociation.push_back({first});
-  }
-  shape[dim] /= groups;
-  shape.insert(shape.begin() + dim, groups);
-  auto resultType = RankedTensorType::get(shape, type.getElementType());
-  return tensor::ExpandShapeOp::create(b, loc, resultType, value, reassociation);
-}
-
 Value reshapeTensor(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> shape) {
   auto type = cast<RankedTensorType>(input.getType());
   if (type.getShape() == shape)

@@ -82,27 +82,6 @@ llvm::SmallVector<int64_t> dropDims(llvm::ArrayRef<int64_t> shape, llvm::ArrayRe
 /// collapse/expand, which bufferize to views rather than copies.
 Value reshapeTensor(OpBuilder &b, Location loc, Value input, llvm::ArrayRef<int64_t> shape);
 
-// Convolutions (forward and gradients) share these.
-/// True when a convolution's attribute lengths agree with its `spatial` dims.
-bool convAttributesOk(int64_t spatial, int64_t groups, llvm::ArrayRef<int64_t> strides,
-                      llvm::ArrayRef<int64_t> pads, llvm::ArrayRef<int64_t> dilations);
-/// Zero-pads the spatial dims (2...) of an NC[spatial] tensor by `pads`
-/// (begin pads of every spatial dim, then end pads); unchanged without pads.
-Value padSpatial(OpBuilder &b, Location loc, Value input, llvm::ArrayRef<int64_t> pads);
-/// Splits dim `dim` of `value` (size groups*rest) into [groups, rest].
-Value splitDim(OpBuilder &b, Location loc, Value value, int64_t dim, int64_t groups);
-
-/// A convolution's multiply-accumulate as the one linalg.generic that
-/// mpc-conv-to-matmul rewrites into im2col + matmul (it accepts exactly this
-/// operand layout): loops (n, g, m, o..., c, k...), `input` [N, G, C, S...]
-/// (already padded) read at o * stride + k * dilation, `weight` [G, M, C,
-/// K...], result [N, G, M, O...] of `accType` summed from zero. mpc.conv and
-/// mpc.conv_grad_input both build it here so that they cannot drift from
-/// the layout that pass expects.
-Value buildConvAccumulation(OpBuilder &b, Location loc, Value input, Value weight,
-                            llvm::ArrayRef<int64_t> accShape, llvm::ArrayRef<int64_t> strides,
-                            llvm::ArrayRef<int64_t> dilations, Type accType);
-
 /// The accumulator element type of an op implementing PrecisionOpInterface
 /// (its result element type when it has none).
 Type accumulatorType(mlir::Operation *op);
