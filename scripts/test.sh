@@ -15,7 +15,7 @@
 #      ran it fails.
 # --no-sanitize skips run 2, --sanitize-only skips run 1; --full runs every
 # end-to-end test under the sanitizers too (the longer check to run before
-# resolving an issue; about twice the time of the default).
+# resolving an issue: a few minutes more).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 normal=1 sanitized=1 full=0
