@@ -90,25 +90,20 @@ bool readOnnxModel(const std::string &path, onnx::ModelProto &model, std::string
 }
 
 bool readOnnxSignature(const std::string &path, OnnxSignature &signature, std::string &error) {
-  try {
-    onnx::ModelProto model;
-    if (!readOnnxModel(path, model, error))
-      return false;
-    std::set<std::string> initializers;
-    for (const onnx::TensorProto &tensor : model.graph().initializer())
-      initializers.insert(tensor.name());
-    for (const onnx::ValueInfoProto &input : model.graph().input())
-      if (!initializers.count(input.name()))
-        signature.inputs.push_back(describe(input));
-    for (const onnx::ValueInfoProto &output : model.graph().output())
-      signature.outputs.push_back(describe(output));
-    return true;
-  } catch (const std::exception &e) {
-    error = "reading '" + path + "' failed: " + e.what();
-  } catch (...) {
-    error = "reading '" + path + "' failed";
-  }
-  return false;
+  // Parsing is what may throw (readOnnxModel catches it); reading the parsed
+  // graph's fields does not.
+  onnx::ModelProto model;
+  if (!readOnnxModel(path, model, error))
+    return false;
+  std::set<std::string> initializers;
+  for (const onnx::TensorProto &tensor : model.graph().initializer())
+    initializers.insert(tensor.name());
+  for (const onnx::ValueInfoProto &input : model.graph().input())
+    if (!initializers.count(input.name()))
+      signature.inputs.push_back(describe(input));
+  for (const onnx::ValueInfoProto &output : model.graph().output())
+    signature.outputs.push_back(describe(output));
+  return true;
 }
 
 } // namespace mpc::tool
