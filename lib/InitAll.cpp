@@ -2,20 +2,25 @@
 #include "mpc/InitAll.h"
 
 #include "mpc/Codegen/CPU/Passes.h"
+#include "mpc/Codegen/CUDA/Passes.h"
 #include "mpc/Codegen/Common/Passes.h"
 #include "mpc/Conversion/MpcToLinalg/Passes.h"
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Inference/Passes.h"
 #include "mpc/Precision/Passes.h"
 #include "mpc/Target/CPU/Pipeline.h"
+#include "mpc/Target/CUDA/Pipeline.h"
 #include "mpc/Train/Passes.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
+#include "mlir/Conversion/GPUCommon/GPUToLLVM.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVM.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -31,8 +36,10 @@
 #include "mlir/Dialect/ControlFlow/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/LLVMIR/Transforms/InlinerInterfaceImpl.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/AllInterfaces.h"
@@ -53,6 +60,11 @@
 #include "mlir/Dialect/Tensor/Transforms/SubsetInsertionOpInterfaceImpl.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
@@ -65,7 +77,8 @@ void registerAllDialects(DialectRegistry &registry) {
                   cf::ControlFlowDialect, memref::MemRefDialect,
                   bufferization::BufferizationDialect, affine::AffineDialect,
                   index::IndexDialect, ub::UBDialect, vector::VectorDialect,
-                  async::AsyncDialect, LLVM::LLVMDialect>();
+                  async::AsyncDialect, LLVM::LLVMDialect, gpu::GPUDialect,
+                  NVVM::NVVMDialect>();
 
   // Bufferization and buffer deallocation.
   arith::registerBufferizableOpInterfaceExternalModels(registry);
@@ -101,6 +114,18 @@ void registerAllDialects(DialectRegistry &registry) {
   registerConvertMemRefToLLVMInterface(registry);
   ub::registerConvertUBToLLVMInterface(registry);
   vector::registerConvertVectorToLLVMInterface(registry);
+
+  // The CUDA target: kernels to NVVM and PTX (gpu-module-to-binary translates
+  // each kernel module to LLVM IR in-process), host code to runtime calls.
+  gpu::registerConvertGpuToLLVMInterface(registry);
+  NVVM::registerConvertGpuToNVVMInterface(registry);
+  registerConvertNVVMToLLVMInterface(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+  gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
 }
 
 void registerAllPasses() {
@@ -111,6 +136,8 @@ void registerAllPasses() {
   registerMpcCodegenCommonPasses();
   registerMpcCodegenCPUPasses();
   registerCPUPipelines();
+  registerMpcCodegenCUDAPasses();
+  registerCUDAPipelines();
   // The ops' folders run through upstream's canonicalizer
   // (test/Dialect/canonicalize.mlir).
   registerCanonicalizerPass();

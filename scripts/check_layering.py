@@ -23,8 +23,8 @@ FLOORS = {
     "Import": 2, "Inference": 2, "Precision": 2, "Train": 2,
     "Conversion/MpcToLinalg": 3,
     "Codegen/Common": 4,
-    "Codegen/CPU": 5,
-    "Target/CPU": 6,
+    "Codegen/CPU": 5, "Codegen/CUDA": 5,
+    "Target/CPU": 6, "Target/CUDA": 6,
     "InitAll": 7,
 }
 PLAIN_CXX = {"Support", "Runtime", "Trainer"}

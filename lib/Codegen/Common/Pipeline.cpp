@@ -4,6 +4,9 @@
 #include "mpc/Codegen/Common/Passes.h"
 #include "mpc/Conversion/MpcToLinalg/Passes.h"
 
+#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
@@ -19,6 +22,24 @@ void buildTensorPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
   pm.addPass(createCSEPass());
+}
+
+void buildBufferizationPipeline(OpPassManager &pm) {
+  // Buffers: identity layouts at function boundaries so that callers pass
+  // plain dense memrefs; results become caller-allocated out-parameters.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.modifyPublicFunctions = true;
+  // Hoisting result allocations into the out-parameters crashes (MLIR 22) when
+  // a function returns one buffer twice, e.g. a model whose two outputs are
+  // Identity of one tensor; copying results out costs one memcpy per output.
+  outParams.hoistStaticAllocs = false;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
 }
 
 } // namespace mpc

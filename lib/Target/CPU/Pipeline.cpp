@@ -2,6 +2,7 @@
 #include "mpc/Target/CPU/Pipeline.h"
 
 #include "mpc/Codegen/CPU/Passes.h"
+#include "mpc/Codegen/CUDA/Passes.h"
 #include "mpc/Codegen/Common/Passes.h"
 #include "mpc/Codegen/Common/Pipeline.h"
 
@@ -59,21 +60,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   pm.addNestedPass<func::FuncOp>(createConvToMatmulPass());
   pm.addNestedPass<func::FuncOp>(createPadInPlacePass());
 
-  // Buffers: identity layouts at function boundaries so that callers pass
-  // plain dense memrefs; results become caller-allocated out-parameters.
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  bufferization::BufferResultsToOutParamsPassOptions outParams;
-  outParams.modifyPublicFunctions = true;
-  // Hoisting result allocations into the out-parameters crashes (MLIR 22) when
-  // a function returns one buffer twice, e.g. a model whose two outputs are
-  // Identity of one tensor; copying results out costs one memcpy per output.
-  outParams.hoistStaticAllocs = false;
-  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
-  bufferization::buildBufferDeallocationPipeline(pm);
-  pm.addPass(createConvertBufferizationToMemRefPass());
+  buildBufferizationPipeline(pm);
   pm.addPass(createFlattenConstantGlobalsPass());
 
   // Loops and scalar arithmetic. Matmul-like ops first become register
@@ -86,20 +73,28 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   if (options.emitCInterface)
     pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   // From here on each distinct kernel is one function, lowered once.
-  if (options.outlineKernels)
-    pm.addPass(createOutlineKernelsPass());
-  pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass());
-  // Before the elementwise vectorization, which turns the ops into loops
-  // mpc-parallelize-loops no longer sees: its parallel loops get slices of
-  // the op, vectorized inside each iteration.
-  if (options.parallelLoops)
-    pm.addNestedPass<func::FuncOp>(createParallelizeLoopsPass());
-  pm.addNestedPass<func::FuncOp>(createVectorizeGenericsPass());
+  if (options.cudaSchedule) {
+    // The CUDA target's kernels, run sequentially: every block, then every
+    // thread in it (library GEMMs as generated kernels).
+    MapToKernelsPassOptions kernels;
+    kernels.libraryGemm = false;
+    pm.addPass(createMapToKernelsPass(kernels));
+  } else {
+    if (options.outlineKernels)
+      pm.addPass(createOutlineKernelsPass());
+    pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass());
+    // Before the elementwise vectorization, which turns the ops into loops
+    // mpc-parallelize-loops no longer sees: its parallel loops get slices of
+    // the op, vectorized inside each iteration.
+    if (options.parallelLoops)
+      pm.addNestedPass<func::FuncOp>(createParallelizeLoopsPass());
+    pm.addNestedPass<func::FuncOp>(createVectorizeGenericsPass());
+  }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // Multi-dimensional transfers become unrolled 1-D loads and stores (with a
   // loop instead, MLIR 22's JIT code was seen to crash).
   pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(VectorTransferToSCFOptions().enableFullUnroll()));
-  if (options.parallelLoops)
+  if (options.parallelLoops && !options.cudaSchedule)
     addParallelLoopsToThreads(pm);
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

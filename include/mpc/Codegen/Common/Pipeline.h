@@ -11,6 +11,11 @@ namespace mpc {
 /// one generic each (never recomputing a producer), common subexpressions
 /// merged. Each target's pipeline (lib/Target/<Target>) starts with this.
 void buildTensorPipeline(mlir::OpPassManager &pm);
+
+/// Tensors -> buffers, the same for every target: plain dense memrefs at
+/// function boundaries, results as caller-allocated out-parameters, every
+/// allocation freed after its last use.
+void buildBufferizationPipeline(mlir::OpPassManager &pm);
 } // namespace mpc
 
 #endif // MPC_CODEGEN_COMMON_PIPELINE_H

@@ -32,6 +32,12 @@ struct LowerToLLVMOptions : mlir::PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::desc("Expand f32 tanh/erf/exp/... into inline polynomials that vectorize "
                      "(mpc-approximate-math) instead of calling libm once per element"),
       llvm::cl::init(true)};
+  Option<bool> cudaSchedule{
+      *this, "cuda-schedule",
+      llvm::cl::desc("Run the CUDA target's kernel schedules (mpc-cuda-map-to-kernels, GEMMs "
+                     "as generated kernels) sequentially on the CPU instead of CPU codegen: "
+                     "checks the CUDA kernels' indexing, fusion and reductions without a GPU"),
+      llvm::cl::init(false)};
 };
 
 /// mpc (any precision) -> linalg -> bufferized loops -> LLVM dialect. The

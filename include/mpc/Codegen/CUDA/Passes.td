@@ -1,0 +1,128 @@
+//===- Passes.td - CUDA code generation --------------------*- tablegen -*-===//
+//
+// CUDA code generation: linalg on buffers -> kernel schedules (scf.parallel
+// mapped to blocks and threads) and library GEMMs, device memory, kernels
+// named and outlined into one module, cubins + PTX packed into a fatbinary.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MPC_CODEGEN_CUDA_PASSES_TD
+#define MPC_CODEGEN_CUDA_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def AttachTargetsPass : Pass<"mpc-cuda-attach-targets", "::mlir::ModuleOp"> {
+  let summary = "Attach one NVVM target per GPU architecture to the kernel module";
+  let description = [{
+    Every gpu.module gets `#nvvm.target` attributes for each chip of
+    `chips` (default sm_80, sm_89, sm_90), all with the same PTX ISA
+    version, so that gpu-module-to-binary emits one PTX per chip and
+    mpc-cuda-pack-fatbin assembles them into one fatbinary. Chips are checked
+    here (LLVM aborts on a chip/PTX pair it does not know).
+  }];
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect"];
+  let options = [
+    ListOption<"chips", "chips", "std::string", "GPU architectures (sm_80 ... sm_120)">,
+    Option<"ptxVersion", "ptx-version", "int64_t", /*default=*/"81",
+           "PTX ISA version x 10 for every chip (81: PTX 8.1, sm_89 fp8 conversions)">,
+  ];
+}
+
+def DeviceMemoryPass : Pass<"mpc-cuda-device-memory", "::mlir::func::FuncOp"> {
+  let summary = "Host allocations become device allocations";
+  let description = [{
+    After mpc-cuda-map-to-kernels every buffer the host code allocates is
+    read and written only by kernels and library calls: memref.alloc and
+    memref.alloca become gpu.alloc, memref.dealloc gpu.dealloc.
+    gpu-async-region later chains them on the one stream. Host code that
+    still reads or writes a buffer's elements is an error naming the op.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def KernelReportPass : Pass<"mpc-cuda-kernel-report", "::mlir::ModuleOp"> {
+  let summary = "List every CUDA kernel: fused ops, grid/block, bytes, FLOPs, ONNX nodes";
+  let description = [{
+    Prints what mpc-cuda-map-to-kernels recorded in the module's
+    `mpc.cuda_kernels` attribute, as a text table or JSON, to `output`
+    (`-`: stdout). Leaves the IR unchanged.
+  }];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"text\"", "text or json">,
+    Option<"output", "output", "std::string", /*default=*/"\"-\"", "file, or - for stdout">,
+  ];
+}
+
+def MapToKernelsPass : Pass<"mpc-cuda-map-to-kernels", "::mlir::ModuleOp"> {
+  let summary = "Linalg ops on buffers -> GPU kernel schedules and library GEMMs";
+  let description = [{
+    Every linalg op (and memref.copy) left in a host function after
+    bufferization becomes one kernel: an scf.parallel over blocks holding an
+    scf.parallel over threads, mapped to block_x/thread_x, which
+    convert-parallel-loops-to-gpu turns into a gpu.launch. Schedules:
+
+    - `elementwise` (no reduction loop; copies, transposes, fused
+      elementwise chains): the iteration space is linearized, one thread per
+      element, or per `vector-width-bits` of the innermost dimension
+      (128-bit loads/stores) when every operand is contiguous and aligned
+      there;
+    - `row-reduction` (one result whose body combines the accumulator with
+      a recognised associative op, reduction large enough): one block per
+      output element, threads stride over the reduction space with the
+      fused prologue, partial results combined with scf.reduce (warp
+      shuffles + shared memory after conversion), the epilogue applied once;
+    - `sequential` (everything else, e.g. pooling windows): one thread per
+      output element, reduction loops in the thread.
+
+    Contractions that are GEMMs (one M, N, K dimension, at most one batch
+    dimension, a multiply-add body, f32/f16/bf16 operands) become calls to
+    `mpc_cuda_matmul` (cuBLASLt, lib/Runtime/CUDA) with memref.transpose
+    views for transposed operands when `library-gemm` is set.
+    A description of every kernel goes to the module's `mpc.cuda_kernels`.
+  }];
+  let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256", "Threads per block">,
+    Option<"libraryGemm", "library-gemm", "bool", /*default=*/"true",
+           "GEMMs through cuBLASLt; false: generated kernels (one thread per output)">,
+    Option<"allowTf32", "allow-tf32", "bool", /*default=*/"false",
+           "Let cuBLASLt use TF32 tensor cores for f32 GEMMs">,
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"128",
+           "Width of elementwise kernels' loads and stores (0: scalar)">,
+    Option<"minRowReduction", "min-row-reduction", "int64_t", /*default=*/"32",
+           "Smallest reduction size given a block of threads per output element">,
+  ];
+}
+
+def PackFatbinPass : Pass<"mpc-cuda-pack-fatbin", "::mlir::ModuleOp"> {
+  let summary = "One fatbinary per gpu.binary: a cubin per chip (ptxas) plus the newest PTX";
+  let description = [{
+    Runs after gpu-module-to-binary{format=isa}: each PTX object of a
+    gpu.binary is assembled by the toolkit's ptxas into a cubin, and
+    fatbinary packs the cubins with the PTX of the newest chip (which the
+    driver compiles for GPUs newer than every cubin). The gpu.binary is left
+    with that one fatbinary object, loaded with cuModuleLoadData, which
+    picks the cubin of the GPU it runs on.
+  }];
+  let options = [
+    Option<"toolkit", "toolkit", "std::string", /*default=*/"\"\"",
+           "CUDA toolkit folder (default: $CUDA_HOME, then /usr/local/cuda)">,
+  ];
+}
+
+def PrepareLaunchesPass : Pass<"mpc-cuda-prepare-launches", "::mlir::func::FuncOp"> {
+  let summary = "Name each gpu.launch's kernel and give its all-reduces an operation kind";
+  let description = [{
+    Runs after convert-parallel-loops-to-gpu: each gpu.launch gets the
+    kernel name mpc-cuda-map-to-kernels gave its loop (a NameLoc) and the
+    one kernel module `mpc_kernels`, so gpu-kernel-outlining names kernels
+    as the kernel report does; gpu.all_reduce ops whose region is a single
+    arith op become the attribute form, which convert-gpu-to-nvvm lowers to
+    shuffles.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+#endif // MPC_CODEGEN_CUDA_PASSES_TD

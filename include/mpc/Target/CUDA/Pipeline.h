@@ -1,0 +1,54 @@
+//===- Pipeline.h - the CUDA target: mpc -> kernels + host LLVM -*- C++ -*-===//
+#ifndef MPC_TARGET_CUDA_PIPELINE_H
+#define MPC_TARGET_CUDA_PIPELINE_H
+
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace mpc {
+/// Options of `mpc-lower-to-cuda` (and mpc-compile --target cuda).
+struct LowerToCUDAOptions : mlir::PassPipelineOptions<LowerToCUDAOptions> {
+  ListOption<std::string> chips{*this, "chips",
+                                llvm::cl::desc("GPU architectures to emit code for (default "
+                                               "sm_80,sm_89,sm_90)")};
+  Option<std::string> toolkit{*this, "toolkit",
+                              llvm::cl::desc("CUDA toolkit folder (libdevice, ptxas, fatbinary); "
+                                             "default $CUDA_HOME, then /usr/local/cuda")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("What the kernel module becomes: fatbin (a cubin per chip + the newest "
+                     "chip's PTX, the default), isa (PTX per chip), bin (a cubin per chip)"),
+      llvm::cl::init("fatbin")};
+  Option<bool> libraryGemm{*this, "library-gemm",
+                           llvm::cl::desc("GEMMs through cuBLASLt (default); false: generated "
+                                          "kernels"),
+                           llvm::cl::init(true)};
+  Option<bool> allowTf32{*this, "allow-tf32",
+                         llvm::cl::desc("Let cuBLASLt use TF32 tensor cores for f32 GEMMs"),
+                         llvm::cl::init(false)};
+  Option<bool> emitCInterface{*this, "emit-c-interface",
+                              llvm::cl::desc("Emit `_mlir_ciface_` wrappers for the entry "
+                                             "functions"),
+                              llvm::cl::init(true)};
+};
+
+/// mpc (any precision) -> linalg -> buffers -> kernels (scf.parallel
+/// schedules, library GEMMs) -> gpu.launch -> NVVM -> PTX/cubin/fatbinary,
+/// and the host code -> LLVM dialect calling lib/Runtime/CUDA. Entry
+/// functions take and return device buffers; results become trailing
+/// out-parameters the caller allocates.
+void buildLowerToCUDAPipeline(mlir::OpPassManager &pm, const LowerToCUDAOptions &options = {});
+
+/// The same pipeline up to the kernel schedules (before they are mapped to
+/// blocks and threads): what `mpc-cuda-map-to-kernels` produced, device
+/// memory placed. For lit tests and the kernel report.
+void buildCUDASchedulePipeline(mlir::OpPassManager &pm, const LowerToCUDAOptions &options = {});
+
+/// Registers `mpc-lower-to-cuda` and `mpc-cuda-schedule` for mpc-opt.
+void registerCUDAPipelines();
+} // namespace mpc
+
+#endif // MPC_TARGET_CUDA_PIPELINE_H

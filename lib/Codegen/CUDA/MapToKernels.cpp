@@ -1,0 +1,809 @@
+//===- MapToKernels.cpp - linalg on buffers -> GPU kernel schedules -------===//
+//
+// Each linalg op of a host function becomes one kernel, written as the loops
+// a GPU runs (an scf.parallel over blocks around one over threads, mapped to
+// block_x / thread_x) so that the same IR can also be lowered for the CPU and
+// compared with the CPU target (mpc-opt --mpc-cuda-schedule-on-cpu), or a
+// library GEMM call.
+//
+//===----------------------------------------------------------------------===//
+#include "mpc/Codegen/CUDA/Passes.h"
+#include "mpc/Runtime/CUDA/Abi.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace mpc {
+#define GEN_PASS_DEF_MAPTOKERNELSPASS
+#include "mpc/Codegen/CUDA/Passes.h.inc"
+} // namespace mpc
+
+using namespace mlir;
+
+namespace {
+
+/// What one kernel (or library call) does, for the kernel report.
+struct KernelInfo {
+  std::string name;
+  std::string strategy;
+  llvm::SetVector<StringRef> ops;
+  llvm::SetVector<StringRef> nodes;
+  int64_t grid = 0, block = 0;
+  int64_t bytesRead = 0, bytesWritten = 0, flops = 0;
+};
+
+int64_t product(ArrayRef<int64_t> values) {
+  int64_t p = 1;
+  for (int64_t v : values)
+    p *= v;
+  return p;
+}
+
+Value indexConst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// Splits a linear index into one index per size (row-major).
+SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear, ArrayRef<int64_t> sizes) {
+  SmallVector<Value> ivs(sizes.size());
+  for (int64_t d = static_cast<int64_t>(sizes.size()) - 1; d >= 0; --d) {
+    if (d == 0) {
+      ivs[d] = linear;
+      break;
+    }
+    Value size = indexConst(b, loc, sizes[d]);
+    ivs[d] = arith::RemUIOp::create(b, loc, linear, size);
+    linear = arith::DivUIOp::create(b, loc, linear, size);
+  }
+  return ivs;
+}
+
+/// The indices an indexing map gives at loop point `ivs`.
+SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map, ValueRange ivs) {
+  SmallVector<Value> indices;
+  for (AffineExpr expr : map.getResults()) {
+    if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
+      indices.push_back(ivs[dim.getPosition()]);
+    } else if (auto cst = dyn_cast<AffineConstantExpr>(expr)) {
+      indices.push_back(indexConst(b, loc, cst.getValue()));
+    } else {
+      AffineMap one = AffineMap::get(map.getNumDims(), map.getNumSymbols(), expr);
+      indices.push_back(affine::AffineApplyOp::create(b, loc, one, ivs));
+    }
+  }
+  return indices;
+}
+
+/// A buffer as the kernel must see it. Constant globals (folded tensors) live
+/// on the host; the view chain down to memref.get_global is re-created inside
+/// the kernel so that outlining copies the global into the GPU module.
+Value inKernel(OpBuilder &b, Value buffer, IRMapping &cloned) {
+  if (Value done = cloned.lookupOrNull(buffer))
+    return done;
+  Operation *def = buffer.getDefiningOp();
+  if (!def)
+    return buffer;
+  if (isa<memref::GetGlobalOp>(def) ||
+      (isa<ViewLikeOpInterface>(def) && def->getNumOperands() >= 1 &&
+       inKernel(b, def->getOperand(0), cloned) != def->getOperand(0))) {
+    for (Value operand : def->getOperands())
+      if (isa<MemRefType>(operand.getType()))
+        inKernel(b, operand, cloned);
+    Operation *copy = b.clone(*def, cloned);
+    return copy->getResult(cast<OpResult>(buffer).getResultNumber());
+  }
+  return buffer;
+}
+
+/// The payload of `op` at loop point `ivs`: operands loaded (inits replaced
+/// by `accs` where given), body cloned. Returns the yielded values.
+SmallVector<Value> emitPayload(OpBuilder &b, Location loc, linalg::LinalgOp op, ValueRange ivs,
+                               ArrayRef<Value> accs, IRMapping &buffers) {
+  IRMapping map;
+  Block *body = op.getBlock();
+  for (OpOperand &operand : op->getOpOperands()) {
+    BlockArgument arg = op.getMatchingBlockArgument(&operand);
+    if (arg.use_empty())
+      continue;
+    Value value = operand.get();
+    if (op.isDpsInit(&operand)) {
+      unsigned i = operand.getOperandNumber() - op.getNumDpsInputs();
+      if (i < accs.size() && accs[i]) {
+        map.map(arg, accs[i]);
+        continue;
+      }
+    }
+    if (!isa<MemRefType>(value.getType())) {
+      map.map(arg, value);
+      continue;
+    }
+    SmallVector<Value> indices = applyMap(b, loc, op.getMatchingIndexingMap(&operand), ivs);
+    map.map(arg, memref::LoadOp::create(b, loc, inKernel(b, value, buffers), indices));
+  }
+  for (Operation &inner : body->without_terminator()) {
+    if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+      map.map(index.getResult(), ivs[index.getDim()]);
+      continue;
+    }
+    b.clone(inner, map);
+  }
+  SmallVector<Value> yielded;
+  for (Value v : body->getTerminator()->getOperands())
+    yielded.push_back(map.lookupOrDefault(v));
+  return yielded;
+}
+
+void storeResults(OpBuilder &b, Location loc, linalg::LinalgOp op, ValueRange ivs,
+                  ValueRange values, IRMapping &buffers) {
+  for (auto [init, value] : llvm::zip(op.getDpsInitsMutable(), values)) {
+    SmallVector<Value> indices = applyMap(b, loc, op.getMatchingIndexingMap(&init), ivs);
+    memref::StoreOp::create(b, loc, value, inKernel(b, init.get(), buffers), indices);
+  }
+}
+
+/// The associative op that combines a reduction's accumulator with each new
+/// value, when the body is `acc' = combine(acc, f(inputs))` and the
+/// accumulator is used nowhere else.
+struct Combiner {
+  Operation *op = nullptr;
+  TypedAttr identity;
+};
+
+std::optional<Combiner> matchCombiner(linalg::LinalgOp op) {
+  if (op.getNumDpsInits() != 1)
+    return std::nullopt;
+  Block *body = op.getBlock();
+  BlockArgument acc = body->getArguments().back();
+  Value yielded = body->getTerminator()->getOperand(0);
+  Operation *combine = yielded.getDefiningOp();
+  if (!combine || combine->getBlock() != body || combine->getNumOperands() != 2 ||
+      !acc.hasOneUse() || acc.getUses().begin()->getOwner() != combine)
+    return std::nullopt;
+  Type type = acc.getType();
+  if (!type.isF32() && !type.isInteger(32) && !type.isInteger(64))
+    return std::nullopt; // the shuffle lowering handles 32/64-bit values
+  Builder b(op.getContext());
+  auto floatId = [&](double v) -> TypedAttr { return b.getFloatAttr(type, v); };
+  auto intId = [&](APInt v) -> TypedAttr { return b.getIntegerAttr(type, v); };
+  unsigned bits = type.getIntOrFloatBitWidth();
+  double inf = std::numeric_limits<double>::infinity();
+  TypedAttr identity =
+      llvm::TypeSwitch<Operation *, TypedAttr>(combine)
+          // -0.0: the only float x with x + y == y for every y, -0.0 included.
+          .Case<arith::AddFOp>([&](auto) { return floatId(-0.0); })
+          .Case<arith::MulFOp>([&](auto) { return floatId(1.0); })
+          .Case<arith::MaximumFOp, arith::MaxNumFOp>([&](auto) { return floatId(-inf); })
+          .Case<arith::MinimumFOp, arith::MinNumFOp>([&](auto) { return floatId(inf); })
+          .Case<arith::AddIOp, arith::OrIOp, arith::XOrIOp, arith::MaxUIOp>(
+              [&](auto) { return intId(APInt::getZero(bits)); })
+          .Case<arith::MulIOp>([&](auto) { return intId(APInt(bits, 1)); })
+          .Case<arith::AndIOp, arith::MinUIOp>([&](auto) { return intId(APInt::getAllOnes(bits)); })
+          .Case<arith::MaxSIOp>([&](auto) { return intId(APInt::getSignedMinValue(bits)); })
+          .Case<arith::MinSIOp>([&](auto) { return intId(APInt::getSignedMaxValue(bits)); })
+          .Default([](Operation *) { return TypedAttr(); });
+  if (!identity)
+    return std::nullopt;
+  return Combiner{combine, identity};
+}
+
+/// Operand and result bytes and floating-point ops of one kernel.
+void measure(linalg::LinalgOp op, int64_t points, KernelInfo &info) {
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type)
+      continue;
+    int64_t bytes = type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+    if (op.isDpsInit(&operand)) {
+      info.bytesWritten += bytes;
+      if (op.payloadUsesValueFromOperand(&operand))
+        info.bytesRead += bytes;
+    } else {
+      info.bytesRead += bytes;
+    }
+  }
+  int64_t perPoint = 0;
+  op.getBlock()->walk([&](Operation *inner) {
+    if (inner->getDialect() && isa<arith::ArithDialect, math::MathDialect>(inner->getDialect()) &&
+        inner->getNumResults() == 1 && isa<FloatType>(inner->getResult(0).getType()) &&
+        !isa<arith::ConstantOp, arith::ExtFOp, arith::TruncFOp>(inner))
+      ++perPoint;
+  });
+  info.flops = perPoint * points;
+  for (Operation &inner : op.getBlock()->without_terminator())
+    info.ops.insert(inner.getName().getStringRef());
+}
+
+/// Names of the ONNX nodes an op came from (the importer's NameLocs, kept on
+/// the ops fusion merged into its body).
+void collectNodes(Operation *op, llvm::SetVector<StringRef> &nodes) {
+  op->walk([&](Operation *inner) {
+    inner->getLoc()->walk([&](Location loc) {
+      if (auto name = dyn_cast<NameLoc>(loc))
+        nodes.insert(name.getName().getValue());
+      return WalkResult::advance();
+    });
+  });
+}
+
+class KernelMapper {
+public:
+  KernelMapper(int64_t blockSize, bool libraryGemm, bool allowTf32, int64_t vectorBits,
+               int64_t minRowReduction)
+      : blockSize(blockSize), libraryGemm(libraryGemm), allowTf32(allowTf32),
+        vectorBits(vectorBits), minRowReduction(minRowReduction) {}
+
+  LogicalResult run(func::FuncOp func, SmallVectorImpl<KernelInfo> &kernels);
+
+private:
+  scf::ParallelOp blocksAndThreads(OpBuilder &b, Location loc, int64_t grid, StringRef name,
+                                   function_ref<void(OpBuilder &, Location, Value, Value)> body);
+  LogicalResult mapElementwise(linalg::LinalgOp op, KernelInfo &info);
+  LogicalResult mapRowReduction(linalg::LinalgOp op, const Combiner &combiner, KernelInfo &info);
+  LogicalResult mapSequential(linalg::LinalgOp op, KernelInfo &info);
+  bool mapVectorized(linalg::LinalgOp op, KernelInfo &info);
+  bool mapLibraryGemm(linalg::LinalgOp op, KernelInfo &info);
+
+  int64_t blockSize;
+  bool libraryGemm, allowTf32;
+  int64_t vectorBits, minRowReduction;
+};
+
+scf::ParallelOp KernelMapper::blocksAndThreads(
+    OpBuilder &b, Location loc, int64_t grid, StringRef name,
+    function_ref<void(OpBuilder &, Location, Value, Value)> body) {
+  MLIRContext *ctx = b.getContext();
+  Location named = NameLoc::get(StringAttr::get(ctx, name), loc);
+  Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1);
+  auto outer = scf::ParallelOp::create(
+      b, named, ValueRange{zero}, ValueRange{indexConst(b, loc, grid)}, ValueRange{one},
+      [&](OpBuilder &ob, Location l, ValueRange blockIds) {
+        auto inner = scf::ParallelOp::create(
+            ob, l, ValueRange{zero}, ValueRange{indexConst(ob, l, blockSize)}, ValueRange{one},
+            [&](OpBuilder &ib, Location il, ValueRange threadIds) {
+              body(ib, il, blockIds[0], threadIds[0]);
+            });
+        (void)gpu::setMappingAttr(inner, {gpu::ParallelLoopDimMappingAttr::get(
+                                       ctx, gpu::Processor::ThreadX, ob.getDimIdentityMap(),
+                                       ob.getDimIdentityMap())});
+      });
+  (void)gpu::setMappingAttr(outer, {gpu::ParallelLoopDimMappingAttr::get(
+                                       ctx, gpu::Processor::BlockX, b.getDimIdentityMap(),
+                                       b.getDimIdentityMap())});
+  return outer;
+}
+
+LogicalResult KernelMapper::mapElementwise(linalg::LinalgOp op, KernelInfo &info) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t points = product(ranges);
+  info.strategy = "elementwise";
+  info.block = blockSize;
+  info.grid = std::max<int64_t>(1, (points + blockSize - 1) / blockSize);
+  measure(op, points, info);
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  blocksAndThreads(b, loc, info.grid, info.name, [&](OpBuilder &kb, Location l, Value bid, Value tid) {
+    Value linear = arith::AddIOp::create(
+        kb, l, arith::MulIOp::create(kb, l, bid, indexConst(kb, l, blockSize)), tid);
+    Value inBounds = arith::CmpIOp::create(kb, l, arith::CmpIPredicate::ult, linear,
+                                           indexConst(kb, l, points));
+    scf::IfOp::create(kb, l, inBounds, [&](OpBuilder &tb, Location tl) {
+      IRMapping buffers;
+      SmallVector<Value> ivs = delinearize(tb, tl, linear, ranges);
+      SmallVector<Value> values = emitPayload(tb, tl, op, ivs, {}, buffers);
+      storeResults(tb, tl, op, ivs, values, buffers);
+      scf::YieldOp::create(tb, tl);
+    });
+  });
+  op->erase();
+  return success();
+}
+
+/// Elementwise ops whose operands are contiguous along the innermost loop:
+/// each thread handles `vectorBits` worth of it with vector loads and stores
+/// (ld.global.v4.f32 and friends), the body applied to vectors.
+bool KernelMapper::mapVectorized(linalg::LinalgOp op, KernelInfo &info) {
+  if (vectorBits <= 0 || op.getNumLoops() == 0)
+    return false;
+  unsigned last = op.getNumLoops() - 1;
+  unsigned widest = 0;
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    if (!type)
+      return false;
+    if (!type.getElementType().isIntOrFloat())
+      return false;
+    widest = std::max(widest, type.getElementTypeBitWidth());
+  }
+  if (widest == 0 || vectorBits % widest)
+    return false;
+  int64_t width = vectorBits / widest;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (width < 2 || ranges[last] % width)
+    return false;
+  for (Operation &inner : op.getBlock()->without_terminator())
+    if (!OpTrait::hasElementwiseMappableTraits(&inner) && !isa<arith::ConstantOp>(inner))
+      return false;
+  // Every operand either runs along the innermost loop contiguously (its
+  // last index is that loop, its innermost stride 1, everything else a
+  // multiple of the vector) or does not depend on it (broadcast).
+  SmallVector<bool> alongLast;
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    auto type = cast<MemRefType>(operand.get().getType());
+    bool uses = map.isFunctionOfDim(last);
+    if (op.isDpsInit(&operand) && !uses)
+      return false;
+    if (uses) {
+      auto dim = dyn_cast<AffineDimExpr>(map.getResults().back());
+      if (!dim || dim.getPosition() != last)
+        return false;
+      for (AffineExpr e : map.getResults().drop_back())
+        if (e.isFunctionOfDim(last))
+          return false;
+      int64_t offset;
+      SmallVector<int64_t> strides;
+      if (failed(type.getStridesAndOffset(strides, offset)) || strides.back() != 1 ||
+          ShapedType::isDynamic(offset) || offset % width)
+        return false;
+      for (int64_t s : ArrayRef(strides).drop_back())
+        if (ShapedType::isDynamic(s) || s % width)
+          return false;
+    }
+    alongLast.push_back(uses);
+  }
+
+  SmallVector<int64_t> items(ranges);
+  items[last] /= width;
+  int64_t points = product(items);
+  info.strategy = "elementwise-vector" + std::to_string(width);
+  info.block = blockSize;
+  info.grid = std::max<int64_t>(1, (points + blockSize - 1) / blockSize);
+  measure(op, product(ranges), info);
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  blocksAndThreads(b, loc, info.grid, info.name, [&](OpBuilder &kb, Location l, Value bid, Value tid) {
+    Value linear = arith::AddIOp::create(
+        kb, l, arith::MulIOp::create(kb, l, bid, indexConst(kb, l, blockSize)), tid);
+    Value inBounds = arith::CmpIOp::create(kb, l, arith::CmpIPredicate::ult, linear,
+                                           indexConst(kb, l, points));
+    scf::IfOp::create(kb, l, inBounds, [&](OpBuilder &tb, Location tl) {
+      IRMapping buffers, map;
+      SmallVector<Value> ivs = delinearize(tb, tl, linear, items);
+      ivs[last] = arith::MulIOp::create(tb, tl, ivs[last], indexConst(tb, tl, width));
+      auto vectorOf = [&](Type t) -> Type { return VectorType::get({width}, t); };
+      auto splat = [&](Value v) -> Value {
+        return vector::BroadcastOp::create(tb, tl, vectorOf(v.getType()), v);
+      };
+      Block *body = op.getBlock();
+      for (auto [i, operand] : llvm::enumerate(op->getOpOperands())) {
+        BlockArgument arg = op.getMatchingBlockArgument(&operand);
+        if (arg.use_empty())
+          continue;
+        Value buffer = inKernel(tb, operand.get(), buffers);
+        SmallVector<Value> indices = applyMap(tb, tl, op.getMatchingIndexingMap(&operand), ivs);
+        Type elem = arg.getType();
+        if (alongLast[i]) {
+          auto load = vector::LoadOp::create(tb, tl, vectorOf(elem), buffer, indices);
+          load.setAlignment(uint64_t(width * elem.getIntOrFloatBitWidth() / 8));
+          map.map(arg, load);
+        } else {
+          map.map(arg, splat(memref::LoadOp::create(tb, tl, buffer, indices)));
+        }
+      }
+      auto lookup = [&](Value v) -> Value {
+        if (Value m = map.lookupOrNull(v))
+          return m;
+        return splat(v); // a scalar defined outside the body
+      };
+      for (Operation &inner : body->without_terminator()) {
+        if (auto cst = dyn_cast<arith::ConstantOp>(inner)) {
+          map.map(cst.getResult(), splat(tb.clone(inner)->getResult(0)));
+          continue;
+        }
+        SmallVector<Value> operands = llvm::map_to_vector(inner.getOperands(), lookup);
+        SmallVector<Type> types = llvm::map_to_vector(inner.getResultTypes(), vectorOf);
+        OperationState state(tl, inner.getName(), operands, types, inner.getAttrs());
+        Operation *vectorOp = tb.create(state);
+        map.map(inner.getResults(), vectorOp->getResults());
+      }
+      for (auto [init, v] : llvm::zip(op.getDpsInitsMutable(), body->getTerminator()->getOperands())) {
+        Value value = lookup(v);
+        SmallVector<Value> indices = applyMap(tb, tl, op.getMatchingIndexingMap(&init), ivs);
+        auto store = vector::StoreOp::create(tb, tl, value, inKernel(tb, init.get(), buffers), indices);
+        store.setAlignment(
+            uint64_t(width * getElementTypeOrSelf(value.getType()).getIntOrFloatBitWidth() / 8));
+      }
+      scf::YieldOp::create(tb, tl);
+    });
+  });
+  op->erase();
+  return true;
+}
+
+LogicalResult KernelMapper::mapRowReduction(linalg::LinalgOp op, const Combiner &combiner,
+                                            KernelInfo &info) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<unsigned> parallelDims, reductionDims;
+  op.getParallelDims(parallelDims);
+  op.getReductionDims(reductionDims);
+  SmallVector<int64_t> outer, inner;
+  for (unsigned d : parallelDims)
+    outer.push_back(ranges[d]);
+  for (unsigned d : reductionDims)
+    inner.push_back(ranges[d]);
+  int64_t rows = product(outer), length = product(inner);
+  // A block of threads per row, no wider than the row (rounded to a warp).
+  int64_t threads = std::min<int64_t>(blockSize, std::max<int64_t>(32, (length + 31) / 32 * 32));
+  info.strategy = "row-reduction";
+  info.block = threads;
+  info.grid = rows;
+  measure(op, rows * length, info);
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Type accType = combiner.identity.getType();
+  int64_t savedBlock = blockSize;
+  blockSize = threads;
+  MLIRContext *ctx = b.getContext();
+  Location named = NameLoc::get(StringAttr::get(ctx, info.name), loc);
+  Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1);
+  auto blocks = scf::ParallelOp::create(
+      b, named, ValueRange{zero}, ValueRange{indexConst(b, loc, rows)}, ValueRange{one},
+      [&](OpBuilder &ob, Location l, ValueRange blockIds) {
+        SmallVector<Value> rowIvs = delinearize(ob, l, blockIds[0], outer);
+        Value identity = arith::ConstantOp::create(ob, l, combiner.identity);
+        auto allIvs = [&](ValueRange red) {
+          SmallVector<Value> ivs(ranges.size());
+          for (auto [d, v] : llvm::zip(parallelDims, rowIvs))
+            ivs[d] = v;
+          for (auto [d, v] : llvm::zip(reductionDims, red))
+            ivs[d] = v;
+          return ivs;
+        };
+        auto threadsLoop = scf::ParallelOp::create(
+            ob, l, ValueRange{zero}, ValueRange{indexConst(ob, l, threads)}, ValueRange{one},
+            ValueRange{identity},
+            [&](OpBuilder &tb, Location tl, ValueRange threadIds, ValueRange) {
+              auto strided = scf::ForOp::create(
+                  tb, tl, threadIds[0], indexConst(tb, tl, length), indexConst(tb, tl, threads),
+                  ValueRange{identity},
+                  [&](OpBuilder &fb, Location fl, Value k, ValueRange acc) {
+                    IRMapping buffers;
+                    SmallVector<Value> ivs = allIvs(delinearize(fb, fl, k, inner));
+                    SmallVector<Value> next = emitPayload(fb, fl, op, ivs, {acc[0]}, buffers);
+                    scf::YieldOp::create(fb, fl, next);
+                  });
+              auto reduce = scf::ReduceOp::create(tb, tl, strided.getResult(0));
+              Block &combine = reduce.getReductions()[0].front();
+              OpBuilder cb = OpBuilder::atBlockBegin(&combine);
+              IRMapping m;
+              m.map(combiner.op->getOperand(0), combine.getArgument(0));
+              m.map(combiner.op->getOperand(1), combine.getArgument(1));
+              Operation *c = cb.clone(*combiner.op, m);
+              scf::ReduceReturnOp::create(cb, tl, c->getResult(0));
+            });
+        // The reduction's epilogue: combined once with the initial value.
+        IRMapping buffers;
+        SmallVector<Value> zeros(reductionDims.size(), zero);
+        SmallVector<Value> ivs = allIvs(zeros);
+        OpOperand &init = op.getDpsInitsMutable()[0];
+        SmallVector<Value> indices = applyMap(ob, l, op.getMatchingIndexingMap(&init), ivs);
+        Value buffer = inKernel(ob, init.get(), buffers);
+        Value initial = memref::LoadOp::create(ob, l, buffer, indices);
+        IRMapping m;
+        Value accArg = op.getBlock()->getArguments().back();
+        bool accFirst = combiner.op->getOperand(0) == accArg;
+        m.map(combiner.op->getOperand(accFirst ? 0 : 1), initial);
+        m.map(combiner.op->getOperand(accFirst ? 1 : 0), threadsLoop.getResult(0));
+        Value total = ob.clone(*combiner.op, m)->getResult(0);
+        memref::StoreOp::create(ob, l, total, buffer, indices);
+        (void)gpu::setMappingAttr(threadsLoop, {gpu::ParallelLoopDimMappingAttr::get(
+                                             ctx, gpu::Processor::ThreadX, ob.getDimIdentityMap(),
+                                             ob.getDimIdentityMap())});
+      });
+  (void)gpu::setMappingAttr(blocks, {gpu::ParallelLoopDimMappingAttr::get(
+                                        ctx, gpu::Processor::BlockX, b.getDimIdentityMap(),
+                                        b.getDimIdentityMap())});
+  (void)accType;
+  blockSize = savedBlock;
+  op->erase();
+  return success();
+}
+
+LogicalResult KernelMapper::mapSequential(linalg::LinalgOp op, KernelInfo &info) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<unsigned> parallelDims, reductionDims;
+  op.getParallelDims(parallelDims);
+  op.getReductionDims(reductionDims);
+  SmallVector<int64_t> outer, inner;
+  for (unsigned d : parallelDims)
+    outer.push_back(ranges[d]);
+  for (unsigned d : reductionDims)
+    inner.push_back(ranges[d]);
+  int64_t points = product(outer), length = product(inner);
+  info.strategy = "sequential";
+  info.block = blockSize;
+  info.grid = std::max<int64_t>(1, (points + blockSize - 1) / blockSize);
+  measure(op, points * length, info);
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  blocksAndThreads(b, loc, info.grid, info.name, [&](OpBuilder &kb, Location l, Value bid, Value tid) {
+    Value linear = arith::AddIOp::create(
+        kb, l, arith::MulIOp::create(kb, l, bid, indexConst(kb, l, blockSize)), tid);
+    Value inBounds = arith::CmpIOp::create(kb, l, arith::CmpIPredicate::ult, linear,
+                                           indexConst(kb, l, points));
+    scf::IfOp::create(kb, l, inBounds, [&](OpBuilder &tb, Location tl) {
+      IRMapping buffers;
+      SmallVector<Value> pointIvs = delinearize(tb, tl, linear, outer);
+      auto allIvs = [&](ValueRange red) {
+        SmallVector<Value> ivs(ranges.size());
+        for (auto [d, v] : llvm::zip(parallelDims, pointIvs))
+          ivs[d] = v;
+        for (auto [d, v] : llvm::zip(reductionDims, red))
+          ivs[d] = v;
+        return ivs;
+      };
+      Value zero = indexConst(tb, tl, 0);
+      SmallVector<Value> zeros(reductionDims.size(), zero);
+      SmallVector<Value> firstIvs = allIvs(zeros);
+      // The accumulators start as the inits' current values.
+      SmallVector<Value> initial;
+      for (OpOperand &init : op.getDpsInitsMutable()) {
+        SmallVector<Value> indices = applyMap(tb, tl, op.getMatchingIndexingMap(&init), firstIvs);
+        initial.push_back(memref::LoadOp::create(tb, tl, inKernel(tb, init.get(), buffers), indices));
+      }
+      auto loop = scf::ForOp::create(
+          tb, tl, zero, indexConst(tb, tl, length), indexConst(tb, tl, 1), initial,
+          [&](OpBuilder &fb, Location fl, Value k, ValueRange acc) {
+            IRMapping inLoop = buffers;
+            SmallVector<Value> ivs = allIvs(delinearize(fb, fl, k, inner));
+            SmallVector<Value> accs(acc.begin(), acc.end());
+            scf::YieldOp::create(fb, fl, emitPayload(fb, fl, op, ivs, accs, inLoop));
+          });
+      storeResults(tb, tl, op, firstIvs, loop.getResults(), buffers);
+      scf::YieldOp::create(tb, tl);
+    });
+  });
+  op->erase();
+  return success();
+}
+
+/// The ABI element type code of a GEMM operand, if cuBLASLt takes it.
+std::optional<int32_t> gemmDtype(Type t) {
+  if (t.isF32())
+    return MPC_DT_F32;
+  if (t.isF16())
+    return MPC_DT_F16;
+  if (t.isBF16())
+    return MPC_DT_BF16;
+  return std::nullopt;
+}
+
+/// `v` as a block argument of `body`, looking through one arith.extf.
+BlockArgument throughExt(Value v) {
+  if (auto ext = v.getDefiningOp<arith::ExtFOp>())
+    v = ext.getIn();
+  return dyn_cast<BlockArgument>(v);
+}
+
+bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, KernelInfo &info) {
+  if (!libraryGemm || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !linalg::isaContractionOpInterface(op) || op.hasDynamicShape())
+    return false;
+  FailureOr<linalg::ContractionDimensions> dims = linalg::inferContractionDims(op);
+  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 || dims->k.size() != 1 ||
+      dims->batch.size() > 1)
+    return false;
+  // The body must be exactly acc + a * b (operands possibly widened).
+  Block *body = op.getBlock();
+  auto add = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value product = add.getLhs() == body->getArgument(2) ? add.getRhs() : add.getLhs();
+  auto mul = product.getDefiningOp<arith::MulFOp>();
+  if (!mul || (add.getLhs() != body->getArgument(2) && add.getRhs() != body->getArgument(2)))
+    return false;
+  BlockArgument x = throughExt(mul.getLhs()), y = throughExt(mul.getRhs());
+  if (!x || !y || x.getOwner() != body || y.getOwner() != body || x == y ||
+      x.getArgNumber() > 1 || y.getArgNumber() > 1 ||
+      llvm::range_size(body->without_terminator()) > 4)
+    return false;
+  Value operands[3] = {op.getDpsInputOperand(0)->get(), op.getDpsInputOperand(1)->get(),
+                       op.getDpsInitsMutable()[0].get()};
+  std::optional<int32_t> dtypes[3];
+  for (int i = 0; i < 3; ++i)
+    dtypes[i] = gemmDtype(cast<MemRefType>(operands[i].getType()).getElementType());
+  if (!dtypes[0] || !dtypes[1] || !dtypes[2] || *dtypes[0] != *dtypes[1])
+    return false;
+
+  // Each operand as a view whose dims are in GEMM order: A [b, m, k],
+  // B [b, k, n], C [b, m, n] (b only where the operand has it).
+  int64_t b0 = dims->batch.empty() ? int64_t(-1) : int64_t(dims->batch[0]);
+  unsigned m = dims->m[0], n = dims->n[0], k = dims->k[0];
+  // Which of the two inputs is A (holds m).
+  OpOperand *inA = op.getDpsInputOperand(0), *inB = op.getDpsInputOperand(1);
+  if (!op.getMatchingIndexingMap(inA).isFunctionOfDim(m))
+    std::swap(inA, inB);
+  SmallVector<std::pair<OpOperand *, SmallVector<unsigned>>> wanted = {
+      {inA, {m, k}}, {inB, {k, n}}, {&op.getDpsInitsMutable()[0], {m, n}}};
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  SmallVector<Value> views;
+  for (auto &[operand, order] : wanted) {
+    AffineMap map = op.getMatchingIndexingMap(operand);
+    if (!map.isProjectedPermutation() || map.getNumResults() > 3)
+      return false;
+    SmallVector<unsigned> full;
+    if (b0 >= 0 && map.isFunctionOfDim(b0))
+      full.push_back(b0);
+    else if (b0 >= 0 && operand == &op.getDpsInitsMutable()[0])
+      return false;
+    full.append(order);
+    if (map.getNumResults() != full.size())
+      return false;
+    SmallVector<unsigned> perm;
+    for (unsigned loop : full) {
+      std::optional<unsigned> pos = map.getResultPosition(getAffineDimExpr(loop, op.getContext()));
+      if (!pos)
+        return false;
+      perm.push_back(*pos);
+    }
+    views.push_back(operand->get());
+    if (!llvm::equal(perm, llvm::seq<unsigned>(0, perm.size()))) {
+      AffineMap permutation = AffineMap::getPermutationMap(perm, op.getContext());
+      views.back() = memref::TransposeOp::create(b, loc, views.back(), AffineMapAttr::get(permutation));
+    }
+  }
+
+  // The packed argument block of mpc_cuda_matmul (Abi.h).
+  auto i64 = b.getI64Type();
+  auto params = memref::AllocaOp::create(b, loc, MemRefType::get({MPC_MM_PARAMS}, i64));
+  params->setAttr("mpc.host_buffer", b.getUnitAttr());
+  auto put = [&](int64_t slot, Value v) {
+    if (v.getType().isIndex())
+      v = arith::IndexCastOp::create(b, loc, i64, v);
+    memref::StoreOp::create(b, loc, v, params, ValueRange{indexConst(b, loc, slot)});
+  };
+  auto putConst = [&](int64_t slot, int64_t v) {
+    put(slot, arith::ConstantIntOp::create(b, loc, i64, v));
+  };
+  int32_t flags = allowTf32 ? MPC_MM_ALLOW_TF32 : 0;
+  putConst(MPC_MM_SLOT_ABI, MPC_MM_ABI_VERSION);
+  putConst(MPC_MM_SLOT_DTYPE_A, *dtypes[inA == op.getDpsInputOperand(0) ? 0 : 1]);
+  putConst(MPC_MM_SLOT_DTYPE_B, *dtypes[inA == op.getDpsInputOperand(0) ? 1 : 0]);
+  putConst(MPC_MM_SLOT_DTYPE_C, *dtypes[2]);
+  putConst(MPC_MM_SLOT_FLAGS, flags);
+  for (auto [j, view] : llvm::enumerate(views)) {
+    int64_t base = MPC_MM_SLOT_OPERANDS + j * MPC_MM_OPERAND_SLOTS;
+    auto type = cast<MemRefType>(view.getType());
+    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, view);
+    put(base + 0, memref::ExtractAlignedPointerAsIndexOp::create(b, loc, view));
+    put(base + 1, meta.getOffset());
+    putConst(base + 2, type.getRank());
+    for (int64_t d = 0; d < 3; ++d) {
+      if (d < type.getRank()) {
+        put(base + 3 + d, meta.getSizes()[d]);
+        put(base + 6 + d, meta.getStrides()[d]);
+      } else {
+        putConst(base + 3 + d, 1);
+        putConst(base + 6 + d, 0);
+      }
+    }
+  }
+  auto module = op->getParentOfType<ModuleOp>();
+  auto callee = module.lookupSymbol<func::FuncOp>(MPC_MM_SYMBOL);
+  if (!callee) {
+    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+    callee = func::FuncOp::create(mb, loc, MPC_MM_SYMBOL,
+                                  mb.getFunctionType({params.getType()}, {}));
+    callee.setPrivate();
+  }
+  func::CallOp::create(b, loc, callee, ValueRange{params});
+
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  info.strategy = "cublaslt-gemm";
+  measure(op, 0, info);
+  info.flops = 2 * ::product(ranges);
+  op->erase();
+  return true;
+}
+
+LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &kernels) {
+  // Copies first become linalg.copy, handled like every other op.
+  func.walk([&](memref::CopyOp copy) {
+    OpBuilder b(copy);
+    linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(), copy.getTarget());
+    copy->erase();
+  });
+  SmallVector<linalg::LinalgOp> ops;
+  func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+  for (linalg::LinalgOp op : ops) {
+    if (!op.hasPureBufferSemantics())
+      return op->emitOpError("is not on buffers: bufferize before mpc-cuda-map-to-kernels");
+    if (op.hasDynamicShape())
+      return op->emitOpError("has dynamic sizes; the CUDA target needs static shapes "
+                             "(mpc-compile --batch N)");
+    KernelInfo info;
+    info.name = (func.getSymName() + "_k" + Twine(kernels.size())).str();
+    collectNodes(op, info.nodes);
+    if (mapLibraryGemm(op, info)) {
+      kernels.push_back(std::move(info));
+      continue;
+    }
+    if (op.getNumReductionLoops() == 0) {
+      if (!mapVectorized(op, info) && failed(mapElementwise(op, info)))
+        return failure();
+    } else {
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      SmallVector<unsigned> reductionDims;
+      op.getReductionDims(reductionDims);
+      int64_t length = 1;
+      for (unsigned d : reductionDims)
+        length *= ranges[d];
+      std::optional<Combiner> combiner = matchCombiner(op);
+      if (combiner && length >= minRowReduction) {
+        if (failed(mapRowReduction(op, *combiner, info)))
+          return failure();
+      } else if (failed(mapSequential(op, info))) {
+        return failure();
+      }
+    }
+    kernels.push_back(std::move(info));
+  }
+  return success();
+}
+
+DictionaryAttr toAttr(MLIRContext *ctx, const KernelInfo &k) {
+  Builder b(ctx);
+  auto strings = [&](const llvm::SetVector<StringRef> &set) {
+    return b.getStrArrayAttr(SmallVector<StringRef>(set.begin(), set.end()));
+  };
+  return b.getDictionaryAttr({
+      b.getNamedAttr("name", b.getStringAttr(k.name)),
+      b.getNamedAttr("strategy", b.getStringAttr(k.strategy)),
+      b.getNamedAttr("ops", strings(k.ops)),
+      b.getNamedAttr("onnx_nodes", strings(k.nodes)),
+      b.getNamedAttr("grid", b.getI64IntegerAttr(k.grid)),
+      b.getNamedAttr("block", b.getI64IntegerAttr(k.block)),
+      b.getNamedAttr("bytes_read", b.getI64IntegerAttr(k.bytesRead)),
+      b.getNamedAttr("bytes_written", b.getI64IntegerAttr(k.bytesWritten)),
+      b.getNamedAttr("flops", b.getI64IntegerAttr(k.flops)),
+  });
+}
+
+struct MapToKernels : mpc::impl::MapToKernelsPassBase<MapToKernels> {
+  using MapToKernelsPassBase::MapToKernelsPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    KernelMapper mapper(blockSize, libraryGemm, allowTf32, vectorBits, minRowReduction);
+    SmallVector<KernelInfo> kernels;
+    for (auto func : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+      if (func.isExternal())
+        continue;
+      if (failed(mapper.run(func, kernels)))
+        return signalPassFailure();
+    }
+    SmallVector<Attribute> records;
+    if (auto existing = module->getAttrOfType<ArrayAttr>(mpc::kCudaKernelsAttr))
+      records.append(existing.begin(), existing.end());
+    for (const KernelInfo &k : kernels)
+      records.push_back(toAttr(&getContext(), k));
+    module->setAttr(mpc::kCudaKernelsAttr, ArrayAttr::get(&getContext(), records));
+  }
+};
+
+} // namespace
