@@ -52,18 +52,20 @@ bool storeMatrix(const MemrefShape &s, int operand, Stored &out,
                  std::string &error) {
   int64_t r = s.rank - 2;
   int64_t rows = s.sizes[r], cols = s.sizes[r + 1];
-  // A dimension of size 1 has no meaningful stride.
-  int64_t rowStride = rows == 1 ? 1 : s.strides[r];
-  int64_t colStride = cols == 1 ? 1 : s.strides[r + 1];
+  // The stride of a dimension of size 1, and every stride of an empty
+  // matrix, mean nothing.
+  bool empty = rows == 0 || cols == 0;
+  int64_t rowStride = rows <= 1 || empty ? 1 : s.strides[r];
+  int64_t colStride = cols <= 1 || empty ? 1 : s.strides[r + 1];
   if (colStride == 1) {
-    int64_t ld = rows == 1 ? std::max<int64_t>(cols, 1) : rowStride;
+    int64_t ld = rows <= 1 || empty ? std::max<int64_t>(cols, 1) : rowStride;
     if (ld >= std::max<int64_t>(cols, 1)) {
       out = {uint64_t(cols), uint64_t(rows), ld, true};
       return true;
     }
   }
   if (rowStride == 1) {
-    int64_t ld = cols == 1 ? std::max<int64_t>(rows, 1) : colStride;
+    int64_t ld = cols <= 1 || empty ? std::max<int64_t>(rows, 1) : colStride;
     if (ld >= std::max<int64_t>(rows, 1)) {
       out = {uint64_t(rows), uint64_t(cols), ld, false};
       return true;
