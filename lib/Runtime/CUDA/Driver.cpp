@@ -238,6 +238,29 @@ using namespace mpc::runtime::cuda;
 
 bool mpcCudaAvailable(std::string *why) { return tryStartDriver(why); }
 
+std::string mpcCudaDeviceDescription() {
+  const DriverApi &api = driver();
+  DriverState &s = state();
+  CUdevice device;
+  check(api.cuDeviceGet(&device, s.deviceOrdinal), "cuDeviceGet");
+  char name[256] = "";
+  check(api.cuDeviceGetName(name, sizeof(name), device), "cuDeviceGetName");
+  auto attribute = [&](CUdevice_attribute which) {
+    int value = 0;
+    check(api.cuDeviceGetAttribute(&value, which, device),
+          "cuDeviceGetAttribute");
+    return std::to_string(value);
+  };
+  int version = 0;
+  check(api.cuDriverGetVersion(&version), "cuDriverGetVersion");
+  return std::string(name) + " (device " + std::to_string(s.deviceOrdinal) +
+         ", sm_" + attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR) +
+         attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR) + ", " +
+         attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT) +
+         " SMs), driver " + std::to_string(version / 1000) + "." +
+         std::to_string(version % 1000 / 10);
+}
+
 extern "C" void mpcCudaRegisterKernelInfo(const char *kernel,
                                           const char *onnxNodes) {
   KernelRegistry &k = kernels();

@@ -18,6 +18,10 @@
 /// "mpc: error: ". Never exits.
 bool mpcCudaAvailable(std::string *why = nullptr);
 
+/// "NVIDIA H100 80GB HBM3 (device 0, sm_90, 132 SMs), driver 13.0", for
+/// logs. Exits when there is no device.
+std::string mpcCudaDeviceDescription();
+
 /// Names the ONNX nodes a kernel was generated from, for error messages.
 /// Both strings are copied. A later call for the same kernel replaces it.
 extern "C" void mpcCudaRegisterKernelInfo(const char *kernel,
