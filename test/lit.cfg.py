@@ -28,5 +28,13 @@ config.substitutions.append(("%mpc_src_root", config.mpc_src_root))
 
 tools = ["mpc-opt", "mpc-translate", "mpc-run", "mpc-debug", "mpc-compile"]
 llvm_config.add_tool_substitutions(tools, [config.mpc_tools_dir])
+if os.path.exists(os.path.join(config.mpc_tools_dir, "mpc-cuda-probe")):
+    config.available_features.add("cuda-runtime")
+    llvm_config.add_tool_substitutions(["mpc-cuda-probe"], [config.mpc_tools_dir])
+try:
+    import ctypes
+    ctypes.CDLL("libcuda.so.1")
+except OSError:
+    config.available_features.add("no-cuda-driver")
 if os.path.exists(os.path.join(config.mpc_tools_dir, "mpc-onnx-fuzzer")):
     config.available_features.add("fuzzer")

@@ -704,10 +704,10 @@ bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, KernelInfo &info) {
     }
   }
   auto module = op->getParentOfType<ModuleOp>();
-  auto callee = module.lookupSymbol<func::FuncOp>(MPC_MM_SYMBOL);
+  auto callee = module.lookupSymbol<func::FuncOp>("mpc_cuda_matmul");
   if (!callee) {
     OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
-    callee = func::FuncOp::create(mb, loc, MPC_MM_SYMBOL,
+    callee = func::FuncOp::create(mb, loc, "mpc_cuda_matmul",
                                   mb.getFunctionType({params.getType()}, {}));
     callee.setPrivate();
   }

@@ -1,39 +1,72 @@
-/*===- Abi.h - what compiled CUDA code and lib/Runtime/CUDA agree on -----===*
+/*===- Abi.h - Codes shared by compiled CUDA code and its runtime -*- C -*-===*
  *
- * Plain C, included by the compiler (lib/Codegen/CUDA) and the runtime.
+ * Plain C: the compiler (lib/Codegen/CUDA) includes it to emit calls to the
+ * runtime, the runtime (lib/Runtime/CUDA) to decode them. Changing a value
+ * breaks every compiled program.
  *
- *===---------------------------------------------------------------------===*/
+ *===----------------------------------------------------------------------===*/
 #ifndef MPC_RUNTIME_CUDA_ABI_H
 #define MPC_RUNTIME_CUDA_ABI_H
 
-/* Element type codes of library calls' operands. */
-#define MPC_DT_F32 0
-#define MPC_DT_F16 1
-#define MPC_DT_BF16 2
-#define MPC_DT_F8E4M3 3
-#define MPC_DT_F8E5M2 4
+#include <stdint.h>
 
-/* Flags of mpc_cuda_matmul. */
-#define MPC_MM_BETA0 1      /* C's prior contents are ignored (beta = 0); else C += A x B */
-#define MPC_MM_ALLOW_TF32 2 /* f32 GEMMs may use TF32 tensor cores */
+/* Element types of mpc_cuda_matmul's operands. */
+enum {
+  MPC_DT_F32 = 0,
+  MPC_DT_F16 = 1,
+  MPC_DT_BF16 = 2,
+  MPC_DT_F8E4M3 = 3, /* f8E4M3FN */
+  MPC_DT_F8E5M2 = 4
+};
 
-/* mpc_cuda_matmul's one argument is a memref<MPC_MM_PARAMSxi64> the compiled
- * code fills on the host stack; in C it arrives as that memref's lowered
- * descriptor: (int64_t *allocated, int64_t *aligned, int64_t offset,
- * int64_t size, int64_t stride). Its slots: */
-#define MPC_MM_SYMBOL "mpc_cuda_matmul"
-#define MPC_MM_ABI_VERSION 1
-#define MPC_MM_SLOT_ABI 0
-#define MPC_MM_SLOT_DTYPE_A 1
-#define MPC_MM_SLOT_DTYPE_B 2
-#define MPC_MM_SLOT_DTYPE_C 3
-#define MPC_MM_SLOT_FLAGS 4
-/* Then A [b?, M, K], B [b?, K, N], C [b?, M, N], MPC_MM_OPERAND_SLOTS each:
- * aligned device pointer, offset (elements), rank (2 or 3), sizes[3],
- * strides[3] (elements; unused entries size 1 stride 0). A rank-2 A or B
- * is shared by every batch of a rank-3 C. */
-#define MPC_MM_SLOT_OPERANDS 5
-#define MPC_MM_OPERAND_SLOTS 9
-#define MPC_MM_PARAMS (MPC_MM_SLOT_OPERANDS + 3 * MPC_MM_OPERAND_SLOTS)
+/* mpc_cuda_matmul's flag bits. */
+enum {
+  /* C's prior contents are ignored (beta = 0); without it C += A x B. */
+  MPC_MM_BETA0 = 1,
+  /* f32 inputs may use TF32 tensor cores (10-bit mantissa products). */
+  MPC_MM_ALLOW_TF32 = 2
+};
+
+/* Compiled code calls mpc_cuda_matmul with one memref<MPC_MM_PARAMS x i64>
+ * it fills on the host stack; in C that arrives as the memref's lowered
+ * descriptor (allocated, aligned, offset, size, stride). Its slots: */
+
+enum {
+  MPC_MM_ABI_VERSION = 1,
+  MPC_MM_SLOT_ABI = 0, /* MPC_MM_ABI_VERSION */
+  MPC_MM_SLOT_DTYPE_A = 1,
+  MPC_MM_SLOT_DTYPE_B = 2,
+  MPC_MM_SLOT_DTYPE_C = 3,
+  MPC_MM_SLOT_FLAGS = 4,
+  /* Then A [b?, M, K], B [b?, K, N], C [b?, M, N], MPC_MM_OPERAND_SLOTS
+   * each: aligned device pointer, offset (elements), rank (2 or 3),
+   * sizes[3], strides[3] (elements; unused entries size 1, stride 0). */
+  MPC_MM_SLOT_OPERANDS = 5,
+  MPC_MM_OPERAND_SLOTS = 9,
+  MPC_MM_PARAMS = MPC_MM_SLOT_OPERANDS + 3 * MPC_MM_OPERAND_SLOTS
+};
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The entry compiled code calls: the packed slots above. */
+void mpc_cuda_matmul(int64_t *allocated, int64_t *params, int64_t offset, int64_t size,
+                     int64_t stride);
+
+/* C = A x B + beta * C (alpha = 1), on the runtime's one stream.
+ * desc* are MLIR ranked memref descriptors of the given rank: {T *allocated;
+ * T *aligned; int64_t offset; int64_t sizes[rank]; int64_t strides[rank];},
+ * offset and strides in elements. Shapes: A [b?,M,K], B [b?,K,N],
+ * C [b?,M,N]; rank 3 is batched over dim 0, and a rank-2 A or B is shared
+ * by every batch. In each operand one of the two innermost strides must be
+ * 1 (row-major or a transposed view). Errors print one line and exit(1). */
+void mpc_cuda_matmul_descriptors(int64_t rankA, void *descA, int64_t rankB, void *descB,
+                                 int64_t rankC, void *descC, int32_t dtypeA, int32_t dtypeB,
+                                 int32_t dtypeC, int32_t flags);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* MPC_RUNTIME_CUDA_ABI_H */

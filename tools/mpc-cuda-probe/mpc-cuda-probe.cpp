@@ -1,0 +1,273 @@
+//===- mpc-cuda-probe.cpp - Checks the CUDA runtime on this machine -------===//
+//
+// mpc-cuda-probe             prints the device, or the one-line reason there
+//                            is none (exit 1), as a compiled program would
+// mpc-cuda-probe --selftest  also launches a hand-written PTX kernel (via
+//                            both module loaders, > 48 KiB of shared memory)
+//                            and checks mpc_cuda_matmul in every layout and
+//                            type against the CPU; exit 1 on any mismatch
+//
+// Like a program gpu-to-llvm lowered, it "loads" its module from a global
+// constructor, before main: that must not need a driver.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mpc/Runtime/CUDA/Abi.h"
+#include "mpc/Runtime/CUDA/Mgpu.h"
+#include "mpc/Runtime/CUDA/Runtime.h"
+#include "mpc/Runtime/FloatConversions.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+// p[i] = value + i for i < n, through dynamic shared memory.
+const char kProbePtx[] = R"PTX(
+.version 7.0
+.target sm_80
+.address_size 64
+.extern .shared .align 16 .b8 mpc_probe_smem[];
+.visible .entry mpc_probe_fill(.param .u64 p, .param .f32 value, .param .u32 n)
+{
+  .reg .pred %done;
+  .reg .b32 %t, %nt, %ct, %i, %n, %sa;
+  .reg .b64 %base, %off;
+  .reg .f32 %v, %fi, %x;
+  ld.param.u64 %base, [p];
+  ld.param.f32 %v, [value];
+  ld.param.u32 %n, [n];
+  mov.u32 %t, %tid.x;
+  mov.u32 %nt, %ntid.x;
+  mov.u32 %ct, %ctaid.x;
+  mad.lo.u32 %i, %ct, %nt, %t;
+  cvt.rn.f32.u32 %fi, %i;
+  add.f32 %x, %v, %fi;
+  mov.u32 %sa, mpc_probe_smem;
+  mad.lo.u32 %sa, %t, 4, %sa;
+  st.shared.f32 [%sa], %x;
+  bar.sync 0;
+  setp.ge.u32 %done, %i, %n;
+  @%done bra END;
+  ld.shared.f32 %x, [%sa];
+  cvta.to.global.u64 %base, %base;
+  mul.wide.u32 %off, %i, 4;
+  add.s64 %base, %base, %off;
+  st.global.f32 [%base], %x;
+END:
+  ret;
+}
+)PTX";
+
+void *ctorModule = mgpuModuleLoad(const_cast<char *>(kProbePtx),
+                                  sizeof(kProbePtx));
+
+int failures = 0;
+
+void report(bool ok, const std::string &what) {
+  std::printf("%s %s\n", ok ? "PASS" : "FAIL", what.c_str());
+  failures += !ok;
+}
+
+void checkKernel(void *module, const char *loader) {
+  const unsigned n = 1000, block = 256;
+  void *dev = mpcCudaAlloc(n * sizeof(float));
+  float value = 0.5f;
+  unsigned count = n;
+  void *params[] = {&dev, &value, &count};
+  void *kernel = mgpuModuleGetFunction(module, "mpc_probe_fill");
+  mgpuLaunchKernel(kernel, (n + block - 1) / block, 1, 1, block, 1, 1,
+                   64 << 10, mgpuStreamCreate(), params, nullptr, 3);
+  std::vector<float> host(n);
+  mpcCudaDownload(host.data(), dev, n * sizeof(float));
+  bool ok = true;
+  for (unsigned i = 0; i < n; ++i)
+    ok &= host[i] == 0.5f + float(i);
+  report(ok, std::string("kernel launch, 64 KiB shared memory, ") + loader);
+  mpcCudaFree(dev);
+}
+
+// A host matrix in the device layout a case asks for.
+struct Operand {
+  int64_t batch, rows, cols;
+  bool transposed; // stored as [batch, cols, rows], viewed transposed
+  int32_t dtype;
+  std::vector<float> values; // logical [batch, rows, cols]
+  void *device = nullptr;
+  struct Desc {
+    void *allocated, *aligned;
+    int64_t offset, sizes[3], strides[3];
+  } desc{};
+
+  float at(int64_t b, int64_t r, int64_t c) const {
+    return values[size_t((b * rows + r) * cols + c)];
+  }
+  int64_t rank() const { return batch ? 3 : 2; }
+  size_t elementBytes() const { return dtype == MPC_DT_F32 ? 4 : 2; }
+
+  void upload() {
+    int64_t b = batch ? batch : 1;
+    std::vector<uint8_t> bytes(size_t(b * rows * cols) * elementBytes());
+    for (int64_t i = 0; i < b; ++i)
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) {
+          int64_t slot = i * rows * cols +
+                         (transposed ? c * rows + r : r * cols + c);
+          float v = at(i, r, c);
+          if (dtype == MPC_DT_F32)
+            std::memcpy(&bytes[size_t(slot) * 4], &v, 4);
+          else {
+            uint16_t h = dtype == MPC_DT_F16
+                             ? mpc::runtime::floatToHalfBits(v)
+                             : mpc::runtime::floatToBFloat16Bits(v);
+            std::memcpy(&bytes[size_t(slot) * 2], &h, 2);
+          }
+        }
+    device = mpcCudaAlloc(bytes.size());
+    mpcCudaUpload(device, bytes.data(), bytes.size());
+    desc.allocated = desc.aligned = device;
+    int d = 0;
+    if (batch) {
+      desc.sizes[0] = batch;
+      desc.strides[0] = rows * cols;
+      d = 1;
+    }
+    desc.sizes[d] = rows;
+    desc.sizes[d + 1] = cols;
+    desc.strides[d] = transposed ? 1 : cols;
+    desc.strides[d + 1] = transposed ? rows : 1;
+  }
+
+  std::vector<float> download() const {
+    int64_t b = batch ? batch : 1;
+    std::vector<uint8_t> bytes(size_t(b * rows * cols) * elementBytes());
+    mpcCudaDownload(bytes.data(), device, bytes.size());
+    std::vector<float> out(size_t(b * rows * cols));
+    for (int64_t i = 0; i < b; ++i)
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) {
+          int64_t slot = i * rows * cols +
+                         (transposed ? c * rows + r : r * cols + c);
+          float v;
+          if (dtype == MPC_DT_F32) {
+            std::memcpy(&v, &bytes[size_t(slot) * 4], 4);
+          } else {
+            uint16_t h;
+            std::memcpy(&h, &bytes[size_t(slot) * 2], 2);
+            v = dtype == MPC_DT_F16 ? mpc::runtime::halfBitsToFloat(h)
+                                    : mpc::runtime::bfloat16BitsToFloat(h);
+          }
+          out[size_t((i * rows + r) * cols + c)] = v;
+        }
+    return out;
+  }
+};
+
+float roundTo(int32_t dtype, float v) {
+  if (dtype == MPC_DT_F16)
+    return mpc::runtime::halfBitsToFloat(mpc::runtime::floatToHalfBits(v));
+  if (dtype == MPC_DT_BF16)
+    return mpc::runtime::bfloat16BitsToFloat(
+        mpc::runtime::floatToBFloat16Bits(v));
+  return v;
+}
+
+void checkMatmul(const char *name, int64_t batchA, int64_t batchB,
+                 int64_t batchC, int64_t m, int64_t k, int64_t n, bool tA,
+                 bool tB, bool tC, int32_t inType, int32_t outType,
+                 int32_t flags) {
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  auto make = [&](int64_t batch, int64_t rows, int64_t cols, bool t,
+                  int32_t dtype) {
+    Operand op{batch, rows, cols, t, dtype, {}};
+    op.values.resize(size_t((batch ? batch : 1) * rows * cols));
+    for (float &v : op.values)
+      v = roundTo(dtype, dist(rng));
+    op.upload();
+    return op;
+  };
+  Operand a = make(batchA, m, k, tA, inType), b = make(batchB, k, n, tB, inType);
+  Operand c = make(batchC, m, n, tC, outType);
+  mpc_cuda_matmul_descriptors(a.rank(), &a.desc, b.rank(), &b.desc, c.rank(), &c.desc,
+                  inType, inType, outType, flags);
+  std::vector<float> got = c.download();
+  double worst = 0;
+  int64_t batches = batchC ? batchC : 1;
+  for (int64_t i = 0; i < batches; ++i)
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t col = 0; col < n; ++col) {
+        double want = (flags & MPC_MM_BETA0) ? 0 : c.at(i, r, col);
+        for (int64_t x = 0; x < k; ++x)
+          want += double(a.at(batchA > 1 ? i : 0, r, x)) *
+                  b.at(batchB > 1 ? i : 0, x, col);
+        worst = std::max(worst,
+                         std::fabs(got[size_t((i * m + r) * n + col)] - want));
+      }
+  // Inputs are exact in their type; the error is the output's rounding and
+  // (TF32) the products'.
+  double tolerance = outType == MPC_DT_BF16  ? 0.05 * std::sqrt(double(k))
+                     : outType == MPC_DT_F16 ? 0.01 * std::sqrt(double(k))
+                     : (flags & MPC_MM_ALLOW_TF32) ? 2e-3 * k
+                                                   : 1e-4 * k;
+  report(worst <= tolerance,
+         std::string("matmul ") + name + " (max error " +
+             std::to_string(worst) + ", tolerance " +
+             std::to_string(tolerance) + ")");
+  for (Operand *op : {&a, &b, &c})
+    mpcCudaFree(op->device);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  bool selftest = argc > 1 && std::strcmp(argv[1], "--selftest") == 0;
+  if (argc > 2 || (argc == 2 && !selftest)) {
+    std::fprintf(stderr, "usage: mpc-cuda-probe [--selftest]\n");
+    return 2;
+  }
+  std::string why;
+  if (!mpcCudaAvailable(&why)) {
+    std::fprintf(stderr, "mpc: error: %s\n", why.c_str());
+    return 1;
+  }
+  std::printf("%s\n", mpcCudaDeviceDescription().c_str());
+  if (!selftest)
+    return 0;
+  mpcCudaRegisterKernelInfo("mpc_probe_fill", "probe/fill");
+  checkKernel(ctorModule, "mgpuModuleLoad from a global constructor");
+  void *jit = mgpuModuleLoadJIT(const_cast<char *>(kProbePtx), 2);
+  checkKernel(jit, "mgpuModuleLoadJIT");
+  mgpuModuleUnload(jit);
+  const int32_t F32 = MPC_DT_F32, F16 = MPC_DT_F16, BF16 = MPC_DT_BF16;
+  const int32_t B0 = MPC_MM_BETA0;
+  checkMatmul("f32 row-major", 0, 0, 0, 33, 65, 17, false, false, false, F32,
+              F32, B0);
+  checkMatmul("f32 accumulate (beta 1)", 0, 0, 0, 16, 32, 8, false, false,
+              false, F32, F32, 0);
+  checkMatmul("f32 TF32", 0, 0, 0, 64, 128, 32, false, false, false, F32, F32,
+              B0 | MPC_MM_ALLOW_TF32);
+  checkMatmul("f32 B transposed view", 0, 0, 0, 31, 40, 24, false, true, false,
+              F32, F32, B0);
+  checkMatmul("f32 A transposed view", 0, 0, 0, 31, 40, 24, true, false, false,
+              F32, F32, B0);
+  checkMatmul("f32 column-major C", 0, 0, 0, 31, 40, 24, true, true, true, F32,
+              F32, B0);
+  checkMatmul("f16 -> f32", 0, 0, 0, 64, 64, 64, false, true, false, F16, F32,
+              B0);
+  checkMatmul("f16 -> f16", 0, 0, 0, 64, 64, 64, false, false, false, F16, F16,
+              B0);
+  checkMatmul("bf16 -> bf16 batched", 3, 3, 3, 32, 48, 16, false, false, false,
+              BF16, BF16, B0);
+  checkMatmul("bf16 -> f32 batched, B broadcast", 4, 0, 4, 32, 48, 16, false,
+              true, false, BF16, F32, B0);
+  checkMatmul("f32 M=1", 0, 0, 0, 1, 40, 24, false, false, false, F32, F32,
+              B0);
+  mpcCudaSynchronize();
+  std::printf("%s\n", failures ? "selftest FAILED" : "selftest passed");
+  return failures ? 1 : 0;
+}
