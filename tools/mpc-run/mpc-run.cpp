@@ -86,6 +86,11 @@ static cl::opt<bool> libmMath("libm-math", cl::init(false),
                               cl::desc("call libm for f32 tanh/erf/exp/log... instead of inline "
                                        "polynomial approximations (slower; for comparisons)"),
                               cl::cat(executionCategory));
+static cl::opt<bool> cudaSchedule(
+    "cuda-schedule", cl::init(false),
+    cl::desc("run the CUDA target's kernels (blocks and threads as loops, GEMMs as generated "
+             "kernels) on the CPU, sequentially: checks them against the CPU target without a GPU"),
+    cl::cat(executionCategory));
 static cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::init(false),
                                      cl::desc("print the IR after every pass (to stderr)"),
                                      cl::cat(debugCategory));
@@ -347,6 +352,7 @@ int main(int argc, char **argv) {
   lowering.parallelLoops = mpc::runtime::numThreads() > 1;
   lowering.outlineKernels = outlineKernels;
   lowering.approximateMath = !libmMath;
+  lowering.cudaSchedule = cudaSchedule;
   mpc::buildLowerToLLVMPipeline(pm, lowering);
   mlir::TimingScope passTiming = timing.nest("pass pipeline");
   pm.enableTiming(passTiming);

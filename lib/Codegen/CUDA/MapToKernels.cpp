@@ -242,9 +242,10 @@ void collectNodes(Operation *op, llvm::SetVector<StringRef> &nodes) {
 class KernelMapper {
 public:
   KernelMapper(int64_t blockSize, bool libraryGemm, bool allowTf32, int64_t vectorBits,
-               int64_t minRowReduction)
+               bool vectorNarrowFloats, int64_t minRowReduction)
       : blockSize(blockSize), libraryGemm(libraryGemm), allowTf32(allowTf32),
-        vectorBits(vectorBits), minRowReduction(minRowReduction) {}
+        vectorBits(vectorBits), vectorNarrowFloats(vectorNarrowFloats),
+        minRowReduction(minRowReduction) {}
 
   LogicalResult run(func::FuncOp func, SmallVectorImpl<KernelInfo> &kernels);
 
@@ -259,7 +260,9 @@ private:
 
   int64_t blockSize;
   bool libraryGemm, allowTf32;
-  int64_t vectorBits, minRowReduction;
+  int64_t vectorBits;
+  bool vectorNarrowFloats;
+  int64_t minRowReduction;
 };
 
 scf::ParallelOp KernelMapper::blocksAndThreads(
@@ -334,9 +337,14 @@ bool KernelMapper::mapVectorized(linalg::LinalgOp op, KernelInfo &info) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (width < 2 || ranges[last] % width)
     return false;
-  for (Operation &inner : op.getBlock()->without_terminator())
+  for (Operation &inner : op.getBlock()->without_terminator()) {
     if (!OpTrait::hasElementwiseMappableTraits(&inner) && !isa<arith::ConstantOp>(inner))
       return false;
+    if (!vectorNarrowFloats && !isa<arith::ExtFOp, arith::TruncFOp>(inner))
+      for (Type t : inner.getOperandTypes())
+        if (t.isF16() || t.isBF16())
+          return false;
+  }
   // Every operand either runs along the innermost loop contiguously (its
   // last index is that loop, its innermost stride 1, everything else a
   // multiple of the vector) or does not depend on it (broadcast).
@@ -789,7 +797,8 @@ struct MapToKernels : mpc::impl::MapToKernelsPassBase<MapToKernels> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    KernelMapper mapper(blockSize, libraryGemm, allowTf32, vectorBits, minRowReduction);
+    KernelMapper mapper(blockSize, libraryGemm, allowTf32, vectorBits, vectorNarrowFloats,
+                        minRowReduction);
     SmallVector<KernelInfo> kernels;
     for (auto func : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
       if (func.isExternal())

@@ -78,6 +78,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
     // thread in it (library GEMMs as generated kernels).
     MapToKernelsPassOptions kernels;
     kernels.libraryGemm = false;
+    kernels.vectorNarrowFloats = false;
     pm.addPass(createMapToKernelsPass(kernels));
   } else {
     if (options.outlineKernels)

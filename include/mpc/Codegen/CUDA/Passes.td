@@ -91,6 +91,9 @@ def MapToKernelsPass : Pass<"mpc-cuda-map-to-kernels", "::mlir::ModuleOp"> {
            "Let cuBLASLt use TF32 tensor cores for f32 GEMMs">,
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"128",
            "Width of elementwise kernels' loads and stores (0: scalar)">,
+    Option<"vectorNarrowFloats", "vector-narrow-floats", "bool", /*default=*/"true",
+           "Vectorize kernels that compute on f16/bf16 too (false: for the CPU check, whose "
+           "narrow-float emulation handles scalars only)">,
     Option<"minRowReduction", "min-row-reduction", "int64_t", /*default=*/"32",
            "Smallest reduction size given a block of threads per output element">,
   ];
