@@ -36,6 +36,7 @@ struct RunnerOptions {
   int64_t warmup = 1;
   bool warmupGiven = false;
   bool help = false;
+  bool printManifest = false;
 };
 
 bool parseCount(const std::string &flag, const char *text, int64_t minimum, int64_t &out, std::string &error) {
@@ -62,6 +63,10 @@ bool parseRunnerOptions(int argc, char **argv, RunnerOptions &options, std::stri
     }
     if (flag == "--help" || flag == "-h") {
       options.help = true;
+      continue;
+    }
+    if (flag == "--manifest") {
+      options.printManifest = true;
       continue;
     }
     if (flag != "--input" && flag != "--output-dir" && flag != "--weights" && flag != "--iterations" &&
@@ -107,10 +112,12 @@ std::string usageText(const char *program) {
   return std::string("usage: ") + program +
          " --input NAME=FILE.npy [--input ...] [--output-dir DIR]\n"
          "       [--weights FILE.onnx|FILE.safetensors] [--iterations N [--warmup W]]\n"
+         "       " + program + " --manifest\n"
          "Runs the compiled model once on the inputs and writes DIR/<output>.npy for every\n"
          "output. --weights replaces the state (required when it was compiled with\n"
          "--weights external). --iterations: W untimed warm-up runs (default 1), then N\n"
-         "timed runs; prints their mean and median latency. See docs/mpc-compile.md.\n";
+         "timed runs; prints their mean and median latency. --manifest prints the compiled\n"
+         "model's manifest (inputs, outputs, state). See docs/mpc-compile.md.\n";
 }
 
 std::string shapeText(const std::vector<int64_t> &shape) {
@@ -410,6 +417,10 @@ int runInference(int argc, char **argv, const CompiledModel &model) {
     return report(error);
   if (options.help) {
     std::fputs(usageText(argc > 0 ? argv[0] : "runner").c_str(), stdout);
+    return 0;
+  }
+  if (options.printManifest) {
+    std::printf("%s\n", model.manifest);
     return 0;
   }
   Manifest manifest;
