@@ -17,7 +17,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from mpc_e2e import BUILD_DIR, run_onnxruntime
+from mpc_e2e import BUILD_DIR, commands, run_onnxruntime
 from test_compile import cnn, mlp
 
 MPC_COMPILE = BUILD_DIR / "bin" / "mpc-compile"
@@ -71,30 +71,26 @@ class Runner:
         self.manifest = json.loads(subprocess.run([str(exe), "--manifest"], capture_output=True,
                                                   text=True, check=True).stdout)
 
-    def save_inputs(self, inputs):
+    def invoke(self, inputs, *extra):
+        """Runs the executable; returns (CompletedProcess, output dir)."""
         self.runs += 1
         run_dir = self.work / f"run{self.runs}"
         run_dir.mkdir()
-        args = []
+        files = {}
         for name, value in inputs.items():
-            path = run_dir / f"in_{name}.npy"
-            np.save(path, value)
-            args += ["--input", f"{name}={path}"]
-        return run_dir, args
-
-    def invoke(self, inputs, *extra):
-        """Runs the executable; returns (CompletedProcess, output dir)."""
-        run_dir, args = self.save_inputs(inputs)
+            files[name] = run_dir / f"in_{name}.npy"
+            np.save(files[name], value)
         out = run_dir / "out"
-        proc = subprocess.run([str(self.exe), *args, "--output-dir", str(out), *extra],
-                              capture_output=True, text=True, timeout=120)
+        args = commands.runner(self.exe, files, output_dir=out, extra=extra)
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
         return proc, out
 
     def run(self, inputs, *extra):
         """{output name: array} of a successful run."""
         proc, out = self.invoke(inputs, *extra)
         assert proc.returncode == 0, proc.stderr
-        return {r["name"]: np.load(out / f"{r['name']}.npy") for r in self.manifest["eval"]["results"]}
+        return {r["name"]: np.load(out / commands.mpc_run_output_file(r["name"]))
+                for r in self.manifest["eval"]["results"]}
 
 
 class Builder:
@@ -107,14 +103,15 @@ class Builder:
         onnx.save(model, str(path))
         return path
 
-    def compile(self, model, *flags):
+    def compile(self, model, batch, precision="fp32", weights="embedded"):
         path = model if not isinstance(model, onnx.ModelProto) else self.model_file(model)
         self.count += 1
         work = self.tmp_path / f"b{self.count}"
         work.mkdir()
         exe = work / "runner"
-        proc = subprocess.run([str(MPC_COMPILE), str(path), "--infer", *flags, "-o", str(exe)],
-                              capture_output=True, text=True, timeout=600)
+        args = commands.mpc_compile_infer(MPC_COMPILE, path, exe, batch=batch, precision=precision,
+                                          weights=weights)
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, proc.stderr
         return Runner(exe, work)
 
@@ -148,8 +145,7 @@ def built(builder):
         if key not in cache:
             make, batch, shapes = MODELS[name]
             model = make()
-            runner = builder.compile(model, "--batch", str(batch), "--precision", precision,
-                                     "--weights", weights)
+            runner = builder.compile(model, batch, precision, weights)
             cache[key] = (model, runner, random_inputs(shapes))
         return cache[key]
     return get
@@ -299,8 +295,8 @@ def test_external_build_is_smaller(builder, tmp_path):
     model = mlp(rng, features=256, hidden=512, classes=10)
     weight_bytes = sum(v.nbytes for v in initializers(model).values())
     path = builder.model_file(model)
-    embedded = builder.compile(path, "--batch", "2")
-    external = builder.compile(path, "--batch", "2", "--weights", "external")
+    embedded = builder.compile(path, 2)
+    external = builder.compile(path, 2, weights="external")
     embedded_size, external_size = embedded.exe.stat().st_size, external.exe.stat().st_size
     assert embedded_size - external_size >= weight_bytes, (embedded_size, external_size, weight_bytes)
     assert external_size < embedded_size / 2
