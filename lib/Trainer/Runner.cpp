@@ -11,6 +11,7 @@
 #include "mpc/Trainer/Weights.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -305,11 +306,13 @@ int Runner::prepareState() {
   std::string error;
   if (!initialState(manifest_, model_.blob, state_, error))
     return report(error);
+  size_t external = 0;
+  for (const TensorDesc *spec : state_.specs)
+    external += spec->external;
   if (options_.weightsPath.empty()) {
-    if (manifest_.weights == manifest::weights::kExternal)
+    if (external)
       return report("this runner was compiled with --weights external: pass --weights FILE (the model's .onnx "
-                    "or a .safetensors file) holding its " + std::to_string(state_.specs.size()) +
-                    " state tensors");
+                    "or a .safetensors file) holding its " + std::to_string(external) + " state tensors");
     return 0;
   }
   if (!loadWeights(manifest_, options_.weightsPath, state_, error))

@@ -67,17 +67,18 @@ double elementAsDouble(const HostArray &array, int64_t i) {
   }
 }
 
-/// `from` as `to`: exact widening (f16/bf16 -> f32/f64, f32 -> f64), or
-/// the narrowing `to` = f16/bf16 from f32/f64 when `narrowingAllowed` (the
-/// compiler itself narrowed this tensor from that type, with the same
-/// round-to-nearest-even). False when the conversion is not one of these.
+/// `from` as `to`: exact widening (f16/bf16 -> f32/f64, f32 -> f64), or,
+/// when `narrowingAllowed` (the compiler itself narrowed this tensor from the
+/// file's type, with the same round-to-nearest-even), f32/f64 -> f16/bf16 and
+/// f64 -> f32. False when the conversion is not one of these.
 bool convert(const HostArray &from, ElementKind to, bool narrowingAllowed, HostArray &out) {
   ElementKind kind = from.kind();
   bool fromHalf = kind == ElementKind::F16 || kind == ElementKind::BF16;
   bool widening = (fromHalf && (to == ElementKind::F32 || to == ElementKind::F64)) ||
                   (kind == ElementKind::F32 && to == ElementKind::F64);
-  bool narrowing = narrowingAllowed && (kind == ElementKind::F32 || kind == ElementKind::F64) &&
-                   (to == ElementKind::F16 || to == ElementKind::BF16);
+  bool toHalf = to == ElementKind::F16 || to == ElementKind::BF16;
+  bool narrowing = narrowingAllowed && ((kind == ElementKind::F32 && toHalf) ||
+                                        (kind == ElementKind::F64 && (toHalf || to == ElementKind::F32)));
   if (!widening && !narrowing)
     return false;
   out = HostArray(to, from.shape());
@@ -85,7 +86,7 @@ bool convert(const HostArray &from, ElementKind to, bool narrowingAllowed, HostA
     double value = elementAsDouble(from, i);
     switch (to) {
     case ElementKind::F64: out.as<double>()[i] = value; break;
-    case ElementKind::F32: out.as<float>()[i] = static_cast<float>(value); break; // exact here
+    case ElementKind::F32: out.as<float>()[i] = static_cast<float>(value); break; // nearest even
     case ElementKind::F16: out.as<uint16_t>()[i] = runtime::doubleToHalfBits(value); break;
     case ElementKind::BF16: out.as<uint16_t>()[i] = runtime::doubleToBFloat16Bits(value); break;
     default: return false;
