@@ -48,6 +48,10 @@ const TensorDesc *Manifest::lossOutput() const {
   return nullptr;
 }
 
+bool Manifest::isInference() const { return mode == manifest::mode::kInfer; }
+
+const Signature &Manifest::stateSignature() const { return isInference() ? *eval : train; }
+
 std::optional<ElementKind> elementKindNamed(std::string_view name) {
   for (ElementKind kind : {ElementKind::F64, ElementKind::F32, ElementKind::F16, ElementKind::BF16,
                            ElementKind::F8E4M3FN, ElementKind::F8E5M2, ElementKind::I64,
@@ -149,6 +153,13 @@ struct Reader {
         return fail(where + "." + key::kFill, "is not a number");
       desc.fill = fill->asNumber();
     }
+    if (const Json *external = json.find(key::kExternal)) {
+      if (!external->isBool())
+        return fail(where + "." + key::kExternal, "is not a boolean");
+      desc.external = external->asBool();
+      if (desc.external && (desc.init || json.find(key::kFill)))
+        return fail(where, std::string("is \"") + key::kExternal + "\" and has an initial value");
+    }
     return true;
   }
 
@@ -179,8 +190,9 @@ struct Reader {
         !range(json, key::kGraph, onnx, manifest.onnxGraph))
       return fail(onnx, std::string("is not an object with \"") + key::kHead + "\" and \"" +
                             key::kGraph + "\" ranges");
-    if (!manifest.onnxHead || !manifest.onnxGraph)
-      return fail(onnx, std::string("needs both \"") + key::kHead + "\" and \"" + key::kGraph + "\"");
+    if (bool(manifest.onnxHead) != bool(manifest.onnxGraph))
+      return fail(onnx, std::string("needs both \"") + key::kHead + "\" and \"" + key::kGraph +
+                            "\" or neither");
     const Json *list = json.find(key::kInitializers);
     if (!list || !list->isArray())
       return fail(onnx, std::string("has no \"") + key::kInitializers + "\" array");
@@ -277,15 +289,30 @@ bool readScalars(const Json &json, Reader &reader, Manifest &manifest) {
   const std::string where = "manifest";
   if (!reader.integer(json, key::kFormat, where, manifest.format) ||
       !reader.integer(json, key::kBatch, where, manifest.batch) ||
-      !reader.string(json, key::kLoss, where, manifest.loss) ||
-      !reader.string(json, key::kLabel, where, manifest.label) ||
+      !reader.string(json, key::kMode, where, manifest.mode, false) ||
+      !reader.string(json, key::kTarget, where, manifest.target, false) ||
       !reader.string(json, key::kModel, where, manifest.model, false) ||
-      !reader.string(json, key::kPrecision, where, manifest.precision, false) ||
-      !reader.string(json, key::kOutput, where, manifest.output, false))
+      !reader.string(json, key::kPrecision, where, manifest.precision, false))
     return false;
   if (manifest.format != manifest::kFormatVersion)
     return reader.fail(key::kFormat, "is " + std::to_string(manifest.format) + "; this trainer reads " +
                                          std::to_string(manifest::kFormatVersion));
+  if (manifest.mode != manifest::mode::kTrain && manifest.mode != manifest::mode::kInfer)
+    return reader.fail(key::kMode, "is '" + manifest.mode + "', not " + manifest::mode::kTrain + " or " +
+                                       manifest::mode::kInfer);
+  if (manifest.isInference()) {
+    // Inputs need not be batched (a batch of 0: no input has a leading dim).
+    if (!reader.string(json, key::kWeights, where, manifest.weights, false))
+      return false;
+    if (manifest.weights != manifest::weights::kEmbedded && manifest.weights != manifest::weights::kExternal)
+      return reader.fail(key::kWeights, "is '" + manifest.weights + "', not " +
+                                            manifest::weights::kEmbedded + " or " + manifest::weights::kExternal);
+    return true;
+  }
+  if (!reader.string(json, key::kLoss, where, manifest.loss) ||
+      !reader.string(json, key::kLabel, where, manifest.label) ||
+      !reader.string(json, key::kOutput, where, manifest.output, false))
+    return false;
   if (manifest.batch < 1)
     return reader.fail(key::kBatch, "is not positive");
   if (manifest.loss != manifest::loss::kCrossEntropy && manifest.loss != manifest::loss::kMse)
@@ -297,6 +324,24 @@ bool readScalars(const Json &json, Reader &reader, Manifest &manifest) {
     if (const Json *value = scale->find(key::kScale); value && value->isNumber())
       manifest.staticLossScale = value->asNumber();
   }
+  return true;
+}
+
+// The inference contract: eval takes state and inputs, returns outputs; a
+// state argument has one initial value (blob, fill or external).
+bool checkInferenceSignature(const Manifest &manifest, Reader &reader) {
+  const Signature &eval = *manifest.eval;
+  for (const TensorDesc &arg : eval.args) {
+    if (!arg.isState() && arg.role != role::kInput)
+      return reader.fail(key::kEval, "argument '" + arg.name + "' has role '" + arg.role +
+                                         "', not a state role or '" + role::kInput + "'");
+    if (!arg.isState() && arg.external)
+      return reader.fail(key::kEval, "input '" + arg.name + "' is marked external");
+  }
+  for (const TensorDesc &result : eval.results)
+    if (result.role != role::kOutput)
+      return reader.fail(key::kEval, "result '" + result.name + "' has role '" + result.role + "', not '" +
+                                         role::kOutput + "'");
   return true;
 }
 } // namespace
@@ -313,21 +358,35 @@ bool parseManifest(std::string_view text, uint64_t blobSize, Manifest &manifest,
   manifest.fingerprint = fingerprintOf(text);
   if (!readScalars(json, reader, manifest))
     return false;
-  const Json *train = json.find(key::kTrain);
-  if (!train || !reader.signature(*train, key::kTrain, manifest.train) ||
-      !checkTrainSignature(manifest, reader))
-    return train ? false
-                 : reader.fail("the manifest", std::string("has no \"") + key::kTrain + "\"");
-  if (const Json *eval = json.find(key::kEval)) {
+  if (manifest.isInference()) {
+    const Json *eval = json.find(key::kEval);
+    if (!eval)
+      return reader.fail("the manifest", std::string("has no \"") + key::kEval + "\"");
     manifest.eval.emplace();
-    if (!reader.signature(*eval, key::kEval, *manifest.eval) || !checkEvalSignature(manifest, reader))
+    if (!reader.signature(*eval, key::kEval, *manifest.eval) || !checkInferenceSignature(manifest, reader))
       return false;
+  } else {
+    const Json *train = json.find(key::kTrain);
+    if (!train || !reader.signature(*train, key::kTrain, manifest.train) ||
+        !checkTrainSignature(manifest, reader))
+      return train ? false
+                   : reader.fail("the manifest", std::string("has no \"") + key::kTrain + "\"");
+    for (const TensorDesc &arg : manifest.train.args)
+      if (arg.external)
+        return reader.fail(key::kTrain, "state '" + arg.name + "' is external, which only an inference "
+                                                               "build may have");
+    if (const Json *eval = json.find(key::kEval)) {
+      manifest.eval.emplace();
+      if (!reader.signature(*eval, key::kEval, *manifest.eval) || !checkEvalSignature(manifest, reader))
+        return false;
+    }
   }
   if (const Json *onnx = json.find(key::kOnnx); onnx && !reader.onnx(*onnx, manifest))
     return false;
+  const Signature &stateSignature = manifest.stateSignature();
   for (const OnnxInitializer &init : manifest.initializers) {
-    int arg = manifest.train.argIndex(init.name);
-    if (arg < 0 || !manifest.train.args[arg].isState() || manifest.train.args[arg].shape != init.shape)
+    int arg = stateSignature.argIndex(init.name);
+    if (arg < 0 || !stateSignature.args[arg].isState() || stateSignature.args[arg].shape != init.shape)
       return reader.fail(std::string(key::kOnnx) + "." + key::kInitializers,
                          "names '" + init.name + "', which is no state tensor of that shape");
   }

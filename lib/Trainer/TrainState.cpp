@@ -67,11 +67,13 @@ std::string metadataString(const Metadata &metadata, const std::string &key) {
 } // namespace
 
 bool initialState(const Manifest &manifest, const unsigned char *blob, TrainState &state, std::string &error) {
-  for (const TensorDesc &arg : manifest.train.args) {
+  for (const TensorDesc &arg : manifest.stateSignature().args) {
     if (!arg.isState())
       continue;
     state.specs.push_back(&arg);
     HostArray &array = state.arrays.emplace_back(arg.kind, arg.shape);
+    if (arg.external)
+      continue; // zeros until a weights file is loaded
     if (arg.init) {
       std::memcpy(array.data(), blob + arg.init->offset, arg.init->bytes);
     } else if (!fill(array, arg.fill)) {

@@ -117,6 +117,34 @@ def compile_trainer(model: str | os.PathLike, output: str | os.PathLike, *, batc
     return pathlib.Path(output)
 
 
+def compile_runner(model: str | os.PathLike, output: str | os.PathLike, *, batch: int | None = None,
+                   precision: str = "fp32", weights: str = "embedded") -> pathlib.Path:
+    """Compiles MODEL into a standalone inference executable with mpc-compile
+    --infer (docs/mpc-compile.md); `weights="external"` leaves the weights out
+    (pass them to `infer`)."""
+    _check_policy(precision)
+    _call(commands.mpc_compile_infer(find_tool("mpc-compile"), model, output, batch=batch,
+                                     precision=precision, weights=weights))
+    return pathlib.Path(output)
+
+
+def infer(runner: str | os.PathLike, inputs: Mapping[str, np.ndarray | str | os.PathLike], *,
+          weights: str | os.PathLike | None = None) -> dict[str, np.ndarray]:
+    """Runs a runner made by compile_runner on INPUTS ({name: array or .npy
+    path}); returns {output file stem: array}."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = pathlib.Path(tmp)
+        files = {}
+        for name, value in inputs.items():
+            if isinstance(value, np.ndarray):
+                path = tmpdir / f"input_{len(files)}.npy"
+                np.save(path, np.ascontiguousarray(value))
+                value = path
+            files[name] = value
+        _call(commands.runner(runner, files, output_dir=tmpdir / "out", weights=weights))
+        return {p.stem: np.load(p) for p in sorted((tmpdir / "out").glob("*.npy"))}
+
+
 def train(trainer: str | os.PathLike, data: Mapping[str, np.ndarray | str | os.PathLike], *,
           steps: int | None = None, epochs: int | None = None, shuffle: bool = True, seed: int = 0,
           save: str | os.PathLike | None = None, checkpoint: str | os.PathLike | None = None,

@@ -112,6 +112,34 @@ def mpc_compile(tool: Path, model: Path, output: Path, *, batch: Optional[int] =
     return args + list(extra)
 
 
+def mpc_compile_infer(tool: Path, model: Path, output: Path, *, batch: Optional[int] = None,
+                      precision: Optional[str] = None, policy_file: Optional[Path] = None,
+                      weights: Optional[str] = None, emit: Optional[str] = None,
+                      extra: Sequence[str] = ()) -> list[str]:
+    """mpc-compile MODEL --infer --target cpu -o OUTPUT ... (docs/mpc-compile.md);
+    `weights` is embedded or external."""
+    args = [str(tool), str(model), "--infer", "--target", "cpu", "-o", str(output)]
+    args += _flags([("--batch", batch), ("--precision", precision), ("--policy-file", policy_file),
+                    ("--weights", weights)])
+    if emit is not None:
+        args.append(f"--emit={emit}")
+    return args + list(extra)
+
+
+def runner(tool: Path, inputs: Mapping[str, Path], *, output_dir: Optional[Path] = None,
+           weights: Optional[Path] = None, iterations: Optional[int] = None, warmup: Optional[int] = None,
+           extra: Sequence[str] = ()) -> list[str]:
+    """RUNNER --input NAME=FILE.npy ... for an executable made by mpc-compile
+    --infer (docs/mpc-compile.md, "The runner"); it writes
+    OUTPUT_DIR/mpc_run_output_file(name) per output."""
+    args = [str(tool)]
+    for name, path in inputs.items():
+        args += ["--input", f"{name}={path}"]
+    args += _flags([("--output-dir", output_dir), ("--weights", weights), ("--iterations", iterations),
+                    ("--warmup", warmup)])
+    return args + list(extra)
+
+
 def trainer(tool: Path, data: Mapping[str, Path], *, steps: Optional[int] = None,
             epochs: Optional[int] = None, shuffle: bool = True, seed: Optional[int] = None,
             log: Optional[Path] = None, save: Optional[Path] = None, checkpoint: Optional[Path] = None,

@@ -49,6 +49,20 @@ def test_mpc_compile():
     assert sgd[-5:] == ["--momentum", "0.9", "--nesterov", "--mcpu", "generic"]
 
 
+def test_mpc_compile_infer():
+    args = commands.mpc_compile_infer("c", "m.onnx", "r", batch=4, precision="bf16", weights="external",
+                                      emit="obj")
+    assert args == ["c", "m.onnx", "--infer", "--target", "cpu", "-o", "r", "--batch", "4",
+                    "--precision", "bf16", "--weights", "external", "--emit=obj"]
+
+
+def test_runner():
+    args = commands.runner("./r", {"x": "x.npy", "y": "y.npy"}, output_dir="out", weights="w.onnx",
+                           iterations=10, warmup=0)
+    assert args == ["./r", "--input", "x=x.npy", "--input", "y=y.npy", "--output-dir", "out",
+                    "--weights", "w.onnx", "--iterations", "10", "--warmup", "0"]
+
+
 def test_trainer():
     args = commands.trainer("./t", {"x": "x.npy", "label": "y.npy"}, steps=5, seed=0, shuffle=False,
                             log="l.jsonl")

@@ -91,3 +91,31 @@ def test_compile_trainer_and_train(tmp_path):
 def test_compile_trainer_reports_errors(tmp_path):
     with pytest.raises(mpc.MpcError, match="mpc-compile"):
         mpc.compile_trainer(MLP, tmp_path / "t", batch=4, optimizer="nope")
+
+
+def test_compile_runner_and_infer(tmp_path):
+    x = np.random.default_rng(1).standard_normal((4, 16)).astype(np.float32)
+    ref = ort.InferenceSession(str(MLP), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    embedded = mpc.compile_runner(MLP, tmp_path / "runner", batch=4)
+    np.testing.assert_allclose(mpc.infer(embedded, {"x": x})["output"], ref, rtol=1e-5, atol=1e-6)
+    external = mpc.compile_runner(MLP, tmp_path / "runner_ext", batch=4, weights="external")
+    np.testing.assert_array_equal(mpc.infer(external, {"x": x}, weights=MLP)["output"],
+                                  mpc.infer(embedded, {"x": x})["output"])
+    with pytest.raises(mpc.MpcError, match="--weights external"):
+        mpc.infer(external, {"x": x})
+
+
+def test_runner_takes_a_trainer_checkpoint(tmp_path):
+    """Train, checkpoint (safetensors with optimizer state), run the
+    checkpoint's weights: the same outputs as onnxruntime on the --save model."""
+    train_inputs = pathlib.Path(__file__).resolve().parents[2] / "test" / "Inputs" / "train"
+    trainer = mpc.compile_trainer(train_inputs / "mlp.onnx", tmp_path / "trainer", batch=32,
+                                  optimizer="sgd", lr=0.1, momentum=0.9)
+    x = np.load(train_inputs / "mlp_x.npy")
+    mpc.train(trainer, {"x": x, "label": train_inputs / "mlp_label.npy"}, steps=10, shuffle=False,
+              save=tmp_path / "trained.onnx", checkpoint=tmp_path / "ckpt.safetensors")
+    runner = mpc.compile_runner(train_inputs / "mlp.onnx", tmp_path / "runner", batch=32, weights="external")
+    got = mpc.infer(runner, {"x": x[:32]}, weights=tmp_path / "ckpt.safetensors")
+    session = ort.InferenceSession(str(tmp_path / "trained.onnx"), providers=["CPUExecutionProvider"])
+    name = session.get_outputs()[0].name
+    np.testing.assert_allclose(got[name], session.run(None, {"x": x[:32]})[0], rtol=1e-5, atol=1e-5)

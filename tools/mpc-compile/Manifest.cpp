@@ -78,9 +78,11 @@ FailureOr<std::string> valueBytes(DenseElementsAttr value, RankedTensorType type
   return out;
 }
 
-/// `init` (blob bytes) or `fill` (a constant) for state argument `index`.
+/// `init` (blob bytes) or `fill` (a constant) for state argument `index`;
+/// with `external`, a parameter's value is `"external": true` (the runner
+/// reads it from a weights file).
 FailureOr<json::Object> initialValue(ModuleOp module, func::FuncOp func, unsigned index,
-                                     Blob &blob) {
+                                     Blob &blob, bool external) {
   auto type = dyn_cast<RankedTensorType>(func.getArgumentTypes()[index]);
   StringRef name = train::argName(func, index);
   auto fail = [&](const Twine &why) {
@@ -97,6 +99,8 @@ FailureOr<json::Object> initialValue(ModuleOp module, func::FuncOp func, unsigne
     if (!value || value.getType().getShape() != type.getShape())
       return fail("has type " + Twine(typeName(type)) + " but its parameter @" +
                   Twine(parameter.getSymName()) + " holds " + typeName(parameter.getValue().getType()));
+    if (external)
+      return json::Object{{key::kExternal, true}};
     FailureOr<std::string> bytes = valueBytes(value, type);
     if (failed(bytes))
       return fail("cannot be initialised from parameter @" + Twine(parameter.getSymName()) +
@@ -138,7 +142,8 @@ bool isStateArgument(func::FuncOp func, unsigned index) {
 }
 
 FailureOr<json::Object> describeFunction(ModuleOp module, func::FuncOp func, StringRef symbol,
-                                         Blob &blob, llvm::StringMap<json::Object> &initialValues) {
+                                         Blob &blob, llvm::StringMap<json::Object> &initialValues,
+                                         bool external) {
   json::Array args, results;
   for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
     Type type = func.getArgumentTypes()[i];
@@ -151,7 +156,7 @@ FailureOr<json::Object> describeFunction(ModuleOp module, func::FuncOp func, Str
       StringRef name = train::argName(func, i);
       auto known = initialValues.find(name);
       if (known == initialValues.end()) {
-        FailureOr<json::Object> init = initialValue(module, func, i, blob);
+        FailureOr<json::Object> init = initialValue(module, func, i, blob, external);
         if (failed(init))
           return failure();
         known = initialValues.try_emplace(name, std::move(*init)).first;
@@ -193,6 +198,8 @@ std::vector<std::string> parameterStateNames(ModuleOp module) {
   std::vector<std::string> names;
   auto train = module.lookupSymbol<func::FuncOp>(kTrainStep);
   if (!train)
+    train = module.lookupSymbol<func::FuncOp>(kEvalStep);
+  if (!train)
     return names;
   for (unsigned i = 0, e = train.getNumArguments(); i < e; ++i)
     if (isStateArgument(train, i))
@@ -205,30 +212,37 @@ std::optional<TrainerData> buildTrainerData(ModuleOp module, const RunConfig &co
                                             const std::optional<OnnxPieces> &onnx) {
   Blob blob;
   llvm::StringMap<json::Object> initialValues;
-  auto train = module.lookupSymbol<func::FuncOp>(kTrainStep);
-  auto eval = module.lookupSymbol<func::FuncOp>(kEvalStep);
-  FailureOr<json::Object> trainInfo =
-      describeFunction(module, train, manifest::kTrainSymbol, blob, initialValues);
-  if (failed(trainInfo))
-    return std::nullopt;
-  FailureOr<json::Object> evalInfo =
-      describeFunction(module, eval, manifest::kEvalSymbol, blob, initialValues);
-  if (failed(evalInfo))
-    return std::nullopt;
-
-  json::Object lossScale{{key::kMode, config.lossScaleMode}};
-  if (config.lossScaleMode != manifest::scale_mode::kNone)
-    lossScale[key::kScale] = config.lossScale;
+  bool infer = config.mode == manifest::mode::kInfer;
   json::Object root{{key::kFormat, manifest::kFormatVersion},
+                    {key::kMode, config.mode},
+                    {key::kTarget, config.target},
                     {key::kModel, config.model},
                     {key::kBatch, config.batch},
-                    {key::kPrecision, config.precision},
-                    {key::kLoss, config.loss},
-                    {key::kLabel, config.label},
-                    {key::kOptimizer, describeOptimizer(config)},
-                    {key::kLossScale, std::move(lossScale)},
-                    {key::kTrain, std::move(*trainInfo)},
-                    {key::kEval, std::move(*evalInfo)}};
+                    {key::kPrecision, config.precision}};
+  if (!infer) {
+    auto train = module.lookupSymbol<func::FuncOp>(kTrainStep);
+    FailureOr<json::Object> trainInfo =
+        describeFunction(module, train, manifest::kTrainSymbol, blob, initialValues, false);
+    if (failed(trainInfo))
+      return std::nullopt;
+    json::Object lossScale{{key::kMode, config.lossScaleMode}};
+    if (config.lossScaleMode != manifest::scale_mode::kNone)
+      lossScale[key::kScale] = config.lossScale;
+    root[key::kLoss] = config.loss;
+    root[key::kLabel] = config.label;
+    root[key::kOptimizer] = describeOptimizer(config);
+    root[key::kLossScale] = std::move(lossScale);
+    root[key::kTrain] = std::move(*trainInfo);
+  } else {
+    root[key::kWeights] = config.externalWeights ? manifest::weights::kExternal
+                                                 : manifest::weights::kEmbedded;
+  }
+  auto eval = module.lookupSymbol<func::FuncOp>(kEvalStep);
+  FailureOr<json::Object> evalInfo = describeFunction(module, eval, manifest::kEvalSymbol, blob,
+                                                      initialValues, config.externalWeights);
+  if (failed(evalInfo))
+    return std::nullopt;
+  root[key::kEval] = std::move(*evalInfo);
   if (onnx) {
     json::Array initializers;
     for (const OnnxInitializer &init : onnx->initializers) {
@@ -238,11 +252,14 @@ std::optional<TrainerData> buildTrainerData(ModuleOp module, const RunConfig &co
       initializers.push_back(json::Object{
           {key::kName, init.name}, {key::kOnnxDtype, init.dataType}, {key::kShape, std::move(shape)}});
     }
-    json::Object head = blob.add(onnx->head);
-    json::Object graph = blob.add(onnx->graph);
-    root[key::kOnnx] = json::Object{{key::kHead, std::move(head)},
-                                    {key::kGraph, std::move(graph)},
-                                    {key::kInitializers, std::move(initializers)}};
+    json::Object pieces{{key::kInitializers, std::move(initializers)}};
+    // An inference runner never writes the model back (--save), so it does
+    // not carry the graph.
+    if (!infer) {
+      pieces[key::kHead] = blob.add(onnx->head);
+      pieces[key::kGraph] = blob.add(onnx->graph);
+    }
+    root[key::kOnnx] = std::move(pieces);
   }
   TrainerData data;
   data.manifest = llvm::formatv("{0:2}", json::Value(std::move(root))).str();

@@ -21,6 +21,9 @@
 namespace mpc::compile {
 
 struct RunConfig {
+  std::string mode = "train"; // "train" or "infer"
+  std::string target = "cpu";
+  bool externalWeights = false; // infer: the parameters' bytes stay out of the blob
   std::string model; // file name, as given
   int64_t batch = 0;
   std::string precision, loss, label;
@@ -42,13 +45,14 @@ struct TrainerData {
 };
 
 /// Builds the manifest and blob for `module` (checked by
-/// checkTrainerModule). Emits an error and returns nullopt when a state
+/// checkTrainerModule, or checkInferenceModule when `config.mode` is infer). Emits an error and returns nullopt when a state
 /// argument has no initial value or one that cannot be stored.
 std::optional<TrainerData> buildTrainerData(mlir::ModuleOp module, const RunConfig &config,
                                             const std::optional<OnnxPieces> &onnx);
 
-/// Names of the state arguments of @train_step initialised from a parameter
-/// (`mpc.param`): the ONNX initializers that become trained state.
+/// Names of the state arguments of @train_step (without one, @eval_step)
+/// initialised from a parameter (`mpc.param`): the ONNX initializers that
+/// become state.
 std::vector<std::string> parameterStateNames(mlir::ModuleOp module);
 
 } // namespace mpc::compile

@@ -141,9 +141,13 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data, llvm::St
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine = createTargetMachine(mcpu);
   if (!machine)
     return machine.takeError();
-  std::vector<EntryPoint> entries = {
-      {manifest::kTrainSymbol, ("_mlir_ciface_" + kTrainStep).str(), operandCount(module, kTrainStep)},
-      {manifest::kEvalSymbol, ("_mlir_ciface_" + kEvalStep).str(), operandCount(module, kEvalStep)}};
+  // A trainer has both entry points; an inference build only mpc_eval_step.
+  std::vector<EntryPoint> entries;
+  if (module.lookupSymbol<func::FuncOp>(kTrainStep))
+    entries.push_back({manifest::kTrainSymbol, ("_mlir_ciface_" + kTrainStep).str(),
+                       operandCount(module, kTrainStep)});
+  entries.push_back(
+      {manifest::kEvalSymbol, ("_mlir_ciface_" + kEvalStep).str(), operandCount(module, kEvalStep)});
 
   PassManager pm(module.getContext());
   buildLowerToLLVMPipeline(pm);

@@ -138,6 +138,45 @@ LogicalResult mergeEvalStep(ModuleOp train, ModuleOp eval) {
   return success();
 }
 
+namespace {
+/// A body, and a name and role on every argument and result.
+LogicalResult checkNamesAndRoles(func::FuncOp func) {
+  if (func.isExternal())
+    return func.emitError("@") << func.getSymName() << " is only declared; it needs a body";
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+    if (train::argName(func, i).empty() || train::argRole(func, i).empty())
+      return func.emitError("argument #")
+             << i << " of @" << func.getSymName() << " lacks an mpc.name or mpc.role attribute";
+  for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+    if (train::resultName(func, i).empty() || train::resultRole(func, i).empty())
+      return func.emitError("result #")
+             << i << " of @" << func.getSymName() << " lacks an mpc.name or mpc.role attribute";
+  return success();
+}
+} // namespace
+
+LogicalResult checkInferenceModule(ModuleOp module) {
+  auto eval = module.lookupSymbol<func::FuncOp>(kEvalStep);
+  if (!eval)
+    return module.emitError("the inference module needs @")
+           << kEvalStep << " (docs/training.md); it has none";
+  if (failed(checkNamesAndRoles(eval)))
+    return failure();
+  for (unsigned i = 0, e = eval.getNumArguments(); i < e; ++i) {
+    StringRef role = train::argRole(eval, i);
+    bool isState = train::isStateRole(role);
+    if (eval.getArgAttr(i, train::kParamRefAttr) && !isState)
+      return eval.emitError("argument '")
+             << train::argName(eval, i) << "' of @" << kEvalStep
+             << " reads a parameter but has role '" << role << "', not a state role";
+    if (!isState && role != train::kRoleInput)
+      return eval.emitError("argument '")
+             << train::argName(eval, i) << "' of @" << kEvalStep << " has role '" << role
+             << "'; an inference function takes state and '" << train::kRoleInput << "' arguments";
+  }
+  return success();
+}
+
 LogicalResult checkTrainerModule(ModuleOp module) {
   auto train = module.lookupSymbol<func::FuncOp>(kTrainStep);
   auto eval = module.lookupSymbol<func::FuncOp>(kEvalStep);
@@ -145,18 +184,9 @@ LogicalResult checkTrainerModule(ModuleOp module) {
     return module.emitError("the trainer module needs both @")
            << kTrainStep << " and @" << kEvalStep << " (docs/training.md); it lacks @"
            << (train ? kEvalStep : kTrainStep);
-  for (func::FuncOp func : {train, eval}) {
-    if (func.isExternal())
-      return func.emitError("@") << func.getSymName() << " is only declared; it needs a body";
-    for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
-      if (train::argName(func, i).empty() || train::argRole(func, i).empty())
-        return func.emitError("argument #")
-               << i << " of @" << func.getSymName() << " lacks an mpc.name or mpc.role attribute";
-    for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
-      if (train::resultName(func, i).empty() || train::resultRole(func, i).empty())
-        return func.emitError("result #")
-               << i << " of @" << func.getSymName() << " lacks an mpc.name or mpc.role attribute";
-  }
+  for (func::FuncOp func : {train, eval})
+    if (failed(checkNamesAndRoles(func)))
+      return failure();
   if (!train::findResult(train, train::kRoleLoss) || !train::findResult(train, train::kRoleFinite))
     return train.emitError("@") << kTrainStep << " must return a 'loss' and a 'finite' result";
   llvm::StringMap<StringRef> trainState;

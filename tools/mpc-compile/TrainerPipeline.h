@@ -52,6 +52,11 @@ mlir::LogicalResult mergeEvalStep(mlir::ModuleOp train, mlir::ModuleOp eval);
 /// Emits an error naming what is missing.
 mlir::LogicalResult checkTrainerModule(mlir::ModuleOp module);
 
+/// Checks that `module` holds @eval_step in the contract's form for an
+/// inference build (names and roles everywhere; state arguments, those with
+/// `mpc.param`, have a state role). Emits an error naming what is missing.
+mlir::LogicalResult checkInferenceModule(mlir::ModuleOp module);
+
 } // namespace mpc::compile
 
 #endif // MPC_TOOLS_COMPILE_TRAINERPIPELINE_H

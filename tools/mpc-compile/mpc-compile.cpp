@@ -1,9 +1,12 @@
-//===- mpc-compile.cpp - ONNX model -> standalone training executable -----===//
+//===- mpc-compile.cpp - ONNX model -> standalone trainer or runner -------===//
 //
 // Imports the model, builds @train_step (loss, autodiff, loss scaling,
-// optimizer; docs/training.md) and @eval_step from it, compiles both ahead of
-// time for the CPU with the manifest and initial state embedded, and links
-// the object with the trainer runtime. docs/mpc-compile.md has the details.
+// optimizer; docs/training.md) and @eval_step from it (--train), or only
+// @eval_step (--infer), compiles them ahead of time for the CPU with the
+// manifest and initial state embedded (or, --weights external, only
+// described), and links the object with the runtime (lib/Trainer), whose
+// main trains or runs inference as the manifest's "mode" says.
+// docs/mpc-compile.md has the details.
 //
 //===----------------------------------------------------------------------===//
 #include "Manifest.h"
@@ -40,6 +43,12 @@ static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
 static cl::opt<std::string> outputPath("o", cl::desc("output file (the executable, object or MLIR)"),
                                        cl::value_desc("file"), cl::cat(category));
 static cl::opt<bool> train("train", cl::desc("build a training executable"), cl::cat(category));
+static cl::opt<bool> infer("infer", cl::desc("build an inference executable"), cl::cat(category));
+static cl::opt<std::string> weights("weights", cl::init("embedded"),
+                                    cl::desc("--infer: embedded (default: the weights are in the "
+                                             "executable) or external (the runner reads them "
+                                             "with --weights FILE)"),
+                                    cl::cat(category));
 static cl::opt<std::string> loss("loss", cl::desc("cross_entropy or mse"), cl::cat(category));
 static cl::opt<std::string> label("label", cl::init("label"),
                                   cl::desc("name of the new label input (default: label)"),
@@ -97,19 +106,57 @@ bool isOneOf(llvm::StringRef value, std::initializer_list<llvm::StringRef> choic
   return llvm::is_contained(choices, value);
 }
 
-/// Checks the flags and fills `options`; returns an error message or "".
-std::string readFlags(TrainOptions &options) {
-  if (!train)
-    return "mpc-compile builds training executables only for now: pass --train (with --loss, "
-           "--optimizer and, for a dynamic batch, --batch)";
+/// The flags only a training build reads.
+std::vector<std::pair<const char *, const cl::Option *>> trainingFlags() {
+  return {{"--loss", &loss},         {"--label", &label},         {"--output", &lossOutput},
+          {"--optimizer", &optimizer}, {"--lr", &lr},               {"--momentum", &momentum},
+          {"--nesterov", &nesterov}, {"--weight-decay", &weightDecay}, {"--betas", &betas},
+          {"--eps", &eps},           {"--loss-scale", &lossScale}};
+}
+
+/// Checks the flags common to both modes; returns an error message or "".
+std::string readCommonFlags(TrainOptions &options) {
+  if (train == infer)
+    return train ? "--train and --infer exclude each other: pass one"
+                 : "pass --train (a training executable, with --loss, --optimizer and, for a "
+                   "dynamic batch, --batch) or --infer (an inference executable)";
   if (target == "cuda")
-    return "--target cuda is not supported yet: mpc-compile builds CPU trainers only (--target cpu)";
+    return "--target cuda is not supported yet: mpc-compile builds CPU executables only (--target cpu)";
   if (target != "cpu")
     return "unknown --target '" + target + "' (the only target is cpu)";
   if (!isOneOf(emit, {"exe", "obj", "mlir"}))
     return "unknown --emit '" + emit + "' (use exe, obj or mlir)";
   if (emit != "mlir" && outputPath.empty())
     return "-o FILE is required with --emit=" + emit;
+  std::optional<mpc::PrecisionPolicy> policy = mpc::parsePrecisionPolicy(precision);
+  if (!policy)
+    return "unknown --precision '" + precision + "' (use fp32, fp16 or bf16)";
+  if (batch.getNumOccurrences() && batch <= 0)
+    return "--batch must be a positive number, got " + std::to_string(batch);
+  options.precision = *policy;
+  options.policyFile = policyFile;
+  return "";
+}
+
+/// --infer's flags: the common ones, --weights, and none of training's.
+std::string readInferFlags(TrainOptions &options) {
+  for (auto [name, option] : trainingFlags())
+    if (option->getNumOccurrences())
+      return std::string(name) + " is a training flag; --infer builds an inference executable "
+                                 "(drop " + name + ", or build a trainer with --train)";
+  if (!isOneOf(weights, {"embedded", "external"}))
+    return "unknown --weights '" + weights + "' (use embedded or external)";
+  return "";
+}
+
+/// Checks the flags and fills `options`; returns an error message or "".
+std::string readFlags(TrainOptions &options) {
+  if (std::string error = readCommonFlags(options); !error.empty())
+    return error;
+  if (infer)
+    return readInferFlags(options);
+  if (weights.getNumOccurrences())
+    return "--weights is an --infer setting: a trainer always embeds its initial state";
   std::optional<mpc::LossKind> lossKind = mpc::parseLossKind(loss);
   if (!lossKind)
     return loss.empty() ? std::string("--train needs --loss cross_entropy or --loss mse")
@@ -120,18 +167,11 @@ std::string readFlags(TrainOptions &options) {
   if (!optimizerKind)
     return optimizer.empty() ? std::string("--train needs --optimizer sgd or --optimizer adamw")
                              : "unknown --optimizer '" + optimizer + "' (use sgd or adamw)";
-  std::optional<mpc::PrecisionPolicy> policy = mpc::parsePrecisionPolicy(precision);
-  if (!policy)
-    return "unknown --precision '" + precision + "' (use fp32, fp16 or bf16)";
-  if (batch.getNumOccurrences() && batch <= 0)
-    return "--batch must be a positive number, got " + std::to_string(batch);
 
   bool sgd = *optimizerKind == mpc::OptimizerKind::SGD;
   options.loss = *lossKind;
   options.label = label;
   options.output = lossOutput;
-  options.precision = *policy;
-  options.policyFile = policyFile;
   options.optimizer = *optimizerKind;
   options.lr = lr.getNumOccurrences() ? lr : (sgd ? 0.01 : 0.001);
   options.weightDecay = weightDecay.getNumOccurrences() ? weightDecay : (sgd ? 0.0 : 0.01);
@@ -161,7 +201,7 @@ std::string readFlags(TrainOptions &options) {
       return "--eps must be positive";
   }
 
-  bool fp16 = *policy == mpc::PrecisionPolicy::FP16;
+  bool fp16 = options.precision == mpc::PrecisionPolicy::FP16;
   std::string scale = lossScale.getNumOccurrences() ? lossScale.getValue()
                                                     : (fp16 ? "dynamic" : "none");
   if (scale == "dynamic" || scale == "none") {
@@ -207,6 +247,8 @@ std::string checkOnnxModel(const TrainOptions &options) {
       return "--batch " + std::to_string(batch) + " does not match model input '" + input.name +
              "', whose batch dimension is fixed to " + std::to_string(*first);
   }
+  if (infer)
+    return ""; // every output is written; no loss to pick one for
   std::string names;
   int floatOutputs = 0;
   bool found = false;
@@ -224,7 +266,8 @@ std::string checkOnnxModel(const TrainOptions &options) {
   return "";
 }
 
-/// @train_step and @eval_step from an ONNX model; null after diagnostics.
+/// @train_step and @eval_step (--infer: @eval_step alone) from an ONNX
+/// model; null after diagnostics.
 mlir::OwningOpRef<mlir::ModuleOp> buildFromOnnx(mlir::MLIRContext &context,
                                                 const TrainOptions &options) {
   mpc::ONNXImportOptions import;
@@ -233,6 +276,8 @@ mlir::OwningOpRef<mlir::ModuleOp> buildFromOnnx(mlir::MLIRContext &context,
   mlir::OwningOpRef<mlir::ModuleOp> trainModule = mpc::importONNXFile(modelPath, &context, import);
   if (!trainModule)
     return nullptr;
+  if (infer)
+    return succeeded(buildEvalStep(*trainModule, options)) ? std::move(trainModule) : nullptr;
   mlir::OwningOpRef<mlir::ModuleOp> evalModule = trainModule->clone();
   if (failed(buildEvalStep(*evalModule, options)) || failed(buildTrainStep(*trainModule, options)) ||
       failed(mergeEvalStep(*trainModule, *evalModule)))
@@ -241,11 +286,11 @@ mlir::OwningOpRef<mlir::ModuleOp> buildFromOnnx(mlir::MLIRContext &context,
 }
 
 /// The batch size the manifest records: --batch, else the first input's
-/// leading dim.
+/// leading dim (0 for an inference function whose inputs are all scalars).
 int64_t manifestBatch(mlir::ModuleOp module) {
   if (batch.getNumOccurrences())
     return batch;
-  auto func = module.lookupSymbol<mlir::func::FuncOp>(kTrainStep);
+  auto func = module.lookupSymbol<mlir::func::FuncOp>(infer ? kEvalStep : kTrainStep);
   for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
     if (mpc::train::argRole(func, i) == mpc::train::kRoleInput)
       if (auto type = llvm::dyn_cast<mlir::RankedTensorType>(func.getArgumentTypes()[i]))
@@ -259,6 +304,12 @@ RunConfig runConfig(const TrainOptions &options, mlir::ModuleOp module) {
   config.model = llvm::sys::path::filename(modelPath).str();
   config.batch = manifestBatch(module);
   config.precision = mpc::stringifyPrecisionPolicy(options.precision).str();
+  config.target = target;
+  if (infer) {
+    config.mode = "infer";
+    config.externalWeights = weights == "external";
+    return config;
+  }
   config.loss = mpc::stringifyLossKind(options.loss).str();
   config.label = options.label;
   config.optimizer = mpc::stringifyOptimizerKind(options.optimizer).str();
@@ -291,7 +342,8 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv,
-                              "mpc-compile: ONNX model -> standalone training executable\n");
+                              "mpc-compile: ONNX model -> standalone training or inference "
+                              "executable\n");
   TrainOptions options;
   if (std::string error = readFlags(options); !error.empty())
     return failWith(error);
@@ -310,9 +362,14 @@ int main(int argc, char **argv) {
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlirInput ? mlir::parseSourceFile<mlir::ModuleOp>(modelPath, &context)
                 : buildFromOnnx(context, options);
+  const char *what = infer ? "inference function" : "trainer";
   if (!module)
-    return failWith("could not build the trainer from '" + modelPath + "' (see the diagnostics above)");
-  if (failed(checkTrainerModule(*module)))
+    return failWith(llvm::Twine("could not build the ") + what + " from '" + modelPath +
+                    "' (see the diagnostics above)");
+  if (infer && mlirInput)
+    if (auto trainStep = module->lookupSymbol<mlir::func::FuncOp>(kTrainStep))
+      trainStep.erase(); // a trainer module given to --infer: only its inference half is built
+  if (failed(infer ? checkInferenceModule(*module) : checkTrainerModule(*module)))
     return 1;
   if (emit == "mlir")
     return writeMlir(*module);

@@ -21,6 +21,9 @@ inline constexpr int kFormatVersion = 1;
 namespace key {
 // The root object.
 inline constexpr char kFormat[] = "format";
+inline constexpr char kMode[] = "mode";       // also a key of "loss_scale"
+inline constexpr char kTarget[] = "target";
+inline constexpr char kWeights[] = "weights";
 inline constexpr char kModel[] = "model";
 inline constexpr char kBatch[] = "batch";
 inline constexpr char kPrecision[] = "precision";
@@ -40,8 +43,7 @@ inline constexpr char kMomentum[] = "momentum";
 inline constexpr char kNesterov[] = "nesterov";
 inline constexpr char kBetas[] = "betas";
 inline constexpr char kEps[] = "eps";
-// "loss_scale".
-inline constexpr char kMode[] = "mode";
+// "loss_scale" ("mode", above).
 inline constexpr char kScale[] = "scale";
 // "train" and "eval".
 inline constexpr char kSymbol[] = "symbol";
@@ -54,6 +56,7 @@ inline constexpr char kDtype[] = "dtype";
 inline constexpr char kShape[] = "shape";
 inline constexpr char kInit[] = "init";
 inline constexpr char kFill[] = "fill";
+inline constexpr char kExternal[] = "external";
 // A blob range ("init", "head", "graph").
 inline constexpr char kOffset[] = "offset";
 inline constexpr char kBytes[] = "bytes";
@@ -86,6 +89,23 @@ constexpr bool isState(std::string_view role) {
   return role == kParam || role == kBuffer || role == kOpt || role == kScaler;
 }
 } // namespace role
+
+/// Values of the root's "mode": what the executable's main does.
+namespace mode {
+inline constexpr char kTrain[] = "train";
+inline constexpr char kInfer[] = "infer";
+} // namespace mode
+
+/// Values of "target": where the entry points' buffers live.
+namespace target {
+inline constexpr char kCpu[] = "cpu";
+} // namespace target
+
+/// Values of "weights" (infer): where the state's values come from.
+namespace weights {
+inline constexpr char kEmbedded[] = "embedded";
+inline constexpr char kExternal[] = "external";
+} // namespace weights
 
 /// Values of "loss".
 namespace loss {

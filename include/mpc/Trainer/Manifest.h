@@ -32,6 +32,7 @@ struct TensorDesc {
   std::vector<int64_t> shape;
   std::optional<BlobRange> init; // initial value of a state argument
   double fill = 0;               // initial value of a state argument without `init`
+  bool external = false;         // infer: the value comes from a weights file (--weights)
 
   bool isState() const;
   int64_t numElements() const;
@@ -56,6 +57,9 @@ struct OnnxInitializer {
 
 struct Manifest {
   int64_t format = 1;
+  std::string mode = "train";   // "train" or "infer" (absent: train)
+  std::string target = "cpu";   // where the entry points' buffers live (absent: cpu)
+  std::string weights = "embedded"; // infer: "embedded" or "external"
   std::string model;
   int64_t batch = 0;
   std::string precision;
@@ -64,8 +68,8 @@ struct Manifest {
   std::string output; // name of the output the loss reads (optional field)
   std::string lossScaleMode = "none";
   double staticLossScale = 1; // loss_scale.scale in static mode
-  Signature train;
-  std::optional<Signature> eval;
+  Signature train; // empty in infer mode
+  std::optional<Signature> eval; // always present in infer mode
   std::optional<BlobRange> onnxHead, onnxGraph;
   std::vector<OnnxInitializer> initializers;
   /// FNV-1a of the manifest text: checkpoints record it to refuse resuming
@@ -74,10 +78,14 @@ struct Manifest {
 
   /// The train result the loss reads (`output`, else the first `output` result).
   const TensorDesc *lossOutput() const;
+  bool isInference() const;
+  /// The signature whose state arguments are the model's state: train's, or
+  /// eval's in infer mode.
+  const Signature &stateSignature() const;
 };
 
-/// Parses and checks the manifest against docs/training.md; `blobSize`
-/// bounds every blob range. On failure sets `error` to a sentence.
+/// Parses and checks the manifest against docs/training.md (both modes);
+/// `blobSize` bounds every blob range. On failure sets `error` to a sentence.
 bool parseManifest(std::string_view text, uint64_t blobSize, Manifest &manifest, std::string &error);
 
 /// "f32" -> F32 etc. (MLIR's spelling, as runtime::elementName writes it).

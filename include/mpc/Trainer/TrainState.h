@@ -11,7 +11,8 @@
 
 namespace mpc::trainer {
 
-/// Every state tensor of the train signature, in argument order.
+/// Every state tensor of the train signature (infer mode: of the eval
+/// signature), in argument order.
 struct TrainState {
   std::vector<const TensorDesc *> specs;
   std::vector<runtime::HostArray> arrays;
@@ -20,7 +21,8 @@ struct TrainState {
   const runtime::HostArray *find(const std::string &name) const;
 };
 
-/// Initial values from the blob (`init`) or the constant (`fill`).
+/// Initial values from the blob (`init`) or the constant (`fill`);
+/// `external` tensors are left zero (the runner loads them, Weights.h).
 bool initialState(const Manifest &manifest, const unsigned char *blob, TrainState &state, std::string &error);
 
 /// Where a training run stands; checkpoints store it as safetensors metadata.

@@ -1,0 +1,61 @@
+//===- Device.h - where a compiled entry point's buffers live ---*- C++ -*-===//
+//
+// The inference runner (Runner.h) passes the entry point memref descriptors
+// that point into the memory of the manifest's "target": host memory for
+// "cpu", device memory for an accelerator target whose compiled entry point
+// takes device buffers (same packed ABI, same manifest). A Device is the
+// little the runner needs of such memory. The host device is built in and
+// costs nothing: the runner sees isHost() and points the descriptors straight
+// at its host arrays, with no allocation, upload or download.
+//
+// Another target plugs in by registering a factory under its manifest name
+// (registerDevice("cuda", ...)) before the runner starts, e.g. from main()
+// or a static initializer of an object the executable links.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MPC_TRAINER_DEVICE_H
+#define MPC_TRAINER_DEVICE_H
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace mpc::trainer {
+
+class Device {
+public:
+  virtual ~Device() = default;
+  /// Named in messages and the timing line ("cpu", "cuda:0", ...).
+  virtual const char *name() const = 0;
+  /// True when the entry point reads and writes host memory: the runner then
+  /// passes host pointers and never calls alloc/free/upload/download.
+  virtual bool isHost() const = 0;
+  /// `bytes` (> 0) bytes of device memory, aligned to at least 64 bytes;
+  /// nullptr on failure (lastError() says why).
+  virtual void *alloc(size_t bytes) = 0;
+  virtual void free(void *pointer) = 0;
+  /// Copies host -> device and device -> host; false on failure.
+  virtual bool upload(void *device, const void *host, size_t bytes) = 0;
+  virtual bool download(void *host, const void *device, size_t bytes) = 0;
+  /// Waits until everything queued on the device, entry-point calls
+  /// included, has finished; false on failure. The runner calls it after
+  /// every timed call.
+  virtual bool synchronize() = 0;
+  /// Why the last failing call failed.
+  virtual std::string lastError() const = 0;
+};
+
+/// Makes a device; nullptr with `error` set on failure.
+using DeviceFactory = std::unique_ptr<Device> (*)(std::string &error);
+
+/// Makes the device for manifest target `target` ("cpu" is built in); an
+/// unknown or unregistered target is an error naming it.
+std::unique_ptr<Device> createDevice(std::string_view target, std::string &error);
+
+/// Registers (or replaces) the factory of `target`.
+void registerDevice(std::string_view target, DeviceFactory factory);
+
+} // namespace mpc::trainer
+
+#endif // MPC_TRAINER_DEVICE_H
