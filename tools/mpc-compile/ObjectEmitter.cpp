@@ -5,9 +5,12 @@
 #include "TrainerPipeline.h"
 
 #include "mpc/Runtime/ManifestKeys.h"
+#include "mpc/Codegen/CUDA/Passes.h"
 #include "mpc/Target/CPU/Pipeline.h"
+#include "mpc/Target/CUDA/Pipeline.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -29,6 +32,7 @@
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
 
 #include <cstdlib>
 
@@ -93,7 +97,8 @@ void addTrainerData(llvm::Module &module, const TrainerData &data) {
 /// the optimizer may inline it into the entry points.
 void internalizeAllButABI(llvm::Module &module) {
   for (llvm::GlobalValue &value : module.global_values())
-    if (!value.isDeclaration() && !value.getName().starts_with("mpc_"))
+    if (!value.isDeclaration() && !value.getName().starts_with("mpc_") &&
+        !value.getName().starts_with("llvm."))
       value.setLinkage(llvm::GlobalValue::InternalLinkage);
 }
 
@@ -133,12 +138,67 @@ unsigned operandCount(ModuleOp module, llvm::StringRef name) {
   auto func = module.lookupSymbol<func::FuncOp>(name);
   return func.getNumArguments() + func.getNumResults();
 }
+
+/// The CUDA pipeline for `target`, its kernel module in `format`.
+void buildCudaPipeline(PassManager &pm, const TargetChoice &target, llvm::StringRef format) {
+  LowerToCUDAOptions options;
+  options.chips = target.cudaArchs;
+  options.allowTf32 = target.allowTf32;
+  options.format = format.str();
+  buildLowerToCUDAPipeline(pm, options);
+  if (!target.kernelReport.empty()) {
+    KernelReportPassOptions report;
+    report.output = target.kernelReport;
+    report.format = llvm::StringRef(target.kernelReport).ends_with(".json") ? "json" : "text";
+    pm.addPass(createKernelReportPass(report));
+  }
+}
+
+/// (kernel, ONNX nodes) of every generated kernel; the module attribute
+/// they came from is removed (LLVM IR has no place for it).
+std::vector<std::pair<std::string, std::string>> takeKernelTable(ModuleOp module) {
+  std::vector<std::pair<std::string, std::string>> table;
+  auto kernels = module->getAttrOfType<ArrayAttr>(kCudaKernelsAttr);
+  if (!kernels)
+    return table;
+  for (Attribute attr : kernels) {
+    auto kernel = cast<DictionaryAttr>(attr);
+    std::string nodes;
+    for (Attribute node : kernel.getAs<ArrayAttr>("onnx_nodes"))
+      nodes += (nodes.empty() ? "" : ", ") + cast<StringAttr>(node).getValue().str();
+    table.emplace_back(kernel.getAs<StringAttr>("name").getValue().str(), nodes);
+  }
+  module->removeAttr(kCudaKernelsAttr);
+  return table;
+}
+
+/// A constructor that registers the CUDA device with the runner
+/// (lib/Trainer/CudaDevice.cpp) and names each kernel's ONNX nodes to the
+/// runtime, for its error messages.
+void addCudaConstructor(llvm::Module &module,
+                        const std::vector<std::pair<std::string, std::string>> &kernels) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Type *voidType = llvm::Type::getVoidTy(ctx);
+  llvm::PointerType *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *ctor = llvm::Function::Create(llvm::FunctionType::get(voidType, false),
+                                      llvm::GlobalValue::InternalLinkage, "mpc_cuda_constructor",
+                                      module);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", ctor));
+  b.CreateCall(module.getOrInsertFunction("mpc_cuda_register_device",
+                                          llvm::FunctionType::get(voidType, false)));
+  llvm::FunctionCallee info = module.getOrInsertFunction(
+      "mpcCudaRegisterKernelInfo", llvm::FunctionType::get(voidType, {ptr, ptr}, false));
+  for (const auto &[name, nodes] : kernels)
+    b.CreateCall(info, {b.CreateGlobalString(name), b.CreateGlobalString(nodes)});
+  b.CreateRetVoid();
+  llvm::appendToGlobalCtors(module, ctor, /*Priority=*/0);
+}
 } // namespace
 
-llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data, llvm::StringRef mcpu,
-                              llvm::StringRef path) {
+llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
+                              const TargetChoice &target, llvm::StringRef path) {
   // The machine first: a bad --mcpu is reported before minutes of lowering.
-  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine = createTargetMachine(mcpu);
+  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine = createTargetMachine(target.mcpu);
   if (!machine)
     return machine.takeError();
   // A trainer has both entry points; an inference build only mpc_eval_step.
@@ -150,9 +210,13 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data, llvm::St
       {manifest::kEvalSymbol, ("_mlir_ciface_" + kEvalStep).str(), operandCount(module, kEvalStep)});
 
   PassManager pm(module.getContext());
-  buildLowerToLLVMPipeline(pm);
+  if (target.cuda)
+    buildCudaPipeline(pm, target, "fatbin");
+  else
+    buildLowerToLLVMPipeline(pm);
   if (failed(pm.run(module)))
     return fail("lowering the trainer to LLVM failed (see the diagnostics above)");
+  std::vector<std::pair<std::string, std::string>> kernels = takeKernelTable(module);
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
   llvm::LLVMContext context;
@@ -164,6 +228,8 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data, llvm::St
       return error;
   addTrainerData(*llvmModule, data);
   internalizeAllButABI(*llvmModule);
+  if (target.cuda)
+    addCudaConstructor(*llvmModule, kernels);
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
   llvmModule->setDataLayout((*machine)->createDataLayout());
   if (llvm::verifyModule(*llvmModule, &llvm::errs()))
@@ -185,6 +251,26 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data, llvm::St
   return llvm::Error::success();
 }
 
+llvm::Error emitCudaKernels(ModuleOp module, const TargetChoice &target, bool cubin,
+                            llvm::StringRef path) {
+  if (target.cudaArchs.size() != 1)
+    return fail(llvm::Twine("--emit=") + (cubin ? "cubin" : "ptx") +
+                " writes one architecture's kernels: pass one --cuda-arch (e.g. sm_90)");
+  PassManager pm(module.getContext());
+  buildCudaPipeline(pm, target, cubin ? "bin" : "isa");
+  if (failed(pm.run(module)))
+    return fail("lowering to CUDA failed (see the diagnostics above)");
+  std::error_code ec;
+  llvm::ToolOutputFile out(path, ec, cubin ? llvm::sys::fs::OF_None : llvm::sys::fs::OF_Text);
+  if (ec)
+    return fail("cannot write '" + path + "': " + ec.message());
+  for (auto binary : module.getOps<gpu::BinaryOp>())
+    for (Attribute object : binary.getObjects())
+      out.os() << cast<gpu::ObjectAttr>(object).getObject().getValue();
+  out.keep();
+  return llvm::Error::success();
+}
+
 namespace {
 /// $MPC_TRAINER_LIB (another build of the runtime, or a test's stand-in)
 /// or the library this build configured; "" when neither exists.
@@ -202,7 +288,7 @@ llvm::Error checkTrainerRuntime() {
   return llvm::Error::success();
 }
 
-llvm::Error linkTrainerExecutable(llvm::StringRef object, llvm::StringRef output) {
+llvm::Error linkTrainerExecutable(llvm::StringRef object, llvm::StringRef output, bool cuda) {
   if (llvm::Error error = checkTrainerRuntime())
     return error;
   const char *fromEnv = std::getenv("MPC_CXX");
@@ -212,8 +298,16 @@ llvm::Error linkTrainerExecutable(llvm::StringRef object, llvm::StringRef output
     return fail("cannot find the C++ compiler '" + driver +
                 "' to link with (set MPC_CXX to a C++ compiler driver such as c++ or clang++)");
   std::string runtime = trainerLibrary();
-  llvm::SmallVector<llvm::StringRef> args = {*program, object, "-o", output, runtime,
-                                             MPC_RUNTIME_CORE_LIBRARY, "-lm", "-lpthread"};
+  llvm::SmallVector<llvm::StringRef> args = {*program, object, "-o", output};
+  if (cuda) {
+    if (llvm::StringRef(MPC_TRAINER_CUDA_LIBRARY).empty())
+      return fail("this mpc-compile was built without the CUDA runtime (the CUDA toolkit was not "
+                  "found at configure time: set MPC_CUDA_TOOLKIT), so it cannot link CUDA "
+                  "executables; --emit=obj|ptx|cubin still work");
+    // The device glue first: it needs the runner and the CUDA runtime.
+    args.append({MPC_TRAINER_CUDA_LIBRARY, MPC_RUNTIME_CUDA_LIBRARY});
+  }
+  args.append({runtime, MPC_RUNTIME_CORE_LIBRARY, "-lm", "-lpthread", "-ldl"});
   if (llvm::StringRef(MPC_SANITIZE_LINK_FLAG).size())
     args.push_back(MPC_SANITIZE_LINK_FLAG);
   std::string message;

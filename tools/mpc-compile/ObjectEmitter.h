@@ -15,17 +15,37 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 
+#include <string>
+#include <vector>
+
 namespace mpc::compile {
 
+/// What the code is compiled for. `mcpu` (the host code's CPU) is "native"
+/// (the host CPU and its features), "generic" or an LLVM CPU name.
+struct TargetChoice {
+  std::string mcpu = "native";
+  bool cuda = false;
+  /// CUDA: GPU architectures with a cubin each (the newest also as PTX).
+  std::vector<std::string> cudaArchs;
+  bool allowTf32 = false;
+  /// CUDA: where the kernel report goes ("" none, "-" stdout; a .json
+  /// file name gets JSON, anything else text).
+  std::string kernelReport;
+};
+
 /// Lowers `module` (consumed: it is rewritten to the LLVM dialect) and writes
-/// the object to `path`. `mcpu` is "native" (the host CPU and its features),
-/// "generic" or an LLVM CPU name.
-llvm::Error emitTrainerObject(mlir::ModuleOp module, const TrainerData &data, llvm::StringRef mcpu,
-                              llvm::StringRef path);
+/// the object to `path`.
+llvm::Error emitTrainerObject(mlir::ModuleOp module, const TrainerData &data,
+                              const TargetChoice &target, llvm::StringRef path);
+
+/// CUDA: lowers `module` and writes the kernels of the one architecture in
+/// `target.cudaArchs` as PTX text (`cubin` false) or a cubin to `path`.
+llvm::Error emitCudaKernels(mlir::ModuleOp module, const TargetChoice &target, bool cubin,
+                            llvm::StringRef path);
 
 /// Links `object` with the trainer runtime into the executable `output`,
 /// with $MPC_CXX or the C++ compiler this tool was built with.
-llvm::Error linkTrainerExecutable(llvm::StringRef object, llvm::StringRef output);
+llvm::Error linkTrainerExecutable(llvm::StringRef object, llvm::StringRef output, bool cuda);
 
 /// Fails when this build knows no trainer runtime library to link with.
 llvm::Error checkTrainerRuntime();

@@ -82,14 +82,28 @@ static cl::opt<std::string> lossScale("loss-scale",
 static cl::opt<int64_t> batch("batch", cl::init(0),
                               cl::desc("batch size (fixes the inputs' dynamic first dim)"),
                               cl::cat(category));
-static cl::opt<std::string> target("target", cl::init("cpu"), cl::desc("cpu (the only target so far)"),
+static cl::opt<std::string> target("target", cl::init("cpu"),
+                                   cl::desc("cpu (default) or cuda (--infer only so far)"),
                                    cl::cat(category));
+static cl::list<std::string> cudaArch("cuda-arch", cl::CommaSeparated,
+                                      cl::desc("CUDA: GPU architectures given a cubin each "
+                                               "(default sm_80,sm_89,sm_90; the newest is also "
+                                               "embedded as PTX for newer GPUs)"),
+                                      cl::cat(category));
+static cl::opt<bool> allowTf32("allow-tf32",
+                               cl::desc("CUDA: let cuBLASLt use TF32 tensor cores for f32 GEMMs"),
+                               cl::cat(category));
+static cl::opt<std::string> kernelReport(
+    "kernel-report",
+    cl::desc("CUDA: write the kernel report (every kernel: fused ops, grid/block, bytes, FLOPs, "
+             "ONNX nodes) to FILE (- for stdout; JSON when FILE ends in .json)"),
+    cl::value_desc("file"), cl::cat(category));
 static cl::opt<std::string> mcpu("mcpu", cl::init("native"),
                                  cl::desc("native (the host CPU), generic or an LLVM CPU name"),
                                  cl::cat(category));
 static cl::opt<std::string> emit("emit", cl::init("exe"),
-                                 cl::desc("exe (default), obj, or mlir (the @train_step/@eval_step "
-                                          "module)"),
+                                 cl::desc("exe (default), obj, mlir (the @train_step/@eval_step "
+                                          "module), or for CUDA ptx / cubin (one --cuda-arch)"),
                                  cl::cat(category));
 static cl::opt<bool> fromMlir("from-mlir",
                               cl::desc("the input is an .mlir module that already holds "
@@ -120,12 +134,22 @@ std::string readCommonFlags(TrainOptions &options) {
     return train ? "--train and --infer exclude each other: pass one"
                  : "pass --train (a training executable, with --loss, --optimizer and, for a "
                    "dynamic batch, --batch) or --infer (an inference executable)";
-  if (target == "cuda")
-    return "--target cuda is not supported yet: mpc-compile builds CPU executables only (--target cpu)";
-  if (target != "cpu")
-    return "unknown --target '" + target + "' (the only target is cpu)";
-  if (!isOneOf(emit, {"exe", "obj", "mlir"}))
-    return "unknown --emit '" + emit + "' (use exe, obj or mlir)";
+  if (!isOneOf(target, {"cpu", "cuda"}))
+    return "unknown --target '" + target + "' (use cpu or cuda)";
+  bool cuda = target == "cuda";
+  if (cuda && train)
+    return "--target cuda builds inference executables only so far (--infer); CUDA training "
+           "binaries are not built yet: train with --target cpu";
+  if (!cuda && (cudaArch.getNumOccurrences() || allowTf32 || kernelReport.getNumOccurrences()))
+    return "--cuda-arch, --allow-tf32 and --kernel-report are --target cuda settings";
+  if (!isOneOf(emit, {"exe", "obj", "mlir", "ptx", "cubin"}))
+    return "unknown --emit '" + emit + "' (use exe, obj or mlir; with --target cuda also ptx or "
+                                       "cubin)";
+  if (!cuda && isOneOf(emit, {"ptx", "cubin"}))
+    return "--emit=" + emit + " needs --target cuda";
+  if (isOneOf(emit, {"ptx", "cubin"}) && cudaArch.size() != 1)
+    return "--emit=" + emit + " writes one architecture's kernels: pass one --cuda-arch "
+                              "(e.g. --cuda-arch sm_90)";
   if (emit != "mlir" && outputPath.empty())
     return "-o FILE is required with --emit=" + emit;
   std::optional<mpc::PrecisionPolicy> policy = mpc::parsePrecisionPolicy(precision);
@@ -325,6 +349,16 @@ RunConfig runConfig(const TrainOptions &options, mlir::ModuleOp module) {
   return config;
 }
 
+mpc::compile::TargetChoice targetChoice() {
+  mpc::compile::TargetChoice choice;
+  choice.mcpu = mcpu;
+  choice.cuda = target == "cuda";
+  choice.cudaArchs.assign(cudaArch.begin(), cudaArch.end());
+  choice.allowTf32 = allowTf32;
+  choice.kernelReport = kernelReport;
+  return choice;
+}
+
 int writeMlir(mlir::ModuleOp module) {
   std::error_code ec;
   llvm::ToolOutputFile out(outputPath.empty() ? "-" : outputPath.getValue(), ec,
@@ -373,6 +407,11 @@ int main(int argc, char **argv) {
     return 1;
   if (emit == "mlir")
     return writeMlir(*module);
+  if (isOneOf(emit, {"ptx", "cubin"})) {
+    if (llvm::Error error = emitCudaKernels(*module, targetChoice(), emit == "cubin", outputPath))
+      return failWith(llvm::toString(std::move(error)));
+    return 0;
+  }
 
   std::optional<OnnxPieces> onnx;
   if (!mlirInput) {
@@ -389,7 +428,7 @@ int main(int argc, char **argv) {
     return 1;
 
   if (emit == "obj") {
-    if (llvm::Error error = emitTrainerObject(*module, *data, mcpu, outputPath))
+    if (llvm::Error error = emitTrainerObject(*module, *data, targetChoice(), outputPath))
       return failWith(llvm::toString(std::move(error)));
     return 0;
   }
@@ -399,9 +438,9 @@ int main(int argc, char **argv) {
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile("mpc-trainer", "o", object))
     return failWith("cannot create a temporary object file: " + ec.message());
   llvm::FileRemover removeObject(object);
-  if (llvm::Error error = emitTrainerObject(*module, *data, mcpu, object))
+  if (llvm::Error error = emitTrainerObject(*module, *data, targetChoice(), object))
     return failWith(llvm::toString(std::move(error)));
-  if (llvm::Error error = linkTrainerExecutable(object, outputPath))
+  if (llvm::Error error = linkTrainerExecutable(object, outputPath, target == "cuda"))
     return failWith(llvm::toString(std::move(error)));
   return 0;
 }

@@ -40,6 +40,10 @@ void buildCUDASchedulePipeline(OpPassManager &pm, const LowerToCUDAOptions &opti
   pm.addNestedPass<func::FuncOp>(createConvToMatmulPass());
   pm.addNestedPass<func::FuncOp>(createPadInPlacePass());
   buildBufferizationPipeline(pm);
+  // Wrappers for the entry functions only: before mpc-cuda-map-to-kernels
+  // declares the runtime's functions, which keep their plain C ABI.
+  if (options.emitCInterface)
+    pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
   MapToKernelsPassOptions kernels;
   kernels.libraryGemm = options.libraryGemm;
   kernels.allowTf32 = options.allowTf32;
@@ -51,8 +55,6 @@ void buildCUDASchedulePipeline(OpPassManager &pm, const LowerToCUDAOptions &opti
 
 void buildLowerToCUDAPipeline(OpPassManager &pm, const LowerToCUDAOptions &options) {
   buildCUDASchedulePipeline(pm, options);
-  if (options.emitCInterface)
-    pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
 
   // Kernels: gpu.launch per schedule, named, outlined into one module.
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
