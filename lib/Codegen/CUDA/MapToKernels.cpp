@@ -256,7 +256,16 @@ private:
   LogicalResult mapRowReduction(linalg::LinalgOp op, const Combiner &combiner, KernelInfo &info);
   LogicalResult mapSequential(linalg::LinalgOp op, KernelInfo &info);
   bool mapVectorized(linalg::LinalgOp op, KernelInfo &info);
-  bool mapLibraryGemm(linalg::LinalgOp op, KernelInfo &info);
+  bool mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &info);
+  void foldIntoGemms(func::FuncOp func);
+  void foldFillsIntoReductions(func::FuncOp func);
+
+  /// Reductions whose accumulator's fill was dropped: the constant it
+  /// starts from.
+  llvm::DenseMap<Operation *, Value> initialValues;
+
+  /// GEMMs whose output a zero fill was dropped for (cuBLASLt's beta = 0).
+  llvm::DenseSet<Operation *> beta0;
 
   int64_t blockSize;
   bool libraryGemm, allowTf32;
@@ -510,7 +519,9 @@ LogicalResult KernelMapper::mapRowReduction(linalg::LinalgOp op, const Combiner 
         OpOperand &init = op.getDpsInitsMutable()[0];
         SmallVector<Value> indices = applyMap(ob, l, op.getMatchingIndexingMap(&init), ivs);
         Value buffer = inKernel(ob, init.get(), buffers);
-        Value initial = memref::LoadOp::create(ob, l, buffer, indices);
+        Value initial = initialValues.lookup(op);
+        if (!initial)
+          initial = memref::LoadOp::create(ob, l, buffer, indices);
         IRMapping m;
         Value accArg = op.getBlock()->getArguments().back();
         bool accFirst = combiner.op->getOperand(0) == accArg;
@@ -570,6 +581,10 @@ LogicalResult KernelMapper::mapSequential(linalg::LinalgOp op, KernelInfo &info)
       // The accumulators start as the inits' current values.
       SmallVector<Value> initial;
       for (OpOperand &init : op.getDpsInitsMutable()) {
+        if (Value filled = initialValues.lookup(op)) {
+          initial.push_back(filled);
+          continue;
+        }
         SmallVector<Value> indices = applyMap(tb, tl, op.getMatchingIndexingMap(&init), firstIvs);
         initial.push_back(memref::LoadOp::create(tb, tl, inKernel(tb, init.get(), buffers), indices));
       }
@@ -607,69 +622,90 @@ BlockArgument throughExt(Value v) {
   return dyn_cast<BlockArgument>(v);
 }
 
-bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, KernelInfo &info) {
-  if (!libraryGemm || op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+/// A contraction cuBLASLt can run: which input is A, each operand's
+/// permutation to GEMM order (A [b, m, k], B [b, k, n], C [b, m, n]; b only
+/// where the operand has it), the element type codes.
+struct GemmMatch {
+  OpOperand *a, *b, *c;
+  SmallVector<unsigned> perms[3];
+  int32_t dtypes[3];
+};
+
+std::optional<GemmMatch> matchGemm(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       !linalg::isaContractionOpInterface(op) || op.hasDynamicShape())
-    return false;
+    return std::nullopt;
   FailureOr<linalg::ContractionDimensions> dims = linalg::inferContractionDims(op);
   if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 || dims->k.size() != 1 ||
       dims->batch.size() > 1)
-    return false;
+    return std::nullopt;
   // The body must be exactly acc + a * b (operands possibly widened).
   Block *body = op.getBlock();
   auto add = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add)
-    return false;
+  if (!add || (add.getLhs() != body->getArgument(2) && add.getRhs() != body->getArgument(2)))
+    return std::nullopt;
   Value product = add.getLhs() == body->getArgument(2) ? add.getRhs() : add.getLhs();
   auto mul = product.getDefiningOp<arith::MulFOp>();
-  if (!mul || (add.getLhs() != body->getArgument(2) && add.getRhs() != body->getArgument(2)))
-    return false;
+  if (!mul)
+    return std::nullopt;
   BlockArgument x = throughExt(mul.getLhs()), y = throughExt(mul.getRhs());
   if (!x || !y || x.getOwner() != body || y.getOwner() != body || x == y ||
       x.getArgNumber() > 1 || y.getArgNumber() > 1 ||
       llvm::range_size(body->without_terminator()) > 4)
-    return false;
-  Value operands[3] = {op.getDpsInputOperand(0)->get(), op.getDpsInputOperand(1)->get(),
-                       op.getDpsInitsMutable()[0].get()};
-  std::optional<int32_t> dtypes[3];
-  for (int i = 0; i < 3; ++i)
-    dtypes[i] = gemmDtype(cast<MemRefType>(operands[i].getType()).getElementType());
-  if (!dtypes[0] || !dtypes[1] || !dtypes[2] || *dtypes[0] != *dtypes[1])
-    return false;
+    return std::nullopt;
 
-  // Each operand as a view whose dims are in GEMM order: A [b, m, k],
-  // B [b, k, n], C [b, m, n] (b only where the operand has it).
+  GemmMatch match;
   int64_t b0 = dims->batch.empty() ? int64_t(-1) : int64_t(dims->batch[0]);
   unsigned m = dims->m[0], n = dims->n[0], k = dims->k[0];
-  // Which of the two inputs is A (holds m).
-  OpOperand *inA = op.getDpsInputOperand(0), *inB = op.getDpsInputOperand(1);
-  if (!op.getMatchingIndexingMap(inA).isFunctionOfDim(m))
-    std::swap(inA, inB);
-  SmallVector<std::pair<OpOperand *, SmallVector<unsigned>>> wanted = {
-      {inA, {m, k}}, {inB, {k, n}}, {&op.getDpsInitsMutable()[0], {m, n}}};
-  OpBuilder b(op);
-  Location loc = op.getLoc();
-  SmallVector<Value> views;
-  for (auto &[operand, order] : wanted) {
-    AffineMap map = op.getMatchingIndexingMap(operand);
+  match.a = op.getDpsInputOperand(0);
+  match.b = op.getDpsInputOperand(1);
+  match.c = &op.getDpsInitsMutable()[0];
+  if (!op.getMatchingIndexingMap(match.a).isFunctionOfDim(m))
+    std::swap(match.a, match.b);
+  OpOperand *operands[3] = {match.a, match.b, match.c};
+  SmallVector<unsigned> orders[3] = {{m, k}, {k, n}, {m, n}};
+  for (int i = 0; i < 3; ++i) {
+    std::optional<int32_t> dtype =
+        gemmDtype(cast<MemRefType>(operands[i]->get().getType()).getElementType());
+    if (!dtype)
+      return std::nullopt;
+    match.dtypes[i] = *dtype;
+    AffineMap map = op.getMatchingIndexingMap(operands[i]);
     if (!map.isProjectedPermutation() || map.getNumResults() > 3)
-      return false;
+      return std::nullopt;
     SmallVector<unsigned> full;
     if (b0 >= 0 && map.isFunctionOfDim(b0))
       full.push_back(b0);
-    else if (b0 >= 0 && operand == &op.getDpsInitsMutable()[0])
-      return false;
-    full.append(order);
+    else if (b0 >= 0 && i == 2)
+      return std::nullopt; // a batched GEMM summing over the batch
+    full.append(orders[i]);
     if (map.getNumResults() != full.size())
-      return false;
-    SmallVector<unsigned> perm;
+      return std::nullopt;
     for (unsigned loop : full) {
       std::optional<unsigned> pos = map.getResultPosition(getAffineDimExpr(loop, op.getContext()));
       if (!pos)
-        return false;
-      perm.push_back(*pos);
+        return std::nullopt;
+      match.perms[i].push_back(*pos);
     }
-    views.push_back(operand->get());
+  }
+  if (match.dtypes[0] != match.dtypes[1])
+    return std::nullopt;
+  return match;
+}
+
+bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &info) {
+  if (!libraryGemm)
+    return false;
+  std::optional<GemmMatch> match = matchGemm(op);
+  if (!match)
+    return false;
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  SmallVector<Value> views;
+  OpOperand *operands[3] = {match->a, match->b, match->c};
+  for (int i = 0; i < 3; ++i) {
+    views.push_back(operands[i]->get());
+    ArrayRef<unsigned> perm = match->perms[i];
     if (!llvm::equal(perm, llvm::seq<unsigned>(0, perm.size()))) {
       AffineMap permutation = AffineMap::getPermutationMap(perm, op.getContext());
       views.back() = memref::TransposeOp::create(b, loc, views.back(), AffineMapAttr::get(permutation));
@@ -688,11 +724,11 @@ bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, KernelInfo &info) {
   auto putConst = [&](int64_t slot, int64_t v) {
     put(slot, arith::ConstantIntOp::create(b, loc, i64, v));
   };
-  int32_t flags = allowTf32 ? MPC_MM_ALLOW_TF32 : 0;
+  int32_t flags = (allowTf32 ? MPC_MM_ALLOW_TF32 : 0) | (beta0 ? MPC_MM_BETA0 : 0);
   putConst(MPC_MM_SLOT_ABI, MPC_MM_ABI_VERSION);
-  putConst(MPC_MM_SLOT_DTYPE_A, *dtypes[inA == op.getDpsInputOperand(0) ? 0 : 1]);
-  putConst(MPC_MM_SLOT_DTYPE_B, *dtypes[inA == op.getDpsInputOperand(0) ? 1 : 0]);
-  putConst(MPC_MM_SLOT_DTYPE_C, *dtypes[2]);
+  putConst(MPC_MM_SLOT_DTYPE_A, match->dtypes[0]);
+  putConst(MPC_MM_SLOT_DTYPE_B, match->dtypes[1]);
+  putConst(MPC_MM_SLOT_DTYPE_C, match->dtypes[2]);
   putConst(MPC_MM_SLOT_FLAGS, flags);
   for (auto [j, view] : llvm::enumerate(views)) {
     int64_t base = MPC_MM_SLOT_OPERANDS + j * MPC_MM_OPERAND_SLOTS;
@@ -729,6 +765,114 @@ bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, KernelInfo &info) {
   return true;
 }
 
+bool isZeroConstant(Value v) {
+  auto cst = v.getDefiningOp<arith::ConstantOp>();
+  auto value = cst ? dyn_cast<FloatAttr>(cst.getValue()) : FloatAttr();
+  return value && value.getValue().isZero();
+}
+
+/// Whether any op strictly between `from` and `to` (one block) may write
+/// `buffer`: it names it as a linalg init, a copy target or a store.
+bool writtenBetween(Operation *from, Operation *to, Value buffer) {
+  for (Operation *op = from->getNextNode(); op && op != to; op = op->getNextNode()) {
+    bool writes = false;
+    op->walk([&](Operation *inner) {
+      if (auto linalgOp = dyn_cast<linalg::LinalgOp>(inner))
+        writes |= llvm::is_contained(linalgOp.getDpsInits(), buffer);
+      else if (auto copy = dyn_cast<memref::CopyOp>(inner))
+        writes |= copy.getTarget() == buffer;
+      else if (auto store = dyn_cast<memref::StoreOp>(inner))
+        writes |= store.getMemRef() == buffer;
+    });
+    if (writes)
+      return true;
+  }
+  return false;
+}
+
+/// The zero-or-other constant fill of `init` right before `op` (nothing in
+/// between touching `init`), if there is one.
+linalg::FillOp fillRightBefore(Operation *op, Value init) {
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    bool uses = false;
+    prev->walk([&](Operation *inner) { uses |= llvm::is_contained(inner->getOperands(), init); });
+    if (!uses)
+      continue;
+    auto fill = dyn_cast<linalg::FillOp>(prev);
+    if (fill && fill.getOutputs()[0] == init && fill.getInputs()[0].getDefiningOp<arith::ConstantOp>())
+      return fill;
+    return {};
+  }
+  return {};
+}
+
+/// A reduction whose accumulator was just filled with a constant starts
+/// from that constant in the kernel instead of a fill kernel and a load.
+void KernelMapper::foldFillsIntoReductions(func::FuncOp func) {
+  func.walk([&](linalg::LinalgOp op) {
+    if (op.getNumReductionLoops() == 0 || op.getNumDpsInits() != 1 || initialValues.count(op))
+      return;
+    if (linalg::FillOp fill = fillRightBefore(op, op.getDpsInits()[0])) {
+      initialValues[op] = fill.getInputs()[0];
+      fill->erase();
+    }
+  });
+}
+
+/// Work cuBLASLt can do inside a GEMM instead of a kernel of its own:
+/// - the zero fill of C right before it becomes beta = 0;
+/// - a transposed copy of a function argument (a weight) read only by the
+///   GEMM becomes a transposed view of the argument (cuBLASLt's transpose).
+void KernelMapper::foldIntoGemms(func::FuncOp func) {
+  if (!libraryGemm)
+    return;
+  SmallVector<linalg::LinalgOp> gemms;
+  func.walk([&](linalg::LinalgOp op) {
+    if (matchGemm(op))
+      gemms.push_back(op);
+  });
+  for (linalg::LinalgOp gemm : gemms) {
+    std::optional<GemmMatch> match = matchGemm(gemm);
+    linalg::FillOp fill = fillRightBefore(gemm, match->c->get());
+    if (fill && isZeroConstant(fill.getInputs()[0])) {
+      fill->erase();
+      beta0.insert(gemm);
+    }
+    for (OpOperand *operand : {match->a, match->b}) {
+      Value buffer = operand->get();
+      auto alloc = buffer.getDefiningOp<memref::AllocOp>();
+      if (!alloc)
+        continue;
+      linalg::TransposeOp transpose;
+      bool otherUse = false;
+      for (Operation *user : buffer.getUsers()) {
+        auto t = dyn_cast<linalg::TransposeOp>(user);
+        if (user == gemm.getOperation() || isa<memref::DeallocOp>(user))
+          continue;
+        if (t && t.getInit() == buffer && !transpose)
+          transpose = t;
+        else
+          otherUse = true;
+      }
+      if (otherUse || !transpose || transpose->getBlock() != gemm->getBlock() ||
+          !transpose->isBeforeInBlock(gemm) || !isa<BlockArgument>(transpose.getInput()) ||
+          writtenBetween(transpose, gemm, transpose.getInput()))
+        continue;
+      OpBuilder b(gemm);
+      AffineMap permutation = AffineMap::getPermutationMap(
+          SmallVector<unsigned>(transpose.getPermutation().begin(), transpose.getPermutation().end()),
+          b.getContext());
+      Value view = memref::TransposeOp::create(b, transpose.getLoc(), transpose.getInput(),
+                                               AffineMapAttr::get(permutation));
+      operand->set(view);
+      transpose->erase();
+      for (Operation *user : llvm::make_early_inc_range(buffer.getUsers()))
+        user->erase(); // the deallocs
+      alloc->erase();
+    }
+  }
+}
+
 LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &kernels) {
   // Copies first become linalg.copy, handled like every other op.
   func.walk([&](memref::CopyOp copy) {
@@ -736,6 +880,8 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
     linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(), copy.getTarget());
     copy->erase();
   });
+  foldIntoGemms(func);
+  foldFillsIntoReductions(func);
   SmallVector<linalg::LinalgOp> ops;
   func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
   for (linalg::LinalgOp op : ops) {
@@ -747,7 +893,7 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
     KernelInfo info;
     info.name = (func.getSymName() + "_k" + Twine(kernels.size())).str();
     collectNodes(op, info.nodes);
-    if (mapLibraryGemm(op, info)) {
+    if (mapLibraryGemm(op, beta0.contains(op), info)) {
       kernels.push_back(std::move(info));
       continue;
     }
