@@ -36,5 +36,11 @@ try:
     ctypes.CDLL("libcuda.so.1")
 except OSError:
     config.available_features.add("no-cuda-driver")
+# ptxas and fatbinary of a CUDA toolkit: the CUDA target's PTX checks and
+# fatbinaries (the compiler itself needs no toolkit to emit PTX).
+cuda_home = os.environ.get("CUDA_HOME") or "/usr/local/cuda"
+if os.path.exists(os.path.join(cuda_home, "bin", "ptxas")):
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%ptxas", os.path.join(cuda_home, "bin", "ptxas")))
 if os.path.exists(os.path.join(config.mpc_tools_dir, "mpc-onnx-fuzzer")):
     config.available_features.add("fuzzer")

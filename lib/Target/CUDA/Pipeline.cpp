@@ -30,9 +30,19 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
+#include <cstdlib>
+
 using namespace mlir;
 
 namespace mpc {
+
+std::string cudaToolkitDir(llvm::StringRef configured) {
+  if (!configured.empty())
+    return configured.str();
+  if (const char *home = std::getenv("CUDA_HOME"); home && *home)
+    return home;
+  return "/usr/local/cuda";
+}
 
 void buildCUDASchedulePipeline(OpPassManager &pm, const LowerToCUDAOptions &options) {
   buildTensorPipeline(pm);
@@ -85,12 +95,14 @@ void buildLowerToCUDAPipeline(OpPassManager &pm, const LowerToCUDAOptions &optio
   // Host code -> LLVM, calling lib/Runtime/CUDA (mgpu*, mpc_cuda_matmul).
   pm.addPass(createGpuToLLVMConversionPass());
   GpuModuleToBinaryPassOptions binary;
-  binary.toolkitPath = options.toolkit;
+  // Always named: without it libdevice is not linked and math functions
+  // are left as undefined externs in the PTX.
+  binary.toolkitPath = cudaToolkitDir(options.toolkit);
   binary.compilationTarget = options.format == "bin" ? "bin" : "isa";
   pm.addPass(createGpuModuleToBinaryPass(binary));
   if (options.format == "fatbin") {
     PackFatbinPassOptions pack;
-    pack.toolkit = options.toolkit;
+    pack.toolkit = cudaToolkitDir(options.toolkit);
     pm.addPass(createPackFatbinPass(pack));
   }
   pm.addPass(createConvertVectorToLLVMPass());

@@ -35,6 +35,10 @@ struct LowerToCUDAOptions : mlir::PassPipelineOptions<LowerToCUDAOptions> {
                               llvm::cl::init(true)};
 };
 
+/// The CUDA toolkit folder: `configured` if set, else $CUDA_HOME, else
+/// /usr/local/cuda.
+std::string cudaToolkitDir(llvm::StringRef configured);
+
 /// mpc (any precision) -> linalg -> buffers -> kernels (scf.parallel
 /// schedules, library GEMMs) -> gpu.launch -> NVVM -> PTX/cubin/fatbinary,
 /// and the host code -> LLVM dialect calling lib/Runtime/CUDA. Entry

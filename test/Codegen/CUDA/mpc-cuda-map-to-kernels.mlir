@@ -1,0 +1,230 @@
+// RUN: mpc-opt --split-input-file --mpc-cuda-map-to-kernels --cse %s | FileCheck %s
+// RUN: mpc-opt --split-input-file --mpc-cuda-map-to-kernels=library-gemm=false --cse %s | FileCheck %s --check-prefix=NOLIB
+// RUN: mpc-opt --split-input-file --mpc-cuda-map-to-kernels=vector-bits=0 --cse %s | FileCheck %s --check-prefix=SCALAR
+
+// An elementwise op whose operands are contiguous along the innermost loop:
+// one thread per four f32 elements, 128-bit loads and stores, the bias a
+// vector along the row; blocks and threads mapped for the GPU.
+// CHECK-LABEL: func.func @bias_relu
+// CHECK: scf.parallel (%[[B:.+]]) = (%c0) to (%c1) step (%c1)
+// CHECK: scf.parallel (%[[T:.+]]) = (%c0) to (%c256) step (%c1)
+// CHECK: %[[LIN:.+]] = arith.addi %{{.+}}, %[[T]]
+// CHECK: arith.cmpi ult, %[[LIN]], %c64
+// CHECK: vector.load %arg0[{{.+}}] {alignment = 16 : i64} : memref<8x32xf32>, vector<4xf32>
+// CHECK: vector.load %arg1[{{.+}}] {alignment = 16 : i64} : memref<32xf32>, vector<4xf32>
+// CHECK: arith.addf {{.+}} : vector<4xf32>
+// CHECK: arith.maximumf {{.+}} : vector<4xf32>
+// CHECK: vector.store {{.+}} {alignment = 16 : i64} : memref<8x32xf32>, vector<4xf32>
+// CHECK: mapping = [#gpu.loop_dim_map<processor = thread_x
+// CHECK: mapping = [#gpu.loop_dim_map<processor = block_x
+// CHECK-NOT: linalg.generic
+// SCALAR-LABEL: func.func @bias_relu
+// SCALAR-NOT: vector.load
+// SCALAR: arith.cmpi ult, %{{.+}}, %c256
+// SCALAR: memref.load %arg0
+#row = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d1)>
+func.func @bias_relu(%x: memref<8x32xf32>, %b: memref<32xf32>, %y: memref<8x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [#row, #col, #row], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %b : memref<8x32xf32>, memref<32xf32>) outs(%y : memref<8x32xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.addf %a, %c : f32
+    %r = arith.maximumf %s, %zero : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A bf16 -> f32 cast with 8 bf16 per thread would need 256-bit f32 stores:
+// the widest element sets the vector (4 lanes: 64-bit loads, 128-bit stores).
+// CHECK-LABEL: func.func @widen
+// CHECK: vector.load %arg0[{{.+}}] {alignment = 8 : i64} : memref<4x16xbf16>, vector<4xbf16>
+// CHECK: arith.extf {{.+}} : vector<4xbf16> to vector<4xf32>
+// CHECK: vector.store {{.+}} {alignment = 16 : i64} : memref<4x16xf32>, vector<4xf32>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @widen(%x: memref<4x16xbf16>, %y: memref<4x16xf32>) {
+  linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<4x16xbf16>) outs(%y : memref<4x16xf32>) {
+  ^bb0(%a: bf16, %o: f32):
+    %e = arith.extf %a : bf16 to f32
+    linalg.yield %e : f32
+  }
+  return
+}
+
+// -----
+
+// Innermost dimension not a multiple of the vector, and a transposed read:
+// one thread per element, the linear index split into loop indices.
+// CHECK-LABEL: func.func @transpose
+// CHECK-NOT: vector.load
+// CHECK: arith.cmpi ult, %{{.+}}, %c15
+// CHECK: %[[J:.+]] = arith.remui %{{.+}}, %c5
+// CHECK: %[[I:.+]] = arith.divui %{{.+}}, %c5
+// CHECK: %[[V:.+]] = memref.load %arg0[%[[J]], %[[I]]] : memref<5x3xf32>
+// CHECK: memref.store %[[V]], %arg1[%[[I]], %[[J]]] : memref<3x5xf32>
+func.func @transpose(%x: memref<5x3xf32>, %y: memref<3x5xf32>) {
+  linalg.transpose ins(%x : memref<5x3xf32>) outs(%y : memref<3x5xf32>) permutation = [1, 0]
+  return
+}
+
+// -----
+
+// A row sum with a fused prologue (exp) over 1000 elements: one block per
+// row, threads stride over the row, partial sums combined by scf.reduce
+// (gpu.all_reduce after conversion), then the initial value (the constant
+// fill, which disappears) added once and stored.
+// CHECK-LABEL: func.func @row_sum_exp
+// CHECK-NOT: linalg.fill
+// CHECK: scf.parallel (%[[ROW:.+]]) = (%c0) to (%c64) step (%c1)
+// CHECK: %[[ID:.+]] = arith.constant -0.000000e+00 : f32
+// CHECK: %[[SUM:.+]] = scf.parallel (%[[T:.+]]) = (%c0) to (%c256) step (%c1) init (%[[ID]]) -> f32
+// CHECK: scf.for %{{.+}} = %[[T]] to %c1000 step %c256 iter_args(%[[ACC:.+]] = %[[ID]])
+// CHECK: math.exp
+// CHECK: arith.addf %[[ACC]]
+// CHECK: scf.reduce(%{{.+}} : f32)
+// CHECK: arith.addf
+// CHECK: scf.reduce.return
+// CHECK: mapping = [#gpu.loop_dim_map<processor = thread_x
+// CHECK: %[[TOTAL:.+]] = arith.addf %cst, %[[SUM]] : f32
+// CHECK: memref.store %[[TOTAL]], %arg1[%[[ROW]]]
+#in = affine_map<(d0, d1) -> (d0, d1)>
+#out = affine_map<(d0, d1) -> (d0)>
+func.func @row_sum_exp(%x: memref<64x1000xf32>, %y: memref<64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<64xf32>)
+  linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<64x1000xf32>) outs(%y : memref<64xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %e = math.exp %a : f32
+    %s = arith.addf %acc, %e : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A row max starts from -inf; a short reduction (10) stays in one thread.
+// CHECK-LABEL: func.func @row_max
+// CHECK: arith.constant 0xFF800000 : f32
+// CHECK: scf.reduce
+// CHECK: arith.maximumf
+// CHECK-LABEL: func.func @short_max
+// CHECK-NOT: scf.reduce(
+// CHECK: scf.for %{{.+}} = %c0 to %c10 step %c1 iter_args
+// CHECK: arith.maximumf
+#in2 = affine_map<(d0, d1) -> (d0, d1)>
+#out2 = affine_map<(d0, d1) -> (d0)>
+func.func @row_max(%x: memref<4x512xf32>, %y: memref<4xf32>) {
+  linalg.generic {indexing_maps = [#in2, #out2], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x512xf32>) outs(%y : memref<4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %m = arith.maximumf %a, %acc : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+func.func @short_max(%x: memref<4x10xf32>, %y: memref<4xf32>) {
+  linalg.generic {indexing_maps = [#in2, #out2], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x10xf32>) outs(%y : memref<4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %m = arith.maximumf %a, %acc : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+
+// -----
+
+// A bf16 GEMM accumulating in f32 after a zero fill, B a transposed weight
+// (an argument): one mpc_cuda_matmul call with beta = 0 (flags 1), B as a
+// transposed view of the argument, no fill or transpose kernel.
+// CHECK-LABEL: func.func @gemm
+// CHECK-NOT: linalg.fill
+// CHECK-NOT: linalg.transpose
+// CHECK: %[[BT:.+]] = memref.transpose %arg1 (d0, d1) -> (d1, d0) : memref<32x16xbf16> to memref<16x32xbf16, strided<[1, 16]>>
+// CHECK: %[[P:.+]] = memref.alloca() {mpc.host_buffer} : memref<32xi64>
+// CHECK-DAG: memref.store %c2_i64{{.*}}, %[[P]][%c1]
+// CHECK-DAG: memref.store %c1_i64{{.*}}, %[[P]][%c4]
+// CHECK: memref.extract_aligned_pointer_as_index %[[BT]]
+// CHECK: call @mpc_cuda_matmul(%[[P]]) : (memref<32xi64>) -> ()
+// CHECK-NOT: scf.parallel
+// NOLIB-LABEL: func.func @gemm
+// NOLIB-NOT: mpc_cuda_matmul
+// NOLIB: scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args
+// NOLIB: arith.extf
+// NOLIB: arith.mulf
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @gemm(%x: memref<8x16xbf16>, %w: memref<32x16xbf16>, %y: memref<8x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %wt = memref.alloc() : memref<16x32xbf16>
+  linalg.transpose ins(%w : memref<32x16xbf16>) outs(%wt : memref<16x32xbf16>) permutation = [1, 0]
+  linalg.fill ins(%zero : f32) outs(%y : memref<8x32xf32>)
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %wt : memref<8x16xbf16>, memref<16x32xbf16>) outs(%y : memref<8x32xf32>) {
+  ^bb0(%p: bf16, %q: bf16, %acc: f32):
+    %pe = arith.extf %p : bf16 to f32
+    %qe = arith.extf %q : bf16 to f32
+    %m = arith.mulf %pe, %qe : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  memref.dealloc %wt : memref<16x32xbf16>
+  return
+}
+
+// -----
+
+// A batched GEMM (attention scores, K transposed by the maps): the batch
+// stays the leading dim, B is a transposed view, C keeps its contents
+// (beta = 1: flags 0).
+// CHECK-LABEL: func.func @batched
+// CHECK: memref.transpose %arg1 (d0, d1, d2) -> (d0, d2, d1)
+// CHECK: memref.store %c0_i64{{.*}}, %{{.+}}[%c4]
+// CHECK: call @mpc_cuda_matmul
+#qa = affine_map<(b, m, n, k) -> (b, m, k)>
+#kb = affine_map<(b, m, n, k) -> (b, n, k)>
+#sc = affine_map<(b, m, n, k) -> (b, m, n)>
+func.func @batched(%q: memref<4x8x16xf32>, %k: memref<4x8x16xf32>, %s: memref<4x8x8xf32>) {
+  linalg.generic {indexing_maps = [#qa, #kb, #sc], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %k : memref<4x8x16xf32>, memref<4x8x16xf32>) outs(%s : memref<4x8x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A constant global read by a kernel is taken (with its views) into the
+// kernel, so that outlining copies it into the GPU module; a copy is a
+// kernel too.
+// CHECK-LABEL: func.func @global_and_copy
+// CHECK: scf.parallel
+// CHECK: scf.parallel
+// CHECK: memref.get_global @table : memref<16xf32>
+// CHECK: scf.parallel
+// CHECK: vector.load %arg0
+// CHECK: vector.store {{.+}}, %arg2
+// CHECK-NOT: memref.copy
+memref.global "private" constant @table : memref<16xf32> = dense<1.0>
+#v = affine_map<(d0) -> (d0)>
+func.func @global_and_copy(%x: memref<16xf32>, %y: memref<16xf32>, %z: memref<16xf32>) {
+  %t = memref.get_global @table : memref<16xf32>
+  linalg.generic {indexing_maps = [#v, #v, #v], iterator_types = ["parallel"]}
+      ins(%x, %t : memref<16xf32>, memref<16xf32>) outs(%y : memref<16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.mulf %a, %b : f32
+    linalg.yield %s : f32
+  }
+  memref.copy %x, %z : memref<16xf32> to memref<16xf32>
+  return
+}
