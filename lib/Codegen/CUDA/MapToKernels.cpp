@@ -336,7 +336,9 @@ bool KernelMapper::mapVectorized(linalg::LinalgOp op, KernelInfo &info) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
     if (!type)
       return false;
-    if (!type.getElementType().isIntOrFloat())
+    // fp8 conversions lower per element (mpc-cuda-lower-fp8-casts).
+    if (!type.getElementType().isIntOrFloat() ||
+        isa<Float8E4M3FNType, Float8E5M2Type>(type.getElementType()))
       return false;
     widest = std::max(widest, type.getElementTypeBitWidth());
   }
@@ -349,6 +351,10 @@ bool KernelMapper::mapVectorized(linalg::LinalgOp op, KernelInfo &info) {
   for (Operation &inner : op.getBlock()->without_terminator()) {
     if (!OpTrait::hasElementwiseMappableTraits(&inner) && !isa<arith::ConstantOp>(inner))
       return false;
+    // fp8 conversions lower per element (mpc-cuda-lower-fp8-casts).
+    for (Type t : llvm::concat<const Type>(inner.getOperandTypes(), inner.getResultTypes()))
+      if (isa<Float8E4M3FNType, Float8E5M2Type>(t))
+        return false;
     if (!vectorNarrowFloats && !isa<arith::ExtFOp, arith::TruncFOp>(inner))
       for (Type t : inner.getOperandTypes())
         if (t.isF16() || t.isBF16())

@@ -83,6 +83,7 @@ void buildLowerToCUDAPipeline(OpPassManager &pm, const LowerToCUDAOptions &optio
   pm.addPass(createLowerAffinePass());
 
   // Device code -> NVVM.
+  pm.addNestedPass<gpu::GPUModuleOp>(createLowerFloat8CastsPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createStripDebugInfoPass());
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.indexBitwidth = 64;

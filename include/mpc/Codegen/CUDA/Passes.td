@@ -52,6 +52,22 @@ def KernelReportPass : Pass<"mpc-cuda-kernel-report", "::mlir::ModuleOp"> {
   ];
 }
 
+def LowerFloat8CastsPass : Pass<"mpc-cuda-lower-fp8-casts", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "fp8 casts in kernels as the hardware's conversions (sm_89 and newer)";
+  let description = [{
+    arith.truncf to f8E4M3FN / f8E5M2 becomes `cvt.rn.satfinite.e4m3x2.f32`
+    (nvvm.convert.f32x2.to.f8x2) with the non-saturating result restored
+    for values past the largest finite one (NaN for E4M3FN, infinity for
+    E5M2; saturating casts clamp before the truncf, mpc-lower-to-linalg),
+    and arith.extf from fp8 `cvt.rn.f16x2.e4m3x2` then an exact widening.
+    Narrower sources go through f32 exactly. The conversions exist from
+    sm_89 on: a kernel module that also targets an older chip and holds an
+    fp8 cast is an error that says which architectures to drop.
+  }];
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect", "::mlir::vector::VectorDialect"];
+}
+
 def MapToKernelsPass : Pass<"mpc-cuda-map-to-kernels", "::mlir::ModuleOp"> {
   let summary = "Linalg ops on buffers -> GPU kernel schedules and library GEMMs";
   let description = [{
