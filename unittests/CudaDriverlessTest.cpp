@@ -83,4 +83,37 @@ TEST(CudaMatmulAbi, BadLayoutIsReportedBeforeTheDevice) {
               "operand A");
 }
 
+// The packed argument block compiled code passes (Abi.h): decoded into the
+// same operands, so the same layout error; a block from another ABI version
+// is refused by name.
+TEST(CudaMatmulAbi, PackedBlockIsDecodedIntoOperands) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  float buffer[64];
+  int64_t p[MPC_MM_PARAMS] = {};
+  p[MPC_MM_SLOT_ABI] = MPC_MM_ABI_VERSION;
+  p[MPC_MM_SLOT_DTYPE_A] = p[MPC_MM_SLOT_DTYPE_B] = p[MPC_MM_SLOT_DTYPE_C] = MPC_DT_F32;
+  p[MPC_MM_SLOT_FLAGS] = MPC_MM_BETA0;
+  auto put = [&](int operand, int64_t rows, int64_t cols, int64_t rowStride, int64_t colStride) {
+    int64_t *slot = p + MPC_MM_SLOT_OPERANDS + operand * MPC_MM_OPERAND_SLOTS;
+    slot[0] = reinterpret_cast<int64_t>(buffer);
+    slot[1] = 0;
+    slot[2] = 2;
+    slot[3] = rows, slot[4] = cols, slot[5] = 1;
+    slot[6] = rowStride, slot[7] = colStride, slot[8] = 0;
+  };
+  put(0, 4, 3, 6, 2); // neither inner stride is 1
+  put(1, 3, 5, 5, 1);
+  put(2, 4, 5, 5, 1);
+  EXPECT_EXIT(mpc_cuda_matmul(p, p, 0, MPC_MM_PARAMS, 1), ::testing::ExitedWithCode(1),
+              "^mpc: error: mpc_cuda_matmul: A \\[4,3\\] \\(strides \\[6,2\\]\\) "
+              "is not a matrix cuBLASLt can read[^\n]*\n$");
+  p[MPC_MM_SLOT_OPERANDS + 2] = 4; // rank 4
+  EXPECT_EXIT(mpc_cuda_matmul(p, p, 0, MPC_MM_PARAMS, 1), ::testing::ExitedWithCode(1),
+              "mpc_cuda_matmul: operands must have rank 2 or 3, not 4");
+  p[MPC_MM_SLOT_ABI] = MPC_MM_ABI_VERSION + 1;
+  EXPECT_EXIT(mpc_cuda_matmul(p, p, 0, MPC_MM_PARAMS, 1), ::testing::ExitedWithCode(1),
+              "compiled for another version of the CUDA runtime \\(argument block version 2, "
+              "expected 1\\); recompile it");
+}
+
 } // namespace
