@@ -63,6 +63,13 @@ struct DeviceMemory : mpc::impl::DeviceMemoryPassBase<DeviceMemory> {
       auto alloc = gpu::AllocOp::create(b, op->getLoc(), type, /*asyncToken=*/Type(),
                                         /*asyncDependencies=*/ValueRange{}, dynamicSizes,
                                         /*symbolOperands=*/ValueRange{}, /*hostShared=*/false);
+      // A stack allocation lived until its scope ended: free it there.
+      if (isa<memref::AllocaOp>(op)) {
+        Operation *end = op->getBlock()->getTerminator();
+        OpBuilder e(end);
+        gpu::DeallocOp::create(e, op->getLoc(), /*asyncToken=*/Type(), ValueRange{},
+                               alloc.getMemref());
+      }
       op->replaceAllUsesWith(alloc);
       op->erase();
     }

@@ -699,11 +699,24 @@ std::optional<GemmMatch> matchGemm(linalg::LinalgOp op) {
   return match;
 }
 
+/// Whether `buffer` is (a view of) a constant global: host memory, which a
+/// library call cannot read (kernels take the global into the GPU module).
+bool isHostGlobal(Value buffer) {
+  while (Operation *def = buffer.getDefiningOp()) {
+    if (isa<memref::GetGlobalOp>(def))
+      return true;
+    if (!isa<ViewLikeOpInterface>(def) || def->getNumOperands() == 0)
+      return false;
+    buffer = def->getOperand(0);
+  }
+  return false;
+}
+
 bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &info) {
   if (!libraryGemm)
     return false;
   std::optional<GemmMatch> match = matchGemm(op);
-  if (!match)
+  if (!match || llvm::any_of(op->getOperands(), isHostGlobal))
     return false;
   OpBuilder b(op);
   Location loc = op.getLoc();

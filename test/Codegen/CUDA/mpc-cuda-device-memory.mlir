@@ -34,3 +34,23 @@ func.func @host_access(%x: memref<64xf32>) -> f32 {
   %v = memref.load %x[%c0] : memref<64xf32>
   return %v : f32
 }
+
+// -----
+
+// A stack buffer becomes a device buffer freed where its block ends.
+// CHECK-LABEL: func.func @stack
+// CHECK: %[[S:.+]] = gpu.alloc () : memref<8xf32>
+// CHECK: gpu.dealloc %[[S]] : memref<8xf32>
+// CHECK-NEXT: return
+func.func @stack(%x: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %s = memref.alloca() : memref<8xf32>
+  scf.parallel (%t) = (%c0) to (%c8) step (%c1) {
+    %v = memref.load %x[%t] : memref<8xf32>
+    memref.store %v, %s[%t] : memref<8xf32>
+    scf.reduce
+  } {mapping = [#gpu.loop_dim_map<processor = thread_x, map = (d0) -> (d0), bound = (d0) -> (d0)>]}
+  return
+}

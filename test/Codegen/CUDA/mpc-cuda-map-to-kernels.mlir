@@ -228,3 +228,26 @@ func.func @global_and_copy(%x: memref<16xf32>, %y: memref<16xf32>, %z: memref<16
   memref.copy %x, %z : memref<16xf32> to memref<16xf32>
   return
 }
+
+// -----
+
+// A GEMM reading a constant global (host memory) cannot go to cuBLASLt: it
+// becomes a generated kernel, which takes the global into the GPU module.
+// CHECK-LABEL: func.func @gemm_constant
+// CHECK-NOT: mpc_cuda_matmul
+// CHECK: memref.get_global @weights
+memref.global "private" constant @weights : memref<16x32xf32> = dense<0.5>
+#ga = affine_map<(d0, d1, d2) -> (d0, d2)>
+#gb = affine_map<(d0, d1, d2) -> (d2, d1)>
+#gc = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @gemm_constant(%x: memref<8x16xf32>, %y: memref<8x32xf32>) {
+  %w = memref.get_global @weights : memref<16x32xf32>
+  linalg.generic {indexing_maps = [#ga, #gb, #gc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<8x16xf32>, memref<16x32xf32>) outs(%y : memref<8x32xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
