@@ -336,9 +336,11 @@ bool KernelMapper::mapVectorized(linalg::LinalgOp op, KernelInfo &info) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
     if (!type)
       return false;
-    // fp8 conversions lower per element (mpc-cuda-lower-fp8-casts).
+    // fp8 conversions lower per element (mpc-cuda-lower-fp8-casts); i1
+    // (and other sub-byte) buffers have no byte-aligned vector loads.
     if (!type.getElementType().isIntOrFloat() ||
-        isa<Float8E4M3FNType, Float8E5M2Type>(type.getElementType()))
+        isa<Float8E4M3FNType, Float8E5M2Type>(type.getElementType()) ||
+        type.getElementTypeBitWidth() % 8 != 0)
       return false;
     widest = std::max(widest, type.getElementTypeBitWidth());
   }
@@ -633,19 +635,44 @@ BlockArgument throughExt(Value v) {
 /// where the operand has it), the element type codes.
 struct GemmMatch {
   OpOperand *a, *b, *c;
-  SmallVector<unsigned> perms[3];
+  /// Per operand: its dims in GEMM order, and how many of them each GEMM
+  /// dim (batch?, rows, cols) collapses.
+  SmallVector<int64_t> perms[3];
+  SmallVector<ReassociationIndices> groups[3];
   int32_t dtypes[3];
 };
 
+/// Whether the dims of `type`, permuted by `perm`, can be collapsed as
+/// `groups` without a copy (each group contiguous in memory).
+bool collapsible(MemRefType type, ArrayRef<int64_t> perm, ArrayRef<ReassociationIndices> groups) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  for (const ReassociationIndices &group : groups)
+    for (size_t j = 0; j + 1 < group.size(); ++j) {
+      int64_t outer = perm[group[j]], inner = perm[group[j + 1]];
+      if (type.getDimSize(inner) == 1 || type.getDimSize(outer) == 1)
+        continue;
+      if (ShapedType::isDynamic(strides[outer]) || ShapedType::isDynamic(strides[inner]) ||
+          strides[outer] != strides[inner] * type.getDimSize(inner))
+        return false;
+    }
+  return true;
+}
+
+/// Contractions cuBLASLt runs: every loop is a batch, M, N or K loop (any
+/// number of each, collapsed into one), the body acc + a * b (operands
+/// possibly widened), f32/f16/bf16 operands. A and B hold all the batch
+/// loops or none (then they are shared by every batch); C holds them all.
 std::optional<GemmMatch> matchGemm(linalg::LinalgOp op) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       !linalg::isaContractionOpInterface(op) || op.hasDynamicShape())
     return std::nullopt;
   FailureOr<linalg::ContractionDimensions> dims = linalg::inferContractionDims(op);
-  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 || dims->k.size() != 1 ||
-      dims->batch.size() > 1)
+  if (failed(dims) || dims->m.empty() || dims->n.empty() || dims->k.empty() ||
+      dims->batch.size() + dims->m.size() + dims->n.size() + dims->k.size() != op.getNumLoops())
     return std::nullopt;
-  // The body must be exactly acc + a * b (operands possibly widened).
   Block *body = op.getBlock();
   auto add = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
   if (!add || (add.getLhs() != body->getArgument(2) && add.getRhs() != body->getArgument(2)))
@@ -661,38 +688,53 @@ std::optional<GemmMatch> matchGemm(linalg::LinalgOp op) {
     return std::nullopt;
 
   GemmMatch match;
-  int64_t b0 = dims->batch.empty() ? int64_t(-1) : int64_t(dims->batch[0]);
-  unsigned m = dims->m[0], n = dims->n[0], k = dims->k[0];
   match.a = op.getDpsInputOperand(0);
   match.b = op.getDpsInputOperand(1);
   match.c = &op.getDpsInitsMutable()[0];
-  if (!op.getMatchingIndexingMap(match.a).isFunctionOfDim(m))
+  if (!op.getMatchingIndexingMap(match.a).isFunctionOfDim(dims->m[0]))
     std::swap(match.a, match.b);
+  auto sorted = [](ArrayRef<unsigned> loops) {
+    SmallVector<unsigned> copy(loops);
+    llvm::sort(copy);
+    return copy;
+  };
+  SmallVector<unsigned> batch = sorted(dims->batch), m = sorted(dims->m), n = sorted(dims->n),
+                        k = sorted(dims->k);
   OpOperand *operands[3] = {match.a, match.b, match.c};
-  SmallVector<unsigned> orders[3] = {{m, k}, {k, n}, {m, n}};
+  SmallVector<unsigned> *orders[3][2] = {{&m, &k}, {&k, &n}, {&m, &n}};
   for (int i = 0; i < 3; ++i) {
-    std::optional<int32_t> dtype =
-        gemmDtype(cast<MemRefType>(operands[i]->get().getType()).getElementType());
+    auto type = cast<MemRefType>(operands[i]->get().getType());
+    std::optional<int32_t> dtype = gemmDtype(type.getElementType());
     if (!dtype)
       return std::nullopt;
     match.dtypes[i] = *dtype;
     AffineMap map = op.getMatchingIndexingMap(operands[i]);
-    if (!map.isProjectedPermutation() || map.getNumResults() > 3)
+    if (!map.isProjectedPermutation())
       return std::nullopt;
-    SmallVector<unsigned> full;
-    if (b0 >= 0 && map.isFunctionOfDim(b0))
-      full.push_back(b0);
-    else if (b0 >= 0 && i == 2)
-      return std::nullopt; // a batched GEMM summing over the batch
-    full.append(orders[i]);
-    if (map.getNumResults() != full.size())
+    unsigned batchHeld = llvm::count_if(batch, [&](unsigned d) { return map.isFunctionOfDim(d); });
+    if ((batchHeld != 0 && batchHeld != batch.size()) || (i == 2 && batchHeld != batch.size()))
       return std::nullopt;
-    for (unsigned loop : full) {
-      std::optional<unsigned> pos = map.getResultPosition(getAffineDimExpr(loop, op.getContext()));
-      if (!pos)
-        return std::nullopt;
-      match.perms[i].push_back(*pos);
+    SmallVector<SmallVector<unsigned>> dimGroups;
+    if (batchHeld && !batch.empty())
+      dimGroups.push_back(batch);
+    dimGroups.push_back(*orders[i][0]);
+    dimGroups.push_back(*orders[i][1]);
+    int64_t next = 0;
+    for (const SmallVector<unsigned> &group : dimGroups) {
+      ReassociationIndices collapsed;
+      for (unsigned loop : group) {
+        std::optional<unsigned> pos =
+            map.getResultPosition(getAffineDimExpr(loop, op.getContext()));
+        if (!pos)
+          return std::nullopt;
+        match.perms[i].push_back(*pos);
+        collapsed.push_back(next++);
+      }
+      match.groups[i].push_back(collapsed);
     }
+    if (static_cast<int64_t>(map.getNumResults()) != next ||
+        !collapsible(type, match.perms[i], match.groups[i]))
+      return std::nullopt;
   }
   if (match.dtypes[0] != match.dtypes[1])
     return std::nullopt;
@@ -724,11 +766,14 @@ bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &i
   OpOperand *operands[3] = {match->a, match->b, match->c};
   for (int i = 0; i < 3; ++i) {
     views.push_back(operands[i]->get());
-    ArrayRef<unsigned> perm = match->perms[i];
-    if (!llvm::equal(perm, llvm::seq<unsigned>(0, perm.size()))) {
-      AffineMap permutation = AffineMap::getPermutationMap(perm, op.getContext());
+    ArrayRef<int64_t> perm = match->perms[i];
+    if (!llvm::equal(perm, llvm::seq<int64_t>(0, perm.size()))) {
+      SmallVector<unsigned> positions(perm.begin(), perm.end());
+      AffineMap permutation = AffineMap::getPermutationMap(positions, op.getContext());
       views.back() = memref::TransposeOp::create(b, loc, views.back(), AffineMapAttr::get(permutation));
     }
+    if (match->groups[i].size() != perm.size())
+      views.back() = memref::CollapseShapeOp::create(b, loc, views.back(), match->groups[i]);
   }
 
   // The packed argument block of mpc_cuda_matmul (Abi.h).
@@ -881,9 +926,15 @@ void KernelMapper::foldIntoGemms(func::FuncOp func) {
       AffineMap permutation = AffineMap::getPermutationMap(
           SmallVector<unsigned>(transpose.getPermutation().begin(), transpose.getPermutation().end()),
           b.getContext());
-      Value view = memref::TransposeOp::create(b, transpose.getLoc(), transpose.getInput(),
-                                               AffineMapAttr::get(permutation));
+      auto view = memref::TransposeOp::create(b, transpose.getLoc(), transpose.getInput(),
+                                              AffineMapAttr::get(permutation));
       operand->set(view);
+      // A view cuBLASLt cannot read (dims that no longer collapse): keep the copy.
+      if (!matchGemm(gemm)) {
+        operand->set(buffer);
+        view->erase();
+        continue;
+      }
       transpose->erase();
       for (Operation *user : llvm::make_early_inc_range(buffer.getUsers()))
         user->erase(); // the deallocs

@@ -251,3 +251,58 @@ func.func @gemm_constant(%x: memref<8x16xf32>, %y: memref<8x32xf32>) {
   }
   return
 }
+
+// -----
+
+// A linear layer on [batch, seq, features] (two M loops) and attention
+// scores on [batch, heads, seq, dim] (two batch loops, K transposed): the
+// loops of each kind collapse into one GEMM dim (collapse_shape views).
+// CHECK-LABEL: func.func @linear3d
+// CHECK: memref.collapse_shape %arg0 {{\[}}[0, 1], [2]] : memref<2x8x16xf32> into memref<16x16xf32>
+// CHECK: memref.collapse_shape %arg2 {{\[}}[0, 1], [2]] : memref<2x8x32xf32> into memref<16x32xf32>
+// CHECK: call @mpc_cuda_matmul
+// CHECK-LABEL: func.func @scores4d
+// CHECK: %[[KT:.+]] = memref.transpose %arg1 (d0, d1, d2, d3) -> (d0, d1, d3, d2)
+// CHECK: memref.collapse_shape %[[KT]] {{\[}}[0, 1], [2], [3]]
+// CHECK: memref.collapse_shape %arg2 {{\[}}[0, 1], [2], [3]] : memref<2x4x8x8xf32> into memref<8x8x8xf32>
+// CHECK: call @mpc_cuda_matmul
+// A boolean mask select is not vectorized (no byte-aligned i1 vectors).
+// CHECK-LABEL: func.func @mask
+// CHECK-NOT: vector.load
+#l_a = affine_map<(b, s, n, k) -> (b, s, k)>
+#l_w = affine_map<(b, s, n, k) -> (k, n)>
+#l_c = affine_map<(b, s, n, k) -> (b, s, n)>
+func.func @linear3d(%x: memref<2x8x16xf32>, %w: memref<16x32xf32>, %y: memref<2x8x32xf32>) {
+  linalg.generic {indexing_maps = [#l_a, #l_w, #l_c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<2x8x16xf32>, memref<16x32xf32>) outs(%y : memref<2x8x32xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+#s_q = affine_map<(b, h, i, j, d) -> (b, h, i, d)>
+#s_k = affine_map<(b, h, i, j, d) -> (b, h, j, d)>
+#s_c = affine_map<(b, h, i, j, d) -> (b, h, i, j)>
+func.func @scores4d(%q: memref<2x4x8x16xf32>, %k: memref<2x4x8x16xf32>, %s: memref<2x4x8x8xf32>) {
+  linalg.generic {indexing_maps = [#s_q, #s_k, #s_c], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %k : memref<2x4x8x16xf32>, memref<2x4x8x16xf32>) outs(%s : memref<2x4x8x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+#mk = affine_map<(d0, d1) -> (d0, d1)>
+func.func @mask(%m: memref<4x8xi1>, %x: memref<4x8xf32>, %y: memref<4x8xf32>) {
+  %ninf = arith.constant -1.0e30 : f32
+  linalg.generic {indexing_maps = [#mk, #mk, #mk], iterator_types = ["parallel", "parallel"]}
+      ins(%m, %x : memref<4x8xi1>, memref<4x8xf32>) outs(%y : memref<4x8xf32>) {
+  ^bb0(%c: i1, %v: f32, %o: f32):
+    %r = arith.select %c, %v, %ninf : f32
+    linalg.yield %r : f32
+  }
+  return
+}
