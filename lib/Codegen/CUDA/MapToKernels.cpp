@@ -256,7 +256,8 @@ private:
   LogicalResult mapRowReduction(linalg::LinalgOp op, const Combiner &combiner, KernelInfo &info);
   LogicalResult mapSequential(linalg::LinalgOp op, KernelInfo &info);
   bool mapVectorized(linalg::LinalgOp op, KernelInfo &info);
-  bool mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &info);
+  bool mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &info,
+                      SmallVectorImpl<KernelInfo> &kernels);
   void foldIntoGemms(func::FuncOp func);
   void foldFillsIntoReductions(func::FuncOp func);
 
@@ -623,13 +624,6 @@ std::optional<int32_t> gemmDtype(Type t) {
   return std::nullopt;
 }
 
-/// `v` as a block argument of `body`, looking through one arith.extf.
-BlockArgument throughExt(Value v) {
-  if (auto ext = v.getDefiningOp<arith::ExtFOp>())
-    v = ext.getIn();
-  return dyn_cast<BlockArgument>(v);
-}
-
 /// A contraction cuBLASLt can run: which input is A, each operand's
 /// permutation to GEMM order (A [b, m, k], B [b, k, n], C [b, m, n]; b only
 /// where the operand has it), the element type codes.
@@ -640,6 +634,8 @@ struct GemmMatch {
   SmallVector<int64_t> perms[3];
   SmallVector<ReassociationIndices> groups[3];
   int32_t dtypes[3];
+  /// A and B: the narrower type the body rounds the operand to first, if any.
+  Type casts[2];
 };
 
 /// Whether the dims of `type`, permuted by `perm`, can be collapsed as
@@ -661,83 +657,161 @@ bool collapsible(MemRefType type, ArrayRef<int64_t> perm, ArrayRef<Reassociation
   return true;
 }
 
-/// Contractions cuBLASLt runs: every loop is a batch, M, N or K loop (any
-/// number of each, collapsed into one), the body acc + a * b (operands
-/// possibly widened), f32/f16/bf16 operands. A and B hold all the batch
-/// loops or none (then they are shared by every batch); C holds them all.
+/// `v` as a block argument of `body`, looking through an arith.extf and an
+/// arith.truncf before it (a cast fused into the contraction); `narrow` is
+/// set to the truncf's type.
+BlockArgument throughCasts(Value v, Type &narrow) {
+  if (auto ext = v.getDefiningOp<arith::ExtFOp>())
+    v = ext.getIn();
+  if (auto trunc = v.getDefiningOp<arith::TruncFOp>()) {
+    narrow = trunc.getType();
+    v = trunc.getIn();
+  }
+  return dyn_cast<BlockArgument>(v);
+}
+
+/// Contractions cuBLASLt runs. The body is acc + a * b (operands possibly
+/// widened, or rounded to a narrower type first: then the operand is rounded
+/// by a kernel of its own). Loops of size 1 go anywhere; the others are
+/// batch (in A, B and C), M (A and C), N (B and C) or K (A and B) loops, any
+/// number of each, collapsed into one GEMM dim each. N loops outside every M
+/// loop in C may become batch loops instead, B and C batched and A shared
+/// (a convolution's image loops after im2col).
 std::optional<GemmMatch> matchGemm(linalg::LinalgOp op) {
-  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      !linalg::isaContractionOpInterface(op) || op.hasDynamicShape())
-    return std::nullopt;
-  FailureOr<linalg::ContractionDimensions> dims = linalg::inferContractionDims(op);
-  if (failed(dims) || dims->m.empty() || dims->n.empty() || dims->k.empty() ||
-      dims->batch.size() + dims->m.size() + dims->n.size() + dims->k.size() != op.getNumLoops())
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 || op.hasDynamicShape() ||
+      op.getNumReductionLoops() == 0)
     return std::nullopt;
   Block *body = op.getBlock();
   auto add = body->getTerminator()->getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add || (add.getLhs() != body->getArgument(2) && add.getRhs() != body->getArgument(2)))
+  if (!add || (add.getLhs() != body->getArgument(2) && add.getRhs() != body->getArgument(2)) ||
+      !body->getArgument(2).hasOneUse())
     return std::nullopt;
   Value product = add.getLhs() == body->getArgument(2) ? add.getRhs() : add.getLhs();
   auto mul = product.getDefiningOp<arith::MulFOp>();
   if (!mul)
     return std::nullopt;
-  BlockArgument x = throughExt(mul.getLhs()), y = throughExt(mul.getRhs());
+  Type narrow[2];
+  BlockArgument x = throughCasts(mul.getLhs(), narrow[0]), y = throughCasts(mul.getRhs(), narrow[1]);
   if (!x || !y || x.getOwner() != body || y.getOwner() != body || x == y ||
       x.getArgNumber() > 1 || y.getArgNumber() > 1 ||
-      llvm::range_size(body->without_terminator()) > 4)
+      llvm::range_size(body->without_terminator()) > 6)
     return std::nullopt;
 
   GemmMatch match;
   match.a = op.getDpsInputOperand(0);
   match.b = op.getDpsInputOperand(1);
   match.c = &op.getDpsInitsMutable()[0];
-  if (!op.getMatchingIndexingMap(match.a).isFunctionOfDim(dims->m[0]))
-    std::swap(match.a, match.b);
-  auto sorted = [](ArrayRef<unsigned> loops) {
-    SmallVector<unsigned> copy(loops);
-    llvm::sort(copy);
-    return copy;
+  Type castA = narrow[x.getArgNumber()], castB = narrow[y.getArgNumber()];
+  AffineMap maps[3] = {op.getMatchingIndexingMap(match.a), op.getMatchingIndexingMap(match.b),
+                       op.getMatchingIndexingMap(match.c)};
+  for (AffineMap map : maps)
+    if (!map.isProjectedPermutation())
+      return std::nullopt;
+  SmallVector<int64_t> sizes = op.getStaticLoopRanges();
+  SmallVector<unsigned> units, batch, m, n, k;
+  for (unsigned d = 0; d < op.getNumLoops(); ++d) {
+    bool inA = maps[0].isFunctionOfDim(d), inB = maps[1].isFunctionOfDim(d),
+         inC = maps[2].isFunctionOfDim(d);
+    if (sizes[d] == 1)
+      units.push_back(d);
+    else if (inA && inB && inC)
+      batch.push_back(d);
+    else if (inA && inC && !inB)
+      m.push_back(d);
+    else if (inB && inC && !inA)
+      n.push_back(d);
+    else if (inA && inB && !inC)
+      k.push_back(d);
+    else
+      return std::nullopt;
+  }
+  // (Matrix-vector products, without an M or N loop, stay kernels.)
+  if (m.empty() || n.empty() || k.empty())
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (unsigned d = 0; d < op.getNumLoops(); ++d)
+    if ((iterators[d] == utils::IteratorType::reduction) != llvm::is_contained(k, d) &&
+        sizes[d] != 1)
+      return std::nullopt;
+  if (!maps[0].isFunctionOfDim(m.front()))
+    return std::nullopt;
+
+  // Each operand's dims in GEMM order, groups collapsed; unit dims join the
+  // first group.
+  auto build = [&](ArrayRef<unsigned> batchLoops, ArrayRef<unsigned> nLoops, bool aBatched,
+                   GemmMatch &out) {
+    SmallVector<unsigned> orders[3][3] = {{aBatched ? SmallVector<unsigned>(batchLoops)
+                                                    : SmallVector<unsigned>(),
+                                           m, k},
+                                          {SmallVector<unsigned>(batchLoops), k,
+                                           SmallVector<unsigned>(nLoops)},
+                                          {SmallVector<unsigned>(batchLoops), m,
+                                           SmallVector<unsigned>(nLoops)}};
+    OpOperand *operands[3] = {out.a, out.b, out.c};
+    for (int i = 0; i < 3; ++i) {
+      out.perms[i].clear();
+      out.groups[i].clear();
+      SmallVector<unsigned> held;
+      for (unsigned d : units)
+        if (maps[i].isFunctionOfDim(d))
+          held.push_back(d);
+      int64_t next = 0;
+      for (ArrayRef<unsigned> group : orders[i]) {
+        if (group.empty())
+          continue;
+        ReassociationIndices collapsed;
+        SmallVector<unsigned> loops(held);
+        held.clear();
+        loops.append(group.begin(), group.end());
+        for (unsigned loop : loops) {
+          std::optional<unsigned> pos =
+              maps[i].getResultPosition(getAffineDimExpr(loop, op.getContext()));
+          if (!pos)
+            return false;
+          out.perms[i].push_back(*pos);
+          collapsed.push_back(next++);
+        }
+        out.groups[i].push_back(collapsed);
+      }
+      if (static_cast<int64_t>(maps[i].getNumResults()) != next ||
+          !collapsible(cast<MemRefType>(operands[i]->get().getType()), out.perms[i],
+                       out.groups[i]))
+        return false;
+    }
+    return true;
   };
-  SmallVector<unsigned> batch = sorted(dims->batch), m = sorted(dims->m), n = sorted(dims->n),
-                        k = sorted(dims->k);
-  OpOperand *operands[3] = {match.a, match.b, match.c};
-  SmallVector<unsigned> *orders[3][2] = {{&m, &k}, {&k, &n}, {&m, &n}};
+  auto sorted = [](SmallVector<unsigned> loops) {
+    llvm::sort(loops);
+    return loops;
+  };
+  batch = sorted(batch), m = sorted(m), n = sorted(n), k = sorted(k);
+  bool found = build(batch, n, /*aBatched=*/true, match);
+  if (!found && batch.empty()) {
+    // N loops outside every M loop of C: batch loops of B and C, A shared.
+    unsigned firstM = *maps[2].getResultPosition(getAffineDimExpr(m.front(), op.getContext()));
+    SmallVector<unsigned> outer, inner;
+    for (unsigned d : n)
+      (*maps[2].getResultPosition(getAffineDimExpr(d, op.getContext())) < firstM ? outer : inner)
+          .push_back(d);
+    if (!outer.empty() && !inner.empty())
+      found = build(outer, inner, /*aBatched=*/false, match);
+  }
+  if (!found)
+    return std::nullopt;
+
+  Type elements[3] = {castA ? castA : getElementTypeOrSelf(match.a->get().getType()),
+                      castB ? castB : getElementTypeOrSelf(match.b->get().getType()),
+                      getElementTypeOrSelf(match.c->get().getType())};
   for (int i = 0; i < 3; ++i) {
-    auto type = cast<MemRefType>(operands[i]->get().getType());
-    std::optional<int32_t> dtype = gemmDtype(type.getElementType());
+    std::optional<int32_t> dtype = gemmDtype(elements[i]);
     if (!dtype)
       return std::nullopt;
     match.dtypes[i] = *dtype;
-    AffineMap map = op.getMatchingIndexingMap(operands[i]);
-    if (!map.isProjectedPermutation())
-      return std::nullopt;
-    unsigned batchHeld = llvm::count_if(batch, [&](unsigned d) { return map.isFunctionOfDim(d); });
-    if ((batchHeld != 0 && batchHeld != batch.size()) || (i == 2 && batchHeld != batch.size()))
-      return std::nullopt;
-    SmallVector<SmallVector<unsigned>> dimGroups;
-    if (batchHeld && !batch.empty())
-      dimGroups.push_back(batch);
-    dimGroups.push_back(*orders[i][0]);
-    dimGroups.push_back(*orders[i][1]);
-    int64_t next = 0;
-    for (const SmallVector<unsigned> &group : dimGroups) {
-      ReassociationIndices collapsed;
-      for (unsigned loop : group) {
-        std::optional<unsigned> pos =
-            map.getResultPosition(getAffineDimExpr(loop, op.getContext()));
-        if (!pos)
-          return std::nullopt;
-        match.perms[i].push_back(*pos);
-        collapsed.push_back(next++);
-      }
-      match.groups[i].push_back(collapsed);
-    }
-    if (static_cast<int64_t>(map.getNumResults()) != next ||
-        !collapsible(type, match.perms[i], match.groups[i]))
-      return std::nullopt;
   }
   if (match.dtypes[0] != match.dtypes[1])
     return std::nullopt;
+  match.casts[0] = castA;
+  match.casts[1] = castB;
   return match;
 }
 
@@ -754,18 +828,52 @@ bool isHostGlobal(Value buffer) {
   return false;
 }
 
-bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &info) {
+bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &info,
+                                  SmallVectorImpl<KernelInfo> &kernels) {
   if (!libraryGemm)
     return false;
   std::optional<GemmMatch> match = matchGemm(op);
   if (!match || llvm::any_of(op->getOperands(), isHostGlobal))
     return false;
+  OpOperand *operands[3] = {match->a, match->b, match->c};
+  // An operand the body rounds to a narrower type first is rounded by a
+  // kernel of its own into a dense buffer, which the GEMM reads.
+  auto roundedType = [&](int i) {
+    auto type = cast<MemRefType>(operands[i]->get().getType());
+    return MemRefType::get(type.getShape(), match->casts[i]);
+  };
+  for (int i = 0; i < 2; ++i)
+    if (match->casts[i] && !collapsible(roundedType(i), match->perms[i], match->groups[i]))
+      return false;
   OpBuilder b(op);
   Location loc = op.getLoc();
+  Value sources[3] = {match->a->get(), match->b->get(), match->c->get()};
+  SmallVector<Value> temporaries;
+  for (int i = 0; i < 2; ++i) {
+    if (!match->casts[i])
+      continue;
+    MemRefType type = roundedType(i);
+    Value rounded = memref::AllocOp::create(b, loc, type);
+    AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+    SmallVector<utils::IteratorType> parallel(type.getRank(), utils::IteratorType::parallel);
+    auto round = linalg::GenericOp::create(
+        b, loc, ValueRange{sources[i]}, ValueRange{rounded}, ArrayRef<AffineMap>{id, id}, parallel,
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
+          Value narrow = arith::TruncFOp::create(nb, nl, match->casts[i], args[0]);
+          linalg::YieldOp::create(nb, nl, narrow);
+        });
+    KernelInfo roundInfo;
+    roundInfo.name = info.name + "_round" + std::to_string(i);
+    roundInfo.nodes = info.nodes;
+    if (!mapVectorized(round, roundInfo))
+      (void)mapElementwise(round, roundInfo);
+    kernels.push_back(std::move(roundInfo));
+    sources[i] = rounded;
+    temporaries.push_back(rounded);
+  }
   SmallVector<Value> views;
-  OpOperand *operands[3] = {match->a, match->b, match->c};
   for (int i = 0; i < 3; ++i) {
-    views.push_back(operands[i]->get());
+    views.push_back(sources[i]);
     ArrayRef<int64_t> perm = match->perms[i];
     if (!llvm::equal(perm, llvm::seq<int64_t>(0, perm.size()))) {
       SmallVector<unsigned> positions(perm.begin(), perm.end());
@@ -820,6 +928,8 @@ bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &i
     callee.setPrivate();
   }
   func::CallOp::create(b, loc, callee, ValueRange{params});
+  for (Value temporary : temporaries)
+    memref::DeallocOp::create(b, loc, temporary);
 
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   info.strategy = "cublaslt-gemm";
@@ -963,7 +1073,7 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
     KernelInfo info;
     info.name = (func.getSymName() + "_k" + Twine(kernels.size())).str();
     collectNodes(op, info.nodes);
-    if (mapLibraryGemm(op, beta0.contains(op), info)) {
+    if (mapLibraryGemm(op, beta0.contains(op), info, kernels)) {
       kernels.push_back(std::move(info));
       continue;
     }

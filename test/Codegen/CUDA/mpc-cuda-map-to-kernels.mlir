@@ -306,3 +306,62 @@ func.func @mask(%m: memref<4x8xi1>, %x: memref<4x8xf32>, %y: memref<4x8xf32>) {
   }
   return
 }
+
+// -----
+
+// bf16 compute with the weight's cast to bf16 fused into the contraction:
+// the weight is rounded once by a kernel of its own into a bf16 buffer, and
+// the GEMM reads bf16 operands (dtype code 2 for A and B).
+// CHECK-LABEL: func.func @fused_cast
+// CHECK: %[[R:.+]] = memref.alloc() : memref<16x32xbf16>
+// CHECK: scf.parallel
+// CHECK: arith.truncf {{.+}} : vector<4xf32> to vector<4xbf16>
+// CHECK: memref.store %c2_i64{{.*}}, %{{.+}}[%c1]
+// CHECK: memref.store %c2_i64{{.*}}, %{{.+}}[%c2]
+// CHECK: memref.extract_aligned_pointer_as_index %[[R]]
+// CHECK: call @mpc_cuda_matmul
+// CHECK: memref.dealloc %[[R]]
+#fa = affine_map<(d0, d1, d2) -> (d0, d2)>
+#fb = affine_map<(d0, d1, d2) -> (d2, d1)>
+#fc = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @fused_cast(%x: memref<8x16xbf16>, %w: memref<16x32xf32>, %y: memref<8x32xf32>) {
+  linalg.generic {indexing_maps = [#fa, #fb, #fc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<8x16xbf16>, memref<16x32xf32>) outs(%y : memref<8x32xf32>) {
+  ^bb0(%p: bf16, %q: f32, %acc: f32):
+    %qb = arith.truncf %q : f32 to bf16
+    %pe = arith.extf %p : bf16 to f32
+    %qe = arith.extf %qb : bf16 to f32
+    %m = arith.mulf %pe, %qe : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A convolution after im2col: weight [G, M, CK] x patches [N, G, CK, O] ->
+// [N, G, M, O] with one group: the image loop N is outside M in the output,
+// so it becomes the batch of patches and output while the weight is shared
+// (rank 2); the unit group loop joins the first dim (moved there by a
+// transposed view: unit dims cost nothing).
+// CHECK-LABEL: func.func @conv_gemm
+// CHECK: memref.collapse_shape %arg0 {{\[}}[0, 1], [2]] : memref<1x8x27xf32> into memref<8x27xf32>
+// CHECK: %[[PT:.+]] = memref.transpose %arg1 (d0, d1, d2, d3) -> (d1, d0, d2, d3)
+// CHECK: memref.collapse_shape %[[PT]] {{\[}}[0, 1], [2], [3]] : memref<1x4x27x64xf32, strided<[1728, 1728, 64, 1]>> into memref<4x27x64xf32, strided<[1728, 64, 1]>>
+// CHECK: %[[OT:.+]] = memref.transpose %arg2 (d0, d1, d2, d3) -> (d1, d0, d2, d3)
+// CHECK: memref.collapse_shape %[[OT]] {{\[}}[0, 1], [2], [3]] : memref<1x4x8x64xf32, strided<[512, 512, 64, 1]>> into memref<4x8x64xf32, strided<[512, 64, 1]>>
+// CHECK: call @mpc_cuda_matmul
+#cw = affine_map<(d0, d1, d2, d3, d4) -> (d1, d2, d4)>
+#cp = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+#co = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+func.func @conv_gemm(%w: memref<1x8x27xf32>, %p: memref<4x1x27x64xf32>, %o: memref<4x1x8x64xf32>) {
+  linalg.generic {indexing_maps = [#cw, #cp, #co], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%w, %p : memref<1x8x27xf32>, memref<4x1x27x64xf32>) outs(%o : memref<4x1x8x64xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
