@@ -6,6 +6,10 @@
 //                            both module loaders, > 48 KiB of shared memory)
 //                            and checks mpc_cuda_matmul in every layout and
 //                            type against the CPU; exit 1 on any mismatch
+// mpc-cuda-probe --bench-gemm [--json FILE] [--iterations N] [--shapes MxNxK,...]
+//                            TFLOP/s of mpc_cuda_matmul (cuBLASLt) per shape
+//                            in f32, tf32, bf16 and fp16: timing events around
+//                            each call after warm-up, the median of N
 //
 // Like a program gpu-to-llvm lowered, it "loads" its module from a global
 // constructor, before main: that must not need a driver.
@@ -17,8 +21,10 @@
 #include "mpc/Runtime/CUDA/Runtime.h"
 #include "mpc/Runtime/FloatConversions.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -222,20 +228,202 @@ void checkMatmul(const char *name, int64_t batchA, int64_t batchB,
     mpcCudaFree(op->device);
 }
 
+struct BenchShape {
+  int64_t m, n, k;
+};
+
+struct BenchType {
+  const char *name;
+  int32_t in, out, flags;
+};
+
+struct BenchResult {
+  BenchShape shape;
+  const char *type;
+  double medianMs, minMs, tflops;
+};
+
+// Random values in [-1, 1) in the given type: the tensor cores' power (and
+// so their clocks) depends on the data; zeros would flatter them.
+void *randomDevice(int64_t count, int32_t dtype, std::mt19937 &rng) {
+  std::uniform_real_distribution<float> dist(-1, 1);
+  size_t bytes = size_t(count) * (dtype == MPC_DT_F32 ? 4 : 2);
+  std::vector<uint8_t> host(bytes);
+  for (int64_t i = 0; i < count; ++i) {
+    float v = dist(rng);
+    if (dtype == MPC_DT_F32) {
+      std::memcpy(&host[size_t(i) * 4], &v, 4);
+    } else {
+      uint16_t h = dtype == MPC_DT_F16 ? mpc::runtime::floatToHalfBits(v)
+                                       : mpc::runtime::floatToBFloat16Bits(v);
+      std::memcpy(&host[size_t(i) * 2], &h, 2);
+    }
+  }
+  void *device = mpcCudaAlloc(bytes);
+  mpcCudaUpload(device, host.data(), bytes);
+  return device;
+}
+
+Operand::Desc rowMajor(void *device, int64_t rows, int64_t cols) {
+  Operand::Desc d{};
+  d.allocated = d.aligned = device;
+  d.sizes[0] = rows;
+  d.sizes[1] = cols;
+  d.strides[0] = cols;
+  d.strides[1] = 1;
+  return d;
+}
+
+BenchResult benchOne(const BenchShape &s, const BenchType &t, int iterations,
+                     std::mt19937 &rng) {
+  void *a = randomDevice(s.m * s.k, t.in, rng);
+  void *b = randomDevice(s.k * s.n, t.in, rng);
+  void *c = randomDevice(s.m * s.n, t.out, rng);
+  Operand::Desc da = rowMajor(a, s.m, s.k), db = rowMajor(b, s.k, s.n),
+                dc = rowMajor(c, s.m, s.n);
+  auto call = [&] {
+    mpc_cuda_matmul_descriptors(2, &da, 2, &db, 2, &dc, t.in, t.in, t.out,
+                                t.flags);
+  };
+  // Warm-up: the heuristic query, the first launches, the clocks.
+  for (int i = 0; i < 3; ++i)
+    call();
+  std::vector<double> ms;
+  for (int i = 0; i < iterations; ++i) {
+    void *start = mpcCudaTimingEventRecord();
+    call();
+    void *end = mpcCudaTimingEventRecord();
+    ms.push_back(mpcCudaTimingElapsedMs(start, end));
+    mpcCudaTimingEventDestroy(start);
+    mpcCudaTimingEventDestroy(end);
+  }
+  std::sort(ms.begin(), ms.end());
+  double median = ms.size() % 2 ? ms[ms.size() / 2]
+                                : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+  double flops = 2.0 * double(s.m) * double(s.n) * double(s.k);
+  for (void *p : {a, b, c})
+    mpcCudaFree(p);
+  mpcCudaSynchronize();
+  return {s, t.name, median, ms.front(), flops / (median * 1e-3) / 1e12};
+}
+
+bool parseShapes(const std::string &text, std::vector<BenchShape> &shapes) {
+  shapes.clear();
+  size_t at = 0;
+  while (at <= text.size()) {
+    size_t comma = text.find(',', at);
+    std::string one = text.substr(at, comma == std::string::npos ? std::string::npos
+                                                                 : comma - at);
+    long long m, n, k;
+    char tail;
+    if (std::sscanf(one.c_str(), "%lldx%lldx%lld%c", &m, &n, &k, &tail) != 3 ||
+        m < 1 || n < 1 || k < 1)
+      return false;
+    shapes.push_back({m, n, k});
+    if (comma == std::string::npos)
+      break;
+    at = comma + 1;
+  }
+  return !shapes.empty();
+}
+
+int benchGemm(const std::vector<BenchShape> &shapes, int iterations,
+              const std::string &jsonPath) {
+  const BenchType types[] = {
+      {"f32", MPC_DT_F32, MPC_DT_F32, MPC_MM_BETA0},
+      {"tf32", MPC_DT_F32, MPC_DT_F32, MPC_MM_BETA0 | MPC_MM_ALLOW_TF32},
+      {"bf16", MPC_DT_BF16, MPC_DT_BF16, MPC_MM_BETA0},
+      {"fp16", MPC_DT_F16, MPC_DT_F16, MPC_MM_BETA0},
+  };
+  std::mt19937 rng(7);
+  std::vector<BenchResult> results;
+  std::printf("mpc_cuda_matmul (cuBLASLt), C = A x B row-major, median of %d "
+              "calls after 3 warm-up\n",
+              iterations);
+  std::printf("%-20s %-6s %12s %12s %10s\n", "MxNxK", "type", "median ms",
+              "min ms", "TFLOP/s");
+  for (const BenchShape &s : shapes)
+    for (const BenchType &t : types) {
+      BenchResult r = benchOne(s, t, iterations, rng);
+      results.push_back(r);
+      std::string shape = std::to_string(s.m) + "x" + std::to_string(s.n) +
+                          "x" + std::to_string(s.k);
+      std::printf("%-20s %-6s %12.4f %12.4f %10.1f\n", shape.c_str(), t.name,
+                  r.medianMs, r.minMs, r.tflops);
+      std::fflush(stdout);
+    }
+  if (!jsonPath.empty()) {
+    FILE *file = std::fopen(jsonPath.c_str(), "w");
+    if (!file) {
+      std::fprintf(stderr, "mpc-cuda-probe: cannot write '%s'\n", jsonPath.c_str());
+      return 1;
+    }
+    std::fprintf(file, "{\n  \"device\": \"%s\",\n  \"iterations\": %d,\n  \"results\": [",
+                 mpcCudaDeviceDescription().c_str(), iterations);
+    for (size_t i = 0; i < results.size(); ++i) {
+      const BenchResult &r = results[i];
+      std::fprintf(file,
+                   "%s\n    {\"m\": %lld, \"n\": %lld, \"k\": %lld, \"type\": \"%s\", "
+                   "\"median_ms\": %.6g, \"min_ms\": %.6g, \"tflops\": %.6g}",
+                   i ? "," : "", (long long)r.shape.m, (long long)r.shape.n,
+                   (long long)r.shape.k, r.type, r.medianMs, r.minMs, r.tflops);
+    }
+    std::fprintf(file, "\n  ]\n}\n");
+    std::fclose(file);
+  }
+  return 0;
+}
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: mpc-cuda-probe [--selftest]\n"
+               "       mpc-cuda-probe --bench-gemm [--json FILE] [--iterations N] "
+               "[--shapes MxNxK,...]\n");
+  return 2;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-  bool selftest = argc > 1 && std::strcmp(argv[1], "--selftest") == 0;
-  if (argc > 2 || (argc == 2 && !selftest)) {
-    std::fprintf(stderr, "usage: mpc-cuda-probe [--selftest]\n");
-    return 2;
+  bool selftest = false, bench = false;
+  std::string jsonPath;
+  int iterations = 20;
+  std::vector<BenchShape> shapes = {
+      {4096, 4096, 4096}, {8192, 768, 3072}, {8192, 3072, 768}, {4096, 768, 768}};
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> const char * { return i + 1 < argc ? argv[++i] : nullptr; };
+    if (arg == "--selftest") {
+      selftest = true;
+    } else if (arg == "--bench-gemm") {
+      bench = true;
+    } else if (arg == "--json") {
+      const char *v = value();
+      if (!v)
+        return usage();
+      jsonPath = v;
+    } else if (arg == "--iterations") {
+      const char *v = value();
+      if (!v || (iterations = std::atoi(v)) < 1)
+        return usage();
+    } else if (arg == "--shapes") {
+      const char *v = value();
+      if (!v || !parseShapes(v, shapes))
+        return usage();
+    } else {
+      return usage();
+    }
   }
+  if ((selftest && bench) || (!bench && (!jsonPath.empty() || argc > 2)))
+    return usage();
   std::string why;
   if (!mpcCudaAvailable(&why)) {
     std::fprintf(stderr, "mpc: error: %s\n", why.c_str());
     return 1;
   }
   std::printf("%s\n", mpcCudaDeviceDescription().c_str());
+  if (bench)
+    return benchGemm(shapes, iterations, jsonPath);
   if (!selftest)
     return 0;
   mpcCudaRegisterKernelInfo("mpc_probe_fill", "probe/fill");

@@ -103,6 +103,13 @@ void start(DriverState &s) {
   }
   MPC_CUDA_DRIVER_FUNCTIONS(MPC_RESOLVE)
 #undef MPC_RESOLVE
+  for (const char *symbol : {"cuEventElapsedTime_v2", "cuEventElapsedTime"})
+    if (!s.api.cuEventElapsedTime)
+      s.api.cuEventElapsedTime =
+          reinterpret_cast<decltype(s.api.cuEventElapsedTime)>(
+              dlsym(lib, symbol));
+  s.api.cuEventQuery =
+      reinterpret_cast<decltype(s.api.cuEventQuery)>(dlsym(lib, "cuEventQuery"));
   DriverApi &api = s.api;
   if (CUresult result = api.cuInit(0)) {
     s.whyNot = "no CUDA device: cuInit failed: " + resultText(api, result);

@@ -57,6 +57,11 @@ struct DriverApi {
 #define MPC_DECLARE(name, symbol) decltype(&::name) name = nullptr;
   MPC_CUDA_DRIVER_FUNCTIONS(MPC_DECLARE)
 #undef MPC_DECLARE
+  // Optional (null when the driver lacks it): only MPC_CUDA_PROFILE uses it.
+  // CUDA 13's cuda.h maps it to cuEventElapsedTime_v2, which older drivers
+  // lack; the unversioned symbol is tried next.
+  decltype(&::cuEventElapsedTime) cuEventElapsedTime = nullptr;
+  decltype(&::cuEventQuery) cuEventQuery = nullptr;
 };
 
 /// Loads and initializes the driver, once; false (and *why) when there is
@@ -88,6 +93,20 @@ void noteLaunch(const std::string &kernel);
 
 /// Whether MPC_CUDA_SYNC asks for a synchronization after every launch.
 bool syncAfterLaunch();
+
+/// Whether MPC_CUDA_PROFILE names a file (read once). When false the
+/// launch paths skip profileBegin/profileEnd entirely.
+bool profiling();
+
+/// Records a timing event on the stream before a launch or GEMM; only when
+/// profiling().
+CUevent profileBegin();
+
+/// Records the matching end event and queues the pair under `name`; the
+/// times are resolved when the events have completed (checked every few
+/// hundred launches, without waiting) and at exit, when the file is written.
+void profileEnd(CUevent begin, const std::string &name, const char *kind,
+                double flopsPerCall = 0);
 
 /// The device allocator behind mgpuMemAlloc and mpcCudaAlloc.
 CachingAllocator &deviceAllocator();

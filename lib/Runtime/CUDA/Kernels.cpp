@@ -139,6 +139,7 @@ extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                                  size_t /*paramsCount*/) {
   LazyFunction &f = *static_cast<LazyFunction *>(function);
   CUfunction fn = prepare(f, smem);
+  CUevent profileStart = profiling() ? profileBegin() : nullptr;
   check(driver().cuLaunchKernel(
             fn, dim(gridX, "grid x", f), dim(gridY, "grid y", f),
             dim(gridZ, "grid z", f), dim(blockX, "block x", f),
@@ -150,6 +151,8 @@ extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
             std::to_string(blockX) + "x" + std::to_string(blockY) + "x" +
             std::to_string(blockZ) + ", " + std::to_string(smem) +
             " bytes of shared memory");
+  if (profileStart)
+    profileEnd(profileStart, f.name, "kernel");
   afterLaunch(f);
 }
 
@@ -176,9 +179,12 @@ extern "C" void mgpuLaunchClusterKernel(
   config.hStream = theStream();
   config.attrs = &cluster;
   config.numAttrs = 1;
+  CUevent profileStart = profiling() ? profileBegin() : nullptr;
   check(driver().cuLaunchKernelEx(&config, fn, params, extra),
         "cuLaunchKernelEx",
         describeKernel(f.name) + ", cluster " + std::to_string(clusterX) +
             "x" + std::to_string(clusterY) + "x" + std::to_string(clusterZ));
+  if (profileStart)
+    profileEnd(profileStart, f.name, "kernel");
   afterLaunch(f);
 }

@@ -12,6 +12,7 @@
 #include "mpc/Runtime/CUDA/Abi.h"
 #include "mpc/Runtime/CUDA/LibrarySearch.h"
 #include "mpc/Runtime/CUDA/MatmulPlan.h"
+#include "mpc/Runtime/CUDA/Profile.h"
 #include "mpc/Runtime/CUDA/Runtime.h"
 
 #include <cublasLt.h>
@@ -286,11 +287,24 @@ extern "C" void mpc_cuda_matmul_descriptors(int64_t rankA, void *descA, int64_t 
   float alpha = 1.0f, beta = (flags & MPC_MM_BETA0) ? 0.0f : 1.0f;
   const void *first = data[plan.first.operand];
   const void *second = data[plan.second.operand];
+  CUevent profileStart = profiling() ? profileBegin() : nullptr;
   ok(b.api.cublasLtMatmul(b.handle, c.desc, &alpha, first, c.layouts[0], second,
                           c.layouts[1], &beta, data[2], c.layouts[2], data[2],
                           c.layouts[2], &c.algo, b.workspace, kWorkspaceBytes,
                           theStream()),
      "cublasLtMatmul");
+  if (profileStart) {
+    // In the caller's terms: A [b?,M,K] x B [b?,K,N].
+    const MemrefShape &a = shapes[0], &bShape = shapes[1];
+    int64_t m = a.sizes[a.rank - 2], k = a.sizes[a.rank - 1];
+    int64_t n = bShape.sizes[bShape.rank - 1];
+    profileEnd(profileStart,
+               gemmProfileName(plan.batch, m, n, k, types[0].name,
+                               types[1].name, types[2].name,
+                               (flags & MPC_MM_ALLOW_TF32) && types[0].bytes == 4,
+                               !(flags & MPC_MM_BETA0)),
+               "gemm", 2.0 * double(plan.batch) * double(m) * double(n) * double(k));
+  }
   if (syncAfterLaunch())
     check(driver().cuStreamSynchronize(theStream()),
           "cublasLtMatmul execution (MPC_CUDA_SYNC)", problem);

@@ -42,4 +42,11 @@ extern "C" void mpcCudaDownload(void *host, const void *device, size_t bytes);
 /// Waits for everything queued on the stream.
 extern "C" void mpcCudaSynchronize();
 
+/// Timing events for benchmarks (mpc-cuda-probe --bench-gemm): a new event
+/// with timing, recorded on the stream now; the milliseconds between two
+/// such events (waits for `end`); destroying one.
+extern "C" void *mpcCudaTimingEventRecord();
+extern "C" float mpcCudaTimingElapsedMs(void *start, void *end);
+extern "C" void mpcCudaTimingEventDestroy(void *event);
+
 #endif // MPC_RUNTIME_CUDA_RUNTIME_H
