@@ -13,7 +13,7 @@ runner's --manifest); mpc-cuda-probe. bundle.json lists it all (sizes,
 sha256), README.md says it in words.
 
 Tools: MPC_BUILD_DIR (mpc-compile, mpc-run, the runtime libraries; default
-this checkout's build/ when it has bin/mpc-compile, else /work/main/build).
+this checkout's build/).
 The CUDA runtime linked into the runners and the probe: MPC_CUDA_RUNTIME_BUILD
 (default this checkout's build/ when it has lib/Runtime/CUDA/libMpcRuntimeCUDA.a):
 the runners are emitted as objects and linked here, so that they carry that
@@ -80,7 +80,7 @@ class Tools:
         own = REPO / "build"
         build = os.environ.get("MPC_BUILD_DIR")
         if not build:
-            build = own if (own / "bin" / "mpc-compile").exists() else pathlib.Path("/work/main/build")
+            build = own
         self.build = pathlib.Path(build)
         rt = os.environ.get("MPC_CUDA_RUNTIME_BUILD")
         if not rt:
