@@ -1,11 +1,12 @@
 //===- PrepareLaunches.cpp - kernel names, all-reduce kinds ---------------===//
 #include "mpc/Codegen/CUDA/Passes.h"
 
+#include "KernelBuilder.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
-#include "llvm/ADT/TypeSwitch.h"
 
 namespace mpc {
 #define GEN_PASS_DEF_PREPARELAUNCHESPASS
@@ -15,25 +16,6 @@ namespace mpc {
 using namespace mlir;
 
 namespace {
-std::optional<gpu::AllReduceOperation> kindOf(Operation *op) {
-  using K = gpu::AllReduceOperation;
-  return llvm::TypeSwitch<Operation *, std::optional<K>>(op)
-      .Case<arith::AddFOp, arith::AddIOp>([](auto) { return K::ADD; })
-      .Case<arith::MulFOp, arith::MulIOp>([](auto) { return K::MUL; })
-      .Case<arith::MaximumFOp>([](auto) { return K::MAXIMUMF; })
-      .Case<arith::MinimumFOp>([](auto) { return K::MINIMUMF; })
-      .Case<arith::MaxNumFOp>([](auto) { return K::MAXNUMF; })
-      .Case<arith::MinNumFOp>([](auto) { return K::MINNUMF; })
-      .Case<arith::MaxSIOp>([](auto) { return K::MAXSI; })
-      .Case<arith::MinSIOp>([](auto) { return K::MINSI; })
-      .Case<arith::MaxUIOp>([](auto) { return K::MAXUI; })
-      .Case<arith::MinUIOp>([](auto) { return K::MINUI; })
-      .Case<arith::AndIOp>([](auto) { return K::AND; })
-      .Case<arith::OrIOp>([](auto) { return K::OR; })
-      .Case<arith::XOrIOp>([](auto) { return K::XOR; })
-      .Default([](Operation *) { return std::nullopt; });
-}
-
 struct PrepareLaunches : mpc::impl::PrepareLaunchesPassBase<PrepareLaunches> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
@@ -50,7 +32,7 @@ struct PrepareLaunches : mpc::impl::PrepareLaunchesPassBase<PrepareLaunches> {
       if (!llvm::hasSingleElement(body.without_terminator()))
         return;
       Operation &combine = body.front();
-      std::optional<gpu::AllReduceOperation> kind = kindOf(&combine);
+      std::optional<gpu::AllReduceOperation> kind = mpc::cuda::allReduceKind(&combine);
       if (!kind || combine.getOperand(0) != body.getArgument(0) ||
           combine.getOperand(1) != body.getArgument(1))
         return;

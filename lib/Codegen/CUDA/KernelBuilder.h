@@ -1,0 +1,114 @@
+//===- KernelBuilder.h - building blocks of CUDA kernel schedules -*- C++ -*-===//
+//
+// Internal to lib/Codegen/CUDA: what mpc-cuda-map-to-kernels' strategies
+// share (payload emission at a loop point, index arithmetic, reductions'
+// combiners, the kernel report's measures) and the GEMM matcher.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MPC_LIB_CODEGEN_CUDA_KERNELBUILDER_H
+#define MPC_LIB_CODEGEN_CUDA_KERNELBUILDER_H
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace mpc::cuda {
+using namespace mlir;
+
+/// What one kernel (or library call) does, for the kernel report.
+struct KernelInfo {
+  std::string name;
+  std::string strategy;
+  llvm::SetVector<StringRef> ops;
+  llvm::SetVector<StringRef> nodes;
+  int64_t grid = 0, block = 0;
+  int64_t bytesRead = 0, bytesWritten = 0, flops = 0;
+};
+
+/// The associative op that combines a reduction's accumulator with each new
+/// value, when the body is `acc' = combine(acc, f(inputs))` and the
+/// accumulator is used nowhere else.
+struct Combiner {
+  Operation *op = nullptr;
+  TypedAttr identity;
+};
+
+int64_t product(ArrayRef<int64_t> values);
+Value indexConst(OpBuilder &b, Location loc, int64_t v);
+
+/// Splits a linear index into one index per size (row-major).
+SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value linear, ArrayRef<int64_t> sizes);
+
+/// The indices an indexing map gives at loop point `ivs`.
+SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map, ValueRange ivs);
+
+/// A buffer as the kernel must see it: constant globals (host memory) are
+/// re-created, with their views, inside the kernel (`cloned` remembers them).
+Value inKernel(OpBuilder &b, Value buffer, IRMapping &cloned);
+
+/// The payload of `op` at loop point `ivs`: operands loaded (inits replaced
+/// by `accs` where given, buffers in `uniforms` by their value), body
+/// cloned. Returns the yielded values.
+SmallVector<Value> emitPayload(OpBuilder &b, Location loc, linalg::LinalgOp op, ValueRange ivs,
+                               ArrayRef<Value> accs, IRMapping &buffers,
+                               const llvm::DenseMap<Value, Value> *uniforms = nullptr);
+
+/// Stores `values` into `op`'s inits at loop point `ivs`.
+void storeResults(OpBuilder &b, Location loc, linalg::LinalgOp op, ValueRange ivs,
+                  ValueRange values, IRMapping &buffers);
+
+/// The combiner of a one-result reduction whose body is
+/// `acc' = combine(acc, f(inputs))`, the accumulator used nowhere else.
+std::optional<Combiner> matchCombiner(linalg::LinalgOp op);
+
+/// `combiner` applied to (accumulator, value) in the order the body has it.
+Value combine(OpBuilder &b, const Combiner &combiner, linalg::LinalgOp op, Value acc, Value value);
+
+/// gpu.all_reduce's name for a combiner op.
+std::optional<gpu::AllReduceOperation> allReduceKind(Operation *combine);
+
+/// Operand and result bytes and floating-point ops of `op` over `points`
+/// loop points, added to `info`.
+void measure(linalg::LinalgOp op, int64_t points, KernelInfo &info);
+
+/// Names of the ONNX nodes an op came from (the importer's NameLocs, kept on
+/// the ops fusion merged into its body).
+void collectNodes(Operation *op, llvm::SetVector<StringRef> &nodes);
+
+/// Marks a loop as the GPU's blocks (x) or threads (x).
+void mapToBlocks(scf::ParallelOp loop);
+void mapToThreads(scf::ParallelOp loop);
+
+//===----------------------------------------------------------------------===//
+// GEMMs
+//===----------------------------------------------------------------------===//
+
+/// A contraction cuBLASLt can run: which input is A, each operand's
+/// permutation to GEMM order (A [b, m, k], B [b, k, n], C [b, m, n]) and the
+/// groups of dims collapsed into each GEMM dim, the element type codes.
+struct GemmMatch {
+  OpOperand *a, *b, *c;
+  SmallVector<int64_t> perms[3];
+  SmallVector<ReassociationIndices> groups[3];
+  int32_t dtypes[3];
+  /// A and B: the narrower type the body rounds the operand to first, if any.
+  Type casts[2];
+};
+
+std::optional<GemmMatch> matchGemm(linalg::LinalgOp op);
+
+/// Whether the dims of `type`, permuted by `perm`, can be collapsed as
+/// `groups` without a copy (each group contiguous in memory).
+bool collapsible(MemRefType type, ArrayRef<int64_t> perm, ArrayRef<ReassociationIndices> groups);
+
+/// Whether `buffer` is (a view of) a constant global: host memory, which a
+/// library call cannot read (kernels take the global into the GPU module).
+bool isHostGlobal(Value buffer);
+
+} // namespace mpc::cuda
+
+#endif // MPC_LIB_CODEGEN_CUDA_KERNELBUILDER_H
