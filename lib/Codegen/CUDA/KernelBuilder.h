@@ -84,6 +84,30 @@ void mapToBlocks(scf::ParallelOp loop);
 void mapToThreads(scf::ParallelOp loop);
 
 //===----------------------------------------------------------------------===//
+// Row groups (RowKernels.cpp)
+//===----------------------------------------------------------------------===//
+
+struct RowKernelOptions {
+  int64_t blockSize = 256;
+  /// One thread loop per phase with scf.reduce (runs on the CPU) instead of
+  /// one thread loop with gpu.all_reduce between phases.
+  bool sequentialPhases = false;
+  /// Reductions whose accumulator's fill was folded away: its constant.
+  const llvm::DenseMap<Operation *, Value> *initialValues = nullptr;
+};
+
+/// Runs of `ops` (in program order) that become one row kernel each: at
+/// least one reduction whose combiner gpu.all_reduce knows over at least
+/// `minLength` elements per row, with the elementwise ops before and after
+/// it over the same rows.
+SmallVector<SmallVector<linalg::LinalgOp>> findRowGroups(ArrayRef<linalg::LinalgOp> ops,
+                                                         int64_t minLength);
+
+/// Replaces `group` with its kernel (named info.name), filling `info`.
+void mapRowGroup(ArrayRef<linalg::LinalgOp> group, const RowKernelOptions &options,
+                 KernelInfo &info);
+
+//===----------------------------------------------------------------------===//
 // GEMMs
 //===----------------------------------------------------------------------===//
 

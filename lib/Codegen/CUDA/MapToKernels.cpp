@@ -42,10 +42,10 @@ namespace {
 class KernelMapper {
 public:
   KernelMapper(int64_t blockSize, bool libraryGemm, bool allowTf32, int64_t vectorBits,
-               bool vectorNarrowFloats, int64_t minRowReduction)
+               bool vectorNarrowFloats, bool sequentialPhases, int64_t minRowReduction)
       : blockSize(blockSize), libraryGemm(libraryGemm), allowTf32(allowTf32),
         vectorBits(vectorBits), vectorNarrowFloats(vectorNarrowFloats),
-        minRowReduction(minRowReduction) {}
+        sequentialPhases(sequentialPhases), minRowReduction(minRowReduction) {}
 
   LogicalResult run(func::FuncOp func, SmallVectorImpl<KernelInfo> &kernels);
 
@@ -71,7 +71,7 @@ private:
   int64_t blockSize;
   bool libraryGemm, allowTf32;
   int64_t vectorBits;
-  bool vectorNarrowFloats;
+  bool vectorNarrowFloats, sequentialPhases;
   int64_t minRowReduction;
 };
 
@@ -602,20 +602,35 @@ void KernelMapper::foldIntoGemms(func::FuncOp func) {
       auto alloc = buffer.getDefiningOp<memref::AllocOp>();
       if (!alloc)
         continue;
-      linalg::TransposeOp transpose;
-      bool otherUse = false;
-      for (Operation *user : buffer.getUsers()) {
-        auto t = dyn_cast<linalg::TransposeOp>(user);
-        if (user == gemm.getOperation() || isa<memref::DeallocOp>(user))
-          continue;
-        if (t && t.getInit() == buffer && !transpose)
-          transpose = t;
-        else
-          otherUse = true;
-      }
-      if (otherUse || !transpose || transpose->getBlock() != gemm->getBlock() ||
-          !transpose->isBeforeInBlock(gemm) || !isa<BlockArgument>(transpose.getInput()) ||
-          writtenBetween(transpose, gemm, transpose.getInput()))
+      // The value the GEMM reads: written by a transpose of an argument right
+      // before (the buffer's previous use), and read by nothing else (its
+      // next use, if any, frees or overwrites it).
+      auto uses = [&](Operation *op) {
+        bool found = false;
+        op->walk([&](Operation *inner) { found |= llvm::is_contained(inner->getOperands(), buffer); });
+        return found;
+      };
+      Operation *previous = gemm->getPrevNode();
+      while (previous && !uses(previous))
+        previous = previous->getPrevNode();
+      Operation *next = gemm->getNextNode();
+      while (next && !uses(next))
+        next = next->getNextNode();
+      auto transpose = dyn_cast_or_null<linalg::TransposeOp>(previous);
+      auto overwrites = [&](Operation *op) {
+        auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+        if (!linalgOp)
+          return false;
+        for (OpOperand &init : linalgOp.getDpsInitsMutable())
+          if (init.get() == buffer)
+            return !linalgOp.payloadUsesValueFromOperand(&init) &&
+                   llvm::none_of(linalgOp.getDpsInputs(), [&](Value v) { return v == buffer; });
+        return false;
+      };
+      if (!transpose || transpose.getInit() != buffer ||
+          !isa<BlockArgument>(transpose.getInput()) ||
+          writtenBetween(transpose, gemm, transpose.getInput()) ||
+          (next && !isa<memref::DeallocOp>(next) && !overwrites(next)))
         continue;
       OpBuilder b(gemm);
       AffineMap permutation = AffineMap::getPermutationMap(
@@ -631,15 +646,57 @@ void KernelMapper::foldIntoGemms(func::FuncOp func) {
         continue;
       }
       transpose->erase();
-      for (Operation *user : llvm::make_early_inc_range(buffer.getUsers()))
-        user->erase(); // the deallocs
-      alloc->erase();
+      if (llvm::all_of(buffer.getUsers(), [](Operation *u) { return isa<memref::DeallocOp>(u); })) {
+        for (Operation *user : llvm::make_early_inc_range(buffer.getUsers()))
+          user->erase();
+        alloc->erase();
+      }
     }
   }
 }
 
+/// Bufferization copies a constant-filled buffer (one fill CSE'd from many
+/// uses) into each buffer that starts from it; such a copy is a fill of its
+/// own, which the GEMM and reduction folds below then see. The filled buffer
+/// goes when nothing reads it any more.
+static void forwardFillsThroughCopies(func::FuncOp func) {
+  SmallVector<memref::CopyOp> copies;
+  func.walk([&](memref::CopyOp copy) { copies.push_back(copy); });
+  SmallVector<Value> sources;
+  for (memref::CopyOp copy : copies) {
+    Value source = copy.getSource();
+    if (!source.getDefiningOp<memref::AllocOp>() || source.getType() != copy.getTarget().getType())
+      continue;
+    // The fill of `source` before the copy, with no write in between.
+    linalg::FillOp fill;
+    for (Operation *user : source.getUsers())
+      if (auto f = dyn_cast<linalg::FillOp>(user); f && f.getOutputs()[0] == source &&
+                                                    f->getBlock() == copy->getBlock() &&
+                                                    f->isBeforeInBlock(copy) &&
+                                                    (!fill || fill->isBeforeInBlock(f)))
+        fill = f;
+    if (!fill || !fill.getInputs()[0].getDefiningOp<arith::ConstantOp>() ||
+        writtenBetween(fill, copy, source))
+      continue;
+    OpBuilder b(copy);
+    linalg::FillOp::create(b, copy.getLoc(), fill.getInputs()[0], copy.getTarget());
+    copy->erase();
+    sources.push_back(source);
+  }
+  for (Value source : sources) {
+    if (!source.getDefiningOp() ||
+        !llvm::all_of(source.getUsers(),
+                      [](Operation *u) { return isa<linalg::FillOp, memref::DeallocOp>(u); }))
+      continue;
+    for (Operation *user : llvm::make_early_inc_range(source.getUsers()))
+      user->erase();
+    source.getDefiningOp()->erase();
+  }
+}
+
 LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &kernels) {
-  // Copies first become linalg.copy, handled like every other op.
+  forwardFillsThroughCopies(func);
+  // Copies then become linalg.copy, handled like every other op.
   func.walk([&](memref::CopyOp copy) {
     OpBuilder b(copy);
     linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(), copy.getTarget());
@@ -655,8 +712,27 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
     if (op.hasDynamicShape())
       return op->emitOpError("has dynamic sizes; the CUDA target needs static shapes "
                              "(mpc-compile --batch N)");
+  }
+  // Row groups (softmax, layer norm, ...) become one kernel each.
+  llvm::DenseMap<Operation *, unsigned> groupOf;
+  SmallVector<SmallVector<linalg::LinalgOp>> groups = findRowGroups(ops, minRowReduction);
+  for (auto [i, group] : llvm::enumerate(groups))
+    for (linalg::LinalgOp op : group)
+      groupOf[op] = i;
+  RowKernelOptions rowOptions;
+  rowOptions.blockSize = blockSize;
+  rowOptions.sequentialPhases = sequentialPhases;
+  rowOptions.initialValues = &initialValues;
+  for (linalg::LinalgOp op : ops) {
     KernelInfo info;
     info.name = (func.getSymName() + "_k" + Twine(kernels.size())).str();
+    if (auto it = groupOf.find(op); it != groupOf.end()) {
+      if (groups[it->second].front() != op)
+        continue; // erased with its group
+      mapRowGroup(groups[it->second], rowOptions, info);
+      kernels.push_back(std::move(info));
+      continue;
+    }
     collectNodes(op, info.nodes);
     if (mapLibraryGemm(op, beta0.contains(op), info, kernels)) {
       kernels.push_back(std::move(info));
@@ -709,7 +785,7 @@ struct MapToKernels : mpc::impl::MapToKernelsPassBase<MapToKernels> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     KernelMapper mapper(blockSize, libraryGemm, allowTf32, vectorBits, vectorNarrowFloats,
-                        minRowReduction);
+                        sequentialPhases, minRowReduction);
     SmallVector<KernelInfo> kernels;
     for (auto func : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
       if (func.isExternal())

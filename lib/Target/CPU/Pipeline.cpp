@@ -79,6 +79,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
     MapToKernelsPassOptions kernels;
     kernels.libraryGemm = false;
     kernels.vectorNarrowFloats = false;
+    kernels.sequentialPhases = true;
     pm.addPass(createMapToKernelsPass(kernels));
   } else {
     if (options.outlineKernels)

@@ -1,6 +1,7 @@
 // RUN: mpc-opt --split-input-file --mpc-cuda-map-to-kernels --cse %s | FileCheck %s
 // RUN: mpc-opt --split-input-file --mpc-cuda-map-to-kernels=library-gemm=false --cse %s | FileCheck %s --check-prefix=NOLIB
 // RUN: mpc-opt --split-input-file --mpc-cuda-map-to-kernels=vector-bits=0 --cse %s | FileCheck %s --check-prefix=SCALAR
+// RUN: mpc-opt --split-input-file --mpc-cuda-map-to-kernels=sequential-phases=1 --cse %s | FileCheck %s --check-prefix=CPU
 
 // An elementwise op whose operands are contiguous along the innermost loop:
 // one thread per four f32 elements, 128-bit loads and stores, the bias a
@@ -74,23 +75,30 @@ func.func @transpose(%x: memref<5x3xf32>, %y: memref<3x5xf32>) {
 // -----
 
 // A row sum with a fused prologue (exp) over 1000 elements: one block per
-// row, threads stride over the row, partial sums combined by scf.reduce
-// (gpu.all_reduce after conversion), then the initial value (the constant
-// fill, which disappears) added once and stored.
+// row, threads stride over the row; the partial sums meet in gpu.all_reduce
+// (every thread gets the total), the initial value (the constant fill,
+// which disappears) is added once and thread 0 stores the row's value.
 // CHECK-LABEL: func.func @row_sum_exp
 // CHECK-NOT: linalg.fill
 // CHECK: scf.parallel (%[[ROW:.+]]) = (%c0) to (%c64) step (%c1)
+// CHECK: scf.parallel (%[[T:.+]]) = (%c0) to (%c256) step (%c1)
 // CHECK: %[[ID:.+]] = arith.constant -0.000000e+00 : f32
-// CHECK: %[[SUM:.+]] = scf.parallel (%[[T:.+]]) = (%c0) to (%c256) step (%c1) init (%[[ID]]) -> f32
-// CHECK: scf.for %{{.+}} = %[[T]] to %c1000 step %c256 iter_args(%[[ACC:.+]] = %[[ID]])
+// CHECK: %[[PART:.+]] = scf.for %{{.+}} = %[[T]] to %c1000 step %c256 iter_args(%[[ACC:.+]] = %[[ID]])
 // CHECK: math.exp
 // CHECK: arith.addf %[[ACC]]
-// CHECK: scf.reduce(%{{.+}} : f32)
-// CHECK: arith.addf
-// CHECK: scf.reduce.return
-// CHECK: mapping = [#gpu.loop_dim_map<processor = thread_x
+// CHECK: %[[SUM:.+]] = gpu.all_reduce add %[[PART]] uniform
 // CHECK: %[[TOTAL:.+]] = arith.addf %cst, %[[SUM]] : f32
+// CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[T]], %c0
+// CHECK: scf.if %[[FIRST]]
 // CHECK: memref.store %[[TOTAL]], %arg1[%[[ROW]]]
+// CHECK: mapping = [#gpu.loop_dim_map<processor = thread_x
+// For the CPU check the same partials meet in scf.reduce.
+// CPU-LABEL: func.func @row_sum_exp
+// CPU: %[[SUM:.+]] = scf.parallel (%[[T:.+]]) = (%c0) to (%c256) step (%c1) init (%{{.+}}) -> f32
+// CPU: scf.for %{{.+}} = %[[T]] to %c1000 step %c256
+// CPU: scf.reduce(%{{.+}} : f32)
+// CPU: %[[TOTAL:.+]] = arith.addf %cst, %[[SUM]] : f32
+// CPU: memref.store %[[TOTAL]], %arg1
 #in = affine_map<(d0, d1) -> (d0, d1)>
 #out = affine_map<(d0, d1) -> (d0)>
 func.func @row_sum_exp(%x: memref<64x1000xf32>, %y: memref<64xf32>) {
@@ -111,8 +119,7 @@ func.func @row_sum_exp(%x: memref<64x1000xf32>, %y: memref<64xf32>) {
 // A row max starts from -inf; a short reduction (10) stays in one thread.
 // CHECK-LABEL: func.func @row_max
 // CHECK: arith.constant 0xFF800000 : f32
-// CHECK: scf.reduce
-// CHECK: arith.maximumf
+// CHECK: gpu.all_reduce maximumf
 // CHECK-LABEL: func.func @short_max
 // CHECK-NOT: scf.reduce(
 // CHECK: scf.for %{{.+}} = %c0 to %c10 step %c1 iter_args
@@ -363,5 +370,91 @@ func.func @conv_gemm(%w: memref<1x8x27xf32>, %p: memref<4x1x27x64xf32>, %o: memr
     %s = arith.addf %acc, %m : f32
     linalg.yield %s : f32
   }
+  return
+}
+
+// -----
+
+// Softmax after the scaling of its input, as bufferization leaves it: the
+// max and the sum start from copies of CSE'd fills (forwarded as fills of
+// their own, then folded away), and the scale, both reductions and the
+// normalization are one kernel: the row's max and sum stay in registers
+// (their buffers go), the scaled row is written and read back by the same
+// threads.
+// CHECK-LABEL: func.func @softmax
+// CHECK-NOT: memref.alloc
+// CHECK: scf.parallel (%[[ROW:.+]]) = (%c0) to (%c16) step (%c1)
+// CHECK: scf.parallel (%[[T:.+]]) = (%c0) to (%c128) step (%c1)
+// CHECK: scf.for %{{.+}} = %[[T]] to %c100 step %c128
+// CHECK: arith.mulf
+// CHECK: memref.store {{.+}}, %arg1
+// CHECK: %[[MAX:.+]] = gpu.all_reduce maximumf
+// CHECK: %[[M:.+]] = arith.maximumf {{.*}}%[[MAX]]
+// CHECK: scf.for
+// CHECK: arith.subf %{{.+}}, %[[M]]
+// CHECK: math.exp
+// CHECK: %[[SUM:.+]] = gpu.all_reduce add
+// CHECK: %[[S:.+]] = arith.addf %{{.+}}, %[[SUM]]
+// CHECK: scf.for
+// CHECK: arith.divf %{{.+}}, %[[S]]
+// CHECK: memref.store {{.+}}, %arg2
+// CHECK-NOT: scf.parallel
+// CHECK: return
+// CPU-LABEL: func.func @softmax
+// CPU: scf.parallel (%[[ROW:.+]]) = (%c0) to (%c16) step (%c1)
+// CPU: scf.parallel
+// CPU: arith.mulf
+// CPU: scf.parallel {{.+}} init
+// CPU: scf.reduce
+// CPU: scf.parallel {{.+}} init
+// CPU: scf.reduce
+// CPU: scf.parallel
+// CPU: arith.divf
+#sm = affine_map<(d0, d1) -> (d0, d1)>
+#sr = affine_map<(d0, d1) -> (d0)>
+func.func @softmax(%x: memref<16x100xf32>, %scaled: memref<16x100xf32>, %y: memref<16x100xf32>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %half = arith.constant 0.5 : f32
+  linalg.generic {indexing_maps = [#sm, #sm], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<16x100xf32>) outs(%scaled : memref<16x100xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %half : f32
+    linalg.yield %m : f32
+  }
+  %minit = memref.alloc() : memref<16xf32>
+  linalg.fill ins(%ninf : f32) outs(%minit : memref<16xf32>)
+  %max = memref.alloc() : memref<16xf32>
+  memref.copy %minit, %max : memref<16xf32> to memref<16xf32>
+  linalg.generic {indexing_maps = [#sm, #sr], iterator_types = ["parallel", "reduction"]}
+      ins(%scaled : memref<16x100xf32>) outs(%max : memref<16xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.maximumf %a, %acc : f32
+    linalg.yield %r : f32
+  }
+  %sinit = memref.alloc() : memref<16xf32>
+  linalg.fill ins(%zero : f32) outs(%sinit : memref<16xf32>)
+  %sum = memref.alloc() : memref<16xf32>
+  memref.copy %sinit, %sum : memref<16xf32> to memref<16xf32>
+  linalg.generic {indexing_maps = [#sm, #sr, #sr], iterator_types = ["parallel", "reduction"]}
+      ins(%scaled, %max : memref<16x100xf32>, memref<16xf32>) outs(%sum : memref<16xf32>) {
+  ^bb0(%a: f32, %m: f32, %acc: f32):
+    %d = arith.subf %a, %m : f32
+    %e = math.exp %d : f32
+    %r = arith.addf %acc, %e : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#sm, #sr, #sr, #sm], iterator_types = ["parallel", "parallel"]}
+      ins(%scaled, %max, %sum : memref<16x100xf32>, memref<16xf32>, memref<16xf32>) outs(%y : memref<16x100xf32>) {
+  ^bb0(%a: f32, %m: f32, %s: f32, %o: f32):
+    %d = arith.subf %a, %m : f32
+    %e = math.exp %d : f32
+    %r = arith.divf %e, %s : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %minit : memref<16xf32>
+  memref.dealloc %max : memref<16xf32>
+  memref.dealloc %sinit : memref<16xf32>
+  memref.dealloc %sum : memref<16xf32>
   return
 }

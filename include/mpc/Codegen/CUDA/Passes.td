@@ -81,11 +81,16 @@ def MapToKernelsPass : Pass<"mpc-cuda-map-to-kernels", "::mlir::ModuleOp"> {
       element, or per `vector-width-bits` of the innermost dimension
       (128-bit loads/stores) when every operand is contiguous and aligned
       there;
-    - `row-reduction` (one result whose body combines the accumulator with
-      a recognised associative op, reduction large enough): one block per
-      output element, threads stride over the reduction space with the
-      fused prologue, partial results combined with scf.reduce (warp
-      shuffles + shared memory after conversion), the epilogue applied once;
+    - `row-fusedN` / `row-reduction` (reductions over each row's inner
+      loops, whose body combines the accumulator with a recognised
+      associative op, with the elementwise ops before and after them over
+      the same rows, e.g. softmax or layer norm): one block per row, every
+      phase strided over the row by the block's threads, each reduction's
+      partials combined by gpu.all_reduce (warp shuffles + shared memory),
+      its row value kept in registers for the later phases;
+    - `row-reduction` also for other reductions large enough (any loop
+      order): one block per output element, partials combined with
+      scf.reduce;
     - `sequential` (everything else, e.g. pooling windows): one thread per
       output element, reduction loops in the thread.
 
@@ -110,6 +115,9 @@ def MapToKernelsPass : Pass<"mpc-cuda-map-to-kernels", "::mlir::ModuleOp"> {
     Option<"vectorNarrowFloats", "vector-narrow-floats", "bool", /*default=*/"true",
            "Vectorize kernels that compute on f16/bf16 too (false: for the CPU check, whose "
            "narrow-float emulation handles scalars only)">,
+    Option<"sequentialPhases", "sequential-phases", "bool", /*default=*/"false",
+           "Row kernels as one thread loop per phase with scf.reduce (for the CPU check) "
+           "instead of one thread loop with gpu.all_reduce between phases">,
     Option<"minRowReduction", "min-row-reduction", "int64_t", /*default=*/"32",
            "Smallest reduction size given a block of threads per output element">,
   ];
