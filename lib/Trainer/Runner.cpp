@@ -252,8 +252,8 @@ private:
 
 class Runner {
 public:
-  Runner(const CompiledModel &model, const Manifest &manifest, const RunnerOptions &options, Device &device)
-      : model_(model), manifest_(manifest), eval_(*manifest.eval), options_(options), device_(device) {}
+  Runner(const CompiledModel &model, const Manifest &manifest, const RunnerOptions &options)
+      : model_(model), manifest_(manifest), eval_(*manifest.eval), options_(options) {}
 
   int run();
 
@@ -270,7 +270,9 @@ private:
   const Manifest &manifest_;
   const Signature &eval_;
   const RunnerOptions &options_;
-  Device &device_;
+  // Made once the inputs and weights are known to be right, so that they
+  // are checked on machines without the device too.
+  std::unique_ptr<Device> device_;
   std::vector<HostArray> inputs_; // one per input argument, in order
   TrainState state_;
   std::vector<HostArray> results_;
@@ -295,6 +297,9 @@ int Runner::run() {
   }
   for (const TensorDesc &result : eval_.results)
     results_.emplace_back(result.kind, result.shape);
+  device_ = createDevice(manifest_.target, error);
+  if (!device_)
+    return report(error);
   if (int code = bindBuffers())
     return code;
   if (int code = options_.iterations ? timeRuns() : callOnce())
@@ -334,7 +339,7 @@ int Runner::bindBuffers() {
   }
   for (size_t i = 0; i < eval_.results.size(); ++i)
     host.emplace_back(results_[i].data(), &eval_.results[i]);
-  if (device_.isHost()) {
+  if (device_->isHost()) {
     for (const auto &[data, desc] : host)
       call_.add(data, desc->shape);
     return 0;
@@ -343,14 +348,14 @@ int Runner::bindBuffers() {
   for (size_t i = 0; i < host.size(); ++i) {
     const TensorDesc &desc = *host[i].second;
     size_t bytes = static_cast<size_t>(desc.numElements()) * runtime::elementSize(desc.kind);
-    void *pointer = device_.alloc(std::max<size_t>(bytes, 1));
+    void *pointer = device_->alloc(std::max<size_t>(bytes, 1));
     if (!pointer)
-      return report(std::string("cannot allocate ") + std::to_string(bytes) + " bytes on " + device_.name() +
-                    " for '" + desc.name + "': " + device_.lastError());
-    deviceBuffers_.emplace_back(device_, pointer);
-    if (i < eval_.args.size() && bytes && !device_.upload(pointer, host[i].first, bytes))
-      return report(std::string("cannot copy '") + desc.name + "' to " + device_.name() + ": " +
-                    device_.lastError());
+      return report(std::string("cannot allocate ") + std::to_string(bytes) + " bytes on " + device_->name() +
+                    " for '" + desc.name + "': " + device_->lastError());
+    deviceBuffers_.emplace_back(*device_, pointer);
+    if (i < eval_.args.size() && bytes && !device_->upload(pointer, host[i].first, bytes))
+      return report(std::string("cannot copy '") + desc.name + "' to " + device_->name() + ": " +
+                    device_->lastError());
     call_.add(pointer, desc.shape);
   }
   return 0;
@@ -358,8 +363,8 @@ int Runner::bindBuffers() {
 
 int Runner::callOnce() {
   call_.call(model_.evalStep);
-  if (!device_.synchronize())
-    return report(std::string("running the model on ") + device_.name() + " failed: " + device_.lastError());
+  if (!device_->synchronize())
+    return report(std::string("running the model on ") + device_->name() + " failed: " + device_->lastError());
   return 0;
 }
 
@@ -387,19 +392,19 @@ int Runner::timeRuns() {
               "batch %lld, %s)\n",
               sum / static_cast<double>(n), median, sorted.front(), sorted.back(),
               static_cast<long long>(n), static_cast<long long>(options_.warmup),
-              static_cast<long long>(manifest_.batch), device_.name());
+              static_cast<long long>(manifest_.batch), device_->name());
   std::fflush(stdout);
   return 0;
 }
 
 int Runner::writeOutputs() {
-  if (!device_.isHost()) {
+  if (!device_->isHost()) {
     size_t first = eval_.args.size();
     for (size_t i = 0; i < results_.size(); ++i)
       if (results_[i].sizeInBytes() &&
-          !device_.download(results_[i].data(), deviceBuffers_[first + i].get(), results_[i].sizeInBytes()))
-        return report(std::string("cannot copy output '") + eval_.results[i].name + "' from " + device_.name() +
-                      ": " + device_.lastError());
+          !device_->download(results_[i].data(), deviceBuffers_[first + i].get(), results_[i].sizeInBytes()))
+        return report(std::string("cannot copy output '") + eval_.results[i].name + "' from " + device_->name() +
+                      ": " + device_->lastError());
   }
   if (options_.outputDir.empty())
     return 0;
@@ -431,10 +436,7 @@ int runInference(int argc, char **argv, const CompiledModel &model) {
     return report(error);
   if (!manifest.isInference() || !model.evalStep)
     return report("the compiled model is not an inference build (rebuild it with mpc-compile --infer)");
-  std::unique_ptr<Device> device = createDevice(manifest.target, error);
-  if (!device)
-    return report(error);
-  return Runner(model, manifest, options, *device).run();
+  return Runner(model, manifest, options).run();
 }
 
 int runCompiledModel(int argc, char **argv, const CompiledModel &model) {
