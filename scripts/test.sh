@@ -14,7 +14,9 @@
 #      A sanitizer report aborts the process that made it, so the test that
 #      ran it fails.
 # --no-sanitize skips run 2, --sanitize-only skips run 1; --full runs every
-# end-to-end test under the sanitizers too (the longer check to run before
+# end-to-end test under the sanitizers too, and in both runs the pytest cases
+# marked `full` (pytest --full: the expensive parametrizations, e.g. the real
+# models in bf16/fp16 through the CUDA target) (the longer check to run before
 # resolving an issue: a few minutes more).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,6 +32,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 build=${1:-$root/build}
+pytest_full=()
+((full)) && pytest_full=(--full)
 cd "$root"
 
 # run_suites BUILD_DIR RESULTS_DIR PYTEST_ARGS...
@@ -53,7 +57,7 @@ run_suites() {
 result_dirs=()
 if ((normal)); then
   "$root/scripts/setup.sh" "$build" || { echo "setup or build failed"; echo "0 passed, 1 failed"; exit 1; }
-  run_suites "$build" "$build/test-results" test/e2e python/tests
+  run_suites "$build" "$build/test-results" test/e2e python/tests "${pytest_full[@]}"
   result_dirs+=("$build/test-results")
 fi
 
@@ -61,7 +65,7 @@ if ((sanitized)); then
   asan="$build-asan"
   MPC_CMAKE_ARGS="-DMPC_SANITIZE=address,undefined" "$root/scripts/setup.sh" "$asan" ||
     { echo "sanitizer setup or build failed"; echo "0 passed, 1 failed"; exit 1; }
-  suites=(test/e2e python/tests)
+  suites=(test/e2e python/tests "${pytest_full[@]}")
   if ((!full)); then
     while read -r skip; do suites+=("--ignore=$skip"); done < <(grep -vE '^\s*(#|$)' "$root/scripts/sanitize-skip.txt")
   fi
