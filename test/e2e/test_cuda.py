@@ -314,6 +314,32 @@ def test_executable_links_and_reports_no_driver(compiler, tmp_path, name, precis
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
+@pytest.mark.parametrize("args", [[], ["--input", "x=/nonexistent/x.npy"]], ids=["no-input", "missing-file"])
+def test_runner_checks_its_inputs_before_the_driver(compiler, tmp_path, args):
+    """Usage errors come before the device: as on the CPU runner, a missing --input or file is
+    named (and without a driver, it is not hidden behind the driver's error)."""
+    if libcuda_loadable():
+        pytest.skip("libcuda.so.1 loads on this machine")
+    exe = tmp_path / "runner"
+    compiler.ok(model_path("mlp"), "--batch", 2, "-o", exe)
+    proc = run_tool([exe, *args, "--output-dir", tmp_path / "out"], timeout=60)
+    line = one_error_line(proc, "error:")
+    assert "CUDA driver" not in line and ("--input" in line), line
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "--cuda-arch sm_80,sm_80 is accepted and embeds the same sm_80 cubin twice in the fatbinary "
+    "(neither deduplicated nor refused)"))
+def test_duplicate_cuda_arch_is_not_embedded_twice(compiler, tmp_path):
+    exe = tmp_path / "runner"
+    proc = compiler.run(model_path("mlp"), "--batch", 2, "--cuda-arch", "sm_80,sm_80", "-o", exe)
+    if proc.returncode != 0:
+        one_error_line(proc, "mpc-compile: error:")
+        return
+    entries = fatbinary_entries(exe.read_bytes())
+    assert len(entries) == len(set(entries)), entries
+
+
 def test_cubin_is_a_cuda_elf(compiler, tmp_path):
     cubin = tmp_path / "k.cubin"
     compiler.ok(model_path("cnn"), "--batch", 2, "--emit", "cubin", "--cuda-arch", "sm_90", "-o", cubin)
