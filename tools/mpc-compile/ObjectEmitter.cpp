@@ -215,7 +215,7 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
   else
     buildLowerToLLVMPipeline(pm);
   if (failed(pm.run(module)))
-    return fail("lowering the trainer to LLVM failed (see the diagnostics above)");
+    return fail("lowering the model to LLVM failed (see the diagnostics above)");
   std::vector<std::pair<std::string, std::string>> kernels = takeKernelTable(module);
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());

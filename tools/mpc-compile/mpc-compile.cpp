@@ -15,6 +15,7 @@
 #include "OnnxSignature.h"
 #include "TrainerPipeline.h"
 
+#include "mpc/Codegen/CUDA/Passes.h"
 #include "mpc/Import/ONNXImporter.h"
 #include "mpc/InitAll.h"
 #include "mpc/Train/TrainIR.h"
@@ -147,6 +148,13 @@ std::string readCommonFlags(TrainOptions &options) {
                                        "cubin)";
   if (!cuda && isOneOf(emit, {"ptx", "cubin"}))
     return "--emit=" + emit + " needs --target cuda";
+  for (size_t i = 0; i < cudaArch.size(); ++i) {
+    if (!mpc::minimumPtxVersion(cudaArch[i]))
+      return "unknown --cuda-arch '" + cudaArch[i] + "' (known: " + mpc::kKnownCudaArchs + ")";
+    for (size_t j = 0; j < i; ++j)
+      if (cudaArch[i] == cudaArch[j])
+        return "--cuda-arch names " + cudaArch[i] + " twice";
+  }
   if (isOneOf(emit, {"ptx", "cubin"}) && cudaArch.size() != 1)
     return "--emit=" + emit + " writes one architecture's kernels: pass one --cuda-arch "
                               "(e.g. --cuda-arch sm_90)";

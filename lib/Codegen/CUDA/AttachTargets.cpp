@@ -11,11 +11,12 @@ namespace mpc {
 
 using namespace mlir;
 
-namespace {
-/// The PTX ISA version each architecture needs at least (x 10).
-std::optional<int64_t> minimumPtx(StringRef chip) {
+std::optional<int64_t> mpc::minimumPtxVersion(StringRef chip) {
+  // sm_90a's wgmma needs PTX 8.0; otherwise it is sm_90.
+  if (chip == "sm_90a")
+    return 80;
   int sm = 0;
-  if (!chip.consume_front("sm_") || chip.consume_back("a") || chip.getAsInteger(10, sm))
+  if (!chip.consume_front("sm_") || chip.getAsInteger(10, sm))
     return std::nullopt;
   switch (sm) {
   case 80: return 70;
@@ -29,6 +30,7 @@ std::optional<int64_t> minimumPtx(StringRef chip) {
   }
 }
 
+namespace {
 struct AttachTargets : mpc::impl::AttachTargetsPassBase<AttachTargets> {
   using AttachTargetsPassBase::AttachTargetsPassBase;
 
@@ -38,16 +40,16 @@ struct AttachTargets : mpc::impl::AttachTargetsPassBase<AttachTargets> {
       list = {"sm_80", "sm_89", "sm_90"};
     SmallVector<Attribute> targets;
     for (const std::string &chip : list) {
-      std::optional<int64_t> least = minimumPtx(chip);
-      // sm_90a's wgmma needs PTX 8.0; its plain form is sm_90's.
-      if (chip == "sm_90a")
-        least = 80;
+      std::optional<int64_t> least = mpc::minimumPtxVersion(chip);
       if (!least) {
-        getOperation().emitError() << "unknown CUDA architecture '" << chip
-                                   << "' (known: sm_80, sm_86, sm_87, sm_89, sm_90, sm_90a, "
-                                      "sm_100, sm_120)";
+        getOperation().emitError() << "unknown CUDA architecture '" << chip << "' (known: "
+                                   << mpc::kKnownCudaArchs << ")";
         return signalPassFailure();
       }
+      if (llvm::any_of(targets, [&](Attribute t) {
+            return cast<NVVM::NVVMTargetAttr>(t).getChip() == chip;
+          }))
+        continue; // named twice: one cubin
       int64_t ptx = std::max<int64_t>(ptxVersion, *least);
       std::string features = "+ptx" + std::to_string(ptx);
       targets.push_back(NVVM::NVVMTargetAttr::get(&getContext(), /*optLevel=*/3,

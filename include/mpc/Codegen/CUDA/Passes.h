@@ -11,6 +11,12 @@ namespace mpc {
 /// mpc-compile for the executable's manifest.
 inline constexpr char kCudaKernelsAttr[] = "mpc.cuda_kernels";
 
+/// The PTX ISA version (x 10) a CUDA architecture ("sm_80", ...) needs at
+/// least; nullopt for one the CUDA target does not know.
+std::optional<int64_t> minimumPtxVersion(llvm::StringRef chip);
+inline constexpr char kKnownCudaArchs[] =
+    "sm_80, sm_86, sm_87, sm_89, sm_90, sm_90a, sm_100, sm_120";
+
 /// Name of the one gpu.module every kernel is outlined into.
 inline constexpr char kCudaKernelModule[] = "mpc_kernels";
 
