@@ -19,14 +19,22 @@ std::optional<int64_t> mpc::minimumPtxVersion(StringRef chip) {
   if (!chip.consume_front("sm_") || chip.getAsInteger(10, sm))
     return std::nullopt;
   switch (sm) {
-  case 80: return 70;
-  case 86: return 71;
-  case 87: return 74;
-  case 89: return 78;
-  case 90: return 78;
-  case 100: return 86;
-  case 120: return 87;
-  default: return std::nullopt;
+  case 80:
+    return 70;
+  case 86:
+    return 71;
+  case 87:
+    return 74;
+  case 89:
+    return 78;
+  case 90:
+    return 78;
+  case 100:
+    return 86;
+  case 120:
+    return 87;
+  default:
+    return std::nullopt;
   }
 }
 
@@ -42,8 +50,8 @@ struct AttachTargets : mpc::impl::AttachTargetsPassBase<AttachTargets> {
     for (const std::string &chip : list) {
       std::optional<int64_t> least = mpc::minimumPtxVersion(chip);
       if (!least) {
-        getOperation().emitError() << "unknown CUDA architecture '" << chip << "' (known: "
-                                   << mpc::kKnownCudaArchs << ")";
+        getOperation().emitError()
+            << "unknown CUDA architecture '" << chip << "' (known: " << mpc::kKnownCudaArchs << ")";
         return signalPassFailure();
       }
       if (llvm::any_of(targets, [&](Attribute t) {

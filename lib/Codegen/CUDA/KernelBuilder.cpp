@@ -234,16 +234,16 @@ std::optional<gpu::AllReduceOperation> allReduceKind(Operation *combine) {
 
 void mapToBlocks(scf::ParallelOp loop) {
   Builder b(loop.getContext());
-  (void)gpu::setMappingAttr(loop, {gpu::ParallelLoopDimMappingAttr::get(
-                                     b.getContext(), gpu::Processor::BlockX,
-                                     b.getDimIdentityMap(), b.getDimIdentityMap())});
+  (void)gpu::setMappingAttr(
+      loop, {gpu::ParallelLoopDimMappingAttr::get(b.getContext(), gpu::Processor::BlockX,
+                                                  b.getDimIdentityMap(), b.getDimIdentityMap())});
 }
 
 void mapToThreads(scf::ParallelOp loop) {
   Builder b(loop.getContext());
-  (void)gpu::setMappingAttr(loop, {gpu::ParallelLoopDimMappingAttr::get(
-                                     b.getContext(), gpu::Processor::ThreadX,
-                                     b.getDimIdentityMap(), b.getDimIdentityMap())});
+  (void)gpu::setMappingAttr(
+      loop, {gpu::ParallelLoopDimMappingAttr::get(b.getContext(), gpu::Processor::ThreadX,
+                                                  b.getDimIdentityMap(), b.getDimIdentityMap())});
 }
 
 /// The ABI element type code of a GEMM operand, if cuBLASLt takes it.
@@ -308,10 +308,10 @@ std::optional<GemmMatch> matchGemm(linalg::LinalgOp op) {
   if (!mul)
     return std::nullopt;
   Type narrow[2];
-  BlockArgument x = throughCasts(mul.getLhs(), narrow[0]), y = throughCasts(mul.getRhs(), narrow[1]);
-  if (!x || !y || x.getOwner() != body || y.getOwner() != body || x == y ||
-      x.getArgNumber() > 1 || y.getArgNumber() > 1 ||
-      llvm::range_size(body->without_terminator()) > 6)
+  BlockArgument x = throughCasts(mul.getLhs(), narrow[0]),
+                y = throughCasts(mul.getRhs(), narrow[1]);
+  if (!x || !y || x.getOwner() != body || y.getOwner() != body || x == y || x.getArgNumber() > 1 ||
+      y.getArgNumber() > 1 || llvm::range_size(body->without_terminator()) > 6)
     return std::nullopt;
 
   GemmMatch match;
@@ -357,13 +357,10 @@ std::optional<GemmMatch> matchGemm(linalg::LinalgOp op) {
   // first group.
   auto build = [&](ArrayRef<unsigned> batchLoops, ArrayRef<unsigned> nLoops, bool aBatched,
                    GemmMatch &out) {
-    SmallVector<unsigned> orders[3][3] = {{aBatched ? SmallVector<unsigned>(batchLoops)
-                                                    : SmallVector<unsigned>(),
-                                           m, k},
-                                          {SmallVector<unsigned>(batchLoops), k,
-                                           SmallVector<unsigned>(nLoops)},
-                                          {SmallVector<unsigned>(batchLoops), m,
-                                           SmallVector<unsigned>(nLoops)}};
+    SmallVector<unsigned> orders[3][3] = {
+        {aBatched ? SmallVector<unsigned>(batchLoops) : SmallVector<unsigned>(), m, k},
+        {SmallVector<unsigned>(batchLoops), k, SmallVector<unsigned>(nLoops)},
+        {SmallVector<unsigned>(batchLoops), m, SmallVector<unsigned>(nLoops)}};
     OpOperand *operands[3] = {out.a, out.b, out.c};
     for (int i = 0; i < 3; ++i) {
       out.perms[i].clear();
@@ -391,8 +388,7 @@ std::optional<GemmMatch> matchGemm(linalg::LinalgOp op) {
         out.groups[i].push_back(collapsed);
       }
       if (static_cast<int64_t>(maps[i].getNumResults()) != next ||
-          !collapsible(cast<MemRefType>(operands[i]->get().getType()), out.perms[i],
-                       out.groups[i]))
+          !collapsible(cast<MemRefType>(operands[i]->get().getType()), out.perms[i], out.groups[i]))
         return false;
     }
     return true;

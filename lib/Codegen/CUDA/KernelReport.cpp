@@ -38,19 +38,18 @@ void printText(ArrayAttr kernels, llvm::raw_ostream &os) {
   for (Attribute attr : kernels) {
     auto k = cast<DictionaryAttr>(attr);
     int64_t grid = intField(k, "grid"), block = intField(k, "block");
-    os << llvm::formatv("{0,-16} {1,-22} {2,8} {3,6} {4,12} {5,12} {6,14}  {7} [{8}]\n",
-                        k.getAs<StringAttr>("name").getValue(),
-                        k.getAs<StringAttr>("strategy").getValue(),
-                        grid ? std::to_string(grid) : "-", block ? std::to_string(block) : "-",
-                        intField(k, "bytes_read"), intField(k, "bytes_written"),
-                        intField(k, "flops"), llvm::join(strings(k, "onnx_nodes"), ","),
-                        llvm::join(strings(k, "ops"), " "));
+    os << llvm::formatv(
+        "{0,-16} {1,-22} {2,8} {3,6} {4,12} {5,12} {6,14}  {7} [{8}]\n",
+        k.getAs<StringAttr>("name").getValue(), k.getAs<StringAttr>("strategy").getValue(),
+        grid ? std::to_string(grid) : "-", block ? std::to_string(block) : "-",
+        intField(k, "bytes_read"), intField(k, "bytes_written"), intField(k, "flops"),
+        llvm::join(strings(k, "onnx_nodes"), ","), llvm::join(strings(k, "ops"), " "));
     read += intField(k, "bytes_read");
     written += intField(k, "bytes_written");
     flops += intField(k, "flops");
   }
-  os << llvm::formatv("{0} kernels, {1} bytes read, {2} bytes written, {3} flops\n",
-                      kernels.size(), read, written, flops);
+  os << llvm::formatv("{0} kernels, {1} bytes read, {2} bytes written, {3} flops\n", kernels.size(),
+                      read, written, flops);
 }
 
 void printJson(ArrayAttr kernels, llvm::raw_ostream &os) {
@@ -92,8 +91,8 @@ struct KernelReport : mpc::impl::KernelReportPassBase<KernelReport> {
     if (output != "-") {
       file = std::make_unique<llvm::raw_fd_ostream>(output, ec, llvm::sys::fs::OF_Text);
       if (ec) {
-        getOperation().emitError() << "cannot write the kernel report to '" << output
-                                   << "': " << ec.message();
+        getOperation().emitError()
+            << "cannot write the kernel report to '" << output << "': " << ec.message();
         return signalPassFailure();
       }
     }

@@ -42,12 +42,13 @@ Value lowerTrunc(OpBuilder &b, Location loc, Value x, Type f8) {
   Value magnitude = math::AbsFOp::create(b, loc, x);
   Value limit = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(threshold));
   Value overflows = arith::CmpFOp::create(
-      b, loc, tieOverflows ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OGT, magnitude, limit);
+      b, loc, tieOverflows ? arith::CmpFPredicate::OGE : arith::CmpFPredicate::OGT, magnitude,
+      limit);
   // NaN (E4M3FN, 0x7F) or infinity (E5M2, 0x7C), with the input's sign.
-  Value special = arith::ConstantIntOp::create(b, loc, b.getI8Type(),
-                                               isa<Float8E4M3FNType>(f8) ? 0x7F : 0x7C);
-  Value sign = arith::AndIOp::create(
-      b, loc, code, arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0x80));
+  Value special =
+      arith::ConstantIntOp::create(b, loc, b.getI8Type(), isa<Float8E4M3FNType>(f8) ? 0x7F : 0x7C);
+  Value sign = arith::AndIOp::create(b, loc, code,
+                                     arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0x80));
   Value signedSpecial = arith::OrIOp::create(b, loc, special, sign);
   code = arith::SelectOp::create(b, loc, overflows, signedSpecial, code);
   return arith::BitcastOp::create(b, loc, f8, code);
@@ -59,13 +60,13 @@ Value lowerExt(OpBuilder &b, Location loc, Value x, Type to) {
   auto pairType = VectorType::get({2}, i8);
   Value zero = arith::ConstantIntOp::create(b, loc, i8, 0);
   Value pair = vector::FromElementsOp::create(b, loc, pairType, ValueRange{code, zero});
-  Value halves = NVVM::ConvertF8x2ToF16x2Op::create(
-      b, loc, VectorType::get({2}, b.getF16Type()), pair, b.getBoolAttr(false),
-      TypeAttr::get(x.getType()));
+  Value halves =
+      NVVM::ConvertF8x2ToF16x2Op::create(b, loc, VectorType::get({2}, b.getF16Type()), pair,
+                                         b.getBoolAttr(false), TypeAttr::get(x.getType()));
   Value half = vector::ExtractOp::create(b, loc, halves, ArrayRef<int64_t>{0});
   if (to.isF16())
     return half;
-  Value f32 = arith::ExtFOp::create(b, loc, b.getF32Type(), half); // exact
+  Value f32 = arith::ExtFOp::create(b, loc, b.getF32Type(), half);                // exact
   return to.isF32() ? f32 : arith::TruncFOp::create(b, loc, to, f32).getResult(); // exact too
 }
 
@@ -107,9 +108,10 @@ struct LowerFloat8Casts : mpc::impl::LowerFloat8CastsPassBase<LowerFloat8Casts> 
         return signalPassFailure();
       }
       OpBuilder b(op);
-      Value result = isa<arith::TruncFOp>(op)
-                         ? lowerTrunc(b, op->getLoc(), op->getOperand(0), op->getResult(0).getType())
-                         : lowerExt(b, op->getLoc(), op->getOperand(0), op->getResult(0).getType());
+      Value result =
+          isa<arith::TruncFOp>(op)
+              ? lowerTrunc(b, op->getLoc(), op->getOperand(0), op->getResult(0).getType())
+              : lowerExt(b, op->getLoc(), op->getOperand(0), op->getResult(0).getType());
       op->getResult(0).replaceAllUsesWith(result);
       op->erase();
     }

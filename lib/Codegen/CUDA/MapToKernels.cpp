@@ -52,6 +52,10 @@ public:
 private:
   scf::ParallelOp blocksAndThreads(OpBuilder &b, Location loc, int64_t grid, StringRef name,
                                    function_ref<void(OpBuilder &, Location, Value, Value)> body);
+  /// One thread per point of `points` (linearized), in blocks of
+  /// blockSize; `body` runs for the threads inside the range.
+  void forEachPoint(OpBuilder &b, Location loc, const KernelInfo &info, int64_t points,
+                    function_ref<void(OpBuilder &, Location, Value)> body);
   LogicalResult mapElementwise(linalg::LinalgOp op, KernelInfo &info);
   LogicalResult mapRowReduction(linalg::LinalgOp op, const Combiner &combiner, KernelInfo &info);
   LogicalResult mapSequential(linalg::LinalgOp op, KernelInfo &info);
@@ -75,9 +79,9 @@ private:
   int64_t minRowReduction;
 };
 
-scf::ParallelOp KernelMapper::blocksAndThreads(
-    OpBuilder &b, Location loc, int64_t grid, StringRef name,
-    function_ref<void(OpBuilder &, Location, Value, Value)> body) {
+scf::ParallelOp
+KernelMapper::blocksAndThreads(OpBuilder &b, Location loc, int64_t grid, StringRef name,
+                               function_ref<void(OpBuilder &, Location, Value, Value)> body) {
   MLIRContext *ctx = b.getContext();
   Location named = NameLoc::get(StringAttr::get(ctx, name), loc);
   Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1);
@@ -90,13 +94,28 @@ scf::ParallelOp KernelMapper::blocksAndThreads(
               body(ib, il, blockIds[0], threadIds[0]);
             });
         (void)gpu::setMappingAttr(inner, {gpu::ParallelLoopDimMappingAttr::get(
-                                       ctx, gpu::Processor::ThreadX, ob.getDimIdentityMap(),
-                                       ob.getDimIdentityMap())});
+                                             ctx, gpu::Processor::ThreadX, ob.getDimIdentityMap(),
+                                             ob.getDimIdentityMap())});
       });
-  (void)gpu::setMappingAttr(outer, {gpu::ParallelLoopDimMappingAttr::get(
-                                       ctx, gpu::Processor::BlockX, b.getDimIdentityMap(),
-                                       b.getDimIdentityMap())});
+  (void)gpu::setMappingAttr(
+      outer, {gpu::ParallelLoopDimMappingAttr::get(ctx, gpu::Processor::BlockX,
+                                                   b.getDimIdentityMap(), b.getDimIdentityMap())});
   return outer;
+}
+
+void KernelMapper::forEachPoint(OpBuilder &b, Location loc, const KernelInfo &info, int64_t points,
+                                function_ref<void(OpBuilder &, Location, Value)> body) {
+  blocksAndThreads(
+      b, loc, info.grid, info.name, [&](OpBuilder &kb, Location l, Value bid, Value tid) {
+        Value linear = arith::AddIOp::create(
+            kb, l, arith::MulIOp::create(kb, l, bid, indexConst(kb, l, blockSize)), tid);
+        Value inBounds = arith::CmpIOp::create(kb, l, arith::CmpIPredicate::ult, linear,
+                                               indexConst(kb, l, points));
+        scf::IfOp::create(kb, l, inBounds, [&](OpBuilder &tb, Location tl) {
+          body(tb, tl, linear);
+          scf::YieldOp::create(tb, tl);
+        });
+      });
 }
 
 LogicalResult KernelMapper::mapElementwise(linalg::LinalgOp op, KernelInfo &info) {
@@ -108,18 +127,11 @@ LogicalResult KernelMapper::mapElementwise(linalg::LinalgOp op, KernelInfo &info
   measure(op, points, info);
   OpBuilder b(op);
   Location loc = op.getLoc();
-  blocksAndThreads(b, loc, info.grid, info.name, [&](OpBuilder &kb, Location l, Value bid, Value tid) {
-    Value linear = arith::AddIOp::create(
-        kb, l, arith::MulIOp::create(kb, l, bid, indexConst(kb, l, blockSize)), tid);
-    Value inBounds = arith::CmpIOp::create(kb, l, arith::CmpIPredicate::ult, linear,
-                                           indexConst(kb, l, points));
-    scf::IfOp::create(kb, l, inBounds, [&](OpBuilder &tb, Location tl) {
-      IRMapping buffers;
-      SmallVector<Value> ivs = delinearize(tb, tl, linear, ranges);
-      SmallVector<Value> values = emitPayload(tb, tl, op, ivs, {}, buffers);
-      storeResults(tb, tl, op, ivs, values, buffers);
-      scf::YieldOp::create(tb, tl);
-    });
+  forEachPoint(b, loc, info, points, [&](OpBuilder &tb, Location tl, Value linear) {
+    IRMapping buffers;
+    SmallVector<Value> ivs = delinearize(tb, tl, linear, ranges);
+    SmallVector<Value> values = emitPayload(tb, tl, op, ivs, {}, buffers);
+    storeResults(tb, tl, op, ivs, values, buffers);
   });
   op->erase();
   return success();
@@ -201,60 +213,55 @@ bool KernelMapper::mapVectorized(linalg::LinalgOp op, KernelInfo &info) {
   measure(op, product(ranges), info);
   OpBuilder b(op);
   Location loc = op.getLoc();
-  blocksAndThreads(b, loc, info.grid, info.name, [&](OpBuilder &kb, Location l, Value bid, Value tid) {
-    Value linear = arith::AddIOp::create(
-        kb, l, arith::MulIOp::create(kb, l, bid, indexConst(kb, l, blockSize)), tid);
-    Value inBounds = arith::CmpIOp::create(kb, l, arith::CmpIPredicate::ult, linear,
-                                           indexConst(kb, l, points));
-    scf::IfOp::create(kb, l, inBounds, [&](OpBuilder &tb, Location tl) {
-      IRMapping buffers, map;
-      SmallVector<Value> ivs = delinearize(tb, tl, linear, items);
-      ivs[last] = arith::MulIOp::create(tb, tl, ivs[last], indexConst(tb, tl, width));
-      auto vectorOf = [&](Type t) -> Type { return VectorType::get({width}, t); };
-      auto splat = [&](Value v) -> Value {
-        return vector::BroadcastOp::create(tb, tl, vectorOf(v.getType()), v);
-      };
-      Block *body = op.getBlock();
-      for (auto [i, operand] : llvm::enumerate(op->getOpOperands())) {
-        BlockArgument arg = op.getMatchingBlockArgument(&operand);
-        if (arg.use_empty())
-          continue;
-        Value buffer = inKernel(tb, operand.get(), buffers);
-        SmallVector<Value> indices = applyMap(tb, tl, op.getMatchingIndexingMap(&operand), ivs);
-        Type elem = arg.getType();
-        if (alongLast[i]) {
-          auto load = vector::LoadOp::create(tb, tl, vectorOf(elem), buffer, indices);
-          load.setAlignment(uint64_t(width * elem.getIntOrFloatBitWidth() / 8));
-          map.map(arg, load);
-        } else {
-          map.map(arg, splat(memref::LoadOp::create(tb, tl, buffer, indices)));
-        }
+  forEachPoint(b, loc, info, points, [&](OpBuilder &tb, Location tl, Value linear) {
+    IRMapping buffers, map;
+    SmallVector<Value> ivs = delinearize(tb, tl, linear, items);
+    ivs[last] = arith::MulIOp::create(tb, tl, ivs[last], indexConst(tb, tl, width));
+    auto vectorOf = [&](Type t) -> Type { return VectorType::get({width}, t); };
+    auto splat = [&](Value v) -> Value {
+      return vector::BroadcastOp::create(tb, tl, vectorOf(v.getType()), v);
+    };
+    Block *body = op.getBlock();
+    for (auto [i, operand] : llvm::enumerate(op->getOpOperands())) {
+      BlockArgument arg = op.getMatchingBlockArgument(&operand);
+      if (arg.use_empty())
+        continue;
+      Value buffer = inKernel(tb, operand.get(), buffers);
+      SmallVector<Value> indices = applyMap(tb, tl, op.getMatchingIndexingMap(&operand), ivs);
+      Type elem = arg.getType();
+      if (alongLast[i]) {
+        auto load = vector::LoadOp::create(tb, tl, vectorOf(elem), buffer, indices);
+        load.setAlignment(uint64_t(width * elem.getIntOrFloatBitWidth() / 8));
+        map.map(arg, load);
+      } else {
+        map.map(arg, splat(memref::LoadOp::create(tb, tl, buffer, indices)));
       }
-      auto lookup = [&](Value v) -> Value {
-        if (Value m = map.lookupOrNull(v))
-          return m;
-        return splat(v); // a scalar defined outside the body
-      };
-      for (Operation &inner : body->without_terminator()) {
-        if (auto cst = dyn_cast<arith::ConstantOp>(inner)) {
-          map.map(cst.getResult(), splat(tb.clone(inner)->getResult(0)));
-          continue;
-        }
-        SmallVector<Value> operands = llvm::map_to_vector(inner.getOperands(), lookup);
-        SmallVector<Type> types = llvm::map_to_vector(inner.getResultTypes(), vectorOf);
-        OperationState state(tl, inner.getName(), operands, types, inner.getAttrs());
-        Operation *vectorOp = tb.create(state);
-        map.map(inner.getResults(), vectorOp->getResults());
+    }
+    auto lookup = [&](Value v) -> Value {
+      if (Value m = map.lookupOrNull(v))
+        return m;
+      return splat(v); // a scalar defined outside the body
+    };
+    for (Operation &inner : body->without_terminator()) {
+      if (auto cst = dyn_cast<arith::ConstantOp>(inner)) {
+        map.map(cst.getResult(), splat(tb.clone(inner)->getResult(0)));
+        continue;
       }
-      for (auto [init, v] : llvm::zip(op.getDpsInitsMutable(), body->getTerminator()->getOperands())) {
-        Value value = lookup(v);
-        SmallVector<Value> indices = applyMap(tb, tl, op.getMatchingIndexingMap(&init), ivs);
-        auto store = vector::StoreOp::create(tb, tl, value, inKernel(tb, init.get(), buffers), indices);
-        store.setAlignment(
-            uint64_t(width * getElementTypeOrSelf(value.getType()).getIntOrFloatBitWidth() / 8));
-      }
-      scf::YieldOp::create(tb, tl);
-    });
+      SmallVector<Value> operands = llvm::map_to_vector(inner.getOperands(), lookup);
+      SmallVector<Type> types = llvm::map_to_vector(inner.getResultTypes(), vectorOf);
+      OperationState state(tl, inner.getName(), operands, types, inner.getAttrs());
+      Operation *vectorOp = tb.create(state);
+      map.map(inner.getResults(), vectorOp->getResults());
+    }
+    for (auto [init, v] :
+         llvm::zip(op.getDpsInitsMutable(), body->getTerminator()->getOperands())) {
+      Value value = lookup(v);
+      SmallVector<Value> indices = applyMap(tb, tl, op.getMatchingIndexingMap(&init), ivs);
+      auto store =
+          vector::StoreOp::create(tb, tl, value, inKernel(tb, init.get(), buffers), indices);
+      store.setAlignment(
+          uint64_t(width * getElementTypeOrSelf(value.getType()).getIntOrFloatBitWidth() / 8));
+    }
   });
   op->erase();
   return true;
@@ -305,8 +312,7 @@ LogicalResult KernelMapper::mapRowReduction(linalg::LinalgOp op, const Combiner 
             [&](OpBuilder &tb, Location tl, ValueRange threadIds, ValueRange) {
               auto strided = scf::ForOp::create(
                   tb, tl, threadIds[0], indexConst(tb, tl, length), indexConst(tb, tl, threads),
-                  ValueRange{identity},
-                  [&](OpBuilder &fb, Location fl, Value k, ValueRange acc) {
+                  ValueRange{identity}, [&](OpBuilder &fb, Location fl, Value k, ValueRange acc) {
                     IRMapping buffers;
                     SmallVector<Value> ivs = allIvs(delinearize(fb, fl, k, inner));
                     SmallVector<Value> next = emitPayload(fb, fl, op, ivs, {acc[0]}, buffers);
@@ -338,13 +344,14 @@ LogicalResult KernelMapper::mapRowReduction(linalg::LinalgOp op, const Combiner 
         m.map(combiner.op->getOperand(accFirst ? 1 : 0), threadsLoop.getResult(0));
         Value total = ob.clone(*combiner.op, m)->getResult(0);
         memref::StoreOp::create(ob, l, total, buffer, indices);
-        (void)gpu::setMappingAttr(threadsLoop, {gpu::ParallelLoopDimMappingAttr::get(
-                                             ctx, gpu::Processor::ThreadX, ob.getDimIdentityMap(),
-                                             ob.getDimIdentityMap())});
+        (void)gpu::setMappingAttr(
+            threadsLoop,
+            {gpu::ParallelLoopDimMappingAttr::get(ctx, gpu::Processor::ThreadX,
+                                                  ob.getDimIdentityMap(), ob.getDimIdentityMap())});
       });
-  (void)gpu::setMappingAttr(blocks, {gpu::ParallelLoopDimMappingAttr::get(
-                                        ctx, gpu::Processor::BlockX, b.getDimIdentityMap(),
-                                        b.getDimIdentityMap())});
+  (void)gpu::setMappingAttr(
+      blocks, {gpu::ParallelLoopDimMappingAttr::get(ctx, gpu::Processor::BlockX,
+                                                    b.getDimIdentityMap(), b.getDimIdentityMap())});
   (void)accType;
   blockSize = savedBlock;
   op->erase();
@@ -368,46 +375,39 @@ LogicalResult KernelMapper::mapSequential(linalg::LinalgOp op, KernelInfo &info)
   measure(op, points * length, info);
   OpBuilder b(op);
   Location loc = op.getLoc();
-  blocksAndThreads(b, loc, info.grid, info.name, [&](OpBuilder &kb, Location l, Value bid, Value tid) {
-    Value linear = arith::AddIOp::create(
-        kb, l, arith::MulIOp::create(kb, l, bid, indexConst(kb, l, blockSize)), tid);
-    Value inBounds = arith::CmpIOp::create(kb, l, arith::CmpIPredicate::ult, linear,
-                                           indexConst(kb, l, points));
-    scf::IfOp::create(kb, l, inBounds, [&](OpBuilder &tb, Location tl) {
-      IRMapping buffers;
-      SmallVector<Value> pointIvs = delinearize(tb, tl, linear, outer);
-      auto allIvs = [&](ValueRange red) {
-        SmallVector<Value> ivs(ranges.size());
-        for (auto [d, v] : llvm::zip(parallelDims, pointIvs))
-          ivs[d] = v;
-        for (auto [d, v] : llvm::zip(reductionDims, red))
-          ivs[d] = v;
-        return ivs;
-      };
-      Value zero = indexConst(tb, tl, 0);
-      SmallVector<Value> zeros(reductionDims.size(), zero);
-      SmallVector<Value> firstIvs = allIvs(zeros);
-      // The accumulators start as the inits' current values.
-      SmallVector<Value> initial;
-      for (OpOperand &init : op.getDpsInitsMutable()) {
-        if (Value filled = initialValues.lookup(op)) {
-          initial.push_back(filled);
-          continue;
-        }
-        SmallVector<Value> indices = applyMap(tb, tl, op.getMatchingIndexingMap(&init), firstIvs);
-        initial.push_back(memref::LoadOp::create(tb, tl, inKernel(tb, init.get(), buffers), indices));
+  forEachPoint(b, loc, info, points, [&](OpBuilder &tb, Location tl, Value linear) {
+    IRMapping buffers;
+    SmallVector<Value> pointIvs = delinearize(tb, tl, linear, outer);
+    auto allIvs = [&](ValueRange red) {
+      SmallVector<Value> ivs(ranges.size());
+      for (auto [d, v] : llvm::zip(parallelDims, pointIvs))
+        ivs[d] = v;
+      for (auto [d, v] : llvm::zip(reductionDims, red))
+        ivs[d] = v;
+      return ivs;
+    };
+    Value zero = indexConst(tb, tl, 0);
+    SmallVector<Value> zeros(reductionDims.size(), zero);
+    SmallVector<Value> firstIvs = allIvs(zeros);
+    // The accumulators start as the inits' current values.
+    SmallVector<Value> initial;
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      if (Value filled = initialValues.lookup(op)) {
+        initial.push_back(filled);
+        continue;
       }
-      auto loop = scf::ForOp::create(
-          tb, tl, zero, indexConst(tb, tl, length), indexConst(tb, tl, 1), initial,
-          [&](OpBuilder &fb, Location fl, Value k, ValueRange acc) {
-            IRMapping inLoop = buffers;
-            SmallVector<Value> ivs = allIvs(delinearize(fb, fl, k, inner));
-            SmallVector<Value> accs(acc.begin(), acc.end());
-            scf::YieldOp::create(fb, fl, emitPayload(fb, fl, op, ivs, accs, inLoop));
-          });
-      storeResults(tb, tl, op, firstIvs, loop.getResults(), buffers);
-      scf::YieldOp::create(tb, tl);
-    });
+      SmallVector<Value> indices = applyMap(tb, tl, op.getMatchingIndexingMap(&init), firstIvs);
+      initial.push_back(memref::LoadOp::create(tb, tl, inKernel(tb, init.get(), buffers), indices));
+    }
+    auto loop = scf::ForOp::create(
+        tb, tl, zero, indexConst(tb, tl, length), indexConst(tb, tl, 1), initial,
+        [&](OpBuilder &fb, Location fl, Value k, ValueRange acc) {
+          IRMapping inLoop = buffers;
+          SmallVector<Value> ivs = allIvs(delinearize(fb, fl, k, inner));
+          SmallVector<Value> accs(acc.begin(), acc.end());
+          scf::YieldOp::create(fb, fl, emitPayload(fb, fl, op, ivs, accs, inLoop));
+        });
+    storeResults(tb, tl, op, firstIvs, loop.getResults(), buffers);
   });
   op->erase();
   return success();
@@ -463,7 +463,8 @@ bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &i
     if (!llvm::equal(perm, llvm::seq<int64_t>(0, perm.size()))) {
       SmallVector<unsigned> positions(perm.begin(), perm.end());
       AffineMap permutation = AffineMap::getPermutationMap(positions, op.getContext());
-      views.back() = memref::TransposeOp::create(b, loc, views.back(), AffineMapAttr::get(permutation));
+      views.back() =
+          memref::TransposeOp::create(b, loc, views.back(), AffineMapAttr::get(permutation));
     }
     if (match->groups[i].size() != perm.size())
       views.back() = memref::CollapseShapeOp::create(b, loc, views.back(), match->groups[i]);
@@ -558,7 +559,8 @@ linalg::FillOp fillRightBefore(Operation *op, Value init) {
     if (!uses)
       continue;
     auto fill = dyn_cast<linalg::FillOp>(prev);
-    if (fill && fill.getOutputs()[0] == init && fill.getInputs()[0].getDefiningOp<arith::ConstantOp>())
+    if (fill && fill.getOutputs()[0] == init &&
+        fill.getInputs()[0].getDefiningOp<arith::ConstantOp>())
       return fill;
     return {};
   }
@@ -607,7 +609,8 @@ void KernelMapper::foldIntoGemms(func::FuncOp func) {
       // next use, if any, frees or overwrites it).
       auto uses = [&](Operation *op) {
         bool found = false;
-        op->walk([&](Operation *inner) { found |= llvm::is_contained(inner->getOperands(), buffer); });
+        op->walk(
+            [&](Operation *inner) { found |= llvm::is_contained(inner->getOperands(), buffer); });
         return found;
       };
       Operation *previous = gemm->getPrevNode();
@@ -633,9 +636,10 @@ void KernelMapper::foldIntoGemms(func::FuncOp func) {
           (next && !isa<memref::DeallocOp>(next) && !overwrites(next)))
         continue;
       OpBuilder b(gemm);
-      AffineMap permutation = AffineMap::getPermutationMap(
-          SmallVector<unsigned>(transpose.getPermutation().begin(), transpose.getPermutation().end()),
-          b.getContext());
+      AffineMap permutation =
+          AffineMap::getPermutationMap(SmallVector<unsigned>(transpose.getPermutation().begin(),
+                                                             transpose.getPermutation().end()),
+                                       b.getContext());
       auto view = memref::TransposeOp::create(b, transpose.getLoc(), transpose.getInput(),
                                               AffineMapAttr::get(permutation));
       operand->set(view);
@@ -670,10 +674,9 @@ static void forwardFillsThroughCopies(func::FuncOp func) {
     // The fill of `source` before the copy, with no write in between.
     linalg::FillOp fill;
     for (Operation *user : source.getUsers())
-      if (auto f = dyn_cast<linalg::FillOp>(user); f && f.getOutputs()[0] == source &&
-                                                    f->getBlock() == copy->getBlock() &&
-                                                    f->isBeforeInBlock(copy) &&
-                                                    (!fill || fill->isBeforeInBlock(f)))
+      if (auto f = dyn_cast<linalg::FillOp>(user);
+          f && f.getOutputs()[0] == source && f->getBlock() == copy->getBlock() &&
+          f->isBeforeInBlock(copy) && (!fill || fill->isBeforeInBlock(f)))
         fill = f;
     if (!fill || !fill.getInputs()[0].getDefiningOp<arith::ConstantOp>() ||
         writtenBetween(fill, copy, source))
@@ -684,9 +687,9 @@ static void forwardFillsThroughCopies(func::FuncOp func) {
     sources.push_back(source);
   }
   for (Value source : sources) {
-    if (!source.getDefiningOp() ||
-        !llvm::all_of(source.getUsers(),
-                      [](Operation *u) { return isa<linalg::FillOp, memref::DeallocOp>(u); }))
+    if (!source.getDefiningOp() || !llvm::all_of(source.getUsers(), [](Operation *u) {
+          return isa<linalg::FillOp, memref::DeallocOp>(u);
+        }))
       continue;
     for (Operation *user : llvm::make_early_inc_range(source.getUsers()))
       user->erase();

@@ -55,8 +55,7 @@ struct PackFatbin : mpc::impl::PackFatbinPassBase<PackFatbin> {
   }
 
   /// Runs `tool` of the toolkit; on failure reports its output at `op`.
-  LogicalResult run(Operation *op, StringRef tool, ArrayRef<std::string> args,
-                    TempFiles &temps) {
+  LogicalResult run(Operation *op, StringRef tool, ArrayRef<std::string> args, TempFiles &temps) {
     SmallString<128> program(toolkitDir());
     llvm::sys::path::append(program, "bin", tool);
     if (!llvm::sys::fs::can_execute(program))
@@ -125,10 +124,10 @@ struct PackFatbin : mpc::impl::PackFatbinPassBase<PackFatbin> {
     auto bytes = llvm::MemoryBuffer::getFile(*out, /*IsText=*/false);
     if (!bytes)
       return binary.emitError("cannot read the fatbinary fatbinary wrote");
-    auto object = gpu::ObjectAttr::get(
-        &getContext(), newest.getTarget(), gpu::CompilationTarget::Fatbin,
-        StringAttr::get(&getContext(), (*bytes)->getBuffer()), newest.getProperties(),
-        newest.getKernels());
+    auto object =
+        gpu::ObjectAttr::get(&getContext(), newest.getTarget(), gpu::CompilationTarget::Fatbin,
+                             StringAttr::get(&getContext(), (*bytes)->getBuffer()),
+                             newest.getProperties(), newest.getKernels());
     binary.setObjectsAttr(ArrayAttr::get(&getContext(), {object}));
     return success();
   }

@@ -7,7 +7,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
-
 namespace mpc {
 #define GEN_PASS_DEF_PREPARELAUNCHESPASS
 #include "mpc/Codegen/CUDA/Passes.h.inc"

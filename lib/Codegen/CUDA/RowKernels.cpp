@@ -97,7 +97,8 @@ bool canAppend(ArrayRef<linalg::LinalgOp> group, linalg::LinalgOp next, const Ro
     Value root = rootOf(operand.get());
     auto it = written.find(root);
     if (it != written.end() &&
-        (operand.get() != root || !isIdentityPrefix(next.getMatchingIndexingMap(&operand), it->second)))
+        (operand.get() != root ||
+         !isIdentityPrefix(next.getMatchingIndexingMap(&operand), it->second)))
       return false;
     if (next.isDpsInit(&operand)) {
       // Writing a buffer an earlier member read (other than this same way).
@@ -170,9 +171,8 @@ SmallVector<SmallVector<linalg::LinalgOp>> findRowGroups(ArrayRef<linalg::Linalg
     }
     // The prologue's ops must feed the group.
     while (group.size() > 1 && isElementwise(group.front()) &&
-           llvm::none_of(ArrayRef(group).drop_front(), [&](linalg::LinalgOp later) {
-             return readsFrom(later, group.front());
-           }))
+           llvm::none_of(ArrayRef(group).drop_front(),
+                         [&](linalg::LinalgOp later) { return readsFrom(later, group.front()); }))
       group.erase(group.begin());
     size_t last = i;
     while (last + 1 < ops.size() && adjacent(ops[last], ops[last + 1]) &&
@@ -194,7 +194,8 @@ SmallVector<SmallVector<linalg::LinalgOp>> findRowGroups(ArrayRef<linalg::Linalg
 
 void mapRowGroup(ArrayRef<linalg::LinalgOp> group, const RowKernelOptions &options,
                  KernelInfo &info) {
-  linalg::LinalgOp anchor = *llvm::find_if(group, [](linalg::LinalgOp op) { return !isElementwise(op); });
+  linalg::LinalgOp anchor =
+      *llvm::find_if(group, [](linalg::LinalgOp op) { return !isElementwise(op); });
   RowShape shape = *reductionShape(anchor);
   int64_t rows = product(shape.outer), length = product(shape.inner);
   int64_t threads =
@@ -332,11 +333,11 @@ void mapRowGroup(ArrayRef<linalg::LinalgOp> group, const RowKernelOptions &optio
           // scf.reduce, row values computed between the loops.
           for (linalg::LinalgOp op : group) {
             if (isElementwise(op)) {
-              auto loop = scf::ParallelOp::create(
-                  ob, l, ValueRange{zero}, ValueRange{threadCount}, ValueRange{one},
-                  [&](OpBuilder &tb, Location tl, ValueRange tids) {
-                    elementwisePhase(tb, tl, tids[0], op);
-                  });
+              auto loop = scf::ParallelOp::create(ob, l, ValueRange{zero}, ValueRange{threadCount},
+                                                  ValueRange{one},
+                                                  [&](OpBuilder &tb, Location tl, ValueRange tids) {
+                                                    elementwisePhase(tb, tl, tids[0], op);
+                                                  });
               mapToThreads(loop);
               continue;
             }
@@ -398,7 +399,8 @@ void mapRowGroup(ArrayRef<linalg::LinalgOp> group, const RowKernelOptions &optio
     op->erase();
   for (Value init : inits) {
     auto alloc = init.getDefiningOp<memref::AllocOp>();
-    if (alloc && llvm::all_of(alloc->getUsers(), [](Operation *u) { return isa<memref::DeallocOp>(u); })) {
+    if (alloc &&
+        llvm::all_of(alloc->getUsers(), [](Operation *u) { return isa<memref::DeallocOp>(u); })) {
       for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
         user->erase();
       alloc->erase();
