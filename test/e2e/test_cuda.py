@@ -88,6 +88,10 @@ def batch_of(name):
 def compiler(tmp_path):
     if not MPC_COMPILE.exists():
         pytest.skip(f"{MPC_COMPILE} not built (set MPC_BUILD_DIR)")
+    # Fatbinaries need ptxas and fatbinary, executables the CUDA runtime
+    # built against the toolkit's headers.
+    if not PTXAS.exists():
+        pytest.skip(f"{PTXAS} absent: no CUDA toolkit on this machine")
     return Compiler(tmp_path)
 
 

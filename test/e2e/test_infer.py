@@ -298,8 +298,9 @@ def test_external_build_is_smaller(builder, tmp_path):
     embedded = builder.compile(path, 2)
     external = builder.compile(path, 2, weights="external")
     embedded_size, external_size = embedded.exe.stat().st_size, external.exe.stat().st_size
+    # (A ratio of the two sizes would depend on the runtime's size, which a
+    # sanitizer build multiplies.)
     assert embedded_size - external_size >= weight_bytes, (embedded_size, external_size, weight_bytes)
-    assert external_size < embedded_size / 2
     x = {"x": rng.standard_normal((2, 256)).astype(np.float32)}
     np.testing.assert_array_equal(external.run(x, "--weights", str(path))["y"], embedded.run(x)["y"])
 

@@ -166,12 +166,18 @@ std::optional<Combiner> matchCombiner(linalg::LinalgOp op) {
 }
 
 /// Operand and result bytes and floating-point ops of one kernel.
+int64_t bufferBytes(MemRefType type) {
+  Type element = type.getElementType();
+  int64_t bits = element.isIndex() ? 64 : element.isIntOrFloat() ? element.getIntOrFloatBitWidth() : 0;
+  return type.getNumElements() * ((bits + 7) / 8);
+}
+
 void measure(linalg::LinalgOp op, int64_t points, KernelInfo &info) {
   for (OpOperand &operand : op->getOpOperands()) {
     auto type = dyn_cast<MemRefType>(operand.get().getType());
     if (!type)
       continue;
-    int64_t bytes = type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+    int64_t bytes = bufferBytes(type);
     if (op.isDpsInit(&operand)) {
       info.bytesWritten += bytes;
       if (op.payloadUsesValueFromOperand(&operand))

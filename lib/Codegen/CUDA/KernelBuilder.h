@@ -71,6 +71,9 @@ Value combine(OpBuilder &b, const Combiner &combiner, linalg::LinalgOp op, Value
 /// gpu.all_reduce's name for a combiner op.
 std::optional<gpu::AllReduceOperation> allReduceKind(Operation *combine);
 
+/// Bytes a buffer of `type` holds (index elements as 64-bit).
+int64_t bufferBytes(MemRefType type);
+
 /// Operand and result bytes and floating-point ops of `op` over `points`
 /// loop points, added to `info`.
 void measure(linalg::LinalgOp op, int64_t points, KernelInfo &info);

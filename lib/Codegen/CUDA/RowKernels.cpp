@@ -239,10 +239,7 @@ void mapRowGroup(ArrayRef<linalg::LinalgOp> group, const RowKernelOptions &optio
       }
     }
   }
-  auto bytes = [](Value v) {
-    auto type = cast<MemRefType>(v.getType());
-    return type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
-  };
+  auto bytes = [](Value v) { return bufferBytes(cast<MemRefType>(v.getType())); };
   for (Value v : reads)
     info.bytesRead += bytes(v);
   for (Value v : writes)

@@ -458,3 +458,14 @@ func.func @softmax(%x: memref<16x100xf32>, %scaled: memref<16x100xf32>, %y: memr
   memref.dealloc %sum : memref<16xf32>
   return
 }
+
+// -----
+
+// Index buffers (e.g. max-pooling's argmax in training) count 8 bytes an
+// element in the report.
+// CHECK: bytes_read = 32 : i64, bytes_written = 32 : i64{{.*}}name = "index_copy_k0"
+// CHECK-LABEL: func.func @index_copy
+func.func @index_copy(%x: memref<4xindex>, %y: memref<4xindex>) {
+  memref.copy %x, %y : memref<4xindex> to memref<4xindex>
+  return
+}
