@@ -8,6 +8,7 @@
 #ifndef MPC_LIB_CODEGEN_CUDA_KERNELBUILDER_H
 #define MPC_LIB_CODEGEN_CUDA_KERNELBUILDER_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -109,6 +110,16 @@ SmallVector<SmallVector<linalg::LinalgOp>> findRowGroups(ArrayRef<linalg::Linalg
 /// Replaces `group` with its kernel (named info.name), filling `info`.
 void mapRowGroup(ArrayRef<linalg::LinalgOp> group, const RowKernelOptions &options,
                  KernelInfo &info);
+
+//===----------------------------------------------------------------------===//
+// Loops lowering left on the host (HostLoops.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Every top-level op of `func` with regions (loops, ifs) that reads or
+/// writes device memory becomes a kernel: one thread per iteration with
+/// atomic adds for a perfect loop nest of read-add-write updates
+/// (scatter-adds), one thread otherwise.
+void mapHostLoops(func::FuncOp func, int64_t blockSize, SmallVectorImpl<KernelInfo> &kernels);
 
 //===----------------------------------------------------------------------===//
 // GEMMs

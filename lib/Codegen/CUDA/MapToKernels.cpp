@@ -761,6 +761,7 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
     }
     kernels.push_back(std::move(info));
   }
+  mapHostLoops(func, blockSize, kernels);
   return success();
 }
 

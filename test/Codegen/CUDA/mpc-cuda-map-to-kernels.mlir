@@ -469,3 +469,52 @@ func.func @index_copy(%x: memref<4xindex>, %y: memref<4xindex>) {
   memref.copy %x, %y : memref<4xindex> to memref<4xindex>
   return
 }
+
+// -----
+
+// A scatter-add loop nest (Gather's gradient) left in host code: its
+// read-add-write becomes an atomic add and each iteration a thread.
+// CHECK-LABEL: func.func @scatter_add
+// CHECK: scf.parallel (%[[B:.+]]) = (%c0) to (%c1) step (%c1)
+// CHECK: scf.parallel (%[[T:.+]]) = (%c0) to (%c256) step (%c1)
+// CHECK: arith.cmpi ult, %{{.+}}, %c96
+// CHECK: %[[ID:.+]] = memref.load %arg0
+// CHECK: %[[G:.+]] = memref.load %arg1
+// CHECK: memref.atomic_rmw addf %[[G]], %arg2[%{{.+}}, %{{.+}}] : (f32, memref<10x8xf32>) -> f32
+// CHECK-NOT: memref.store
+// CHECK: mapping = [#gpu.loop_dim_map<processor = thread_x
+// CHECK-NOT: scf.for
+// A loop that does anything else runs in one thread.
+// CHECK-LABEL: func.func @prefix_sum
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c1) step (%c1)
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c1) step (%c1)
+// CHECK: scf.for
+// CHECK: memref.store
+func.func @scatter_add(%ids: memref<12xindex>, %grad: memref<12x8xf32>, %table: memref<10x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c12 = arith.constant 12 : index
+  scf.for %i = %c0 to %c12 step %c1 {
+    scf.for %j = %c0 to %c8 step %c1 {
+      %row = memref.load %ids[%i] : memref<12xindex>
+      %g = memref.load %grad[%i, %j] : memref<12x8xf32>
+      %old = memref.load %table[%row, %j] : memref<10x8xf32>
+      %new = arith.addf %old, %g : f32
+      memref.store %new, %table[%row, %j] : memref<10x8xf32>
+    }
+  }
+  return
+}
+func.func @prefix_sum(%x: memref<16xf32>) {
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  scf.for %i = %c1 to %c16 step %c1 {
+    %p = arith.subi %i, %c1 : index
+    %a = memref.load %x[%p] : memref<16xf32>
+    %b = memref.load %x[%i] : memref<16xf32>
+    %s = arith.addf %a, %b : f32
+    memref.store %s, %x[%i] : memref<16xf32>
+  }
+  return
+}

@@ -94,6 +94,11 @@ def MapToKernelsPass : Pass<"mpc-cuda-map-to-kernels", "::mlir::ModuleOp"> {
     - `sequential` (everything else, e.g. pooling windows): one thread per
       output element, reduction loops in the thread.
 
+    Loops lowering left in host code (scatter-adds) become kernels too:
+    `scatter-atomic` (a perfect nest whose writes are all read-add-write
+    updates: one thread per iteration, atomic adds) or `serial` (one
+    thread).
+
     Contractions that are GEMMs (one M, N, K dimension, at most one batch
     dimension, a multiply-add body, f32/f16/bf16 operands) become calls to
     `mpc_cuda_matmul` (cuBLASLt, lib/Runtime/CUDA) with memref.transpose
