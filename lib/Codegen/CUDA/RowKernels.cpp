@@ -77,17 +77,23 @@ bool isBookkeeping(Operation *op) {
 
 /// Whether `group` + `next` still forms a valid row group: every buffer a
 /// member writes is read by later members only as the row value (a
-/// reduction's result) or the same element (an elementwise op's), and no
-/// member writes what an earlier member read elsewhere.
+/// reduction's result) or the same element (an elementwise op's), and a
+/// member writes what an earlier member read only where that member read
+/// the same element (which the same thread did: softmax normalizing its
+/// input in place).
 bool canAppend(ArrayRef<linalg::LinalgOp> group, linalg::LinalgOp next, const RowShape &shape) {
   unsigned p = shape.outer.size(), all = p + shape.inner.size();
   // Buffers written so far, with how they may be read.
   llvm::DenseMap<Value, unsigned> written; // root -> identity-prefix length
-  llvm::DenseSet<Value> read;
+  llvm::DenseMap<Value, bool> read;        // root -> read element by element only
   for (linalg::LinalgOp op : group) {
     for (OpOperand *in : op.getDpsInputOperands())
-      if (isa<MemRefType>(in->get().getType()))
-        read.insert(rootOf(in->get()));
+      if (isa<MemRefType>(in->get().getType())) {
+        bool same = in->get() == rootOf(in->get()) &&
+                    isIdentityPrefix(op.getMatchingIndexingMap(in), all);
+        auto [entry, inserted] = read.try_emplace(rootOf(in->get()), same);
+        entry->second &= same;
+      }
     for (Value init : op.getDpsInits())
       written[rootOf(init)] = isElementwise(op) ? all : p;
   }
@@ -101,10 +107,12 @@ bool canAppend(ArrayRef<linalg::LinalgOp> group, linalg::LinalgOp next, const Ro
          !isIdentityPrefix(next.getMatchingIndexingMap(&operand), it->second)))
       return false;
     if (next.isDpsInit(&operand)) {
-      // Writing a buffer an earlier member read (other than this same way).
-      if (read.contains(root) && it == written.end())
-        return false;
       unsigned want = isElementwise(next) ? all : p;
+      // Writing a buffer an earlier member read, other than element by
+      // element where this member writes element by element.
+      if (auto r = read.find(root); r != read.end() && it == written.end() &&
+                                    (!r->second || want != all))
+        return false;
       if (operand.get() != root || !isIdentityPrefix(next.getMatchingIndexingMap(&operand), want))
         return false;
     }

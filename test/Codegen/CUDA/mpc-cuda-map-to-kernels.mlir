@@ -518,3 +518,54 @@ func.func @prefix_sum(%x: memref<16xf32>) {
   }
   return
 }
+
+// -----
+
+// A softmax normalizing its input in place: the reductions read the row
+// element by element and the normalization writes the same elements, each
+// by the thread that read it: one kernel. A reduction writing what an
+// earlier phase read elsewhere would not be.
+// CHECK-LABEL: func.func @softmax_in_place
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c4) step (%c1)
+// CHECK: gpu.all_reduce maximumf
+// CHECK-NOT: scf.parallel
+// CHECK: gpu.all_reduce add
+// CHECK-NOT: scf.parallel
+// CHECK: memref.store {{.+}}, %arg0
+// CHECK-NOT: scf.parallel
+// CHECK: return
+#ip = affine_map<(d0, d1) -> (d0, d1)>
+#ir = affine_map<(d0, d1) -> (d0)>
+func.func @softmax_in_place(%x: memref<4x64xf32>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %max = memref.alloc() : memref<4xf32>
+  linalg.fill ins(%ninf : f32) outs(%max : memref<4xf32>)
+  linalg.generic {indexing_maps = [#ip, #ir], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x64xf32>) outs(%max : memref<4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.maximumf %a, %acc : f32
+    linalg.yield %r : f32
+  }
+  %sum = memref.alloc() : memref<4xf32>
+  linalg.fill ins(%zero : f32) outs(%sum : memref<4xf32>)
+  linalg.generic {indexing_maps = [#ip, #ir, #ir], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %max : memref<4x64xf32>, memref<4xf32>) outs(%sum : memref<4xf32>) {
+  ^bb0(%a: f32, %m: f32, %acc: f32):
+    %d = arith.subf %a, %m : f32
+    %e = math.exp %d : f32
+    %r = arith.addf %acc, %e : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#ir, #ir, #ip], iterator_types = ["parallel", "parallel"]}
+      ins(%max, %sum : memref<4xf32>, memref<4xf32>) outs(%x : memref<4x64xf32>) {
+  ^bb0(%m: f32, %s: f32, %o: f32):
+    %d = arith.subf %o, %m : f32
+    %e = math.exp %d : f32
+    %r = arith.divf %e, %s : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %max : memref<4xf32>
+  memref.dealloc %sum : memref<4xf32>
+  return
+}
