@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mpc::cuda {
 
@@ -66,12 +67,18 @@ bool updatesToAtomics(Operation *nest) {
       return;
     }
     updates.emplace_back(store, load, add);
-    updated.insert(store.getMemRef());
+    updated.insert(rootBuffer(store.getMemRef()));
   });
-  nest->walk([&](memref::LoadOp load) {
-    if (updated.contains(load.getMemRef()) &&
-        llvm::none_of(updates, [&](auto &u) { return std::get<1>(u) == load; }))
-      ok = false;
+  // Any other access to an updated buffer (through any view) would race.
+  nest->walk([&](Operation *op) {
+    bool isUpdate = llvm::any_of(
+        updates, [&](auto &u) { return std::get<0>(u) == op || std::get<1>(u) == op; });
+    if (isUpdate)
+      return;
+    for (Value operand : op->getOperands())
+      if (isa<MemRefType>(operand.getType()) && updated.contains(rootBuffer(operand)) &&
+          !isa<ViewLikeOpInterface>(op))
+        ok = false;
   });
   if (!ok || updates.empty())
     return false;

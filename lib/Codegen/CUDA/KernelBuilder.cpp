@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -166,9 +167,30 @@ std::optional<Combiner> matchCombiner(linalg::LinalgOp op) {
 }
 
 /// Operand and result bytes and floating-point ops of one kernel.
+Value rootBuffer(Value buffer) {
+  while (Operation *def = buffer.getDefiningOp()) {
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      break;
+    buffer = view.getViewSource();
+  }
+  return buffer;
+}
+
+bool usesBuffer(Operation *op, Value root) {
+  bool uses = false;
+  op->walk([&](Operation *inner) {
+    for (Value operand : inner->getOperands())
+      uses |= isa<MemRefType>(operand.getType()) && rootBuffer(operand) == root;
+  });
+  return uses;
+}
+
 int64_t bufferBytes(MemRefType type) {
   Type element = type.getElementType();
-  int64_t bits = element.isIndex() ? 64 : element.isIntOrFloat() ? element.getIntOrFloatBitWidth() : 0;
+  int64_t bits = element.isIndex()        ? 64
+                 : element.isIntOrFloat() ? element.getIntOrFloatBitWidth()
+                                          : 0;
   return type.getNumElements() * ((bits + 7) / 8);
 }
 

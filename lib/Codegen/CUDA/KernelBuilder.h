@@ -72,6 +72,14 @@ Value combine(OpBuilder &b, const Combiner &combiner, linalg::LinalgOp op, Value
 /// gpu.all_reduce's name for a combiner op.
 std::optional<gpu::AllReduceOperation> allReduceKind(Operation *combine);
 
+/// The buffer a view (subview, expand/collapse_shape, transpose, cast) is a
+/// view of; `buffer` itself otherwise.
+Value rootBuffer(Value buffer);
+
+/// Whether `op` (or an op nested in it) has a memref operand that is `root`
+/// or a view of it.
+bool usesBuffer(Operation *op, Value root);
+
 /// Bytes a buffer of `type` holds (index elements as 64-bit).
 int64_t bufferBytes(MemRefType type);
 

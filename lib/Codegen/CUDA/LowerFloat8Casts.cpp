@@ -30,8 +30,12 @@ std::pair<double, bool> overflowThreshold(Type f8) {
 
 Value lowerTrunc(OpBuilder &b, Location loc, Value x, Type f8) {
   Type f32 = b.getF32Type();
-  if (x.getType() != f32)
-    x = arith::ExtFOp::create(b, loc, f32, x); // f16/bf16 -> f32 is exact
+  // f16/bf16 -> f32 is exact; f64 reaches fp8 through f32 (rounding twice,
+  // as the CPU target and ml_dtypes do).
+  if (x.getType().getIntOrFloatBitWidth() < 32)
+    x = arith::ExtFOp::create(b, loc, f32, x);
+  else if (x.getType() != f32)
+    x = arith::TruncFOp::create(b, loc, f32, x);
   auto pair = NVVM::ConvertF32x2ToF8x2Op::create(
       b, loc, b.getI16Type(), x, x,
       NVVM::FPRoundingModeAttr::get(b.getContext(), NVVM::FPRoundingMode::RN),

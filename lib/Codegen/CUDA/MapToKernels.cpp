@@ -62,6 +62,9 @@ private:
   bool mapVectorized(linalg::LinalgOp op, KernelInfo &info);
   bool mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &info,
                       SmallVectorImpl<KernelInfo> &kernels);
+  /// Whether mapLibraryGemm takes `op` (decided before the folds that count
+  /// on it drop anything).
+  bool goesToLibrary(linalg::LinalgOp op);
   void foldIntoGemms(func::FuncOp func);
   void foldFillsIntoReductions(func::FuncOp func);
 
@@ -69,8 +72,9 @@ private:
   /// starts from.
   llvm::DenseMap<Operation *, Value> initialValues;
 
-  /// GEMMs whose output a zero fill was dropped for (cuBLASLt's beta = 0).
-  llvm::DenseSet<Operation *> beta0;
+  /// GEMMs whose output's zero fill was dropped (cuBLASLt's beta = 0): the
+  /// zero, should the GEMM become a kernel after all.
+  llvm::DenseMap<Operation *, Value> beta0;
 
   int64_t blockSize;
   bool libraryGemm, allowTf32;
@@ -306,6 +310,18 @@ LogicalResult KernelMapper::mapRowReduction(linalg::LinalgOp op, const Combiner 
             ivs[d] = v;
           return ivs;
         };
+        // The initial value is read before the threads' loop: after it, every
+        // thread stores the (same) total, and a load after the all-reduce
+        // could see another thread's store.
+        IRMapping buffers;
+        SmallVector<Value> zeros(reductionDims.size(), zero);
+        SmallVector<Value> ivs = allIvs(zeros);
+        OpOperand &init = op.getDpsInitsMutable()[0];
+        SmallVector<Value> indices = applyMap(ob, l, op.getMatchingIndexingMap(&init), ivs);
+        Value buffer = inKernel(ob, init.get(), buffers);
+        Value initial = initialValues.lookup(op);
+        if (!initial)
+          initial = memref::LoadOp::create(ob, l, buffer, indices);
         auto threadsLoop = scf::ParallelOp::create(
             ob, l, ValueRange{zero}, ValueRange{indexConst(ob, l, threads)}, ValueRange{one},
             ValueRange{identity},
@@ -328,15 +344,6 @@ LogicalResult KernelMapper::mapRowReduction(linalg::LinalgOp op, const Combiner 
               scf::ReduceReturnOp::create(cb, tl, c->getResult(0));
             });
         // The reduction's epilogue: combined once with the initial value.
-        IRMapping buffers;
-        SmallVector<Value> zeros(reductionDims.size(), zero);
-        SmallVector<Value> ivs = allIvs(zeros);
-        OpOperand &init = op.getDpsInitsMutable()[0];
-        SmallVector<Value> indices = applyMap(ob, l, op.getMatchingIndexingMap(&init), ivs);
-        Value buffer = inKernel(ob, init.get(), buffers);
-        Value initial = initialValues.lookup(op);
-        if (!initial)
-          initial = memref::LoadOp::create(ob, l, buffer, indices);
         IRMapping m;
         Value accArg = op.getBlock()->getArguments().back();
         bool accFirst = combiner.op->getOperand(0) == accArg;
@@ -413,23 +420,32 @@ LogicalResult KernelMapper::mapSequential(linalg::LinalgOp op, KernelInfo &info)
   return success();
 }
 
-bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &info,
-                                  SmallVectorImpl<KernelInfo> &kernels) {
+/// The dense buffer type an operand the body rounds to a narrower type is
+/// rounded into first (by a kernel of its own).
+static MemRefType roundedType(const GemmMatch &match, int i) {
+  OpOperand *operand = i == 0 ? match.a : match.b;
+  auto type = cast<MemRefType>(operand->get().getType());
+  return MemRefType::get(type.getShape(), match.casts[i]);
+}
+
+bool KernelMapper::goesToLibrary(linalg::LinalgOp op) {
   if (!libraryGemm)
     return false;
   std::optional<GemmMatch> match = matchGemm(op);
   if (!match || llvm::any_of(op->getOperands(), isHostGlobal))
     return false;
-  OpOperand *operands[3] = {match->a, match->b, match->c};
-  // An operand the body rounds to a narrower type first is rounded by a
-  // kernel of its own into a dense buffer, which the GEMM reads.
-  auto roundedType = [&](int i) {
-    auto type = cast<MemRefType>(operands[i]->get().getType());
-    return MemRefType::get(type.getShape(), match->casts[i]);
-  };
   for (int i = 0; i < 2; ++i)
-    if (match->casts[i] && !collapsible(roundedType(i), match->perms[i], match->groups[i]))
+    if (match->casts[i] && !collapsible(roundedType(*match, i), match->perms[i], match->groups[i]))
       return false;
+  return true;
+}
+
+bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &info,
+                                  SmallVectorImpl<KernelInfo> &kernels) {
+  if (!goesToLibrary(op))
+    return false;
+  std::optional<GemmMatch> match = matchGemm(op);
+  auto roundedType = [&](int i) { return ::roundedType(*match, i); };
   OpBuilder b(op);
   Location loc = op.getLoc();
   Value sources[3] = {match->a->get(), match->b->get(), match->c->get()};
@@ -534,15 +550,22 @@ bool isZeroConstant(Value v) {
 /// Whether any op strictly between `from` and `to` (one block) may write
 /// `buffer`: it names it as a linalg init, a copy target or a store.
 bool writtenBetween(Operation *from, Operation *to, Value buffer) {
+  Value root = rootBuffer(buffer);
+  auto aliases = [&](Value v) { return rootBuffer(v) == root; };
   for (Operation *op = from->getNextNode(); op && op != to; op = op->getNextNode()) {
     bool writes = false;
     op->walk([&](Operation *inner) {
       if (auto linalgOp = dyn_cast<linalg::LinalgOp>(inner))
-        writes |= llvm::is_contained(linalgOp.getDpsInits(), buffer);
+        writes |= llvm::any_of(linalgOp.getDpsInits(), aliases);
       else if (auto copy = dyn_cast<memref::CopyOp>(inner))
-        writes |= copy.getTarget() == buffer;
+        writes |= aliases(copy.getTarget());
       else if (auto store = dyn_cast<memref::StoreOp>(inner))
-        writes |= store.getMemRef() == buffer;
+        writes |= aliases(store.getMemRef());
+      else if (auto atomic = dyn_cast<memref::AtomicRMWOp>(inner))
+        writes |= aliases(atomic.getMemref());
+      else if (isa<func::CallOp>(inner)) // a library call may write its operands
+        writes |= llvm::any_of(inner->getOperands(),
+                               [&](Value v) { return isa<MemRefType>(v.getType()) && aliases(v); });
     });
     if (writes)
       return true;
@@ -553,10 +576,9 @@ bool writtenBetween(Operation *from, Operation *to, Value buffer) {
 /// The zero-or-other constant fill of `init` right before `op` (nothing in
 /// between touching `init`), if there is one.
 linalg::FillOp fillRightBefore(Operation *op, Value init) {
+  Value root = rootBuffer(init);
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
-    bool uses = false;
-    prev->walk([&](Operation *inner) { uses |= llvm::is_contained(inner->getOperands(), init); });
-    if (!uses)
+    if (!usesBuffer(prev, root))
       continue;
     auto fill = dyn_cast<linalg::FillOp>(prev);
     if (fill && fill.getOutputs()[0] == init &&
@@ -571,7 +593,9 @@ linalg::FillOp fillRightBefore(Operation *op, Value init) {
 /// from that constant in the kernel instead of a fill kernel and a load.
 void KernelMapper::foldFillsIntoReductions(func::FuncOp func) {
   func.walk([&](linalg::LinalgOp op) {
-    if (op.getNumReductionLoops() == 0 || op.getNumDpsInits() != 1 || initialValues.count(op))
+    // (GEMMs for cuBLASLt keep their fills: only a zero one folds, as beta.)
+    if (op.getNumReductionLoops() == 0 || op.getNumDpsInits() != 1 || initialValues.count(op) ||
+        goesToLibrary(op))
       return;
     if (linalg::FillOp fill = fillRightBefore(op, op.getDpsInits()[0])) {
       initialValues[op] = fill.getInputs()[0];
@@ -589,15 +613,15 @@ void KernelMapper::foldIntoGemms(func::FuncOp func) {
     return;
   SmallVector<linalg::LinalgOp> gemms;
   func.walk([&](linalg::LinalgOp op) {
-    if (matchGemm(op))
+    if (goesToLibrary(op))
       gemms.push_back(op);
   });
   for (linalg::LinalgOp gemm : gemms) {
     std::optional<GemmMatch> match = matchGemm(gemm);
     linalg::FillOp fill = fillRightBefore(gemm, match->c->get());
     if (fill && isZeroConstant(fill.getInputs()[0])) {
+      beta0[gemm] = fill.getInputs()[0];
       fill->erase();
-      beta0.insert(gemm);
     }
     for (OpOperand *operand : {match->a, match->b}) {
       Value buffer = operand->get();
@@ -607,12 +631,7 @@ void KernelMapper::foldIntoGemms(func::FuncOp func) {
       // The value the GEMM reads: written by a transpose of an argument right
       // before (the buffer's previous use), and read by nothing else (its
       // next use, if any, frees or overwrites it).
-      auto uses = [&](Operation *op) {
-        bool found = false;
-        op->walk(
-            [&](Operation *inner) { found |= llvm::is_contained(inner->getOperands(), buffer); });
-        return found;
-      };
+      auto uses = [&](Operation *op) { return usesBuffer(op, buffer); };
       Operation *previous = gemm->getPrevNode();
       while (previous && !uses(previous))
         previous = previous->getPrevNode();
@@ -644,7 +663,7 @@ void KernelMapper::foldIntoGemms(func::FuncOp func) {
                                               AffineMapAttr::get(permutation));
       operand->set(view);
       // A view cuBLASLt cannot read (dims that no longer collapse): keep the copy.
-      if (!matchGemm(gemm)) {
+      if (!goesToLibrary(gemm)) {
         operand->set(buffer);
         view->erase();
         continue;
@@ -741,6 +760,10 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
       kernels.push_back(std::move(info));
       continue;
     }
+    // A GEMM whose zero fill was folded as cuBLASLt's beta yet became a
+    // kernel starts from that zero.
+    if (Value zero = beta0.lookup(op))
+      initialValues[op] = zero;
     if (op.getNumReductionLoops() == 0) {
       if (!mapVectorized(op, info) && failed(mapElementwise(op, info)))
         return failure();

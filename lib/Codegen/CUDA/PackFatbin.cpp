@@ -109,7 +109,12 @@ struct PackFatbin : mpc::impl::PackFatbinPassBase<PackFatbin> {
       fatbinArgs.push_back("--image3=kind=elf,sm=" + sm + ",file=" + *cubin);
       int smNumber = 0;
       StringRef(sm).take_while(llvm::isDigit).getAsInteger(10, smNumber);
-      if (smNumber > newestSm) {
+      // Architecture-specific PTX (sm_90a) cannot be compiled for newer GPUs:
+      // of equal numbers, the plain one's PTX is embedded.
+      bool specific = !sm.empty() && !llvm::isDigit(sm.back());
+      bool newestSpecific =
+          newest && !llvm::isDigit(cast<NVVM::NVVMTargetAttr>(newest.getTarget()).getChip().back());
+      if (smNumber > newestSm || (smNumber == newestSm && newestSpecific && !specific)) {
         newestSm = smNumber;
         newest = object;
         newestPtx = *ptx;

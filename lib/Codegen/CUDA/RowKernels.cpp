@@ -19,17 +19,6 @@
 namespace mpc::cuda {
 
 namespace {
-/// The buffer a view is a view of.
-Value rootOf(Value buffer) {
-  while (Operation *def = buffer.getDefiningOp()) {
-    auto view = dyn_cast<ViewLikeOpInterface>(def);
-    if (!view)
-      break;
-    buffer = view.getViewSource();
-  }
-  return buffer;
-}
-
 /// P (outer, parallel) and R (inner) loop sizes of a group member: a
 /// reduction has P parallel loops then R reduction loops; an elementwise op
 /// P + R parallel loops (split as the group's reductions split them).
@@ -89,18 +78,18 @@ bool canAppend(ArrayRef<linalg::LinalgOp> group, linalg::LinalgOp next, const Ro
   for (linalg::LinalgOp op : group) {
     for (OpOperand *in : op.getDpsInputOperands())
       if (isa<MemRefType>(in->get().getType())) {
-        bool same = in->get() == rootOf(in->get()) &&
+        bool same = in->get() == rootBuffer(in->get()) &&
                     isIdentityPrefix(op.getMatchingIndexingMap(in), all);
-        auto [entry, inserted] = read.try_emplace(rootOf(in->get()), same);
+        auto [entry, inserted] = read.try_emplace(rootBuffer(in->get()), same);
         entry->second &= same;
       }
     for (Value init : op.getDpsInits())
-      written[rootOf(init)] = isElementwise(op) ? all : p;
+      written[rootBuffer(init)] = isElementwise(op) ? all : p;
   }
   for (OpOperand &operand : next->getOpOperands()) {
     if (!isa<MemRefType>(operand.get().getType()))
       continue;
-    Value root = rootOf(operand.get());
+    Value root = rootBuffer(operand.get());
     auto it = written.find(root);
     if (it != written.end() &&
         (operand.get() != root ||
@@ -110,8 +99,8 @@ bool canAppend(ArrayRef<linalg::LinalgOp> group, linalg::LinalgOp next, const Ro
       unsigned want = isElementwise(next) ? all : p;
       // Writing a buffer an earlier member read, other than element by
       // element where this member writes element by element.
-      if (auto r = read.find(root); r != read.end() && it == written.end() &&
-                                    (!r->second || want != all))
+      if (auto r = read.find(root);
+          r != read.end() && it == written.end() && (!r->second || want != all))
         return false;
       if (operand.get() != root || !isIdentityPrefix(next.getMatchingIndexingMap(&operand), want))
         return false;
@@ -126,9 +115,9 @@ bool readsFrom(linalg::LinalgOp op, ArrayRef<linalg::LinalgOp> writers) {
   llvm::DenseSet<Value> written;
   for (linalg::LinalgOp writer : writers)
     for (Value init : writer.getDpsInits())
-      written.insert(rootOf(init));
+      written.insert(rootBuffer(init));
   for (OpOperand &operand : op->getOpOperands())
-    if (isa<MemRefType>(operand.get().getType()) && written.contains(rootOf(operand.get())) &&
+    if (isa<MemRefType>(operand.get().getType()) && written.contains(rootBuffer(operand.get())) &&
         (!op.isDpsInit(&operand) || op.payloadUsesValueFromOperand(&operand)))
       return true;
   return false;
@@ -173,10 +162,17 @@ SmallVector<SmallVector<linalg::LinalgOp>> findRowGroups(ArrayRef<linalg::Linalg
       --first;
     SmallVector<linalg::LinalgOp> group;
     for (size_t j = first; j <= i; ++j) {
-      if (!group.empty() && !canAppend(group, ops[j], *shape))
+      // (With an empty group this checks the member's own writes: to the
+      // buffer itself, element by element or row by row.)
+      if (!canAppend(group, ops[j], *shape)) {
         group.clear();
+        if (!canAppend(group, ops[j], *shape))
+          continue;
+      }
       group.push_back(ops[j]);
     }
+    if (group.empty() || group.back() != ops[i])
+      continue;
     // The prologue's ops must feed the group.
     while (group.size() > 1 && isElementwise(group.front()) &&
            llvm::none_of(ArrayRef(group).drop_front(),
@@ -217,7 +213,7 @@ void mapRowGroup(ArrayRef<linalg::LinalgOp> group, const RowKernelOptions &optio
   for (linalg::LinalgOp op : group)
     members.insert(op);
   auto usedOutside = [&](Value buffer) {
-    Value root = rootOf(buffer);
+    Value root = rootBuffer(buffer);
     for (Operation *user : root.getUsers())
       if (!members.contains(user) && !isa<memref::DeallocOp>(user))
         return true;
@@ -234,7 +230,7 @@ void mapRowGroup(ArrayRef<linalg::LinalgOp> group, const RowKernelOptions &optio
     info.ops.insert(phase.ops.begin(), phase.ops.end());
     collectNodes(op, info.nodes);
     for (OpOperand &operand : op->getOpOperands()) {
-      Value root = rootOf(operand.get());
+      Value root = rootBuffer(operand.get());
       if (!isa<MemRefType>(root.getType()))
         continue;
       if (op.isDpsInit(&operand)) {
@@ -302,23 +298,35 @@ void mapRowGroup(ArrayRef<linalg::LinalgOp> group, const RowKernelOptions &optio
               });
           return loop.getResult(0);
         };
+        // A reduction's initial value: a folded fill's constant, the row
+        // value of an earlier member that wrote the same buffer, or the
+        // buffer's element, loaded before the partials (so before the
+        // all-reduce's barriers, and so before thread 0 stores the result).
+        auto initialOf = [&](OpBuilder &tb, Location tl, linalg::LinalgOp op) -> Value {
+          if (Value folded = options.initialValues ? options.initialValues->lookup(op) : Value())
+            return folded;
+          OpOperand &init = op.getDpsInitsMutable()[0];
+          if (Value earlier = uniforms.lookup(init.get()))
+            return earlier;
+          IRMapping buffers;
+          SmallVector<Value> ivs(rowIvs);
+          ivs.append(shape.inner.size(), zero);
+          SmallVector<Value> indices = applyMap(tb, tl, op.getMatchingIndexingMap(&init), ivs);
+          return memref::LoadOp::create(tb, tl, inKernel(tb, init.get(), buffers), indices);
+        };
         // A reduction's row value: the combined partials, combined once with
-        // the initial value (a folded fill's constant, or the buffer's).
+        // the initial value; stored (by thread 0) if read after the group.
         auto finish = [&](OpBuilder &tb, Location tl, Value t, linalg::LinalgOp op,
-                          const Combiner &combiner, Value total) {
+                          const Combiner &combiner, Value initial, Value total) {
           IRMapping buffers;
           OpOperand &init = op.getDpsInitsMutable()[0];
-          SmallVector<Value> zeros(shape.inner.size(), zero);
-          SmallVector<Value> ivs(rowIvs);
-          ivs.append(zeros);
-          SmallVector<Value> indices = applyMap(tb, tl, op.getMatchingIndexingMap(&init), ivs);
-          Value initial = options.initialValues ? options.initialValues->lookup(op) : Value();
-          if (!initial)
-            initial = memref::LoadOp::create(tb, tl, inKernel(tb, init.get(), buffers), indices);
           Value value = combine(tb, combiner, op, initial, total);
           uniforms[init.get()] = value;
           if (!usedOutside(init.get()))
             return;
+          SmallVector<Value> ivs(rowIvs);
+          ivs.append(shape.inner.size(), zero);
+          SmallVector<Value> indices = applyMap(tb, tl, op.getMatchingIndexingMap(&init), ivs);
           auto store = [&](OpBuilder &sb, Location sl) {
             memref::StoreOp::create(sb, sl, value, inKernel(sb, init.get(), buffers), indices);
           };
@@ -347,6 +355,7 @@ void mapRowGroup(ArrayRef<linalg::LinalgOp> group, const RowKernelOptions &optio
               continue;
             }
             Combiner combiner = *matchCombiner(op);
+            Value initial = initialOf(ob, l, op);
             Value identity = arith::ConstantOp::create(ob, l, combiner.identity);
             auto loop = scf::ParallelOp::create(
                 ob, l, ValueRange{zero}, ValueRange{threadCount}, ValueRange{one},
@@ -361,7 +370,7 @@ void mapRowGroup(ArrayRef<linalg::LinalgOp> group, const RowKernelOptions &optio
                   scf::ReduceReturnOp::create(cb, tl, cb.clone(*combiner.op, m)->getResult(0));
                 });
             mapToThreads(loop);
-            finish(ob, l, Value(), op, combiner, loop.getResult(0));
+            finish(ob, l, Value(), op, combiner, initial, loop.getResult(0));
           }
           return;
         }
@@ -377,12 +386,13 @@ void mapRowGroup(ArrayRef<linalg::LinalgOp> group, const RowKernelOptions &optio
                   continue;
                 }
                 Combiner combiner = *matchCombiner(op);
+                Value initial = initialOf(tb, tl, op);
                 Value mine = partial(tb, tl, tids[0], op, combiner);
                 auto reduce = gpu::AllReduceOp::create(
                     tb, tl, mine,
                     gpu::AllReduceOperationAttr::get(ctx, *allReduceKind(combiner.op)),
                     /*uniform=*/true);
-                finish(tb, tl, tids[0], op, combiner, reduce.getResult());
+                finish(tb, tl, tids[0], op, combiner, initial, reduce.getResult());
               }
             });
         mapToThreads(threadsLoop);

@@ -16,15 +16,20 @@
 // CHECK: arith.cmpf oge
 // CHECK: nvvm.convert.f8x2.to.f16x2 %{{.+}} : vector<2xi8>(f8E5M2) -> vector<2xf16>
 // CHECK: arith.extf %{{.+}} : f16 to f32
+// f64 goes through f32 (rounding twice, as on the CPU).
+// CHECK: arith.truncf %arg3 : f64 to f32
+// CHECK: nvvm.convert.f32x2.to.f8x2
 // CHECK-NOT: arith.truncf {{.+}} to f8
 module attributes {gpu.container_module} {
   gpu.module @mpc_kernels [#nvvm.target<chip = "sm_89">, #nvvm.target<chip = "sm_90">] {
-    gpu.func @casts(%x: f32, %y: bf16, %out: memref<4xf32>) kernel {
+    gpu.func @casts(%x: f32, %y: bf16, %out: memref<4xf32>, %d: f64, %out8: memref<4xf8E4M3FN>) kernel {
       %c0 = arith.constant 0 : index
       %a = arith.truncf %x : f32 to f8E4M3FN
       %b = arith.truncf %y : bf16 to f8E5M2
       %w = arith.extf %b : f8E5M2 to f32
       memref.store %w, %out[%c0] : memref<4xf32>
+      %e = arith.truncf %d : f64 to f8E4M3FN
+      memref.store %e, %out8[%c0] : memref<4xf8E4M3FN>
       gpu.return
     }
   }

@@ -569,3 +569,112 @@ func.func @softmax_in_place(%x: memref<4x64xf32>) {
   memref.dealloc %sum : memref<4xf32>
   return
 }
+
+// -----
+
+// A zero-filled GEMM that cannot go to cuBLASLt (a constant operand) keeps
+// its zero: the generated kernel's accumulator starts from it.
+// CHECK-LABEL: func.func @gemm_constant_filled
+// CHECK-NOT: mpc_cuda_matmul
+// CHECK: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK: memref.get_global @w2
+// CHECK: scf.reduce
+// CHECK: %[[TOTAL:.+]] = arith.addf %[[ZERO]], %{{.+}} : f32
+// CHECK: memref.store %[[TOTAL]], %arg1
+memref.global "private" constant @w2 : memref<64x32xf32> = dense<0.5>
+#za = affine_map<(d0, d1, d2) -> (d0, d2)>
+#zb = affine_map<(d0, d1, d2) -> (d2, d1)>
+#zc = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @gemm_constant_filled(%x: memref<8x64xf32>, %y: memref<8x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %w = memref.get_global @w2 : memref<64x32xf32>
+  linalg.fill ins(%zero : f32) outs(%y : memref<8x32xf32>)
+  linalg.generic {indexing_maps = [#za, #zb, #zc], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<8x64xf32>, memref<64x32xf32>) outs(%y : memref<8x32xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A transpose (block r writes column r) feeding a row sum (block r reads
+// row r) is two kernels: fused, blocks would read what other blocks write.
+// CHECK-LABEL: func.func @transpose_then_sum
+// CHECK: scf.parallel
+// CHECK: memref.store
+// CHECK: mapping = [#gpu.loop_dim_map<processor = block_x
+// CHECK: scf.parallel
+// CHECK: gpu.all_reduce add
+#tt_in = affine_map<(d0, d1) -> (d0, d1)>
+#tt_out = affine_map<(d0, d1) -> (d1, d0)>
+#tt_row = affine_map<(d0, d1) -> (d0)>
+func.func @transpose_then_sum(%x: memref<64x64xf32>, %t: memref<64x64xf32>, %s: memref<64xf32>) {
+  linalg.generic {indexing_maps = [#tt_in, #tt_out], iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<64x64xf32>) outs(%t : memref<64x64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  }
+  linalg.generic {indexing_maps = [#tt_in, #tt_row], iterator_types = ["parallel", "reduction"]}
+      ins(%t : memref<64x64xf32>) outs(%s : memref<64xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A row sum into a buffer holding data (not a fill) that a later phase
+// divides by: the initial value is read before the partials (so before the
+// all-reduce's barriers and thread 0's store).
+// CHECK-LABEL: func.func @accumulate_then_scale
+// CHECK: scf.parallel
+// CHECK: %[[INIT:.+]] = memref.load %arg1
+// CHECK: scf.for
+// CHECK: %[[SUM:.+]] = gpu.all_reduce add
+// CHECK: %[[TOTAL:.+]] = arith.addf {{.*}}%[[INIT]]
+// CHECK: scf.if
+// CHECK: memref.store %[[TOTAL]], %arg1
+// CHECK: arith.divf %{{.+}}, %[[TOTAL]]
+#as_in = affine_map<(d0, d1) -> (d0, d1)>
+#as_row = affine_map<(d0, d1) -> (d0)>
+func.func @accumulate_then_scale(%x: memref<64x1024xf32>, %y: memref<64xf32>, %z: memref<64x1024xf32>) {
+  linalg.generic {indexing_maps = [#as_in, #as_row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<64x1024xf32>) outs(%y : memref<64xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#as_in, #as_row, #as_in], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %y : memref<64x1024xf32>, memref<64xf32>) outs(%z : memref<64x1024xf32>) {
+  ^bb0(%a: f32, %s: f32, %o: f32):
+    %r = arith.divf %a, %s : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// A fill whose buffer is then written through a view (a pad's interior) is
+// not a fill any more when copied: the copy stays a copy.
+// CHECK-LABEL: func.func @padded_copy
+// CHECK: memref.store %cst, %[[PAD:.+]][
+// CHECK: memref.load %arg0
+// CHECK: %[[V:.+]] = memref.load %[[PAD]]
+// CHECK: memref.store %[[V]], %arg2
+func.func @padded_copy(%x: memref<4xf32>, %p: memref<6xf32>, %out: memref<6xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %pad = memref.alloc() : memref<6xf32>
+  linalg.fill ins(%zero : f32) outs(%pad : memref<6xf32>)
+  %interior = memref.subview %pad[1] [4] [1] : memref<6xf32> to memref<4xf32, strided<[1], offset: 1>>
+  memref.copy %x, %interior : memref<4xf32> to memref<4xf32, strided<[1], offset: 1>>
+  memref.copy %pad, %out : memref<6xf32> to memref<6xf32>
+  memref.dealloc %pad : memref<6xf32>
+  return
+}
