@@ -39,6 +39,30 @@ using namespace mpc::cuda;
 
 namespace {
 
+/// A linalg op's loops split into its parallel (outer) and reduction
+/// (inner) ones, whatever their order.
+struct LoopSplit {
+  explicit LoopSplit(linalg::LinalgOp op) : ranges(op.getStaticLoopRanges()) {
+    op.getParallelDims(parallelDims);
+    op.getReductionDims(reductionDims);
+    for (unsigned d : parallelDims)
+      outer.push_back(ranges[d]);
+    for (unsigned d : reductionDims)
+      inner.push_back(ranges[d]);
+  }
+  /// The loop point with parallel indices `outerIvs`, reduction `innerIvs`.
+  SmallVector<Value> point(ValueRange outerIvs, ValueRange innerIvs) const {
+    SmallVector<Value> ivs(ranges.size());
+    for (auto [d, v] : llvm::zip(parallelDims, outerIvs))
+      ivs[d] = v;
+    for (auto [d, v] : llvm::zip(reductionDims, innerIvs))
+      ivs[d] = v;
+    return ivs;
+  }
+  SmallVector<int64_t> ranges, outer, inner;
+  SmallVector<unsigned> parallelDims, reductionDims;
+};
+
 class KernelMapper {
 public:
   KernelMapper(int64_t blockSize, bool libraryGemm, bool allowTf32, int64_t vectorBits,
@@ -97,13 +121,9 @@ KernelMapper::blocksAndThreads(OpBuilder &b, Location loc, int64_t grid, StringR
             [&](OpBuilder &ib, Location il, ValueRange threadIds) {
               body(ib, il, blockIds[0], threadIds[0]);
             });
-        (void)gpu::setMappingAttr(inner, {gpu::ParallelLoopDimMappingAttr::get(
-                                             ctx, gpu::Processor::ThreadX, ob.getDimIdentityMap(),
-                                             ob.getDimIdentityMap())});
+        mapToThreads(inner);
       });
-  (void)gpu::setMappingAttr(
-      outer, {gpu::ParallelLoopDimMappingAttr::get(ctx, gpu::Processor::BlockX,
-                                                   b.getDimIdentityMap(), b.getDimIdentityMap())});
+  mapToBlocks(outer);
   return outer;
 }
 
@@ -273,15 +293,8 @@ bool KernelMapper::mapVectorized(linalg::LinalgOp op, KernelInfo &info) {
 
 LogicalResult KernelMapper::mapRowReduction(linalg::LinalgOp op, const Combiner &combiner,
                                             KernelInfo &info) {
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  SmallVector<unsigned> parallelDims, reductionDims;
-  op.getParallelDims(parallelDims);
-  op.getReductionDims(reductionDims);
-  SmallVector<int64_t> outer, inner;
-  for (unsigned d : parallelDims)
-    outer.push_back(ranges[d]);
-  for (unsigned d : reductionDims)
-    inner.push_back(ranges[d]);
+  LoopSplit loops(op);
+  ArrayRef<int64_t> outer = loops.outer, inner = loops.inner;
   int64_t rows = product(outer), length = product(inner);
   // A block of threads per row, no wider than the row (rounded to a warp).
   int64_t threads = std::min<int64_t>(blockSize, std::max<int64_t>(32, (length + 31) / 32 * 32));
@@ -291,9 +304,6 @@ LogicalResult KernelMapper::mapRowReduction(linalg::LinalgOp op, const Combiner 
   measure(op, rows * length, info);
   OpBuilder b(op);
   Location loc = op.getLoc();
-  Type accType = combiner.identity.getType();
-  int64_t savedBlock = blockSize;
-  blockSize = threads;
   MLIRContext *ctx = b.getContext();
   Location named = NameLoc::get(StringAttr::get(ctx, info.name), loc);
   Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1);
@@ -302,19 +312,12 @@ LogicalResult KernelMapper::mapRowReduction(linalg::LinalgOp op, const Combiner 
       [&](OpBuilder &ob, Location l, ValueRange blockIds) {
         SmallVector<Value> rowIvs = delinearize(ob, l, blockIds[0], outer);
         Value identity = arith::ConstantOp::create(ob, l, combiner.identity);
-        auto allIvs = [&](ValueRange red) {
-          SmallVector<Value> ivs(ranges.size());
-          for (auto [d, v] : llvm::zip(parallelDims, rowIvs))
-            ivs[d] = v;
-          for (auto [d, v] : llvm::zip(reductionDims, red))
-            ivs[d] = v;
-          return ivs;
-        };
+        auto allIvs = [&](ValueRange red) { return loops.point(rowIvs, red); };
         // The initial value is read before the threads' loop: after it, every
         // thread stores the (same) total, and a load after the all-reduce
         // could see another thread's store.
         IRMapping buffers;
-        SmallVector<Value> zeros(reductionDims.size(), zero);
+        SmallVector<Value> zeros(loops.reductionDims.size(), zero);
         SmallVector<Value> ivs = allIvs(zeros);
         OpOperand &init = op.getDpsInitsMutable()[0];
         SmallVector<Value> indices = applyMap(ob, l, op.getMatchingIndexingMap(&init), ivs);
@@ -351,30 +354,16 @@ LogicalResult KernelMapper::mapRowReduction(linalg::LinalgOp op, const Combiner 
         m.map(combiner.op->getOperand(accFirst ? 1 : 0), threadsLoop.getResult(0));
         Value total = ob.clone(*combiner.op, m)->getResult(0);
         memref::StoreOp::create(ob, l, total, buffer, indices);
-        (void)gpu::setMappingAttr(
-            threadsLoop,
-            {gpu::ParallelLoopDimMappingAttr::get(ctx, gpu::Processor::ThreadX,
-                                                  ob.getDimIdentityMap(), ob.getDimIdentityMap())});
+        mapToThreads(threadsLoop);
       });
-  (void)gpu::setMappingAttr(
-      blocks, {gpu::ParallelLoopDimMappingAttr::get(ctx, gpu::Processor::BlockX,
-                                                    b.getDimIdentityMap(), b.getDimIdentityMap())});
-  (void)accType;
-  blockSize = savedBlock;
+  mapToBlocks(blocks);
   op->erase();
   return success();
 }
 
 LogicalResult KernelMapper::mapSequential(linalg::LinalgOp op, KernelInfo &info) {
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  SmallVector<unsigned> parallelDims, reductionDims;
-  op.getParallelDims(parallelDims);
-  op.getReductionDims(reductionDims);
-  SmallVector<int64_t> outer, inner;
-  for (unsigned d : parallelDims)
-    outer.push_back(ranges[d]);
-  for (unsigned d : reductionDims)
-    inner.push_back(ranges[d]);
+  LoopSplit loops(op);
+  ArrayRef<int64_t> outer = loops.outer, inner = loops.inner;
   int64_t points = product(outer), length = product(inner);
   info.strategy = "sequential";
   info.block = blockSize;
@@ -385,16 +374,9 @@ LogicalResult KernelMapper::mapSequential(linalg::LinalgOp op, KernelInfo &info)
   forEachPoint(b, loc, info, points, [&](OpBuilder &tb, Location tl, Value linear) {
     IRMapping buffers;
     SmallVector<Value> pointIvs = delinearize(tb, tl, linear, outer);
-    auto allIvs = [&](ValueRange red) {
-      SmallVector<Value> ivs(ranges.size());
-      for (auto [d, v] : llvm::zip(parallelDims, pointIvs))
-        ivs[d] = v;
-      for (auto [d, v] : llvm::zip(reductionDims, red))
-        ivs[d] = v;
-      return ivs;
-    };
+    auto allIvs = [&](ValueRange red) { return loops.point(pointIvs, red); };
     Value zero = indexConst(tb, tl, 0);
-    SmallVector<Value> zeros(reductionDims.size(), zero);
+    SmallVector<Value> zeros(loops.reductionDims.size(), zero);
     SmallVector<Value> firstIvs = allIvs(zeros);
     // The accumulators start as the inits' current values.
     SmallVector<Value> initial;
