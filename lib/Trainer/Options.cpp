@@ -7,7 +7,6 @@
 
 namespace mpc::trainer {
 
-namespace {
 bool parseCount(const std::string &flag, const char *text, int64_t minimum, int64_t &out, std::string &error) {
   errno = 0;
   char *end = nullptr;
@@ -29,7 +28,6 @@ bool parseNamedFile(const std::string &flag, const char *text, std::vector<DataF
   out.push_back(DataFile{std::string(text, equals), std::string(equals + 1)});
   return true;
 }
-} // namespace
 
 bool parseOptions(int argc, char **argv, Options &options, std::string &error) {
   for (int i = 1; i < argc; ++i) {

@@ -7,6 +7,7 @@
 #include "mpc/Trainer/Device.h"
 #include "mpc/Trainer/Json.h"
 #include "mpc/Trainer/Manifest.h"
+#include "mpc/Trainer/Options.h"
 #include "mpc/Trainer/TrainState.h"
 #include "mpc/Trainer/Weights.h"
 
@@ -40,18 +41,6 @@ struct RunnerOptions {
   bool printManifest = false;
 };
 
-bool parseCount(const std::string &flag, const char *text, int64_t minimum, int64_t &out, std::string &error) {
-  errno = 0;
-  char *end = nullptr;
-  long long value = std::strtoll(text, &end, 10);
-  if (errno || end == text || *end || value < minimum) {
-    error = flag + " needs an integer of at least " + std::to_string(minimum) + ", got '" + text + "'";
-    return false;
-  }
-  out = value;
-  return true;
-}
-
 bool parseRunnerOptions(int argc, char **argv, RunnerOptions &options, std::string &error) {
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
@@ -83,12 +72,8 @@ bool parseRunnerOptions(int argc, char **argv, RunnerOptions &options, std::stri
       value = argv[++i];
     }
     if (flag == "--input") {
-      size_t equals = value.find('=');
-      if (equals == std::string::npos || equals == 0 || equals + 1 == value.size()) {
-        error = "--input needs NAME=FILE.npy, got '" + value + "'";
+      if (!parseNamedFile(flag, value.c_str(), options.inputs, error))
         return false;
-      }
-      options.inputs.push_back(DataFile{value.substr(0, equals), value.substr(equals + 1)});
     } else if (flag == "--output-dir") {
       options.outputDir = value;
     } else if (flag == "--weights") {
@@ -109,7 +94,7 @@ bool parseRunnerOptions(int argc, char **argv, RunnerOptions &options, std::stri
   return true;
 }
 
-std::string usageText(const char *program) {
+std::string runnerUsage(const char *program) {
   return std::string("usage: ") + program +
          " --input NAME=FILE.npy [--input ...] [--output-dir DIR]\n"
          "       [--weights FILE.onnx|FILE.safetensors] [--iterations N [--warmup W]]\n"
@@ -424,7 +409,7 @@ int runInference(int argc, char **argv, const CompiledModel &model) {
   if (!parseRunnerOptions(argc, argv, options, error))
     return report(error);
   if (options.help) {
-    std::fputs(usageText(argc > 0 ? argv[0] : "runner").c_str(), stdout);
+    std::fputs(runnerUsage(argc > 0 ? argv[0] : "runner").c_str(), stdout);
     return 0;
   }
   if (options.printManifest) {

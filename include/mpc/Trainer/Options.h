@@ -32,6 +32,15 @@ bool parseOptions(int argc, char **argv, Options &options, std::string &error);
 
 std::string usageText(const char *program);
 
+/// An integer flag value of at least `minimum` (trainer and runner alike);
+/// false with `error` naming the flag otherwise.
+bool parseCount(const std::string &flag, const char *text, int64_t minimum, int64_t &out,
+                std::string &error);
+
+/// A NAME=FILE.npy value, appended to `out`; false with `error` otherwise.
+bool parseNamedFile(const std::string &flag, const char *text, std::vector<DataFile> &out,
+                    std::string &error);
+
 } // namespace mpc::trainer
 
 #endif // MPC_TRAINER_OPTIONS_H
