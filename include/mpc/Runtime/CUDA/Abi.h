@@ -46,6 +46,49 @@ enum {
   MPC_MM_PARAMS = MPC_MM_SLOT_OPERANDS + 3 * MPC_MM_OPERAND_SLOTS
 };
 
+
+/* mpc_cuda_conv: a forward convolution through cuDNN, called with one
+ * memref<MPC_CONV_PARAMS x i64> like mpc_cuda_matmul. Y = conv(X, W),
+ * NC(D)HW / KC(T)RS layouts given by strides, padding symmetric per axis. */
+enum {
+  MPC_CONV_ABI_VERSION = 1,
+  MPC_CONV_SLOT_ABI = 0,
+  MPC_CONV_SLOT_DTYPE_X = 1,
+  MPC_CONV_SLOT_DTYPE_W = 2,
+  MPC_CONV_SLOT_DTYPE_Y = 3,
+  MPC_CONV_SLOT_FLAGS = 4,    /* MPC_MM_BETA0 | MPC_MM_ALLOW_TF32 */
+  MPC_CONV_SLOT_GROUPS = 5,
+  MPC_CONV_SLOT_SPATIAL = 6,  /* 1, 2 or 3 spatial axes */
+  MPC_CONV_SLOT_PADS = 7,     /* [3]: per spatial axis, both sides */
+  MPC_CONV_SLOT_STRIDES = 10, /* [3] */
+  MPC_CONV_SLOT_DILATIONS = 13, /* [3] */
+  /* Then X, W, Y, MPC_CONV_OPERAND_SLOTS each: aligned device pointer,
+   * offset (elements), rank (3..5), sizes[5], strides[5] (elements). */
+  MPC_CONV_SLOT_OPERANDS = 16,
+  MPC_CONV_OPERAND_SLOTS = 13,
+  MPC_CONV_PARAMS = MPC_CONV_SLOT_OPERANDS + 3 * MPC_CONV_OPERAND_SLOTS
+};
+
+/* mpc_cuda_attention: softmax(scale * Q K^T + mask) V through cuDNN's fused
+ * flash attention, called with one memref<MPC_ATTN_PARAMS x i64>. Q [B,H,Sq,D],
+ * K [B,H,Skv,D], V [B,H,Skv,Dv], O [B,H,Sq,Dv], mask (optional) broadcastable
+ * to [B,H,Sq,Skv] (stride 0 on broadcast axes); every operand given as 4
+ * sizes and 4 strides in elements (lower-rank operands padded with leading
+ * size-1, stride-0 axes). Q, K, V and O share one element type (f16/bf16). */
+enum {
+  MPC_ATTN_ABI_VERSION = 1,
+  MPC_ATTN_SLOT_ABI = 0,
+  MPC_ATTN_SLOT_DTYPE = 1,      /* Q, K, V, O */
+  MPC_ATTN_SLOT_MASK_DTYPE = 2, /* -1 when there is no mask */
+  MPC_ATTN_SLOT_FLAGS = 3,      /* none defined yet: 0 */
+  MPC_ATTN_SLOT_SCALE = 4,      /* the scale's f32 bits, zero-extended */
+  /* Then Q, K, V, O, mask, MPC_ATTN_OPERAND_SLOTS each: aligned device
+   * pointer (0 for an absent mask), offset (elements), sizes[4], strides[4]. */
+  MPC_ATTN_SLOT_OPERANDS = 5,
+  MPC_ATTN_OPERAND_SLOTS = 10,
+  MPC_ATTN_PARAMS = MPC_ATTN_SLOT_OPERANDS + 5 * MPC_ATTN_OPERAND_SLOTS
+};
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -64,6 +107,12 @@ void mpc_cuda_matmul(int64_t *allocated, int64_t *params, int64_t offset, int64_
 void mpc_cuda_matmul_descriptors(int64_t rankA, void *descA, int64_t rankB, void *descB,
                                  int64_t rankC, void *descC, int32_t dtypeA, int32_t dtypeB,
                                  int32_t dtypeC, int32_t flags);
+
+/* The entries for the blocks above (same descriptor convention). */
+void mpc_cuda_conv(int64_t *allocated, int64_t *params, int64_t offset, int64_t size,
+                   int64_t stride);
+void mpc_cuda_attention(int64_t *allocated, int64_t *params, int64_t offset, int64_t size,
+                        int64_t stride);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,57 @@
+//===- Cudnn.cpp - cuDNN, opened at run time ------------------------------===//
+#include "Cudnn.h"
+
+#include "Driver.h"
+
+#include "mpc/Runtime/CUDA/LibrarySearch.h"
+
+#include <dlfcn.h>
+
+namespace mpc::runtime::cuda {
+
+const CudnnApi &cudnn() {
+  static CudnnApi *instance = [] {
+    auto *api = new CudnnApi;
+    LoadedLibrary lib = loadCudaLibrary("libcudnn.so." + std::to_string(CUDNN_MAJOR), "cuDNN",
+                                        {"nvidia/cudnn/lib", "nvidia/cu13/lib"});
+    if (!lib.handle)
+      fatal(lib.error);
+    api->path = lib.path;
+#define MPC_RESOLVE(name)                                                                          \
+  api->name = reinterpret_cast<decltype(api->name)>(dlsym(lib.handle, #name));                     \
+  if (!api->name)                                                                                  \
+    fatal(lib.path + " has no " #name ": not the cuDNN this program was built for (" +            \
+          std::to_string(CUDNN_MAJOR) + ".x)");
+    MPC_CUDNN_FUNCTIONS(MPC_RESOLVE)
+#undef MPC_RESOLVE
+    size_t version = api->cudnnGetVersion();
+    if (version / 10000 != CUDNN_MAJOR)
+      fatal(lib.path + " is cuDNN " + std::to_string(version) + "; this program needs cuDNN " +
+            std::to_string(CUDNN_MAJOR) + ".x");
+    driver(); // the context current on this thread first
+    if (cudnnStatus_t status = api->cudnnCreate(&api->handle))
+      fatal("cudnnCreate failed: " + std::string(api->cudnnGetErrorString(status)) + " (" +
+            lib.path + ")");
+    if (cudnnStatus_t status = api->cudnnSetStream(api->handle, theStream()))
+      fatal("cudnnSetStream failed: " + std::string(api->cudnnGetErrorString(status)));
+    return api;
+  }();
+  return *instance;
+}
+
+std::string describeCudnnStatus(cudnnStatus_t status) {
+  const CudnnApi &api = cudnn();
+  std::string text = api.cudnnGetErrorString(status);
+  char message[512] = {0};
+  api.cudnnGetLastErrorString(message, sizeof(message));
+  if (message[0])
+    text += std::string(" (") + message + ")";
+  return text;
+}
+
+void checkCudnn(cudnnStatus_t status, const char *call, const std::string &problem) {
+  if (status != CUDNN_STATUS_SUCCESS)
+    fatal(std::string(call) + " failed: " + describeCudnnStatus(status) + " for " + problem);
+}
+
+} // namespace mpc::runtime::cuda
