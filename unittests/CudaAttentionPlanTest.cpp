@@ -2,6 +2,7 @@
 
 #include "mpc/Runtime/CUDA/Abi.h"
 #include "mpc/Runtime/CUDA/AttentionPlan.h"
+#include "mpc/Runtime/CUDA/Runtime.h"
 
 #include <gtest/gtest.h>
 
@@ -266,6 +267,35 @@ TEST(CudaAttentionPlan, DescribesTheCall) {
             "Q bf16[1,2,4,16] strides [0,64,16,1], K bf16[1,2,8,16] strides [0,128,16,1], "
             "V bf16[1,2,8,16] strides [0,128,16,1], O bf16[1,2,4,16] strides [0,64,16,1], "
             "mask f32[1,1,1,8] strides [0,0,0,1], scale 0.125");
+}
+
+// The entry point checks the block before it needs cuDNN or the device.
+TEST(CudaAttentionAbi, BadBlockIsReportedBeforeTheDevice) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  Block block(1, 1, 8, 8, 60);
+  EXPECT_EXIT(mpc_cuda_attention(block.slots.data(), block.slots.data(), 0, MPC_ATTN_PARAMS, 1),
+              ::testing::ExitedWithCode(1),
+              "^mpc: error: mpc_cuda_attention: head size 60 is not what cuDNN's flash "
+              "attention takes[^\n]*--cuda-attention=kernels[^\n]*\n$");
+  block.slots[MPC_ATTN_SLOT_ABI] = 7;
+  EXPECT_EXIT(mpc_cuda_attention(block.slots.data(), block.slots.data(), 0, MPC_ATTN_PARAMS, 1),
+              ::testing::ExitedWithCode(1),
+              "compiled for another version of the CUDA runtime \\(argument block version 7");
+}
+
+TEST(CudaAttentionAbi, EmptyOutputTouchesNothing) {
+  Block block(2, 3, 0, 7, 64);
+  mpc_cuda_attention(block.slots.data(), block.slots.data(), 0, MPC_ATTN_PARAMS, 1);
+}
+
+TEST(CudaAttentionAbi, WithoutADriverSaysSoInOneLine) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  if (mpcCudaAvailable())
+    GTEST_SKIP() << "a CUDA device is present";
+  Block block(1, 2, 8, 8, 64);
+  EXPECT_EXIT(mpc_cuda_attention(block.slots.data(), block.slots.data(), 0, MPC_ATTN_PARAMS, 1),
+              ::testing::ExitedWithCode(1),
+              "^mpc: error: (no CUDA (driver|device)|cuDNN not found)[^\n]*\n$");
 }
 
 } // namespace
