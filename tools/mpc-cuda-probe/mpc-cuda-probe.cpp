@@ -5,16 +5,22 @@
 // mpc-cuda-probe --selftest  also launches a hand-written PTX kernel (via
 //                            both module loaders, > 48 KiB of shared memory)
 //                            and checks mpc_cuda_matmul in every layout and
-//                            type against the CPU; exit 1 on any mismatch
+//                            type, and mpc_cuda_attention, against the CPU;
+//                            exit 1 on any mismatch
 // mpc-cuda-probe --bench-gemm [--json FILE] [--iterations N] [--shapes MxNxK,...]
 //                            TFLOP/s of mpc_cuda_matmul (cuBLASLt) per shape
 //                            in f32, tf32, bf16 and fp16: timing events around
 //                            each call after warm-up, the median of N
+// mpc-cuda-probe --bench-attention [--json FILE] [--iterations N]
+//                            TFLOP/s of mpc_cuda_attention (cuDNN flash
+//                            attention) for BERT-like shapes (AttentionProbe.h)
 //
 // Like a program gpu-to-llvm lowered, it "loads" its module from a global
 // constructor, before main: that must not need a driver.
 //
 //===----------------------------------------------------------------------===//
+
+#include "AttentionProbe.h"
 
 #include "mpc/Runtime/CUDA/Abi.h"
 #include "mpc/Runtime/CUDA/Mgpu.h"
@@ -378,14 +384,15 @@ int usage() {
   std::fprintf(stderr,
                "usage: mpc-cuda-probe [--selftest]\n"
                "       mpc-cuda-probe --bench-gemm [--json FILE] [--iterations N] "
-               "[--shapes MxNxK,...]\n");
+               "[--shapes MxNxK,...]\n"
+               "       mpc-cuda-probe --bench-attention [--json FILE] [--iterations N]\n");
   return 2;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  bool selftest = false, bench = false;
+  bool selftest = false, bench = false, benchAttention = false;
   std::string jsonPath;
   int iterations = 20;
   std::vector<BenchShape> shapes = {
@@ -397,6 +404,8 @@ int main(int argc, char **argv) {
       selftest = true;
     } else if (arg == "--bench-gemm") {
       bench = true;
+    } else if (arg == "--bench-attention") {
+      benchAttention = true;
     } else if (arg == "--json") {
       const char *v = value();
       if (!v)
@@ -414,7 +423,8 @@ int main(int argc, char **argv) {
       return usage();
     }
   }
-  if ((selftest && bench) || (!bench && (!jsonPath.empty() || argc > 2)))
+  if ((selftest && bench) || (!bench && !benchAttention && (!jsonPath.empty() || argc > 2)) ||
+      (benchAttention && (selftest || bench)))
     return usage();
   std::string why;
   if (!mpcCudaAvailable(&why)) {
@@ -424,6 +434,8 @@ int main(int argc, char **argv) {
   std::printf("%s\n", mpcCudaDeviceDescription().c_str());
   if (bench)
     return benchGemm(shapes, iterations, jsonPath);
+  if (benchAttention)
+    return mpc::probe::benchAttention(iterations, jsonPath);
   if (!selftest)
     return 0;
   mpcCudaRegisterKernelInfo("mpc_probe_fill", "probe/fill");
@@ -455,6 +467,7 @@ int main(int argc, char **argv) {
               true, false, BF16, F32, B0);
   checkMatmul("f32 M=1", 0, 0, 0, 1, 40, 24, false, false, false, F32, F32,
               B0);
+  failures += mpc::probe::checkAttention();
   mpcCudaSynchronize();
   std::printf("%s\n", failures ? "selftest FAILED" : "selftest passed");
   return failures ? 1 : 0;
