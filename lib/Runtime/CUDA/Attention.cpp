@@ -394,8 +394,8 @@ std::unique_ptr<Compiled> compile(const AttentionPlan &plan, const AttentionCall
                     firstRefusal + ")";
   if (firstStatus == CUDNN_STATUS_NOT_SUPPORTED_RUNTIME_PREREQUISITE_MISSING ||
       firstStatus == CUDNN_STATUS_INTERNAL_ERROR_COMPILATION_FAILED)
-    why += "; its runtime-fusion engines compile with NVRTC (libnvrtc.so." +
-           std::to_string(CUDA_VERSION / 1000) + "), which must be on the loader path";
+    why += "; its runtime-fusion engines compile with NVRTC: is libnvrtc.so." +
+           std::to_string(CUDA_VERSION / 1000) + " on the loader path, and the one cuDNN needs?";
   unsupported(call, why);
 }
 
