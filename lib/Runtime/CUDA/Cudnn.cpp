@@ -5,9 +5,23 @@
 
 #include "mpc/Runtime/CUDA/LibrarySearch.h"
 
+#include <cuda.h>
 #include <dlfcn.h>
+#include <vector>
 
 namespace mpc::runtime::cuda {
+
+// cuDNN's runtime-fusion engines (flash attention among them) compile their
+// kernels with NVRTC, which cuDNN opens by soname. Loading it here first,
+// from the same places as every other CUDA library (pip wheels included),
+// lets cuDNN's own dlopen find the copy already in the process. Best effort:
+// most convolution engines do without it, and a plan that needs it says so.
+static void preloadNvrtc() {
+  std::string major = std::to_string(CUDA_VERSION / 1000);
+  std::vector<std::string> wheels = {"nvidia/cuda_nvrtc/lib", "nvidia/cu" + major + "/lib"};
+  LoadedLibrary nvrtc = loadCudaLibrary("libnvrtc.so." + major, "NVRTC", wheels);
+  (void)nvrtc; // kept open for the life of the process; absent is fine
+}
 
 const CudnnApi &cudnn() {
   static CudnnApi *instance = [] {
@@ -28,6 +42,7 @@ const CudnnApi &cudnn() {
     if (version / 10000 != CUDNN_MAJOR)
       fatal(lib.path + " is cuDNN " + std::to_string(version) + "; this program needs cuDNN " +
             std::to_string(CUDNN_MAJOR) + ".x");
+    preloadNvrtc();
     driver(); // the context current on this thread first
     if (cudnnStatus_t status = api->cudnnCreate(&api->handle))
       fatal("cudnnCreate failed: " + std::string(api->cudnnGetErrorString(status)) + " (" +
