@@ -675,10 +675,34 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
     linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(), copy.getTarget());
     copy->erase();
   });
+  // Attention calls first (their operands in host memory get copies, which
+  // become kernels like every other linalg op).
+  llvm::DenseMap<Operation *, KernelInfo> libraryCalls;
+  SmallVector<func::CallOp> attentionCalls;
+  func.walk([&](func::CallOp call) {
+    if (isAttentionCall(call))
+      attentionCalls.push_back(call);
+  });
+  for (func::CallOp call : attentionCalls) {
+    KernelInfo info;
+    FailureOr<func::CallOp> runtimeCall = lowerAttentionCall(call, info);
+    if (failed(runtimeCall))
+      return failure();
+    libraryCalls[*runtimeCall] = std::move(info);
+  }
   foldIntoGemms(func);
   foldFillsIntoReductions(func);
   SmallVector<linalg::LinalgOp> ops;
-  func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+  // Kernels and library calls in program order, for their names.
+  SmallVector<Operation *> order;
+  func.walk([&](Operation *op) {
+    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+      ops.push_back(linalgOp);
+      order.push_back(op);
+    } else if (libraryCalls.contains(op)) {
+      order.push_back(op);
+    }
+  });
   for (linalg::LinalgOp op : ops) {
     if (!op.hasPureBufferSemantics())
       return op->emitOpError("is not on buffers: bufferize before mpc-cuda-map-to-kernels");
@@ -696,9 +720,15 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
   rowOptions.blockSize = blockSize;
   rowOptions.sequentialPhases = sequentialPhases;
   rowOptions.initialValues = &initialValues;
-  for (linalg::LinalgOp op : ops) {
+  for (Operation *item : order) {
     KernelInfo info;
     info.name = (func.getSymName() + "_k" + Twine(kernels.size())).str();
+    if (auto it = libraryCalls.find(item); it != libraryCalls.end()) {
+      std::swap(info.name, it->second.name);
+      kernels.push_back(std::move(it->second));
+      continue;
+    }
+    auto op = cast<linalg::LinalgOp>(item);
     if (auto it = groupOf.find(op); it != groupOf.end()) {
       if (groups[it->second].front() != op)
         continue; // erased with its group
@@ -765,11 +795,26 @@ struct MapToKernels : mpc::impl::MapToKernelsPassBase<MapToKernels> {
     KernelMapper mapper(blockSize, libraryGemm, allowTf32, vectorBits, vectorNarrowFloats,
                         sequentialPhases, minRowReduction);
     SmallVector<KernelInfo> kernels;
+    // Functions mpc-cuda-match-attention outlined are replaced by the
+    // runtime call (their bodies would be the generated-kernel fallback).
+    SmallVector<func::FuncOp> outlined;
     for (auto func : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+      if (func->hasAttr(mpc::cuda::kCudaLibraryAttr)) {
+        outlined.push_back(func);
+        continue;
+      }
       if (func.isExternal())
         continue;
       if (failed(mapper.run(func, kernels)))
         return signalPassFailure();
+    }
+    for (func::FuncOp func : outlined) {
+      if (!SymbolTable::symbolKnownUseEmpty(func, module)) {
+        func.emitError("is still called after mpc-cuda-map-to-kernels replaced the calls of "
+                       "outlined attention functions");
+        return signalPassFailure();
+      }
+      func.erase();
     }
     SmallVector<Attribute> records;
     if (auto existing = module->getAttrOfType<ArrayAttr>(mpc::kCudaKernelsAttr))
