@@ -6,9 +6,11 @@
 On a build machine (no GPU needed): CUDA runners (mpc-compile --target cuda)
 of the test models and the real models in fp32/bf16/fp16 with their kernel
 reports, the inputs, onnxruntime's fp32 outputs and the CPU target's
-(mpc-run) per precision, the ONNX models that fit; ResNet-50 and a
-BERT-base-style encoder at batch 32 bf16 with --weights external for the
-latency comparison (no weights: gpu_check.py writes random ones from the
+(mpc-run) per precision, the ONNX models that fit, and for the encoders
+also runners with --cuda-attention=cudnn (builds "bf16+cudnn", checked
+against the same references); ResNet-50 and a BERT-base-style encoder (the
+latter with and without --cuda-attention=cudnn) at batch 32 bf16 with
+--weights external for the latency comparison (no weights: gpu_check.py writes random ones from the
 runner's --manifest); mpc-cuda-probe. bundle.json lists it all (sizes,
 sha256), README.md says it in words.
 
@@ -58,10 +60,20 @@ NUMERICS = [
     ("gpt2", "real:gpt2", "onnx", {"bf16": 5e-3, "fp16": 5e-3}, {"ids": ("ids", 256)}),
     ("resnet18", "real:resnet18", "regen", {"bf16": 1e-2, "fp16": 2e-3}, {"image": ("normal",)}),
 ]
+# Models and precisions whose attention qualifies for cuDNN's fused attention:
+# their runners are also built with --cuda-attention=cudnn (builds "bf16+cudnn",
+# "fp16+cudnn"), checked like the default ones. (gpt2's masks are Where, not
+# an additive mask: nothing to match; BERT fp16 keeps Q K^T in f32, no match.)
+CUDNN_ATTENTION = {"encoder": ["bf16", "fp16"], "bert": ["bf16"]}
 LATENCY = [
-    ("resnet50", "real:resnet50", {"image": {"kind": "normal"}}),
-    ("bert_base", "real:bert_base", {"ids": {"kind": "ids", "high": 30522}, "mask": {"kind": "ones"}}),
+    # name, source, input generators, implementation (extra mpc-compile flags)
+    ("resnet50", "real:resnet50", {"image": {"kind": "normal"}}, "mpc"),
+    ("bert_base", "real:bert_base", {"ids": {"kind": "ids", "high": 30522}, "mask": {"kind": "ones"}},
+     "mpc"),
+    ("bert_base", "real:bert_base", {"ids": {"kind": "ids", "high": 30522}, "mask": {"kind": "ones"}},
+     "mpc+cudnn"),
 ]
+IMPL_FLAGS = {"mpc": [], "mpc+cudnn": ["--cuda-attention=cudnn"]}
 
 
 def say(text):
@@ -102,10 +114,10 @@ class Tools:
         if not self.profiling:
             say(f"warning: {self.libs[1]} has no MPC_CUDA_PROFILE support: no per-kernel times")
 
-    def runner(self, model, precision, batch, external, report, out, workdir):
+    def runner(self, model, precision, batch, external, report, out, workdir, flags=()):
         obj = workdir / (out.name + ".o")
         cmd = [self.compile, model, "--infer", "--target", "cuda", "--precision", precision,
-               "--batch", str(batch), "--kernel-report", report, "--emit", "obj", "-o", obj]
+               "--batch", str(batch), "--kernel-report", report, "--emit", "obj", "-o", obj, *flags]
         if external:
             cmd += ["--weights", "external"]
         rc, o, e, secs = sh(cmd)
@@ -117,6 +129,28 @@ class Tools:
             return f"link failed: {last_error(e, o)}"
         subprocess.run(["strip", "--strip-unneeded", str(out)], check=False)
         return None
+
+
+def build_runner(tools, model_path, name, prec, batch, weights, mdir, work, flags, tag=""):
+    """One numerics runner and its kernel report: the build's bundle.json entry."""
+    build = {}
+    runner = mdir / f"{name}_{prec}{tag}"
+    report = mdir / f"{name}_{prec}{tag}.kernels.json"
+    error = tools.runner(model_path, prec, batch, weights != "embedded", report, runner, work, flags)
+    label = prec + (" " + " ".join(flags) if flags else "")
+    if error:
+        build["error"] = error
+        report.unlink(missing_ok=True)
+        say(f"  {label}: runner NOT BUILT: {error}")
+        return build
+    build.update(runner=f"models/{name}/{runner.name}", kernel_report=f"{report.name}")
+    kernels = json.loads(report.read_text())["kernels"]
+    build["kernels"] = len(kernels)
+    build["cublaslt_gemms"] = sum(k["strategy"] == "cublaslt-gemm" for k in kernels)
+    build["cudnn_attention"] = sum(k["strategy"] == "cudnn-attention" for k in kernels)
+    say(f"  {label}: runner {runner.stat().st_size / 1024:.0f} KiB, {len(kernels)} kernels "
+        f"({build['cublaslt_gemms']} cuBLASLt, {build['cudnn_attention']} cuDNN attention)")
+    return build
 
 
 def last_error(err, out=""):
@@ -299,29 +333,20 @@ def main():
             if rc != 0:
                 build["cpu_reference_error"] = last_error(e, o)
                 say(f"  {prec}: mpc-run FAILED: {build['cpu_reference_error']}")
-            runner = mdir / f"{name}_{prec}"
-            report = mdir / f"{name}_{prec}.kernels.json"
-            error = tools.runner(model_path, prec, args.batch, weights != "embedded", report, runner, work)
-            if error:
-                build["error"] = error
-                report.unlink(missing_ok=True)
-                say(f"  {prec}: runner NOT BUILT: {error}")
-            else:
-                build.update(runner=f"models/{name}/{runner.name}",
-                             kernel_report=f"{report.name}")
-                kernels = json.loads(report.read_text())["kernels"]
-                build["kernels"] = len(kernels)
-                build["cublaslt_gemms"] = sum(k["strategy"] == "cublaslt-gemm" for k in kernels)
-                say(f"  {prec}: runner {runner.stat().st_size / 1024:.0f} KiB, {len(kernels)} kernels "
-                    f"({build['cublaslt_gemms']} cuBLASLt), CPU reference {secs:.1f} s")
+            build.update(build_runner(tools, model_path, name, prec, args.batch, weights, mdir, work, []))
             entry["builds"][prec] = build
+            if prec in CUDNN_ATTENTION.get(name, []):
+                entry["builds"][f"{prec}+cudnn"] = build_runner(
+                    tools, model_path, name, prec, args.batch, weights, mdir, work,
+                    IMPL_FLAGS["mpc+cudnn"], tag="_cudnn")
         meta["models"].append(entry)
 
-    for name, source, inputs in LATENCY:
+    for name, source, inputs, impl in LATENCY:
         if only and name not in only:
             continue
-        say(f"== {name} (latency, batch {args.latency_batch}, bf16, --weights external)")
-        entry = {"name": name, "batch": args.latency_batch, "precision": "bf16", "inputs": inputs}
+        say(f"== {name} (latency, batch {args.latency_batch}, bf16, --weights external, {impl})")
+        entry = {"name": name, "batch": args.latency_batch, "precision": "bf16", "inputs": inputs,
+                 "impl": impl}
         try:
             src = exported(source[5:], cache)
         except Exception as e:
@@ -334,9 +359,10 @@ def main():
         del model
         ldir = out / "latency"
         ldir.mkdir(exist_ok=True)
-        runner = ldir / f"{name}_bf16_b{args.latency_batch}"
+        suffix = "" if impl == "mpc" else "_" + impl.split("+")[1]
+        runner = ldir / f"{name}_bf16_b{args.latency_batch}{suffix}"
         report = ldir / f"{runner.name}.kernels.json"
-        error = tools.runner(src, "bf16", args.latency_batch, True, report, runner, work)
+        error = tools.runner(src, "bf16", args.latency_batch, True, report, runner, work, IMPL_FLAGS[impl])
         if error:
             entry["error"] = error
             say(f"  NOT BUILT: {error}")
@@ -344,10 +370,12 @@ def main():
             entry.update(runner=f"latency/{runner.name}", kernel_report=f"latency/{report.name}")
             kernels = json.loads(report.read_text())["kernels"]
             say(f"  runner {runner.stat().st_size / 1024:.0f} KiB, {len(kernels)} kernels "
-                f"({sum(k['strategy'] == 'cublaslt-gemm' for k in kernels)} cuBLASLt); weights "
+                f"({sum(k['strategy'] == 'cublaslt-gemm' for k in kernels)} cuBLASLt, "
+                f"{sum(k['strategy'] == 'cudnn-attention' for k in kernels)} cuDNN attention); weights "
                 f"({src.stat().st_size / 2**20:.0f} MiB as ONNX) not shipped")
-        meta["not_shipped"].append(f"{name}: weights not shipped; gpu_check.py writes random ones "
-                                   "from the runner's --manifest (latency does not depend on values)")
+        if impl == "mpc":
+            meta["not_shipped"].append(f"{name}: weights not shipped; gpu_check.py writes random ones "
+                                       "from the runner's --manifest (latency does not depend on values)")
         meta["latency"].append(entry)
 
     # kernel_report paths relative to the model dir for numerics entries

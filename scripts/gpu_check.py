@@ -541,6 +541,7 @@ class Check:
         name = model["name"]
         base = self.bundle / model["dir"]
         verdicts = []
+        label, prec = prec, prec.split("+")[0]  # "bf16+cudnn": bf16 built another way
         if prec == "fp32":
             tol = model["tolerance"]["fp32"]
             if ort_there is not None:
@@ -573,7 +574,7 @@ class Check:
                                   f"{prec} and against fp32 (docs/numerics.md)")
         entry["status"] = "PASS" if verdicts and all(verdicts) else "FAIL"
         worst = {k: v["worst"] for k, v in entry.items() if isinstance(v, dict) and "worst" in v}
-        self.log.say(f"  {name} {prec}: {entry['status']}  " +
+        self.log.say(f"  {name} {label}: {entry['status']}  " +
                      "  ".join(f"{k} {v:.3g}" for k, v in worst.items()))
 
     # 4 ----------------------------------------------------------------------
@@ -637,12 +638,14 @@ class Check:
                 self.summary["notes"].append(f"latency of {model['name']} skipped: budget")
                 continue
             self.latency_mpc(model)
-        for model in self.meta.get("latency", []):
+        # PyTorch once per model (mpc's builds of one model share its name).
+        torch_models = [m for m in self.meta.get("latency", []) if m.get("impl", "mpc") == "mpc"]
+        for model in torch_models:
             if self.budget.left() < 45:
                 self.summary["notes"].append(f"PyTorch latency of {model['name']} skipped: budget")
                 continue
             self.latency_torch(model, compile_=False)
-        for model in self.meta.get("latency", []):
+        for model in torch_models:
             self.latency_torch(model, compile_=True)
 
     def latency_inputs(self, model, manifest):
@@ -666,8 +669,10 @@ class Check:
 
     def latency_mpc(self, model):
         name = model["name"]
+        impl = model.get("impl", "mpc")
         entry = {"model": name, "batch": model["batch"], "precision": model["precision"],
-                 "impl": "mpc"}
+                 "impl": impl}
+        tag = name if impl == "mpc" else f"{name}-{impl.replace('+', '-')}"
         self.summary["latency"].append(entry)
         runner = self.bundle / model["runner"] if model.get("runner") else None
         if runner is None:
@@ -675,7 +680,7 @@ class Check:
             self.log.say(f"  {name} mpc: NOT BUILT ({entry['error']})")
             return
         try:
-            rc, out, err, _ = run([runner, "--manifest"], self.log, f"manifest-{name}",
+            rc, out, err, _ = run([runner, "--manifest"], self.log, f"manifest-{tag}",
                                   self.budget.box(30), echo=False)
             if rc != 0:
                 raise RuntimeError(first_error_line(err, out))
@@ -698,9 +703,9 @@ class Check:
             cmd += ["--input", f"{k}={v}"]
         # First a profiled run (2 iterations after 1 warm-up): per-kernel
         # bandwidth, and how long one forward takes, to size the timed run.
-        profile = self.logdir / f"profile-{name}-{model['precision']}.json"
+        profile = self.logdir / f"profile-{tag}-{model['precision']}.json"
         rc, out, err, _ = run(cmd + ["--iterations", "2", "--warmup", "1"], self.log,
-                              f"profile-{name}", self.budget.box(90, 30),
+                              f"profile-{tag}", self.budget.box(90, 30),
                               env={**self.lib_env, "MPC_CUDA_PROFILE": str(profile)})
         m = LATENCY_RE.search(out)
         if rc != 0 or not m:
@@ -708,11 +713,11 @@ class Check:
             self.log.say(f"  {name} mpc: FAIL {entry['error']}")
             return
         if profile.exists():
-            self.bandwidth(name, model["precision"], self.bundle / model["kernel_report"], profile)
+            self.bandwidth(tag, model["precision"], self.bundle / model["kernel_report"], profile)
         # The timed run without the profiler: about 10 s of forwards, 3 to 20.
         iterations = int(min(20, max(3, 10000.0 / max(float(m[2]), 1e-3))))
         rc, out, err, _ = run(cmd + ["--iterations", str(iterations), "--warmup", "2"], self.log,
-                              f"latency-{name}", self.budget.box(90, 30), env=self.lib_env)
+                              f"latency-{tag}", self.budget.box(90, 30), env=self.lib_env)
         m = LATENCY_RE.search(out)
         if rc != 0 or not m:
             entry["error"] = first_error_line(err, out)
@@ -720,7 +725,7 @@ class Check:
             return
         entry.update(mean_ms=float(m[1]), median_ms=float(m[2]), min_ms=float(m[3]),
                      max_ms=float(m[4]), line=m[0], iterations=iterations)
-        self.log.say(f"  {name} mpc {model['precision']} batch {model['batch']}: median "
+        self.log.say(f"  {name} {impl} {model['precision']} batch {model['batch']}: median "
                      f"{entry['median_ms']:.3f} ms ({iterations} iterations)")
 
     def latency_torch(self, model, compile_):
@@ -773,10 +778,7 @@ class Check:
             base = self.bundle / model["dir"]
             ort_here = load_npy_dir(base / "ref_onnxruntime_fp32")
             for prec, build in model["builds"].items():
-                if prec == "fp32":
-                    got = load_npy_dir(base / "ref_cpu_fp32")
-                else:
-                    got = load_npy_dir(base / f"ref_cpu_{prec}")
+                got = load_npy_dir(base / f"ref_cpu_{prec.split('+')[0]}")
                 if not got:
                     continue
                 entry = {"model": model["name"], "precision": prec}

@@ -413,6 +413,60 @@ def test_kernel_report_table_on_stdout(compiler, tmp_path):
     assert (tmp_path / "b").exists()
 
 
+# --- cuDNN's fused attention (--cuda-attention=cudnn) -----------------------------------------------
+
+def attention_kernels(report_file):
+    return [k for k in json.loads(report_file.read_text())["kernels"] if k["strategy"] == "cudnn-attention"]
+
+
+@pytest.mark.parametrize("name,precision", [("encoder", "bf16"), ("encoder", "fp16"), ("bert", "bf16")])
+def test_attention_through_cudnn(compiler, tmp_path, name, precision):
+    """Each layer's attention (MatMul, scale, the mask's Add, Softmax, MatMul and the head
+    transposes around them) is one mpc_cuda_attention call; the executable links and, without a
+    driver, says so."""
+    path = model_path(name)
+    batch = batch_of(name)
+    report_file, exe = tmp_path / "report.json", tmp_path / "runner"
+    proc = compiler.run(path, "--batch", batch, "--precision", precision, "--cuda-attention=cudnn",
+                        "--kernel-report", report_file, "-o", exe)
+    attention = attention_kernels(report_file)
+    assert len(attention) == 2, attention  # one per layer
+    for layer, kernel in enumerate(attention):
+        nodes = set(kernel["onnx_nodes"])
+        assert {f"/layers.{layer}/{n}" for n in ["MatMul", "Softmax", "MatMul_1", "Transpose",
+                                                 "Transpose_1", "Transpose_2", "Transpose_3"]} <= nodes
+        if name == "bert":
+            assert {f"/layers.{layer}/Div_1", f"/layers.{layer}/Add"} <= nodes, nodes
+            # B=2, H=4, S=32, D=32: 4*B*H*S*S*D FLOPs; Q, K, V, O 16 KiB each, the f32 mask 256 B
+            assert kernel["flops"] == 4 * 2 * 4 * 32 * 32 * 32
+            assert kernel["bytes_read"] == 3 * 16384 + 256 and kernel["bytes_written"] == 16384
+    others = [k for k in json.loads(report_file.read_text())["kernels"] if k not in attention]
+    assert not [k for k in others if any(n.endswith("/Softmax") for n in k["onnx_nodes"])], others
+    if proc.returncode != 0 and "undefined reference to `mpc_cuda_attention'" in proc.stderr:
+        pytest.skip("this build's CUDA runtime does not provide mpc_cuda_attention yet")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    if libcuda_loadable():
+        return
+    files = {}
+    for input_name, value in model_inputs(name, batch, 3).items():
+        files[input_name] = tmp_path / f"{input_name}.npy"
+        np.save(files[input_name], value)
+    proc = subprocess.run(commands.runner(exe, files, output_dir=tmp_path / "out"), capture_output=True,
+                          text=True, timeout=120)
+    one_error_line(proc, "error: no CUDA driver")
+
+
+# fp32: cuDNN's fused attention takes f16/bf16. fp16: the precision policy keeps BERT's Q K^T (and
+# so Q and K) in f32, its range analysis bounding the scores above fp16's largest value; the
+# chain's Q and K are not f16, so it stays generated kernels too.
+@pytest.mark.parametrize("precision", ["fp32", "fp16"])
+def test_attention_that_does_not_qualify_keeps_the_kernels(compiler, tmp_path, precision):
+    report_file = tmp_path / "report.json"
+    compiler.ptx(model_path("bert"), 2, precision, "sm_90", "--cuda-attention=cudnn", "--kernel-report",
+                 report_file)
+    assert attention_kernels(report_file) == []
+
+
 # --- 4. flag errors ----------------------------------------------------------------------------------
 
 FLAG_ERRORS = [
@@ -429,6 +483,10 @@ FLAG_ERRORS = [
     ("tf32-cpu", ["--infer", "--target", "cpu", "--batch", "2", "--allow-tf32"], r"--allow-tf32"),
     ("arch-cpu", ["--infer", "--target", "cpu", "--batch", "2", "--cuda-arch", "sm_80"], r"--cuda-arch"),
     ("report-cpu", ["--infer", "--target", "cpu", "--batch", "2", "--kernel-report", "-"], r"--kernel-report"),
+    ("attention-cpu", ["--infer", "--target", "cpu", "--batch", "2", "--cuda-attention", "cudnn"],
+     r"--cuda-attention"),
+    ("attention-unknown", ["--infer", "--target", "cuda", "--batch", "2", "--cuda-attention", "flash"],
+     r"unknown --cuda-attention 'flash' \(use kernels or cudnn\)"),
     ("unknown-target", ["--infer", "--target", "tpu", "--batch", "2"], r"unknown --target 'tpu'"),
 ]
 

@@ -144,6 +144,7 @@ void buildCudaPipeline(PassManager &pm, const TargetChoice &target, llvm::String
   LowerToCUDAOptions options;
   options.chips = target.cudaArchs;
   options.allowTf32 = target.allowTf32;
+  options.attention = target.cudnnAttention ? CudaAttention::Cudnn : CudaAttention::Kernels;
   options.format = format.str();
   buildLowerToCUDAPipeline(pm, options);
   if (!target.kernelReport.empty()) {

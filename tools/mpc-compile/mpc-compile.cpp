@@ -94,6 +94,11 @@ static cl::list<std::string> cudaArch("cuda-arch", cl::CommaSeparated,
 static cl::opt<bool> allowTf32("allow-tf32",
                                cl::desc("CUDA: let cuBLASLt use TF32 tensor cores for f32 GEMMs"),
                                cl::cat(category));
+static cl::opt<std::string> cudaAttention(
+    "cuda-attention", cl::init("kernels"),
+    cl::desc("CUDA: kernels (default: attention as generated kernels and cuBLASLt GEMMs) or "
+             "cudnn (cuDNN's fused flash attention where the attention qualifies)"),
+    cl::cat(category));
 static cl::opt<std::string> kernelReport(
     "kernel-report",
     cl::desc("CUDA: write the kernel report (every kernel: fused ops, grid/block, bytes, FLOPs, "
@@ -141,8 +146,12 @@ std::string readCommonFlags(TrainOptions &options) {
   if (cuda && train)
     return "--target cuda builds inference executables only so far (--infer); CUDA training "
            "binaries are not built yet: train with --target cpu";
-  if (!cuda && (cudaArch.getNumOccurrences() || allowTf32 || kernelReport.getNumOccurrences()))
-    return "--cuda-arch, --allow-tf32 and --kernel-report are --target cuda settings";
+  if (!cuda && (cudaArch.getNumOccurrences() || allowTf32 || kernelReport.getNumOccurrences() ||
+                cudaAttention.getNumOccurrences()))
+    return "--cuda-arch, --allow-tf32, --cuda-attention and --kernel-report are --target cuda "
+           "settings";
+  if (!isOneOf(cudaAttention, {"kernels", "cudnn"}))
+    return "unknown --cuda-attention '" + cudaAttention + "' (use kernels or cudnn)";
   if (!isOneOf(emit, {"exe", "obj", "mlir", "ptx", "cubin"}))
     return "unknown --emit '" + emit + "' (use exe, obj or mlir; with --target cuda also ptx or "
                                        "cubin)";
@@ -363,6 +372,7 @@ mpc::compile::TargetChoice targetChoice() {
   choice.cuda = target == "cuda";
   choice.cudaArchs.assign(cudaArch.begin(), cudaArch.end());
   choice.allowTf32 = allowTf32;
+  choice.cudnnAttention = cudaAttention == "cudnn";
   choice.kernelReport = kernelReport;
   return choice;
 }

@@ -133,6 +133,10 @@ void mapHostLoops(func::FuncOp func, int64_t blockSize, SmallVectorImpl<KernelIn
 // GEMMs
 //===----------------------------------------------------------------------===//
 
+/// The ABI element type code (Abi.h's MPC_DT_*) of an f32, f16 or bf16
+/// library operand; nullopt for other types.
+std::optional<int32_t> libraryDtype(Type t);
+
 /// A contraction cuBLASLt can run: which input is A, each operand's
 /// permutation to GEMM order (A [b, m, k], B [b, k, n], C [b, m, n]) and the
 /// groups of dims collapsed into each GEMM dim, the element type codes.
@@ -154,6 +158,26 @@ bool collapsible(MemRefType type, ArrayRef<int64_t> perm, ArrayRef<Reassociation
 /// Whether `buffer` is (a view of) a constant global: host memory, which a
 /// library call cannot read (kernels take the global into the GPU module).
 bool isHostGlobal(Value buffer);
+
+//===----------------------------------------------------------------------===//
+// Attention (Attention.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The attribute mpc-cuda-match-attention gives the functions it outlines
+/// (value "attention"), and their description: scale, the permutations
+/// that give Q, K, V and O as [.., S, D] views of the arguments and result,
+/// the ONNX nodes replaced.
+inline constexpr char kCudaLibraryAttr[] = "mpc.cuda_library";
+inline constexpr char kAttentionAttr[] = "mpc.attention";
+
+/// Whether `op` calls a function mpc-cuda-match-attention outlined.
+bool isAttentionCall(Operation *op);
+
+/// Replaces the call `op` (after bufferization: Q, K, V, mask?, O) with a
+/// call to mpc_cuda_attention, returned and described in `info`. Operands in
+/// host memory (constant globals) are first copied to device buffers by
+/// linalg.copy ops, left for the kernel mapping.
+FailureOr<func::CallOp> lowerAttentionCall(func::CallOp op, KernelInfo &info);
 
 } // namespace mpc::cuda
 

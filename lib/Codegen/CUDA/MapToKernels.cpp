@@ -10,6 +10,7 @@
 #include "mpc/Codegen/CUDA/Passes.h"
 
 #include "KernelBuilder.h"
+#include "PackedCall.h"
 #include "mpc/Runtime/CUDA/Abi.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -469,49 +470,17 @@ bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &i
   }
 
   // The packed argument block of mpc_cuda_matmul (Abi.h).
-  auto i64 = b.getI64Type();
-  auto params = memref::AllocaOp::create(b, loc, MemRefType::get({MPC_MM_PARAMS}, i64));
-  params->setAttr("mpc.host_buffer", b.getUnitAttr());
-  auto put = [&](int64_t slot, Value v) {
-    if (v.getType().isIndex())
-      v = arith::IndexCastOp::create(b, loc, i64, v);
-    memref::StoreOp::create(b, loc, v, params, ValueRange{indexConst(b, loc, slot)});
-  };
-  auto putConst = [&](int64_t slot, int64_t v) {
-    put(slot, arith::ConstantIntOp::create(b, loc, i64, v));
-  };
+  PackedCall call(b, loc, MPC_MM_PARAMS);
   int32_t flags = (allowTf32 ? MPC_MM_ALLOW_TF32 : 0) | (beta0 ? MPC_MM_BETA0 : 0);
-  putConst(MPC_MM_SLOT_ABI, MPC_MM_ABI_VERSION);
-  putConst(MPC_MM_SLOT_DTYPE_A, match->dtypes[0]);
-  putConst(MPC_MM_SLOT_DTYPE_B, match->dtypes[1]);
-  putConst(MPC_MM_SLOT_DTYPE_C, match->dtypes[2]);
-  putConst(MPC_MM_SLOT_FLAGS, flags);
-  for (auto [j, view] : llvm::enumerate(views)) {
-    int64_t base = MPC_MM_SLOT_OPERANDS + j * MPC_MM_OPERAND_SLOTS;
-    auto type = cast<MemRefType>(view.getType());
-    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, view);
-    put(base + 0, memref::ExtractAlignedPointerAsIndexOp::create(b, loc, view));
-    put(base + 1, meta.getOffset());
-    putConst(base + 2, type.getRank());
-    for (int64_t d = 0; d < 3; ++d) {
-      if (d < type.getRank()) {
-        put(base + 3 + d, meta.getSizes()[d]);
-        put(base + 6 + d, meta.getStrides()[d]);
-      } else {
-        putConst(base + 3 + d, 1);
-        putConst(base + 6 + d, 0);
-      }
-    }
-  }
-  auto module = op->getParentOfType<ModuleOp>();
-  auto callee = module.lookupSymbol<func::FuncOp>("mpc_cuda_matmul");
-  if (!callee) {
-    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
-    callee = func::FuncOp::create(mb, loc, "mpc_cuda_matmul",
-                                  mb.getFunctionType({params.getType()}, {}));
-    callee.setPrivate();
-  }
-  func::CallOp::create(b, loc, callee, ValueRange{params});
+  call.put(MPC_MM_SLOT_ABI, MPC_MM_ABI_VERSION);
+  call.put(MPC_MM_SLOT_DTYPE_A, match->dtypes[0]);
+  call.put(MPC_MM_SLOT_DTYPE_B, match->dtypes[1]);
+  call.put(MPC_MM_SLOT_DTYPE_C, match->dtypes[2]);
+  call.put(MPC_MM_SLOT_FLAGS, flags);
+  OperandSlots layout{/*axes=*/3, /*rank=*/true};
+  for (auto [j, view] : llvm::enumerate(views))
+    call.putOperand(MPC_MM_SLOT_OPERANDS + j * MPC_MM_OPERAND_SLOTS, view, layout);
+  call.call(op->getParentOfType<ModuleOp>(), "mpc_cuda_matmul");
   for (Value temporary : temporaries)
     memref::DeallocOp::create(b, loc, temporary);
 
@@ -706,10 +675,34 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
     linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(), copy.getTarget());
     copy->erase();
   });
+  // Attention calls first (their operands in host memory get copies, which
+  // become kernels like every other linalg op).
+  llvm::DenseMap<Operation *, KernelInfo> libraryCalls;
+  SmallVector<func::CallOp> attentionCalls;
+  func.walk([&](func::CallOp call) {
+    if (isAttentionCall(call))
+      attentionCalls.push_back(call);
+  });
+  for (func::CallOp call : attentionCalls) {
+    KernelInfo info;
+    FailureOr<func::CallOp> runtimeCall = lowerAttentionCall(call, info);
+    if (failed(runtimeCall))
+      return failure();
+    libraryCalls[*runtimeCall] = std::move(info);
+  }
   foldIntoGemms(func);
   foldFillsIntoReductions(func);
   SmallVector<linalg::LinalgOp> ops;
-  func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+  // Kernels and library calls in program order, for their names.
+  SmallVector<Operation *> order;
+  func.walk([&](Operation *op) {
+    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+      ops.push_back(linalgOp);
+      order.push_back(op);
+    } else if (libraryCalls.contains(op)) {
+      order.push_back(op);
+    }
+  });
   for (linalg::LinalgOp op : ops) {
     if (!op.hasPureBufferSemantics())
       return op->emitOpError("is not on buffers: bufferize before mpc-cuda-map-to-kernels");
@@ -727,9 +720,15 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
   rowOptions.blockSize = blockSize;
   rowOptions.sequentialPhases = sequentialPhases;
   rowOptions.initialValues = &initialValues;
-  for (linalg::LinalgOp op : ops) {
+  for (Operation *item : order) {
     KernelInfo info;
     info.name = (func.getSymName() + "_k" + Twine(kernels.size())).str();
+    if (auto it = libraryCalls.find(item); it != libraryCalls.end()) {
+      std::swap(info.name, it->second.name);
+      kernels.push_back(std::move(it->second));
+      continue;
+    }
+    auto op = cast<linalg::LinalgOp>(item);
     if (auto it = groupOf.find(op); it != groupOf.end()) {
       if (groups[it->second].front() != op)
         continue; // erased with its group
@@ -796,11 +795,26 @@ struct MapToKernels : mpc::impl::MapToKernelsPassBase<MapToKernels> {
     KernelMapper mapper(blockSize, libraryGemm, allowTf32, vectorBits, vectorNarrowFloats,
                         sequentialPhases, minRowReduction);
     SmallVector<KernelInfo> kernels;
+    // Functions mpc-cuda-match-attention outlined are replaced by the
+    // runtime call (their bodies would be the generated-kernel fallback).
+    SmallVector<func::FuncOp> outlined;
     for (auto func : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+      if (func->hasAttr(mpc::cuda::kCudaLibraryAttr)) {
+        outlined.push_back(func);
+        continue;
+      }
       if (func.isExternal())
         continue;
       if (failed(mapper.run(func, kernels)))
         return signalPassFailure();
+    }
+    for (func::FuncOp func : outlined) {
+      if (!SymbolTable::symbolKnownUseEmpty(func, module)) {
+        func.emitError("is still called after mpc-cuda-map-to-kernels replaced the calls of "
+                       "outlined attention functions");
+        return signalPassFailure();
+      }
+      func.erase();
     }
     SmallVector<Attribute> records;
     if (auto existing = module->getAttrOfType<ArrayAttr>(mpc::kCudaKernelsAttr))

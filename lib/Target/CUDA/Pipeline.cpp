@@ -45,6 +45,10 @@ std::string cudaToolkitDir(llvm::StringRef configured) {
 }
 
 void buildCUDASchedulePipeline(OpPassManager &pm, const LowerToCUDAOptions &options) {
+  // Attention chains outlined on the mpc dialect, before lowering takes them
+  // apart; their calls become cuDNN's in mpc-cuda-map-to-kernels.
+  if (options.attention == CudaAttention::Cudnn)
+    pm.addPass(createMatchAttentionPass());
   buildTensorPipeline(pm);
   // Convolutions as im2col patches + a GEMM for cuBLASLt.
   pm.addNestedPass<func::FuncOp>(createConvToMatmulPass());

@@ -102,7 +102,9 @@ def MapToKernelsPass : Pass<"mpc-cuda-map-to-kernels", "::mlir::ModuleOp"> {
     Contractions that are GEMMs (one M, N, K dimension, at most one batch
     dimension, a multiply-add body, f32/f16/bf16 operands) become calls to
     `mpc_cuda_matmul` (cuBLASLt, lib/Runtime/CUDA) with memref.transpose
-    views for transposed operands when `library-gemm` is set.
+    views for transposed operands when `library-gemm` is set. Calls of the
+    functions mpc-cuda-match-attention outlined become calls to
+    `mpc_cuda_attention` (cuDNN), and those functions go.
     A description of every kernel goes to the module's `mpc.cuda_kernels`.
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
@@ -126,6 +128,30 @@ def MapToKernelsPass : Pass<"mpc-cuda-map-to-kernels", "::mlir::ModuleOp"> {
     Option<"minRowReduction", "min-row-reduction", "int64_t", /*default=*/"32",
            "Smallest reduction size given a block of threads per output element">,
   ];
+}
+
+def MatchAttentionPass : Pass<"mpc-cuda-match-attention", "::mlir::ModuleOp"> {
+  let summary = "Attention chains on the mpc dialect -> calls cuDNN's fused attention will run";
+  let description = [{
+    Finds `matmul(softmax(scale * matmul(Q, K^T) + mask), V)` as torch
+    exports it: the first matmul's right operand a Transpose of K (or K^T
+    itself), a Div or Mul by a constant scalar (or none), an optional Add of
+    a mask broadcastable to the scores, Softmax over the last axis, casts
+    anywhere between them (Q, K, V and the output f16 or bf16, all one type;
+    scores and softmax in that type or f32). Q, K, V of rank 3 or 4 with the
+    same leading dims, head sizes multiples of 8 up to 128, every
+    intermediate used once.
+
+    Each chain is outlined into a private function tagged
+    `mpc.cuda_library = "attention"` and described by `mpc.attention`
+    (scale; permutations under which its arguments and result are Q, K, V
+    and O, absorbing the head transposes around the chain; the ONNX nodes
+    replaced), and called. The call survives lowering and bufferization;
+    mpc-cuda-map-to-kernels turns it into a call of the runtime's
+    `mpc_cuda_attention` and drops the function. Chains that do not qualify
+    are left alone (generated kernels).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect"];
 }
 
 def PackFatbinPass : Pass<"mpc-cuda-pack-fatbin", "::mlir::ModuleOp"> {

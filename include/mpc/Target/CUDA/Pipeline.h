@@ -2,11 +2,22 @@
 #ifndef MPC_TARGET_CUDA_PIPELINE_H
 #define MPC_TARGET_CUDA_PIPELINE_H
 
+#include "mpc/Pass/EnumOption.h"
+
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
 class OpPassManager;
 } // namespace mlir
+
+namespace mpc {
+/// How attention runs (`attention=`): as the generated kernels and GEMMs it
+/// is made of, or, where mpc-cuda-match-attention finds it, through cuDNN's
+/// fused flash attention (the rest keeps the kernels).
+enum class CudaAttention { Kernels, Cudnn };
+} // namespace mpc
+
+MPC_ENUM_OPTION(mpc::CudaAttention)
 
 namespace mpc {
 /// Options of `mpc-lower-to-cuda` (and mpc-compile --target cuda).
@@ -26,6 +37,13 @@ struct LowerToCUDAOptions : mlir::PassPipelineOptions<LowerToCUDAOptions> {
                            llvm::cl::desc("GEMMs through cuBLASLt (default); false: generated "
                                           "kernels"),
                            llvm::cl::init(true)};
+  Option<CudaAttention> attention{
+      *this, "attention",
+      llvm::cl::desc("How attention runs: kernels (generated kernels and cuBLASLt GEMMs, the "
+                     "default) or cudnn (cuDNN's fused attention where the chain qualifies)"),
+      llvm::cl::init(CudaAttention::Kernels),
+      llvm::cl::values(clEnumValN(CudaAttention::Kernels, "kernels", "generated kernels"),
+                       clEnumValN(CudaAttention::Cudnn, "cudnn", "cuDNN's fused attention"))};
   Option<bool> allowTf32{*this, "allow-tf32",
                          llvm::cl::desc("Let cuBLASLt use TF32 tensor cores for f32 GEMMs"),
                          llvm::cl::init(false)};
