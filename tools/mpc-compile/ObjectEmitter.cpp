@@ -144,6 +144,7 @@ void buildCudaPipeline(PassManager &pm, const TargetChoice &target, llvm::String
   LowerToCUDAOptions options;
   options.chips = target.cudaArchs;
   options.allowTf32 = target.allowTf32;
+  options.conv = target.cudnnConv ? CudaConvStrategy::Cudnn : CudaConvStrategy::Gemm;
   options.format = format.str();
   buildLowerToCUDAPipeline(pm, options);
   if (!target.kernelReport.empty()) {

@@ -28,6 +28,8 @@ struct TargetChoice {
   /// CUDA: GPU architectures with a cubin each (the newest also as PTX).
   std::vector<std::string> cudaArchs;
   bool allowTf32 = false;
+  /// CUDA: forward convolutions through cuDNN (else im2col + cuBLASLt).
+  bool cudnnConv = false;
   /// CUDA: where the kernel report goes ("" none, "-" stdout; a .json
   /// file name gets JSON, anything else text).
   std::string kernelReport;

@@ -94,6 +94,11 @@ static cl::list<std::string> cudaArch("cuda-arch", cl::CommaSeparated,
 static cl::opt<bool> allowTf32("allow-tf32",
                                cl::desc("CUDA: let cuBLASLt use TF32 tensor cores for f32 GEMMs"),
                                cl::cat(category));
+static cl::opt<std::string> cudaConv("cuda-conv", cl::init("gemm"),
+                                     cl::desc("CUDA: how forward convolutions run: gemm (im2col "
+                                              "+ cuBLASLt, the default) or cudnn (cuDNN for "
+                                              "f32/f16/bf16 convolutions of one element type)"),
+                                     cl::cat(category));
 static cl::opt<std::string> kernelReport(
     "kernel-report",
     cl::desc("CUDA: write the kernel report (every kernel: fused ops, grid/block, bytes, FLOPs, "
@@ -141,8 +146,11 @@ std::string readCommonFlags(TrainOptions &options) {
   if (cuda && train)
     return "--target cuda builds inference executables only so far (--infer); CUDA training "
            "binaries are not built yet: train with --target cpu";
-  if (!cuda && (cudaArch.getNumOccurrences() || allowTf32 || kernelReport.getNumOccurrences()))
-    return "--cuda-arch, --allow-tf32 and --kernel-report are --target cuda settings";
+  if (!cuda && (cudaArch.getNumOccurrences() || allowTf32 || cudaConv.getNumOccurrences() ||
+                kernelReport.getNumOccurrences()))
+    return "--cuda-arch, --allow-tf32, --cuda-conv and --kernel-report are --target cuda settings";
+  if (!isOneOf(cudaConv, {"gemm", "cudnn"}))
+    return "unknown --cuda-conv '" + cudaConv + "' (use gemm or cudnn)";
   if (!isOneOf(emit, {"exe", "obj", "mlir", "ptx", "cubin"}))
     return "unknown --emit '" + emit + "' (use exe, obj or mlir; with --target cuda also ptx or "
                                        "cubin)";
@@ -363,6 +371,7 @@ mpc::compile::TargetChoice targetChoice() {
   choice.cuda = target == "cuda";
   choice.cudaArchs.assign(cudaArch.begin(), cudaArch.end());
   choice.allowTf32 = allowTf32;
+  choice.cudnnConv = cudaConv == "cudnn";
   choice.kernelReport = kernelReport;
   return choice;
 }

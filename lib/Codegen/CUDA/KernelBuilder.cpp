@@ -274,8 +274,7 @@ void mapToThreads(scf::ParallelOp loop) {
                                                   b.getDimIdentityMap(), b.getDimIdentityMap())});
 }
 
-/// The ABI element type code of a GEMM operand, if cuBLASLt takes it.
-static std::optional<int32_t> gemmDtype(Type t) {
+std::optional<int32_t> libraryDtype(Type t) {
   if (t.isF32())
     return MPC_DT_F32;
   if (t.isF16())
@@ -444,7 +443,7 @@ std::optional<GemmMatch> matchGemm(linalg::LinalgOp op) {
                       castB ? castB : getElementTypeOrSelf(match.b->get().getType()),
                       getElementTypeOrSelf(match.c->get().getType())};
   for (int i = 0; i < 3; ++i) {
-    std::optional<int32_t> dtype = gemmDtype(elements[i]);
+    std::optional<int32_t> dtype = libraryDtype(elements[i]);
     if (!dtype)
       return std::nullopt;
     match.dtypes[i] = *dtype;
