@@ -5,16 +5,23 @@
 // mpc-cuda-probe --selftest  also launches a hand-written PTX kernel (via
 //                            both module loaders, > 48 KiB of shared memory)
 //                            and checks mpc_cuda_matmul in every layout and
-//                            type against the CPU; exit 1 on any mismatch
+//                            type, and mpc_cuda_conv (groups, strides, pads,
+//                            dilations, 1-D to 3-D), against the CPU; exit 1
+//                            on any mismatch
 // mpc-cuda-probe --bench-gemm [--json FILE] [--iterations N] [--shapes MxNxK,...]
 //                            TFLOP/s of mpc_cuda_matmul (cuBLASLt) per shape
 //                            in f32, tf32, bf16 and fp16: timing events around
 //                            each call after warm-up, the median of N
+// mpc-cuda-probe --bench-conv [--json FILE] [--iterations N] [--batch N]
+//                            TFLOP/s of mpc_cuda_conv (cuDNN) on ResNet-50's
+//                            convolutions (default batch 32), same types
 //
 // Like a program gpu-to-llvm lowered, it "loads" its module from a global
 // constructor, before main: that must not need a driver.
 //
 //===----------------------------------------------------------------------===//
+
+#include "ConvProbe.h"
 
 #include "mpc/Runtime/CUDA/Abi.h"
 #include "mpc/Runtime/CUDA/Mgpu.h"
@@ -378,16 +385,18 @@ int usage() {
   std::fprintf(stderr,
                "usage: mpc-cuda-probe [--selftest]\n"
                "       mpc-cuda-probe --bench-gemm [--json FILE] [--iterations N] "
-               "[--shapes MxNxK,...]\n");
+               "[--shapes MxNxK,...]\n"
+               "       mpc-cuda-probe --bench-conv [--json FILE] [--iterations N] "
+               "[--batch N]\n");
   return 2;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  bool selftest = false, bench = false;
+  bool selftest = false, bench = false, benchConv = false, shapesGiven = false;
   std::string jsonPath;
-  int iterations = 20;
+  int iterations = 20, batch = 0;
   std::vector<BenchShape> shapes = {
       {4096, 4096, 4096}, {8192, 768, 3072}, {8192, 3072, 768}, {4096, 768, 768}};
   for (int i = 1; i < argc; ++i) {
@@ -397,6 +406,12 @@ int main(int argc, char **argv) {
       selftest = true;
     } else if (arg == "--bench-gemm") {
       bench = true;
+    } else if (arg == "--bench-conv") {
+      benchConv = true;
+    } else if (arg == "--batch") {
+      const char *v = value();
+      if (!v || (batch = std::atoi(v)) < 1)
+        return usage();
     } else if (arg == "--json") {
       const char *v = value();
       if (!v)
@@ -410,11 +425,13 @@ int main(int argc, char **argv) {
       const char *v = value();
       if (!v || !parseShapes(v, shapes))
         return usage();
+      shapesGiven = true;
     } else {
       return usage();
     }
   }
-  if ((selftest && bench) || (!bench && (!jsonPath.empty() || argc > 2)))
+  if (int(selftest) + int(bench) + int(benchConv) > 1 || (batch && !benchConv) ||
+      (shapesGiven && !bench) || (!bench && !benchConv && (!jsonPath.empty() || argc > 2)))
     return usage();
   std::string why;
   if (!mpcCudaAvailable(&why)) {
@@ -424,6 +441,8 @@ int main(int argc, char **argv) {
   std::printf("%s\n", mpcCudaDeviceDescription().c_str());
   if (bench)
     return benchGemm(shapes, iterations, jsonPath);
+  if (benchConv)
+    return mpc::probe::benchConvolutions(batch ? batch : 32, iterations, jsonPath);
   if (!selftest)
     return 0;
   mpcCudaRegisterKernelInfo("mpc_probe_fill", "probe/fill");
@@ -455,6 +474,7 @@ int main(int argc, char **argv) {
               true, false, BF16, F32, B0);
   checkMatmul("f32 M=1", 0, 0, 0, 1, 40, 24, false, false, false, F32, F32,
               B0);
+  failures += mpc::probe::checkConvolutions();
   mpcCudaSynchronize();
   std::printf("%s\n", failures ? "selftest FAILED" : "selftest passed");
   return failures ? 1 : 0;
