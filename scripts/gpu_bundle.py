@@ -10,7 +10,9 @@ reports, the inputs, onnxruntime's fp32 outputs and the CPU target's
 also runners with --cuda-attention=cudnn (builds "bf16+cudnn", checked
 against the same references); ResNet-50 and a BERT-base-style encoder (the
 latter with and without --cuda-attention=cudnn) at batch 32 bf16 with
---weights external for the latency comparison (no weights: gpu_check.py writes random ones from the
+--weights external for the latency comparison (and ResNet-50 fp32 with
+--cuda-conv=gemm and =cudnn, the CNN's and ResNet-18's fp32 with
+--cuda-conv=cudnn, for the convolution choice) (no weights: gpu_check.py writes random ones from the
 runner's --manifest); mpc-cuda-probe. bundle.json lists it all (sizes,
 sha256), README.md says it in words.
 
@@ -74,6 +76,13 @@ LATENCY = [
      "mpc+cudnn"),
 ]
 IMPL_FLAGS = {"mpc": [], "mpc+cudnn": ["--cuda-attention=cudnn"]}
+# Convolutions through cuDNN or as im2col + cuBLASLt (mpc-compile --cuda-conv): the numerics
+# models below get an fp32 runner of each (bf16/fp16 convolutions sum in f32, which cuDNN's
+# legacy API does not take: they are im2col either way), and ResNet-50 fp32 at the latency
+# batch one of each, timed side by side by gpu_check.py.
+CONV_MODELS = ["cnn", "resnet18"]
+CONV_STRATEGIES = ["gemm", "cudnn"]
+CONV_LATENCY = [("resnet50", "real:resnet50", {"image": {"kind": "normal"}})]
 
 
 def say(text):
@@ -339,6 +348,9 @@ def main():
                 entry["builds"][f"{prec}+cudnn"] = build_runner(
                     tools, model_path, name, prec, args.batch, weights, mdir, work,
                     IMPL_FLAGS["mpc+cudnn"], tag="_cudnn")
+        if name in CONV_MODELS:
+            entry["conv_builds"] = {"fp32": conv_builds(tools, model_path, name, mdir, args.batch,
+                                                        weights != "embedded", work, entry)}
         meta["models"].append(entry)
 
     for name, source, inputs, impl in LATENCY:
@@ -378,6 +390,39 @@ def main():
                                        "from the runner's --manifest (latency does not depend on values)")
         meta["latency"].append(entry)
 
+    for name, source, inputs in CONV_LATENCY:
+        if only and name not in only:
+            continue
+        say(f"== {name} (convolutions: gemm and cudnn, batch {args.latency_batch}, fp32, "
+            "--weights external)")
+        try:
+            src = exported(source[5:], cache)
+        except Exception as e:
+            meta.setdefault("conv_latency", []).append({"name": name, "error": str(e)})
+            continue
+        model = onnx.load(str(src))
+        from onnx import numpy_helper
+        stats = {t.name: tensor_stats(numpy_helper.to_array(t)) for t in float_initializers(model)}
+        del model
+        ldir = out / "latency"
+        ldir.mkdir(exist_ok=True)
+        for conv in CONV_STRATEGIES:
+            entry = {"name": name, "batch": args.latency_batch, "precision": "fp32", "inputs": inputs,
+                     "conv": conv, "impl": f"mpc --cuda-conv={conv}", "stats": stats}
+            runner = ldir / f"{name}_fp32_b{args.latency_batch}_{conv}"
+            report = ldir / f"{runner.name}.kernels.json"
+            error = tools.runner(src, "fp32", args.latency_batch, True, report, runner, work,
+                                 ["--cuda-conv", conv])
+            if error:
+                entry["error"] = error
+                say(f"  {conv}: NOT BUILT: {error}")
+            else:
+                entry.update(runner=f"latency/{runner.name}", kernel_report=f"latency/{report.name}")
+                kernels = json.loads(report.read_text())["kernels"]
+                say(f"  {conv}: runner {runner.stat().st_size / 1024:.0f} KiB, {len(kernels)} kernels "
+                    f"({sum(k['strategy'] == 'cudnn-conv' for k in kernels)} cuDNN)")
+            meta.setdefault("conv_latency", []).append(entry)
+
     # kernel_report paths relative to the model dir for numerics entries
     meta["files"] = file_list(out)
     total = sum(f["bytes"] for f in meta["files"])
@@ -393,6 +438,28 @@ def main():
         say("ERROR: the bundle exceeds 60 MiB: it will not fit the 64 MiB carry with the working tree")
         return 1
     return 0
+
+
+def conv_builds(tools, model_path, name, mdir, batch, external, work, entry):
+    """The fp32 runner of each convolution strategy: gemm is the numerics build (the default),
+    cudnn one more runner."""
+    builds = {"gemm": entry["builds"].get("fp32", {})}
+    runner = mdir / f"{name}_fp32_cudnn"
+    report = mdir / f"{runner.name}.kernels.json"
+    error = tools.runner(model_path, "fp32", batch, external, report, runner, work,
+                         ["--cuda-conv", "cudnn"])
+    if error:
+        report.unlink(missing_ok=True)
+        say(f"  fp32 --cuda-conv=cudnn: runner NOT BUILT: {error}")
+        builds["cudnn"] = {"error": error}
+        return builds
+    kernels = json.loads(report.read_text())["kernels"]
+    builds["cudnn"] = {"runner": f"models/{name}/{runner.name}", "kernel_report": report.name,
+                       "kernels": len(kernels),
+                       "cudnn_convs": sum(k["strategy"] == "cudnn-conv" for k in kernels)}
+    say(f"  fp32 --cuda-conv=cudnn: runner {runner.stat().st_size / 1024:.0f} KiB, {len(kernels)} "
+        f"kernels ({builds['cudnn']['cudnn_convs']} cuDNN)")
+    return builds
 
 
 def write_readme(out, meta):
@@ -418,6 +485,16 @@ def write_readme(out, meta):
               "## Latency models (bf16, --weights external, no weights shipped)", ""]
     for m in meta["latency"]:
         lines.append(f"- {m['name']} batch {m['batch']}: " +
+                     (m["runner"] if m.get("runner") else f"NOT BUILT: {m.get('error')}"))
+    lines += ["", "## Convolutions: --cuda-conv=gemm against --cuda-conv=cudnn (fp32)", ""]
+    for m in meta["models"]:
+        if "conv_builds" in m:
+            b = m["conv_builds"]["fp32"]["cudnn"]
+            lines.append(f"- {m['name']} batch {m['batch']}: " +
+                         (f"{b['runner']} ({b['kernels']} kernels, {b['cudnn_convs']} cuDNN)"
+                          if b.get("runner") else f"NOT BUILT: {b.get('error')}"))
+    for m in meta.get("conv_latency", []):
+        lines.append(f"- {m['name']} batch {m.get('batch')} {m.get('conv', '?')}: " +
                      (m["runner"] if m.get("runner") else f"NOT BUILT: {m.get('error')}"))
     lines += ["", "## Not shipped", ""] + [f"- {n}" for n in meta["not_shipped"]]
     lines += ["", f"Total: {meta['bytes'] / 2**20:.1f} MiB in {len(meta['files'])} files "

@@ -14,7 +14,11 @@ Runs, each step time-boxed, each failure logged and skipped past:
     with MPC_CUDA_PROFILE on;
  4. per generated kernel: achieved DRAM bandwidth (kernel report bytes over
     profiled time) as a fraction of the GPU's peak;
- 5. mpc-cuda-probe --bench-gemm (cuBLASLt TFLOP/s);
+ 5. mpc-cuda-probe --bench-gemm (cuBLASLt TFLOP/s) and --bench-conv (cuDNN
+    TFLOP/s on ResNet-50's convolutions); convolutions through cuDNN against
+    im2col + cuBLASLt (mpc-compile --cuda-conv): the CNN's and ResNet-18's fp32
+    cudnn runners against onnxruntime, and both runners' latencies side by
+    side (those models and ResNet-50 fp32 at batch 32);
  6. forward latency at batch 32 bf16 of ResNet-50 and a BERT-base-style
     encoder: the mpc runner (--iterations) against PyTorch eager fp32,
     eager autocast bf16 and torch.compile (when time is left).
@@ -486,7 +490,9 @@ class Check:
                 continue
             self.numerics_model(model)
 
-    def numerics_model(self, model):
+    def numerics_model(self, model, builds=None, tag=""):
+        """Runs `builds` (default the model's) on the bundle's inputs; `tag` names them apart
+        (runs, outputs, profiles) and goes into their summary entries as "conv"."""
         name = model["name"]
         base = self.bundle / model["dir"]
         inputs = {k: base / v for k, v in model["inputs"].items()}
@@ -499,8 +505,10 @@ class Check:
                 provider = f"onnxruntime failed: {type(e).__name__}: {e}"
         ort_here = load_npy_dir(base / "ref_onnxruntime_fp32")
         self.log.say(f"  {name}: onnxruntime there: {provider if ort_there is None else 'ran on ' + provider}")
-        for prec, build in model["builds"].items():
+        for prec, build in (builds or model["builds"]).items():
             entry = {"model": name, "precision": prec, "batch": model["batch"]}
+            if tag:
+                entry["conv"] = tag
             self.summary["numerics"].append(entry)
             if not build.get("runner"):
                 entry.update(status="NOT BUILT", error=build.get("error", "?"))
@@ -521,11 +529,12 @@ class Check:
                 entry.update(status="FAIL", error=f"weights: {e}")
                 self.log.say(f"  {name} {prec}: FAIL weights: {e}")
                 continue
-            outdir = self.work / f"out-{name}-{prec}"
+            label = f"{name}-{prec}" + (f"-{tag}" if tag else "")
+            outdir = self.work / f"out-{label}"
             shutil.rmtree(outdir, ignore_errors=True)
-            profile = self.logdir / f"profile-{name}-{prec}.json"
+            profile = self.logdir / f"profile-{label}.json"
             cmd += ["--output-dir", outdir]
-            rc, out, err, secs = run(cmd, self.log, f"run-{name}-{prec}", self.budget.box(90, 60),
+            rc, out, err, secs = run(cmd, self.log, f"run-{label}", self.budget.box(90, 60),
                                      env={**self.lib_env, "MPC_CUDA_PROFILE": str(profile)})
             if rc != 0:
                 entry.update(status="FAIL", error=first_error_line(err, out))
@@ -535,6 +544,45 @@ class Check:
             self.judge(entry, outputs, model, prec, ort_there, provider, ort_here, weights_note)
             if profile.exists():
                 self.bandwidth(name, prec, base / build["kernel_report"], profile)
+            if tag:
+                self.time_runner(entry, cmd[:-2], label)
+
+    def time_runner(self, entry, cmd, label):
+        """The median forward time of a runner (20 iterations after 2 warm-up) into `entry`."""
+        rc, out, err, _ = run(cmd + ["--iterations", "20", "--warmup", "2"], self.log,
+                              f"latency-{label}", self.budget.box(60, 30), env=self.lib_env)
+        m = LATENCY_RE.search(out)
+        if rc != 0 or not m:
+            entry["latency_error"] = first_error_line(err, out)
+            return
+        entry["median_ms"] = float(m[2])
+        self.log.say(f"  {label}: median {entry['median_ms']:.3f} ms (20 iterations)")
+
+    # 5 ----------------------------------------------------------------------
+    def convolutions(self):
+        """cuDNN against im2col + cuBLASLt: cuDNN's TFLOP/s per ResNet-50 shape, then the same
+        models built both ways, their outputs against onnxruntime and their latencies."""
+        out_json = self.logdir / "bench-conv.json"
+        rc, out, err, _ = run([self.probe, "--bench-conv", "--iterations", "10", "--json", out_json],
+                              self.log, "bench-conv", self.budget.box(90, 30), env=self.lib_env)
+        for line in out.splitlines():
+            self.log.say(f"  {line}")
+        if rc == 0 and out_json.exists():
+            self.summary["conv_bench"] = json.loads(out_json.read_text())["results"]
+        else:
+            self.summary["conv_bench"] = [{"error": first_error_line(err, out)}]
+        for model in self.meta["models"]:
+            for prec, builds in model.get("conv_builds", {}).items():
+                for conv, build in builds.items():
+                    if self.budget.left() < 60:
+                        self.summary["notes"].append(f"{model['name']} --cuda-conv={conv}: skipped (budget)")
+                        continue
+                    self.numerics_model(model, {prec: build}, conv)
+        for model in self.meta.get("conv_latency", []):
+            if self.budget.left() < 60:
+                self.summary["notes"].append(f"latency of {model['name']} {model.get('conv')}: skipped (budget)")
+                continue
+            self.latency_mpc(model)
 
     def judge(self, entry, outputs, model, prec, ort_there, provider, ort_here, weights_note):
         """PASS/FAIL of one run's outputs (also used by the dry run)."""
@@ -672,7 +720,10 @@ class Check:
         impl = model.get("impl", "mpc")
         entry = {"model": name, "batch": model["batch"], "precision": model["precision"],
                  "impl": impl}
-        tag = name if impl == "mpc" else f"{name}-{impl.replace('+', '-')}"
+        if model.get("conv"):
+            tag = f"{name}-conv-{model['conv']}"
+        else:
+            tag = name if impl == "mpc" else f"{name}-{impl.replace('+', '-')}"
         self.summary["latency"].append(entry)
         runner = self.bundle / model["runner"] if model.get("runner") else None
         if runner is None:
@@ -848,7 +899,8 @@ class Check:
             ort = e.get("vs_onnxruntime_there", e.get("vs_onnxruntime_build_machine", e.get("vs_fp32")))
             cpu = e.get("vs_cpu_target")
             fmt = lambda r: f"{r['worst']:.3g}" if r else "-"
-            lines.append(f"{e['model']:<10} {e['precision']:<5} {e.get('status', '?'):<9} "
+            model = e["model"] + (f"/{e['conv']}" if "conv" in e else "")
+            lines.append(f"{model:<10} {e['precision']:<5} {e.get('status', '?'):<9} "
                          f"{fmt(ort):>12} {fmt(cpu):>10}  {(e.get('error') or e.get('note') or '')[:90]}")
         for o in s.get("onnxruntime_here_vs_build_machine", []):
             lines.append(f"onnxruntime here vs build machine: {o['model']:<10} {o['status']}"
@@ -877,6 +929,32 @@ class Check:
                 lines.append(f"  {g['m']}x{g['n']}x{g['k']:<6} {g['type']:<5} {g['tflops']:8.1f}  "
                              f"({g['median_ms']:.3f} ms)")
         lines.append("")
+        lines.append("convolutions: cuDNN (mpc_cuda_conv) TFLOP/s on ResNet-50's shapes:")
+        for c in s.get("conv_bench", []):
+            if "error" in c:
+                lines.append(f"  FAIL {c['error']}")
+            else:
+                lines.append(f"  {c['layer']:<22} {c['type']:<5} {c['tflops']:8.1f}  ({c['median_ms']:.3f} ms)")
+        lines.append("convolutions: --cuda-conv=gemm (im2col + cuBLASLt) | --cuda-conv=cudnn (ms, median):")
+        rows = {}
+        for e in s["numerics"]:
+            if "conv" in e:
+                rows.setdefault((e["model"], e["precision"], e["batch"]), {})[e["conv"]] = e
+        for e in s["latency"]:
+            if str(e.get("impl", "")).startswith("mpc --cuda-conv="):
+                rows.setdefault((e["model"], e.get("precision"), e.get("batch")), {})[
+                    e["impl"].split("=")[1]] = e
+        for (model, prec, batch), by in rows.items():
+            def cell(conv):
+                e = by.get(conv)
+                if not e:
+                    return "-"
+                ms = f"{e['median_ms']:.3f}" if "median_ms" in e else "no time"
+                return f"{e.get('status', '')} {ms}".strip()
+            lines.append(f"  {model:<10} {prec:<5} b{batch:<4} gemm {cell('gemm'):>18} | cudnn {cell('cudnn'):>18}")
+        if not rows:
+            lines.append("  (none run)")
+        lines.append("")
         lines.append("forward latency (ms, median):")
         for e in s["latency"]:
             what = f"{e['model']:<10} b{e.get('batch')} {e.get('impl', '?'):<26} {e.get('precision', ''):<6}"
@@ -902,6 +980,7 @@ class Check:
         self.step("selftest", self.selftest)
         self.step("numerics", self.numerics)
         self.step("gemm", self.gemm)
+        self.step("convolutions", self.convolutions)
         self.step("latency", self.latency)
         self.write_summary()
         if not os.environ.get("GPU_CHECK_KEEP_WORK"):

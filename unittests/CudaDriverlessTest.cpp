@@ -116,4 +116,32 @@ TEST(CudaMatmulAbi, PackedBlockIsDecodedIntoOperands) {
               "expected 1\\); recompile it");
 }
 
+// mpc_cuda_conv checks its block before anything touches the driver or
+// cuDNN: a block from another ABI version, then a wrong shape, by name.
+TEST(CudaConvAbi, PackedBlockIsCheckedFirst) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  int64_t p[MPC_CONV_PARAMS] = {};
+  p[MPC_CONV_SLOT_ABI] = MPC_CONV_ABI_VERSION + 1;
+  EXPECT_EXIT(mpc_cuda_conv(p, p, 0, MPC_CONV_PARAMS, 1), ::testing::ExitedWithCode(1),
+              "^mpc: error: mpc_cuda_conv: this program was compiled for another version of the "
+              "CUDA runtime \\(argument block version 2, expected 1\\); recompile it");
+  p[MPC_CONV_SLOT_ABI] = MPC_CONV_ABI_VERSION;
+  p[MPC_CONV_SLOT_DTYPE_X] = p[MPC_CONV_SLOT_DTYPE_W] = p[MPC_CONV_SLOT_DTYPE_Y] = MPC_DT_F32;
+  p[MPC_CONV_SLOT_GROUPS] = 1;
+  p[MPC_CONV_SLOT_SPATIAL] = 1;
+  p[MPC_CONV_SLOT_STRIDES] = p[MPC_CONV_SLOT_DILATIONS] = 1;
+  int64_t shapes[3][3] = {{1, 4, 9}, {6, 4, 3}, {1, 6, 8}}; // Y's width should be 7
+  for (int j = 0; j < 3; ++j) {
+    int64_t *slot = p + MPC_CONV_SLOT_OPERANDS + j * MPC_CONV_OPERAND_SLOTS;
+    slot[2] = 3;
+    for (int d = 2, stride = 1; d >= 0; stride *= int(shapes[j][d]), --d) {
+      slot[3 + d] = shapes[j][d];
+      slot[8 + d] = stride;
+    }
+  }
+  EXPECT_EXIT(mpc_cuda_conv(p, p, 0, MPC_CONV_PARAMS, 1), ::testing::ExitedWithCode(1),
+              "^mpc: error: mpc_cuda_conv: Y's spatial dim 0 must be 7 [^\n]*conv1d f32 "
+              "X\\[1,4,9\\] W\\[6,4,3\\] -> Y\\[1,6,8\\][^\n]*\n$");
+}
+
 } // namespace

@@ -15,6 +15,8 @@
    driver exit 1 with one `error: no CUDA driver` line. The kernel report
    (--kernel-report) as JSON and as a table, and its kernels against the PTX.
 4. Flag errors: one `mpc-compile: error:` line and exit status 1.
+5. --cuda-conv=cudnn: the CNN's and ResNet-18's fp32 convolutions become cuDNN calls (fewer
+   kernels, ptxas takes the rest); bf16/fp16 convolutions (f32 sums) stay im2col + cuBLASLt.
 
 Cost (2 shared cores, release build): the default run about 30 s, of which
 ResNet-18's fp32 schedule check is a quarter (its two mpc-run); the real models
@@ -514,3 +516,66 @@ def test_unknown_cuda_arch_is_one_error_line(compiler, tmp_path):
     proc = compiler.run(model_path("mlp"), "--batch", 2, "--cuda-arch", "sm_70", "-o", tmp_path / "out")
     line = one_error_line(proc, "mpc-compile: error:")
     assert "sm_70" in line
+
+
+# --- 5. convolutions through cuDNN (--cuda-conv=cudnn) --------------------------------------------
+
+def _cudnn_cases():
+    return [pytest.param(name, precision, id=f"{name}-{precision}",
+                         marks=[pytest.mark.full] if name in REAL and precision != "fp32" else [])
+            for name in ["cnn", "resnet18"] for precision in PRECISIONS]
+
+
+@pytest.mark.parametrize("name,precision", _cudnn_cases())
+def test_cudnn_convolutions(compiler, tmp_path, name, precision):
+    """With --cuda-conv=cudnn every fp32 Conv is one `cudnn-conv` call (no im2col copy, its padding
+    and zero start folded in: fewer kernels than im2col + cuBLASLt), and ptxas takes the kernels
+    left. In bf16/fp16 the convolutions multiply narrow inputs and sum in f32, which cuDNN's legacy
+    API has no configuration for: they stay im2col + cuBLASLt, as with the default."""
+    path = model_path(name)
+    batch = batch_of(name)
+    reports = {}
+    for conv in ["gemm", "cudnn"]:
+        reports[conv] = tmp_path / f"{conv}.json"
+        ptx = compiler.ptx(path, batch, precision, "sm_90", "--cuda-conv", conv, "--kernel-report",
+                           reports[conv])
+    kernels = {conv: json.loads(report.read_text())["kernels"] for conv, report in reports.items()}
+    convs = [k for k in kernels["cudnn"] if k["strategy"] == "cudnn-conv"]
+    entries = set(re.findall(r"^\.visible \.entry (\w+)\(", ptx, re.M))
+    assert not entries & {k["name"] for k in convs}
+    ptx_file = tmp_path / "k.ptx"
+    ptx_file.write_text(ptx)
+    proc = subprocess.run([str(PTXAS), "-arch=sm_90", str(ptx_file), "-o", "/dev/null"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    conv_nodes = [n.name for n in onnx.load(str(path), load_external_data=False).graph.node
+                  if n.op_type == "Conv"]
+    if precision == "fp32":
+        assert sorted(node for k in convs for node in k["onnx_nodes"] if node in conv_nodes) == \
+            sorted(conv_nodes)
+        assert len(convs) == len(conv_nodes)
+        for k in convs:
+            assert k["flops"] > 0 and k["bytes_read"] > 0 and k["bytes_written"] > 0, k
+        assert len(kernels["cudnn"]) < len(kernels["gemm"]), (len(kernels["cudnn"]), len(kernels["gemm"]))
+    else:
+        assert not convs
+        assert [k["strategy"] for k in kernels["cudnn"]] == [k["strategy"] for k in kernels["gemm"]]
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_cudnn_executable_reports_no_driver(compiler, tmp_path, precision):
+    exe = tmp_path / "runner"
+    compiler.ok(model_path("cnn"), "--batch", 3, "--precision", precision, "--cuda-conv", "cudnn",
+                "-o", exe)
+    if shutil.which("ldd"):
+        ldd = subprocess.run(["ldd", str(exe)], capture_output=True, text=True).stdout
+        assert "libcudnn" not in ldd and "libcuda" not in ldd, ldd
+    if libcuda_loadable():
+        pytest.skip("libcuda.so.1 loads on this machine: the no-driver error cannot be checked")
+    files = {}
+    for input_name, value in model_inputs("cnn", 3, 2).items():
+        files[input_name] = tmp_path / f"{input_name}.npy"
+        np.save(files[input_name], value)
+    proc = subprocess.run(commands.runner(exe, files, output_dir=tmp_path / "out"), capture_output=True,
+                          text=True, timeout=120)
+    assert "libcuda.so.1" in one_error_line(proc, "error: no CUDA driver")

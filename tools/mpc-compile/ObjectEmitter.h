@@ -30,6 +30,8 @@ struct TargetChoice {
   bool allowTf32 = false;
   /// CUDA: attention through cuDNN where it qualifies (--cuda-attention).
   bool cudnnAttention = false;
+  /// CUDA: forward convolutions through cuDNN (else im2col + cuBLASLt).
+  bool cudnnConv = false;
   /// CUDA: where the kernel report goes ("" none, "-" stdout; a .json
   /// file name gets JSON, anything else text).
   std::string kernelReport;

@@ -99,6 +99,11 @@ static cl::opt<std::string> cudaAttention(
     cl::desc("CUDA: kernels (default: attention as generated kernels and cuBLASLt GEMMs) or "
              "cudnn (cuDNN's fused flash attention where the attention qualifies)"),
     cl::cat(category));
+static cl::opt<std::string> cudaConv("cuda-conv", cl::init("gemm"),
+                                     cl::desc("CUDA: how forward convolutions run: gemm (im2col "
+                                              "+ cuBLASLt, the default) or cudnn (cuDNN for "
+                                              "f32/f16/bf16 convolutions of one element type)"),
+                                     cl::cat(category));
 static cl::opt<std::string> kernelReport(
     "kernel-report",
     cl::desc("CUDA: write the kernel report (every kernel: fused ops, grid/block, bytes, FLOPs, "
@@ -147,11 +152,13 @@ std::string readCommonFlags(TrainOptions &options) {
     return "--target cuda builds inference executables only so far (--infer); CUDA training "
            "binaries are not built yet: train with --target cpu";
   if (!cuda && (cudaArch.getNumOccurrences() || allowTf32 || kernelReport.getNumOccurrences() ||
-                cudaAttention.getNumOccurrences()))
-    return "--cuda-arch, --allow-tf32, --cuda-attention and --kernel-report are --target cuda "
-           "settings";
+                cudaAttention.getNumOccurrences() || cudaConv.getNumOccurrences()))
+    return "--cuda-arch, --allow-tf32, --cuda-conv, --cuda-attention and --kernel-report are "
+           "--target cuda settings";
   if (!isOneOf(cudaAttention, {"kernels", "cudnn"}))
     return "unknown --cuda-attention '" + cudaAttention + "' (use kernels or cudnn)";
+  if (!isOneOf(cudaConv, {"gemm", "cudnn"}))
+    return "unknown --cuda-conv '" + cudaConv + "' (use gemm or cudnn)";
   if (!isOneOf(emit, {"exe", "obj", "mlir", "ptx", "cubin"}))
     return "unknown --emit '" + emit + "' (use exe, obj or mlir; with --target cuda also ptx or "
                                        "cubin)";
@@ -373,6 +380,7 @@ mpc::compile::TargetChoice targetChoice() {
   choice.cudaArchs.assign(cudaArch.begin(), cudaArch.end());
   choice.allowTf32 = allowTf32;
   choice.cudnnAttention = cudaAttention == "cudnn";
+  choice.cudnnConv = cudaConv == "cudnn";
   choice.kernelReport = kernelReport;
   return choice;
 }

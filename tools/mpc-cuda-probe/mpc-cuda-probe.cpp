@@ -5,8 +5,9 @@
 // mpc-cuda-probe --selftest  also launches a hand-written PTX kernel (via
 //                            both module loaders, > 48 KiB of shared memory)
 //                            and checks mpc_cuda_matmul in every layout and
-//                            type, and mpc_cuda_attention, against the CPU;
-//                            exit 1 on any mismatch
+//                            type, mpc_cuda_attention, and mpc_cuda_conv
+//                            (groups, strides, pads, dilations, 1-D to 3-D),
+//                            against the CPU; exit 1 on any mismatch
 // mpc-cuda-probe --bench-gemm [--json FILE] [--iterations N] [--shapes MxNxK,...]
 //                            TFLOP/s of mpc_cuda_matmul (cuBLASLt) per shape
 //                            in f32, tf32, bf16 and fp16: timing events around
@@ -14,6 +15,9 @@
 // mpc-cuda-probe --bench-attention [--json FILE] [--iterations N]
 //                            TFLOP/s of mpc_cuda_attention (cuDNN flash
 //                            attention) for BERT-like shapes (AttentionProbe.h)
+// mpc-cuda-probe --bench-conv [--json FILE] [--iterations N] [--batch N]
+//                            TFLOP/s of mpc_cuda_conv (cuDNN) on ResNet-50's
+//                            convolutions (default batch 32), same types
 //
 // Like a program gpu-to-llvm lowered, it "loads" its module from a global
 // constructor, before main: that must not need a driver.
@@ -21,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AttentionProbe.h"
+#include "ConvProbe.h"
 
 #include "mpc/Runtime/CUDA/Abi.h"
 #include "mpc/Runtime/CUDA/Mgpu.h"
@@ -385,16 +390,19 @@ int usage() {
                "usage: mpc-cuda-probe [--selftest]\n"
                "       mpc-cuda-probe --bench-gemm [--json FILE] [--iterations N] "
                "[--shapes MxNxK,...]\n"
-               "       mpc-cuda-probe --bench-attention [--json FILE] [--iterations N]\n");
+               "       mpc-cuda-probe --bench-attention [--json FILE] [--iterations N]\n"
+               "       mpc-cuda-probe --bench-conv [--json FILE] [--iterations N] "
+               "[--batch N]\n");
   return 2;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  bool selftest = false, bench = false, benchAttention = false;
+  bool selftest = false, bench = false, benchAttention = false, benchConv = false;
+  bool shapesGiven = false;
   std::string jsonPath;
-  int iterations = 20;
+  int iterations = 20, batch = 0;
   std::vector<BenchShape> shapes = {
       {4096, 4096, 4096}, {8192, 768, 3072}, {8192, 3072, 768}, {4096, 768, 768}};
   for (int i = 1; i < argc; ++i) {
@@ -406,6 +414,12 @@ int main(int argc, char **argv) {
       bench = true;
     } else if (arg == "--bench-attention") {
       benchAttention = true;
+    } else if (arg == "--bench-conv") {
+      benchConv = true;
+    } else if (arg == "--batch") {
+      const char *v = value();
+      if (!v || (batch = std::atoi(v)) < 1)
+        return usage();
     } else if (arg == "--json") {
       const char *v = value();
       if (!v)
@@ -419,12 +433,15 @@ int main(int argc, char **argv) {
       const char *v = value();
       if (!v || !parseShapes(v, shapes))
         return usage();
+      shapesGiven = true;
     } else {
       return usage();
     }
   }
-  if ((selftest && bench) || (!bench && !benchAttention && (!jsonPath.empty() || argc > 2)) ||
-      (benchAttention && (selftest || bench)))
+  bool anyBench = bench || benchAttention || benchConv;
+  if (int(selftest) + int(bench) + int(benchAttention) + int(benchConv) > 1 ||
+      (batch && !benchConv) || (shapesGiven && !bench) ||
+      (!anyBench && (!jsonPath.empty() || argc > 2)))
     return usage();
   std::string why;
   if (!mpcCudaAvailable(&why)) {
@@ -436,6 +453,8 @@ int main(int argc, char **argv) {
     return benchGemm(shapes, iterations, jsonPath);
   if (benchAttention)
     return mpc::probe::benchAttention(iterations, jsonPath);
+  if (benchConv)
+    return mpc::probe::benchConvolutions(batch ? batch : 32, iterations, jsonPath);
   if (!selftest)
     return 0;
   mpcCudaRegisterKernelInfo("mpc_probe_fill", "probe/fill");
@@ -468,6 +487,7 @@ int main(int argc, char **argv) {
   checkMatmul("f32 M=1", 0, 0, 0, 1, 40, 24, false, false, false, F32, F32,
               B0);
   failures += mpc::probe::checkAttention();
+  failures += mpc::probe::checkConvolutions();
   mpcCudaSynchronize();
   std::printf("%s\n", failures ? "selftest FAILED" : "selftest passed");
   return failures ? 1 : 0;

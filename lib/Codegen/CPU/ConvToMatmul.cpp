@@ -11,12 +11,12 @@
 // the same treatment, with the filter entries as the columns. The input
 // gradient needs nothing here: mpc-lower-to-linalg lowers it to forward
 // convolution generics (one per stride phase, flipped weights), which this
-// pass matches like any other. Both generics are recognised by the roles
-// linalg::inferConvolutionDims gives their loops, then by their operand
-// layout (recognizeConv).
+// pass matches like any other. Both generics are recognised by
+// matchConvolution (Codegen/Common/ConvolutionMatch.h).
 //
 //===----------------------------------------------------------------------===//
 #include "mpc/Codegen/CPU/Passes.h"
+#include "mpc/Codegen/Common/ConvolutionMatch.h"
 #include "mpc/Dialect/TransposeElements.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -36,144 +36,6 @@ namespace mpc {
 #include "mpc/Codegen/CPU/Passes.h.inc"
 
 namespace {
-
-/// A convolution's spatial dims and their strides and dilations, the
-/// rewrites' input.
-struct ConvShape {
-  int64_t spatial = 0;
-  SmallVector<int64_t> strides, dilations;
-};
-
-/// The two generics of mpc-lower-to-linalg (Convolution.cpp) this pass
-/// rewrites.
-enum class ConvKind { Forward, FilterGradient };
-
-/// The loops of linalg::inferConvolutionDims's classification that occur
-/// once each in both layouts. It takes the first input for the image and
-/// the second for the filter; the filter gradient, which reads (input, dy),
-/// is then a convolution too, with other roles: c is its batch, n its input
-/// channel, the kernel offsets its output image and the output positions
-/// its filter loops.
-enum class Role { Batch, Depth, OutputChannel, InputChannel };
-
-/// Each operand's leading dims by role; the spatial dims follow them
-/// (input: output image * coefficient + filter loop * coefficient; filter
-/// operand: filter loops; accumulator: output image).
-struct ConvLayout {
-  ConvKind kind;
-  std::array<Role, 3> input, filter, acc;
-};
-
-/// mpc.conv's generic, loops (n, g, m, o..., c, k...): input [N, G, C, H...]
-/// read at (n, g, c, o * stride + k * dilation), weight [G, M, C, K...] at
-/// (g, m, c, k...), accumulator [N, G, M, O...] at (n, g, m, o...). The
-/// filter gradient's, loops (g, m, c, k..., n, o...): the same input read at
-/// the same places, dy [N, G, M, O...] at (n, g, m, o...), accumulator [G,
-/// M, C, K...] at (g, m, c, k...).
-constexpr ConvLayout kForward{ConvKind::Forward,
-                              {Role::Batch, Role::Depth, Role::InputChannel},
-                              {Role::Depth, Role::OutputChannel, Role::InputChannel},
-                              {Role::Batch, Role::Depth, Role::OutputChannel}};
-constexpr ConvLayout kFilterGradient{ConvKind::FilterGradient,
-                                     {Role::InputChannel, Role::Depth, Role::Batch},
-                                     {Role::InputChannel, Role::Depth, Role::OutputChannel},
-                                     {Role::Depth, Role::OutputChannel, Role::Batch}};
-
-/// The loops `map` reads as its results from 3 on, if each is a plain loop
-/// of `candidates`.
-std::optional<SmallVector<unsigned>> spatialLoops(AffineMap map, ArrayRef<unsigned> candidates) {
-  SmallVector<unsigned> loops;
-  for (AffineExpr expr : map.getResults().drop_front(3)) {
-    auto dim = dyn_cast<AffineDimExpr>(expr);
-    if (!dim || !llvm::is_contained(candidates, dim.getPosition()))
-      return std::nullopt;
-    loops.push_back(dim.getPosition());
-  }
-  return loops;
-}
-
-/// The shape of `op` if its operands are in `layout` under the
-/// classification `dims`: every map, rebuilt from the roles and the
-/// spatial loops in the accumulator's and filter operand's order, must
-/// equal the op's. Anything else (other dim orders, a spatial result
-/// pairing other loops) is refused.
-std::optional<ConvShape> matchLayout(linalg::GenericOp op, const linalg::ConvolutionDimensions &dims,
-                                     const ConvLayout &layout) {
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  std::optional<SmallVector<unsigned>> image = spatialLoops(maps[2], dims.outputImage);
-  std::optional<SmallVector<unsigned>> filter = spatialLoops(maps[1], dims.filterLoop);
-  if (!image || !filter)
-    return std::nullopt;
-  // The classification lists strides by output-image loop and dilations by
-  // filter loop, each sorted: the multipliers of those loops in the input map.
-  DenseMap<unsigned, int64_t> coefficient;
-  for (auto [loop, stride] : llvm::zip_equal(dims.outputImage, dims.strides))
-    coefficient[loop] = stride;
-  for (auto [loop, dilation] : llvm::zip_equal(dims.filterLoop, dims.dilations))
-    coefficient[loop] = dilation;
-  MLIRContext *ctx = op.getContext();
-  auto d = [&](unsigned loop) { return getAffineDimExpr(loop, ctx); };
-  // Indexed by Role.
-  unsigned roleLoops[] = {dims.batch[0], dims.depth[0], dims.outputChannel[0], dims.inputChannel[0]};
-  auto prefix = [&](ArrayRef<Role> roles) {
-    return llvm::map_to_vector(roles, [&](Role r) { return d(roleLoops[static_cast<int>(r)]); });
-  };
-  SmallVector<AffineExpr> inExprs = prefix(layout.input), filterExprs = prefix(layout.filter),
-                          accExprs = prefix(layout.acc);
-  ConvShape conv;
-  conv.spatial = image->size();
-  for (auto [o, k] : llvm::zip_equal(*image, *filter)) {
-    // The filter gradient's image loop is the kernel offset (the dilated
-    // term), its filter loop the output position (the strided one).
-    int64_t stride = coefficient[o], dilation = coefficient[k];
-    if (layout.kind == ConvKind::FilterGradient)
-      std::swap(stride, dilation);
-    if (stride < 1 || dilation < 1)
-      return std::nullopt;
-    conv.strides.push_back(stride);
-    conv.dilations.push_back(dilation);
-    // The classification takes the sum in either order; so does this check.
-    AffineExpr window = d(o) * coefficient[o] + d(k) * coefficient[k];
-    AffineExpr reversed = d(k) * coefficient[k] + d(o) * coefficient[o];
-    inExprs.push_back(maps[0].getResult(inExprs.size()) == reversed ? reversed : window);
-    filterExprs.push_back(d(k));
-    accExprs.push_back(d(o));
-  }
-  unsigned loops = op.getNumLoops();
-  if (maps[0] != AffineMap::get(loops, 0, inExprs, ctx) || maps[1] != AffineMap::get(loops, 0, filterExprs, ctx) ||
-      maps[2] != AffineMap::get(loops, 0, accExprs, ctx))
-    return std::nullopt;
-  return conv;
-}
-
-/// Which of the two generics `op` is, and its shape; nothing for any other
-/// op. linalg::inferConvolutionDims classifies the loops (it also checks two
-/// inputs and one output, and which loops are parallel and which reduce);
-/// the layout is then read from the maps (matchLayout).
-std::optional<std::pair<ConvKind, ConvShape>> recognizeConv(linalg::GenericOp op) {
-  // The body is cloned into generics with other loops: it must not read
-  // loop indices. (The classification would read a symbol multiplier as a
-  // constant, but linalg.generic's verifier refuses symbols in its maps.)
-  if (!op.hasPureTensorSemantics() || op.hasDynamicShape() || op.hasIndexSemantics())
-    return std::nullopt;
-  FailureOr<linalg::ConvolutionDimensions> dims = linalg::inferConvolutionDims(op);
-  if (failed(dims))
-    return std::nullopt;
-  size_t spatial = dims->outputImage.size();
-  // One loop per role and every loop classified. Strides and dilations have
-  // one entry per spatial dim (the classification takes them from
-  // "strides"/"dilations" attributes where an op has them; matchLayout
-  // checks them against the maps).
-  if (dims->batch.size() != 1 || dims->depth.size() != 1 || dims->outputChannel.size() != 1 ||
-      dims->inputChannel.size() != 1 || dims->filterLoop.size() != spatial || op.getNumLoops() != 4 + 2 * spatial ||
-      dims->strides.size() != spatial || dims->dilations.size() != spatial ||
-      llvm::any_of(op.getIndexingMapsArray(), [&](AffineMap map) { return map.getNumResults() != 3 + spatial; }))
-    return std::nullopt;
-  for (const ConvLayout &layout : {kForward, kFilterGradient})
-    if (std::optional<ConvShape> conv = matchLayout(op, *dims, layout))
-      return std::make_pair(layout.kind, *conv);
-  return std::nullopt;
-}
 
 /// Collapses dims [first, first + count) of `value` into one.
 Value collapseRange(OpBuilder &b, Location loc, Value value, int64_t first, int64_t count) {
@@ -236,7 +98,7 @@ int64_t rowsPerBlock(ArrayRef<int64_t> out) {
 /// The input rows that batch element `n`'s output rows [row0, row0 + rows)
 /// of the first spatial dimension read (all of `input` without `row0`).
 Value blockInput(OpBuilder &b, Location loc, Value input, Value n, Value row0, int64_t rows,
-                 ArrayRef<int64_t> kernel, const ConvShape &conv) {
+                 ArrayRef<int64_t> kernel, const ConvMatch &conv) {
   if (!row0)
     return input;
   auto inputType = cast<RankedTensorType>(input.getType());
@@ -259,7 +121,7 @@ Value blockInput(OpBuilder &b, Location loc, Value input, Value n, Value row0, i
 /// patches[n, g, (c, k), o] = input[n, g, c, o * stride + k * dilation]. A
 /// 1x1 stride-1 convolution needs no copy: the input rows are its patches.
 Value buildPatches(OpBuilder &b, Location loc, Value input, Value n, Value row0, int64_t rows,
-                   ArrayRef<int64_t> kernel, ArrayRef<int64_t> out, const ConvShape &conv) {
+                   ArrayRef<int64_t> kernel, ArrayRef<int64_t> out, const ConvMatch &conv) {
   int64_t s = conv.spatial;
   input = blockInput(b, loc, input, n, row0, rows, kernel, conv);
   auto inputType = cast<RankedTensorType>(input.getType());
@@ -489,7 +351,7 @@ Value packedWeight(OpBuilder &b, Location loc, Value weight, int64_t spatial, bo
 /// The patches of `buildPatches` transposed, [N or 1, G, rows * prod(other
 /// O), C * prod(K)]: one row of C * prod(K) entries per output position.
 Value buildTransposedPatches(OpBuilder &b, Location loc, Value input, Value n, Value row0, int64_t rows,
-                             ArrayRef<int64_t> kernel, ArrayRef<int64_t> out, const ConvShape &conv,
+                             ArrayRef<int64_t> kernel, ArrayRef<int64_t> out, const ConvMatch &conv,
                              bool channelsInner) {
   int64_t s = conv.spatial;
   input = blockInput(b, loc, input, n, row0, rows, kernel, conv);
@@ -599,7 +461,7 @@ Value forEachBlock(RewriterBase &rewriter, Location loc, Value acc, int64_t batc
 /// end (M * P copies each, against C * prod(K) times as many multiply-adds;
 /// a constant start is filled in that layout directly) and packs the weight
 /// once (packedWeight).
-void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &conv) {
+void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvMatch &conv) {
   int64_t s = conv.spatial;
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
@@ -669,7 +531,7 @@ void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &
 /// out transposed, [P, C * prod(K)], so that the filter entries (the
 /// accumulator's contiguous dimension) are the vector dimension. Sums run
 /// over n, then the output positions row-major, as in the generic.
-void rewriteConvGradFilter(RewriterBase &rewriter, linalg::GenericOp op, const ConvShape &conv) {
+void rewriteConvGradFilter(RewriterBase &rewriter, linalg::GenericOp op, const ConvMatch &conv) {
   int64_t s = conv.spatial;
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
@@ -732,10 +594,12 @@ struct ConvToMatmulPass : impl::ConvToMatmulPassBase<ConvToMatmulPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    SmallVector<std::pair<linalg::GenericOp, ConvShape>> convs, filterGrads;
+    SmallVector<std::pair<linalg::GenericOp, ConvMatch>> convs, filterGrads;
     getOperation().walk([&](linalg::GenericOp op) {
-      std::optional<std::pair<ConvKind, ConvShape>> conv = recognizeConv(op);
-      if (!conv)
+      if (!op.hasPureTensorSemantics())
+        return;
+      std::optional<ConvMatch> conv = matchConvolution(op);
+      if (!conv || (keepLibraryConvs && matchLibraryConvolution(op)))
         return;
       int64_t macs = 1;
       for (int64_t range : op.getStaticLoopRanges())
@@ -743,7 +607,7 @@ struct ConvToMatmulPass : impl::ConvToMatmulPassBase<ConvToMatmulPass> {
       // An empty convolution (a zero-sized dimension) has no work to speed up.
       if (macs == 0 || macs < minMacs)
         return;
-      (conv->first == ConvKind::Forward ? convs : filterGrads).emplace_back(op, conv->second);
+      (conv->kind == ConvKind::Forward ? convs : filterGrads).emplace_back(op, *conv);
     });
     IRRewriter rewriter(&getContext());
     for (auto &[op, conv] : convs)

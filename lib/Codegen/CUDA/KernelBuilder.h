@@ -95,6 +95,17 @@ void collectNodes(Operation *op, llvm::SetVector<StringRef> &nodes);
 void mapToBlocks(scf::ParallelOp loop);
 void mapToThreads(scf::ParallelOp loop);
 
+/// Whether `v` is a float constant zero.
+bool isZeroConstant(Value v);
+
+/// Whether any op strictly between `from` and `to` (one block) may write
+/// `buffer` (or a view of it).
+bool writtenBetween(Operation *from, Operation *to, Value buffer);
+
+/// The constant fill of `init` right before `op` (nothing in between
+/// touching `init`), if there is one.
+linalg::FillOp fillRightBefore(Operation *op, Value init);
+
 //===----------------------------------------------------------------------===//
 // Row groups (RowKernels.cpp)
 //===----------------------------------------------------------------------===//
@@ -151,9 +162,45 @@ struct GemmMatch {
 
 std::optional<GemmMatch> matchGemm(linalg::LinalgOp op);
 
+/// The ABI element type code (MPC_DT_*) of a library call's f32, f16 or bf16
+/// operand.
+std::optional<int32_t> libraryDtype(Type t);
+
 /// Whether the dims of `type`, permuted by `perm`, can be collapsed as
 /// `groups` without a copy (each group contiguous in memory).
 bool collapsible(MemRefType type, ArrayRef<int64_t> perm, ArrayRef<ReassociationIndices> groups);
+
+//===----------------------------------------------------------------------===//
+// Convolutions through cuDNN (LibraryConv.cpp)
+//===----------------------------------------------------------------------===//
+
+/// How a forward convolution becomes an mpc_cuda_conv call: the input it
+/// reads (the unpadded source when its zero padding was folded) with
+/// cuDNN's padding, and whether its output's zero fill was folded (beta = 0).
+struct LibraryConv {
+  Value input;
+  SmallVector<int64_t> pads;
+  bool beta0 = false;
+};
+
+/// Whether mpc_cuda_conv runs `op`: a library convolution
+/// (mpc::matchLibraryConvolution) with work to do, device operands, the
+/// input and output [N, G, C, ...] collapsible to [N, G * C, ...] and the
+/// weight a packed [G * M, C, K...] buffer.
+bool isLibraryConv(linalg::LinalgOp op);
+
+/// Prepares every library convolution of `func` (isLibraryConv) in `convs`,
+/// folding into it the zero fill of its output right before it (beta = 0)
+/// and the symmetric zero padding of its input (a buffer filled with zeros
+/// whose interior is a copy of the source, read by nothing else): the fill
+/// and copy go, and the padded buffer is added to `unused` (freed once its
+/// convolutions are).
+void prepareLibraryConvs(func::FuncOp func, llvm::DenseMap<Operation *, LibraryConv> &convs,
+                         SmallVectorImpl<Value> &unused);
+
+/// Replaces `op` by its mpc_cuda_conv call, described in `info`.
+void mapLibraryConv(linalg::LinalgOp op, const LibraryConv &conv, bool allowTf32,
+                    KernelInfo &info);
 
 /// Whether `buffer` is (a view of) a constant global: host memory, which a
 /// library call cannot read (kernels take the global into the GPU module).

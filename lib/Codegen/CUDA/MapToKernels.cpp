@@ -66,10 +66,11 @@ struct LoopSplit {
 
 class KernelMapper {
 public:
-  KernelMapper(int64_t blockSize, bool libraryGemm, bool allowTf32, int64_t vectorBits,
-               bool vectorNarrowFloats, bool sequentialPhases, int64_t minRowReduction)
+  KernelMapper(int64_t blockSize, bool libraryGemm, bool allowTf32, bool libraryConv,
+               int64_t vectorBits, bool vectorNarrowFloats, bool sequentialPhases,
+               int64_t minRowReduction)
       : blockSize(blockSize), libraryGemm(libraryGemm), allowTf32(allowTf32),
-        vectorBits(vectorBits), vectorNarrowFloats(vectorNarrowFloats),
+        libraryConv(libraryConv), vectorBits(vectorBits), vectorNarrowFloats(vectorNarrowFloats),
         sequentialPhases(sequentialPhases), minRowReduction(minRowReduction) {}
 
   LogicalResult run(func::FuncOp func, SmallVectorImpl<KernelInfo> &kernels);
@@ -101,8 +102,12 @@ private:
   /// zero, should the GEMM become a kernel after all.
   llvm::DenseMap<Operation *, Value> beta0;
 
+  /// Convolutions for cuDNN, and the padded buffers their calls made unused.
+  llvm::DenseMap<Operation *, LibraryConv> libraryConvs;
+  SmallVector<Value> unusedPadBuffers;
+
   int64_t blockSize;
-  bool libraryGemm, allowTf32;
+  bool libraryGemm, allowTf32, libraryConv;
   int64_t vectorBits;
   bool vectorNarrowFloats, sequentialPhases;
   int64_t minRowReduction;
@@ -492,6 +497,10 @@ bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &i
   return true;
 }
 
+} // namespace
+
+namespace mpc::cuda {
+
 bool isZeroConstant(Value v) {
   auto cst = v.getDefiningOp<arith::ConstantOp>();
   auto value = cst ? dyn_cast<FloatAttr>(cst.getValue()) : FloatAttr();
@@ -540,13 +549,17 @@ linalg::FillOp fillRightBefore(Operation *op, Value init) {
   return {};
 }
 
+} // namespace mpc::cuda
+
+namespace {
+
 /// A reduction whose accumulator was just filled with a constant starts
 /// from that constant in the kernel instead of a fill kernel and a load.
 void KernelMapper::foldFillsIntoReductions(func::FuncOp func) {
   func.walk([&](linalg::LinalgOp op) {
     // (GEMMs for cuBLASLt keep their fills: only a zero one folds, as beta.)
     if (op.getNumReductionLoops() == 0 || op.getNumDpsInits() != 1 || initialValues.count(op) ||
-        goesToLibrary(op))
+        goesToLibrary(op) || libraryConvs.count(op))
       return;
     if (linalg::FillOp fill = fillRightBefore(op, op.getDpsInits()[0])) {
       initialValues[op] = fill.getInputs()[0];
@@ -691,6 +704,8 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
     libraryCalls[*runtimeCall] = std::move(info);
   }
   foldIntoGemms(func);
+  if (libraryConv)
+    prepareLibraryConvs(func, libraryConvs, unusedPadBuffers);
   foldFillsIntoReductions(func);
   SmallVector<linalg::LinalgOp> ops;
   // Kernels and library calls in program order, for their names.
@@ -712,7 +727,9 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
   }
   // Row groups (softmax, layer norm, ...) become one kernel each.
   llvm::DenseMap<Operation *, unsigned> groupOf;
-  SmallVector<SmallVector<linalg::LinalgOp>> groups = findRowGroups(ops, minRowReduction);
+  SmallVector<linalg::LinalgOp> kernelOps(
+      llvm::make_filter_range(ops, [&](linalg::LinalgOp op) { return !libraryConvs.count(op); }));
+  SmallVector<SmallVector<linalg::LinalgOp>> groups = findRowGroups(kernelOps, minRowReduction);
   for (auto [i, group] : llvm::enumerate(groups))
     for (linalg::LinalgOp op : group)
       groupOf[op] = i;
@@ -737,6 +754,11 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
       continue;
     }
     collectNodes(op, info.nodes);
+    if (auto it = libraryConvs.find(op); it != libraryConvs.end()) {
+      mapLibraryConv(op, it->second, allowTf32, info);
+      kernels.push_back(std::move(info));
+      continue;
+    }
     if (mapLibraryGemm(op, beta0.contains(op), info, kernels)) {
       kernels.push_back(std::move(info));
       continue;
@@ -765,6 +787,15 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
     }
     kernels.push_back(std::move(info));
   }
+  for (Value buffer : unusedPadBuffers) {
+    if (!llvm::all_of(buffer.getUsers(), [](Operation *u) { return isa<memref::DeallocOp>(u); }))
+      continue;
+    for (Operation *user : llvm::make_early_inc_range(buffer.getUsers()))
+      user->erase();
+    buffer.getDefiningOp()->erase();
+  }
+  unusedPadBuffers.clear();
+  libraryConvs.clear();
   mapHostLoops(func, blockSize, kernels);
   return success();
 }
@@ -792,8 +823,8 @@ struct MapToKernels : mpc::impl::MapToKernelsPassBase<MapToKernels> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    KernelMapper mapper(blockSize, libraryGemm, allowTf32, vectorBits, vectorNarrowFloats,
-                        sequentialPhases, minRowReduction);
+    KernelMapper mapper(blockSize, libraryGemm, allowTf32, libraryConv, vectorBits,
+                        vectorNarrowFloats, sequentialPhases, minRowReduction);
     SmallVector<KernelInfo> kernels;
     // Functions mpc-cuda-match-attention outlined are replaced by the
     // runtime call (their bodies would be the generated-kernel fallback).

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "mpc/Codegen/Common/Passes.h"
+#include "mpc/Codegen/Common/ConvolutionMatch.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -101,10 +102,27 @@ void padInPlace(RewriterBase &rewriter, tensor::PadOp pad, const PaddedSource &s
   rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(pad, pad.getSource(), filled, offsets, sizes, strides);
 }
 
+/// Whether `pad` is the same on both sides of every dim and read only as
+/// the input of convolutions a library runs (matchLibraryConvolution), which
+/// pads by itself: mpc-cuda-map-to-kernels then drops the padded copy, and
+/// the producer keeps its own buffer.
+bool libraryConvPadding(tensor::PadOp pad) {
+  if (pad.getStaticLow() != pad.getStaticHigh() || pad.getResult().use_empty())
+    return false;
+  return llvm::all_of(pad.getResult().getUses(), [](OpOperand &use) {
+    auto conv = dyn_cast<linalg::LinalgOp>(use.getOwner());
+    return conv && use.getOperandNumber() == 0 && matchLibraryConvolution(conv);
+  });
+}
+
 struct PadInPlacePass : impl::PadInPlacePassBase<PadInPlacePass> {
+  using Base::Base;
+
   void runOnOperation() override {
     SmallVector<std::pair<tensor::PadOp, PaddedSource>> pads;
     getOperation().walk([&](tensor::PadOp pad) {
+      if (keepLibraryConvPads && libraryConvPadding(pad))
+        return;
       if (std::optional<PaddedSource> source = paddedSource(pad))
         pads.emplace_back(pad, *source);
     });

@@ -50,9 +50,15 @@ void buildCUDASchedulePipeline(OpPassManager &pm, const LowerToCUDAOptions &opti
   if (options.attention == CudaAttention::Cudnn)
     pm.addPass(createMatchAttentionPass());
   buildTensorPipeline(pm);
-  // Convolutions as im2col patches + a GEMM for cuBLASLt.
-  pm.addNestedPass<func::FuncOp>(createConvToMatmulPass());
-  pm.addNestedPass<func::FuncOp>(createPadInPlacePass());
+  // Convolutions as im2col patches + a GEMM for cuBLASLt, except those
+  // left to cuDNN.
+  bool cudnnConvs = options.conv == CudaConvStrategy::Cudnn;
+  ConvToMatmulPassOptions convs;
+  convs.keepLibraryConvs = cudnnConvs;
+  pm.addNestedPass<func::FuncOp>(createConvToMatmulPass(convs));
+  PadInPlacePassOptions pads;
+  pads.keepLibraryConvPads = cudnnConvs;
+  pm.addNestedPass<func::FuncOp>(createPadInPlacePass(pads));
   buildBufferizationPipeline(pm);
   // Wrappers for the entry functions only: before mpc-cuda-map-to-kernels
   // declares the runtime's functions, which keep their plain C ABI.
@@ -61,6 +67,7 @@ void buildCUDASchedulePipeline(OpPassManager &pm, const LowerToCUDAOptions &opti
   MapToKernelsPassOptions kernels;
   kernels.libraryGemm = options.libraryGemm;
   kernels.allowTf32 = options.allowTf32;
+  kernels.libraryConv = cudnnConvs;
   // No canonicalization from here to the gpu.launch ops: it would fold the
   // block loop of a one-block kernel away, and its GPU mapping with it.
   pm.addPass(createMapToKernelsPass(kernels));

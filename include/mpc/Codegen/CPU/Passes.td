@@ -99,6 +99,9 @@ def ConvToMatmulPass : Pass<"mpc-conv-to-matmul", "::mlir::func::FuncOp"> {
            "Leave convolutions with fewer multiply-adds than this alone: mpc-tile-and-vectorize "
            "leaves contractions this small (its own min-macs) as scalar loops, where the patches "
            "copy is pure cost">,
+    Option<"keepLibraryConvs", "keep-library-convs", "bool", /*default=*/"false",
+           "Leave the forward convolutions a convolution library runs as they stand "
+           "(mpc::matchLibraryConvolution) to the target: the CUDA target calls cuDNN for them">,
   ];
 }
 

@@ -116,7 +116,10 @@ def MapToKernelsPass : Pass<"mpc-cuda-map-to-kernels", "::mlir::ModuleOp"> {
     Option<"libraryGemm", "library-gemm", "bool", /*default=*/"true",
            "GEMMs through cuBLASLt; false: generated kernels (one thread per output)">,
     Option<"allowTf32", "allow-tf32", "bool", /*default=*/"false",
-           "Let cuBLASLt use TF32 tensor cores for f32 GEMMs">,
+           "Let cuBLASLt (and cuDNN) use TF32 tensor cores for f32 GEMMs (and convolutions)">,
+    Option<"libraryConv", "library-conv", "bool", /*default=*/"false",
+           "Forward convolutions cuDNN takes (mpc::matchLibraryConvolution) through cuDNN "
+           "(mpc_cuda_conv); false: generated kernels">,
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"128",
            "Width of elementwise kernels' loads and stores (0: scalar)">,
     Option<"vectorNarrowFloats", "vector-narrow-floats", "bool", /*default=*/"true",

@@ -66,6 +66,12 @@ def PadInPlacePass : Pass<"mpc-pad-in-place", "::mlir::func::FuncOp"> {
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"keepLibraryConvPads", "keep-library-conv-pads", "bool", /*default=*/"false",
+           "Leave alone pads that are the same on both sides and read only by convolutions a "
+           "library runs (mpc::matchLibraryConvolution): the CUDA target folds them into "
+           "cuDNN's padding">,
+  ];
 }
 
 #endif // MPC_CODEGEN_COMMON_PASSES_TD

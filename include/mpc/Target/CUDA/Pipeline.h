@@ -15,11 +15,21 @@ namespace mpc {
 /// is made of, or, where mpc-cuda-match-attention finds it, through cuDNN's
 /// fused flash attention (the rest keeps the kernels).
 enum class CudaAttention { Kernels, Cudnn };
+/// How the CUDA target runs forward convolutions.
+enum class CudaConvStrategy {
+  /// im2col patches (a copy kernel) + a cuBLASLt GEMM (mpc-conv-to-matmul).
+  Gemm,
+  /// cuDNN (mpc_cuda_conv) for those it takes (mpc::matchLibraryConvolution);
+  /// the others as Gemm.
+  Cudnn,
+};
 } // namespace mpc
 
 MPC_ENUM_OPTION(mpc::CudaAttention)
+MPC_ENUM_OPTION(mpc::CudaConvStrategy)
 
 namespace mpc {
+
 /// Options of `mpc-lower-to-cuda` (and mpc-compile --target cuda).
 struct LowerToCUDAOptions : mlir::PassPipelineOptions<LowerToCUDAOptions> {
   ListOption<std::string> chips{*this, "chips",
@@ -44,6 +54,13 @@ struct LowerToCUDAOptions : mlir::PassPipelineOptions<LowerToCUDAOptions> {
       llvm::cl::init(CudaAttention::Kernels),
       llvm::cl::values(clEnumValN(CudaAttention::Kernels, "kernels", "generated kernels"),
                        clEnumValN(CudaAttention::Cudnn, "cudnn", "cuDNN's fused attention"))};
+  Option<CudaConvStrategy> conv{
+      *this, "conv",
+      llvm::cl::desc("How forward convolutions run: gemm (im2col + cuBLASLt, the default) or "
+                     "cudnn (cuDNN for f32/f16/bf16 convolutions of one element type)"),
+      llvm::cl::init(CudaConvStrategy::Gemm),
+      llvm::cl::values(clEnumValN(CudaConvStrategy::Gemm, "gemm", "im2col + cuBLASLt"),
+                       clEnumValN(CudaConvStrategy::Cudnn, "cudnn", "cuDNN"))};
   Option<bool> allowTf32{*this, "allow-tf32",
                          llvm::cl::desc("Let cuBLASLt use TF32 tensor cores for f32 GEMMs"),
                          llvm::cl::init(false)};
