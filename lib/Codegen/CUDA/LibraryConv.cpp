@@ -180,7 +180,9 @@ void prepareLibraryConvs(func::FuncOp func, llvm::DenseMap<Operation *, LibraryC
     }
     readersOf[conv.input].push_back(op);
   }
-  for (auto &[buffer, readers] : readersOf) {
+  for (auto &entry : readersOf) {
+    Value buffer = entry.first;
+    SmallVector<Operation *> &readers = entry.second;
     // Every reader of the padded buffer must be a library convolution.
     if (llvm::any_of(buffer.getUsers(), [&](Operation *user) {
           return isa<linalg::LinalgOp>(user) && !llvm::is_contained(readers, user) &&

@@ -57,7 +57,7 @@
 // GEMM-NOT: mpc_cuda_conv
 // GEMM: call @mpc_cuda_matmul
 // REPORT: grouped_k0 {{ *}}cudnn-conv {{ *}}- {{ *}}- {{ *}}20800 {{ *}}6272 {{ *}}112896 {{ *}}[arith.mulf arith.addf]
-// BAD: for the --conv option: Cannot find option named 'winograd'!
+// BAD: for the --conv option: unknown value 'winograd'; valid values are gemm and cudnn
 func.func @grouped(%x: tensor<2x8x17x17xf32>, %w: tensor<16x4x3x3xf32>, %b: tensor<16xf32>) -> tensor<2x16x7x7xf32> {
   %0 = mpc.conv %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 3, 3>, group = 2 : i64} : (tensor<2x8x17x17xf32>, tensor<16x4x3x3xf32>, tensor<16xf32>) -> tensor<2x16x7x7xf32>
   %1 = mpc.relu %0 : tensor<2x16x7x7xf32>
