@@ -486,6 +486,10 @@ bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &i
   putConst(MPC_MM_SLOT_DTYPE_B, match->dtypes[1]);
   putConst(MPC_MM_SLOT_DTYPE_C, match->dtypes[2]);
   putConst(MPC_MM_SLOT_FLAGS, flags);
+  putConst(MPC_MM_SLOT_EPILOGUE, MPC_MM_EPILOGUE_NONE);
+  putConst(MPC_MM_SLOT_DTYPE_BIAS, -1);
+  for (int64_t i = 0; i < MPC_MM_BIAS_SLOTS; ++i)
+    putConst(MPC_MM_SLOT_BIAS + i, 0);
   for (auto [j, view] : llvm::enumerate(views)) {
     int64_t base = MPC_MM_SLOT_OPERANDS + j * MPC_MM_OPERAND_SLOTS;
     auto type = cast<MemRefType>(view.getType());

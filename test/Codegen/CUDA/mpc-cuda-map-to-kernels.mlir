@@ -154,11 +154,11 @@ func.func @short_max(%x: memref<4x10xf32>, %y: memref<4xf32>) {
 // CHECK-NOT: linalg.fill
 // CHECK-NOT: linalg.transpose
 // CHECK: %[[BT:.+]] = memref.transpose %arg1 (d0, d1) -> (d1, d0) : memref<32x16xbf16> to memref<16x32xbf16, strided<[1, 16]>>
-// CHECK: %[[P:.+]] = memref.alloca() {mpc.host_buffer} : memref<32xi64>
+// CHECK: %[[P:.+]] = memref.alloca() {mpc.host_buffer} : memref<38xi64>
 // CHECK-DAG: memref.store %c2_i64{{.*}}, %[[P]][%c1]
 // CHECK-DAG: memref.store %c1_i64{{.*}}, %[[P]][%c4]
 // CHECK: memref.extract_aligned_pointer_as_index %[[BT]]
-// CHECK: call @mpc_cuda_matmul(%[[P]]) : (memref<32xi64>) -> ()
+// CHECK: call @mpc_cuda_matmul(%[[P]]) : (memref<38xi64>) -> ()
 // CHECK-NOT: scf.parallel
 // NOLIB-LABEL: func.func @gemm
 // NOLIB-NOT: mpc_cuda_matmul
