@@ -274,8 +274,7 @@ void mapToThreads(scf::ParallelOp loop) {
                                                   b.getDimIdentityMap(), b.getDimIdentityMap())});
 }
 
-/// The ABI element type code of a GEMM operand, if cuBLASLt takes it.
-static std::optional<int32_t> gemmDtype(Type t) {
+std::optional<int32_t> gemmDtype(Type t) {
   if (t.isF32())
     return MPC_DT_F32;
   if (t.isF16())

@@ -28,6 +28,8 @@ struct KernelInfo {
   llvm::SetVector<StringRef> nodes;
   int64_t grid = 0, block = 0;
   int64_t bytesRead = 0, bytesWritten = 0, flops = 0;
+  /// A library GEMM's epilogue ("bias+relu", ...), empty when none.
+  std::string epilogue;
 };
 
 /// The associative op that combines a reduction's accumulator with each new
@@ -146,6 +148,9 @@ struct GemmMatch {
 };
 
 std::optional<GemmMatch> matchGemm(linalg::LinalgOp op);
+
+/// The ABI element type code (MPC_DT_*) of a GEMM operand, if cuBLASLt takes it.
+std::optional<int32_t> gemmDtype(Type t);
 
 /// Whether the dims of `type`, permuted by `perm`, can be collapsed as
 /// `groups` without a copy (each group contiguous in memory).
