@@ -112,8 +112,46 @@ TEST(CudaMatmulAbi, PackedBlockIsDecodedIntoOperands) {
               "mpc_cuda_matmul: operands must have rank 2 or 3, not 4");
   p[MPC_MM_SLOT_ABI] = MPC_MM_ABI_VERSION + 1;
   EXPECT_EXIT(mpc_cuda_matmul(p, p, 0, MPC_MM_PARAMS, 1), ::testing::ExitedWithCode(1),
-              "compiled for another version of the CUDA runtime \\(argument block version 2, "
-              "expected 1\\); recompile it");
+              "compiled for another version of the CUDA runtime \\(argument block version 3, "
+              "expected 2\\); recompile it");
+}
+
+// Epilogues are checked before the device too: the bias's type and length,
+// and that it runs over N (a row-major C).
+TEST(CudaMatmulAbi, EpilogueErrorsAreReportedBeforeTheDevice) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  float buffer[64];
+  int64_t p[MPC_MM_PARAMS] = {};
+  p[MPC_MM_SLOT_ABI] = MPC_MM_ABI_VERSION;
+  p[MPC_MM_SLOT_DTYPE_A] = p[MPC_MM_SLOT_DTYPE_B] = p[MPC_MM_SLOT_DTYPE_C] = MPC_DT_F32;
+  p[MPC_MM_SLOT_FLAGS] = MPC_MM_BETA0;
+  auto put = [&](int operand, int64_t rows, int64_t cols, int64_t rowStride, int64_t colStride) {
+    int64_t *slot = p + MPC_MM_SLOT_OPERANDS + operand * MPC_MM_OPERAND_SLOTS;
+    slot[0] = reinterpret_cast<int64_t>(buffer);
+    slot[2] = 2;
+    slot[3] = rows, slot[4] = cols, slot[5] = 1;
+    slot[6] = rowStride, slot[7] = colStride;
+  };
+  put(0, 4, 3, 3, 1);
+  put(1, 3, 5, 5, 1);
+  put(2, 4, 5, 1, 4); // column-major C
+  p[MPC_MM_SLOT_EPILOGUE] = MPC_MM_EPILOGUE_RELU_BIAS;
+  p[MPC_MM_SLOT_DTYPE_BIAS] = MPC_DT_F32;
+  p[MPC_MM_SLOT_BIAS + 0] = reinterpret_cast<int64_t>(buffer);
+  p[MPC_MM_SLOT_BIAS + 2] = 5;
+  p[MPC_MM_SLOT_BIAS + 3] = 1;
+  EXPECT_EXIT(mpc_cuda_matmul(p, p, 0, MPC_MM_PARAMS, 1), ::testing::ExitedWithCode(1),
+              "^mpc: error: mpc_cuda_matmul: a bias over N needs a row-major C[^\n]*\n$");
+  put(2, 4, 5, 5, 1);
+  p[MPC_MM_SLOT_BIAS + 2] = 4;
+  EXPECT_EXIT(mpc_cuda_matmul(p, p, 0, MPC_MM_PARAMS, 1), ::testing::ExitedWithCode(1),
+              "the bias has 4 elements, not N = 5");
+  p[MPC_MM_SLOT_DTYPE_BIAS] = MPC_DT_BF16;
+  EXPECT_EXIT(mpc_cuda_matmul(p, p, 0, MPC_MM_PARAMS, 1), ::testing::ExitedWithCode(1),
+              "the bias's element type code 2 is not C's \\(0\\)");
+  p[MPC_MM_SLOT_EPILOGUE] = 9;
+  EXPECT_EXIT(mpc_cuda_matmul(p, p, 0, MPC_MM_PARAMS, 1), ::testing::ExitedWithCode(1),
+              "unknown epilogue code 9");
 }
 
 // mpc_cuda_conv checks its block before anything touches the driver or

@@ -157,6 +157,39 @@ TEST(CudaMatmulPlan, Errors) {
   EXPECT_NE(p.error.find("A has rank 4"), std::string::npos) << p.error;
 }
 
+TEST(CudaMatmulPlan, BiasRunsAlongTheSwappedRows) {
+  // Row-major C [4,5]: cuBLASLt computes C^T (5 x 4), whose rows are the
+  // caller's N: a bias[5] over N is cuBLASLt's bias over its m rows.
+  GemmPlan p = planGemm(rowMajor({4, 3}), rowMajor({3, 5}), rowMajor({4, 5}));
+  ASSERT_EQ(p.error, "");
+  EXPECT_TRUE(p.swapped);
+  EXPECT_EQ(p.m, 5u);
+  EXPECT_EQ(checkBias(p, 5, 1), "");
+  EXPECT_NE(checkBias(p, 4, 1).find("4 elements, not N = 5"), std::string::npos);
+  EXPECT_NE(checkBias(p, 5, 2).find("contiguous"), std::string::npos);
+  // Batched, weights shared: the bias is shared by every batch too.
+  p = planGemm(rowMajor({2, 4, 3}), transposedView({5, 3}), rowMajor({2, 4, 5}));
+  ASSERT_EQ(p.error, "");
+  EXPECT_EQ(checkBias(p, 5, 1), "");
+  // N = 1: C [4,1] counts as row-major (one element, any stride).
+  p = planGemm(rowMajor({4, 3}), rowMajor({3, 1}), rowMajor({4, 1}));
+  ASSERT_EQ(p.error, "");
+  EXPECT_TRUE(p.swapped);
+  EXPECT_EQ(checkBias(p, 1, 7), "");
+}
+
+TEST(CudaMatmulPlan, BiasOverAColumnMajorCIsRefused) {
+  // C [4,6] column-major: cuBLASLt's rows are the caller's M, so its bias
+  // would run over M; a bias over N cannot be expressed.
+  GemmPlan p = planGemm(transposedView({3, 4}), rowMajor({3, 6}), transposedView({6, 4}));
+  ASSERT_EQ(p.error, "");
+  EXPECT_FALSE(p.swapped);
+  EXPECT_EQ(p.m, 4u);
+  EXPECT_NE(checkBias(p, 6, 1).find("needs a row-major C"), std::string::npos)
+      << checkBias(p, 6, 1);
+  EXPECT_NE(checkBias(p, 4, 1).find("not N = 6"), std::string::npos);
+}
+
 TEST(CudaMatmulPlan, ReadsMemrefDescriptors) {
   struct {
     float *allocated, *aligned;

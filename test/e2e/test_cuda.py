@@ -400,6 +400,34 @@ def test_mlp_gemms_use_cublaslt(compiler, tmp_path, precision):
             [(k["name"], k["strategy"], k["onnx_nodes"]) for k in kernels]
 
 
+def test_mlp_bias_relu_is_a_cublaslt_epilogue(compiler, tmp_path):
+    """fc1's bias add and ReLU (and fc2's bias add) become cuBLASLt epilogues of their GEMMs instead
+    of elementwise kernels (the CPU check of the schedule, mpc-run --cuda-schedule, keeps them as
+    kernels: it has no cuBLASLt)."""
+    path = model_path("mlp")
+    report_file = tmp_path / "report.json"
+    compiler.ok(path, "--batch", 3, "--kernel-report", report_file, "-o", tmp_path / "runner")
+    kernels = json.loads(report_file.read_text())["kernels"]
+    fc1 = [k for k in kernels if "/fc1/Gemm" in k["onnx_nodes"]]
+    assert len(fc1) == 1, kernels
+    assert fc1[0]["strategy"] == "cublaslt-gemm" and fc1[0]["epilogue"] == "bias+relu", fc1
+    assert "/Relu" in fc1[0]["onnx_nodes"] and "arith.maximumf" in fc1[0]["ops"], fc1
+    fc2 = [k for k in kernels if "/fc2/Gemm" in k["onnx_nodes"]]
+    assert [k.get("epilogue") for k in fc2] == ["bias"], fc2
+    assert not [k for k in kernels if k["strategy"].startswith("elementwise")], kernels
+    # Without the epilogues: GEMM, bias+ReLU kernel, GEMM, bias add fused into the softmax's row kernel.
+    assert len(kernels) == 3, [(k["name"], k["strategy"]) for k in kernels]
+    # bf16: the f32 bias is rounded to bf16 (as the model rounds it) by a kernel of N elements,
+    # instead of an M x N elementwise kernel.
+    compiler.ok(path, "--batch", 3, "--precision", "bf16", "--kernel-report", report_file, "-o",
+                tmp_path / "runner16")
+    kernels = json.loads(report_file.read_text())["kernels"]
+    gemm = [k for k in kernels if k["strategy"] == "cublaslt-gemm" and "/Relu" in k["onnx_nodes"]]
+    assert [k["epilogue"] for k in gemm] == ["bias+relu"], kernels
+    assert not [k for k in kernels if "arith.maximumf" in k["ops"] and k["strategy"] != "cublaslt-gemm"
+                and "/Relu" in k["onnx_nodes"]], kernels
+
+
 def test_kernel_report_table_on_stdout(compiler, tmp_path):
     path = model_path("mlp")
     report_file = tmp_path / "report.json"

@@ -5,9 +5,10 @@
 // mpc-cuda-probe --selftest  also launches a hand-written PTX kernel (via
 //                            both module loaders, > 48 KiB of shared memory)
 //                            and checks mpc_cuda_matmul in every layout and
-//                            type, mpc_cuda_attention, and mpc_cuda_conv
-//                            (groups, strides, pads, dilations, 1-D to 3-D),
-//                            against the CPU; exit 1 on any mismatch
+//                            type and its bias/ReLU/GELU epilogues,
+//                            mpc_cuda_attention, and mpc_cuda_conv (groups,
+//                            strides, pads, dilations, 1-D to 3-D), against
+//                            the CPU; exit 1 on any mismatch
 // mpc-cuda-probe --bench-gemm [--json FILE] [--iterations N] [--shapes MxNxK,...]
 //                            TFLOP/s of mpc_cuda_matmul (cuBLASLt) per shape
 //                            in f32, tf32, bf16 and fp16: timing events around
@@ -193,10 +194,20 @@ float roundTo(int32_t dtype, float v) {
   return v;
 }
 
-void checkMatmul(const char *name, int64_t batchA, int64_t batchB,
-                 int64_t batchC, int64_t m, int64_t k, int64_t n, bool tA,
-                 bool tB, bool tC, int32_t inType, int32_t outType,
-                 int32_t flags) {
+// What an epilogue does to x = (A x B + C)[.., col], in double.
+double applyEpilogue(int32_t epilogue, double x, const std::vector<float> &bias, int64_t col) {
+  if (epilogue & MPC_MM_EPILOGUE_BIAS)
+    x += bias[size_t(col)];
+  if (epilogue & MPC_MM_EPILOGUE_RELU)
+    x = std::max(x, 0.0);
+  if (epilogue & MPC_MM_EPILOGUE_GELU)
+    x = 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+  return x;
+}
+
+void checkMatmul(const char *name, int64_t batchA, int64_t batchB, int64_t batchC, int64_t m,
+                 int64_t k, int64_t n, bool tA, bool tB, bool tC, int32_t inType, int32_t outType,
+                 int32_t flags, int32_t epilogue = MPC_MM_EPILOGUE_NONE) {
   std::mt19937 rng(42);
   std::uniform_real_distribution<float> dist(-1, 1);
   auto make = [&](int64_t batch, int64_t rows, int64_t cols, bool t,
@@ -210,8 +221,15 @@ void checkMatmul(const char *name, int64_t batchA, int64_t batchB,
   };
   Operand a = make(batchA, m, k, tA, inType), b = make(batchB, k, n, tB, inType);
   Operand c = make(batchC, m, n, tC, outType);
-  mpc_cuda_matmul_descriptors(a.rank(), &a.desc, b.rank(), &b.desc, c.rank(), &c.desc,
-                  inType, inType, outType, flags);
+  // The bias [n] in C's type: a [1, n] operand's first row.
+  Operand bias = make(0, 1, n, false, outType);
+  struct {
+    void *allocated, *aligned;
+    int64_t offset, size, stride;
+  } biasDesc{bias.device, bias.device, 0, n, 1};
+  mpc_cuda_matmul_epilogue_descriptors(a.rank(), &a.desc, b.rank(), &b.desc, c.rank(), &c.desc,
+                                       inType, inType, outType, flags, epilogue, &biasDesc,
+                                       outType);
   std::vector<float> got = c.download();
   double worst = 0;
   int64_t batches = batchC ? batchC : 1;
@@ -222,6 +240,7 @@ void checkMatmul(const char *name, int64_t batchA, int64_t batchB,
         for (int64_t x = 0; x < k; ++x)
           want += double(a.at(batchA > 1 ? i : 0, r, x)) *
                   b.at(batchB > 1 ? i : 0, x, col);
+        want = applyEpilogue(epilogue, want, bias.values, col);
         worst = std::max(worst,
                          std::fabs(got[size_t((i * m + r) * n + col)] - want));
       }
@@ -235,7 +254,7 @@ void checkMatmul(const char *name, int64_t batchA, int64_t batchB,
          std::string("matmul ") + name + " (max error " +
              std::to_string(worst) + ", tolerance " +
              std::to_string(tolerance) + ")");
-  for (Operand *op : {&a, &b, &c})
+  for (Operand *op : {&a, &b, &c, &bias})
     mpcCudaFree(op->device);
 }
 
@@ -486,6 +505,23 @@ int main(int argc, char **argv) {
               true, false, BF16, F32, B0);
   checkMatmul("f32 M=1", 0, 0, 0, 1, 40, 24, false, false, false, F32, F32,
               B0);
+  // Epilogues (row-major C: the bias runs over N, cuBLASLt's rows).
+  checkMatmul("f32 + bias", 0, 0, 0, 33, 65, 17, false, true, false, F32, F32, B0,
+              MPC_MM_EPILOGUE_BIAS);
+  checkMatmul("f32 relu(+ bias)", 0, 0, 0, 31, 40, 24, false, true, false, F32, F32, B0,
+              MPC_MM_EPILOGUE_RELU_BIAS);
+  checkMatmul("f32 relu", 0, 0, 0, 16, 32, 8, false, false, false, F32, F32, B0,
+              MPC_MM_EPILOGUE_RELU);
+  checkMatmul("f32 gelu_tanh(+ bias)", 0, 0, 0, 64, 48, 40, false, true, false, F32, F32, B0,
+              MPC_MM_EPILOGUE_GELU_BIAS);
+  checkMatmul("f16 -> f16 gelu_tanh", 0, 0, 0, 64, 64, 64, false, true, false, F16, F16, B0,
+              MPC_MM_EPILOGUE_GELU);
+  checkMatmul("bf16 -> bf16 relu(+ bias) batched, B broadcast", 4, 0, 4, 32, 48, 16, false, true,
+              false, BF16, BF16, B0, MPC_MM_EPILOGUE_RELU_BIAS);
+  checkMatmul("bf16 -> f32 gelu_tanh(+ bias)", 0, 0, 0, 32, 64, 48, false, true, false, BF16, F32,
+              B0, MPC_MM_EPILOGUE_GELU_BIAS);
+  checkMatmul("f32 accumulate (beta 1) + bias", 0, 0, 0, 16, 32, 8, false, false, false, F32, F32,
+              0, MPC_MM_EPILOGUE_BIAS);
   failures += mpc::probe::checkAttention();
   failures += mpc::probe::checkConvolutions();
   mpcCudaSynchronize();

@@ -28,6 +28,8 @@ struct KernelInfo {
   llvm::SetVector<StringRef> nodes;
   int64_t grid = 0, block = 0;
   int64_t bytesRead = 0, bytesWritten = 0, flops = 0;
+  /// A library GEMM's epilogue ("bias+relu", ...), empty when none.
+  std::string epilogue;
 };
 
 /// The associative op that combines a reduction's accumulator with each new

@@ -39,11 +39,14 @@ void printText(ArrayAttr kernels, llvm::raw_ostream &os) {
     auto k = cast<DictionaryAttr>(attr);
     int64_t grid = intField(k, "grid"), block = intField(k, "block");
     os << llvm::formatv(
-        "{0,-16} {1,-22} {2,8} {3,6} {4,12} {5,12} {6,14}  {7} [{8}]\n",
+        "{0,-16} {1,-22} {2,8} {3,6} {4,12} {5,12} {6,14}  {7} [{8}]",
         k.getAs<StringAttr>("name").getValue(), k.getAs<StringAttr>("strategy").getValue(),
         grid ? std::to_string(grid) : "-", block ? std::to_string(block) : "-",
         intField(k, "bytes_read"), intField(k, "bytes_written"), intField(k, "flops"),
         llvm::join(strings(k, "onnx_nodes"), ","), llvm::join(strings(k, "ops"), " "));
+    if (auto epilogue = k.getAs<StringAttr>("epilogue"))
+      os << " epilogue " << epilogue.getValue();
+    os << "\n";
     read += intField(k, "bytes_read");
     written += intField(k, "bytes_written");
     flops += intField(k, "flops");
@@ -67,6 +70,8 @@ void printJson(ArrayAttr kernels, llvm::raw_ostream &os) {
         values.push_back(s.str());
       entry[field] = std::move(values);
     }
+    if (auto epilogue = k.getAs<StringAttr>("epilogue"))
+      entry["epilogue"] = epilogue.getValue().str();
     list.push_back(std::move(entry));
   }
   os << llvm::formatv("{0:2}", llvm::json::Value(llvm::json::Object{{"kernels", std::move(list)}}))

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "mpc/Codegen/CUDA/Passes.h"
 
+#include "GemmEpilogues.h"
 #include "KernelBuilder.h"
 #include "PackedCall.h"
 #include "mpc/Runtime/CUDA/Abi.h"
@@ -88,6 +89,14 @@ private:
   bool mapVectorized(linalg::LinalgOp op, KernelInfo &info);
   bool mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &info,
                       SmallVectorImpl<KernelInfo> &kernels);
+  /// A copy of `source` converted to element type `to` by a kernel of its
+  /// own (`info` names it).
+  Value convertedCopy(OpBuilder &b, Location loc, Value source, Type to, KernelInfo info,
+                      SmallVectorImpl<KernelInfo> &kernels);
+  /// Erases the elementwise op a GEMM call took as its epilogue, adding what
+  /// it did to the call's report (`c` the GEMM's own output, `bias` the
+  /// buffer cuBLASLt reads).
+  void absorbEpilogue(const GemmEpilogue &epilogue, Value c, Value bias, KernelInfo &info);
   /// Whether mapLibraryGemm takes `op` (decided before the folds that count
   /// on it drop anything).
   bool goesToLibrary(linalg::LinalgOp op);
@@ -105,6 +114,10 @@ private:
   /// Convolutions for cuDNN, and the padded buffers their calls made unused.
   llvm::DenseMap<Operation *, LibraryConv> libraryConvs;
   SmallVector<Value> unusedPadBuffers;
+  /// Library GEMMs and the elementwise op after each that cuBLASLt applies
+  /// as its epilogue; the ops the calls took (erased).
+  llvm::DenseMap<Operation *, GemmEpilogue> epilogues;
+  llvm::DenseSet<Operation *> absorbed;
 
   int64_t blockSize;
   bool libraryGemm, allowTf32, libraryConv;
@@ -416,6 +429,26 @@ static MemRefType roundedType(const GemmMatch &match, int i) {
   return MemRefType::get(type.getShape(), match.casts[i]);
 }
 
+Value KernelMapper::convertedCopy(OpBuilder &b, Location loc, Value source, Type to,
+                                  KernelInfo info, SmallVectorImpl<KernelInfo> &kernels) {
+  auto type = cast<MemRefType>(source.getType());
+  Value copy = memref::AllocOp::create(b, loc, MemRefType::get(type.getShape(), to));
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  SmallVector<utils::IteratorType> parallel(type.getRank(), utils::IteratorType::parallel);
+  auto convert = linalg::GenericOp::create(
+      b, loc, ValueRange{source}, ValueRange{copy}, ArrayRef<AffineMap>{id, id}, parallel,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value v = to.getIntOrFloatBitWidth() > args[0].getType().getIntOrFloatBitWidth()
+                      ? Value(arith::ExtFOp::create(nb, nl, to, args[0]))
+                      : Value(arith::TruncFOp::create(nb, nl, to, args[0]));
+        linalg::YieldOp::create(nb, nl, v);
+      });
+  if (!mapVectorized(convert, info))
+    (void)mapElementwise(convert, info);
+  kernels.push_back(std::move(info));
+  return copy;
+}
+
 bool KernelMapper::goesToLibrary(linalg::LinalgOp op) {
   if (!libraryGemm)
     return false;
@@ -433,32 +466,32 @@ bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &i
   if (!goesToLibrary(op))
     return false;
   std::optional<GemmMatch> match = matchGemm(op);
-  auto roundedType = [&](int i) { return ::roundedType(*match, i); };
   OpBuilder b(op);
   Location loc = op.getLoc();
-  Value sources[3] = {match->a->get(), match->b->get(), match->c->get()};
+  auto found = epilogues.find(op);
+  const GemmEpilogue *epilogue = found == epilogues.end() ? nullptr : &found->second;
+  // With an epilogue, cuBLASLt writes the elementwise op's output (D), and C
+  // is never materialized.
+  Value sources[3] = {match->a->get(), match->b->get(), epilogue ? epilogue->out : match->c->get()};
   SmallVector<Value> temporaries;
   for (int i = 0; i < 2; ++i) {
     if (!match->casts[i])
       continue;
-    MemRefType type = roundedType(i);
-    Value rounded = memref::AllocOp::create(b, loc, type);
-    AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-    SmallVector<utils::IteratorType> parallel(type.getRank(), utils::IteratorType::parallel);
-    auto round = linalg::GenericOp::create(
-        b, loc, ValueRange{sources[i]}, ValueRange{rounded}, ArrayRef<AffineMap>{id, id}, parallel,
-        [&](OpBuilder &nb, Location nl, ValueRange args) {
-          Value narrow = arith::TruncFOp::create(nb, nl, match->casts[i], args[0]);
-          linalg::YieldOp::create(nb, nl, narrow);
-        });
     KernelInfo roundInfo;
     roundInfo.name = info.name + "_round" + std::to_string(i);
     roundInfo.nodes = info.nodes;
-    if (!mapVectorized(round, roundInfo))
-      (void)mapElementwise(round, roundInfo);
-    kernels.push_back(std::move(roundInfo));
-    sources[i] = rounded;
-    temporaries.push_back(rounded);
+    sources[i] = convertedCopy(b, loc, sources[i], match->casts[i], roundInfo, kernels);
+    temporaries.push_back(sources[i]);
+  }
+  // cuBLASLt reads the bias in D's type: converted first where the op's own
+  // differs (exactly, or rounded as the op rounds it).
+  Value bias = epilogue ? epilogue->bias : Value();
+  if (bias && epilogue->biasCast) {
+    KernelInfo biasInfo;
+    biasInfo.name = info.name + "_bias";
+    collectNodes(epilogue->op, biasInfo.nodes);
+    bias = convertedCopy(b, loc, bias, epilogue->biasCast, biasInfo, kernels);
+    temporaries.push_back(bias);
   }
   SmallVector<Value> views;
   for (int i = 0; i < 3; ++i) {
@@ -480,8 +513,19 @@ bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &i
   call.put(MPC_MM_SLOT_ABI, MPC_MM_ABI_VERSION);
   call.put(MPC_MM_SLOT_DTYPE_A, match->dtypes[0]);
   call.put(MPC_MM_SLOT_DTYPE_B, match->dtypes[1]);
-  call.put(MPC_MM_SLOT_DTYPE_C, match->dtypes[2]);
+  call.put(MPC_MM_SLOT_DTYPE_C, epilogue ? epilogue->outDtype : match->dtypes[2]);
   call.put(MPC_MM_SLOT_FLAGS, flags);
+  call.put(MPC_MM_SLOT_EPILOGUE, epilogue ? epilogue->kind : MPC_MM_EPILOGUE_NONE);
+  call.put(MPC_MM_SLOT_DTYPE_BIAS, bias ? epilogue->outDtype : -1);
+  if (bias) {
+    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, bias);
+    call.put(MPC_MM_SLOT_BIAS + 0, memref::ExtractAlignedPointerAsIndexOp::create(b, loc, bias));
+    call.put(MPC_MM_SLOT_BIAS + 1, meta.getOffset());
+    call.put(MPC_MM_SLOT_BIAS + 2, epilogue->biasLength);
+    call.put(MPC_MM_SLOT_BIAS + 3, 1);
+  } else {
+    call.putZeros(MPC_MM_SLOT_BIAS, MPC_MM_BIAS_SLOTS);
+  }
   OperandSlots layout{/*axes=*/3, /*rank=*/true};
   for (auto [j, view] : llvm::enumerate(views))
     call.putOperand(MPC_MM_SLOT_OPERANDS + j * MPC_MM_OPERAND_SLOTS, view, layout);
@@ -493,8 +537,38 @@ bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &i
   info.strategy = "cublaslt-gemm";
   measure(op, 0, info);
   info.flops = 2 * ::product(ranges);
+  Value c = match->c->get();
+  if (epilogue)
+    absorbEpilogue(*epilogue, c, bias, info);
   op->erase();
+  if (!epilogue)
+    return true;
+  // C, never written, goes unless the epilogue wrote it in place.
+  auto alloc = c.getDefiningOp<memref::AllocOp>();
+  if (alloc &&
+      llvm::all_of(alloc->getUsers(), [](Operation *u) { return isa<memref::DeallocOp>(u); })) {
+    for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+      user->erase();
+    alloc->erase();
+  }
   return true;
+}
+
+void KernelMapper::absorbEpilogue(const GemmEpilogue &epilogue, Value c, Value bias,
+                                  KernelInfo &info) {
+  linalg::GenericOp op = epilogue.op;
+  KernelInfo ew;
+  measure(op, ::product(op.getStaticLoopRanges()), ew);
+  info.ops.insert(ew.ops.begin(), ew.ops.end());
+  info.flops += ew.flops;
+  collectNodes(op, info.nodes);
+  info.epilogue = epilogueName(epilogue.kind).str();
+  // Moved: the bias (as cuBLASLt reads it) in, D out instead of C.
+  int64_t cBytes = bufferBytes(cast<MemRefType>(c.getType()));
+  info.bytesRead += (bias ? bufferBytes(cast<MemRefType>(bias.getType())) : 0) - cBytes;
+  info.bytesWritten += bufferBytes(cast<MemRefType>(epilogue.out.getType())) - cBytes;
+  absorbed.insert(op);
+  op->erase();
 }
 
 } // namespace
@@ -571,7 +645,9 @@ void KernelMapper::foldFillsIntoReductions(func::FuncOp func) {
 /// Work cuBLASLt can do inside a GEMM instead of a kernel of its own:
 /// - the zero fill of C right before it becomes beta = 0;
 /// - a transposed copy of a function argument (a weight) read only by the
-///   GEMM becomes a transposed view of the argument (cuBLASLt's transpose).
+///   GEMM becomes a transposed view of the argument (cuBLASLt's transpose);
+/// - then a bias add and/or activation right after it becomes its epilogue
+///   (GemmEpilogues.h).
 void KernelMapper::foldIntoGemms(func::FuncOp func) {
   if (!libraryGemm)
     return;
@@ -639,6 +715,13 @@ void KernelMapper::foldIntoGemms(func::FuncOp func) {
         alloc->erase();
       }
     }
+    // The elementwise op after a GEMM whose C starts at zero: its epilogue.
+    if (beta0.contains(gemm))
+      if (std::optional<GemmEpilogue> epilogue = matchGemmEpilogue(gemm, *matchGemm(gemm))) {
+        for (Operation *hoist : epilogue->hoists)
+          hoist->moveBefore(gemm);
+        epilogues[gemm] = *epilogue;
+      }
   }
 }
 
@@ -681,6 +764,11 @@ static void forwardFillsThroughCopies(func::FuncOp func) {
 }
 
 LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &kernels) {
+  // (Keyed by ops of this function: another's may have been freed.)
+  initialValues.clear();
+  beta0.clear();
+  epilogues.clear();
+  absorbed.clear();
   forwardFillsThroughCopies(func);
   // Copies then become linalg.copy, handled like every other op.
   func.walk([&](memref::CopyOp copy) {
@@ -726,9 +814,17 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
                              "(mpc-compile --batch N)");
   }
   // Row groups (softmax, layer norm, ...) become one kernel each.
+  // (Epilogues the GEMM calls take are in no row group.)
+  SmallVector<linalg::LinalgOp> groupable;
+  llvm::DenseSet<Operation *> epilogueOps;
+  for (auto &[gemm, epilogue] : epilogues)
+    epilogueOps.insert(epilogue.op);
+  for (linalg::LinalgOp op : ops)
+    if (!epilogueOps.contains(op))
+      groupable.push_back(op);
   llvm::DenseMap<Operation *, unsigned> groupOf;
-  SmallVector<linalg::LinalgOp> kernelOps(
-      llvm::make_filter_range(ops, [&](linalg::LinalgOp op) { return !libraryConvs.count(op); }));
+  SmallVector<linalg::LinalgOp> kernelOps(llvm::make_filter_range(
+      groupable, [&](linalg::LinalgOp op) { return !libraryConvs.count(op); }));
   SmallVector<SmallVector<linalg::LinalgOp>> groups = findRowGroups(kernelOps, minRowReduction);
   for (auto [i, group] : llvm::enumerate(groups))
     for (linalg::LinalgOp op : group)
@@ -738,6 +834,8 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
   rowOptions.sequentialPhases = sequentialPhases;
   rowOptions.initialValues = &initialValues;
   for (Operation *item : order) {
+    if (absorbed.contains(item))
+      continue; // a GEMM call's epilogue, erased
     KernelInfo info;
     info.name = (func.getSymName() + "_k" + Twine(kernels.size())).str();
     if (auto it = libraryCalls.find(item); it != libraryCalls.end()) {
@@ -805,7 +903,7 @@ DictionaryAttr toAttr(MLIRContext *ctx, const KernelInfo &k) {
   auto strings = [&](const llvm::SetVector<StringRef> &set) {
     return b.getStrArrayAttr(SmallVector<StringRef>(set.begin(), set.end()));
   };
-  return b.getDictionaryAttr({
+  SmallVector<NamedAttribute> fields = {
       b.getNamedAttr("name", b.getStringAttr(k.name)),
       b.getNamedAttr("strategy", b.getStringAttr(k.strategy)),
       b.getNamedAttr("ops", strings(k.ops)),
@@ -815,7 +913,10 @@ DictionaryAttr toAttr(MLIRContext *ctx, const KernelInfo &k) {
       b.getNamedAttr("bytes_read", b.getI64IntegerAttr(k.bytesRead)),
       b.getNamedAttr("bytes_written", b.getI64IntegerAttr(k.bytesWritten)),
       b.getNamedAttr("flops", b.getI64IntegerAttr(k.flops)),
-  });
+  };
+  if (!k.epilogue.empty())
+    fields.push_back(b.getNamedAttr("epilogue", b.getStringAttr(k.epilogue)));
+  return b.getDictionaryAttr(fields);
 }
 
 struct MapToKernels : mpc::impl::MapToKernelsPassBase<MapToKernels> {

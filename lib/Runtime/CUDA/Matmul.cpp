@@ -2,8 +2,9 @@
 //
 // cuBLASLt is opened with dlopen on the first call (see LibrarySearch.h);
 // cublasLt.h gives the types only. Each distinct problem (geometry, types,
-// flags, pointer alignments) gets its descriptors and heuristic algorithm
-// once; later calls with the same key only run cublasLtMatmul.
+// flags, epilogue, pointer alignments) gets its descriptors and heuristic
+// algorithm once; later calls with the same key only set the bias pointer
+// and run cublasLtMatmul.
 //
 //===----------------------------------------------------------------------===//
 
@@ -53,8 +54,8 @@ struct Compiled {
   cublasLtMatmulAlgo_t algo;
 };
 
-using Key = std::tuple<std::vector<int64_t>, int32_t, int32_t, int32_t,
-                       int32_t>;
+// Geometry and alignments, the dtypes of A, B, C and the bias, flags, epilogue.
+using Key = std::tuple<std::vector<int64_t>, int32_t, int32_t, int32_t, int32_t, int32_t, int32_t>;
 
 struct Blas {
   std::mutex mutex;
@@ -69,6 +70,40 @@ struct DtypeInfo {
   int64_t bytes;
   const char *name;
 };
+
+/// An epilogue as the caller asked for it.
+struct Epilogue {
+  int32_t kind = MPC_MM_EPILOGUE_NONE;
+  const char *name = nullptr; // for messages and the profile
+  cublasLtEpilogue_t cublas = CUBLASLT_EPILOGUE_DEFAULT;
+  bool hasBias = false;
+  DtypeInfo biasType{};
+  char *bias = nullptr;
+};
+
+bool epilogueInfo(int32_t kind, Epilogue &e) {
+  static const struct {
+    int32_t kind;
+    cublasLtEpilogue_t cublas;
+    const char *name;
+  } kEpilogues[] = {
+      {MPC_MM_EPILOGUE_NONE, CUBLASLT_EPILOGUE_DEFAULT, ""},
+      {MPC_MM_EPILOGUE_BIAS, CUBLASLT_EPILOGUE_BIAS, "bias"},
+      {MPC_MM_EPILOGUE_RELU, CUBLASLT_EPILOGUE_RELU, "relu"},
+      {MPC_MM_EPILOGUE_RELU_BIAS, CUBLASLT_EPILOGUE_RELU_BIAS, "bias+relu"},
+      {MPC_MM_EPILOGUE_GELU, CUBLASLT_EPILOGUE_GELU, "gelu_tanh"},
+      {MPC_MM_EPILOGUE_GELU_BIAS, CUBLASLT_EPILOGUE_GELU_BIAS, "bias+gelu_tanh"},
+  };
+  for (const auto &known : kEpilogues)
+    if (known.kind == kind) {
+      e.kind = kind;
+      e.cublas = known.cublas;
+      e.name = known.name;
+      e.hasBias = kind & MPC_MM_EPILOGUE_BIAS;
+      return true;
+    }
+  return false;
+}
 
 bool dtypeInfo(int32_t code, DtypeInfo &info) {
   switch (code) {
@@ -131,9 +166,8 @@ struct Checker {
   }
 };
 
-Compiled compile(Blas &b, const GemmPlan &plan, const DtypeInfo types[3],
-                 int32_t flags, const uint32_t alignments[3],
-                 const Checker &ok) {
+Compiled compile(Blas &b, const GemmPlan &plan, const DtypeInfo types[3], int32_t flags,
+                 const Epilogue &epilogue, const uint32_t alignments[3], const Checker &ok) {
   const CublasLtApi &api = b.api;
   Compiled c;
   bool f32 = types[0].type == CUDA_R_32F && types[1].type == CUDA_R_32F;
@@ -150,6 +184,21 @@ Compiled compile(Blas &b, const GemmPlan &plan, const DtypeInfo types[3],
   ok(api.cublasLtMatmulDescSetAttribute(c.desc, CUBLASLT_MATMUL_DESC_TRANSB,
                                         &opB, sizeof(opB)),
      "cublasLtMatmulDescSetAttribute(TRANSB)");
+  if (epilogue.kind != MPC_MM_EPILOGUE_NONE)
+    ok(api.cublasLtMatmulDescSetAttribute(c.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue.cublas,
+                                          sizeof(epilogue.cublas)),
+       "cublasLtMatmulDescSetAttribute(EPILOGUE)");
+  if (epilogue.hasBias) {
+    // The heuristic reads the pointer's alignment (part of the key); each
+    // call sets its own pointer.
+    int32_t biasType = epilogue.biasType.type;
+    ok(api.cublasLtMatmulDescSetAttribute(c.desc, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &biasType,
+                                          sizeof(biasType)),
+       "cublasLtMatmulDescSetAttribute(BIAS_DATA_TYPE)");
+    ok(api.cublasLtMatmulDescSetAttribute(c.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &epilogue.bias,
+                                          sizeof(epilogue.bias)),
+       "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
+  }
   const GemmOperand *operands[] = {&plan.first, &plan.second, &plan.out};
   for (int i = 0; i < 3; ++i) {
     const GemmOperand &op = *operands[i];
@@ -203,8 +252,8 @@ Compiled compile(Blas &b, const GemmPlan &plan, const DtypeInfo types[3],
   return c;
 }
 
-std::string describeProblem(const MemrefShape shapes[3],
-                            const DtypeInfo types[3], int32_t flags) {
+std::string describeProblem(const MemrefShape shapes[3], const DtypeInfo types[3], int32_t flags,
+                            const Epilogue &epilogue) {
   std::string out = "mpc_cuda_matmul";
   const char *names[] = {"A", "B", "C"};
   for (int i = 0; i < 3; ++i) {
@@ -216,7 +265,12 @@ std::string describeProblem(const MemrefShape shapes[3],
       out += (d ? "," : "") + std::to_string(shapes[i].strides[d]);
     out += "]";
   }
-  return out + ", flags " + std::to_string(flags);
+  out += ", flags " + std::to_string(flags);
+  if (epilogue.kind != MPC_MM_EPILOGUE_NONE)
+    out += std::string(", epilogue ") + epilogue.name;
+  if (epilogue.hasBias)
+    out += std::string(" (bias ") + epilogue.biasType.name + ")";
+  return out;
 }
 
 // K = 0: C = beta * C, so only BETA0 writes (zeros).
@@ -233,10 +287,11 @@ void zeroOutput(const GemmPlan &plan, char *data, int64_t elementBytes) {
 
 } // namespace
 
-extern "C" void mpc_cuda_matmul_descriptors(int64_t rankA, void *descA, int64_t rankB,
-                                void *descB, int64_t rankC, void *descC,
-                                int32_t dtypeA, int32_t dtypeB, int32_t dtypeC,
-                                int32_t flags) {
+namespace {
+
+void matmul(int64_t rankA, void *descA, int64_t rankB, void *descB, int64_t rankC, void *descC,
+            int32_t dtypeA, int32_t dtypeB, int32_t dtypeC, int32_t flags, int32_t epilogueKind,
+            void *descBias, int32_t dtypeBias) {
   DtypeInfo types[3];
   int32_t codes[] = {dtypeA, dtypeB, dtypeC};
   for (int i = 0; i < 3; ++i)
@@ -244,6 +299,22 @@ extern "C" void mpc_cuda_matmul_descriptors(int64_t rankA, void *descA, int64_t 
       fatal("mpc_cuda_matmul: unknown element type code " +
             std::to_string(codes[i]) + " for operand " + std::string(1, "ABC"[i]) +
             " (this program and its runtime disagree on Abi.h)");
+  Epilogue epilogue;
+  if (!epilogueInfo(epilogueKind, epilogue))
+    fatal("mpc_cuda_matmul: unknown epilogue code " + std::to_string(epilogueKind) +
+          " (this program and its runtime disagree on Abi.h)");
+  if (epilogue.kind != MPC_MM_EPILOGUE_NONE && types[0].bytes == 1)
+    fatal(std::string("mpc_cuda_matmul: epilogue ") + epilogue.name +
+          " on fp8 inputs is not supported");
+  if (epilogue.hasBias) {
+    if (!descBias)
+      fatal(std::string("mpc_cuda_matmul: epilogue ") + epilogue.name + " without a bias");
+    if (dtypeBias != dtypeC)
+      fatal("mpc_cuda_matmul: the bias's element type code " + std::to_string(dtypeBias) +
+            " is not C's (" + std::to_string(dtypeC) +
+            "): cuBLASLt reads the bias in the output's type");
+    dtypeInfo(dtypeBias, epilogue.biasType);
+  }
   for (int64_t rank : {rankA, rankB, rankC})
     if (rank != 2 && rank != 3)
       fatal("mpc_cuda_matmul: operands must have rank 2 or 3, not " +
@@ -254,6 +325,14 @@ extern "C" void mpc_cuda_matmul_descriptors(int64_t rankA, void *descA, int64_t 
   GemmPlan plan = planGemm(shapes[0], shapes[1], shapes[2]);
   if (!plan.error.empty())
     fatal(plan.error);
+  if (epilogue.hasBias) {
+    // {T *allocated, T *aligned, int64_t offset, size, stride}
+    auto *fields = reinterpret_cast<const int64_t *>(static_cast<void *const *>(descBias) + 2);
+    std::string error = checkBias(plan, fields[1], fields[2]);
+    if (!error.empty())
+      fatal(error);
+    epilogue.bias = memrefData(descBias, epilogue.biasType.bytes);
+  }
   if (plan.empty())
     return;
   void *descs[] = {descA, descB, descC};
@@ -261,12 +340,16 @@ extern "C" void mpc_cuda_matmul_descriptors(int64_t rankA, void *descA, int64_t 
   for (int i = 0; i < 3; ++i)
     data[i] = memrefData(descs[i], types[i].bytes);
   if (plan.k == 0) {
+    // C = act(beta * C + bias): only the plain forms are this simple.
+    if (epilogue.kind != MPC_MM_EPILOGUE_NONE)
+      fatal(std::string("mpc_cuda_matmul: K = 0 with epilogue ") + epilogue.name +
+            " is not supported");
     if (flags & MPC_MM_BETA0)
       zeroOutput(plan, data[2], types[2].bytes);
     return;
   }
   Blas &b = blas();
-  std::string problem = describeProblem(shapes, types, flags);
+  std::string problem = describeProblem(shapes, types, flags, epilogue);
   Checker ok{b.api, problem};
   uint32_t alignments[3] = {alignmentOf(data[0]), alignmentOf(data[1]),
                             alignmentOf(data[2])};
@@ -277,13 +360,18 @@ extern "C" void mpc_cuda_matmul_descriptors(int64_t rankA, void *descA, int64_t 
     geometry.insert(geometry.end(), s.strides, s.strides + s.rank);
   }
   geometry.insert(geometry.end(), alignments, alignments + 3);
-  Key key{std::move(geometry), dtypeA, dtypeB, dtypeC, flags};
+  geometry.push_back(epilogue.hasBias ? alignmentOf(epilogue.bias) : 0);
+  Key key{std::move(geometry), dtypeA, dtypeB, dtypeC, epilogue.hasBias ? dtypeBias : -1, flags,
+          epilogue.kind};
   std::lock_guard<std::mutex> lock(b.mutex);
   auto it = b.compiled.find(key);
   if (it == b.compiled.end())
-    it = b.compiled.emplace(key, compile(b, plan, types, flags, alignments, ok))
-             .first;
+    it = b.compiled.emplace(key, compile(b, plan, types, flags, epilogue, alignments, ok)).first;
   const Compiled &c = it->second;
+  if (epilogue.hasBias)
+    ok(b.api.cublasLtMatmulDescSetAttribute(c.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+                                            &epilogue.bias, sizeof(epilogue.bias)),
+       "cublasLtMatmulDescSetAttribute(BIAS_POINTER)");
   float alpha = 1.0f, beta = (flags & MPC_MM_BETA0) ? 0.0f : 1.0f;
   const void *first = data[plan.first.operand];
   const void *second = data[plan.second.operand];
@@ -298,16 +386,35 @@ extern "C" void mpc_cuda_matmul_descriptors(int64_t rankA, void *descA, int64_t 
     const MemrefShape &a = shapes[0], &bShape = shapes[1];
     int64_t m = a.sizes[a.rank - 2], k = a.sizes[a.rank - 1];
     int64_t n = bShape.sizes[bShape.rank - 1];
-    profileEnd(profileStart,
-               gemmProfileName(plan.batch, m, n, k, types[0].name,
-                               types[1].name, types[2].name,
-                               (flags & MPC_MM_ALLOW_TF32) && types[0].bytes == 4,
-                               !(flags & MPC_MM_BETA0)),
-               "gemm", 2.0 * double(plan.batch) * double(m) * double(n) * double(k));
+    std::string name = gemmProfileName(
+        plan.batch, m, n, k, types[0].name, types[1].name, types[2].name,
+        (flags & MPC_MM_ALLOW_TF32) && types[0].bytes == 4, !(flags & MPC_MM_BETA0));
+    if (epilogue.kind != MPC_MM_EPILOGUE_NONE)
+      name += std::string(" +") + epilogue.name;
+    profileEnd(profileStart, name, "gemm",
+               2.0 * double(plan.batch) * double(m) * double(n) * double(k));
   }
   if (syncAfterLaunch())
     check(driver().cuStreamSynchronize(theStream()),
           "cublasLtMatmul execution (MPC_CUDA_SYNC)", problem);
+}
+
+} // namespace
+
+extern "C" void mpc_cuda_matmul_descriptors(int64_t rankA, void *descA, int64_t rankB, void *descB,
+                                            int64_t rankC, void *descC, int32_t dtypeA,
+                                            int32_t dtypeB, int32_t dtypeC, int32_t flags) {
+  matmul(rankA, descA, rankB, descB, rankC, descC, dtypeA, dtypeB, dtypeC, flags,
+         MPC_MM_EPILOGUE_NONE, nullptr, -1);
+}
+
+extern "C" void mpc_cuda_matmul_epilogue_descriptors(int64_t rankA, void *descA, int64_t rankB,
+                                                     void *descB, int64_t rankC, void *descC,
+                                                     int32_t dtypeA, int32_t dtypeB, int32_t dtypeC,
+                                                     int32_t flags, int32_t epilogue,
+                                                     void *descBias, int32_t dtypeBias) {
+  matmul(rankA, descA, rankB, descB, rankC, descC, dtypeA, dtypeB, dtypeC, flags, epilogue,
+         descBias, dtypeBias);
 }
 
 extern "C" void mpc_cuda_matmul(int64_t *allocated, int64_t *params, int64_t offset,
@@ -337,7 +444,13 @@ extern "C" void mpc_cuda_matmul(int64_t *allocated, int64_t *params, int64_t off
       descs[i][3 + rank + d] = slot[6 + d];
     }
   }
-  mpc_cuda_matmul_descriptors(ranks[0], descs[0], ranks[1], descs[1], ranks[2], descs[2],
-                              int32_t(p[MPC_MM_SLOT_DTYPE_A]), int32_t(p[MPC_MM_SLOT_DTYPE_B]),
-                              int32_t(p[MPC_MM_SLOT_DTYPE_C]), int32_t(p[MPC_MM_SLOT_FLAGS]));
+  // The bias as a rank-1 descriptor {allocated, aligned, offset, size, stride}.
+  const int64_t *bias = p + MPC_MM_SLOT_BIAS;
+  int64_t biasDesc[5] = {bias[0], bias[0], bias[1], bias[2], bias[3]};
+  int32_t epilogue = int32_t(p[MPC_MM_SLOT_EPILOGUE]);
+  matmul(ranks[0], descs[0], ranks[1], descs[1], ranks[2], descs[2],
+         int32_t(p[MPC_MM_SLOT_DTYPE_A]), int32_t(p[MPC_MM_SLOT_DTYPE_B]),
+         int32_t(p[MPC_MM_SLOT_DTYPE_C]), int32_t(p[MPC_MM_SLOT_FLAGS]), epilogue,
+         (epilogue & MPC_MM_EPILOGUE_BIAS) ? biasDesc : nullptr,
+         int32_t(p[MPC_MM_SLOT_DTYPE_BIAS]));
 }

@@ -134,6 +134,7 @@ GemmPlan planGemm(const MemrefShape &a, const MemrefShape &b,
     // C^T (N x M) = B^T A^T: a stored transpose is already what is needed.
     plan.m = uint64_t(n);
     plan.n = uint64_t(m);
+    plan.swapped = true;
     plan.first = operand(1, !stored[1].transposed);
     plan.second = operand(0, !stored[0].transposed);
   } else {
@@ -150,6 +151,21 @@ GemmPlan planGemm(const MemrefShape &a, const MemrefShape &b,
     return plan;
   }
   return plan;
+}
+
+std::string checkBias(const GemmPlan &plan, int64_t size, int64_t stride) {
+  // (A C with one column or one row counts as row-major: swapped too.)
+  uint64_t n = plan.swapped ? plan.m : plan.n;
+  if (size < 0 || uint64_t(size) != n)
+    return "mpc_cuda_matmul: the bias has " + std::to_string(size) +
+           " elements, not N = " + std::to_string(n);
+  if (!plan.swapped)
+    return "mpc_cuda_matmul: a bias over N needs a row-major C (N's stride "
+           "1): cuBLASLt adds it along the rows of a column-major C";
+  if (stride != 1 && size > 1)
+    return "mpc_cuda_matmul: the bias must be contiguous (stride 1, not " + std::to_string(stride) +
+           ")";
+  return "";
 }
 
 } // namespace mpc::runtime::cuda

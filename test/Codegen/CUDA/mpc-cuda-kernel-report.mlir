@@ -7,7 +7,8 @@
 // TEXT: kernel strategy grid block read(B) written(B) flops onnx nodes / fused ops
 // TEXT-NEXT: main_k0 elementwise-vector4 64 256 266240 131072 65536 /fc1/Gemm,/Relu [arith.addf arith.maximumf]
 // TEXT-NEXT: main_k1 cublaslt-gemm - - 1000 500 4096 /fc2/Gemm [arith.mulf arith.addf]
-// TEXT-NEXT: 2 kernels, 267240 bytes read, 131572 bytes written, 69632 flops
+// TEXT-NEXT: main_k2 cublaslt-gemm - - 1128 500 4160 /fc3/Gemm,/Relu_1 [arith.mulf arith.addf arith.maximumf] epilogue bias+relu
+// TEXT-NEXT: 3 kernels, 268368 bytes read, 132072 bytes written, 73792 flops
 // JSON: "kernels": [
 // JSON: "block": 256,
 // JSON: "bytes_read": 266240,
@@ -16,6 +17,8 @@
 // JSON-NEXT: "/fc1/Gemm",
 // JSON-NEXT: "/Relu"
 // JSON: "strategy": "cublaslt-gemm"
+// JSON: "epilogue": "bias+relu",
+// JSON: "name": "main_k2",
 // BAD: error: mpc-cuda-kernel-report: format must be text or json, not 'xml'
 module attributes {mpc.cuda_kernels = [
   {block = 256 : i64, bytes_read = 266240 : i64, bytes_written = 131072 : i64, flops = 65536 : i64,
@@ -23,5 +26,9 @@ module attributes {mpc.cuda_kernels = [
    ops = ["arith.addf", "arith.maximumf"], strategy = "elementwise-vector4"},
   {block = 0 : i64, bytes_read = 1000 : i64, bytes_written = 500 : i64, flops = 4096 : i64,
    grid = 0 : i64, name = "main_k1", onnx_nodes = ["/fc2/Gemm"], ops = ["arith.mulf", "arith.addf"],
-   strategy = "cublaslt-gemm"}]} {
+   strategy = "cublaslt-gemm"},
+  {block = 0 : i64, bytes_read = 1128 : i64, bytes_written = 500 : i64, flops = 4160 : i64,
+   grid = 0 : i64, name = "main_k2", onnx_nodes = ["/fc3/Gemm", "/Relu_1"],
+   ops = ["arith.mulf", "arith.addf", "arith.maximumf"], strategy = "cublaslt-gemm",
+   epilogue = "bias+relu"}]} {
 }

@@ -2,6 +2,7 @@
 // RUN: mpc-opt --split-input-file --mpc-cuda-map-to-kernels=library-gemm=false --cse %s | FileCheck %s --check-prefix=NOLIB
 // RUN: mpc-opt --split-input-file --mpc-cuda-map-to-kernels=vector-bits=0 --cse %s | FileCheck %s --check-prefix=SCALAR
 // RUN: mpc-opt --split-input-file --mpc-cuda-map-to-kernels=sequential-phases=1 --cse %s | FileCheck %s --check-prefix=CPU
+// RUN: mpc-opt --split-input-file --mpc-cuda-map-to-kernels %s | FileCheck %s --check-prefix=REPORT
 
 // An elementwise op whose operands are contiguous along the innermost loop:
 // one thread per four f32 elements, 128-bit loads and stores, the bias a
@@ -154,11 +155,11 @@ func.func @short_max(%x: memref<4x10xf32>, %y: memref<4xf32>) {
 // CHECK-NOT: linalg.fill
 // CHECK-NOT: linalg.transpose
 // CHECK: %[[BT:.+]] = memref.transpose %arg1 (d0, d1) -> (d1, d0) : memref<32x16xbf16> to memref<16x32xbf16, strided<[1, 16]>>
-// CHECK: %[[P:.+]] = memref.alloca() {mpc.host_buffer} : memref<32xi64>
+// CHECK: %[[P:.+]] = memref.alloca() {mpc.host_buffer} : memref<38xi64>
 // CHECK-DAG: memref.store %c2_i64{{.*}}, %[[P]][%c1]
 // CHECK-DAG: memref.store %c1_i64{{.*}}, %[[P]][%c4]
 // CHECK: memref.extract_aligned_pointer_as_index %[[BT]]
-// CHECK: call @mpc_cuda_matmul(%[[P]]) : (memref<32xi64>) -> ()
+// CHECK: call @mpc_cuda_matmul(%[[P]]) : (memref<38xi64>) -> ()
 // CHECK-NOT: scf.parallel
 // NOLIB-LABEL: func.func @gemm
 // NOLIB-NOT: mpc_cuda_matmul
@@ -382,7 +383,7 @@ func.func @conv_gemm(%w: memref<1x8x27xf32>, %p: memref<4x1x27x64xf32>, %o: memr
 // (their buffers go), the scaled row is written and read back by the same
 // threads.
 // CHECK-LABEL: func.func @softmax
-// CHECK-NOT: memref.alloc
+// CHECK-NOT: memref.alloc()
 // CHECK: scf.parallel (%[[ROW:.+]]) = (%c0) to (%c16) step (%c1)
 // CHECK: scf.parallel (%[[T:.+]]) = (%c0) to (%c128) step (%c1)
 // CHECK: scf.for %{{.+}} = %[[T]] to %c100 step %c128
@@ -676,5 +677,354 @@ func.func @padded_copy(%x: memref<4xf32>, %p: memref<6xf32>, %out: memref<6xf32>
   memref.copy %x, %interior : memref<4xf32> to memref<4xf32, strided<[1], offset: 1>>
   memref.copy %pad, %out : memref<6xf32> to memref<6xf32>
   memref.dealloc %pad : memref<6xf32>
+  return
+}
+
+// -----
+
+// cuBLASLt epilogues. A Linear layer + ReLU as bufferization leaves it: the
+// zero-filled GEMM, then the bias add and ReLU written in place. The call
+// does both (epilogue 3 = MPC_MM_EPILOGUE_RELU_BIAS, slot 32; the bias's
+// dtype f32 in slot 33, its pointer, offset, length 32 and stride 1 in slots
+// 34-37): no kernel is left, and the report has the epilogue.
+// CHECK-LABEL: func.func @linear_bias_relu
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: scf.parallel
+// CHECK: %[[P:.+]] = memref.alloca() {mpc.host_buffer} : memref<38xi64>
+// CHECK: memref.store %c3_i64, %[[P]][%c32] : memref<38xi64>
+// CHECK: memref.store %c0_i64, %[[P]][%c33] : memref<38xi64>
+// CHECK: %[[BIAS:.+]] = memref.extract_aligned_pointer_as_index %arg2 : memref<32xf32> -> index
+// CHECK: %[[BIAS64:.+]] = arith.index_cast %[[BIAS]] : index to i64
+// CHECK: memref.store %[[BIAS64]], %[[P]][%c34]
+// CHECK: memref.store %c32_i64, %[[P]][%c36] : memref<38xi64>
+// CHECK: memref.store %c1_i64, %[[P]][%c37] : memref<38xi64>
+// CHECK: call @mpc_cuda_matmul(%[[P]]) : (memref<38xi64>) -> ()
+// CHECK-NOT: scf.parallel
+// CHECK: return
+// NOLIB-LABEL: func.func @linear_bias_relu
+// NOLIB-NOT: mpc_cuda_matmul
+// NOLIB: arith.maximumf
+// The report: one GEMM, with the bias add's node, ops and FLOPs, reading
+// A, B and the bias and writing D.
+// REPORT: mpc.cuda_kernels = [{block = 0 : i64, bytes_read = 2688 : i64, bytes_written = 1024 : i64, epilogue = "bias+relu", flops = 8704 : i64, grid = 0 : i64, name = "linear_bias_relu_k0", onnx_nodes = ["/fc1/Gemm", "/Relu"], ops = ["arith.mulf", "arith.addf", "arith.maximumf"], strategy = "cublaslt-gemm"}]
+#er_a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#er_b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#er_c = affine_map<(d0, d1, d2) -> (d0, d1)>
+#er_id = affine_map<(d0, d1) -> (d0, d1)>
+#er_n = affine_map<(d0, d1) -> (d1)>
+func.func @linear_bias_relu(%x: memref<8x16xf32>, %w: memref<32x16xf32>, %bias: memref<32xf32>,
+                            %y: memref<8x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %wt = memref.transpose %w (d0, d1) -> (d1, d0) : memref<32x16xf32> to memref<16x32xf32, strided<[1, 16]>>
+  linalg.fill ins(%zero : f32) outs(%y : memref<8x32xf32>)
+  linalg.generic {indexing_maps = [#er_a, #er_b, #er_c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %wt : memref<8x16xf32>, memref<16x32xf32, strided<[1, 16]>>) outs(%y : memref<8x32xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } loc("/fc1/Gemm")
+  linalg.generic {indexing_maps = [#er_id, #er_n, #er_id], iterator_types = ["parallel", "parallel"]}
+      ins(%y, %bias : memref<8x32xf32>, memref<32xf32>) outs(%y : memref<8x32xf32>) {
+  ^bb0(%c: f32, %b: f32, %o: f32):
+    %s = arith.addf %c, %b : f32
+    %r = arith.maximumf %s, %zero : f32
+    linalg.yield %r : f32
+  } loc("/Relu")
+  return
+}
+
+// -----
+
+// GELU in its tanh form (as mpc.gelu approximate=tanh lowers) after an f16
+// GEMM accumulating in f32, written to a new f16 buffer with an f16 bias:
+// epilogue 5 (MPC_MM_EPILOGUE_GELU_BIAS), C's dtype slot (3) is the output's
+// (f16, 1), and the f32 accumulator is never allocated.
+// REPORT: epilogue = "bias+gelu_tanh"
+// REPORT-SAME: name = "bias_gelu_tanh_k0"
+// CHECK-LABEL: func.func @bias_gelu_tanh
+// CHECK-NOT: memref.alloc()
+// CHECK-NOT: scf.parallel
+// CHECK-DAG: memref.store %c5_i64{{.*}}, %[[P:.+]][%c32] : memref<38xi64>
+// CHECK-DAG: memref.store %c1_i64{{.*}}, %[[P]][%c3] : memref<38xi64>
+// CHECK-DAG: memref.store %c1_i64{{.*}}, %[[P]][%c33] : memref<38xi64>
+// CHECK: memref.extract_aligned_pointer_as_index %arg2 : memref<64xf16>
+// CHECK: memref.extract_aligned_pointer_as_index %arg3 : memref<4x64xf16>
+// CHECK: call @mpc_cuda_matmul
+// CHECK-NOT: scf.parallel
+// CHECK: return
+#eg_a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#eg_b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#eg_c = affine_map<(d0, d1, d2) -> (d0, d1)>
+#eg_id = affine_map<(d0, d1) -> (d0, d1)>
+#eg_n = affine_map<(d0, d1) -> (d1)>
+func.func @bias_gelu_tanh(%x: memref<4x32xf16>, %w: memref<32x64xf16>, %bias: memref<64xf16>,
+                          %y: memref<4x64xf16>) {
+  %zero = arith.constant 0.0 : f32
+  %acc = memref.alloc() : memref<4x64xf32>
+  linalg.fill ins(%zero : f32) outs(%acc : memref<4x64xf32>)
+  linalg.generic {indexing_maps = [#eg_a, #eg_b, #eg_c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<4x32xf16>, memref<32x64xf16>) outs(%acc : memref<4x64xf32>) {
+  ^bb0(%p: f16, %q: f16, %o: f32):
+    %pe = arith.extf %p : f16 to f32
+    %qe = arith.extf %q : f16 to f32
+    %m = arith.mulf %pe, %qe : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#eg_id, #eg_n, #eg_id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %bias : memref<4x64xf32>, memref<64xf16>) outs(%y : memref<4x64xf16>) {
+  ^bb0(%c: f32, %b: f16, %o: f16):
+    %half = arith.constant 0.5 : f16
+    %one = arith.constant 1.0 : f16
+    %k = arith.constant 0.044715 : f16
+    %s2pi = arith.constant 0.797884583 : f16
+    %ch = arith.truncf %c : f32 to f16
+    %v = arith.addf %ch, %b : f16
+    %v2 = arith.mulf %v, %v : f16
+    %v3 = arith.mulf %v2, %v : f16
+    %kv3 = arith.mulf %k, %v3 : f16
+    %inner = arith.addf %v, %kv3 : f16
+    %scaled = arith.mulf %s2pi, %inner : f16
+    %t = math.tanh %scaled : f16
+    %hv = arith.mulf %half, %v : f16
+    %onet = arith.addf %one, %t : f16
+    %r = arith.mulf %hv, %onet : f16
+    linalg.yield %r : f16
+  }
+  memref.dealloc %acc : memref<4x64xf32>
+  return
+}
+
+// -----
+
+// bf16 compute as the precision pass leaves it: the op rounds the f32
+// accumulator and the f32 bias to bf16 before adding. The bias is rounded
+// to bf16 by a small kernel of its own (cuBLASLt reads it in D's type;
+// the op rounds it the same way), the sum and ReLU happen in cuBLASLt's f32
+// with one rounding to bf16. A ReLU written as compare and select is
+// recognized as well.
+// REPORT: name = "bf16_bias_relu_k0_bias"
+// REPORT-SAME: epilogue = "bias+relu"
+// REPORT-SAME: name = "bf16_bias_relu_k0"
+// CHECK-LABEL: func.func @bf16_bias_relu
+// CHECK: %[[RB:.+]] = memref.alloc() : memref<32xbf16>
+// CHECK: scf.parallel
+// CHECK: arith.truncf {{.+}} : vector<4xf32> to vector<4xbf16>
+// CHECK-DAG: memref.store %c3_i64{{.*}}, %[[P:.+]][%c32] : memref<38xi64>
+// CHECK-DAG: memref.store %c2_i64{{.*}}, %[[P]][%c33] : memref<38xi64>
+// CHECK: memref.extract_aligned_pointer_as_index %[[RB]]
+// CHECK: call @mpc_cuda_matmul
+// CHECK: memref.dealloc %[[RB]]
+// CHECK-NOT: scf.parallel
+// CHECK: return
+#eb_a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#eb_b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#eb_c = affine_map<(d0, d1, d2) -> (d0, d1)>
+#eb_id = affine_map<(d0, d1) -> (d0, d1)>
+#eb_n = affine_map<(d0, d1) -> (d1)>
+func.func @bf16_bias_relu(%x: memref<8x16xbf16>, %w: memref<16x32xbf16>, %bias: memref<32xf32>,
+                          %y: memref<8x32xbf16>) {
+  %zero = arith.constant 0.0 : f32
+  %acc = memref.alloc() : memref<8x32xf32>
+  linalg.fill ins(%zero : f32) outs(%acc : memref<8x32xf32>)
+  linalg.generic {indexing_maps = [#eb_a, #eb_b, #eb_c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<8x16xbf16>, memref<16x32xbf16>) outs(%acc : memref<8x32xf32>) {
+  ^bb0(%p: bf16, %q: bf16, %o: f32):
+    %pe = arith.extf %p : bf16 to f32
+    %qe = arith.extf %q : bf16 to f32
+    %m = arith.mulf %pe, %qe : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#eb_id, #eb_n, #eb_id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %bias : memref<8x32xf32>, memref<32xf32>) outs(%y : memref<8x32xbf16>) {
+  ^bb0(%c: f32, %b: f32, %o: bf16):
+    %bzero = arith.constant 0.0 : bf16
+    %bb = arith.truncf %b : f32 to bf16
+    %cb = arith.truncf %c : f32 to bf16
+    %v = arith.addf %cb, %bb : bf16
+    %pos = arith.cmpf ogt, %v, %bzero : bf16
+    %r = arith.select %pos, %v, %bzero : bf16
+    linalg.yield %r : bf16
+  }
+  memref.dealloc %acc : memref<8x32xf32>
+  return
+}
+
+// -----
+
+// A query projection split into heads, as a BERT-style model leaves it: the
+// N dims are (heads, head dim), the bias [128] is viewed as [4, 32] and the
+// output allocated after the GEMM. The view and the allocation move up to
+// the call, which writes the output with the bias over both N dims (32 x 4
+// = 128 elements: slot 36); the accumulator is gone, the copy into the
+// result is the one kernel left.
+// REPORT: epilogue = "bias"
+// REPORT-SAME: name = "heads_bias_k0"
+// CHECK-LABEL: func.func @heads_bias
+// CHECK: %[[OUT:.+]] = memref.alloc() : memref<2x32x4x32xf32>
+// CHECK-NOT: memref.alloc()
+// CHECK: memref.expand_shape %arg2
+// CHECK: memref.collapse_shape %[[OUT]] {{\[}}[0, 1], [2, 3]] : memref<2x32x4x32xf32> into memref<64x128xf32>
+// CHECK: memref.store %c1_i64, %[[P:.+]][%c32] : memref<38xi64>
+// CHECK: memref.store %c128_i64, %[[P]][%c36] : memref<38xi64>
+// CHECK: call @mpc_cuda_matmul
+// CHECK: scf.parallel
+// CHECK: vector.load %[[OUT]]
+// CHECK: vector.store {{.+}}, %arg3
+// CHECK-NOT: scf.parallel
+// CHECK: return
+#eh_a = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4)>
+#eh_b = affine_map<(d0, d1, d2, d3, d4) -> (d4, d2, d3)>
+#eh_c = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+#eh_n = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#eh_id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @heads_bias(%x: memref<2x32x128xf32>, %w: memref<128x4x32xf32>, %bias: memref<128xf32>,
+                      %y: memref<2x32x4x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %acc = memref.alloc() : memref<2x32x4x32xf32>
+  linalg.fill ins(%zero : f32) outs(%acc : memref<2x32x4x32xf32>)
+  linalg.generic {indexing_maps = [#eh_a, #eh_b, #eh_c], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<2x32x128xf32>, memref<128x4x32xf32>) outs(%acc : memref<2x32x4x32xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  }
+  %heads = memref.expand_shape %bias [[0, 1]] output_shape [4, 32] : memref<128xf32> into memref<4x32xf32>
+  %out = memref.alloc() : memref<2x32x4x32xf32>
+  linalg.generic {indexing_maps = [#eh_n, #eh_id, #eh_id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%heads, %acc : memref<4x32xf32>, memref<2x32x4x32xf32>) outs(%out : memref<2x32x4x32xf32>) {
+  ^bb0(%b: f32, %c: f32, %o: f32):
+    %r = arith.addf %b, %c : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %acc : memref<2x32x4x32xf32>
+  memref.copy %out, %y : memref<2x32x4x32xf32> to memref<2x32x4x32xf32>
+  memref.dealloc %out : memref<2x32x4x32xf32>
+  return
+}
+
+// -----
+
+// Not folded: ONNX Gelu's default erf form (cuBLASLt's GELU is the tanh
+// form); a bias over M (cuBLASLt's bias runs over N); C read again after
+// the op; an f16 output of f32 inputs (cuBLASLt writes f32 for f32).
+// Each keeps its elementwise kernel after an epilogue-free call (slot 32
+// holds 0).
+// REPORT-NOT: epilogue
+// CHECK-LABEL: func.func @gelu_erf
+// CHECK: memref.store %c0_i64{{.*}}, %{{.+}}[%c32] : memref<38xi64>
+// CHECK: call @mpc_cuda_matmul
+// CHECK: scf.parallel
+// CHECK: math.erf
+// CHECK-LABEL: func.func @bias_over_m
+// CHECK: call @mpc_cuda_matmul
+// CHECK: scf.parallel
+// CHECK: arith.addf
+// CHECK-LABEL: func.func @c_read_later
+// CHECK: call @mpc_cuda_matmul
+// CHECK: scf.parallel
+// CHECK: arith.maximumf
+// CHECK: scf.parallel
+// CHECK: {{memref|vector}}.store {{.+}}, %arg4
+// CHECK-LABEL: func.func @f16_out_of_f32
+// CHECK: call @mpc_cuda_matmul
+// CHECK: scf.parallel
+// CHECK: arith.truncf
+#en_a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#en_b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#en_c = affine_map<(d0, d1, d2) -> (d0, d1)>
+#en_id = affine_map<(d0, d1) -> (d0, d1)>
+#en_n = affine_map<(d0, d1) -> (d1)>
+#en_m = affine_map<(d0, d1) -> (d0)>
+func.func @gelu_erf(%x: memref<8x16xf32>, %w: memref<16x32xf32>, %y: memref<8x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<8x32xf32>)
+  linalg.generic {indexing_maps = [#en_a, #en_b, #en_c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<8x16xf32>, memref<16x32xf32>) outs(%y : memref<8x32xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#en_id, #en_id], iterator_types = ["parallel", "parallel"]}
+      ins(%y : memref<8x32xf32>) outs(%y : memref<8x32xf32>) {
+  ^bb0(%c: f32, %o: f32):
+    %half = arith.constant 0.5 : f32
+    %one = arith.constant 1.0 : f32
+    %rsqrt2 = arith.constant 0.707106769 : f32
+    %scaled = arith.mulf %c, %rsqrt2 : f32
+    %e = math.erf %scaled : f32
+    %hc = arith.mulf %half, %c : f32
+    %onee = arith.addf %one, %e : f32
+    %r = arith.mulf %hc, %onee : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+func.func @bias_over_m(%x: memref<8x16xf32>, %w: memref<16x32xf32>, %bias: memref<8xf32>,
+                       %y: memref<8x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<8x32xf32>)
+  linalg.generic {indexing_maps = [#en_a, #en_b, #en_c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<8x16xf32>, memref<16x32xf32>) outs(%y : memref<8x32xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#en_id, #en_m, #en_id], iterator_types = ["parallel", "parallel"]}
+      ins(%y, %bias : memref<8x32xf32>, memref<8xf32>) outs(%y : memref<8x32xf32>) {
+  ^bb0(%c: f32, %b: f32, %o: f32):
+    %r = arith.addf %c, %b : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+func.func @c_read_later(%x: memref<8x16xf32>, %w: memref<16x32xf32>, %bias: memref<32xf32>,
+                        %y: memref<8x32xf32>, %raw: memref<8x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %acc = memref.alloc() : memref<8x32xf32>
+  linalg.fill ins(%zero : f32) outs(%acc : memref<8x32xf32>)
+  linalg.generic {indexing_maps = [#en_a, #en_b, #en_c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<8x16xf32>, memref<16x32xf32>) outs(%acc : memref<8x32xf32>) {
+  ^bb0(%p: f32, %q: f32, %a: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %a, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#en_id, #en_n, #en_id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %bias : memref<8x32xf32>, memref<32xf32>) outs(%y : memref<8x32xf32>) {
+  ^bb0(%c: f32, %b: f32, %o: f32):
+    %s = arith.addf %c, %b : f32
+    %r = arith.maximumf %s, %zero : f32
+    linalg.yield %r : f32
+  }
+  memref.copy %acc, %raw : memref<8x32xf32> to memref<8x32xf32>
+  memref.dealloc %acc : memref<8x32xf32>
+  return
+}
+func.func @f16_out_of_f32(%x: memref<8x16xf32>, %w: memref<16x32xf32>, %bias: memref<32xf16>,
+                          %y: memref<8x32xf16>) {
+  %zero = arith.constant 0.0 : f32
+  %acc = memref.alloc() : memref<8x32xf32>
+  linalg.fill ins(%zero : f32) outs(%acc : memref<8x32xf32>)
+  linalg.generic {indexing_maps = [#en_a, #en_b, #en_c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<8x16xf32>, memref<16x32xf32>) outs(%acc : memref<8x32xf32>) {
+  ^bb0(%p: f32, %q: f32, %a: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %a, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#en_id, #en_n, #en_id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %bias : memref<8x32xf32>, memref<32xf16>) outs(%y : memref<8x32xf16>) {
+  ^bb0(%c: f32, %b: f16, %o: f16):
+    %ch = arith.truncf %c : f32 to f16
+    %r = arith.addf %ch, %b : f16
+    linalg.yield %r : f16
+  }
+  memref.dealloc %acc : memref<8x32xf32>
   return
 }

@@ -27,25 +27,46 @@ enum {
   MPC_MM_ALLOW_TF32 = 2
 };
 
+/* What cuBLASLt applies to A x B (+ C without MPC_MM_BETA0) in f32 before
+ * rounding to C's type: a bias vector over N (the caller's columns, bias[n]
+ * added to every row of every batch), then ReLU (max(x, 0)) or GELU in its
+ * tanh form, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+enum {
+  MPC_MM_EPILOGUE_NONE = 0,
+  MPC_MM_EPILOGUE_BIAS = 1,
+  MPC_MM_EPILOGUE_RELU = 2,
+  MPC_MM_EPILOGUE_RELU_BIAS = 3,
+  MPC_MM_EPILOGUE_GELU = 4,
+  MPC_MM_EPILOGUE_GELU_BIAS = 5
+};
+
 /* Compiled code calls mpc_cuda_matmul with one memref<MPC_MM_PARAMS x i64>
  * it fills on the host stack; in C that arrives as the memref's lowered
  * descriptor (allocated, aligned, offset, size, stride). Its slots: */
 
 enum {
-  MPC_MM_ABI_VERSION = 1,
+  MPC_MM_ABI_VERSION = 2,
   MPC_MM_SLOT_ABI = 0, /* MPC_MM_ABI_VERSION */
   MPC_MM_SLOT_DTYPE_A = 1,
   MPC_MM_SLOT_DTYPE_B = 2,
-  MPC_MM_SLOT_DTYPE_C = 3,
+  MPC_MM_SLOT_DTYPE_C = 3, /* C is also D, the epilogue's result */
   MPC_MM_SLOT_FLAGS = 4,
   /* Then A [b?, M, K], B [b?, K, N], C [b?, M, N], MPC_MM_OPERAND_SLOTS
    * each: aligned device pointer, offset (elements), rank (2 or 3),
    * sizes[3], strides[3] (elements; unused entries size 1, stride 0). */
   MPC_MM_SLOT_OPERANDS = 5,
   MPC_MM_OPERAND_SLOTS = 9,
-  MPC_MM_PARAMS = MPC_MM_SLOT_OPERANDS + 3 * MPC_MM_OPERAND_SLOTS
+  /* MPC_MM_EPILOGUE_*. */
+  MPC_MM_SLOT_EPILOGUE = MPC_MM_SLOT_OPERANDS + 3 * MPC_MM_OPERAND_SLOTS,
+  /* The bias's element type: C's (cuBLASLt's rule); -1 without a bias. */
+  MPC_MM_SLOT_DTYPE_BIAS = MPC_MM_SLOT_EPILOGUE + 1,
+  /* The bias vector [N], MPC_MM_BIAS_SLOTS: aligned device pointer,
+   * offset, size and stride (elements; stride 1 unless N is 1). All 0
+   * without a bias. */
+  MPC_MM_SLOT_BIAS = MPC_MM_SLOT_DTYPE_BIAS + 1,
+  MPC_MM_BIAS_SLOTS = 4,
+  MPC_MM_PARAMS = MPC_MM_SLOT_BIAS + MPC_MM_BIAS_SLOTS
 };
-
 
 /* mpc_cuda_conv: a forward convolution through cuDNN, called with one
  * memref<MPC_CONV_PARAMS x i64> like mpc_cuda_matmul. Y = conv(X, W),
@@ -107,6 +128,16 @@ void mpc_cuda_matmul(int64_t *allocated, int64_t *params, int64_t offset, int64_
 void mpc_cuda_matmul_descriptors(int64_t rankA, void *descA, int64_t rankB, void *descB,
                                  int64_t rankC, void *descC, int32_t dtypeA, int32_t dtypeB,
                                  int32_t dtypeC, int32_t flags);
+
+/* The same with an epilogue (MPC_MM_EPILOGUE_*): C = act(A x B + beta * C
+ * + bias). descBias is a rank-1 memref descriptor of the bias [N] ({T *,
+ * T *, offset, size, stride}), NULL without a bias; dtypeBias must be
+ * dtypeC. The bias needs a row-major C (N's stride 1: cuBLASLt adds it
+ * along the rows of its column-major D, which C^T is). */
+void mpc_cuda_matmul_epilogue_descriptors(int64_t rankA, void *descA, int64_t rankB, void *descB,
+                                          int64_t rankC, void *descC, int32_t dtypeA,
+                                          int32_t dtypeB, int32_t dtypeC, int32_t flags,
+                                          int32_t epilogue, void *descBias, int32_t dtypeBias);
 
 /* The entries for the blocks above (same descriptor convention). */
 void mpc_cuda_conv(int64_t *allocated, int64_t *params, int64_t offset, int64_t size,

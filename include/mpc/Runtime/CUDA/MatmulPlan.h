@@ -45,12 +45,20 @@ struct GemmPlan {
   uint64_t m = 0, n = 0, k = 0; // cuBLASLt's (after a swap)
   int64_t batch = 1;
   GemmOperand first, second, out; // D = op(first) x op(second)
+  bool swapped = false;           // C row-major, computed as C^T = B^T A^T
   bool empty() const { return m == 0 || n == 0 || batch == 0; }
 };
 
 /// Plans C = A x B for A [b?,M,K], B [b?,K,N], C [b?,M,N].
 GemmPlan planGemm(const MemrefShape &a, const MemrefShape &b,
                   const MemrefShape &c);
+
+/// Whether an epilogue's bias of `size` elements `stride` apart fits `plan`:
+/// a vector over the caller's N, broadcast over M and the batch. cuBLASLt
+/// adds its bias along D's rows (its m), so it must be the swapped plan of
+/// a row-major C (m = N); over a column-major C's rows (the caller's M) it
+/// would be added to the wrong dim. Returns the error, empty when it fits.
+std::string checkBias(const GemmPlan &plan, int64_t size, int64_t stride);
 
 } // namespace mpc::runtime::cuda
 
