@@ -114,7 +114,9 @@ foldPadding(Value buffer, ArrayRef<Operation *> readers, int64_t spatial) {
     if (last->isBeforeInBlock(reader))
       last = reader;
   }
-  if (!mergeable(source, 1))
+  // cuDNN reads device memory: a constant (host global) source keeps its
+  // padded device copy.
+  if (!mergeable(source, 1) || isHostGlobal(source))
     return std::nullopt;
   // The source was last read by the copy, and may be freed right after it:
   // the convolutions now read it, so it is freed after them instead.
@@ -163,11 +165,37 @@ bool isLibraryConv(linalg::LinalgOp op) {
 
 void prepareLibraryConvs(func::FuncOp func, llvm::DenseMap<Operation *, LibraryConv> &convs,
                          SmallVectorImpl<Value> &unused) {
-  SmallVector<linalg::LinalgOp> ops;
+  // Convolutions the tensor pipeline left for cuDNN whose input or weight
+  // cuDNN cannot read where it is (a host constant, a view whose dims do not
+  // merge, a weight with gaps) read a packed device copy instead: a copy
+  // kernel is still far cheaper than a direct convolution kernel.
+  SmallVector<linalg::LinalgOp> candidates;
   func.walk([&](linalg::LinalgOp op) {
+    if (matchLibraryConvolution(op))
+      candidates.push_back(op);
+  });
+  for (linalg::LinalgOp op : candidates) {
+    for (int64_t i = 0; i < 2; ++i) {
+      OpOperand &operand = *op.getDpsInputOperand(i);
+      Value buffer = operand.get();
+      auto type = cast<MemRefType>(buffer.getType());
+      bool readable = !isHostGlobal(buffer) && (i == 0 ? mergeable(buffer, 1) : packed(type));
+      if (readable || !type.hasStaticShape())
+        continue;
+      OpBuilder b(op);
+      Location loc = op.getLoc();
+      Value copy =
+          memref::AllocOp::create(b, loc, MemRefType::get(type.getShape(), type.getElementType()));
+      linalg::CopyOp::create(b, loc, buffer, copy);
+      operand.set(copy);
+      b.setInsertionPointAfter(op);
+      memref::DeallocOp::create(b, loc, copy);
+    }
+  }
+  SmallVector<linalg::LinalgOp> ops;
+  for (linalg::LinalgOp op : candidates)
     if (isLibraryConv(op))
       ops.push_back(op);
-  });
   llvm::MapVector<Value, SmallVector<Operation *>> readersOf;
   for (linalg::LinalgOp op : ops) {
     LibraryConv &conv = convs[op];

@@ -597,9 +597,10 @@ bool writtenBetween(Operation *from, Operation *to, Value buffer) {
         writes |= aliases(store.getMemRef());
       else if (auto atomic = dyn_cast<memref::AtomicRMWOp>(inner))
         writes |= aliases(atomic.getMemref());
-      else if (isa<func::CallOp>(inner)) // a library call may write its operands
-        writes |= llvm::any_of(inner->getOperands(),
-                               [&](Value v) { return isa<MemRefType>(v.getType()) && aliases(v); });
+      else if (auto call = dyn_cast<func::CallOp>(inner)) // a library call may write its operands
+        writes |= llvm::any_of(call.getOperands(),
+                               [&](Value v) { return isa<MemRefType>(v.getType()) && aliases(v); }) ||
+                  llvm::any_of(packedBuffers(call), aliases);
     });
     if (writes)
       return true;

@@ -62,4 +62,24 @@ func::CallOp PackedCall::call(ModuleOp module, StringRef callee) {
   return func::CallOp::create(b, loc, func, ValueRange{params});
 }
 
+SmallVector<Value> packedBuffers(func::CallOp call) {
+  SmallVector<Value> buffers;
+  for (Value operand : call.getOperands()) {
+    auto block = operand.getDefiningOp<memref::AllocaOp>();
+    if (!block || !block->hasAttr("mpc.host_buffer"))
+      continue;
+    for (Operation *user : block->getUsers()) {
+      auto store = dyn_cast<memref::StoreOp>(user);
+      if (!store || store.getMemRef() != block)
+        continue;
+      Value slot = store.getValueToStore();
+      if (auto cast = slot.getDefiningOp<arith::IndexCastOp>())
+        slot = cast.getIn();
+      if (auto pointer = slot.getDefiningOp<memref::ExtractAlignedPointerAsIndexOp>())
+        buffers.push_back(pointer.getSource());
+    }
+  }
+  return buffers;
+}
+
 } // namespace mpc::cuda

@@ -50,6 +50,11 @@ private:
   memref::AllocaOp params;
 };
 
+/// The buffers whose addresses `call` receives in a packed block (an
+/// operand built by PackedCall): what a runtime call may read or write
+/// beside its memref operands.
+SmallVector<Value> packedBuffers(func::CallOp call);
+
 } // namespace mpc::cuda
 
 #endif // MPC_LIB_CODEGEN_CUDA_PACKEDCALL_H

@@ -399,8 +399,8 @@ std::unique_ptr<Compiled> compile(const AttentionPlan &plan, const AttentionCall
   unsupported(call, why);
 }
 
+// Guarded by cudnnHandleMutex().
 struct Cache {
-  std::mutex mutex;
   std::map<std::vector<int64_t>, std::unique_ptr<Compiled>> graphs;
   uint64_t uses = 0;
 };
@@ -453,7 +453,7 @@ void run(const AttentionPlan &plan, const AttentionCall &call) {
   key.insert(key.end(), alignments, alignments + kAttnOperands);
 
   Cache &c = cache();
-  std::lock_guard<std::mutex> lock(c.mutex);
+  std::lock_guard<std::mutex> lock(cudnnHandleMutex());
   auto it = c.graphs.find(key);
   if (it == c.graphs.end()) {
     if (c.graphs.size() >= kMaxCachedGraphs)

@@ -38,8 +38,8 @@ struct Compiled {
   size_t workspaceBytes = 0;
 };
 
+// Guarded by cudnnHandleMutex().
 struct ConvCache {
-  std::mutex mutex;
   std::map<std::vector<int64_t>, Compiled> compiled;
 };
 
@@ -77,39 +77,60 @@ int64_t extent(const ConvPlan &plan) {
   return last + 1;
 }
 
+/// Whether a search result may be used: it ran, and an f32 convolution
+/// without --allow-tf32 keeps full-precision products (FMA math; cuDNN's
+/// default math would allow TF32).
+bool usable(const cudnnConvolutionFwdAlgoPerf_t &r, bool strictF32) {
+  return r.status == CUDNN_STATUS_SUCCESS && (!strictF32 || r.mathType == CUDNN_FMA_MATH);
+}
+
+/// Takes search result `r`: its algorithm, the math type it was measured
+/// with (which cuDNN may have changed from the descriptor's) and the
+/// workspace that pair needs.
+void take(const CudnnApi &api, Compiled &c, const cudnnConvolutionFwdAlgoPerf_t &r,
+          const std::string &problem) {
+  c.algo = r.algo;
+  checkCudnn(api.cudnnSetConvolutionMathType(c.conv, r.mathType), "cudnnSetConvolutionMathType",
+             problem);
+  checkCudnn(api.cudnnGetConvolutionForwardWorkspaceSize(api.handle, c.x, c.w, c.conv, c.y, c.algo,
+                                                         &c.workspaceBytes),
+             "cudnnGetConvolutionForwardWorkspaceSize", problem);
+}
+
 /// The algorithm for `c` on these operands: the fastest that ran in the
 /// timed search, else cuDNN's heuristic choice.
 void chooseAlgorithm(const CudnnApi &api, Compiled &c, const ConvPlan &plan, int32_t dtype,
-                     const void *x, const void *w, const std::string &problem) {
+                     bool strictF32, const void *x, const void *w, const void *y,
+                     const std::string &problem) {
   int count = 0;
   checkCudnn(api.cudnnGetConvolutionForwardAlgorithmMaxCount(api.handle, &count),
              "cudnnGetConvolutionForwardAlgorithmMaxCount", problem);
   std::vector<cudnnConvolutionFwdAlgoPerf_t> results(size_t(count > 0 ? count : 1));
   int returned = 0;
-  void *scratch = mpcCudaAlloc(size_t(extent(plan) * elementBytes(dtype)));
+  // The search writes a scratch Y (Y itself may hold what the convolution
+  // adds to) at Y's alignment, so that what is timed is what will run.
+  size_t misalignment = reinterpret_cast<uintptr_t>(y) % 256;
+  char *scratch =
+      static_cast<char *>(mpcCudaAlloc(size_t(extent(plan) * elementBytes(dtype)) + 256));
   void *workspace = mpcCudaAlloc(kSearchWorkspaceBytes);
   cudnnStatus_t status = api.cudnnFindConvolutionForwardAlgorithmEx(
-      api.handle, c.x, x, c.w, w, c.conv, c.y, scratch, int(results.size()), &returned,
-      results.data(), workspace, kSearchWorkspaceBytes);
+      api.handle, c.x, x, c.w, w, c.conv, c.y, scratch + misalignment, int(results.size()),
+      &returned, results.data(), workspace, kSearchWorkspaceBytes);
   mpcCudaFree(workspace);
   mpcCudaFree(scratch);
   if (status != CUDNN_STATUS_SUCCESS)
     returned = 0;
   for (int i = 0; i < returned; ++i)
-    if (results[size_t(i)].status == CUDNN_STATUS_SUCCESS) {
-      c.algo = results[size_t(i)].algo;
-      c.workspaceBytes = results[size_t(i)].memory;
+    if (usable(results[size_t(i)], strictF32)) {
+      take(api, c, results[size_t(i)], problem);
       return;
     }
   checkCudnn(api.cudnnGetConvolutionForwardAlgorithm_v7(
                  api.handle, c.x, c.w, c.conv, c.y, int(results.size()), &returned, results.data()),
              "cudnnGetConvolutionForwardAlgorithm_v7", problem);
   for (int i = 0; i < returned; ++i)
-    if (results[size_t(i)].status == CUDNN_STATUS_SUCCESS) {
-      c.algo = results[size_t(i)].algo;
-      checkCudnn(api.cudnnGetConvolutionForwardWorkspaceSize(api.handle, c.x, c.w, c.conv, c.y,
-                                                             c.algo, &c.workspaceBytes),
-                 "cudnnGetConvolutionForwardWorkspaceSize", problem);
+    if (usable(results[size_t(i)], strictF32)) {
+      take(api, c, results[size_t(i)], problem);
       return;
     }
   checkCudnn(CUDNN_STATUS_NOT_SUPPORTED, "cudnnGetConvolutionForwardAlgorithm_v7 (no algorithm)",
@@ -117,7 +138,7 @@ void chooseAlgorithm(const CudnnApi &api, Compiled &c, const ConvPlan &plan, int
 }
 
 Compiled compile(const CudnnApi &api, const ConvPlan &plan, const ConvProblem &p, const void *x,
-                 const void *w, const std::string &problem) {
+                 const void *w, const void *y, const std::string &problem) {
   Compiled c;
   cudnnDataType_t type = cudnnType(p.dtypes[0]);
   checkCudnn(api.cudnnCreateTensorDescriptor(&c.x), "cudnnCreateTensorDescriptor", problem);
@@ -143,7 +164,8 @@ Compiled compile(const CudnnApi &api, const ConvPlan &plan, const ConvProblem &p
   if (p.dtypes[0] == MPC_DT_F32)
     math = (p.flags & MPC_MM_ALLOW_TF32) ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
   checkCudnn(api.cudnnSetConvolutionMathType(c.conv, math), "cudnnSetConvolutionMathType", problem);
-  chooseAlgorithm(api, c, plan, p.dtypes[0], x, w, problem);
+  bool strictF32 = p.dtypes[0] == MPC_DT_F32 && !(p.flags & MPC_MM_ALLOW_TF32);
+  chooseAlgorithm(api, c, plan, p.dtypes[0], strictF32, x, w, y, problem);
   return c;
 }
 
@@ -181,10 +203,10 @@ extern "C" void mpc_cuda_conv(int64_t *allocated, int64_t *params, int64_t offse
     key.push_back(alignmentOf(data[j]));
   }
   ConvCache &convs = cache();
-  std::lock_guard<std::mutex> lock(convs.mutex);
+  std::lock_guard<std::mutex> lock(cudnnHandleMutex());
   auto it = convs.compiled.find(key);
   if (it == convs.compiled.end())
-    it = convs.compiled.emplace(key, compile(api, plan, problem, data[0], data[1], name)).first;
+    it = convs.compiled.emplace(key, compile(api, plan, problem, data[0], data[1], data[2], name)).first;
   const Compiled &c = it->second;
   void *workspace = c.workspaceBytes ? mpcCudaAlloc(c.workspaceBytes) : nullptr;
   float alpha = 1.0f, beta = (problem.flags & MPC_MM_BETA0) ? 0.0f : 1.0f;

@@ -146,26 +146,35 @@ ConvPlan planConv(const ConvProblem &p) {
   // Insert a height of 1 before a 1-D convolution's width.
   bool oneD = s == 1;
   plan.dims = oneD ? 4 : int(s + 2);
+  // Strides computed here (a 1-D convolution's height, a size-1 dim's
+  // packed stride) are products: checked against 32 bits too.
   auto lay = [&](const ConvOperand &o, int *sizes, int *strides) {
+    int64_t wide[5];
     int k = 0;
     for (int64_t d = 0; d < o.rank; ++d) {
       if (oneD && d == 2) {
         sizes[k] = 1;
-        strides[k++] = int(o.sizes[2] * o.strides[2]);
+        wide[k++] = o.sizes[2] * o.strides[2];
       }
       sizes[k] = int(o.sizes[d]);
-      strides[k++] = int(o.strides[d]);
+      wide[k++] = o.strides[d];
     }
     // cuDNN wants positive strides; a size-1 dim's stride addresses
     // nothing, so it gets the packed one.
     for (int d = plan.dims - 1; d >= 0; --d)
       if (sizes[d] == 1)
-        strides[d] = d + 1 < plan.dims ? strides[d + 1] * sizes[d + 1] : 1;
+        wide[d] = d + 1 < plan.dims ? wide[d + 1] * sizes[d + 1] : 1;
+    for (int d = 0; d < plan.dims; ++d) {
+      if (!fitsInt(wide[d]))
+        return false;
+      strides[d] = int(wide[d]);
+    }
+    return true;
   };
   int wStrides[5];
-  lay(p.x, plan.x, plan.xStrides);
-  lay(p.w, plan.w, wStrides);
-  lay(p.y, plan.y, plan.yStrides);
+  if (!lay(p.x, plan.x, plan.xStrides) || !lay(p.w, plan.w, wStrides) ||
+      !lay(p.y, plan.y, plan.yStrides))
+    return fail("sizes and strides must be non-negative and fit cuDNN's 32-bit dims");
   for (int64_t i = 0, k = oneD ? 1 : 0; i < s; ++i, ++k) {
     plan.pads[k] = int(p.pads[i]);
     plan.strides[k] = int(p.strides[i]);

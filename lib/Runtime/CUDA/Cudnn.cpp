@@ -54,6 +54,11 @@ const CudnnApi &cudnn() {
   return *instance;
 }
 
+std::mutex &cudnnHandleMutex() {
+  static auto *mutex = new std::mutex; // never destroyed: used until exit
+  return *mutex;
+}
+
 std::string describeCudnnStatus(cudnnStatus_t status) {
   const CudnnApi &api = cudnn();
   std::string text = api.cudnnGetErrorString(status);

@@ -12,6 +12,7 @@
 #define MPC_LIB_RUNTIME_CUDA_CUDNN_H
 
 #include <cudnn.h>
+#include <mutex>
 #include <string>
 
 namespace mpc::runtime::cuda {
@@ -57,6 +58,10 @@ struct CudnnApi {
 /// the library and the places searched when it is not found, or when it is
 /// not the major version this runtime was built for.
 const CudnnApi &cudnn();
+
+/// Held while anything uses the one handle (cuDNN handles are not to be
+/// used by two threads at once): convolutions and attention alike.
+std::mutex &cudnnHandleMutex();
 
 /// "CUDNN_STATUS_X (cuDNN's last error message)".
 std::string describeCudnnStatus(cudnnStatus_t status);

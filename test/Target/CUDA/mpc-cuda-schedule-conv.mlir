@@ -90,3 +90,39 @@ func.func @mixed(%x: tensor<1x16x16x16xbf16>, %w: tensor<32x16x1x1xbf16>) -> ten
   %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x16x16x16xbf16>, tensor<32x16x1x1xbf16>) -> tensor<1x32x16x16xbf16>
   return %0 : tensor<1x32x16x16xbf16>
 }
+
+// -----
+
+// A constant input (a host global) is not cuDNN's to read: its zero padding
+// is not folded, cuDNN reads the padded device buffer the constant was
+// copied into.
+// CHECK-LABEL: func.func @constant_input
+// CHECK: %[[PADDED:.+]] = gpu.alloc () : memref<1x1x3x10x10xf32>
+// CHECK: memref.get_global @__constant_1x1x3x8x8xf32
+// CHECK: memref.collapse_shape %[[PADDED]] {{\[\[}}0], [1, 2], [3], [4]] : memref<1x1x3x10x10xf32> into memref<1x3x10x10xf32>
+// CHECK: call @mpc_cuda_conv
+func.func @constant_input(%w: tensor<4x3x3x3xf32>) -> tensor<1x4x8x8xf32> {
+  %x = arith.constant dense<1.5> : tensor<1x3x8x8xf32>
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x8x8xf32>
+  return %0 : tensor<1x4x8x8xf32>
+}
+
+// -----
+
+// A constant weight is copied to the device (one copy kernel) and the
+// convolution still goes to cuDNN, not to a direct-convolution kernel.
+// CHECK-LABEL: func.func @constant_weight
+// CHECK: %[[W:.+]] = gpu.alloc () : memref<1x8x4x3x3xf32>
+// CHECK: memref.get_global @__constant_1x8x4x3x3xf32
+// CHECK: memref.collapse_shape %[[W]] {{\[\[}}0, 1], [2], [3], [4]] : memref<1x8x4x3x3xf32> into memref<8x4x3x3xf32>
+// CHECK: call @mpc_cuda_conv
+// CHECK-NOT: arith.mulf
+// CHECK: return
+// REPORT-LABEL: constant_weight_k0
+// REPORT-SAME: elementwise
+// REPORT-NEXT: constant_weight_k1 {{.*}}cudnn-conv
+func.func @constant_weight(%x: tensor<2x4x9x9xf32>) -> tensor<2x8x9x9xf32> {
+  %w = arith.constant dense<0.5> : tensor<8x4x3x3xf32>
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<2x4x9x9xf32>, tensor<8x4x3x3xf32>) -> tensor<2x8x9x9xf32>
+  return %0 : tensor<2x8x9x9xf32>
+}
