@@ -183,3 +183,27 @@ TEST(CudaConvAbi, PackedBlockIsCheckedFirst) {
 }
 
 } // namespace
+
+// A library call's errors name the call site compiled code announced (its
+// position in the registered kernel table) and its ONNX nodes; once the
+// call returned, later errors are not blamed on it.
+TEST(CudaLibraryCalls, ErrorsNameTheAnnouncedCallSite) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  int64_t p[MPC_MM_PARAMS] = {};
+  p[MPC_MM_SLOT_ABI] = MPC_MM_ABI_VERSION + 1;
+  auto announcedCall = [&] {
+    mpcCudaRegisterKernelInfo("main_k0", "/Relu");
+    mpcCudaRegisterKernelInfo("main_k1", "/fc1/Gemm, /Relu_1");
+    mpc_cuda_library_call(1);
+    mpc_cuda_matmul(p, p, 0, MPC_MM_PARAMS, 1);
+  };
+  EXPECT_EXIT(announcedCall(), ::testing::ExitedWithCode(1),
+              "recompile it with this mpc \\(in kernel 'main_k1' \\(ONNX nodes: /fc1/Gemm, "
+              "/Relu_1\\)\\)\n$");
+  // Out of range (a table this runtime never saw): the plain message.
+  auto unknownCall = [&] {
+    mpc_cuda_library_call(7);
+    mpc_cuda_matmul(p, p, 0, MPC_MM_PARAMS, 1);
+  };
+  EXPECT_EXIT(unknownCall(), ::testing::ExitedWithCode(1), "recompile it with this mpc\n$");
+}

@@ -445,6 +445,7 @@ FailureOr<func::CallOp> lowerAttentionCall(func::CallOp op, KernelInfo &info) {
     call.putZeros(maskBase, MPC_ATTN_OPERAND_SLOTS);
   }
   func::CallOp runtimeCall = call.call(op->getParentOfType<ModuleOp>(), "mpc_cuda_attention");
+  info.libraryCall = runtimeCall;
   for (Value temporary : temporaries)
     memref::DeallocOp::create(b, loc, temporary);
 

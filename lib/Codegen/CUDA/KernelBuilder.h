@@ -30,6 +30,9 @@ struct KernelInfo {
   int64_t bytesRead = 0, bytesWritten = 0, flops = 0;
   /// A library GEMM's epilogue ("bias+relu", ...), empty when none.
   std::string epilogue;
+  /// The runtime call a library strategy emitted (mpc_cuda_matmul, ...):
+  /// announced to the runtime by its kernel-table position.
+  Operation *libraryCall = nullptr;
 };
 
 /// The associative op that combines a reduction's accumulator with each new

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "KernelBuilder.h"
+#include "PackedCall.h"
 
 #include "mpc/Codegen/Common/ConvolutionMatch.h"
 #include "mpc/Runtime/CUDA/Abi.h"
@@ -242,60 +243,28 @@ void mapLibraryConv(linalg::LinalgOp op, const LibraryConv &conv, bool allowTf32
   Value views[] = {merged(conv.input, 1), merged(weight, 0), merged(acc, 1)};
 
   // The packed argument block of mpc_cuda_conv (Abi.h).
-  auto i64 = b.getI64Type();
-  auto params = memref::AllocaOp::create(b, loc, MemRefType::get({MPC_CONV_PARAMS}, i64));
-  params->setAttr("mpc.host_buffer", b.getUnitAttr());
-  auto put = [&](int64_t slot, Value v) {
-    if (v.getType().isIndex())
-      v = arith::IndexCastOp::create(b, loc, i64, v);
-    memref::StoreOp::create(b, loc, v, params, ValueRange{indexConst(b, loc, slot)});
-  };
-  auto putConst = [&](int64_t slot, int64_t v) {
-    put(slot, arith::ConstantIntOp::create(b, loc, i64, v));
-  };
+  PackedCall call(b, loc, MPC_CONV_PARAMS);
   Type element = getElementTypeOrSelf(acc.getType());
   int32_t dtype = *libraryDtype(element);
   bool f32 = element.isF32();
   int32_t flags = (allowTf32 && f32 ? MPC_MM_ALLOW_TF32 : 0) | (conv.beta0 ? MPC_MM_BETA0 : 0);
-  putConst(MPC_CONV_SLOT_ABI, MPC_CONV_ABI_VERSION);
+  call.put(MPC_CONV_SLOT_ABI, MPC_CONV_ABI_VERSION);
   for (int64_t slot : {MPC_CONV_SLOT_DTYPE_X, MPC_CONV_SLOT_DTYPE_W, MPC_CONV_SLOT_DTYPE_Y})
-    putConst(slot, dtype);
-  putConst(MPC_CONV_SLOT_FLAGS, flags);
+    call.put(slot, dtype);
+  call.put(MPC_CONV_SLOT_FLAGS, flags);
   int64_t groups = cast<MemRefType>(weight.getType()).getDimSize(0);
-  putConst(MPC_CONV_SLOT_GROUPS, groups);
-  putConst(MPC_CONV_SLOT_SPATIAL, match->spatial);
+  call.put(MPC_CONV_SLOT_GROUPS, groups);
+  call.put(MPC_CONV_SLOT_SPATIAL, match->spatial);
   for (int64_t i = 0; i < 3; ++i) {
     bool used = i < match->spatial;
-    putConst(MPC_CONV_SLOT_PADS + i, used ? conv.pads[i] : 0);
-    putConst(MPC_CONV_SLOT_STRIDES + i, used ? match->strides[i] : 1);
-    putConst(MPC_CONV_SLOT_DILATIONS + i, used ? match->dilations[i] : 1);
+    call.put(MPC_CONV_SLOT_PADS + i, used ? conv.pads[i] : 0);
+    call.put(MPC_CONV_SLOT_STRIDES + i, used ? match->strides[i] : 1);
+    call.put(MPC_CONV_SLOT_DILATIONS + i, used ? match->dilations[i] : 1);
   }
-  for (auto [j, view] : llvm::enumerate(views)) {
-    int64_t base = MPC_CONV_SLOT_OPERANDS + j * MPC_CONV_OPERAND_SLOTS;
-    auto type = cast<MemRefType>(view.getType());
-    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, view);
-    put(base + 0, memref::ExtractAlignedPointerAsIndexOp::create(b, loc, view));
-    put(base + 1, meta.getOffset());
-    putConst(base + 2, type.getRank());
-    for (int64_t d = 0; d < 5; ++d) {
-      if (d < type.getRank()) {
-        put(base + 3 + d, meta.getSizes()[d]);
-        put(base + 8 + d, meta.getStrides()[d]);
-      } else {
-        putConst(base + 3 + d, 1);
-        putConst(base + 8 + d, 0);
-      }
-    }
-  }
-  auto module = op->getParentOfType<ModuleOp>();
-  auto callee = module.lookupSymbol<func::FuncOp>("mpc_cuda_conv");
-  if (!callee) {
-    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
-    callee =
-        func::FuncOp::create(mb, loc, "mpc_cuda_conv", mb.getFunctionType({params.getType()}, {}));
-    callee.setPrivate();
-  }
-  func::CallOp::create(b, loc, callee, ValueRange{params});
+  OperandSlots layout{/*axes=*/5, /*rank=*/true};
+  for (auto [j, view] : llvm::enumerate(views))
+    call.putOperand(MPC_CONV_SLOT_OPERANDS + j * MPC_CONV_OPERAND_SLOTS, view, layout);
+  info.libraryCall = call.call(op->getParentOfType<ModuleOp>(), "mpc_cuda_conv");
 
   info.strategy = "cudnn-conv";
   for (Operation &inner : op.getBlock()->without_terminator())

@@ -529,7 +529,7 @@ bool KernelMapper::mapLibraryGemm(linalg::LinalgOp op, bool beta0, KernelInfo &i
   OperandSlots layout{/*axes=*/3, /*rank=*/true};
   for (auto [j, view] : llvm::enumerate(views))
     call.putOperand(MPC_MM_SLOT_OPERANDS + j * MPC_MM_OPERAND_SLOTS, view, layout);
-  call.call(op->getParentOfType<ModuleOp>(), "mpc_cuda_matmul");
+  info.libraryCall = call.call(op->getParentOfType<ModuleOp>(), "mpc_cuda_matmul");
   for (Value temporary : temporaries)
     memref::DeallocOp::create(b, loc, temporary);
 
@@ -899,6 +899,20 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
   return success();
 }
 
+void announceLibraryCall(Operation *call, int64_t index) {
+  OpBuilder b(call);
+  auto module = call->getParentOfType<ModuleOp>();
+  auto callee = module.lookupSymbol<func::FuncOp>("mpc_cuda_library_call");
+  if (!callee) {
+    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+    callee = func::FuncOp::create(mb, call->getLoc(), "mpc_cuda_library_call",
+                                  mb.getFunctionType({mb.getI64Type()}, {}));
+    callee.setPrivate();
+  }
+  Value position = arith::ConstantIntOp::create(b, call->getLoc(), b.getI64Type(), index);
+  func::CallOp::create(b, call->getLoc(), callee, ValueRange{position});
+}
+
 DictionaryAttr toAttr(MLIRContext *ctx, const KernelInfo &k) {
   Builder b(ctx);
   auto strings = [&](const llvm::SetVector<StringRef> &set) {
@@ -952,8 +966,13 @@ struct MapToKernels : mpc::impl::MapToKernelsPassBase<MapToKernels> {
     SmallVector<Attribute> records;
     if (auto existing = module->getAttrOfType<ArrayAttr>(mpc::kCudaKernelsAttr))
       records.append(existing.begin(), existing.end());
-    for (const KernelInfo &k : kernels)
+    for (const KernelInfo &k : kernels) {
+      // Each library call first names itself by its record's position (the
+      // order the executable registers the table in; Abi.h).
+      if (k.libraryCall)
+        announceLibraryCall(k.libraryCall, int64_t(records.size()));
       records.push_back(toAttr(&getContext(), k));
+    }
     module->setAttr(mpc::kCudaKernelsAttr, ArrayAttr::get(&getContext(), records));
   }
 };

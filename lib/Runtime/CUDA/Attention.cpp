@@ -497,6 +497,7 @@ void run(const AttentionPlan &plan, const AttentionCall &call) {
 extern "C" void mpc_cuda_attention(int64_t *allocated, int64_t *params, int64_t offset,
                                    int64_t size, int64_t stride) {
   (void)allocated;
+  LibraryCallScope scope;
   AttentionCall call;
   std::string error = decodeAttentionBlock(params, offset, size, stride, call);
   if (!error.empty())

@@ -174,6 +174,7 @@ Compiled compile(const CudnnApi &api, const ConvPlan &plan, const ConvProblem &p
 extern "C" void mpc_cuda_conv(int64_t *allocated, int64_t *params, int64_t offset, int64_t size,
                               int64_t stride) {
   (void)allocated;
+  LibraryCallScope scope;
   if (size < MPC_CONV_PARAMS || stride != 1 ||
       params[offset + MPC_CONV_SLOT_ABI] != MPC_CONV_ABI_VERSION)
     fatal("mpc_cuda_conv: this program was compiled for another version of the CUDA runtime "

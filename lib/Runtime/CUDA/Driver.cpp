@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace mpc::runtime::cuda {
 namespace {
@@ -39,8 +40,13 @@ volatile bool exiting = false;
 struct KernelRegistry {
   std::mutex mutex;
   std::unordered_map<std::string, std::string> onnxNodes;
+  std::vector<std::string> order; // names in registration order
   std::string lastLaunched;
 };
+
+// The library call (mpc_cuda_matmul, ...) this thread is in, named by
+// mpc_cuda_library_call right before it; empty outside one.
+thread_local std::string currentLibraryCall;
 
 KernelRegistry &kernels() {
   static KernelRegistry *instance = new KernelRegistry;
@@ -174,7 +180,10 @@ CUstream theStream() {
 
 void fatal(const std::string &message) {
   std::fflush(stdout);
-  std::fprintf(stderr, "mpc: error: %s\n", message.c_str());
+  std::string text = message;
+  if (!currentLibraryCall.empty() && message.find(currentLibraryCall) == std::string::npos)
+    text += " (in " + describeKernel(currentLibraryCall) + ")";
+  std::fprintf(stderr, "mpc: error: %s\n", text.c_str());
   std::fflush(stderr);
   // _Exit: static destructors and atexit handlers would call back into a
   // driver that just failed.
@@ -216,6 +225,8 @@ std::string describeKernel(const std::string &kernel) {
     out += " (ONNX nodes: " + it->second + ")";
   return out;
 }
+
+LibraryCallScope::~LibraryCallScope() { currentLibraryCall.clear(); }
 
 void noteLaunch(const std::string &kernel) {
   KernelRegistry &k = kernels();
@@ -273,6 +284,20 @@ extern "C" void mpcCudaRegisterKernelInfo(const char *kernel,
   KernelRegistry &k = kernels();
   std::lock_guard<std::mutex> lock(k.mutex);
   k.onnxNodes[kernel ? kernel : ""] = onnxNodes ? onnxNodes : "";
+  k.order.push_back(kernel ? kernel : "");
+}
+
+extern "C" void mpc_cuda_library_call(int64_t index) {
+  std::string name;
+  {
+    KernelRegistry &k = kernels();
+    std::lock_guard<std::mutex> lock(k.mutex);
+    if (index >= 0 && size_t(index) < k.order.size())
+      name = k.order[size_t(index)];
+  }
+  currentLibraryCall = name;
+  if (!name.empty())
+    noteLaunch(name);
 }
 
 extern "C" void mgpuSetDefaultDevice(int32_t device) {

@@ -88,6 +88,17 @@ void check(CUresult result, const char *operation,
 /// "kernel 'k' (ONNX nodes: a, b)", from mpcCudaRegisterKernelInfo.
 std::string describeKernel(const std::string &kernel);
 
+/// Declared at the top of each library entry point (mpc_cuda_matmul,
+/// mpc_cuda_conv, mpc_cuda_attention): until it returns, fatal() names the
+/// call site compiled code announced with mpc_cuda_library_call; afterwards
+/// no later error is blamed on it.
+struct LibraryCallScope {
+  LibraryCallScope() = default;
+  LibraryCallScope(const LibraryCallScope &) = delete;
+  LibraryCallScope &operator=(const LibraryCallScope &) = delete;
+  ~LibraryCallScope();
+};
+
 /// Remembers the last kernel launched, to attribute asynchronous faults.
 void noteLaunch(const std::string &kernel);
 

@@ -420,6 +420,7 @@ extern "C" void mpc_cuda_matmul_epilogue_descriptors(int64_t rankA, void *descA,
 extern "C" void mpc_cuda_matmul(int64_t *allocated, int64_t *params, int64_t offset,
                                 int64_t size, int64_t stride) {
   (void)allocated;
+  LibraryCallScope scope;
   if (size < MPC_MM_PARAMS || stride != 1 || params[offset + MPC_MM_SLOT_ABI] != MPC_MM_ABI_VERSION)
     fatal("mpc_cuda_matmul: this program was compiled for another version of the CUDA runtime "
           "(argument block version " +

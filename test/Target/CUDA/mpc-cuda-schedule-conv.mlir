@@ -115,7 +115,10 @@ func.func @constant_input(%w: tensor<4x3x3x3xf32>) -> tensor<1x4x8x8xf32> {
 // CHECK: %[[W:.+]] = gpu.alloc () : memref<1x8x4x3x3xf32>
 // CHECK: memref.get_global @__constant_1x8x4x3x3xf32
 // CHECK: memref.collapse_shape %[[W]] {{\[\[}}0, 1], [2], [3], [4]] : memref<1x8x4x3x3xf32> into memref<8x4x3x3xf32>
-// CHECK: call @mpc_cuda_conv
+// The call names itself first: the second record of the kernel table.
+// CHECK: %[[ONE:.+]] = arith.constant 1 : i64
+// CHECK: call @mpc_cuda_library_call(%[[ONE]]) : (i64) -> ()
+// CHECK-NEXT: call @mpc_cuda_conv
 // CHECK-NOT: arith.mulf
 // CHECK: return
 // REPORT-LABEL: constant_weight_k0

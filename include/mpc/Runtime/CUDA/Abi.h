@@ -139,6 +139,12 @@ void mpc_cuda_matmul_epilogue_descriptors(int64_t rankA, void *descA, int64_t ra
                                           int32_t dtypeB, int32_t dtypeC, int32_t flags,
                                           int32_t epilogue, void *descBias, int32_t dtypeBias);
 
+/* Compiled code calls this right before each library call (mpc_cuda_*)
+ * with the call's position in the kernel table its constructor registered
+ * (mpcCudaRegisterKernelInfo, in order): errors and asynchronous faults of
+ * the call then name it and its ONNX nodes. */
+void mpc_cuda_library_call(int64_t index);
+
 /* The entries for the blocks above (same descriptor convention). */
 void mpc_cuda_conv(int64_t *allocated, int64_t *params, int64_t offset, int64_t size,
                    int64_t stride);
