@@ -844,14 +844,16 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
       kernels.push_back(std::move(it->second));
       continue;
     }
-    auto op = cast<linalg::LinalgOp>(item);
-    if (auto it = groupOf.find(op); it != groupOf.end()) {
-      if (groups[it->second].front() != op)
+    // (By pointer only until here: the members of a row group after its
+    // first were erased when the first was mapped.)
+    if (auto it = groupOf.find(item); it != groupOf.end()) {
+      if (groups[it->second].front().getOperation() != item)
         continue; // erased with its group
       mapRowGroup(groups[it->second], rowOptions, info);
       kernels.push_back(std::move(info));
       continue;
     }
+    auto op = cast<linalg::LinalgOp>(item);
     collectNodes(op, info.nodes);
     if (auto it = libraryConvs.find(op); it != libraryConvs.end()) {
       mapLibraryConv(op, it->second, allowTf32, info);

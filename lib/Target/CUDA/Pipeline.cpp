@@ -84,6 +84,8 @@ void buildLowerToCUDAPipeline(OpPassManager &pm, const LowerToCUDAOptions &optio
   pm.addPass(createSymbolDCEPass());
   // One stream, asynchronous allocations, copies and launches.
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+  // Its waits before cuBLASLt/cuDNN calls order nothing on the one stream.
+  pm.addNestedPass<func::FuncOp>(createElideHostWaitsPass());
   AttachTargetsPassOptions targets;
   targets.chips.assign(options.chips.begin(), options.chips.end());
   pm.addPass(createAttachTargetsPass(targets));

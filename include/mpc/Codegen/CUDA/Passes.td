@@ -173,6 +173,22 @@ def PackFatbinPass : Pass<"mpc-cuda-pack-fatbin", "::mlir::ModuleOp"> {
   ];
 }
 
+def ElideHostWaitsPass : Pass<"mpc-cuda-elide-host-waits", "::mlir::func::FuncOp"> {
+  let summary = "Drop the host waits gpu-async-region puts before runtime library calls";
+  let description = [{
+    Runs after gpu-async-region, which ends every chain of asynchronous GPU
+    ops with a blocking `gpu.wait` before the next host op, such as a call
+    of `mpc_cuda_matmul`. The CUDA runtime runs everything (kernels, copies,
+    cuBLASLt and cuDNN calls) on one stream, in order, so a wait whose only
+    followers up to the next asynchronous GPU op are runtime library calls
+    (`mpc_cuda_*`) and the host arithmetic and stack buffers that build
+    their arguments orders nothing: it is erased, and the host no longer
+    stalls before every library call. Waits followed by anything else (a
+    return, another call, host reads of memory, regions) stay.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def PrepareLaunchesPass : Pass<"mpc-cuda-prepare-launches", "::mlir::func::FuncOp"> {
   let summary = "Name each gpu.launch's kernel and give its all-reduces an operation kind";
   let description = [{
