@@ -118,7 +118,7 @@ std::vector<float> runOnTarget(const char *target) {
 }
 
 TEST(Runner, DeviceBuffersAreUploadedAndDownloaded) {
-  registerDevice("copy", [](std::string &) -> std::unique_ptr<Device> { return std::make_unique<CopyDevice>(); });
+  registerDevice("copy", [](int, std::string &) -> std::unique_ptr<Device> { return std::make_unique<CopyDevice>(); });
   deviceLog = CopyDeviceLog();
   EXPECT_EQ(runOnTarget("copy"), (std::vector<float>{11, 22}));
   EXPECT_TRUE(sawDeviceMemory); // the entry point only saw device buffers
@@ -139,7 +139,7 @@ TEST(Runner, HostTargetPassesHostMemory) {
 
 TEST(Runner, UnknownTargetIsAnError) {
   std::string error;
-  EXPECT_EQ(createDevice("tpu", error), nullptr);
+  EXPECT_EQ(createDevice("tpu", 0, error), nullptr);
   EXPECT_NE(error.find("targets 'tpu', which this runner cannot run"), std::string::npos) << error;
 }
 

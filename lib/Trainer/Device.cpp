@@ -31,7 +31,18 @@ public:
   std::string lastError() const override { return "out of memory"; }
 };
 
-std::unique_ptr<Device> makeHostDevice(std::string &) { return std::make_unique<HostDevice>(); }
+bool checkHostOrdinal(int ordinal, std::string &error) {
+  if (ordinal == 0)
+    return true;
+  error = "--device " + std::to_string(ordinal) + ": a CPU build runs on the host, which is device 0 only";
+  return false;
+}
+
+std::unique_ptr<Device> makeHostDevice(int ordinal, std::string &error) {
+  if (!checkHostOrdinal(ordinal, error))
+    return nullptr;
+  return std::make_unique<HostDevice>();
+}
 
 std::vector<std::pair<std::string, DeviceFactory>> &registry() {
   static std::vector<std::pair<std::string, DeviceFactory>> factories{
@@ -49,10 +60,10 @@ void registerDevice(std::string_view target, DeviceFactory factory) {
   registry().emplace_back(std::string(target), factory);
 }
 
-std::unique_ptr<Device> createDevice(std::string_view target, std::string &error) {
+std::unique_ptr<Device> createDevice(std::string_view target, int ordinal, std::string &error) {
   for (const auto &[name, factory] : registry())
     if (name == target) {
-      std::unique_ptr<Device> device = factory(error);
+      std::unique_ptr<Device> device = factory(ordinal, error);
       if (!device && error.empty())
         error = "cannot open the '" + name + "' device";
       return device;
