@@ -15,6 +15,11 @@
 // The trainer (Trainer.h) uses the same interface: on a device other than
 // the host its state stays in device buffers for the whole run.
 //
+// For testing those copies without an accelerator, MPC_TEST_DEVICE=host-copy
+// makes a CPU build run on the "host-copy" device: separate host allocations
+// (poisoned when allocated and freed) reached only through upload and
+// download, so that every copy a real device needs is made and checked.
+//
 //===----------------------------------------------------------------------===//
 #ifndef MPC_TRAINER_DEVICE_H
 #define MPC_TRAINER_DEVICE_H
@@ -55,7 +60,8 @@ using DeviceFactory = std::unique_ptr<Device> (*)(int ordinal, std::string &erro
 
 /// Makes device `ordinal` (--device) for manifest target `target` ("cpu" is
 /// built in and has device 0 only); an unknown or unregistered target is an
-/// error naming it.
+/// error naming it. With MPC_TEST_DEVICE=host-copy a "cpu" target gets the
+/// host-copy test device instead.
 std::unique_ptr<Device> createDevice(std::string_view target, int ordinal, std::string &error);
 
 /// Registers (or replaces) the factory of `target`.
