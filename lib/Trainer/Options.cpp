@@ -42,7 +42,7 @@ bool parseOptions(int argc, char **argv, Options &options, std::string &error) {
     }
     static const char *const kValued[] = {"--data", "--eval", "--steps", "--epochs", "--seed",
                                           "--log", "--save", "--checkpoint", "--checkpoint-every",
-                                          "--resume", "--progress-every"};
+                                          "--resume", "--progress-every", "--log-every"};
     bool known = false;
     for (const char *name : kValued)
       known |= flag == name;
@@ -73,6 +73,7 @@ bool parseOptions(int argc, char **argv, Options &options, std::string &error) {
     }
     else if (flag == "--checkpoint-every") ok = parseCount(flag, value, 1, options.checkpointEvery, error);
     else if (flag == "--progress-every") ok = parseCount(flag, value, 1, options.progressEvery, error);
+    else if (flag == "--log-every") ok = parseCount(flag, value, 1, options.logEvery, error);
     else if (flag == "--log") options.logPath = value;
     else if (flag == "--save") options.savePath = value;
     else if (flag == "--checkpoint") options.checkpointPath = value;
@@ -101,7 +102,7 @@ std::string usageText(const char *program) {
   return std::string("usage: ") + program +
          " --data NAME=FILE.npy [--data ...] [--steps N | --epochs E] [--no-shuffle] [--seed S]\n"
          "       [--log FILE.jsonl] [--save OUT.onnx] [--checkpoint FILE [--checkpoint-every N]]\n"
-         "       [--resume FILE] [--eval NAME=FILE.npy ...] [--progress-every K]\n"
+         "       [--resume FILE] [--eval NAME=FILE.npy ...] [--progress-every K] [--log-every N]\n"
          "Trains the compiled model; see docs/trainer.md.\n";
 }
 

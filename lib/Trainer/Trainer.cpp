@@ -12,6 +12,7 @@
 #include "mpc/Trainer/Options.h"
 #include "mpc/Trainer/TrainState.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -80,6 +81,7 @@ private:
   int64_t totalSteps_ = 0;
   FilePtr log_;
   std::chrono::steady_clock::time_point lastPrint_;
+  int64_t lastPrintStep_ = 0;
   int64_t samplesSincePrint_ = 0;
 };
 
@@ -186,7 +188,10 @@ int Trainer::openDevice() {
   if (!device_)
     return report(kDataError, error);
   step_ = std::make_unique<TrainStep>(manifest_, train_, state_, *device_);
-  if (!step_->prepare(1, error))
+  // Metrics wait on the device between logged steps, in a ring that a long
+  // --log-every empties more often (a download of 128 bytes per step).
+  constexpr int64_t kMaxRingSlots = 1024;
+  if (!step_->prepare(std::min({options_.logEvery, kMaxRingSlots, std::max<int64_t>(totalSteps_, 1)}), error))
     return report(kDataError, error);
   return 0;
 }
@@ -220,8 +225,11 @@ void Trainer::reportStep(float loss, double lossScale, bool finite) {
   line.set("skipped", Json::integer(progress_.skipped));
   line.set("finite", Json::boolean(finite));
   logLine(line);
-  samplesSincePrint_ += manifest_.batch;
-  if (progress_.step % options_.progressEvery != 0 && progress_.step != totalSteps_)
+  // Logged steps are the only ones with metrics: print at the first one in
+  // each --progress-every interval (every interval's end when every step is
+  // logged).
+  if (progress_.step / options_.progressEvery == lastPrintStep_ / options_.progressEvery &&
+      progress_.step != totalSteps_)
     return;
   auto now = std::chrono::steady_clock::now();
   double seconds = std::chrono::duration<double>(now - lastPrint_).count();
@@ -231,6 +239,7 @@ void Trainer::reportStep(float loss, double lossScale, bool finite) {
               seconds > 0 ? static_cast<double>(samplesSincePrint_) / seconds : 0.0);
   std::fflush(stdout);
   lastPrint_ = now;
+  lastPrintStep_ = progress_.step;
   samplesSincePrint_ = 0;
 }
 
@@ -249,22 +258,32 @@ int Trainer::collectMetrics() {
 int Trainer::trainSteps() {
   BatchOrder order(train_.rows, manifest_.batch, progress_.seed, progress_.shuffle);
   lastPrint_ = std::chrono::steady_clock::now();
+  lastPrintStep_ = progress_.step;
   std::string error;
   for (int64_t step = progress_.step; step < totalSteps_; ++step) {
+    // Lines fall on multiples of --log-every (and the last step), counted
+    // from the start of the run, so a resumed log continues in step.
+    bool logged = (step + 1) % options_.logEvery == 0 || step + 1 == totalSteps_;
     double lossScale = 0;
-    if (int code = lossScaleBeforeStep(lossScale))
-      return code;
+    if (logged)
+      if (int code = lossScaleBeforeStep(lossScale))
+        return code;
     if (!step_->run(model_.trainStep, order.rowsOfStep(step), error))
       return report(kDataError, error);
     progress_.step = step + 1;
-    if (int code = collectMetrics())
-      return code;
-    reportStep(last_.loss, lossScale, last_.finite);
+    samplesSincePrint_ += manifest_.batch;
+    bool checkpoint = options_.checkpointEvery && progress_.step % options_.checkpointEvery == 0 &&
+                      progress_.step != totalSteps_;
+    // A checkpoint records the exact skipped count; a full ring must be read.
+    if (logged || checkpoint || step_->pending() == step_->capacity())
+      if (int code = collectMetrics())
+        return code;
+    if (logged)
+      reportStep(last_.loss, lossScale, last_.finite);
     if (!options_.eval.empty() && progress_.step % order.stepsPerEpoch() == 0 && progress_.step != totalSteps_)
       if (int code = evaluate(false))
         return code;
-    if (options_.checkpointEvery && progress_.step % options_.checkpointEvery == 0 &&
-        progress_.step != totalSteps_)
+    if (checkpoint)
       if (int code = writeCheckpoint(options_.checkpointPath))
         return code;
   }

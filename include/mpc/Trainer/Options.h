@@ -24,6 +24,7 @@ struct Options {
   int64_t checkpointEvery = 0;
   std::string resumePath;
   int64_t progressEvery = 10;
+  int64_t logEvery = 1;
   bool help = false;
 };
 
