@@ -37,6 +37,7 @@ struct RunnerOptions {
   int64_t iterations = 0; // 0: one untimed run
   int64_t warmup = 1;
   bool warmupGiven = false;
+  int device = 0;
   bool help = false;
   bool printManifest = false;
 };
@@ -60,7 +61,7 @@ bool parseRunnerOptions(int argc, char **argv, RunnerOptions &options, std::stri
       continue;
     }
     if (flag != "--input" && flag != "--output-dir" && flag != "--weights" && flag != "--iterations" &&
-        flag != "--warmup") {
+        flag != "--warmup" && flag != "--device") {
       error = "unknown flag '" + flag + "' (run with --help for usage)";
       return false;
     }
@@ -81,6 +82,9 @@ bool parseRunnerOptions(int argc, char **argv, RunnerOptions &options, std::stri
     } else if (flag == "--iterations") {
       if (!parseCount(flag, value.c_str(), 1, options.iterations, error))
         return false;
+    } else if (flag == "--device") {
+      if (!parseDeviceOrdinal(flag, value.c_str(), options.device, error))
+        return false;
     } else if (!parseCount(flag, value.c_str(), 0, options.warmup, error)) {
       return false;
     } else {
@@ -97,13 +101,14 @@ bool parseRunnerOptions(int argc, char **argv, RunnerOptions &options, std::stri
 std::string runnerUsage(const char *program) {
   return std::string("usage: ") + program +
          " --input NAME=FILE.npy [--input ...] [--output-dir DIR]\n"
-         "       [--weights FILE.onnx|FILE.safetensors] [--iterations N [--warmup W]]\n"
+         "       [--weights FILE.onnx|FILE.safetensors] [--iterations N [--warmup W]] [--device N]\n"
          "       " + program + " --manifest\n"
          "Runs the compiled model once on the inputs and writes DIR/<output>.npy for every\n"
          "output. --weights replaces the state (required when it was compiled with\n"
          "--weights external). --iterations: W untimed warm-up runs (default 1), then N\n"
-         "timed runs; prints their mean and median latency. --manifest prints the compiled\n"
-         "model's manifest (inputs, outputs, state). See docs/mpc-compile.md.\n";
+         "timed runs; prints their mean and median latency. --device N: the GPU to run on\n"
+         "(default 0). --manifest prints the compiled model's manifest (inputs, outputs,\n"
+         "state). See docs/mpc-compile.md.\n";
 }
 
 std::string shapeText(const std::vector<int64_t> &shape) {
@@ -261,7 +266,7 @@ int Runner::run() {
   }
   for (const TensorDesc &result : eval_.results)
     results_.emplace_back(result.kind, result.shape);
-  device_ = createDevice(manifest_.target, 0, error);
+  device_ = createDevice(manifest_.target, options_.device, error);
   if (!device_)
     return report(error);
   if (int code = bindBuffers())

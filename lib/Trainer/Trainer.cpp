@@ -184,7 +184,7 @@ int Trainer::prepareState() {
 
 int Trainer::openDevice() {
   std::string error;
-  device_ = createDevice(manifest_.target, 0, error);
+  device_ = createDevice(manifest_.target, options_.device, error);
   if (!device_)
     return report(kDataError, error);
   step_ = std::make_unique<TrainStep>(manifest_, train_, state_, *device_);
