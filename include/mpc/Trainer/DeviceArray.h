@@ -26,6 +26,8 @@ public:
   DeviceBuffer(Device &device, void *pointer) : device_(&device), pointer_(pointer) {}
   DeviceBuffer(DeviceBuffer &&other) noexcept { swap(*this, other); }
   DeviceBuffer &operator=(DeviceBuffer &&other) noexcept {
+    if (this == &other)
+      return *this;
     DeviceBuffer old(std::move(*this));
     swap(*this, other);
     return *this;
