@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -118,7 +119,7 @@ std::vector<float> runOnTarget(const char *target) {
 }
 
 TEST(Runner, DeviceBuffersAreUploadedAndDownloaded) {
-  registerDevice("copy", [](std::string &) -> std::unique_ptr<Device> { return std::make_unique<CopyDevice>(); });
+  registerDevice("copy", [](int, std::string &) -> std::unique_ptr<Device> { return std::make_unique<CopyDevice>(); });
   deviceLog = CopyDeviceLog();
   EXPECT_EQ(runOnTarget("copy"), (std::vector<float>{11, 22}));
   EXPECT_TRUE(sawDeviceMemory); // the entry point only saw device buffers
@@ -139,8 +140,41 @@ TEST(Runner, HostTargetPassesHostMemory) {
 
 TEST(Runner, UnknownTargetIsAnError) {
   std::string error;
-  EXPECT_EQ(createDevice("tpu", error), nullptr);
+  EXPECT_EQ(createDevice("tpu", 0, error), nullptr);
   EXPECT_NE(error.find("targets 'tpu', which this runner cannot run"), std::string::npos) << error;
+}
+
+TEST(HostCopyDevice, ChosenByTheEnvironmentForCpuBuilds) {
+  // Unset however the test ends: later tests in this process use the host.
+  struct Unset {
+    ~Unset() { unsetenv("MPC_TEST_DEVICE"); }
+  } unset;
+  ASSERT_EQ(setenv("MPC_TEST_DEVICE", "host-copy", 1), 0);
+  std::string error;
+  std::unique_ptr<Device> device = createDevice("cpu", 0, error);
+  ASSERT_TRUE(device) << error;
+  EXPECT_STREQ(device->name(), "host-copy");
+  EXPECT_FALSE(device->isHost());
+  // Fresh buffers read as NaN until something is uploaded.
+  void *buffer = device->alloc(8);
+  ASSERT_NE(buffer, nullptr);
+  float values[2] = {1, 2}, back[2] = {0, 0};
+  ASSERT_TRUE(device->download(back, buffer, sizeof(back)));
+  EXPECT_TRUE(std::isnan(back[0]) && std::isnan(back[1]));
+  ASSERT_TRUE(device->upload(buffer, values, sizeof(values)));
+  ASSERT_TRUE(device->download(back, buffer, sizeof(back)));
+  EXPECT_EQ(back[1], 2);
+  // A copy past the buffer is the runtime's bug: one line, exit 1.
+  EXPECT_EXIT(device->upload(static_cast<char *>(buffer) + 4, values, sizeof(values)),
+              testing::ExitedWithCode(1), "upload of 8 bytes outside every live buffer");
+  device->free(buffer);
+  EXPECT_EQ(createDevice("cpu", 1, error), nullptr);
+  EXPECT_NE(error.find("--device 1: a CPU build runs on the host"), std::string::npos) << error;
+  EXPECT_EQ(createDevice("cuda", 0, error), nullptr);
+  EXPECT_NE(error.find("MPC_TEST_DEVICE=host-copy runs CPU builds only"), std::string::npos) << error;
+  ASSERT_EQ(setenv("MPC_TEST_DEVICE", "tpu", 1), 0);
+  EXPECT_EQ(createDevice("cpu", 0, error), nullptr);
+  EXPECT_NE(error.find("unknown test device 'tpu'"), std::string::npos) << error;
 }
 
 TEST(OnnxReader, ReadsRawAndTypedInitializers) {

@@ -2,6 +2,7 @@
 #include "mpc/Trainer/Options.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -16,6 +17,18 @@ bool parseCount(const std::string &flag, const char *text, int64_t minimum, int6
     return false;
   }
   out = value;
+  return true;
+}
+
+bool parseDeviceOrdinal(const std::string &flag, const char *text, int &out, std::string &error) {
+  int64_t value = 0;
+  if (!parseCount(flag, text, 0, value, error))
+    return false;
+  if (value > INT32_MAX) {
+    error = flag + " " + text + ": no such device";
+    return false;
+  }
+  out = static_cast<int>(value);
   return true;
 }
 
@@ -42,7 +55,8 @@ bool parseOptions(int argc, char **argv, Options &options, std::string &error) {
     }
     static const char *const kValued[] = {"--data", "--eval", "--steps", "--epochs", "--seed",
                                           "--log", "--save", "--checkpoint", "--checkpoint-every",
-                                          "--resume", "--progress-every"};
+                                          "--resume", "--progress-every", "--log-every",
+                                          "--device"};
     bool known = false;
     for (const char *name : kValued)
       known |= flag == name;
@@ -73,6 +87,8 @@ bool parseOptions(int argc, char **argv, Options &options, std::string &error) {
     }
     else if (flag == "--checkpoint-every") ok = parseCount(flag, value, 1, options.checkpointEvery, error);
     else if (flag == "--progress-every") ok = parseCount(flag, value, 1, options.progressEvery, error);
+    else if (flag == "--log-every") ok = parseCount(flag, value, 1, options.logEvery, error);
+    else if (flag == "--device") ok = parseDeviceOrdinal(flag, value, options.device, error);
     else if (flag == "--log") options.logPath = value;
     else if (flag == "--save") options.savePath = value;
     else if (flag == "--checkpoint") options.checkpointPath = value;
@@ -101,7 +117,8 @@ std::string usageText(const char *program) {
   return std::string("usage: ") + program +
          " --data NAME=FILE.npy [--data ...] [--steps N | --epochs E] [--no-shuffle] [--seed S]\n"
          "       [--log FILE.jsonl] [--save OUT.onnx] [--checkpoint FILE [--checkpoint-every N]]\n"
-         "       [--resume FILE] [--eval NAME=FILE.npy ...] [--progress-every K]\n"
+         "       [--resume FILE] [--eval NAME=FILE.npy ...] [--progress-every K] [--log-every N]\n"
+         "       [--device N]\n"
          "Trains the compiled model; see docs/trainer.md.\n";
 }
 

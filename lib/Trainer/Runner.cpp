@@ -4,7 +4,7 @@
 #include "mpc/Runtime/ManifestKeys.h"
 #include "mpc/Runtime/PackedCall.h"
 #include "mpc/Trainer/DataSet.h"
-#include "mpc/Trainer/Device.h"
+#include "mpc/Trainer/DeviceArray.h"
 #include "mpc/Trainer/Json.h"
 #include "mpc/Trainer/Manifest.h"
 #include "mpc/Trainer/Options.h"
@@ -37,6 +37,7 @@ struct RunnerOptions {
   int64_t iterations = 0; // 0: one untimed run
   int64_t warmup = 1;
   bool warmupGiven = false;
+  int device = 0;
   bool help = false;
   bool printManifest = false;
 };
@@ -60,7 +61,7 @@ bool parseRunnerOptions(int argc, char **argv, RunnerOptions &options, std::stri
       continue;
     }
     if (flag != "--input" && flag != "--output-dir" && flag != "--weights" && flag != "--iterations" &&
-        flag != "--warmup") {
+        flag != "--warmup" && flag != "--device") {
       error = "unknown flag '" + flag + "' (run with --help for usage)";
       return false;
     }
@@ -81,6 +82,9 @@ bool parseRunnerOptions(int argc, char **argv, RunnerOptions &options, std::stri
     } else if (flag == "--iterations") {
       if (!parseCount(flag, value.c_str(), 1, options.iterations, error))
         return false;
+    } else if (flag == "--device") {
+      if (!parseDeviceOrdinal(flag, value.c_str(), options.device, error))
+        return false;
     } else if (!parseCount(flag, value.c_str(), 0, options.warmup, error)) {
       return false;
     } else {
@@ -97,13 +101,14 @@ bool parseRunnerOptions(int argc, char **argv, RunnerOptions &options, std::stri
 std::string runnerUsage(const char *program) {
   return std::string("usage: ") + program +
          " --input NAME=FILE.npy [--input ...] [--output-dir DIR]\n"
-         "       [--weights FILE.onnx|FILE.safetensors] [--iterations N [--warmup W]]\n"
+         "       [--weights FILE.onnx|FILE.safetensors] [--iterations N [--warmup W]] [--device N]\n"
          "       " + program + " --manifest\n"
          "Runs the compiled model once on the inputs and writes DIR/<output>.npy for every\n"
          "output. --weights replaces the state (required when it was compiled with\n"
          "--weights external). --iterations: W untimed warm-up runs (default 1), then N\n"
-         "timed runs; prints their mean and median latency. --manifest prints the compiled\n"
-         "model's manifest (inputs, outputs, state). See docs/mpc-compile.md.\n";
+         "timed runs; prints their mean and median latency. --device N: the GPU to run on\n"
+         "(default 0). --manifest prints the compiled model's manifest (inputs, outputs,\n"
+         "state). See docs/mpc-compile.md.\n";
 }
 
 std::string shapeText(const std::vector<int64_t> &shape) {
@@ -214,27 +219,6 @@ bool loadInputs(const Signature &eval, const std::vector<DataFile> &files, std::
   return true;
 }
 
-/// Device memory for one buffer, freed with its owner.
-class DeviceBuffer {
-public:
-  DeviceBuffer(Device &device, void *pointer) : device_(&device), pointer_(pointer) {}
-  DeviceBuffer(DeviceBuffer &&other) noexcept : device_(other.device_), pointer_(other.pointer_) {
-    other.pointer_ = nullptr;
-  }
-  DeviceBuffer(const DeviceBuffer &) = delete;
-  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
-  DeviceBuffer &operator=(DeviceBuffer &&) = delete;
-  ~DeviceBuffer() {
-    if (pointer_)
-      device_->free(pointer_);
-  }
-  void *get() const { return pointer_; }
-
-private:
-  Device *device_;
-  void *pointer_;
-};
-
 class Runner {
 public:
   Runner(const CompiledModel &model, const Manifest &manifest, const RunnerOptions &options)
@@ -261,7 +245,7 @@ private:
   std::vector<HostArray> inputs_; // one per input argument, in order
   TrainState state_;
   std::vector<HostArray> results_;
-  std::vector<DeviceBuffer> deviceBuffers_; // arguments then results (not on the host)
+  std::vector<DeviceArray> buffers_; // arguments then results
   runtime::PackedCall call_;
 };
 
@@ -282,7 +266,7 @@ int Runner::run() {
   }
   for (const TensorDesc &result : eval_.results)
     results_.emplace_back(result.kind, result.shape);
-  device_ = createDevice(manifest_.target, error);
+  device_ = createDevice(manifest_.target, options_.device, error);
   if (!device_)
     return report(error);
   if (int code = bindBuffers())
@@ -311,38 +295,22 @@ int Runner::prepareState() {
 }
 
 int Runner::bindBuffers() {
-  // The host buffer of every argument and result, in call order.
-  std::vector<std::pair<void *, const TensorDesc *>> host;
+  std::string error;
+  buffers_.resize(eval_.args.size() + eval_.results.size());
   size_t input = 0;
-  for (const TensorDesc &arg : eval_.args) {
-    if (arg.isState()) {
-      const HostArray *array = state_.find(arg.name);
-      host.emplace_back(const_cast<void *>(array->data()), &arg);
-    } else {
-      host.emplace_back(inputs_[input++].data(), &arg);
-    }
+  for (size_t i = 0; i < eval_.args.size(); ++i) {
+    const TensorDesc &arg = eval_.args[i];
+    HostArray &host = arg.isState() ? *state_.find(arg.name) : inputs_[input++];
+    if (!buffers_[i].bind(*device_, host, "'" + arg.name + "'", error) || !buffers_[i].upload(error))
+      return report(error);
   }
   for (size_t i = 0; i < eval_.results.size(); ++i)
-    host.emplace_back(results_[i].data(), &eval_.results[i]);
-  if (device_->isHost()) {
-    for (const auto &[data, desc] : host)
-      call_.add(data, desc->shape);
-    return 0;
-  }
-  deviceBuffers_.reserve(host.size());
-  for (size_t i = 0; i < host.size(); ++i) {
-    const TensorDesc &desc = *host[i].second;
-    size_t bytes = static_cast<size_t>(desc.numElements()) * runtime::elementSize(desc.kind);
-    void *pointer = device_->alloc(std::max<size_t>(bytes, 1));
-    if (!pointer)
-      return report(std::string("cannot allocate ") + std::to_string(bytes) + " bytes on " + device_->name() +
-                    " for '" + desc.name + "': " + device_->lastError());
-    deviceBuffers_.emplace_back(*device_, pointer);
-    if (i < eval_.args.size() && bytes && !device_->upload(pointer, host[i].first, bytes))
-      return report(std::string("cannot copy '") + desc.name + "' to " + device_->name() + ": " +
-                    device_->lastError());
-    call_.add(pointer, desc.shape);
-  }
+    if (!buffers_[eval_.args.size() + i].bind(*device_, results_[i], "output '" + eval_.results[i].name + "'",
+                                              error))
+      return report(error);
+  for (size_t i = 0; i < buffers_.size(); ++i)
+    call_.add(buffers_[i].data(), i < eval_.args.size() ? eval_.args[i].shape
+                                                        : eval_.results[i - eval_.args.size()].shape);
   return 0;
 }
 
@@ -383,14 +351,10 @@ int Runner::timeRuns() {
 }
 
 int Runner::writeOutputs() {
-  if (!device_->isHost()) {
-    size_t first = eval_.args.size();
-    for (size_t i = 0; i < results_.size(); ++i)
-      if (results_[i].sizeInBytes() &&
-          !device_->download(results_[i].data(), deviceBuffers_[first + i].get(), results_[i].sizeInBytes()))
-        return report(std::string("cannot copy output '") + eval_.results[i].name + "' from " + device_->name() +
-                      ": " + device_->lastError());
-  }
+  std::string error;
+  for (size_t i = 0; i < results_.size(); ++i)
+    if (!buffers_[eval_.args.size() + i].download(error))
+      return report(error);
   if (options_.outputDir.empty())
     return 0;
   for (size_t i = 0; i < results_.size(); ++i) {

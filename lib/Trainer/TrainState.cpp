@@ -13,11 +13,21 @@ namespace mpc::trainer {
 using runtime::ElementKind;
 using runtime::HostArray;
 
-const HostArray *TrainState::find(const std::string &name) const {
+int TrainState::indexOf(const std::string &name) const {
   for (size_t i = 0; i < specs.size(); ++i)
     if (specs[i]->name == name)
-      return &arrays[i];
-  return nullptr;
+      return static_cast<int>(i);
+  return -1;
+}
+
+const HostArray *TrainState::find(const std::string &name) const {
+  int index = indexOf(name);
+  return index < 0 ? nullptr : &arrays[index];
+}
+
+HostArray *TrainState::find(const std::string &name) {
+  int index = indexOf(name);
+  return index < 0 ? nullptr : &arrays[index];
 }
 
 namespace {

@@ -1,15 +1,18 @@
 //===- Trainer.cpp - the compiled trainer's main loop ---------------------===//
 #include "mpc/Trainer/Trainer.h"
 
+#include "TrainStep.h"
 #include "mpc/Runtime/ManifestKeys.h"
 #include "mpc/Trainer/BatchOrder.h"
 #include "mpc/Trainer/DataSet.h"
+#include "mpc/Trainer/DeviceArray.h"
 #include "mpc/Trainer/EvalMetrics.h"
 #include "mpc/Trainer/FileIO.h"
 #include "mpc/Trainer/Json.h"
 #include "mpc/Trainer/Options.h"
 #include "mpc/Trainer/TrainState.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -52,23 +55,19 @@ public:
 private:
   int loadData();
   int prepareState();
-  /// The train function's buffers: state arguments live in state_, batch
-  /// arguments in `args` (filled from the data every step).
-  struct TrainCall {
-    std::vector<HostArray> args, results;
-    std::vector<int> stateOfArg, dataOfArg; // index into state_ / train_, or -1
-    runtime::PackedCall call;
-  };
-  TrainCall buildTrainCall();
-  void adoptNewState(TrainCall &call);
-  void reportStep(float loss, double lossScale, bool finite);
+  /// Makes the manifest target's device and puts the state on it.
+  int openDevice();
   int trainSteps();
+  /// The loss scale the next step uses (docs/trainer.md, "loss_scale").
+  int lossScaleBeforeStep(double &scale);
+  /// Reads the metrics of the steps run since the last read.
+  int collectMetrics();
+  void reportStep(float loss, double lossScale, bool finite);
   int writeCheckpoint(const std::string &path);
   int saveModel();
   /// Runs the eval data; prints the result, and logs it when `final`.
-  void evaluate(bool final);
+  int evaluate(bool final);
   void logLine(const Json &line);
-  double currentLossScale() const;
 
   const CompiledModel &model_;
   const Manifest &manifest_;
@@ -76,9 +75,13 @@ private:
   DataSet train_, eval_;
   TrainState state_;
   Progress progress_;
+  std::unique_ptr<Device> device_; // before step_, which frees buffers on it
+  std::unique_ptr<TrainStep> step_;
+  StepMetrics last_;
   int64_t totalSteps_ = 0;
   FilePtr log_;
   std::chrono::steady_clock::time_point lastPrint_;
+  int64_t lastPrintStep_ = 0;
   int64_t samplesSincePrint_ = 0;
 };
 
@@ -96,6 +99,8 @@ int Trainer::run() {
     return code;
   if (int code = prepareState())
     return code;
+  if (int code = openDevice())
+    return code;
   if (!options_.logPath.empty()) {
     log_.reset(std::fopen(options_.logPath.c_str(), "w"));
     if (!log_)
@@ -109,7 +114,7 @@ int Trainer::run() {
   if (int code = saveModel())
     return code;
   if (!options_.eval.empty())
-    evaluate(true);
+    return evaluate(true);
   return 0;
 }
 
@@ -177,10 +182,31 @@ int Trainer::prepareState() {
   return 0;
 }
 
-double Trainer::currentLossScale() const {
-  if (const HostArray *scale = state_.find(manifest::kLossScaleState))
-    return floatElement(*scale, 0);
-  return manifest_.lossScaleMode == manifest::scale_mode::kStatic ? manifest_.staticLossScale : 1.0;
+int Trainer::openDevice() {
+  std::string error;
+  device_ = createDevice(manifest_.target, options_.device, error);
+  if (!device_)
+    return report(kDataError, error);
+  step_ = std::make_unique<TrainStep>(manifest_, train_, state_, *device_);
+  // Metrics wait on the device between logged steps, in a ring that a long
+  // --log-every empties more often (a download of 128 bytes per step).
+  constexpr int64_t kMaxRingSlots = 1024;
+  if (!step_->prepare(std::min({options_.logEvery, kMaxRingSlots, std::max<int64_t>(totalSteps_, 1)}), error))
+    return report(kDataError, error);
+  return 0;
+}
+
+int Trainer::lossScaleBeforeStep(double &scale) {
+  int index = state_.indexOf(manifest::kLossScaleState);
+  if (index < 0) {
+    scale = manifest_.lossScaleMode == manifest::scale_mode::kStatic ? manifest_.staticLossScale : 1.0;
+    return 0;
+  }
+  std::string error;
+  if (!step_->downloadState(index, error))
+    return report(kDataError, error);
+  scale = floatElement(state_.arrays[index], 0);
+  return 0;
 }
 
 void Trainer::logLine(const Json &line) {
@@ -191,42 +217,6 @@ void Trainer::logLine(const Json &line) {
   std::fflush(log_.get());
 }
 
-Trainer::TrainCall Trainer::buildTrainCall() {
-  const Signature &train = manifest_.train;
-  TrainCall c;
-  c.stateOfArg.assign(train.args.size(), -1);
-  c.dataOfArg.assign(train.args.size(), -1);
-  for (size_t i = 0, s = 0; i < train.args.size(); ++i) {
-    bool isState = train.args[i].isState();
-    c.args.push_back(isState ? HostArray() : HostArray(train.args[i].kind, train.args[i].shape));
-    if (isState)
-      c.stateOfArg[i] = static_cast<int>(s++);
-    for (size_t d = 0; d < train_.specs.size(); ++d)
-      if (train_.specs[d] == &train.args[i])
-        c.dataOfArg[i] = static_cast<int>(d);
-    c.call.add(isState ? state_.arrays[c.stateOfArg[i]].data() : c.args[i].data(), train.args[i].shape);
-  }
-  for (const TensorDesc &result : train.results) {
-    c.results.emplace_back(result.kind, result.shape);
-    c.call.add(c.results.back().data(), result.shape);
-  }
-  return c;
-}
-
-void Trainer::adoptNewState(TrainCall &c) {
-  // Swapping buffers instead of copying: the old state becomes the next
-  // step's result storage.
-  const Signature &train = manifest_.train;
-  for (size_t i = 0; i < train.args.size(); ++i) {
-    if (c.stateOfArg[i] < 0)
-      continue;
-    int r = train.resultIndex(train.args[i].name);
-    std::swap(state_.arrays[c.stateOfArg[i]], c.results[r]);
-    c.call.rebind(i, state_.arrays[c.stateOfArg[i]].data());
-    c.call.rebind(train.args.size() + r, c.results[r].data());
-  }
-}
-
 void Trainer::reportStep(float loss, double lossScale, bool finite) {
   Json line = Json::object();
   line.set("step", Json::integer(progress_.step));
@@ -235,8 +225,11 @@ void Trainer::reportStep(float loss, double lossScale, bool finite) {
   line.set("skipped", Json::integer(progress_.skipped));
   line.set("finite", Json::boolean(finite));
   logLine(line);
-  samplesSincePrint_ += manifest_.batch;
-  if (progress_.step % options_.progressEvery != 0 && progress_.step != totalSteps_)
+  // Logged steps are the only ones with metrics: print at the first one in
+  // each --progress-every interval (every interval's end when every step is
+  // logged).
+  if (progress_.step / options_.progressEvery == lastPrintStep_ / options_.progressEvery &&
+      progress_.step != totalSteps_)
     return;
   auto now = std::chrono::steady_clock::now();
   double seconds = std::chrono::duration<double>(now - lastPrint_).count();
@@ -246,33 +239,51 @@ void Trainer::reportStep(float loss, double lossScale, bool finite) {
               seconds > 0 ? static_cast<double>(samplesSincePrint_) / seconds : 0.0);
   std::fflush(stdout);
   lastPrint_ = now;
+  lastPrintStep_ = progress_.step;
   samplesSincePrint_ = 0;
 }
 
+int Trainer::collectMetrics() {
+  std::vector<StepMetrics> metrics;
+  std::string error;
+  if (!step_->readMetrics(metrics, error))
+    return report(kDataError, error);
+  for (const StepMetrics &step : metrics) {
+    progress_.skipped += !step.finite;
+    last_ = step;
+  }
+  return 0;
+}
+
 int Trainer::trainSteps() {
-  const Signature &train = manifest_.train;
-  TrainCall c = buildTrainCall();
-  int lossIndex = train.resultIndexOfRole(role::kLoss);
-  int finiteIndex = train.resultIndexOfRole(role::kFinite);
   BatchOrder order(train_.rows, manifest_.batch, progress_.seed, progress_.shuffle);
   lastPrint_ = std::chrono::steady_clock::now();
+  lastPrintStep_ = progress_.step;
+  std::string error;
   for (int64_t step = progress_.step; step < totalSteps_; ++step) {
-    std::vector<int64_t> rows = order.rowsOfStep(step);
-    for (size_t i = 0; i < train.args.size(); ++i)
-      if (c.dataOfArg[i] >= 0)
-        gatherRows(train_, static_cast<size_t>(c.dataOfArg[i]), rows, c.args[i]);
-    double lossScale = currentLossScale();
-    c.call.call(model_.trainStep);
-    float loss = c.results[lossIndex].as<float>()[0];
-    bool finite = (c.results[finiteIndex].as<uint8_t>()[0] & 1) != 0;
-    progress_.skipped += !finite;
+    // Lines fall on multiples of --log-every (and the last step), counted
+    // from the start of the run, so a resumed log continues in step.
+    bool logged = (step + 1) % options_.logEvery == 0 || step + 1 == totalSteps_;
+    double lossScale = 0;
+    if (logged)
+      if (int code = lossScaleBeforeStep(lossScale))
+        return code;
+    if (!step_->run(model_.trainStep, order.rowsOfStep(step), error))
+      return report(kDataError, error);
     progress_.step = step + 1;
-    adoptNewState(c);
-    reportStep(loss, lossScale, finite);
+    samplesSincePrint_ += manifest_.batch;
+    bool checkpoint = options_.checkpointEvery && progress_.step % options_.checkpointEvery == 0 &&
+                      progress_.step != totalSteps_;
+    // A checkpoint records the exact skipped count; a full ring must be read.
+    if (logged || checkpoint || step_->pending() == step_->capacity())
+      if (int code = collectMetrics())
+        return code;
+    if (logged)
+      reportStep(last_.loss, lossScale, last_.finite);
     if (!options_.eval.empty() && progress_.step % order.stepsPerEpoch() == 0 && progress_.step != totalSteps_)
-      evaluate(false);
-    if (options_.checkpointEvery && progress_.step % options_.checkpointEvery == 0 &&
-        progress_.step != totalSteps_)
+      if (int code = evaluate(false))
+        return code;
+    if (checkpoint)
       if (int code = writeCheckpoint(options_.checkpointPath))
         return code;
   }
@@ -281,6 +292,8 @@ int Trainer::trainSteps() {
 
 int Trainer::writeCheckpoint(const std::string &path) {
   std::string error;
+  if (!step_->downloadState(-1, error))
+    return report(kDataError, error);
   if (!writeFileAtomically(path, serializeCheckpoint(manifest_, state_, progress_), error))
     return report(kDataError, "--checkpoint: " + error);
   return 0;
@@ -290,32 +303,51 @@ int Trainer::saveModel() {
   if (options_.savePath.empty())
     return 0;
   std::string bytes, error;
+  if (!step_->downloadState(-1, error))
+    return report(kDataError, error);
   if (!buildTrainedModel(manifest_, model_.blob, state_, bytes, error) ||
       !writeFileAtomically(options_.savePath, bytes, error))
     return report(kDataError, "--save: " + error);
   return 0;
 }
 
-void Trainer::evaluate(bool final) {
+int Trainer::evaluate(bool final) {
   const Signature &eval = *manifest_.eval;
-  std::vector<HostArray> inputs, results;
+  size_t numArgs = eval.args.size();
+  // Inputs and results staged on the host, on the device for the call; the
+  // state is the train step's, where it lives.
+  std::vector<HostArray> hosts(numArgs + eval.results.size());
+  std::vector<DeviceArray> buffers(hosts.size());
   runtime::PackedCall call;
-  std::vector<int> dataOfArg(eval.args.size(), -1);
-  for (size_t i = 0; i < eval.args.size(); ++i) {
-    bool isState = eval.args[i].isState();
-    inputs.push_back(isState ? HostArray() : HostArray(eval.args[i].kind, eval.args[i].shape));
+  std::vector<int> dataOfArg(numArgs, -1);
+  std::string error;
+  for (size_t i = 0; i < numArgs; ++i) {
+    const TensorDesc &arg = eval.args[i];
+    if (arg.isState()) {
+      void *data = step_->stateData(arg.name);
+      if (!data)
+        return report(kDataError, "the eval function's state '" + arg.name + "' is no state of the train step");
+      call.add(data, arg.shape);
+      continue;
+    }
     for (size_t d = 0; d < eval_.specs.size(); ++d)
-      if (eval_.specs[d] == &eval.args[i])
+      if (eval_.specs[d] == &arg)
         dataOfArg[i] = static_cast<int>(d);
-    call.add(isState ? state_.find(eval.args[i].name)->data() : inputs[i].data(), eval.args[i].shape);
+    hosts[i] = HostArray(arg.kind, arg.shape);
+    if (!buffers[i].bind(*device_, hosts[i], "eval batch '" + arg.name + "'", error) || !buffers[i].upload(error))
+      return report(kDataError, error);
+    call.add(buffers[i].data(), arg.shape);
   }
-  for (const TensorDesc &result : eval.results) {
-    results.emplace_back(result.kind, result.shape);
-    call.add(results.back().data(), result.shape);
+  for (size_t r = 0; r < eval.results.size(); ++r) {
+    hosts[numArgs + r] = HostArray(eval.results[r].kind, eval.results[r].shape);
+    if (!buffers[numArgs + r].bind(*device_, hosts[numArgs + r], "eval output '" + eval.results[r].name + "'",
+                                   error))
+      return report(kDataError, error);
+    call.add(buffers[numArgs + r].data(), eval.results[r].shape);
   }
   size_t labelData = eval_.specs.size() - 1;
   HostArray labels(eval_.specs[labelData]->kind, eval_.specs[labelData]->shape);
-  const HostArray &output = results[eval.resultIndex(manifest_.lossOutput()->name)];
+  const DeviceArray &output = buffers[numArgs + eval.resultIndex(manifest_.lossOutput()->name)];
   EvalTotals totals;
   int64_t batch = manifest_.batch;
   for (int64_t first = 0; first < eval_.rows; first += batch) {
@@ -324,15 +356,20 @@ void Trainer::evaluate(bool final) {
     std::vector<int64_t> rows;
     for (int64_t i = 0; i < batch; ++i)
       rows.push_back(first + i % valid);
-    for (size_t i = 0; i < eval.args.size(); ++i)
-      if (dataOfArg[i] >= 0)
-        gatherRows(eval_, static_cast<size_t>(dataOfArg[i]), rows, inputs[i]);
+    for (size_t i = 0; i < numArgs; ++i)
+      if (dataOfArg[i] >= 0) {
+        gatherRows(eval_, static_cast<size_t>(dataOfArg[i]), rows, hosts[i]);
+        if (!buffers[i].upload(error))
+          return report(kDataError, error);
+      }
     gatherRows(eval_, labelData, rows, labels);
     call.call(model_.evalStep);
+    if (!output.download(error))
+      return report(kDataError, error);
     if (manifest_.loss == manifest::loss::kCrossEntropy)
-      accumulateCrossEntropy(output, labels, valid, totals);
+      accumulateCrossEntropy(output.host(), labels, valid, totals);
     else
-      accumulateMeanSquaredError(output, labels, valid, totals);
+      accumulateMeanSquaredError(output.host(), labels, valid, totals);
   }
   Json line = Json::object();
   line.set("step", Json::integer(progress_.step));
@@ -346,6 +383,7 @@ void Trainer::evaluate(bool final) {
   // still continues an uninterrupted run's line for line.
   if (final)
     logLine(line);
+  return 0;
 }
 } // namespace
 

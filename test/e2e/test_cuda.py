@@ -1,4 +1,4 @@
-"""mpc-compile --infer --target cuda, checked without a GPU.
+"""mpc-compile --infer --target cuda, checked without a GPU (trainers: test_cuda_train.py).
 
 1. ptxas accepts every kernel: `--emit ptx --cuda-arch sm_80|sm_90` for the
    torch-exported MLP, CNN and encoder and the real BERT, GPT-2 and ResNet-18
@@ -500,7 +500,7 @@ def test_attention_that_does_not_qualify_keeps_the_kernels(compiler, tmp_path, p
 # --- 4. flag errors ----------------------------------------------------------------------------------
 
 FLAG_ERRORS = [
-    ("train", ["--target", "cuda", "--train", "--batch", "2"], r"--target cuda .*inference.*--infer"),
+    ("train-no-loss", ["--target", "cuda", "--train", "--batch", "2"], r"--train needs --loss"),
     ("ptx-no-arch", ["--infer", "--target", "cuda", "--batch", "2", "--emit", "ptx"],
      r"--emit=ptx .*one --cuda-arch"),
     ("ptx-two-archs", ["--infer", "--target", "cuda", "--batch", "2", "--emit", "ptx",

@@ -166,6 +166,45 @@ def test_resume_is_bit_identical(trainer, poisoned):
     assert pathlib_bytes(trainer.dir / "resumed.st") == pathlib_bytes(trainer.dir / "full.st")
 
 
+def every_nth(text, n, last):
+    """The lines of an every-step log that --log-every n keeps."""
+    return "".join(line + "\n" for line in text.splitlines()
+                   if json.loads(line)["step"] % n == 0 or json.loads(line)["step"] == last)
+
+
+@pytest.mark.parametrize("device", ["host", "host-copy"])
+def test_log_every_keeps_every_nth_line(trainer, device, monkeypatch):
+    x = trainer.x.copy()
+    x[[5, 50], 2] = np.nan  # skipped steps between the lines still count
+    data = trainer.data_args(x=x)
+    trainer.run("--epochs", 2, "--log", trainer.dir / "all.jsonl", "--checkpoint", trainer.dir / "all.st",
+                data=False, *data)
+    if device != "host":
+        monkeypatch.setenv("MPC_TEST_DEVICE", device)
+    proc = trainer.run("--epochs", 2, "--log-every", 3, "--progress-every", 5, "--checkpoint-every", 4,
+                       "--log", trainer.dir / "some.jsonl", "--checkpoint", trainer.dir / "some.st",
+                       data=False, *data)
+    assert (trainer.dir / "some.jsonl").read_text() == every_nth((trainer.dir / "all.jsonl").read_text(), 3, 16)
+    assert pathlib_bytes(trainer.dir / "some.st") == pathlib_bytes(trainer.dir / "all.st")
+    # Progress lines come from logged steps: the first of each 5-step interval, and the last.
+    printed = [line.split()[1] for line in proc.stdout.splitlines() if line.startswith("step ")]
+    assert printed == ["6/16", "12/16", "15/16", "16/16"]
+
+
+def test_log_every_beyond_the_metrics_ring(trainer, monkeypatch):
+    """More steps between lines than the device keeps metrics for (1024): the ring is read when
+    full, and the skipped count stays exact."""
+    x = trainer.x.copy()
+    x[[5, 50], 2] = np.nan
+    data = trainer.data_args(x=x)
+    trainer.run("--steps", 2100, "--progress-every", 5000, "--log", trainer.dir / "all.jsonl", data=False, *data)
+    monkeypatch.setenv("MPC_TEST_DEVICE", "host-copy")
+    trainer.run("--steps", 2100, "--log-every", 1500, "--log", trainer.dir / "some.jsonl", data=False, *data)
+    some = (trainer.dir / "some.jsonl").read_text()
+    assert some == every_nth((trainer.dir / "all.jsonl").read_text(), 1500, 2100)
+    assert len(some.splitlines()) == 2 and json.loads(some.splitlines()[0])["skipped"] > 0
+
+
 def test_help_and_periodic_checkpoints(trainer):
     proc = trainer.run("--help", data=False)
     assert proc.stdout.startswith("usage: ") and "--checkpoint-every N" in proc.stdout
@@ -290,6 +329,7 @@ def test_eval_prints_loss_and_accuracy(trainer):
     ("eval_unknown_name", 2, "--eval q=.*: the model has no input or label named 'q'"),
     ("unknown_flag", 2, "unknown flag '--bogus'"),
     ("bad_steps", 2, "--steps needs an integer of at least 1, got '0'"),
+    ("bad_log_every", 2, "--log-every needs an integer of at least 1, got '0'"),
     ("steps_and_epochs", 2, "give --steps or --epochs, not both"),
     ("no_data", 2, "no training data"),
     ("unwritable_save", 1, "--save: cannot write into the directory of '/nonexistent/out.onnx'"),
@@ -313,6 +353,7 @@ def test_bad_input_gets_a_clear_error(trainer, case, rc, message):
         "eval_unknown_name": lambda: [*t.data_args(), "--eval", f"q={t.save('q.npy', t.x)}"],
         "unknown_flag": lambda: [*t.data_args(), "--bogus"],
         "bad_steps": lambda: [*t.data_args(), "--steps", "0"],
+        "bad_log_every": lambda: [*t.data_args(), "--log-every", "0"],
         "steps_and_epochs": lambda: [*t.data_args(), "--steps", "3", "--epochs", "1"],
         "no_data": lambda: ["--steps", "3"],
         "unwritable_save": lambda: [*t.data_args(), "--save", "/nonexistent/out.onnx"],

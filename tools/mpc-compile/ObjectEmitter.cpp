@@ -174,7 +174,7 @@ std::vector<std::pair<std::string, std::string>> takeKernelTable(ModuleOp module
   return table;
 }
 
-/// A constructor that registers the CUDA device with the runner
+/// A constructor that registers the CUDA device with the runner and trainer
 /// (lib/Trainer/CudaDevice.cpp) and names each kernel's ONNX nodes to the
 /// runtime, for its error messages.
 void addCudaConstructor(llvm::Module &module,

@@ -84,7 +84,7 @@ static cl::opt<int64_t> batch("batch", cl::init(0),
                               cl::desc("batch size (fixes the inputs' dynamic first dim)"),
                               cl::cat(category));
 static cl::opt<std::string> target("target", cl::init("cpu"),
-                                   cl::desc("cpu (default) or cuda (--infer only so far)"),
+                                   cl::desc("cpu (default) or cuda"),
                                    cl::cat(category));
 static cl::list<std::string> cudaArch("cuda-arch", cl::CommaSeparated,
                                       cl::desc("CUDA: GPU architectures given a cubin each "
@@ -148,9 +148,6 @@ std::string readCommonFlags(TrainOptions &options) {
   if (!isOneOf(target, {"cpu", "cuda"}))
     return "unknown --target '" + target + "' (use cpu or cuda)";
   bool cuda = target == "cuda";
-  if (cuda && train)
-    return "--target cuda builds inference executables only so far (--infer); CUDA training "
-           "binaries are not built yet: train with --target cpu";
   if (!cuda && (cudaArch.getNumOccurrences() || allowTf32 || kernelReport.getNumOccurrences() ||
                 cudaAttention.getNumOccurrences() || cudaConv.getNumOccurrences()))
     return "--cuda-arch, --allow-tf32, --cuda-conv, --cuda-attention and --kernel-report are "

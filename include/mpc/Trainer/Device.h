@@ -12,6 +12,14 @@
 // (registerDevice("cuda", ...)) before the runner starts, e.g. from main()
 // or a static initializer of an object the executable links.
 //
+// The trainer (Trainer.h) uses the same interface: on a device other than
+// the host its state stays in device buffers for the whole run.
+//
+// For testing those copies without an accelerator, MPC_TEST_DEVICE=host-copy
+// makes a CPU build run on the "host-copy" device: separate host allocations
+// (poisoned when allocated and freed) reached only through upload and
+// download, so that every copy a real device needs is made and checked.
+//
 //===----------------------------------------------------------------------===//
 #ifndef MPC_TRAINER_DEVICE_H
 #define MPC_TRAINER_DEVICE_H
@@ -46,12 +54,15 @@ public:
   virtual std::string lastError() const = 0;
 };
 
-/// Makes a device; nullptr with `error` set on failure.
-using DeviceFactory = std::unique_ptr<Device> (*)(std::string &error);
+/// Makes device number `ordinal` (>= 0) of a target; nullptr with `error`
+/// set on failure (e.g. no such device).
+using DeviceFactory = std::unique_ptr<Device> (*)(int ordinal, std::string &error);
 
-/// Makes the device for manifest target `target` ("cpu" is built in); an
-/// unknown or unregistered target is an error naming it.
-std::unique_ptr<Device> createDevice(std::string_view target, std::string &error);
+/// Makes device `ordinal` (--device) for manifest target `target` ("cpu" is
+/// built in and has device 0 only); an unknown or unregistered target is an
+/// error naming it. With MPC_TEST_DEVICE=host-copy a "cpu" target gets the
+/// host-copy test device instead.
+std::unique_ptr<Device> createDevice(std::string_view target, int ordinal, std::string &error);
 
 /// Registers (or replaces) the factory of `target`.
 void registerDevice(std::string_view target, DeviceFactory factory);

@@ -24,6 +24,8 @@ struct Options {
   int64_t checkpointEvery = 0;
   std::string resumePath;
   int64_t progressEvery = 10;
+  int64_t logEvery = 1;
+  int device = 0; // --device: which GPU (a CPU build has device 0 only)
   bool help = false;
 };
 
@@ -36,6 +38,10 @@ std::string usageText(const char *program);
 /// false with `error` naming the flag otherwise.
 bool parseCount(const std::string &flag, const char *text, int64_t minimum, int64_t &out,
                 std::string &error);
+
+/// A --device value: a device number (0, 1, ...); false with `error`
+/// otherwise. Whether that device exists is the device's to say.
+bool parseDeviceOrdinal(const std::string &flag, const char *text, int &out, std::string &error);
 
 /// A NAME=FILE.npy value, appended to `out`; false with `error` otherwise.
 bool parseNamedFile(const std::string &flag, const char *text, std::vector<DataFile> &out,

@@ -19,6 +19,9 @@ struct TrainState {
 
   /// The array of state tensor `name`, or nullptr.
   const runtime::HostArray *find(const std::string &name) const;
+  runtime::HostArray *find(const std::string &name);
+  /// The index of state tensor `name` in `specs`, or -1.
+  int indexOf(const std::string &name) const;
 };
 
 /// Initial values from the blob (`init`) or the constant (`fill`);

@@ -2,9 +2,11 @@
 //
 // A CUDA executable's object calls mpc_cuda_register_device() from a
 // constructor (mpc-compile adds it), which also pulls this file out of its
-// archive; the runner then makes the device its manifest's "target" names.
+// archive; the runner or trainer then makes the device its manifest's
+// "target" names (--device picks the GPU).
 //
 //===----------------------------------------------------------------------===//
+#include "mpc/Runtime/CUDA/Mgpu.h"
 #include "mpc/Runtime/CUDA/Runtime.h"
 #include "mpc/Trainer/Device.h"
 
@@ -39,7 +41,10 @@ private:
   std::string description;
 };
 
-std::unique_ptr<Device> makeCudaDevice(std::string &error) {
+std::unique_ptr<Device> makeCudaDevice(int ordinal, std::string &error) {
+  // Before anything starts the driver; it checks the ordinal when it starts
+  // ("no CUDA device: device 3 requested, the driver sees 1").
+  mgpuSetDefaultDevice(ordinal);
   std::string why;
   if (!mpcCudaAvailable(&why)) {
     error = why;
