@@ -7,6 +7,7 @@
 #include "mpc/Trainer/Manifest.h"
 #include "mpc/Trainer/OnnxWriter.h"
 #include "mpc/Trainer/Safetensors.h"
+#include "mpc/Trainer/StateSchema.h"
 
 #include <gtest/gtest.h>
 
@@ -243,6 +244,124 @@ TEST(TrainerManifest, RejectsBrokenContracts) {
               R"("name":"t","role":"label","dtype":"f32","shape":[2,1])", "must be a float tensor of the shape");
   expectError(R"("role":"input")", R"("role":"inptu")", "has unknown role 'inptu'");
   expectError(R"("dtype":"f32","shape":[2,3])", R"("dtype":"f31","shape":[2,3])", "no known element type: 'f31'");
+}
+
+namespace {
+// A train manifest with two state tensors, `w` (param) and `w.m` (opt).
+const char kSchemaManifest[] = R"({"format":1,"target":"cpu","model":"m.onnx","batch":2,
+  "precision":"fp32","loss":"mse","label":"t",
+  "optimizer":{"name":"sgd","lr":0.10000000000000001,"momentum":0.9,"nesterov":false,"weight_decay":0},
+  "loss_scale":{"mode":"none"},
+  "train":{"symbol":"mpc_train_step","args":[
+      {"name":"w","role":"param","dtype":"f32","shape":[3],"init":{"offset":0,"bytes":12}},
+      {"name":"w.m","role":"opt","dtype":"f32","shape":[3],"fill":0},
+      {"name":"x","role":"input","dtype":"f32","shape":[2,3]},
+      {"name":"t","role":"label","dtype":"f32","shape":[2]}],
+    "results":[{"name":"w","role":"param","dtype":"f32","shape":[3]},
+      {"name":"w.m","role":"opt","dtype":"f32","shape":[3]},
+      {"name":"loss","role":"loss","dtype":"f32","shape":[]},
+      {"name":"finite","role":"finite","dtype":"i1","shape":[]},
+      {"name":"y","role":"output","dtype":"f32","shape":[2]}]}})";
+
+// `text` with every `from` replaced by `to` (which must occur).
+std::string replaced(std::string text, const std::string &from, const std::string &to) {
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  for (; at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
+Manifest parsedManifest(const std::string &text) {
+  Manifest manifest;
+  std::string error;
+  EXPECT_TRUE(parseManifest(text, 100, manifest, error)) << error;
+  return manifest;
+}
+} // namespace
+
+TEST(TrainerStateSchema, ListsEveryTensorByNameAndTheTrainingSettings) {
+  EXPECT_EQ(stateSchema(parsedManifest(kSchemaManifest)),
+            R"({"batch":2,"precision":"fp32","loss":"mse","label":"t","output":"y",)"
+            R"("optimizer":{"lr":0.1,"momentum":0.9,"name":"sgd","nesterov":false,"weight_decay":0},)"
+            R"("loss_scale":{"mode":"none"},"data":{"t":"label f32 [2]","x":"input f32 [2,3]"},)"
+            R"("state":{"w":"param f32 [3]","w.m":"opt f32 [3]"}})");
+}
+
+TEST(TrainerStateSchema, IgnoresWhatDiffersBetweenTargets) {
+  Manifest cpu = parsedManifest(kSchemaManifest);
+  std::string schema = stateSchema(cpu);
+  // Another target, symbol, model path, initial value and argument order:
+  // the manifest's fingerprint changes, the state schema does not.
+  std::string other = replaced(kSchemaManifest, R"("target":"cpu")", R"("target":"cuda")");
+  other = replaced(other, R"("symbol":"mpc_train_step")", R"("symbol":"train")");
+  other = replaced(other, R"("model":"m.onnx")", R"("model":"/models/m.onnx")");
+  other = replaced(other, R"("fill":0)", R"("fill":1)");
+  other = replaced(other, R"("momentum":0.9,"nesterov":false)",
+                   R"("nesterov":false,"momentum":0.9)");
+  std::string w =
+      R"({"name":"w","role":"param","dtype":"f32","shape":[3],"init":{"offset":0,"bytes":12}},)";
+  other = replaced(other, w, "");
+  other = replaced(other, R"({"name":"x")", w + R"({"name":"x")");
+  Manifest cuda = parsedManifest(other);
+  EXPECT_NE(cpu.fingerprint, cuda.fingerprint);
+  EXPECT_EQ(cuda.target, "cuda");
+  EXPECT_EQ(stateSchema(cuda), schema);
+  EXPECT_EQ(stateSchemaDifference(stateSchema(cuda), schema), "");
+}
+
+TEST(TrainerStateSchema, NamesTheFirstDifference) {
+  std::string schema = stateSchema(parsedManifest(kSchemaManifest));
+  auto differenceAfter = [&](const std::string &from, const std::string &to,
+                             const std::string &from2 = "", const std::string &to2 = "") {
+    std::string text = replaced(kSchemaManifest, from, to);
+    if (!from2.empty())
+      text = replaced(text, from2, to2);
+    std::string other = stateSchema(parsedManifest(text));
+    EXPECT_NE(other, schema) << to;
+    return stateSchemaDifference(other, schema);
+  };
+  EXPECT_EQ(differenceAfter(R"("name":"w","role":"param","dtype":"f32","shape":[3])",
+                            R"("name":"w","role":"param","dtype":"f32","shape":[4])",
+                            R"("bytes":12)", R"("bytes":16)"),
+            "state tensor 'w' is param f32 [4] in the checkpoint, param f32 [3] in this trainer");
+  EXPECT_EQ(differenceAfter(R"("name":"w.m","role":"opt","dtype":"f32")",
+                            R"("name":"w.m","role":"opt","dtype":"bf16")"),
+            "state tensor 'w.m' is opt bf16 [3] in the checkpoint, opt f32 [3] in this trainer");
+  EXPECT_EQ(differenceAfter(R"("name":"w.m","role":"opt")", R"("name":"w.m","role":"buffer")"),
+            "state tensor 'w.m' is buffer f32 [3] in the checkpoint, opt f32 [3] in this trainer");
+  EXPECT_EQ(differenceAfter(R"("name":"w.m")", R"("name":"w.v")"),
+            "the checkpoint lacks this trainer's state tensor 'w.m' (opt f32 [3])");
+  EXPECT_EQ(differenceAfter(R"("name":"x")", R"("name":"ids")"),
+            "the checkpoint lacks this trainer's batch argument 'x' (input f32 [2,3])");
+  EXPECT_EQ(differenceAfter(R"("lr":0.10000000000000001)", R"("lr":0.01)"),
+            R"(the checkpoint was written with optimizer {"lr":0.01,"momentum":0.9,"name":"sgd",)"
+            R"("nesterov":false,"weight_decay":0}, this trainer has {"lr":0.1,"momentum":0.9,)"
+            R"("name":"sgd","nesterov":false,"weight_decay":0})");
+  EXPECT_EQ(differenceAfter(R"("precision":"fp32")", R"("precision":"bf16")"),
+            "the checkpoint was written with precision bf16, this trainer has fp32");
+  EXPECT_EQ(differenceAfter(R"("loss_scale":{"mode":"none"})",
+                            R"("loss_scale":{"mode":"static","scale":128})"),
+            R"(the checkpoint was written with loss_scale {"mode":"static","scale":128}, this trainer )"
+            R"(has {"mode":"none"})");
+  // A state tensor only the checkpoint has.
+  std::string extra = stateSchema(parsedManifest(kSchemaManifest));
+  extra.insert(extra.find(R"("w":)"), R"("a":"buffer f32 [1]",)");
+  EXPECT_EQ(stateSchemaDifference(extra, schema),
+            "the checkpoint has state tensor 'a' (buffer f32 [1]), which this trainer lacks");
+  EXPECT_EQ(stateSchemaDifference("{", schema), "its state_schema is not a JSON object");
+}
+
+TEST(TrainerStateSchema, BatchSizeAndOptimizerAreChecked) {
+  std::string schema = stateSchema(parsedManifest(kSchemaManifest));
+  std::string adamw = replaced(kSchemaManifest, R"("name":"sgd")", R"("name":"adamw")");
+  EXPECT_NE(stateSchemaDifference(stateSchema(parsedManifest(adamw)), schema).find("optimizer"),
+            std::string::npos);
+  std::string batch4 = replaced(kSchemaManifest, R"("batch":2)", R"("batch":4)");
+  batch4 = replaced(batch4, R"("shape":[2,3])", R"("shape":[4,3])");
+  batch4 = replaced(batch4, R"("shape":[2])", R"("shape":[4])");
+  EXPECT_EQ(stateSchemaDifference(stateSchema(parsedManifest(batch4)), schema),
+            "the checkpoint was written with batch 4, this trainer has 2");
 }
 
 TEST(TrainerEvalMetrics, CrossEntropyAndAccuracyOfTheCountedRows) {

@@ -4,6 +4,7 @@
 #include "mpc/Runtime/ManifestKeys.h"
 #include "mpc/Trainer/Json.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace mpc::trainer {
@@ -73,6 +74,29 @@ std::string fingerprintOf(std::string_view bytes) {
 }
 
 namespace {
+/// `value` with the members of every object sorted by key.
+Json sortedMembers(const Json &value) {
+  if (value.isArray()) {
+    Json sorted = Json::array();
+    for (const Json &item : value.items())
+      sorted.push(sortedMembers(item));
+    return sorted;
+  }
+  if (!value.isObject())
+    return value;
+  std::vector<const std::pair<std::string, Json> *> members;
+  for (const auto &member : value.members())
+    members.push_back(&member);
+  // Ties (never within one parsed object) keep their order.
+  std::sort(members.begin(), members.end(), [](const auto *a, const auto *b) {
+    return a->first < b->first || (a->first == b->first && a < b);
+  });
+  Json sorted = Json::object();
+  for (const auto *member : members)
+    sorted.set(member->first, sortedMembers(member->second));
+  return sorted;
+}
+
 // Each reader returns false with `error` naming the manifest path at fault.
 struct Reader {
   std::string &error;
@@ -324,6 +348,8 @@ bool readScalars(const Json &json, Reader &reader, Manifest &manifest) {
     if (const Json *value = scale->find(key::kScale); value && value->isNumber())
       manifest.staticLossScale = value->asNumber();
   }
+  if (const Json *optimizer = json.find(key::kOptimizer))
+    manifest.optimizer = writeJson(sortedMembers(*optimizer));
   return true;
 }
 

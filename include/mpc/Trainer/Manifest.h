@@ -68,12 +68,16 @@ struct Manifest {
   std::string output; // name of the output the loss reads (optional field)
   std::string lossScaleMode = "none";
   double staticLossScale = 1; // loss_scale.scale in static mode
+  /// The `optimizer` object as compact JSON with its members sorted by key
+  /// ("" when absent): the trainer does not read it, but a checkpoint's state
+  /// schema records it (StateSchema.h).
+  std::string optimizer;
   Signature train; // empty in infer mode
   std::optional<Signature> eval; // always present in infer mode
   std::optional<BlobRange> onnxHead, onnxGraph;
   std::vector<OnnxInitializer> initializers;
-  /// FNV-1a of the manifest text: checkpoints record it to refuse resuming
-  /// into a different model.
+  /// FNV-1a of the manifest text: checkpoints record it (and, written before
+  /// they recorded a state schema, resume only where it matches).
   std::string fingerprint;
 
   /// The train result the loss reads (`output`, else the first `output` result).
