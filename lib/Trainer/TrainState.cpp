@@ -4,6 +4,7 @@
 #include "mpc/Runtime/FloatConversions.h"
 #include "mpc/Trainer/FileIO.h"
 #include "mpc/Trainer/OnnxWriter.h"
+#include "mpc/Trainer/StateSchema.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -68,11 +69,16 @@ int64_t metadataInteger(const Metadata &metadata, const std::string &key, bool &
   return 0;
 }
 
-std::string metadataString(const Metadata &metadata, const std::string &key) {
+const std::string *metadataValue(const Metadata &metadata, const std::string &key) {
   for (const auto &[name, value] : metadata)
     if (name == key)
-      return value;
-  return "";
+      return &value;
+  return nullptr;
+}
+
+std::string metadataString(const Metadata &metadata, const std::string &key) {
+  const std::string *value = metadataValue(metadata, key);
+  return value ? *value : "";
 }
 } // namespace
 
@@ -102,6 +108,7 @@ std::string serializeCheckpoint(const Manifest &manifest, const TrainState &stat
     tensors.emplace_back(state.specs[i]->name, &state.arrays[i]);
   Metadata metadata{{"format", "mpc-trainer-checkpoint-1"},
                     {"manifest_fingerprint", manifest.fingerprint},
+                    {"state_schema", stateSchema(manifest)},
                     {"step", std::to_string(progress.step)},
                     {"skipped", std::to_string(progress.skipped)},
                     {"seed", std::to_string(progress.seed)},
@@ -124,10 +131,18 @@ bool loadCheckpoint(const Manifest &manifest, const std::string &path, TrainStat
     error = "--resume '" + path + "': " + what;
     return false;
   };
-  if (metadataString(metadata, "manifest_fingerprint") != manifest.fingerprint)
+  // The state schema decides; a checkpoint written before it was recorded
+  // resumes only with the manifest it names.
+  if (const std::string *schema = metadataValue(metadata, "state_schema")) {
+    std::string difference = stateSchemaDifference(*schema, stateSchema(manifest));
+    if (!difference.empty())
+      return fail("it does not fit this trainer: " + difference +
+                  "; resume with a trainer of the same model and training flags");
+  } else if (metadataString(metadata, "manifest_fingerprint") != manifest.fingerprint) {
     return fail("the checkpoint was written by a different compiled model (manifest fingerprint '" +
                 metadataString(metadata, "manifest_fingerprint") + "', this trainer's is '" +
                 manifest.fingerprint + "'); resume with the trainer that wrote it");
+  }
   bool ok = true;
   progress.step = metadataInteger(metadata, "step", ok);
   progress.skipped = metadataInteger(metadata, "skipped", ok);

@@ -6,6 +6,7 @@ Numerics are checked against a numpy re-implementation of the same training,
 the saved model against onnxruntime.
 """
 import json
+import pathlib
 import re
 import struct
 import subprocess
@@ -233,13 +234,67 @@ def test_resume_errors(trainer):
     (trainer.dir / "short.st").write_bytes(data[:40])
     proc = trainer.run("--steps", 10, "--resume", trainer.dir / "short.st", expect_rc=1)
     assert "short.st' is not a valid safetensors file" in proc.stderr
-    # Another model's checkpoint: the same bytes with another fingerprint.
-    fixed = data.replace(b'"manifest_fingerprint":"', b'"manifest_fingerprint":"X', 1)
-    length = struct.unpack("<Q", fixed[:8])[0] + 1
-    fixed[:8] = struct.pack("<Q", length)
-    (trainer.dir / "other.st").write_bytes(bytes(fixed))
+    # Another model's checkpoint: the same bytes with another state schema.
+    schema = json.loads(read_safetensors(trainer.dir / "ck.st")[1]["state_schema"])
+    assert schema["state"]["W"] == f"param f32 [{FEATURES},{CLASSES}]"
+    other = dict(schema, state=dict(schema["state"], W=f"param f32 [{FEATURES},{CLASSES + 1}]"))
+    with_metadata(trainer.dir / "ck.st", trainer.dir / "other.st", state_schema=json.dumps(other))
     proc = trainer.run("--steps", 10, "--resume", trainer.dir / "other.st", expect_rc=1)
-    assert "written by a different compiled model" in proc.stderr
+    assert proc.stderr == (f"error: --resume '{trainer.dir / 'other.st'}': it does not fit this trainer: state "
+                           f"tensor 'W' is param f32 [4,4] in the checkpoint, param f32 [4,3] in this trainer; "
+                           f"resume with a trainer of the same model and training flags\n")
+    # Another optimizer.
+    adamw = dict(schema, optimizer={"betas": [0.9, 0.999], "eps": 1e-8, "lr": 0.1, "name": "adamw",
+                                    "weight_decay": 0.01})
+    with_metadata(trainer.dir / "ck.st", trainer.dir / "adamw.st", state_schema=json.dumps(adamw))
+    proc = trainer.run("--steps", 10, "--resume", trainer.dir / "adamw.st", expect_rc=1)
+    assert ('it does not fit this trainer: the checkpoint was written with optimizer {"betas":[0.9,0.999],'
+            '"eps":1e-08,"lr":0.1,"name":"adamw","weight_decay":0.01}, this trainer has {"lr":0.1,'
+            '"momentum":0.9,"name":"sgd","weight_decay":0}; resume with a trainer of the same model and '
+            'training flags') in proc.stderr
+
+
+def with_metadata(source, target, **changes):
+    """Writes `source` with its metadata changed (a value of None removes the key) to `target`."""
+    data = pathlib_bytes(source)
+    (length,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + length])
+    metadata = header["__metadata__"]
+    for key, value in changes.items():
+        if value is None:
+            del metadata[key]
+        else:
+            metadata[key] = value
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    pathlib.Path(target).write_bytes(struct.pack("<Q", len(text)) + text + data[8 + length:])
+
+
+def test_checkpoint_compatibility(trainer):
+    """The state schema decides whether a checkpoint resumes; the manifest fingerprint (which
+    differs between a CPU and a CUDA build) is recorded but not compared. A checkpoint of the
+    previous version, without a state schema, resumes only with the manifest it names."""
+    trainer.run("--steps", 4, "--checkpoint", trainer.dir / "ck.st")
+    trainer.run("--steps", 8, "--resume", trainer.dir / "ck.st", "--checkpoint", trainer.dir / "new.st",
+                "--log", trainer.dir / "new.jsonl")
+    _, metadata = read_safetensors(trainer.dir / "ck.st")
+    assert list(metadata) == ["format", "manifest_fingerprint", "state_schema", "step", "skipped", "seed",
+                              "shuffle", "rows", "plan"]
+    assert re.fullmatch(r"[0-9a-f]{16}", metadata["manifest_fingerprint"])
+    # Another build's manifest (say, --target cuda): resumes, and continues the same run.
+    with_metadata(trainer.dir / "ck.st", trainer.dir / "cuda.st", manifest_fingerprint="0123456789abcdef")
+    trainer.run("--steps", 8, "--resume", trainer.dir / "cuda.st", "--checkpoint", trainer.dir / "a.st",
+                "--log", trainer.dir / "a.jsonl")
+    # The previous version's checkpoint: its fingerprint decides.
+    with_metadata(trainer.dir / "ck.st", trainer.dir / "old.st", state_schema=None)
+    trainer.run("--steps", 8, "--resume", trainer.dir / "old.st", "--checkpoint", trainer.dir / "b.st",
+                "--log", trainer.dir / "b.jsonl")
+    for tag in ("a", "b"):
+        assert (trainer.dir / f"{tag}.jsonl").read_bytes() == (trainer.dir / "new.jsonl").read_bytes()
+        assert (trainer.dir / f"{tag}.st").read_bytes() == (trainer.dir / "new.st").read_bytes()
+    with_metadata(trainer.dir / "old.st", trainer.dir / "other.st", manifest_fingerprint="0123456789abcdef")
+    proc = trainer.run("--steps", 8, "--resume", trainer.dir / "other.st", expect_rc=1)
+    assert "written by a different compiled model (manifest fingerprint '0123456789abcdef'" in proc.stderr
 
 
 def test_non_finite_data_is_reported_and_its_step_skipped(trainer):

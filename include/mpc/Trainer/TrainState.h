@@ -40,9 +40,10 @@ struct Progress {
 
 std::string serializeCheckpoint(const Manifest &manifest, const TrainState &state, const Progress &progress);
 
-/// Replaces `state` with the checkpoint's tensors after checking that it was
-/// written by this model (fingerprint) and holds every state tensor with its
-/// dtype and shape. Errors name `path`.
+/// Replaces `state` with the checkpoint's tensors after checking that its
+/// state schema is this manifest's (StateSchema.h; a checkpoint without one:
+/// that its manifest fingerprint is this manifest's) and that it holds every
+/// state tensor with its dtype and shape. Errors name `path`.
 bool loadCheckpoint(const Manifest &manifest, const std::string &path, TrainState &state, Progress &progress,
                     std::string &error);
 
