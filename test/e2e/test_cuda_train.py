@@ -11,6 +11,7 @@ link with the CUDA runtime; its state then lives on the GPU for the whole run (d
    is created.
 3. --device: a CPU build has device 0 only (trainer and runner).
 """
+import json
 import re
 import shutil
 import subprocess
@@ -102,3 +103,67 @@ def test_device_beyond_the_host(tmp_path):
     assert one_error_line(proc, "error: --device 1: a CPU build runs on the host")
     proc = run_tool(commands.runner(runner, {"x": x}, extra=["--device", "-2"]), timeout=120)
     assert one_error_line(proc, "error: --device needs an integer of at least 0, got '-2'")
+
+
+def embedded_manifest(executable):
+    """The manifest mpc-compile embedded in a trainer (JSON, keys sorted: "batch" first)."""
+    data = executable.read_bytes()
+    begin = data.index(b'{\n  "batch": ')
+    return json.loads(data[begin:data.index(b"\0", begin)])
+
+
+def checkpoint_metadata(path):
+    raw = path.read_bytes()
+    return json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])["__metadata__"]
+
+
+def test_checkpoints_move_between_cpu_and_cuda_trainers(tmp_path):
+    """One model and flags built for the CPU and for CUDA: the manifests differ (their target), the
+    state schema checkpoints record does not, so each trainer resumes the other's checkpoints
+    (docs/trainer.md, "Checkpoints and resume"). Without a driver the CUDA trainer is checked up to
+    its device: it accepts the CPU checkpoint, then reports no driver; a checkpoint of another
+    optimizer it refuses with the schema's error. With a driver (unverified so far) the run goes
+    CPU -> CUDA -> CPU."""
+    cpu, cuda = tmp_path / "cpu", tmp_path / "cuda"
+    compile_trainer("mlp", cpu, target="cpu")
+    compile_trainer("mlp", cuda)
+    manifests = {exe.name: embedded_manifest(exe) for exe in (cpu, cuda)}
+    assert (manifests["cpu"]["target"], manifests["cuda"]["target"]) == ("cpu", "cuda")
+    assert dict(manifests["cpu"], target="cuda") == manifests["cuda"]
+    data = data_of("mlp")
+
+    def run(exe, *flags):
+        return run_tool(commands.trainer(exe, data, extra=[str(f) for f in flags]), timeout=120)
+
+    first = tmp_path / "cpu.st"
+    proc = run(cpu, "--steps", 3, "--checkpoint", first, "--log", tmp_path / "cpu.jsonl")
+    assert proc.returncode == 0, proc.stderr
+    if libcuda_loadable():
+        second, third = tmp_path / "cuda.st", tmp_path / "back.st"
+        proc = run(cuda, "--steps", 6, "--resume", first, "--checkpoint", second, "--log", tmp_path / "cuda.jsonl")
+        assert proc.returncode == 0, proc.stderr
+        proc = run(cpu, "--steps", 9, "--resume", second, "--checkpoint", third, "--log", tmp_path / "back.jsonl")
+        assert proc.returncode == 0, proc.stderr
+        written = [checkpoint_metadata(path) for path in (first, second, third)]
+        assert len({m["state_schema"] for m in written}) == 1
+        assert written[0]["manifest_fingerprint"] == written[2]["manifest_fingerprint"]
+        assert written[1]["manifest_fingerprint"] != written[0]["manifest_fingerprint"]
+        assert [m["step"] for m in written] == ["3", "6", "9"]
+        steps = [json.loads(line)["step"] for tag in ("cpu", "cuda", "back")
+                 for line in (tmp_path / f"{tag}.jsonl").read_text().splitlines()]
+        assert steps == list(range(1, 10))
+    else:
+        proc = run(cuda, "--steps", 6, "--resume", first)
+        assert "libcuda.so.1" in one_error_line(proc, "error: no CUDA driver")
+    # Another optimizer's checkpoint is refused before the device is opened.
+    adamw = tmp_path / "adamw"
+    proc = run_tool([MPC_COMPILE, TRAIN_INPUTS / "mlp.onnx", "--train", "--target", "cpu", "--loss", "cross_entropy",
+                     "--label", "label", "--batch", BATCH, "--optimizer", "adamw", "--lr", "0.1", "-o", adamw])
+    assert proc.returncode == 0, proc.stderr
+    other = tmp_path / "adamw.st"
+    assert run(adamw, "--steps", 1, "--checkpoint", other).returncode == 0
+    line = one_error_line(run(cuda, "--steps", 6, "--resume", other), f"error: --resume '{other}': ")
+    assert line.endswith("it does not fit this trainer: the checkpoint was written with optimizer "
+                         '{"betas":[0.9,0.999],"eps":1e-08,"lr":0.1,"name":"adamw","weight_decay":0.01}, this '
+                         'trainer has {"lr":0.1,"momentum":0.9,"name":"sgd","nesterov":false,"weight_decay":0}; '
+                         "resume with a trainer of the same model and training flags"), line
