@@ -13,8 +13,16 @@ latter with and without --cuda-attention=cudnn) at batch 32 bf16 with
 --weights external for the latency comparison (and ResNet-50 fp32 with
 --cuda-conv=gemm and =cudnn, the CNN's and ResNet-18's fp32 with
 --cuda-conv=cudnn, for the convolution choice) (no weights: gpu_check.py writes random ones from the
-runner's --manifest); mpc-cuda-probe. bundle.json lists it all (sizes,
+runner's --manifest); mpc-cuda-probe; CUDA trainers (mpc-compile --train
+--target cuda) of the training tests' MLP, CNN and encoder in fp32 and bf16
+and of an MLP whose fp16 gradients overflow (dynamic loss scaling skips
+steps), with their data and the CPU trainer's log and checkpoints of the same
+run as references (TRAINING below). bundle.json lists it all (sizes,
 sha256), README.md says it in words.
+
+--parts numerics,training,latency,conv builds only those parts (default all);
+--training-target cpu builds the "CUDA" trainers for the CPU instead, so that
+gpu_check.py's training step runs here (test/e2e/test_gpu_check.py).
 
 Tools: MPC_BUILD_DIR (mpc-compile, mpc-run, the runtime libraries; default
 this checkout's build/).
@@ -83,6 +91,32 @@ IMPL_FLAGS = {"mpc": [], "mpc+cudnn": ["--cuda-attention=cudnn"]}
 CONV_MODELS = ["cnn", "resnet18"]
 CONV_STRATEGIES = ["gemm", "cudnn"]
 CONV_LATENCY = [("resnet50", "real:resnet50", {"image": {"kind": "normal"}})]
+PARTS = ["numerics", "training", "latency", "conv"]
+
+# Training (gpu_check.py's "training" step, docs/gpu-check.md): the models, data and flags of the
+# end-to-end training tests (test/e2e/test_training.py, test_cuda_train.py), at their batch.
+TRAIN_INPUTS = REPO / "test" / "Inputs" / "train"
+TRAIN_BATCH = 32
+TRAIN_STEPS, TRAIN_RESUME_STEPS, TRAIN_CPU_CHECKPOINT_STEP = 20, 30, 10
+TRAIN_SEED = 1
+# The loss curves' per-step bound, relative to the CPU trainer's loss of the same step
+# (docs/gpu-check.md, "Training": why these numbers).
+TRAIN_TOLERANCE = {"fp32": 1e-4, "bf16": 3e-2, "fp16": 5e-3}
+# Each input's data is the training tests' file, times `scale` (1: shipped as is).
+TRAINING = [
+    # name, model, input name, training flags, precisions, input scale, what it checks
+    ("mlp", "mlp", "x", ["--optimizer", "sgd", "--lr", "0.1", "--momentum", "0.9"], ["fp32", "bf16"], 1,
+     "loss curve"),
+    ("cnn", "cnn", "x", ["--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9", "--weight-decay", "1e-4"],
+     ["fp32", "bf16"], 1, "loss curve (batch norm)"),
+    ("encoder", "encoder", "ids", ["--optimizer", "adamw", "--lr", "0.003", "--weight-decay", "0.01"],
+     ["fp32", "bf16"], 1, "loss curve (embedding, attention, layer norm)"),
+    # Inputs times 30: at the initial loss scale 65536 the fp16 weight gradients overflow, so the
+    # first 3 steps are skipped while the scale backs off to 8192 (measured on the CPU trainer;
+    # x * 100 skips 5, x * 1 none), then it trains.
+    ("mlp_overflow", "mlp", "x", ["--optimizer", "adamw", "--lr", "0.01", "--loss-scale", "dynamic"], ["fp16"], 30,
+     "fp16 dynamic loss scaling: the same skipped steps"),
+]
 
 
 def say(text):
@@ -123,6 +157,24 @@ class Tools:
         if not self.profiling:
             say(f"warning: {self.libs[1]} has no MPC_CUDA_PROFILE support: no per-kernel times")
 
+    def trainer(self, model, precision, flags, out, workdir, target="cuda"):
+        """A trainer: for CUDA emitted as an object and linked here with the runtime (as runners)."""
+        cmd = [self.compile, model, "--train", "--target", target, "--loss", "cross_entropy", "--label", "label",
+               "--batch", str(TRAIN_BATCH), "--precision", precision, *flags]
+        if target == "cpu":
+            rc, o, e, _ = sh(cmd + ["-o", out])
+            return None if rc == 0 else f"mpc-compile failed: {last_error(e, o)}"
+        obj = workdir / (out.name + ".o")
+        rc, o, e, _ = sh(cmd + ["--emit", "obj", "-o", obj])
+        if rc != 0:
+            return f"mpc-compile failed: {last_error(e, o)}"
+        rc, o, e, _ = sh([self.cxx, obj, "-o", out] + self.libs + ["-lm", "-lpthread", "-ldl"])
+        obj.unlink(missing_ok=True)
+        if rc != 0:
+            return f"link failed: {last_error(e, o)}"
+        subprocess.run(["strip", "--strip-unneeded", str(out)], check=False)
+        return None
+
     def runner(self, model, precision, batch, external, report, out, workdir, flags=()):
         obj = workdir / (out.name + ".o")
         cmd = [self.compile, model, "--infer", "--target", "cuda", "--precision", precision,
@@ -160,6 +212,87 @@ def build_runner(tools, model_path, name, prec, batch, weights, mdir, work, flag
     say(f"  {label}: runner {runner.stat().st_size / 1024:.0f} KiB, {len(kernels)} kernels "
         f"({build['cublaslt_gemms']} cuBLASLt, {build['cudnn_attention']} cuDNN attention)")
     return build
+
+
+def build_training(tools, out, work, only, target):
+    """TRAINING's trainers under out/training/<name>/<precision>/ with their data and the CPU
+    trainer's references; returns the bundle.json entries."""
+    entries = []
+    for name, model, input_name, flags, precisions, scale, what in TRAINING:
+        if only and name not in only and model not in only:
+            continue
+        say(f"== training: {name} ({what})")
+        tdir = out / "training" / name
+        tdir.mkdir(parents=True)
+        data = {}
+        for key, src in ((input_name, TRAIN_INPUTS / f"{model}_{input_name}.npy"),
+                         ("label", TRAIN_INPUTS / f"{model}_label.npy")):
+            a = np.load(src)
+            if key == input_name and scale != 1:
+                a = (a * scale).astype(a.dtype)
+            np.save(tdir / f"{key}.npy", a)
+            data[key] = f"training/{name}/{key}.npy"
+        run_flags = ["--seed", str(TRAIN_SEED), "--progress-every", "10"]
+        fp32_log = None
+        for prec in precisions:
+            pdir = tdir / prec
+            pdir.mkdir()
+            rel = f"training/{name}/{prec}"
+            entry = {"name": name, "model": model, "precision": prec, "what": what, "dir": rel,
+                     "target": target, "batch": TRAIN_BATCH, "compile_flags": flags, "run_flags": run_flags,
+                     "data": data, "input_scale": scale, "steps": TRAIN_STEPS,
+                     "resume_steps": TRAIN_RESUME_STEPS, "cpu_checkpoint_step": TRAIN_CPU_CHECKPOINT_STEP,
+                     "tolerance": TRAIN_TOLERANCE[prec],
+                     # The embedding gradient (scatter-atomic) of a Gather makes a CUDA run of the
+                     # encoder not bit-reproducible (docs/cuda.md, "Training").
+                     "deterministic": model != "encoder"}
+            entries.append(entry)
+            cpu = work / f"train-{name}-{prec}-cpu"
+            error = tools.trainer(TRAIN_INPUTS / f"{model}.onnx", prec, flags, cpu, work, target="cpu")
+            if error:
+                entry["error"] = f"CPU trainer: {error}"
+                say(f"  {prec}: CPU trainer NOT BUILT: {error}")
+                continue
+            cmd = [cpu] + [a for k, v in data.items() for a in ("--data", f"{k}={out / v}")] + run_flags
+            start = time.monotonic()
+            runs = [(TRAIN_STEPS, "ref_cpu.jsonl", "ref_cpu_step%d.safetensors" % TRAIN_STEPS),
+                    (TRAIN_CPU_CHECKPOINT_STEP, None, "ref_cpu_step%d.safetensors" % TRAIN_CPU_CHECKPOINT_STEP)]
+            for steps, log, checkpoint in runs:
+                extra = ["--steps", str(steps), "--checkpoint", pdir / checkpoint]
+                if log:
+                    extra += ["--log", pdir / log]
+                rc, o, e, _ = sh(cmd + extra, timeout=600)
+                if rc != 0:
+                    entry["error"] = f"CPU reference run failed: {last_error(e, o)}"
+                    break
+            if "error" in entry:
+                say(f"  {prec}: {entry['error']}")
+                continue
+            entry.update(ref_log=f"{rel}/ref_cpu.jsonl",
+                         ref_checkpoint=f"{rel}/ref_cpu_step{TRAIN_STEPS}.safetensors",
+                         ref_checkpoint_resume=f"{rel}/ref_cpu_step{TRAIN_CPU_CHECKPOINT_STEP}.safetensors",
+                         cpu_reference_seconds=round(time.monotonic() - start, 2))
+            if prec == "fp32":
+                fp32_log = entry["ref_log"]
+            elif fp32_log:
+                entry["ref_log_fp32"] = fp32_log
+            trainer = pdir / f"{name}_{prec}"
+            if target == "cpu":
+                shutil.copy(cpu, trainer)
+                error = None
+            else:
+                error = tools.trainer(TRAIN_INPUTS / f"{model}.onnx", prec, flags, trainer, work, target=target)
+            cpu.unlink(missing_ok=True)
+            if error:
+                entry["error"] = f"{target} trainer: {error}"
+                say(f"  {prec}: trainer NOT BUILT: {error}")
+                continue
+            entry["trainer"] = f"{rel}/{trainer.name}"
+            log = [json.loads(line) for line in (pdir / "ref_cpu.jsonl").read_text().splitlines()]
+            say(f"  {prec}: {target} trainer {trainer.stat().st_size / 1024:.0f} KiB; CPU reference: "
+                f"loss {log[0]['loss']} -> {log[-1]['loss']}, skipped {log[-1]['skipped']} "
+                f"({entry['cpu_reference_seconds']} s)")
+    return entries
 
 
 def last_error(err, out=""):
@@ -269,7 +402,14 @@ def main():
     ap.add_argument("--batch", type=int, default=2, help="batch of the numerics models (default 2)")
     ap.add_argument("--latency-batch", type=int, default=32)
     ap.add_argument("--only", help="comma-separated model names (default: all)")
+    ap.add_argument("--parts", default=",".join(PARTS),
+                    help=f"comma-separated parts to build (default: all of {','.join(PARTS)})")
+    ap.add_argument("--training-target", default="cuda", choices=["cuda", "cpu"],
+                    help="target of the trainers under test (cpu: a dry run of the training step here)")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
+    if parts - set(PARTS):
+        ap.error(f"--parts: unknown {sorted(parts - set(PARTS))} (there are {', '.join(PARTS)})")
     start = time.monotonic()
     tools = Tools()
     out = pathlib.Path(args.out).resolve()
@@ -292,7 +432,7 @@ def main():
     import onnx
 
     for name, source, weights, tolerances, generators in NUMERICS:
-        if only and name not in only:
+        if (only and name not in only) or "numerics" not in parts:
             continue
         say(f"== {name}")
         mdir = out / "models" / name
@@ -353,8 +493,11 @@ def main():
                                                         weights != "embedded", work, entry)}
         meta["models"].append(entry)
 
+    if "training" in parts:
+        meta["training"] = build_training(tools, out, work, only, args.training_target)
+
     for name, source, inputs, impl in LATENCY:
-        if only and name not in only:
+        if (only and name not in only) or "latency" not in parts:
             continue
         say(f"== {name} (latency, batch {args.latency_batch}, bf16, --weights external, {impl})")
         entry = {"name": name, "batch": args.latency_batch, "precision": "bf16", "inputs": inputs,
@@ -391,7 +534,7 @@ def main():
         meta["latency"].append(entry)
 
     for name, source, inputs in CONV_LATENCY:
-        if only and name not in only:
+        if (only and name not in only) or "conv" not in parts:
             continue
         say(f"== {name} (convolutions: gemm and cudnn, batch {args.latency_batch}, fp32, "
             "--weights external)")
@@ -496,6 +639,14 @@ def write_readme(out, meta):
     for m in meta.get("conv_latency", []):
         lines.append(f"- {m['name']} batch {m.get('batch')} {m.get('conv', '?')}: " +
                      (m["runner"] if m.get("runner") else f"NOT BUILT: {m.get('error')}"))
+    lines += ["", f"## Training (batch {TRAIN_BATCH}, {TRAIN_STEPS} steps against the CPU trainer)", ""]
+    for t in meta.get("training", []):
+        lines.append(f"- {t['name']} {t['precision']} ({t['what']}): " +
+                     (f"{t['trainer']}, tolerance {t['tolerance']} per step" if t.get("trainer")
+                      else f"NOT BUILT: {t.get('error')}"))
+    lines += ["", "Each training folder: the data (`*.npy`), and per precision the trainer, the CPU trainer's",
+              f"log of the same {TRAIN_STEPS} steps (`ref_cpu.jsonl`) and its checkpoints after "
+              f"{TRAIN_CPU_CHECKPOINT_STEP} and {TRAIN_STEPS} steps.", ""]
     lines += ["", "## Not shipped", ""] + [f"- {n}" for n in meta["not_shipped"]]
     lines += ["", f"Total: {meta['bytes'] / 2**20:.1f} MiB in {len(meta['files'])} files "
               "(bundle.json lists each with its size and sha256).", ""]
