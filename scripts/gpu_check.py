@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The project's one check on a GPU machine (docs/gpu-check.md).
 
-    python3 scripts/gpu_check.py BUNDLE LOGDIR [--budget SECONDS]
+    python3 scripts/gpu_check.py BUNDLE LOGDIR [--budget SECONDS] [--steps a,b]
 
 BUNDLE is what scripts/gpu-bundle.sh built on a build machine (CUDA runners,
 kernel reports, inputs, CPU-target references, ONNX models where they fit).
@@ -14,6 +14,11 @@ Runs, each step time-boxed, each failure logged and skipped past:
     with MPC_CUDA_PROFILE on;
  4. per generated kernel: achieved DRAM bandwidth (kernel report bytes over
     profiled time) as a fraction of the GPU's peak;
+    training: each CUDA trainer's 20-step loss curve against the CPU trainer's
+    (fp32 1e-4 relative per step; bf16/fp16 the bound docs/gpu-check.md
+    gives; the same skipped steps with fp16 dynamic loss scaling), a
+    checkpoint round trip (20 + resume to 30 = 30 straight), the CPU
+    trainer's step-10 checkpoint resumed on the GPU, and steps/s;
  5. mpc-cuda-probe --bench-gemm (cuBLASLt TFLOP/s) and --bench-conv (cuDNN
     TFLOP/s on ResNet-50's convolutions); convolutions through cuDNN against
     im2col + cuBLASLt (mpc-compile --cuda-conv): the CNN's and ResNet-18's fp32
@@ -22,6 +27,9 @@ Runs, each step time-boxed, each failure logged and skipped past:
  6. forward latency at batch 32 bf16 of ResNet-50 and a BERT-base-style
     encoder: the mpc runner (--iterations) against PyTorch eager fp32,
     eager autocast bf16 and torch.compile (when time is left).
+
+--steps training,gemm,... runs only those steps (the environment always;
+names: bundle selftest numerics training gemm convolutions latency).
 
 Writes LOGDIR/summary.json, LOGDIR/summary.txt and one log per step. Without
 a GPU (a dry run on a build machine) every GPU step fails with the runner's
@@ -295,6 +303,117 @@ def first_error_line(err, out=""):
     return lines[-1].strip() if lines else ""
 
 
+PROGRESS_RE = re.compile(r"^step (\d+)/(\d+) .*samples/s ([0-9.eE+-]+|inf|nan)\s*$", re.M)
+
+
+def read_jsonl(path):
+    p = pathlib.Path(path)
+    return [json.loads(line) for line in p.read_text().splitlines() if line.strip()] if p.exists() else []
+
+
+def step_entries(log):
+    """The per-step lines of a trainer's log (docs/trainer.md, "Output"), not the eval lines."""
+    return [e for e in log if "step" in e and "finite" in e]
+
+
+def compare_curves(got, ref, tolerance):
+    """Two trainers' logs, step by step (lists of log entries; only the steps `ref` has): the same
+    steps, finite flags, skipped counts and loss scales, and |loss - ref| / |ref| <= tolerance
+    (a non-finite loss, null in the log, only where the reference's is). Returns a dict: ok,
+    max_rel (the worst step's relative difference), worst_step, steps, problems (the first few)."""
+    got = {e["step"]: e for e in step_entries(got)}
+    ref = step_entries(ref)
+    out = {"ok": True, "max_rel": 0.0, "worst_step": None, "steps": len(ref), "problems": []}
+
+    def problem(text):
+        out["ok"] = False
+        if len(out["problems"]) < 5:
+            out["problems"].append(text)
+
+    if not ref:
+        problem("the reference log has no steps")
+    for r in ref:
+        g = got.get(r["step"])
+        if g is None:
+            problem(f"step {r['step']}: missing")
+            out["max_rel"], out["worst_step"] = float("inf"), r["step"]
+            continue
+        for key in ("finite", "skipped", "loss_scale"):
+            if g.get(key) != r.get(key):
+                problem(f"step {r['step']}: {key} {g.get(key)} (reference {r.get(key)})")
+        a, b = g.get("loss"), r.get("loss")
+        if a is None or b is None:
+            rel = 0.0 if a is None and b is None else float("inf")
+        else:
+            rel = abs(a - b) / max(abs(b), 1e-30)
+        if out["worst_step"] is None or rel > out["max_rel"]:
+            out["max_rel"], out["worst_step"] = rel, r["step"]
+        if not rel <= tolerance:
+            problem(f"step {r['step']}: loss {a} vs {b} (relative {rel:.3g} > {tolerance})")
+    extra = sorted(set(got) - {r["step"] for r in ref})
+    if extra:
+        problem(f"steps the reference lacks: {extra[:5]}")
+    return out
+
+
+def checkpoint_tensors(path):
+    """{name: float64 array} of a trainer's safetensors checkpoint (float tensors only)."""
+    raw = pathlib.Path(path).read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    body = raw[8 + n:]
+    dtypes = {"F32": "<f4", "F16": "<f2", "F64": "<f8"}
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        if info["dtype"] in dtypes:
+            a = np.frombuffer(body[begin:end], dtypes[info["dtype"]])
+        elif info["dtype"] == "BF16":
+            a = (np.frombuffer(body[begin:end], "<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            continue
+        out[name] = a.astype(np.float64).reshape(info["shape"])
+    return out
+
+
+def compare_checkpoints(got, ref):
+    """The worst normalized error (max|a - r| / max|r|) over the state tensors both hold, and its tensor."""
+    a, r = checkpoint_tensors(got), checkpoint_tensors(ref)
+    worst, where = 0.0, None
+    for name in sorted(set(a) & set(r)):
+        err = normalized_error(a[name], r[name]) if np.all(np.isfinite(a[name])) else float("inf")
+        if err >= worst:
+            worst, where = err, name
+    return {"max_normalized_error": worst, "tensor": where, "tensors": len(set(a) & set(r)),
+            "missing": sorted(set(r) - set(a))[:5]}
+
+
+def training_line(e):
+    """One row of the training table (log and summary.txt)."""
+    def rel(key):
+        r = e.get(key)
+        return f"{r['max_rel']:.3g}" if r else "-"
+    trip = e.get("round_trip")
+    trip_text = "-" if not trip else ("identical" if trip["identical"] else
+                                      f"differs ({trip.get('max_rel', float('inf')):.3g})")
+    curve = e.get("curve")
+    sps = f"{e['steps_per_s']:.1f}" if "steps_per_s" in e else "-"
+    note = e.get("error") or ""
+    for key in ("curve", "cpu_resume", "vs_cpu_fp32"):
+        if not note and e.get(key, {}).get("problems"):
+            note = f"{key}: {e[key]['problems'][0]}"
+    if not note and e.get("skipped"):
+        note = f"skipped steps {e['skipped']} (as the CPU trainer)"
+    return (f"{e['model']:<13} {e['precision']:<5} {e.get('status', '?'):<9} {rel('curve'):>9} "
+            f"{rel('vs_cpu_fp32'):>9} {trip_text:>16} {rel('cpu_resume'):>9} {sps:>9}  {note[:90]}")
+
+
+TRAINING_HEADER = (f"{'model':<13} {'prec':<5} {'status':<9} {'curve':>9} {'vs fp32':>9} {'round trip':>16} "
+                   f"{'CPU->dev':>9} {'steps/s':>9}  note")
+
+
 LATENCY_RE = re.compile(r"latency_ms mean ([0-9.eE+-]+) median ([0-9.eE+-]+) min ([0-9.eE+-]+) "
                         r"max ([0-9.eE+-]+)")
 
@@ -315,7 +434,7 @@ class Check:
         self.budget = Budget(budget_s)
         self.summary = {"bundle": str(self.bundle), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                         "environment": {}, "steps": {}, "numerics": [], "bandwidth": [],
-                        "gemm": [], "latency": [], "notes": []}
+                        "gemm": [], "latency": [], "training": [], "notes": []}
         self.meta = json.loads((self.bundle / "bundle.json").read_text())
         self.probe = self.bundle / "bin" / "mpc-cuda-probe"
         self.gpu_name = ""
@@ -557,6 +676,109 @@ class Check:
             return
         entry["median_ms"] = float(m[2])
         self.log.say(f"  {label}: median {entry['median_ms']:.3f} ms (20 iterations)")
+
+    # training -----------------------------------------------------------------
+    def training(self):
+        """Each trainer of the bundle against the CPU trainer's run of the same model, flags and
+        data (docs/gpu-check.md, "Training")."""
+        entries = self.meta.get("training", [])
+        if not entries:
+            self.summary["notes"].append("training: the bundle has no trainers (built before they were added?)")
+            self.log.say("  the bundle has no trainers")
+            return
+        for t in entries:
+            if self.budget.left() < 90:
+                self.log.say(f"  {t['name']} {t['precision']}: skipped (budget)")
+                self.summary["notes"].append(f"training of {t['name']} {t['precision']} skipped: budget")
+                continue
+            self.train_one(t)
+
+    def train_one(self, t):
+        """Four runs of one trainer: 20 steps with a checkpoint (the curve against the CPU's), 30
+        straight (steps/s), 20 resumed to 30 (the round trip), the CPU's step-10 checkpoint
+        resumed to 20. The verdict and figures go into summary["training"]."""
+        name, prec = t["name"], t["precision"]
+        entry = {"model": name, "precision": prec, "batch": t["batch"], "target": t.get("target", "cuda"),
+                 "tolerance": t["tolerance"], "what": t.get("what")}
+        self.summary["training"].append(entry)
+        if not t.get("trainer"):
+            entry.update(status="NOT BUILT", error=t.get("error", "?"))
+            self.log.say(f"  {name} {prec}: NOT BUILT ({entry['error']})")
+            return
+        work = self.work / f"train-{name}-{prec}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        cmd = [self.bundle / t["trainer"]]
+        for k, v in t["data"].items():
+            cmd += ["--data", f"{k}={self.bundle / v}"]
+        cmd += t.get("run_flags", [])
+        steps, more = t["steps"], t["resume_steps"]
+        tol = t["tolerance"]
+        verdicts = []
+
+        def train(tag, *flags):
+            rc, out, err, secs = run(cmd + [str(f) for f in flags], self.log, f"train-{name}-{prec}-{tag}",
+                                     self.budget.box(60, 45), env=self.lib_env)
+            if rc != 0:
+                raise RuntimeError(f"{tag} run: {first_error_line(err, out)}")
+            return out, secs
+
+        ref = read_jsonl(self.bundle / t["ref_log"])
+        try:
+            # 1. The loss curve (and the final state) against the CPU trainer's.
+            first, checkpoint = work / "first.jsonl", work / f"step{steps}.safetensors"
+            train("curve", "--steps", steps, "--log", first, "--checkpoint", checkpoint)
+            got = read_jsonl(first)
+            entry["curve"] = compare_curves(got, ref, tol)
+            verdicts.append(entry["curve"]["ok"])
+            entry["skipped"] = [e["step"] for e in step_entries(got) if e.get("finite") is False]
+            if t.get("ref_log_fp32"):
+                entry["vs_cpu_fp32"] = compare_curves(got, read_jsonl(self.bundle / t["ref_log_fp32"]), tol)
+                # loss_scale/skipped are those of the same precision; against fp32 only the losses
+                verdicts.append(entry["vs_cpu_fp32"]["max_rel"] <= tol)
+            entry["weights_vs_cpu"] = compare_checkpoints(checkpoint, self.bundle / t["ref_checkpoint"])
+            # 2. Straight to `more` steps: the steps/s of its last progress interval.
+            straight = work / "straight.jsonl"
+            out, secs = train("straight", "--steps", more, "--log", straight)
+            progress = PROGRESS_RE.findall(out)
+            if progress:
+                entry["steps_per_s"] = float(progress[-1][2]) / t["batch"]
+                entry["steps_per_s_over"] = f"steps {int(progress[-2][0]) + 1 if len(progress) > 1 else 1}" \
+                                            f"-{progress[-1][0]}"
+            entry["straight_run_s"] = round(secs, 2)
+            # 3. The round trip: the first run's checkpoint resumed to `more` steps.
+            rest = work / "rest.jsonl"
+            train("resume", "--steps", more, "--resume", checkpoint, "--log", rest)
+            joined, whole = first.read_bytes() + rest.read_bytes(), straight.read_bytes()
+            trip = {"identical": joined == whole}
+            if not trip["identical"]:
+                lines = joined.decode().splitlines()
+                trip["first_difference"] = next(
+                    (f"line {i + 1}: {a} | {b}" for i, (a, b) in enumerate(zip(lines, whole.decode().splitlines()))
+                     if a != b), f"{len(lines)} lines against {len(whole.decode().splitlines())}")
+                curve = compare_curves([json.loads(x) for x in lines if x.strip()], read_jsonl(straight), tol)
+                trip["max_rel"] = curve["max_rel"]
+                # Not bit-reproducible by design (docs/cuda.md): within the curve's bound.
+                trip["ok"] = not t.get("deterministic", True) and curve["ok"]
+            else:
+                trip["ok"] = True
+            entry["round_trip"] = trip
+            verdicts.append(trip["ok"])
+            # 4. The CPU trainer's checkpoint after `cpu_checkpoint_step` steps, resumed here.
+            resumed = work / "cpu-resume.jsonl"
+            train("cpu-resume", "--steps", steps, "--resume", self.bundle / t["ref_checkpoint_resume"],
+                  "--log", resumed)
+            after = [e for e in ref if e.get("step", 0) > t["cpu_checkpoint_step"]]
+            entry["cpu_resume"] = compare_curves(read_jsonl(resumed), after, tol)
+            verdicts.append(entry["cpu_resume"]["ok"])
+        except Exception as e:
+            entry["error"] = str(e)
+            verdicts.append(False)
+        entry["status"] = "PASS" if verdicts and all(verdicts) else "FAIL"
+        self.log.say("  " + training_line(entry))
+        for key in ("curve", "vs_cpu_fp32", "cpu_resume"):
+            for text in entry.get(key, {}).get("problems", [])[:2]:
+                self.log.say(f"      {key}: {text}")
 
     # 5 ----------------------------------------------------------------------
     def convolutions(self):
@@ -844,6 +1066,7 @@ class Check:
                                "worst": {k: v["worst"] for k, v in entry.items()
                                          if isinstance(v, dict) and "worst" in v}})
         self.summary["comparison_selfcheck"] = checks
+        self.training_selfcheck()
         # onnxruntime here against the build machine's (for a 'regen' model
         # this checks the regenerated external data as well).
         ort = []
@@ -878,6 +1101,32 @@ class Check:
                 self.log.say(f"  regenerated weights of {model['name']}: "
                              f"{'identical to the build machine' if ok else 'DIFFER'}")
 
+    def training_selfcheck(self):
+        """compare_curves on the CPU references: each against itself must PASS, one with a loss
+        moved by twice the tolerance, or a step's finite flag flipped, must FAIL."""
+        checks = []
+        for t in self.meta.get("training", []):
+            ref = read_jsonl(self.bundle / t["ref_log"]) if t.get("ref_log") else []
+            if not ref:
+                continue
+            tol = t["tolerance"]
+            moved = [dict(e) for e in ref]
+            moved[-1]["loss"] = moved[-1]["loss"] * (1 + 2 * tol) if moved[-1].get("loss") else 1.0
+            flipped = [dict(e) for e in ref]
+            flipped[0]["finite"] = not flipped[0]["finite"]
+            label = f"{t['name']} {t['precision']}"
+            for case, log, want in ((f"{label} itself", ref, True), (f"{label} a loss off by 2x tolerance",
+                                                                    moved, False),
+                                    (f"{label} a finite flag flipped", flipped, False)):
+                ok = compare_curves(log, ref, tol)["ok"]
+                checks.append({"case": case, "status": "PASS" if ok == want else "FAIL",
+                               "expected": "ok" if want else "not ok"})
+        self.summary["training_selfcheck"] = checks
+        bad = [c["case"] for c in checks if c["status"] != "PASS"]
+        if checks:
+            self.log.say(f"  training comparison code on the CPU references: {len(checks) - len(bad)}/{len(checks)} "
+                         f"PASS" + (f" (FAIL: {', '.join(bad)})" if bad else ""))
+
     # -------------------------------------------------------------------------
     def write_summary(self):
         s = self.summary
@@ -888,9 +1137,12 @@ class Check:
         lines.append(f"peak bandwidth assumed: {s['environment'].get('peak_bandwidth_assumed')}")
         lines.append(f"torch {s['environment'].get('torch')}, onnxruntime "
                      f"{s['environment'].get('onnxruntime')}, python {s['environment'].get('python')}")
-        st = s.get("selftest", {})
-        lines.append(f"selftest: {'PASS' if st.get('ok') else 'FAIL'}"
-                     f"{'' if st.get('ok') else ' - ' + str(st.get('error'))}")
+        st = s.get("selftest")
+        if st is None:
+            lines.append("selftest: not run")
+        else:
+            lines.append(f"selftest: {'PASS' if st.get('ok') else 'FAIL'}"
+                         f"{'' if st.get('ok') else ' - ' + str(st.get('error'))}")
         if "bundle_integrity" in s:
             lines.append(f"bundle integrity: {'PASS' if s['bundle_integrity']['ok'] else 'FAIL'}")
         lines.append("")
@@ -910,6 +1162,20 @@ class Check:
             lines.append(f"comparison code on the CPU references: {len(s['comparison_selfcheck']) - len(bad)}"
                          f"/{len(s['comparison_selfcheck'])} PASS"
                          + (f" (FAIL: {', '.join(c['model'] + ' ' + c['precision'] for c in bad)})" if bad else ""))
+        lines.append("")
+        lines.append("training: per-step relative loss difference against the CPU trainer (curve: 20 steps; "
+                     "vs fp32: the CPU fp32 trainer's; round trip: 20 + resume to 30 against 30; "
+                     "CPU->dev: the CPU's step-10 checkpoint resumed to 20):")
+        lines.append("  " + TRAINING_HEADER)
+        for e in s.get("training", []):
+            lines.append(f"  {training_line(e)}  (tolerance {e['tolerance']})")
+        if not s.get("training"):
+            lines.append("  (none run)")
+        if s.get("training_selfcheck"):
+            bad = [c["case"] for c in s["training_selfcheck"] if c["status"] != "PASS"]
+            lines.append(f"training comparison code on the CPU references (itself; a loss moved, a flag flipped): "
+                         f"{len(s['training_selfcheck']) - len(bad)}/{len(s['training_selfcheck'])} PASS"
+                         + (f" (FAIL: {', '.join(bad)})" if bad else ""))
         lines.append("")
         lines.append("bandwidth of generated kernels (bytes from the kernel report / profiled time):")
         for b in s["bandwidth"]:
@@ -972,19 +1238,25 @@ class Check:
         (self.logdir / "summary.txt").write_text(text + "\n")
         (self.logdir / "summary.json").write_text(json.dumps(s, indent=1, default=str) + "\n")
 
-    def all(self):
+    def all(self, only=None):
+        """The steps in order (`only`: a set of STEPS keys; the environment always runs)."""
         self.log.say(f"mpc GPU check: bundle {self.bundle}, logs {self.logdir}, "
                      f"budget {self.budget.left():.0f} s")
         self.step("environment", self.environment)
-        self.step("bundle and comparison code (no GPU needed)", self.dry_run_extras)
-        self.step("selftest", self.selftest)
-        self.step("numerics", self.numerics)
-        self.step("gemm", self.gemm)
-        self.step("convolutions", self.convolutions)
-        self.step("latency", self.latency)
+        for key, title in STEPS:
+            if only is None or key in only:
+                self.step(title, getattr(self, STEP_METHODS[key]))
         self.write_summary()
         if not os.environ.get("GPU_CHECK_KEEP_WORK"):
             shutil.rmtree(self.work, ignore_errors=True)
+
+
+# The steps after the environment, in order: (--steps key, title in the logs and summary).
+STEPS = [("bundle", "bundle and comparison code (no GPU needed)"), ("selftest", "selftest"),
+         ("numerics", "numerics"), ("training", "training"), ("gemm", "gemm"),
+         ("convolutions", "convolutions"), ("latency", "latency")]
+STEP_METHODS = {"bundle": "dry_run_extras", "selftest": "selftest", "numerics": "numerics",
+                "training": "training", "gemm": "gemm", "convolutions": "convolutions", "latency": "latency"}
 
 
 # ---------------------------------------------------------------------------
@@ -1133,6 +1405,8 @@ def main():
     p.add_argument("logdir", nargs="?")
     p.add_argument("--budget", type=float, default=450.0,
                    help="seconds for the whole check (default 450: ends within 8 minutes)")
+    p.add_argument("--steps", help="comma-separated steps to run (default all): " +
+                   " ".join(k for k, _ in STEPS))
     p.add_argument("--torch-bench", help=argparse.SUPPRESS)
     p.add_argument("--batch", type=int, default=32, help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
@@ -1142,8 +1416,13 @@ def main():
         return torch_bench(a.torch_bench, a.batch, a.out, a.compile)
     if not a.bundle or not a.logdir:
         p.error("BUNDLE and LOGDIR are required")
+    only = None
+    if a.steps:
+        only = set(a.steps.split(","))
+        if only - set(STEP_METHODS):
+            p.error(f"--steps: unknown {sorted(only - set(STEP_METHODS))} (there are {' '.join(STEP_METHODS)})")
     check = Check(a.bundle, a.logdir, a.budget)
-    check.all()
+    check.all(only)
     return 0
 
 
