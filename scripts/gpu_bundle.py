@@ -646,7 +646,7 @@ def write_readme(out, meta):
                       else f"NOT BUILT: {t.get('error')}"))
     lines += ["", "Each training folder: the data (`*.npy`), and per precision the trainer, the CPU trainer's",
               f"log of the same {TRAIN_STEPS} steps (`ref_cpu.jsonl`) and its checkpoints after "
-              f"{TRAIN_CPU_CHECKPOINT_STEP} and {TRAIN_STEPS} steps.", ""]
+              f"{TRAIN_CPU_CHECKPOINT_STEP} and {TRAIN_STEPS} steps."]
     lines += ["", "## Not shipped", ""] + [f"- {n}" for n in meta["not_shipped"]]
     lines += ["", f"Total: {meta['bytes'] / 2**20:.1f} MiB in {len(meta['files'])} files "
               "(bundle.json lists each with its size and sha256).", ""]
