@@ -95,16 +95,6 @@ bool isUnsupported(cudnnStatus_t status) {
   return CUDNN_STATUS_CATEGORY(status) == CUDNN_STATUS_NOT_SUPPORTED;
 }
 
-cudnnDataType_t cudnnType(int64_t code) {
-  switch (code) {
-  case MPC_DT_F16:
-    return CUDNN_DATA_HALF;
-  case MPC_DT_BF16:
-    return CUDNN_DATA_BFLOAT16;
-  default:
-    return CUDNN_DATA_FLOAT; // planAttention admits nothing else
-  }
-}
 
 int64_t elementBytes(int64_t code) { return code == MPC_DT_F32 ? 4 : 2; }
 
@@ -277,7 +267,7 @@ public:
 // The operations listed at the top of this file.
 void buildOperations(GraphBuilder &g, const AttentionPlan &plan, const AttentionCall &call,
                      const int64_t alignments[kAttnOperands]) {
-  cudnnDataType_t io = cudnnType(call.dtype);
+  cudnnDataType_t io = cudnnDataTypeOf(call.dtype);
   cudnnBackendDescriptor_t q = g.tensor(kUidQ, plan.q, io, alignments[kAttnQ], false);
   cudnnBackendDescriptor_t kT = g.tensor(kUidK, plan.kTransposed, io, alignments[kAttnK], false);
   cudnnBackendDescriptor_t v = g.tensor(kUidV, plan.v, io, alignments[kAttnV], false);
@@ -294,7 +284,7 @@ void buildOperations(GraphBuilder &g, const AttentionPlan &plan, const Attention
   cudnnBackendDescriptor_t logits = scaled;
   if (plan.hasMask) {
     cudnnBackendDescriptor_t mask =
-        g.tensor(kUidMask, plan.mask, cudnnType(call.maskDtype), alignments[kAttnMask], false);
+        g.tensor(kUidMask, plan.mask, cudnnDataTypeOf(call.maskDtype), alignments[kAttnMask], false);
     logits = g.intermediate(scores);
     g.pointwise(CUDNN_POINTWISE_ADD, scaled, mask, logits);
   }

@@ -65,22 +65,7 @@ double AttentionPlan::flops() const {
          double(headDim + valueDim);
 }
 
-const char *attentionDtypeName(int64_t code) {
-  switch (code) {
-  case MPC_DT_F32:
-    return "f32";
-  case MPC_DT_F16:
-    return "f16";
-  case MPC_DT_BF16:
-    return "bf16";
-  case MPC_DT_F8E4M3:
-    return "f8E4M3FN";
-  case MPC_DT_F8E5M2:
-    return "f8E5M2";
-  default:
-    return nullptr;
-  }
-}
+const char *attentionDtypeName(int64_t code) { return mpc_dtype_name(code); }
 
 std::string decodeAttentionBlock(const int64_t *params, int64_t offset, int64_t size,
                                  int64_t stride, AttentionCall &call) {

@@ -48,16 +48,6 @@ ConvCache &cache() {
   return *instance;
 }
 
-cudnnDataType_t cudnnType(int32_t code) {
-  switch (code) {
-  case MPC_DT_F16:
-    return CUDNN_DATA_HALF;
-  case MPC_DT_BF16:
-    return CUDNN_DATA_BFLOAT16;
-  default:
-    return CUDNN_DATA_FLOAT;
-  }
-}
 
 int64_t elementBytes(int32_t code) { return code == MPC_DT_F32 ? 4 : 2; }
 
@@ -140,7 +130,7 @@ void chooseAlgorithm(const CudnnApi &api, Compiled &c, const ConvPlan &plan, int
 Compiled compile(const CudnnApi &api, const ConvPlan &plan, const ConvProblem &p, const void *x,
                  const void *w, const void *y, const std::string &problem) {
   Compiled c;
-  cudnnDataType_t type = cudnnType(p.dtypes[0]);
+  cudnnDataType_t type = cudnnDataTypeOf(p.dtypes[0]);
   checkCudnn(api.cudnnCreateTensorDescriptor(&c.x), "cudnnCreateTensorDescriptor", problem);
   checkCudnn(api.cudnnCreateTensorDescriptor(&c.y), "cudnnCreateTensorDescriptor", problem);
   checkCudnn(api.cudnnCreateFilterDescriptor(&c.w), "cudnnCreateFilterDescriptor", problem);

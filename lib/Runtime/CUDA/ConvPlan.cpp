@@ -36,20 +36,8 @@ ConvProblem readConvProblem(const int64_t *slots) {
 namespace {
 
 const char *dtypeName(int32_t code) {
-  switch (code) {
-  case MPC_DT_F32:
-    return "f32";
-  case MPC_DT_F16:
-    return "f16";
-  case MPC_DT_BF16:
-    return "bf16";
-  case MPC_DT_F8E4M3:
-    return "f8E4M3FN";
-  case MPC_DT_F8E5M2:
-    return "f8E5M2";
-  default:
-    return "?";
-  }
+  const char *name = mpc_dtype_name(code);
+  return name ? name : "?";
 }
 
 std::string list(const int64_t *values, int64_t count) {

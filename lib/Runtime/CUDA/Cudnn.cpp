@@ -3,6 +3,7 @@
 
 #include "Driver.h"
 
+#include "mpc/Runtime/CUDA/Abi.h"
 #include "mpc/Runtime/CUDA/LibrarySearch.h"
 
 #include <cuda.h>
@@ -52,6 +53,17 @@ const CudnnApi &cudnn() {
     return api;
   }();
   return *instance;
+}
+
+cudnnDataType_t cudnnDataTypeOf(int64_t code) {
+  switch (code) {
+  case MPC_DT_F16:
+    return CUDNN_DATA_HALF;
+  case MPC_DT_BF16:
+    return CUDNN_DATA_BFLOAT16;
+  default:
+    return CUDNN_DATA_FLOAT;
+  }
 }
 
 std::mutex &cudnnHandleMutex() {

@@ -59,6 +59,10 @@ struct CudnnApi {
 /// not the major version this runtime was built for.
 const CudnnApi &cudnn();
 
+/// cuDNN's data type for an MPC_DT_* code of f32, f16 or bf16 (callers
+/// have checked it is one of those).
+cudnnDataType_t cudnnDataTypeOf(int64_t code);
+
 /// Held while anything uses the one handle (cuDNN handles are not to be
 /// used by two threads at once): convolutions and attention alike.
 std::mutex &cudnnHandleMutex();

@@ -19,6 +19,18 @@ enum {
   MPC_DT_F8E5M2 = 4
 };
 
+/* The MLIR spelling of an MPC_DT_* code ("bf16"); NULL for an unknown one. */
+static inline const char *mpc_dtype_name(int64_t code) {
+  switch (code) {
+  case MPC_DT_F32: return "f32";
+  case MPC_DT_F16: return "f16";
+  case MPC_DT_BF16: return "bf16";
+  case MPC_DT_F8E4M3: return "f8E4M3FN";
+  case MPC_DT_F8E5M2: return "f8E5M2";
+  default: return 0;
+  }
+}
+
 /* mpc_cuda_matmul's flag bits. */
 enum {
   /* C's prior contents are ignored (beta = 0); without it C += A x B. */
