@@ -101,10 +101,7 @@ int64_t elementBytes(int64_t code) { return code == MPC_DT_F32 ? 4 : 2; }
 // The largest power of two up to 16 (what the cuDNN frontend declares by
 // default) that divides the address.
 int64_t alignmentOf(uint64_t address) {
-  int64_t alignment = 16;
-  while (alignment > 1 && address % uint64_t(alignment))
-    alignment /= 2;
-  return alignment;
+  return std::min<int64_t>(16, addressAlignment(reinterpret_cast<const void *>(address)));
 }
 
 uint64_t elementAddress(const AttentionOperand &op, int64_t bytes) {

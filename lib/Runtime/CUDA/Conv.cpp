@@ -51,14 +51,6 @@ ConvCache &cache() {
 
 int64_t elementBytes(int32_t code) { return code == MPC_DT_F32 ? 4 : 2; }
 
-uint32_t alignmentOf(const void *pointer) {
-  auto address = reinterpret_cast<uintptr_t>(pointer);
-  uint32_t alignment = 256;
-  while (alignment > 1 && address % alignment)
-    alignment /= 2;
-  return alignment;
-}
-
 /// Elements from Y's first to its last, inclusive.
 int64_t extent(const ConvPlan &plan) {
   int64_t last = 0;
@@ -191,7 +183,7 @@ extern "C" void mpc_cuda_conv(int64_t *allocated, int64_t *params, int64_t offse
   for (int j = 0; j < 3; ++j) {
     const int64_t *slot = slots + MPC_CONV_SLOT_OPERANDS + j * MPC_CONV_OPERAND_SLOTS;
     key.insert(key.end(), slot + 2, slot + MPC_CONV_OPERAND_SLOTS);
-    key.push_back(alignmentOf(data[j]));
+    key.push_back(addressAlignment(data[j]));
   }
   ConvCache &convs = cache();
   std::lock_guard<std::mutex> lock(cudnnHandleMutex());

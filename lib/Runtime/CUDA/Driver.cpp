@@ -226,6 +226,14 @@ std::string describeKernel(const std::string &kernel) {
   return out;
 }
 
+uint32_t addressAlignment(const void *pointer) {
+  auto address = reinterpret_cast<uintptr_t>(pointer);
+  uint32_t alignment = 256;
+  while (alignment > 1 && address % alignment)
+    alignment /= 2;
+  return alignment;
+}
+
 LibraryCallScope::~LibraryCallScope() { currentLibraryCall.clear(); }
 
 void noteLaunch(const std::string &kernel) {

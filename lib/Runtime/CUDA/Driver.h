@@ -119,6 +119,10 @@ CUevent profileBegin();
 void profileEnd(CUevent begin, const std::string &name, const char *kind,
                 double flopsPerCall = 0);
 
+/// The largest power of two up to 256 that divides the address: what a
+/// library call's operand is known to be aligned to (part of its plan keys).
+uint32_t addressAlignment(const void *pointer);
+
 /// The device allocator behind mgpuMemAlloc and mpcCudaAlloc.
 CachingAllocator &deviceAllocator();
 

@@ -147,14 +147,6 @@ Blas &blas() {
   return *instance;
 }
 
-uint32_t alignmentOf(const void *pointer) {
-  auto address = reinterpret_cast<uintptr_t>(pointer);
-  uint32_t alignment = 256;
-  while (alignment > 1 && address % alignment)
-    alignment /= 2;
-  return alignment;
-}
-
 // Exits when a cuBLASLt call fails, naming the problem.
 struct Checker {
   const CublasLtApi &api;
@@ -351,8 +343,8 @@ void matmul(int64_t rankA, void *descA, int64_t rankB, void *descB, int64_t rank
   Blas &b = blas();
   std::string problem = describeProblem(shapes, types, flags, epilogue);
   Checker ok{b.api, problem};
-  uint32_t alignments[3] = {alignmentOf(data[0]), alignmentOf(data[1]),
-                            alignmentOf(data[2])};
+  uint32_t alignments[3] = {addressAlignment(data[0]), addressAlignment(data[1]),
+                            addressAlignment(data[2])};
   std::vector<int64_t> geometry;
   for (const MemrefShape &s : shapes) {
     geometry.push_back(s.rank);
@@ -360,7 +352,7 @@ void matmul(int64_t rankA, void *descA, int64_t rankB, void *descB, int64_t rank
     geometry.insert(geometry.end(), s.strides, s.strides + s.rank);
   }
   geometry.insert(geometry.end(), alignments, alignments + 3);
-  geometry.push_back(epilogue.hasBias ? alignmentOf(epilogue.bias) : 0);
+  geometry.push_back(epilogue.hasBias ? addressAlignment(epilogue.bias) : 0);
   Key key{std::move(geometry), dtypeA, dtypeB, dtypeC, epilogue.hasBias ? dtypeBias : -1, flags,
           epilogue.kind};
   std::lock_guard<std::mutex> lock(b.mutex);
