@@ -7,6 +7,8 @@
 
 #include "AttentionProbe.h"
 
+#include "Timing.h"
+
 #include "mpc/Runtime/CUDA/Abi.h"
 #include "mpc/Runtime/CUDA/Runtime.h"
 #include "mpc/Runtime/FloatConversions.h"
@@ -278,27 +280,15 @@ BenchResult benchOne(const BenchShape &s, int32_t dtype, bool withMask, int iter
     t->upload();
   const float scale = 1.0f / std::sqrt(float(s.d));
   auto once = [&] { call(q, k, v, o, withMask ? &mask : nullptr, scale); };
-  // Warm-up: the graph, its plan (runtime compilation), the clocks.
-  for (int i = 0; i < 3; ++i)
-    once();
-  std::vector<double> ms;
-  for (int i = 0; i < iterations; ++i) {
-    void *start = mpcCudaTimingEventRecord();
-    once();
-    void *end = mpcCudaTimingEventRecord();
-    ms.push_back(mpcCudaTimingElapsedMs(start, end));
-    mpcCudaTimingEventDestroy(start);
-    mpcCudaTimingEventDestroy(end);
-  }
-  std::sort(ms.begin(), ms.end());
-  double median =
-      ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+  // (Warm-up builds the graph and its plan: runtime compilation.)
+  Timing timing = timeCalls(once, iterations);
+  double median = timing.medianMs;
   double flops = 4.0 * double(s.b) * double(s.h) * double(s.s) * double(s.s) * double(s.d);
   for (Tensor *t : {&q, &k, &v, &o, &mask})
     mpcCudaFree(t->device);
   mpcCudaSynchronize();
   return {s,          dtype == MPC_DT_BF16 ? "bf16" : "fp16", withMask, median,
-          ms.front(), flops / (median * 1e-3) / 1e12};
+          timing.minMs, flops / (median * 1e-3) / 1e12};
 }
 
 } // namespace

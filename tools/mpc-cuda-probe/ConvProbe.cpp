@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 #include "ConvProbe.h"
 
+#include "Timing.h"
+
 #include "mpc/Runtime/CUDA/Abi.h"
 #include "mpc/Runtime/CUDA/Runtime.h"
 #include "mpc/Runtime/FloatConversions.h"
@@ -383,20 +385,7 @@ int benchConvolutions(int batch, int iterations, const std::string &jsonPath) {
       void *x = upload(random(count(c.xShape())), t.dtype);
       void *w = upload(random(count(c.wShape())), t.dtype);
       void *y = mpcCudaAlloc(size_t(count(c.yShape())) * bytesOf(t.dtype));
-      for (int i = 0; i < 3; ++i)
-        callConv(c, x, w, y);
-      std::vector<double> ms;
-      for (int i = 0; i < iterations; ++i) {
-        void *start = mpcCudaTimingEventRecord();
-        callConv(c, x, w, y);
-        void *end = mpcCudaTimingEventRecord();
-        ms.push_back(mpcCudaTimingElapsedMs(start, end));
-        mpcCudaTimingEventDestroy(start);
-        mpcCudaTimingEventDestroy(end);
-      }
-      std::sort(ms.begin(), ms.end());
-      double median =
-          ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+      double median = timeCalls([&] { callConv(c, x, w, y); }, iterations).medianMs;
       int64_t out = c.out(0);
       double flops = 2.0 * double(batch) * double(s.k) * double(out * out) * double(s.c) *
                      double(s.kernel * s.kernel);

@@ -28,6 +28,8 @@
 #include "AttentionProbe.h"
 #include "ConvProbe.h"
 
+#include "Timing.h"
+
 #include "mpc/Runtime/CUDA/Abi.h"
 #include "mpc/Runtime/CUDA/Mgpu.h"
 #include "mpc/Runtime/CUDA/Runtime.h"
@@ -315,26 +317,14 @@ BenchResult benchOne(const BenchShape &s, const BenchType &t, int iterations,
     mpc_cuda_matmul_descriptors(2, &da, 2, &db, 2, &dc, t.in, t.in, t.out,
                                 t.flags);
   };
-  // Warm-up: the heuristic query, the first launches, the clocks.
-  for (int i = 0; i < 3; ++i)
-    call();
-  std::vector<double> ms;
-  for (int i = 0; i < iterations; ++i) {
-    void *start = mpcCudaTimingEventRecord();
-    call();
-    void *end = mpcCudaTimingEventRecord();
-    ms.push_back(mpcCudaTimingElapsedMs(start, end));
-    mpcCudaTimingEventDestroy(start);
-    mpcCudaTimingEventDestroy(end);
-  }
-  std::sort(ms.begin(), ms.end());
-  double median = ms.size() % 2 ? ms[ms.size() / 2]
-                                : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+  // (Warm-up runs the heuristic query.)
+  mpc::probe::Timing timing = mpc::probe::timeCalls(call, iterations);
+  double median = timing.medianMs;
   double flops = 2.0 * double(s.m) * double(s.n) * double(s.k);
   for (void *p : {a, b, c})
     mpcCudaFree(p);
   mpcCudaSynchronize();
-  return {s, t.name, median, ms.front(), flops / (median * 1e-3) / 1e12};
+  return {s, t.name, median, timing.minMs, flops / (median * 1e-3) / 1e12};
 }
 
 bool parseShapes(const std::string &text, std::vector<BenchShape> &shapes) {
