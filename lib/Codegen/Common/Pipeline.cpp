@@ -33,11 +33,13 @@ void buildBufferizationPipeline(OpPassManager &pm) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.modifyPublicFunctions = true;
-  // Hoisting result allocations into the out-parameters crashes (MLIR 22) when
-  // a function returns one buffer twice, e.g. a model whose two outputs are
-  // Identity of one tensor; copying results out costs one memcpy per output.
+  // Upstream's hoisting of result allocations into the out-parameters
+  // crashes (MLIR 22) when a function returns one buffer twice, e.g. a model
+  // whose two outputs are Identity of one tensor; mpc-results-in-place does
+  // it with that case (and aliasing) checked.
   outParams.hoistStaticAllocs = false;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addNestedPass<func::FuncOp>(createResultsInPlacePass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
 }

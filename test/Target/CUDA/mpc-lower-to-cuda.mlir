@@ -21,10 +21,11 @@
 
 // The default: one fatbinary (cubins + PTX), loaded and launched through
 // the runtime (0xBA55ED50 is the fatbinary's magic number); the entry
-// point's results are out-parameters.
+// point's results are out-parameters the kernels write directly
+// (mpc-results-in-place): no buffer of their own, no copy.
 // HOST: llvm.func @main(
 // HOST: llvm.call @mgpuStreamCreate
-// HOST: llvm.call @mgpuMemAlloc
+// HOST-NOT: llvm.call @mgpuMemAlloc
 // HOST: gpu.launch_func <%{{.+}} : !llvm.ptr> @mpc_kernels::@main_k0 blocks in
 // HOST: gpu.launch_func <%{{.+}} : !llvm.ptr> @mpc_kernels::@main_k1 blocks in ({{.+}}) threads in ({{.+}}) : i64
 // HOST: llvm.call @mgpuStreamSynchronize

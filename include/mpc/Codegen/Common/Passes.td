@@ -53,6 +53,26 @@ def FuseElementwisePass : Pass<"mpc-fuse-elementwise", "::mlir::func::FuncOp"> {
                            "::mlir::affine::AffineDialect"];
 }
 
+def ResultsInPlacePass : Pass<"mpc-results-in-place", "::mlir::func::FuncOp"> {
+  let summary = "Let each result be computed in its out-parameter instead of a buffer copied into it";
+  let description = [{
+    buffer-results-to-out-params ends a function with one memref.copy per
+    result, from the buffer the result was computed in to the caller's
+    out-parameter: a copy per result per call (in a train step, a copy of
+    every state tensor, as a kernel of its own on the GPU). Where that buffer
+    is a static memref.alloc of the out-parameter's type in the function
+    body, not used after the copy (through views either) except by other
+    copies reading it, and the out-parameter is used by that copy only, the
+    allocation is replaced by the out-parameter and the copy disappears.
+    A buffer returned twice keeps the later copies, which then read the
+    first out-parameter. (Upstream's hoist-static-allocs option does the
+    replacement without these checks and crashes on a buffer returned
+    twice.) Out-parameters must not alias each other or the inputs, which
+    every caller of mpc's entry points guarantees (docs/mpc-compile.md).
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def PadInPlacePass : Pass<"mpc-pad-in-place", "::mlir::func::FuncOp"> {
   let summary = "Let the producer of a padded tensor write into the padded buffer's interior";
   let description = [{
