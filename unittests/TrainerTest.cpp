@@ -398,3 +398,18 @@ TEST(TrainerEvalMetrics, MeanSquaredErrorOfTheCountedRows) {
 }
 
 } // namespace
+
+// --weights external trainers: parameters and buffers may come from a
+// weights file; the optimizer's state never does (no model file has it).
+TEST(TrainerManifest, OnlyParametersAndBuffersAreExternal) {
+  std::string external = replaced(kSchemaManifest, R"("init":{"offset":0,"bytes":12})", R"("external":true)");
+  Manifest manifest = parsedManifest(external);
+  EXPECT_TRUE(manifest.train.args[0].external);
+  std::string buffer = replaced(external, R"({"name":"w","role":"param")", R"({"name":"w","role":"buffer")");
+  EXPECT_TRUE(parsedManifest(buffer).train.args[0].external);
+  Manifest refused;
+  std::string error;
+  EXPECT_FALSE(parseManifest(replaced(kSchemaManifest, R"("fill":0)", R"("external":true)"), 100, refused, error));
+  EXPECT_NE(error.find("'w.m' (opt) is external, which only param and buffer state may be"), std::string::npos)
+      << error;
+}

@@ -324,15 +324,14 @@ bool readScalars(const Json &json, Reader &reader, Manifest &manifest) {
   if (manifest.mode != manifest::mode::kTrain && manifest.mode != manifest::mode::kInfer)
     return reader.fail(key::kMode, "is '" + manifest.mode + "', not " + manifest::mode::kTrain + " or " +
                                        manifest::mode::kInfer);
-  if (manifest.isInference()) {
-    // Inputs need not be batched (a batch of 0: no input has a leading dim).
-    if (!reader.string(json, key::kWeights, where, manifest.weights, false))
-      return false;
-    if (manifest.weights != manifest::weights::kEmbedded && manifest.weights != manifest::weights::kExternal)
-      return reader.fail(key::kWeights, "is '" + manifest.weights + "', not " +
-                                            manifest::weights::kEmbedded + " or " + manifest::weights::kExternal);
+  if (!reader.string(json, key::kWeights, where, manifest.weights, false))
+    return false;
+  if (manifest.weights != manifest::weights::kEmbedded && manifest.weights != manifest::weights::kExternal)
+    return reader.fail(key::kWeights, "is '" + manifest.weights + "', not " + manifest::weights::kEmbedded +
+                                          " or " + manifest::weights::kExternal);
+  // Inputs need not be batched (a batch of 0: no input has a leading dim).
+  if (manifest.isInference())
     return true;
-  }
   if (!reader.string(json, key::kLoss, where, manifest.loss) ||
       !reader.string(json, key::kLabel, where, manifest.label) ||
       !reader.string(json, key::kOutput, where, manifest.output, false))
@@ -397,10 +396,11 @@ bool parseManifest(std::string_view text, uint64_t blobSize, Manifest &manifest,
         !checkTrainSignature(manifest, reader))
       return train ? false
                    : reader.fail("the manifest", std::string("has no \"") + key::kTrain + "\"");
+    // A weights file holds the model's parameters and buffers only.
     for (const TensorDesc &arg : manifest.train.args)
-      if (arg.external)
-        return reader.fail(key::kTrain, "state '" + arg.name + "' is external, which only an inference "
-                                                               "build may have");
+      if (arg.external && arg.role != role::kParam && arg.role != role::kBuffer)
+        return reader.fail(key::kTrain, "'" + arg.name + "' (" + arg.role + ") is external, which only " +
+                                            role::kParam + " and " + role::kBuffer + " state may be");
     if (const Json *eval = json.find(key::kEval)) {
       manifest.eval.emplace();
       if (!reader.signature(*eval, key::kEval, *manifest.eval) || !checkEvalSignature(manifest, reader))

@@ -49,13 +49,17 @@ bool parseOptions(int argc, char **argv, Options &options, std::string &error) {
       options.help = true;
       continue;
     }
+    if (flag == "--manifest") {
+      options.printManifest = true;
+      continue;
+    }
     if (flag == "--no-shuffle") {
       options.shuffle = false;
       continue;
     }
     static const char *const kValued[] = {"--data", "--eval", "--steps", "--epochs", "--seed",
                                           "--log", "--save", "--checkpoint", "--checkpoint-every",
-                                          "--resume", "--progress-every", "--log-every",
+                                          "--resume", "--weights", "--progress-every", "--log-every",
                                           "--device"};
     bool known = false;
     for (const char *name : kValued)
@@ -93,10 +97,11 @@ bool parseOptions(int argc, char **argv, Options &options, std::string &error) {
     else if (flag == "--save") options.savePath = value;
     else if (flag == "--checkpoint") options.checkpointPath = value;
     else if (flag == "--resume") options.resumePath = value;
+    else if (flag == "--weights") options.weightsPath = value;
     if (!ok)
       return false;
   }
-  if (options.help)
+  if (options.help || options.printManifest)
     return true;
   if (options.steps && options.epochs) {
     error = "give --steps or --epochs, not both";
@@ -104,6 +109,11 @@ bool parseOptions(int argc, char **argv, Options &options, std::string &error) {
   }
   if (options.data.empty()) {
     error = "no training data: give --data NAME=FILE.npy for every input and the label";
+    return false;
+  }
+  if (!options.weightsPath.empty() && !options.resumePath.empty()) {
+    error = "give --weights or --resume, not both: --resume continues a run with the checkpoint's weights, "
+            "--weights starts one from a model's";
     return false;
   }
   if (options.checkpointEvery && options.checkpointPath.empty()) {
@@ -118,8 +128,9 @@ std::string usageText(const char *program) {
          " --data NAME=FILE.npy [--data ...] [--steps N | --epochs E] [--no-shuffle] [--seed S]\n"
          "       [--log FILE.jsonl] [--save OUT.onnx] [--checkpoint FILE [--checkpoint-every N]]\n"
          "       [--resume FILE] [--eval NAME=FILE.npy ...] [--progress-every K] [--log-every N]\n"
-         "       [--device N]\n"
-         "Trains the compiled model; see docs/trainer.md.\n";
+         "       [--weights FILE.onnx|FILE.safetensors] [--device N]\n"
+         "       " + std::string(program) + " --manifest\n"
+         "Trains the compiled model; see docs/trainer.md. --manifest prints the embedded manifest.\n";
 }
 
 } // namespace mpc::trainer

@@ -11,6 +11,7 @@
 #include "mpc/Trainer/Json.h"
 #include "mpc/Trainer/Options.h"
 #include "mpc/Trainer/TrainState.h"
+#include "mpc/Trainer/Weights.h"
 
 #include <algorithm>
 #include <chrono>
@@ -54,6 +55,7 @@ public:
 
 private:
   int loadData();
+  int loadInitialWeights();
   int prepareState();
   /// Makes the manifest target's device and puts the state on it.
   int openDevice();
@@ -144,10 +146,28 @@ int Trainer::loadData() {
   return 0;
 }
 
+/// --weights, or for a --weights external build the error of its absence
+/// (a --resume checkpoint holds every state tensor).
+int Trainer::loadInitialWeights() {
+  std::string error;
+  if (!options_.weightsPath.empty())
+    return loadWeights(manifest_, options_.weightsPath, state_, error) ? 0 : report(kDataError, error);
+  size_t external = 0;
+  for (const TensorDesc *spec : state_.specs)
+    external += spec->external;
+  if (!external || !options_.resumePath.empty())
+    return 0;
+  return report(kUsageError, "this trainer was compiled with --weights external: pass --weights FILE (the model's "
+                             ".onnx or a .safetensors file) holding its " + std::to_string(external) +
+                             " weights, or --resume a checkpoint");
+}
+
 int Trainer::prepareState() {
   std::string error;
   if (!initialState(manifest_, model_.blob, state_, error))
     return report(kDataError, error);
+  if (int code = loadInitialWeights())
+    return code;
   progress_.seed = options_.seed.value_or(0);
   progress_.shuffle = options_.shuffle;
   progress_.rows = train_.rows;
@@ -394,6 +414,10 @@ int runTrainer(int argc, char **argv, const CompiledModel &model) {
     return report(kUsageError, error);
   if (options.help) {
     std::fputs(usageText(argc > 0 ? argv[0] : "trainer").c_str(), stdout);
+    return 0;
+  }
+  if (options.printManifest) {
+    std::printf("%s\n", model.manifest);
     return 0;
   }
   Manifest manifest;

@@ -2,6 +2,7 @@
 #include "mpc/Trainer/Weights.h"
 
 #include "mpc/Runtime/FloatConversions.h"
+#include "mpc/Runtime/ManifestKeys.h"
 #include "mpc/Trainer/FileIO.h"
 #include "mpc/Trainer/OnnxReader.h"
 #include "mpc/Trainer/Safetensors.h"
@@ -95,6 +96,13 @@ bool convert(const HostArray &from, ElementKind to, bool narrowingAllowed, HostA
   return true;
 }
 
+/// Whether a weights file holds state tensor `spec`: all state of an
+/// inference build; a trainer's parameters and buffers, not the optimizer's
+/// or the loss scaler's state, which no model file has.
+bool isWeight(const Manifest &manifest, const TensorDesc &spec) {
+  return manifest.isInference() || spec.role == manifest::role::kParam || spec.role == manifest::role::kBuffer;
+}
+
 /// The ONNX data type the build recorded for initializer `name`, if any.
 std::optional<ElementKind> recordedKind(const Manifest &manifest, const std::string &name) {
   for (const OnnxInitializer &init : manifest.initializers)
@@ -146,7 +154,11 @@ bool loadWeights(const Manifest &manifest, const std::string &path, TrainState &
 
   std::vector<const FileTensor *> found(state.specs.size(), nullptr);
   std::vector<std::string> missing, extra;
+  size_t weights = 0;
   for (size_t i = 0; i < state.specs.size(); ++i) {
+    if (!isWeight(manifest, *state.specs[i]))
+      continue;
+    ++weights;
     for (const FileTensor &t : tensors)
       if (t.name == state.specs[i]->name)
         found[i] = &t;
@@ -156,20 +168,22 @@ bool loadWeights(const Manifest &manifest, const std::string &path, TrainState &
   for (const FileTensor &t : tensors) {
     bool known = false;
     for (const TensorDesc *spec : state.specs)
-      known |= spec->name == t.name;
+      known |= spec->name == t.name && isWeight(manifest, *spec);
     // Integer initializers of an ONNX model are constants compiled into
     // the code, not state.
     if (!known && t.isFloat && !isCheckpoint)
       extra.push_back(t.name);
   }
   if (!missing.empty())
-    return fail("has no tensor " + nameList(missing) + " (of the model's " + std::to_string(state.specs.size()) +
-                " state tensors, " + std::to_string(missing.size()) + " are missing)");
+    return fail("has no tensor " + nameList(missing) + " (of the model's " + std::to_string(weights) +
+                " weights, " + std::to_string(missing.size()) + " are missing)");
   if (!extra.empty())
     return fail("holds " + std::string(extra.size() == 1 ? "a tensor" : "tensors") + " the model does not have: " +
-                nameList(extra) + " (a weights file holds exactly the model's state tensors)");
+                nameList(extra) + " (a weights file holds exactly the model's weights)");
 
   for (size_t i = 0; i < state.specs.size(); ++i) {
+    if (!found[i])
+      continue;
     const TensorDesc &spec = *state.specs[i];
     const FileTensor &t = *found[i];
     if (!t.array)

@@ -359,11 +359,11 @@ ERRORS = [
     ("weights_shape_onnx", True, {"x": "x.npy"}, ["--weights", "{d}/wrong_shape.onnx"],
      "--weights '{d}/wrong_shape.onnx': tensor 'fc1.weight' is f32 [8, 5], the model expects f32 [8, 6]"),
     ("weights_missing", True, {"x": "x.npy"}, ["--weights", "{d}/missing.safetensors"],
-     "--weights '{d}/missing.safetensors': has no tensor 'fc1.bias' (of the model's 4 state tensors, "
+     "--weights '{d}/missing.safetensors': has no tensor 'fc1.bias' (of the model's 4 weights, "
      "1 are missing)"),
     ("weights_extra", False, {"x": "x.npy"}, ["--weights", "{d}/extra.safetensors"],
      "--weights '{d}/extra.safetensors': holds a tensor the model does not have: 'unused' (a weights "
-     "file holds exactly the model's state tensors)"),
+     "file holds exactly the model's weights)"),
     ("weights_f64", True, {"x": "x.npy"}, ["--weights", "{d}/f64.safetensors"],
      "--weights '{d}/f64.safetensors': tensor 'fc1.bias' is f64 [8], the model expects f32 [8] (only "
      "exact widening such as f16/bf16 -> f32 is done; convert the file's tensor)"),

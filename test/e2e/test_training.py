@@ -274,3 +274,78 @@ def test_bad_data_is_rejected_before_training(tmp_path):
         assert proc.returncode != 0, data
         message = proc.stdout + proc.stderr
         assert needle in message and "Traceback" not in message and "Assertion" not in message, message
+
+
+def write_safetensors(path, tensors):
+    """A safetensors file of f32 arrays, no metadata."""
+    header, offset = {}, 0
+    for name, array in tensors.items():
+        assert array.dtype == np.float32, name
+        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + array.nbytes]}
+        offset += array.nbytes
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    path.write_bytes(len(text).to_bytes(8, "little") + text + b"".join(a.tobytes() for a in tensors.values()))
+
+
+def manifest_role(manifest, name):
+    return next(a["role"] for a in manifest["train"]["args"] if a["name"] == name)
+
+
+def test_external_weights(tmp_path):
+    """mpc-compile --train --weights external: the parameters and buffers come from --weights (the
+    model's .onnx or a safetensors file) and the run equals the embedded build's, byte for byte; the
+    optimizer state starts as compiled; --resume needs no --weights; --manifest prints the manifest."""
+    flags = ["--loss", "cross_entropy", "--optimizer", "sgd", "--lr", "0.05", "--momentum", "0.9",
+             "--precision", "bf16", "--batch", BATCH]
+    embedded, external = tmp_path / "embedded", tmp_path / "external"
+    compile_trainer(TRAIN_INPUTS / "cnn.onnx", embedded, *flags)
+    compile_trainer(TRAIN_INPUTS / "cnn.onnx", external, *flags, "--weights", "external")
+    assert external.stat().st_size < embedded.stat().st_size
+    data, model = data_of("cnn", "x"), TRAIN_INPUTS / "cnn.onnx"
+    manifest = json.loads(run_trainer(external, {}, "--manifest")[0].stdout)
+    roles = {a["name"]: (a["role"], a.get("external", False)) for a in manifest["train"]["args"]}
+    assert manifest["weights"] == "external"
+    assert {r for r, ext in roles.values() if ext} == {"param", "buffer"}, roles
+    assert not any(ext for r, ext in roles.values() if r not in ("param", "buffer"))
+
+    proc, _ = run_trainer(external, data, "--steps", 2, check=False, log=tmp_path / "none.jsonl")
+    assert proc.returncode == 2 and proc.stderr.startswith(
+        "error: this trainer was compiled with --weights external: pass --weights FILE"), proc.stderr
+    assert not (tmp_path / "none.jsonl").exists()
+
+    ref, out = tmp_path / "ref.safetensors", tmp_path / "ext.safetensors"
+    run_trainer(embedded, data, "--steps", 6, "--seed", 3, "--checkpoint", ref, log=tmp_path / "ref.jsonl")
+    run_trainer(external, data, "--steps", 6, "--seed", 3, "--weights", model, "--checkpoint", out,
+                log=tmp_path / "ext.jsonl")
+    assert (tmp_path / "ext.jsonl").read_bytes() == (tmp_path / "ref.jsonl").read_bytes()
+    a, b = read_safetensors(ref), read_safetensors(out)
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+    # A checkpoint's parameters and buffers start a new run (an embedded build takes --weights too):
+    # its momenta, not zero after 3 steps, are not taken: the run equals one from a file of the
+    # parameters and buffers alone.
+    three = tmp_path / "three.safetensors"
+    run_trainer(embedded, data, "--steps", 3, "--seed", 3, "--checkpoint", three)
+    state = read_safetensors(three)
+    momenta = [n for n in state if manifest_role(manifest, n) == "opt"]
+    assert momenta and all(np.any(state[n] != 0) for n in momenta)
+    write_safetensors(tmp_path / "weights.safetensors",
+                      {n: a for n, a in state.items() if manifest_role(manifest, n) in ("param", "buffer")})
+    for source in [three, tmp_path / "weights.safetensors"]:
+        run_trainer(external, data, "--steps", 3, "--seed", 3, "--weights", source,
+                    "--checkpoint", source.with_suffix(".out"), log=source.with_suffix(".jsonl"))
+    assert three.with_suffix(".jsonl").read_bytes() == (tmp_path / "weights.jsonl").read_bytes()
+    assert three.with_suffix(".out").read_bytes() == (tmp_path / "weights.out").read_bytes()
+
+    # --resume fills every state tensor; with --weights it is a usage error.
+    run_trainer(external, data, "--steps", 8, "--resume", ref)
+    proc, _ = run_trainer(external, data, "--steps", 8, "--resume", ref, "--weights", model, check=False)
+    assert proc.returncode == 2 and "give --weights or --resume, not both" in proc.stderr
+    # A file without the optimizer's state is fine; one without a parameter names it.
+    partial = onnx.load(model)
+    dropped = partial.graph.initializer[0].name
+    del partial.graph.initializer[0]
+    onnx.save(partial, tmp_path / "partial.onnx")
+    proc, _ = run_trainer(external, data, "--steps", 1, "--weights", tmp_path / "partial.onnx", check=False)
+    assert proc.returncode == 1 and f"has no tensor '{dropped}'" in proc.stderr, proc.stderr

@@ -222,7 +222,7 @@ std::optional<TrainerData> buildTrainerData(ModuleOp module, const RunConfig &co
   if (!infer) {
     auto train = module.lookupSymbol<func::FuncOp>(kTrainStep);
     FailureOr<json::Object> trainInfo =
-        describeFunction(module, train, manifest::kTrainSymbol, blob, initialValues, false);
+        describeFunction(module, train, manifest::kTrainSymbol, blob, initialValues, config.externalWeights);
     if (failed(trainInfo))
       return std::nullopt;
     json::Object lossScale{{key::kMode, config.lossScaleMode}};
@@ -233,10 +233,8 @@ std::optional<TrainerData> buildTrainerData(ModuleOp module, const RunConfig &co
     root[key::kOptimizer] = describeOptimizer(config);
     root[key::kLossScale] = std::move(lossScale);
     root[key::kTrain] = std::move(*trainInfo);
-  } else {
-    root[key::kWeights] = config.externalWeights ? manifest::weights::kExternal
-                                                 : manifest::weights::kEmbedded;
   }
+  root[key::kWeights] = config.externalWeights ? manifest::weights::kExternal : manifest::weights::kEmbedded;
   auto eval = module.lookupSymbol<func::FuncOp>(kEvalStep);
   FailureOr<json::Object> evalInfo = describeFunction(module, eval, manifest::kEvalSymbol, blob,
                                                       initialValues, config.externalWeights);

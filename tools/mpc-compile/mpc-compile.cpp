@@ -46,9 +46,9 @@ static cl::opt<std::string> outputPath("o", cl::desc("output file (the executabl
 static cl::opt<bool> train("train", cl::desc("build a training executable"), cl::cat(category));
 static cl::opt<bool> infer("infer", cl::desc("build an inference executable"), cl::cat(category));
 static cl::opt<std::string> weights("weights", cl::init("embedded"),
-                                    cl::desc("--infer: embedded (default: the weights are in the "
-                                             "executable) or external (the runner reads them "
-                                             "with --weights FILE)"),
+                                    cl::desc("embedded (default: the weights are in the "
+                                             "executable) or external (the runner or trainer "
+                                             "reads them with --weights FILE)"),
                                     cl::cat(category));
 static cl::opt<std::string> loss("loss", cl::desc("cross_entropy or mse"), cl::cat(category));
 static cl::opt<std::string> label("label", cl::init("label"),
@@ -183,14 +183,12 @@ std::string readCommonFlags(TrainOptions &options) {
   return "";
 }
 
-/// --infer's flags: the common ones, --weights, and none of training's.
+/// --infer's flags: the common ones and none of training's.
 std::string readInferFlags(TrainOptions &options) {
   for (auto [name, option] : trainingFlags())
     if (option->getNumOccurrences())
       return std::string(name) + " is a training flag; --infer builds an inference executable "
                                  "(drop " + name + ", or build a trainer with --train)";
-  if (!isOneOf(weights, {"embedded", "external"}))
-    return "unknown --weights '" + weights + "' (use embedded or external)";
   return "";
 }
 
@@ -198,10 +196,10 @@ std::string readInferFlags(TrainOptions &options) {
 std::string readFlags(TrainOptions &options) {
   if (std::string error = readCommonFlags(options); !error.empty())
     return error;
+  if (!isOneOf(weights, {"embedded", "external"}))
+    return "unknown --weights '" + weights + "' (use embedded or external)";
   if (infer)
     return readInferFlags(options);
-  if (weights.getNumOccurrences())
-    return "--weights is an --infer setting: a trainer always embeds its initial state";
   std::optional<mpc::LossKind> lossKind = mpc::parseLossKind(loss);
   if (!lossKind)
     return loss.empty() ? std::string("--train needs --loss cross_entropy or --loss mse")
@@ -350,9 +348,9 @@ RunConfig runConfig(const TrainOptions &options, mlir::ModuleOp module) {
   config.batch = manifestBatch(module);
   config.precision = mpc::stringifyPrecisionPolicy(options.precision).str();
   config.target = target;
+  config.externalWeights = weights == "external";
   if (infer) {
     config.mode = "infer";
-    config.externalWeights = weights == "external";
     return config;
   }
   config.loss = mpc::stringifyLossKind(options.loss).str();

@@ -32,7 +32,7 @@ struct TensorDesc {
   std::vector<int64_t> shape;
   std::optional<BlobRange> init; // initial value of a state argument
   double fill = 0;               // initial value of a state argument without `init`
-  bool external = false;         // infer: the value comes from a weights file (--weights)
+  bool external = false;         // the value comes from a weights file (--weights)
 
   bool isState() const;
   int64_t numElements() const;
@@ -59,7 +59,7 @@ struct Manifest {
   int64_t format = 1;
   std::string mode = "train";   // "train" or "infer" (absent: train)
   std::string target = "cpu";   // where the entry points' buffers live (absent: cpu)
-  std::string weights = "embedded"; // infer: "embedded" or "external"
+  std::string weights = "embedded"; // "embedded" or "external"
   std::string model;
   int64_t batch = 0;
   std::string precision;

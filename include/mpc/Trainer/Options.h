@@ -23,10 +23,12 @@ struct Options {
   std::string checkpointPath;
   int64_t checkpointEvery = 0;
   std::string resumePath;
+  std::string weightsPath; // --weights: the parameters and buffers to start from
   int64_t progressEvery = 10;
   int64_t logEvery = 1;
   int device = 0; // --device: which GPU (a CPU build has device 0 only)
   bool help = false;
+  bool printManifest = false;
 };
 
 /// On a usage error returns false and sets `error` to a sentence naming the flag.
