@@ -378,6 +378,16 @@ LogicalResult gradient(CastOp op, OpBuilder &b, Value g, Grads &grads) {
 // Matmul, normalization, softmax
 //===----------------------------------------------------------------------===//
 
+/// The matrix [prod(leading dims), last dim] `value` (static shape) is a
+/// view of.
+Value asMatrix(OpBuilder &b, Location loc, Value value) {
+  ArrayRef<int64_t> shape = typeOf(value).getShape();
+  int64_t rows = 1;
+  for (int64_t dim : shape.drop_back())
+    rows *= dim;
+  return ReshapeOp::create(b, loc, value, ArrayRef<int64_t>{rows, shape.back()});
+}
+
 LogicalResult gradient(MatmulOp op, OpBuilder &b, Value g, Grads &grads) {
   // dA = g B^T, dB = A^T g, in the forward's precision and accumulator; batch
   // dims that were broadcast are summed back.
@@ -385,8 +395,17 @@ LogicalResult gradient(MatmulOp op, OpBuilder &b, Value g, Grads &grads) {
   Value lhs = op.getLhs(), rhs = op.getRhs();
   TypeAttr acc = op.getAccTypeAttr();
   Value lhsGrad = MatmulOp::create(b, loc, g, transposeMatrices(b, loc, rhs), acc);
-  Value rhsGrad = MatmulOp::create(b, loc, transposeMatrices(b, loc, lhs), g, acc);
   grads.push_back(reduceToShape(b, loc, lhsGrad, typeOf(lhs)));
+  // A batch of rows times one matrix (a linear layer over [batch, seq,
+  // features]): dB sums over every row at once, one GEMM whose reduction
+  // runs over batch and rows, accumulated in `acc` and rounded once, instead
+  // of a GEMM per batch element rounded and then summed.
+  if (typeOf(rhs).getRank() == 2 && typeOf(lhs).getRank() > 2 && typeOf(lhs).hasStaticShape()) {
+    Value rows = asMatrix(b, loc, lhs);
+    grads.push_back(MatmulOp::create(b, loc, transposeMatrices(b, loc, rows), asMatrix(b, loc, g), acc));
+    return success();
+  }
+  Value rhsGrad = MatmulOp::create(b, loc, transposeMatrices(b, loc, lhs), g, acc);
   grads.push_back(reduceToShape(b, loc, rhsGrad, typeOf(rhs)));
   return success();
 }

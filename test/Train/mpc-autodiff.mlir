@@ -117,3 +117,25 @@ func.func @main(%p: tensor<3xf32> {mpc.name = "p", mpc.role = "param"}) -> tenso
 func.func @main(%p: tensor<3xf32> {mpc.name = "p", mpc.role = "param"}) -> (tensor<3xf32> {mpc.name = "loss", mpc.role = "loss"}) {
   return %p : tensor<3xf32>
 }
+
+// -----
+
+// A linear layer over [batch, seq, features]: dW is one GEMM over all
+// batch x seq rows (x and g viewed as matrices), not a GEMM per batch
+// element summed afterwards; dx is the batched g W^T.
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: -> (tensor<f32> {mpc.name = "loss", mpc.role = "loss"}, tensor<3x2xbf16> {mpc.name = "w", mpc.role = "grad"})
+// CHECK: %[[G:.+]] = mpc.cast %{{.+}} : tensor<2x4x2xf32> to tensor<2x4x2xbf16>
+// CHECK: %[[X:.+]] = mpc.reshape %arg0 {shape = array<i64: 8, 3>} : (tensor<2x4x3xbf16>) -> tensor<8x3xbf16>
+// CHECK: %[[XT:.+]] = mpc.transpose %[[X]] {perm = array<i64: 1, 0>} : (tensor<8x3xbf16>) -> tensor<3x8xbf16>
+// CHECK: %[[G2:.+]] = mpc.reshape %[[G]] {shape = array<i64: 8, 2>} : (tensor<2x4x2xbf16>) -> tensor<8x2xbf16>
+// CHECK: %[[DW:.+]] = mpc.matmul %[[XT]], %[[G2]] {acc_type = f32} : (tensor<3x8xbf16>, tensor<8x2xbf16>) -> tensor<3x2xbf16>
+// CHECK-NOT: mpc.reduce_sum
+// CHECK: return %{{.+}}, %[[DW]]
+func.func @main(%x: tensor<2x4x3xbf16> {mpc.name = "x", mpc.role = "input"},
+                %w: tensor<3x2xbf16> {mpc.name = "w", mpc.role = "param"}) -> (tensor<f32> {mpc.name = "loss", mpc.role = "loss"}) {
+  %m = mpc.matmul %x, %w {acc_type = f32} : (tensor<2x4x3xbf16>, tensor<3x2xbf16>) -> tensor<2x4x2xbf16>
+  %c = mpc.cast %m : tensor<2x4x2xbf16> to tensor<2x4x2xf32>
+  %l = mpc.reduce_sum %c {axes = array<i64: 0, 1, 2>, keepdims = false} : (tensor<2x4x2xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
