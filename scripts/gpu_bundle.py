@@ -22,7 +22,10 @@ sha256), README.md says it in words.
 
 --parts numerics,training,latency,conv builds only those parts (default all);
 --training-target cpu builds the "CUDA" trainers for the CPU instead, so that
-gpu_check.py's training step runs here (test/e2e/test_gpu_check.py).
+gpu_check.py's training and throughput steps run here (test/e2e/test_gpu_check.py).
+The throughput part: bf16 trainers of ResNet-50 (batch 64), a BERT-base-size encoder
+(sequence 128, batch 32) and GPT-2 small (sequence 1024, batch 8) with --weights
+external (THROUGHPUT below), which gpu_check.py trains beside PyTorch AMP.
 
 Tools: MPC_BUILD_DIR (mpc-compile, mpc-run, the runtime libraries; default
 this checkout's build/).
@@ -91,7 +94,20 @@ IMPL_FLAGS = {"mpc": [], "mpc+cudnn": ["--cuda-attention=cudnn"]}
 CONV_MODELS = ["cnn", "resnet18"]
 CONV_STRATEGIES = ["gemm", "cudnn"]
 CONV_LATENCY = [("resnet50", "real:resnet50", {"image": {"kind": "normal"}})]
-PARTS = ["numerics", "training", "latency", "conv"]
+# Training throughput (gpu_check.py's "throughput" step, docs/gpu-check.md): the issue's models,
+# bf16, --weights external (gpu_check.py writes weights from the trainer's --manifest), trained
+# there side by side with PyTorch AMP on the same model, batch and optimizer.
+THROUGHPUT_SGD = ["--optimizer", "sgd", "--lr", "0.1", "--momentum", "0.9", "--weight-decay", "1e-4"]
+THROUGHPUT_ADAMW = ["--optimizer", "adamw", "--lr", "1e-4", "--weight-decay", "0.01"]
+THROUGHPUT = [
+    # name, source, batch, training flags, inputs (generators), label classes
+    ("resnet50", "real:resnet50", 64, THROUGHPUT_SGD, {"image": {"kind": "normal"}}, 1000),
+    # Cross-entropy on the pooled output (768 classes): the encoder's whole backward, no MLM head.
+    ("bert_base", "real:bert_base", 32, THROUGHPUT_ADAMW + ["--output", "pooled"],
+     {"ids": {"kind": "ids", "high": 30522}, "mask": {"kind": "ones"}}, 768),
+    ("gpt2_small", "real:gpt2_small", 8, THROUGHPUT_ADAMW, {"ids": {"kind": "ids", "high": 50257}}, 50257),
+]
+PARTS = ["numerics", "training", "latency", "conv", "throughput"]
 
 # Training (gpu_check.py's "training" step, docs/gpu-check.md): the models, data and flags of the
 # end-to-end training tests (test/e2e/test_training.py, test_cuda_train.py), at their batch.
@@ -117,6 +133,10 @@ TRAINING = [
     ("mlp_overflow", "mlp", "x", ["--optimizer", "adamw", "--lr", "0.01", "--loss-scale", "dynamic"], ["fp16"], 30,
      "fp16 dynamic loss scaling: the same skipped steps"),
 ]
+
+# Built only when --only names it: the training tests' MLP, for a dry run of the step here
+# (test/e2e/test_gpu_check.py).
+THROUGHPUT_DRY_RUN = [("mlp", str(TRAIN_INPUTS / "mlp.onnx"), 32, THROUGHPUT_SGD, {"x": {"kind": "normal"}}, 4)]
 
 
 def say(text):
@@ -157,10 +177,10 @@ class Tools:
         if not self.profiling:
             say(f"warning: {self.libs[1]} has no MPC_CUDA_PROFILE support: no per-kernel times")
 
-    def trainer(self, model, precision, flags, out, workdir, target="cuda"):
+    def trainer(self, model, precision, flags, out, workdir, target="cuda", batch=TRAIN_BATCH):
         """A trainer: for CUDA emitted as an object and linked here with the runtime (as runners)."""
         cmd = [self.compile, model, "--train", "--target", target, "--loss", "cross_entropy", "--label", "label",
-               "--batch", str(TRAIN_BATCH), "--precision", precision, *flags]
+               "--batch", str(batch), "--precision", precision, *flags]
         if target == "cpu":
             rc, o, e, _ = sh(cmd + ["-o", out])
             return None if rc == 0 else f"mpc-compile failed: {last_error(e, o)}"
@@ -292,6 +312,48 @@ def build_training(tools, out, work, only, target):
             say(f"  {prec}: {target} trainer {trainer.stat().st_size / 1024:.0f} KiB; CPU reference: "
                 f"loss {log[0]['loss']} -> {log[-1]['loss']}, skipped {log[-1]['skipped']} "
                 f"({entry['cpu_reference_seconds']} s)")
+    return entries
+
+
+def build_throughput(tools, out, work, only, cache, target):
+    """THROUGHPUT's trainers under out/throughput/ (weights external, no data: gpu_check.py makes
+    both from the trainer's --manifest); returns the bundle.json entries."""
+    entries = []
+    for name, source, batch, flags, inputs, classes in THROUGHPUT + THROUGHPUT_DRY_RUN:
+        if (only and name not in only) or (not only and (name, source) in
+                                           [(n, s) for n, s, *_ in THROUGHPUT_DRY_RUN]):
+            continue
+        say(f"== {name} (training throughput, batch {batch}, bf16, --weights external)")
+        entry = {"name": name, "batch": batch, "precision": "bf16", "compile_flags": flags, "inputs": inputs,
+                 "label_classes": classes, "target": target}
+        entries.append(entry)
+        try:
+            src = exported(source[5:], cache) if source.startswith("real:") else pathlib.Path(source)
+        except Exception as e:
+            entry["error"] = str(e)
+            say(f"  NOT BUILT: {e}")
+            continue
+        tdir = out / "throughput"
+        tdir.mkdir(exist_ok=True)
+        trainer = tdir / f"{name}_bf16_b{batch}"
+        report = tdir / f"{trainer.name}.kernels.json"
+        extra = ["--weights", "external"] + (["--kernel-report", report] if target == "cuda" else [])
+        start = time.monotonic()
+        error = tools.trainer(src, "bf16", flags + extra, trainer, work, target=target, batch=batch)
+        entry["compile_seconds"] = round(time.monotonic() - start, 1)
+        if error:
+            entry["error"] = error
+            say(f"  NOT BUILT: {error}")
+            continue
+        entry["trainer"] = f"throughput/{trainer.name}"
+        note = ""
+        if report.exists():
+            kernels = json.loads(report.read_text())["kernels"]
+            entry.update(kernel_report=f"throughput/{report.name}", kernels=len(kernels),
+                         cublaslt_gemms=sum(k["strategy"] == "cublaslt-gemm" for k in kernels))
+            note = f", {len(kernels)} kernels ({entry['cublaslt_gemms']} cuBLASLt)"
+        say(f"  trainer {trainer.stat().st_size / 1024:.0f} KiB{note}, built in {entry['compile_seconds']} s; "
+            f"weights ({src.stat().st_size / 2**20:.0f} MiB as ONNX) not shipped")
     return entries
 
 
@@ -495,6 +557,8 @@ def main():
 
     if "training" in parts:
         meta["training"] = build_training(tools, out, work, only, args.training_target)
+    if "throughput" in parts:
+        meta["throughput"] = build_throughput(tools, out, work, only, cache, args.training_target)
 
     for name, source, inputs, impl in LATENCY:
         if (only and name not in only) or "latency" not in parts:
@@ -647,6 +711,11 @@ def write_readme(out, meta):
     lines += ["", "Each training folder: the data (`*.npy`), and per precision the trainer, the CPU trainer's",
               f"log of the same {TRAIN_STEPS} steps (`ref_cpu.jsonl`) and its checkpoints after "
               f"{TRAIN_CPU_CHECKPOINT_STEP} and {TRAIN_STEPS} steps."]
+    lines += ["", "## Training throughput (bf16, --weights external, against PyTorch AMP)", ""]
+    for t in meta.get("throughput", []):
+        lines.append(f"- {t['name']} batch {t['batch']}: " +
+                     (f"{t['trainer']} ({t.get('kernels', '?')} kernels)" if t.get("trainer")
+                      else f"NOT BUILT: {t.get('error')}"))
     lines += ["", "## Not shipped", ""] + [f"- {n}" for n in meta["not_shipped"]]
     lines += ["", f"Total: {meta['bytes'] / 2**20:.1f} MiB in {len(meta['files'])} files "
               "(bundle.json lists each with its size and sha256).", ""]

@@ -304,6 +304,53 @@ def first_error_line(err, out=""):
 
 
 PROGRESS_RE = re.compile(r"^step (\d+)/(\d+) .*samples/s ([0-9.eE+-]+|inf|nan)\s*$", re.M)
+# The CUDA runtime's exit line under MPC_CUDA_MEMORY_STATS=1 (docs/cuda-runtime.md).
+MEMORY_RE = re.compile(r"^mpc: GPU memory: peak (\d+) bytes", re.M)
+THROUGHPUT_STEPS = 30
+THROUGHPUT_COMPILED = "bert_base"  # the model torch.compile is measured on
+
+
+def trainer_weights(manifest, seed=0):
+    """The parameters and buffers a --weights external trainer needs, from its --manifest: f32,
+    mean 0 / std 0.02, but running variances (`running_var`) 1 (throughput does not depend on
+    values; finite, well-scaled ones keep the steps from being skipped)."""
+    specs, fixed = [], {}
+    for arg in manifest["train"]["args"]:
+        if not arg.get("external"):
+            continue
+        if arg["name"].endswith("running_var"):
+            fixed[arg["name"]] = np.ones(arg["shape"], np.float32)
+        else:
+            specs.append({"name": arg["name"], "shape": arg["shape"], "mean": 0.0, "std": 0.02})
+    tensors, _ = generated_weights(specs, seed)
+    tensors.update(fixed)
+    return tensors
+
+
+def throughput_lines(entries):
+    """The summary's throughput table: per model, mpc's samples/s and peak memory beside each
+    PyTorch run's, with their ratios (mpc / PyTorch)."""
+    lines = ["training throughput, bf16 (samples/s; peak GPU memory GiB; ratio = mpc / PyTorch):"]
+    by_model = {}
+    for e in entries:
+        by_model.setdefault((e["model"], e.get("batch")), []).append(e)
+    for (model, batch), runs in by_model.items():
+        mpc = next((r for r in runs if r.get("impl") == "mpc" and "samples_per_s" in r), None)
+        for r in runs:
+            what = f"  {model:<11} b{batch:<4} {r.get('impl', '?'):<24}"
+            if "samples_per_s" not in r:
+                lines.append(f"{what} FAIL {str(r.get('error'))[:100]}")
+                continue
+            mem = r.get("peak_memory_bytes")
+            cell = f"{what} {r['samples_per_s']:10.1f}  {mem / 2**30 if mem else float('nan'):6.2f} GiB"
+            if mpc and r is not mpc:
+                cell += f"   mpc x{mpc['samples_per_s'] / r['samples_per_s']:.2f}"
+                if mem and mpc.get("peak_memory_bytes"):
+                    cell += f", memory x{mpc['peak_memory_bytes'] / mem:.2f}"
+            lines.append(cell)
+    if not entries:
+        lines.append("  (none run)")
+    return lines
 
 
 def read_jsonl(path):
@@ -434,7 +481,7 @@ class Check:
         self.budget = Budget(budget_s)
         self.summary = {"bundle": str(self.bundle), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                         "environment": {}, "steps": {}, "numerics": [], "bandwidth": [],
-                        "gemm": [], "latency": [], "training": [], "notes": []}
+                        "gemm": [], "latency": [], "training": [], "throughput": [], "notes": []}
         self.meta = json.loads((self.bundle / "bundle.json").read_text())
         self.probe = self.bundle / "bin" / "mpc-cuda-probe"
         self.gpu_name = ""
@@ -1028,6 +1075,124 @@ class Check:
                                             "error": first_error_line(err, out)})
 
     # -------------------------------------------------------------------------
+    def throughput(self):
+        """bf16 training throughput and peak memory of each throughput trainer of the bundle, and
+        of the same model, batch and optimizer in PyTorch AMP (docs/gpu-check.md, "Throughput")."""
+        entries = self.meta.get("throughput", [])
+        if not entries:
+            self.summary["notes"].append("throughput: the bundle has no throughput trainers")
+            self.log.say("  the bundle has no throughput trainers")
+            return
+        for t in entries:
+            if self.budget.left() < 60:
+                self.summary["notes"].append(f"throughput of {t['name']} skipped: budget")
+                continue
+            self.throughput_mpc(t)
+            if self.budget.left() < 45:
+                self.summary["notes"].append(f"PyTorch throughput of {t['name']} skipped: budget")
+                continue
+            self.throughput_torch(t, compile_=False)
+        # torch.compile once (compiling takes minutes), on the encoder.
+        for t in entries:
+            if t["name"] == THROUGHPUT_COMPILED:
+                self.throughput_torch(t, compile_=True)
+
+    def throughput_data(self, t, manifest):
+        """Rows for two batches of each input and the label, from the trainer's manifest."""
+        rng = np.random.default_rng(0)
+        rows = 2 * t["batch"]
+        paths = {}
+        for arg in manifest["train"]["args"]:
+            role = arg.get("role")
+            if role not in ("input", "label"):
+                continue
+            shape = [rows] + list(arg["shape"][1:])
+            dtype = MANIFEST_NUMPY[arg["dtype"]]
+            spec = t["inputs"].get(arg["name"], {"kind": "normal"})
+            if role == "label":
+                a = rng.integers(0, t["label_classes"], shape).astype(dtype)
+            elif spec["kind"] == "ids":
+                a = rng.integers(0, spec["high"], shape).astype(dtype)
+            elif spec["kind"] == "ones":
+                a = np.ones(shape, dtype)
+            else:
+                a = rng.standard_normal(shape).astype(dtype)
+            p = self.work / f"throughput-{t['name']}-{arg['name']}.npy"
+            np.save(p, a)
+            paths[arg["name"]] = p
+        return paths
+
+    def throughput_mpc(self, t):
+        name = t["name"]
+        entry = {"model": name, "impl": "mpc", "batch": t["batch"], "precision": t["precision"],
+                 "kernels": t.get("kernels")}
+        self.summary["throughput"].append(entry)
+        if not t.get("trainer"):
+            entry["error"] = t.get("error", "not built")
+            self.log.say(f"  {name} mpc: NOT BUILT ({entry['error']})")
+            return
+        trainer = self.bundle / t["trainer"]
+        try:
+            rc, out, err, _ = run([trainer, "--manifest"], self.log, f"manifest-throughput-{name}",
+                                  self.budget.box(30), echo=False)
+            if rc != 0:
+                raise RuntimeError(first_error_line(err, out))
+            manifest = json.loads(out)
+            weights = self.work / f"throughput-{name}.weights.safetensors"
+            tensors = trainer_weights(manifest)
+            write_safetensors(weights, tensors)
+            entry["weights_file"] = {"tensors": len(tensors), "bytes": weights.stat().st_size}
+            del tensors
+            data = self.throughput_data(t, manifest)
+        except Exception as e:
+            entry["error"] = f"preparing: {e}"
+            self.log.say(f"  {name} mpc: FAIL {entry['error']}")
+            return
+        log = self.work / f"throughput-{name}.jsonl"
+        cmd = [trainer, "--weights", weights, "--steps", THROUGHPUT_STEPS, "--seed", "1",
+               "--progress-every", THROUGHPUT_STEPS // 3, "--log-every", THROUGHPUT_STEPS // 3, "--log", log]
+        for k, v in data.items():
+            cmd += ["--data", f"{k}={v}"]
+        rc, out, err, secs = run(cmd, self.log, f"throughput-{name}", self.budget.box(150, 30),
+                                 env={**self.lib_env, "MPC_CUDA_MEMORY_STATS": "1"})
+        rates = PROGRESS_RE.findall(out)
+        if rc != 0 or not rates:
+            entry["error"] = first_error_line(err, out)
+            self.log.say(f"  {name} mpc: FAIL {entry['error']}")
+            return
+        losses = [e.get("loss") for e in step_entries(read_jsonl(log))]
+        memory = MEMORY_RE.search(err)
+        entry.update(samples_per_s=float(rates[-1][2]), over=f"steps {THROUGHPUT_STEPS * 2 // 3 + 1}-"
+                     f"{THROUGHPUT_STEPS}", seconds=round(secs, 1), losses=losses,
+                     peak_memory_bytes=int(memory[1]) if memory else None)
+        self.log.say(f"  {name} mpc bf16 batch {t['batch']}: {entry['samples_per_s']:.1f} samples/s "
+                     f"({entry['over']}), peak GPU memory "
+                     f"{entry['peak_memory_bytes'] / 2**30 if memory else float('nan'):.2f} GiB, losses {losses}")
+
+    def throughput_torch(self, t, compile_):
+        name = t["name"]
+        tag = "torch-compile" if compile_ else "torch-eager"
+        left = self.budget.left()
+        if compile_ and left < 150:
+            self.summary["notes"].append(f"torch.compile training of {name} skipped: {left:.0f} s left")
+            self.log.say(f"  {name} torch.compile: skipped ({left:.0f} s left)")
+            return
+        out_json = self.work / f"{tag}-train-{name}.json"
+        cmd = [sys.executable, pathlib.Path(__file__).resolve(), "--torch-train-bench", name,
+               "--batch", str(t["batch"]), "--out", out_json]
+        if compile_:
+            cmd.append("--compile")
+        rc, out, err, _ = run(cmd, self.log, f"{tag}-train-{name}", self.budget.box(300 if compile_ else 120, 10))
+        for line in out.splitlines():
+            self.log.say(f"    {line}")
+        if out_json.exists():
+            for r in json.loads(out_json.read_text()):
+                self.summary["throughput"].append({"model": name, "batch": t["batch"], **r})
+        else:
+            self.summary["throughput"].append({"model": name, "batch": t["batch"], "impl": tag,
+                                               "error": first_error_line(err, out)})
+
+    # -------------------------------------------------------------------------
     def dry_run_extras(self):
         """Without a GPU: what can still be exercised (bundle integrity,
         weights from --manifest, the comparison code on the CPU references,
@@ -1229,6 +1394,8 @@ class Check:
                              (f"   (compile {e['compile_s']:.0f} s)" if e.get("compile_s") else ""))
             else:
                 lines.append(f"  {what}  FAIL {str(e.get('error'))[:100]}")
+        lines.append("")
+        lines.extend(throughput_lines(s.get("throughput", [])))
         for n in s["notes"]:
             lines.append(f"note: {n}")
         lines.append("steps: " + ", ".join(f"{k} {v['status'].split(':')[0]} ({v['seconds']} s)"
@@ -1254,9 +1421,10 @@ class Check:
 # The steps after the environment, in order: (--steps key, title in the logs and summary).
 STEPS = [("bundle", "bundle and comparison code (no GPU needed)"), ("selftest", "selftest"),
          ("numerics", "numerics"), ("training", "training"), ("gemm", "gemm"),
-         ("convolutions", "convolutions"), ("latency", "latency")]
+         ("convolutions", "convolutions"), ("latency", "latency"), ("throughput", "training throughput")]
 STEP_METHODS = {"bundle": "dry_run_extras", "selftest": "selftest", "numerics": "numerics",
-                "training": "training", "gemm": "gemm", "convolutions": "convolutions", "latency": "latency"}
+                "training": "training", "gemm": "gemm", "convolutions": "convolutions", "latency": "latency",
+                "throughput": "throughput"}
 
 
 # ---------------------------------------------------------------------------
@@ -1399,6 +1567,98 @@ def torch_bench(name, batch, out, compile_):
     return 0
 
 
+def torch_training_model(name, torch, dev):
+    """(model, inputs, labels, loss function of (outputs, labels), optimizer factory, description)
+    of a throughput model: the architecture mpc's trainer was compiled from, its batch's random
+    data, mpc-compile's optimizer flags (gpu_bundle.py THROUGHPUT)."""
+    sys.path.insert(0, str(REPO / "test" / "Inputs" / "models"))
+    import export_real_models as erm
+    ce = torch.nn.functional.cross_entropy
+    adamw = lambda params: torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01, fused=True)
+    sgd = lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=1e-4)
+    return {
+        "resnet50": lambda b: (lambda model, what: (
+            model, (torch.randn(b, 3, 224, 224, device=dev),), torch.randint(0, 1000, (b,), device=dev),
+            lambda out, y: ce(out, y), sgd, what + ", SGD momentum 0.9"))(*torch_resnet50()),
+        "bert_base": lambda b: (erm.Bert(vocab=30522, seq=128, hidden=768, heads=12, ffn=3072, layers=12),
+                                (torch.randint(0, 30522, (b, 128), device=dev),
+                                 torch.ones(b, 128, dtype=torch.long, device=dev)),
+                                torch.randint(0, 768, (b,), device=dev), lambda out, y: ce(out[1], y), adamw,
+                                "export_real_models.Bert (BERT-base size), loss on the pooled output, fused AdamW"),
+        "gpt2_small": lambda b: (erm.Gpt(vocab=50257, max_seq=1024, hidden=768, heads=12, layers=12),
+                                 (torch.randint(0, 50257, (b, 1024), device=dev),),
+                                 torch.randint(0, 50257, (b, 1024), device=dev),
+                                 lambda out, y: ce(out.reshape(-1, out.shape[-1]), y.reshape(-1)), adamw,
+                                 "export_real_models.Gpt (GPT-2 small), fused AdamW"),
+    }.get(name)
+
+
+def torch_train_bench(name, batch, out, compile_):
+    """PyTorch AMP training steps (autocast bf16; bf16 needs no GradScaler) of a throughput model:
+    3 warm-up steps, then 10 timed between CUDA events; samples/s and the peak memory PyTorch's
+    allocator reserved (and allocated)."""
+    import torch
+
+    impl = "torch.compile autocast" if compile_ else "torch eager autocast"
+    results = [{"impl": impl, "precision": "bf16"}]
+
+    def save():
+        pathlib.Path(out).write_text(json.dumps(results))
+
+    if not torch.cuda.is_available():
+        results[0]["error"] = "torch.cuda.is_available() is False"
+        save()
+        print("torch: no CUDA device")
+        return 1
+    dev = torch.device("cuda")
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    make = torch_training_model(name, torch, dev)
+    if make is None:
+        results[0]["error"] = f"no PyTorch model for '{name}'"
+        save()
+        return 1
+    try:
+        model, inputs, labels, loss_fn, optimizer, what = make(batch)
+        model = model.to(dev).train()
+        opt = optimizer(model.parameters())
+        step_model = torch.compile(model) if compile_ else model
+
+        def step():
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                loss = loss_fn(step_model(*inputs), labels)
+            loss.backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            return loss
+
+        torch.cuda.reset_peak_memory_stats()
+        start = time.monotonic()
+        for _ in range(3):
+            step()
+        torch.cuda.synchronize()
+        warmup_s = time.monotonic() - start
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        for _ in range(10):
+            loss = step()
+        b.record()
+        b.synchronize()
+        seconds = a.elapsed_time(b) / 1000
+        results[0].update(model_source=what, samples_per_s=10 * batch / seconds, step_ms=seconds * 100,
+                          warmup_s=round(warmup_s, 1), loss=float(loss),
+                          peak_memory_bytes=torch.cuda.max_memory_reserved(),
+                          peak_allocated_bytes=torch.cuda.max_memory_allocated())
+        print(f"{name} {impl} bf16 batch {batch}: {results[0]['samples_per_s']:.1f} samples/s, peak "
+              f"{results[0]['peak_memory_bytes'] / 2**30:.2f} GiB reserved (warm-up {warmup_s:.0f} s)")
+    except Exception as e:
+        results[0]["error"] = f"{type(e).__name__}: {e}"
+        print(f"{name} {impl}: {type(e).__name__}: {e}")
+    save()
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("bundle", nargs="?")
@@ -1408,12 +1668,15 @@ def main():
     p.add_argument("--steps", help="comma-separated steps to run (default all): " +
                    " ".join(k for k, _ in STEPS))
     p.add_argument("--torch-bench", help=argparse.SUPPRESS)
+    p.add_argument("--torch-train-bench", help=argparse.SUPPRESS)
     p.add_argument("--batch", type=int, default=32, help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--compile", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.torch_bench:
         return torch_bench(a.torch_bench, a.batch, a.out, a.compile)
+    if a.torch_train_bench:
+        return torch_train_bench(a.torch_train_bench, a.batch, a.out, a.compile)
     if not a.bundle or not a.logdir:
         p.error("BUNDLE and LOGDIR are required")
     only = None

@@ -115,3 +115,26 @@ def test_compare_curves():
     r = compare_curves(ref, ref[:2], 1e-4)
     assert not r["ok"] and r["problems"] == ["steps the reference lacks: [3]"]
     assert not compare_curves(ref, [], 1e-4)["ok"]
+
+
+def test_throughput_step_runs_the_trainer_and_reports_pytorch_absent(tmp_path):
+    """The throughput step (gpu_check.py "throughput") on a CPU-built throughput trainer of the
+    MLP: weights and data from its --manifest, a samples/s figure from its progress lines; the
+    PyTorch side, without CUDA (or torch) here, records its error instead of a figure."""
+    if not (BUILD_DIR / "bin" / "mpc-compile").exists():
+        pytest.skip("mpc-compile not built")
+    out = tmp_path / "b"
+    proc = subprocess.run([sys.executable, ROOT / "scripts" / "gpu_bundle.py", out, "--only", "mlp",
+                           "--parts", "throughput", "--training-target", "cpu"], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "MPC_BUILD_DIR": str(BUILD_DIR),
+                                            "MPC_CUDA_RUNTIME_BUILD": str(BUILD_DIR)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    meta = json.loads((out / "bundle.json").read_text())
+    assert [(t["name"], t["batch"]) for t in meta["throughput"]] == [("mlp", 32)]
+    summary, text = check(out, tmp_path / "log", steps="throughput")
+    mpc = [e for e in summary["throughput"] if e["impl"] == "mpc"]
+    assert len(mpc) == 1 and mpc[0]["samples_per_s"] > 0 and mpc[0]["over"] == "steps 21-30", mpc
+    assert len(mpc[0]["losses"]) == 3 and all(isinstance(x, float) for x in mpc[0]["losses"]), mpc
+    torch_runs = [e for e in summary["throughput"] if e["impl"] != "mpc"]
+    assert torch_runs and all("error" in e or "samples_per_s" in e for e in torch_runs), torch_runs
+    assert "training throughput, bf16" in text and "mlp         b32   mpc" in text

@@ -82,6 +82,21 @@ std::string resultText(const DriverApi &api, CUresult result) {
   return out;
 }
 
+/// MPC_CUDA_MEMORY_STATS=1: one line on stderr at exit with the most device
+/// memory the caching allocator held at once (blocks in use and cached, the
+/// libraries' workspaces included), to set beside another framework's peak.
+void reportMemoryAtExit() {
+  const char *wanted = std::getenv("MPC_CUDA_MEMORY_STATS");
+  if (!wanted || !*wanted || std::strcmp(wanted, "0") == 0)
+    return;
+  CachingAllocatorStats stats = deviceAllocator().stats();
+  std::fprintf(stderr,
+               "mpc: GPU memory: peak %zu bytes reserved (%.2f GiB), %zu allocations, %zu "
+               "served from the cache\n",
+               stats.peakBytesReserved, double(stats.peakBytesReserved) / (1 << 30),
+               stats.allocations, stats.cacheHits);
+}
+
 void releaseAtExit() {
   exiting = true;
   DriverState &s = state();
@@ -90,6 +105,7 @@ void releaseAtExit() {
   s.api.cuCtxSetCurrent(s.context);
   if (s.stream)
     s.api.cuStreamSynchronize(s.stream);
+  reportMemoryAtExit();
   deviceAllocator().releaseAll();
 }
 

@@ -12,6 +12,7 @@ Run with Debian's python3-torch (1.13) and python3-torchvision:
   torch.arange (Range), the causal mask from triu (Trilu) applied with Where,
   Expand, a fused QKV projection cut with Split, tanh GELU written with Pow,
   layer norm decomposed into ReduceMean/Pow/Sqrt (opset 14: Trilu).
+  `gpt2_small` is GPT-2 small (124M parameters, sequence 1024).
 
 The files are not committed (ResNet weights are tens of MB): the tests and
 bench/compile_speed.py call this into a cache directory under build/.
@@ -167,9 +168,9 @@ def export_bert(path, seq, hidden, heads, ffn, layers, vocab):
     export(model, (ids, mask), path, ["ids", "mask"], ["hidden", "pooled"], 17)
 
 
-def export_gpt2(path):
-    model = Gpt(vocab=256, max_seq=64, hidden=128, heads=4, layers=2)
-    export(model, (torch.randint(0, 256, (2, 32)),), path, ["ids"], ["logits"], 14)
+def export_gpt2(path, vocab=256, seq=32, max_seq=64, hidden=128, heads=4, layers=2):
+    model = Gpt(vocab=vocab, max_seq=max_seq, hidden=hidden, heads=heads, layers=layers)
+    export(model, (torch.randint(0, vocab, (2, seq)),), path, ["ids"], ["logits"], 14)
 
 
 EXPORTERS = {
@@ -179,6 +180,9 @@ EXPORTERS = {
     "bert_base": lambda path: export_bert(path, seq=128, hidden=768, heads=12, ffn=3072, layers=12,
                                           vocab=30522),
     "gpt2": export_gpt2,
+    # GPT-2 small (124M parameters) at its full context: the training throughput comparison.
+    "gpt2_small": lambda path: export_gpt2(path, vocab=50257, seq=1024, max_seq=1024, hidden=768, heads=12,
+                                           layers=12),
 }
 
 
