@@ -607,3 +607,37 @@ def test_cudnn_executable_reports_no_driver(compiler, tmp_path, precision):
     proc = subprocess.run(commands.runner(exe, files, output_dir=tmp_path / "out"), capture_output=True,
                           text=True, timeout=120)
     assert "libcuda.so.1" in one_error_line(proc, "error: no CUDA driver")
+
+
+@pytest.mark.parametrize("shape,axes,op", [
+    ((5, 13, 70), [0, 1], "ReduceSum"),   # 65 rows: two slices, partials then their sum
+    ((40, 33), [0], "ReduceSum"),         # 40 rows: one slice, one kernel
+    ((7, 9, 64), [0, 1], "ReduceMax"),
+    ((3, 31, 5, 40), [0, 1, 2], "ReduceMean"),
+])
+def test_column_reductions_match_cpu_target(runnable, compiler, tmp_path, shape, axes, op):
+    """Reductions over leading dims (bias gradients) run as column-reduction kernels: lanes over
+    adjacent outputs, rows in slices, then the slices' partials in order. Their schedule on the CPU
+    gives the CPU target's result (fp32: the same sums in another order)."""
+    from onnx import TensorProto, helper
+    out_shape = [d for i, d in enumerate(shape) if i not in axes]
+    node = helper.make_node(op, ["x", "axes"], ["y"], keepdims=0) if op != "ReduceMax" else \
+        helper.make_node(op, ["x"], ["y"], axes=axes, keepdims=0)
+    inits = [helper.make_tensor("axes", TensorProto.INT64, [len(axes)], axes)] if op != "ReduceMax" else []
+    graph = helper.make_graph([node], "g", [helper.make_value_info("x", helper.make_tensor_type_proto(
+        TensorProto.FLOAT, shape))], [helper.make_value_info("y", helper.make_tensor_type_proto(
+            TensorProto.FLOAT, out_shape))], inits)
+    model = tmp_path / "reduce.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18 if op != "ReduceMax" else 17)]),
+              model)
+    report = tmp_path / "kernels.json"
+    proc = run_tool([MPC_COMPILE, model, "--infer", "--target", "cuda", "--kernel-report", report, "--emit",
+                     "ptx", "--cuda-arch", "sm_90", "-o", tmp_path / "r.ptx"])
+    assert proc.returncode == 0, proc.stderr
+    strategies = [k["strategy"] for k in json.loads(report.read_text())["kernels"]]
+    assert "column-reduction" in strategies, strategies
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    cpu = mpc_run(tmp_path, model, {"x": x}, "fp32", False, "cpu")["y"]
+    cuda = mpc_run(tmp_path, model, {"x": x}, "fp32", True, "cuda")["y"]
+    check_sane(op, "y", cuda)
+    np.testing.assert_allclose(cuda, cpu, rtol=1e-5, atol=1e-6 * float(np.max(np.abs(cpu))))

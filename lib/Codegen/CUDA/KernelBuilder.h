@@ -136,6 +136,22 @@ void mapRowGroup(ArrayRef<linalg::LinalgOp> group, const RowKernelOptions &optio
                  KernelInfo &info);
 
 //===----------------------------------------------------------------------===//
+// Column reductions (ColumnKernels.cpp)
+//===----------------------------------------------------------------------===//
+
+/// A one-result reduction over at least `minRows` points whose innermost
+/// loop is parallel (it sums over leading dims: a bias gradient), static.
+bool isColumnReduction(linalg::LinalgOp op, int64_t minRows);
+
+/// Replaces `op` (isColumnReduction, `combiner` its combiner) with its
+/// kernels: the partial sums of row slices (pushed to `kernels`) then their
+/// combination (described in `info`), or one kernel when one slice does.
+/// `initialValue`: the constant the output starts from when its fill was
+/// folded away (null: the output's current value).
+void mapColumnReduction(linalg::LinalgOp op, const Combiner &combiner, Value initialValue,
+                        KernelInfo &info, SmallVectorImpl<KernelInfo> &kernels);
+
+//===----------------------------------------------------------------------===//
 // Loops lowering left on the host (HostLoops.cpp)
 //===----------------------------------------------------------------------===//
 

@@ -879,7 +879,9 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
       for (unsigned d : reductionDims)
         length *= ranges[d];
       std::optional<Combiner> combiner = matchCombiner(op);
-      if (combiner && length >= minRowReduction) {
+      if (combiner && isColumnReduction(op, minRowReduction)) {
+        mapColumnReduction(op, *combiner, initialValues.lookup(op), info, kernels);
+      } else if (combiner && length >= minRowReduction) {
         if (failed(mapRowReduction(op, *combiner, info)))
           return failure();
       } else if (failed(mapSequential(op, info))) {

@@ -1028,3 +1028,48 @@ func.func @f16_out_of_f32(%x: memref<8x16xf32>, %w: memref<16x32xf32>, %bias: me
   memref.dealloc %acc : memref<8x32xf32>
   return
 }
+
+// -----
+
+// A sum over the leading dim (a bias gradient, 4096 rows x 64 columns):
+// 32 lanes over adjacent columns, the rows in slices of 32 (2 column tiles
+// x 128 slices = 256 blocks), each slice's sums into a partial buffer, then
+// one thread per column adds the 128 partials in slice order to the output.
+// 40 rows are one slice: one kernel adding to the output directly.
+// CHECK-LABEL: func.func @bias_grad
+// CHECK: %[[PARTIAL:.+]] = memref.alloc() : memref<128x64xf32>
+// CHECK: scf.parallel (%[[BLOCK:.+]]) = (%c0) to (%c256) step (%c1)
+// CHECK: scf.parallel (%[[LANE:.+]]) = (%c0) to (%c32) step (%c1)
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c1 iter_args(%{{.+}} = %cst{{.*}}) -> (f32)
+// CHECK: memref.store %{{.+}}, %[[PARTIAL]][
+// CHECK: scf.for %{{.+}} = %c0 to %c128 step %c1 iter_args
+// CHECK: memref.load %[[PARTIAL]][
+// CHECK: memref.dealloc %[[PARTIAL]]
+// CHECK-NOT: linalg.generic
+// CHECK-LABEL: func.func @short_bias_grad
+// CHECK-NOT: memref.alloc
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c2) step (%c1)
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c32) step (%c1)
+// CHECK-NOT: linalg.generic
+// REPORT: {block = 32 : i64, {{.+}} grid = 256 : i64, name = "bias_grad_k0_partial", {{.+}} strategy = "column-reduction"}, {block = 256 : i64, {{.+}} grid = 1 : i64, name = "bias_grad_k0", {{.+}} strategy = "column-reduction"}, {block = 32 : i64, {{.+}} grid = 2 : i64, name = "short_bias_grad_k2", {{.+}} strategy = "column-reduction"}]
+#col_in = affine_map<(d0, d1) -> (d0, d1)>
+#col_out = affine_map<(d0, d1) -> (d1)>
+func.func @bias_grad(%dy: memref<4096x64xbf16>, %db: memref<64xf32>) {
+  linalg.generic {indexing_maps = [#col_in, #col_out], iterator_types = ["reduction", "parallel"]}
+      ins(%dy : memref<4096x64xbf16>) outs(%db : memref<64xf32>) {
+  ^bb0(%a: bf16, %acc: f32):
+    %e = arith.extf %a : bf16 to f32
+    %s = arith.addf %acc, %e : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+func.func @short_bias_grad(%dy: memref<40x64xf32>, %db: memref<64xf32>) {
+  linalg.generic {indexing_maps = [#col_in, #col_out], iterator_types = ["reduction", "parallel"]}
+      ins(%dy : memref<40x64xf32>) outs(%db : memref<64xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %acc, %a : f32
+    linalg.yield %s : f32
+  }
+  return
+}
