@@ -62,9 +62,10 @@ public:
     virtual bool record() = 0;
     virtual bool wait() = 0;
   };
-  /// The defaults below suit a device whose copies finish before they
-  /// return: its fences have nothing to wait for, its pinned memory is
-  /// plain host memory and uploadAsync is upload.
+  /// A fence must not outlive its device. The defaults below suit a device
+  /// whose copies finish before they return: its fences have nothing to
+  /// wait for, its pinned memory is plain host memory and uploadAsync is
+  /// upload.
   virtual std::unique_ptr<Fence> createFence();
   /// `bytes` (> 0) of host memory that uploadAsync may copy from (page-locked
   /// on CUDA); nullptr on failure.
