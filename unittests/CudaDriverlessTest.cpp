@@ -45,6 +45,9 @@ TEST_F(CudaDriverless, EntryPointsExitWithOneLine) {
   char host[16] = {};
   EXPECT_EXIT(mpcCudaUpload(host, host, sizeof(host)),
               ::testing::ExitedWithCode(1), kNoDriver);
+  EXPECT_EXIT(mpcCudaHostAlloc(16), ::testing::ExitedWithCode(1), kNoDriver);
+  EXPECT_EXIT(mpcCudaUploadAsync(host, host, sizeof(host)),
+              ::testing::ExitedWithCode(1), kNoDriver);
 }
 
 TEST_F(CudaDriverless, ModulesLoadOnFirstLaunch) {

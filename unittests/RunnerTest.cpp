@@ -177,6 +177,54 @@ TEST(HostCopyDevice, ChosenByTheEnvironmentForCpuBuilds) {
   EXPECT_NE(error.find("unknown test device 'tpu'"), std::string::npos) << error;
 }
 
+TEST(HostCopyDevice, AsynchronousUploadsKeepTheirPinnedSourceUntilAFence) {
+  struct Unset {
+    ~Unset() { unsetenv("MPC_TEST_DEVICE"); }
+  } unset;
+  ASSERT_EQ(setenv("MPC_TEST_DEVICE", "host-copy", 1), 0);
+  std::string error;
+  std::unique_ptr<Device> device = createDevice("cpu", 0, error);
+  ASSERT_TRUE(device) << error;
+  void *buffer = device->alloc(8);
+  auto *pinned = static_cast<float *>(device->allocPinned(8));
+  ASSERT_TRUE(buffer && pinned);
+  std::unique_ptr<Device::Fence> fence = device->createFence();
+  ASSERT_TRUE(fence->wait()); // never recorded: nothing to wait for
+  pinned[0] = 1;
+  pinned[1] = 2;
+  ASSERT_TRUE(device->uploadAsync(buffer, pinned, 8));
+  ASSERT_TRUE(fence->record());
+  // Changing the source before the fence passed: a real device may not
+  // have copied it yet.
+  EXPECT_EXIT(
+      {
+        pinned[1] = 3;
+        fence->wait();
+      },
+      testing::ExitedWithCode(1), "pinned memory changed while an upload from it was still pending");
+  EXPECT_EXIT(device->freePinned(pinned), testing::ExitedWithCode(1),
+              "pinned buffer freed while an upload from it is still pending");
+  ASSERT_TRUE(fence->wait());
+  pinned[1] = 3; // the copy has completed: free to reuse
+  float back[2] = {0, 0};
+  ASSERT_TRUE(device->download(back, buffer, sizeof(back)));
+  EXPECT_EQ(back[1], 2);
+  // Only pinned memory is copied from asynchronously.
+  EXPECT_EXIT(device->uploadAsync(buffer, back, 8), testing::ExitedWithCode(1),
+              "asynchronous upload of 8 bytes from memory that is not pinned");
+  // A download waits for every queued upload, as synchronize() does.
+  ASSERT_TRUE(device->uploadAsync(buffer, pinned, 8));
+  EXPECT_EXIT(
+      {
+        pinned[0] = 5;
+        device->download(back, buffer, sizeof(back));
+      },
+      testing::ExitedWithCode(1), "pinned memory changed");
+  ASSERT_TRUE(device->synchronize());
+  device->freePinned(pinned);
+  device->free(buffer);
+}
+
 TEST(OnnxReader, ReadsRawAndTypedInitializers) {
   // raw_data (via the writer), then a float_data tensor written by hand:
   // dims 2 (packed), data_type 1, float_data packed, name "t".

@@ -174,9 +174,13 @@ DataError loadDataSet(const Manifest &manifest, const std::vector<const TensorDe
 }
 
 void gatherRows(const DataSet &data, size_t index, const std::vector<int64_t> &rows, HostArray &batch) {
+  gatherRows(data, index, rows, batch.data());
+}
+
+void gatherRows(const DataSet &data, size_t index, const std::vector<int64_t> &rows, void *batch) {
   const HostArray &source = data.arrays[index];
   size_t rowBytes = data.rows ? source.sizeInBytes() / static_cast<size_t>(data.rows) : 0;
-  auto *to = static_cast<char *>(batch.data());
+  auto *to = static_cast<char *>(batch);
   const auto *from = static_cast<const char *>(source.data());
   for (size_t i = 0; i < rows.size(); ++i)
     std::memcpy(to + i * rowBytes, from + static_cast<size_t>(rows[i]) * rowBytes, rowBytes);

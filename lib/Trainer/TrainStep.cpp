@@ -3,6 +3,7 @@
 
 #include "mpc/Runtime/ManifestKeys.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace mpc::trainer {
@@ -52,6 +53,8 @@ bool TrainStep::prepare(int64_t ringSlots, std::string &error) {
         !args_[i].upload(error))
       return false;
   }
+  if (!device_.isHost() && !prepareStaging(error))
+    return false;
   // Results only the device reads (the new state, outputs) need no host
   // storage unless the device is the host.
   for (size_t r = 0; r < numResults; ++r) {
@@ -78,14 +81,72 @@ bool TrainStep::prepare(int64_t ringSlots, std::string &error) {
   return true;
 }
 
-bool TrainStep::run(runtime::PackedFunction function, const std::vector<int64_t> &rows,
-                    std::string &error) {
+TrainStep::Staging::~Staging() {
+  if (!memory)
+    return;
+  uploaded->wait();
+  device->freePinned(memory);
+}
+
+bool TrainStep::prepareStaging(std::string &error) {
+  size_t bytes = 0;
+  stagingOffset_.assign(train_.args.size(), 0);
   for (size_t i = 0; i < train_.args.size(); ++i)
     if (dataOfArg_[i] >= 0) {
-      gatherRows(data_, static_cast<size_t>(dataOfArg_[i]), rows, argHost_[i]);
-      if (!args_[i].upload(error))
-        return false;
+      stagingOffset_[i] = bytes;
+      bytes += (argHost_[i].sizeInBytes() + 63) / 64 * 64;
     }
+  for (Staging &staging : staging_) {
+    staging.memory = device_.allocPinned(std::max<size_t>(bytes, 1));
+    if (!staging.memory) {
+      error = "cannot allocate " + std::to_string(bytes) + " bytes of pinned host memory for " +
+              device_.name() + "'s batches: " + device_.lastError();
+      return false;
+    }
+    staging.device = &device_;
+    staging.uploaded = device_.createFence();
+  }
+  return true;
+}
+
+bool TrainStep::stageBatch(const std::vector<int64_t> &rows, std::string &error) {
+  if (device_.isHost()) {
+    for (size_t i = 0; i < train_.args.size(); ++i)
+      if (dataOfArg_[i] >= 0)
+        gatherRows(data_, static_cast<size_t>(dataOfArg_[i]), rows, argHost_[i]);
+    return true;
+  }
+  Staging &staging = staging_[nextStaging_];
+  nextStaging_ ^= 1;
+  // The uploads from this buffer were queued before the previous step: once
+  // they have read it, it may be overwritten.
+  if (!staging.uploaded->wait()) {
+    error = std::string("cannot wait for an upload to ") + device_.name() + ": " + device_.lastError();
+    return false;
+  }
+  for (size_t i = 0; i < train_.args.size(); ++i) {
+    if (dataOfArg_[i] < 0)
+      continue;
+    char *batch = static_cast<char *>(staging.memory) + stagingOffset_[i];
+    gatherRows(data_, static_cast<size_t>(dataOfArg_[i]), rows, batch);
+    // The previous step may still be reading args_[i]: the device's one
+    // queue runs this copy after it, so one set of batch buffers does.
+    if (!device_.uploadAsync(args_[i].data(), batch, argHost_[i].sizeInBytes())) {
+      error = "cannot copy " + args_[i].what() + " to " + device_.name() + ": " + device_.lastError();
+      return false;
+    }
+  }
+  if (!staging.uploaded->record()) {
+    error = std::string("cannot mark an upload to ") + device_.name() + ": " + device_.lastError();
+    return false;
+  }
+  return true;
+}
+
+bool TrainStep::run(runtime::PackedFunction function, const std::vector<int64_t> &rows,
+                    std::string &error) {
+  if (!stageBatch(rows, error))
+    return false;
   char *slot = static_cast<char *>(ring_.data()) + pending_ * 2 * kSlotHalf;
   size_t numArgs = train_.args.size();
   call_.rebind(numArgs + lossIndex_, slot);

@@ -8,6 +8,15 @@
 // finite flag are written by the step into a ring of slots that is read back
 // only when the trainer asks (--log-every).
 //
+// Off the host the device runs behind the host: the compiled step returns
+// with its work queued (a CUDA trainer's entry points end without a wait),
+// and nothing here waits for it but the downloads, which are queued behind
+// every step before them. Meanwhile the next batch is gathered into one of
+// two pinned buffers, in turn, and its upload queued from there; a buffer
+// is gathered into again only once the upload that read it has completed
+// (a fence recorded after it, two steps earlier), which also bounds the
+// queue: the host queues step k+2 only once step k-1 has finished.
+//
 //===----------------------------------------------------------------------===//
 #ifndef MPC_LIB_TRAINER_TRAINSTEP_H
 #define MPC_LIB_TRAINER_TRAINSTEP_H
@@ -18,6 +27,7 @@
 #include "mpc/Trainer/TrainState.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +43,8 @@ class TrainStep {
 public:
   TrainStep(const Manifest &manifest, const DataSet &data, TrainState &state, Device &device)
       : train_(manifest.train), data_(data), state_(state), device_(device) {}
+  TrainStep(const TrainStep &) = delete;
+  TrainStep &operator=(const TrainStep &) = delete;
 
   /// Allocates every buffer and uploads the state; the ring holds the
   /// metrics of up to `ringSlots` steps between reads (1 on the host
@@ -59,6 +71,24 @@ public:
   void *stateData(const std::string &name) const;
 
 private:
+  /// Pinned memory holding one batch (every fed argument, 64-byte aligned)
+  /// and the fence recorded after the uploads from it.
+  struct Staging {
+    Staging() = default;
+    Staging(const Staging &) = delete;
+    Staging &operator=(const Staging &) = delete;
+    ~Staging();
+    Device *device = nullptr;
+    void *memory = nullptr;
+    std::unique_ptr<Device::Fence> uploaded;
+  };
+
+  bool prepareStaging(std::string &error);
+  /// Gathers the batch of rows `rows` where the step reads it: the argument
+  /// arrays on the host device, else the next staging buffer, whose upload
+  /// it queues.
+  bool stageBatch(const std::vector<int64_t> &rows, std::string &error);
+
   const Signature &train_;
   const DataSet &data_;
   TrainState &state_;
@@ -73,6 +103,10 @@ private:
   int lossIndex_ = -1, finiteIndex_ = -1;
   int64_t slots_ = 1, pending_ = 0;
   runtime::PackedCall call_;
+  // After args_: destroyed first, once the uploads into them have completed.
+  std::vector<size_t> stagingOffset_; // of each fed argument
+  Staging staging_[2];
+  int nextStaging_ = 0;
 };
 
 } // namespace mpc::trainer

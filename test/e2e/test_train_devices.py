@@ -4,8 +4,9 @@ A trainer whose manifest targets a device other than the host keeps its state in
 buffers for the whole run and copies batches, metrics, checkpoints and --save through the Device
 interface (docs/trainer.md, "Devices"). MPC_TEST_DEVICE=host-copy runs a CPU-built trainer that
 way: its buffers are separate host allocations, poisoned with NaN bytes when allocated and freed,
-reached only through uploads and downloads. Everything it writes must equal the host device's
-byte for byte, and checkpoints resume across the two.
+reached only through uploads and downloads; batches go up asynchronously from two pinned buffers
+in turn, which must be left alone until their uploads complete. Everything it writes must equal
+the host device's byte for byte, and checkpoints resume across the two.
 
 Models: the bundled MLP in fp16 (dynamic loss scaling, so the loss scale is read from the device;
 NaN rows make steps skip) and the CNN in fp32 (batch norm: running statistics are state too).
@@ -90,6 +91,21 @@ def test_host_copy_device_writes_what_the_host_writes(trainers, tmp_path, name):
     assert eval_lines(host) == eval_lines(copy) and len(eval_lines(host)) == 3  # 2 epochs + final
     log = [json.loads(line) for line in host_files["jsonl"].decode().splitlines()]
     assert [entry["step"] for entry in log if "loss" in entry] == list(range(1, 15))
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_host_copy_device_runs_ahead_between_logged_steps(trainers, tmp_path, name):
+    """--log-every 5: nothing but the reads of logged steps and checkpoints completes the uploads,
+    so the device checks that each of the two pinned batch buffers is left alone until the fence
+    after its upload (a pinned buffer changed too early exits 1), and the bytes still agree."""
+    flags = ["--steps", 13, "--seed", 4, "--log-every", 5, "--checkpoint-every", 12]
+    host, host_files = train(trainers, name, "host", tmp_path, "host", *flags)
+    copy, copy_files = train(trainers, name, "host-copy", tmp_path, "copy", *flags)
+    for kind in host_files:
+        assert host_files[kind] == copy_files[kind], f"{kind} differs between the devices"
+    assert "host-copy device" not in copy.stderr, copy.stderr
+    log = [json.loads(line) for line in host_files["jsonl"].decode().splitlines()]
+    assert [entry["step"] for entry in log if "loss" in entry] == [5, 10, 13]
 
 
 def test_skipped_steps_and_loss_scale_agree(trainers, tmp_path):

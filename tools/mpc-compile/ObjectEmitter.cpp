@@ -139,9 +139,16 @@ unsigned operandCount(ModuleOp module, llvm::StringRef name) {
   return func.getNumArguments() + func.getNumResults();
 }
 
-/// The CUDA pipeline for `target`, its kernel module in `format`.
-void buildCudaPipeline(PassManager &pm, const TargetChoice &target, llvm::StringRef format) {
+/// A trainer's module (an inference build has only the eval step).
+bool isTrainer(ModuleOp module) { return static_cast<bool>(module.lookupSymbol<func::FuncOp>(kTrainStep)); }
+
+/// The CUDA pipeline for `target`, its kernel module in `format`. A
+/// trainer's entry points return without waiting for the GPU: every host
+/// read of a result is a download queued behind them (lib/Trainer/TrainStep.h).
+void buildCudaPipeline(PassManager &pm, const TargetChoice &target, llvm::StringRef format,
+                       bool trainer) {
   LowerToCUDAOptions options;
+  options.waitAtReturn = !trainer;
   options.chips = target.cudaArchs;
   options.allowTf32 = target.allowTf32;
   options.attention = target.cudnnAttention ? CudaAttention::Cudnn : CudaAttention::Kernels;
@@ -205,7 +212,7 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
     return machine.takeError();
   // A trainer has both entry points; an inference build only mpc_eval_step.
   std::vector<EntryPoint> entries;
-  if (module.lookupSymbol<func::FuncOp>(kTrainStep))
+  if (isTrainer(module))
     entries.push_back({manifest::kTrainSymbol, ("_mlir_ciface_" + kTrainStep).str(),
                        operandCount(module, kTrainStep)});
   entries.push_back(
@@ -213,7 +220,7 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
 
   PassManager pm(module.getContext());
   if (target.cuda)
-    buildCudaPipeline(pm, target, "fatbin");
+    buildCudaPipeline(pm, target, "fatbin", isTrainer(module));
   else
     buildLowerToLLVMPipeline(pm);
   if (failed(pm.run(module)))
@@ -259,7 +266,7 @@ llvm::Error emitCudaKernels(ModuleOp module, const TargetChoice &target, bool cu
     return fail(llvm::Twine("--emit=") + (cubin ? "cubin" : "ptx") +
                 " writes one architecture's kernels: pass one --cuda-arch (e.g. sm_90)");
   PassManager pm(module.getContext());
-  buildCudaPipeline(pm, target, cubin ? "bin" : "isa");
+  buildCudaPipeline(pm, target, cubin ? "bin" : "isa", isTrainer(module));
   if (failed(pm.run(module)))
     return fail("lowering to CUDA failed (see the diagnostics above)");
   std::error_code ec;

@@ -46,6 +46,8 @@ DataError loadDataSet(const Manifest &manifest, const std::vector<const TensorDe
 /// Copies rows `rows` of array `index` into `batch` (shaped like the spec).
 void gatherRows(const DataSet &data, size_t index, const std::vector<int64_t> &rows,
                 runtime::HostArray &batch);
+/// The same into `batch`'s bytes (rows.size() rows of array `index`).
+void gatherRows(const DataSet &data, size_t index, const std::vector<int64_t> &rows, void *batch);
 
 } // namespace mpc::trainer
 

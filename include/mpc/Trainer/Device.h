@@ -18,7 +18,9 @@
 // For testing those copies without an accelerator, MPC_TEST_DEVICE=host-copy
 // makes a CPU build run on the "host-copy" device: separate host allocations
 // (poisoned when allocated and freed) reached only through upload and
-// download, so that every copy a real device needs is made and checked.
+// download, so that every copy a real device needs is made and checked;
+// its asynchronous uploads check that their pinned source is left alone
+// until a fence says the copy is done.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MPC_TRAINER_DEVICE_H
@@ -50,6 +52,32 @@ public:
   /// included, has finished; false on failure. The runner calls it after
   /// every timed call.
   virtual bool synchronize() = 0;
+
+  /// A point in the device's queue (on CUDA an event): record() moves it to
+  /// the end of what is queued now; wait() blocks until everything queued
+  /// before that point has finished (at once if it was never recorded).
+  class Fence {
+  public:
+    virtual ~Fence() = default;
+    virtual bool record() = 0;
+    virtual bool wait() = 0;
+  };
+  /// A fence must not outlive its device. The defaults below suit a device
+  /// whose copies finish before they return: its fences have nothing to
+  /// wait for, its pinned memory is plain host memory and uploadAsync is
+  /// upload.
+  virtual std::unique_ptr<Fence> createFence();
+  /// `bytes` (> 0) of host memory that uploadAsync may copy from (page-locked
+  /// on CUDA); nullptr on failure.
+  virtual void *allocPinned(size_t bytes);
+  virtual void freePinned(void *host);
+  /// Queues a host -> device copy from pinned memory and may return before
+  /// it is made: until a fence recorded after this call has been waited
+  /// for (or synchronize() or a download has returned), `host` must be
+  /// neither changed nor freed. The copy is ordered after everything
+  /// queued before it (entry-point calls included) and before everything
+  /// queued after it.
+  virtual bool uploadAsync(void *device, const void *host, size_t bytes);
   /// Why the last failing call failed.
   virtual std::string lastError() const = 0;
 };

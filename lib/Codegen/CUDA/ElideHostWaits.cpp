@@ -59,13 +59,15 @@ bool needsNothingFromTheGpu(Operation *op) {
 }
 
 struct ElideHostWaits : mpc::impl::ElideHostWaitsPassBase<ElideHostWaits> {
+  using ElideHostWaitsPassBase::ElideHostWaitsPassBase;
+
   void runOnOperation() override {
     SmallVector<gpu::WaitOp> elidable;
     getOperation().walk([&](gpu::WaitOp wait) {
       if (wait.getAsyncToken())
         return; // `gpu.wait async`: queues, never blocks
       for (Operation *op = wait->getNextNode(); op; op = op->getNextNode()) {
-        if (queuesOnTheStream(op)) {
+        if (queuesOnTheStream(op) || (atReturn && isa<func::ReturnOp>(op))) {
           elidable.push_back(wait);
           return;
         }

@@ -222,3 +222,22 @@ extern "C" void mpcCudaDownload(void *host, const void *device, size_t bytes) {
     done += piece;
   }
 }
+
+extern "C" void *mpcCudaHostAlloc(size_t bytes) {
+  void *host = nullptr;
+  check(driver().cuMemHostAlloc(&host, std::max<size_t>(bytes, 1), 0),
+        "cuMemHostAlloc", "pinned host memory of " + bytesText(bytes));
+  return host;
+}
+
+extern "C" void mpcCudaHostFree(void *host) {
+  if (host && !shuttingDown())
+    check(driver().cuMemFreeHost(host), "cuMemFreeHost");
+}
+
+extern "C" void mpcCudaUploadAsync(void *device, const void *host,
+                                   size_t bytes) {
+  check(driver().cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(device), host,
+                                   bytes, theStream()),
+        "cuMemcpyHtoDAsync", "asynchronous upload of " + bytesText(bytes));
+}

@@ -84,8 +84,11 @@ void buildLowerToCUDAPipeline(OpPassManager &pm, const LowerToCUDAOptions &optio
   pm.addPass(createSymbolDCEPass());
   // One stream, asynchronous allocations, copies and launches.
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
-  // Its waits before cuBLASLt/cuDNN calls order nothing on the one stream.
-  pm.addNestedPass<func::FuncOp>(createElideHostWaitsPass());
+  // Its waits before cuBLASLt/cuDNN calls order nothing on the one stream,
+  // nor does the one before the return where callers synchronize.
+  ElideHostWaitsPassOptions waits;
+  waits.atReturn = !options.waitAtReturn;
+  pm.addNestedPass<func::FuncOp>(createElideHostWaitsPass(waits));
   AttachTargetsPassOptions targets;
   targets.chips.assign(options.chips.begin(), options.chips.end());
   pm.addPass(createAttachTargetsPass(targets));

@@ -12,8 +12,29 @@
 
 namespace mpc::trainer {
 namespace {
+/// An event on the one stream.
+class EventFence final : public Device::Fence {
+public:
+  EventFence() : event(mgpuEventCreate()) {}
+  EventFence(const EventFence &) = delete;
+  EventFence &operator=(const EventFence &) = delete;
+  ~EventFence() override { mgpuEventDestroy(event); }
+  bool record() override {
+    mgpuEventRecord(event, nullptr);
+    return true;
+  }
+  bool wait() override {
+    mgpuEventSynchronize(event);
+    return true;
+  }
+
+private:
+  void *event;
+};
+
 /// Device memory from the runtime's caching allocator; copies through its
-/// pinned staging buffer on the one stream. The runtime reports a CUDA error
+/// pinned staging buffer on the one stream, asynchronous ones straight from
+/// the caller's pinned memory. The runtime reports a CUDA error
 /// itself (one line naming the operation) and exits 1, so these calls only
 /// return on success.
 class CudaDevice final : public Device {
@@ -36,6 +57,13 @@ public:
     return true;
   }
   std::string lastError() const override { return ""; }
+  std::unique_ptr<Fence> createFence() override { return std::make_unique<EventFence>(); }
+  void *allocPinned(size_t bytes) override { return mpcCudaHostAlloc(bytes); }
+  void freePinned(void *host) override { mpcCudaHostFree(host); }
+  bool uploadAsync(void *device, const void *host, size_t bytes) override {
+    mpcCudaUploadAsync(device, host, bytes);
+    return true;
+  }
 
 private:
   std::string description;

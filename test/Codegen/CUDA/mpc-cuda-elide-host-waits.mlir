@@ -1,4 +1,5 @@
 // RUN: mpc-opt --split-input-file '--pass-pipeline=builtin.module(func.func(mpc-cuda-elide-host-waits))' %s | FileCheck %s
+// RUN: mpc-opt --split-input-file '--pass-pipeline=builtin.module(func.func(mpc-cuda-elide-host-waits{at-return=true}))' %s | FileCheck %s --check-prefix=RET
 
 // What gpu-async-region leaves around a cuBLASLt call: the chain before it
 // ends in a blocking wait. The call builds its argument block on the stack
@@ -12,6 +13,12 @@
 // CHECK: gpu.launch_func async
 // CHECK: gpu.wait [%{{.+}}]
 // CHECK-NEXT: return
+// With at-return the caller synchronizes: the function returns with the
+// deallocation still queued.
+// RET-LABEL: func.func @before_a_library_call
+// RET-NOT: gpu.wait [
+// RET: gpu.dealloc async
+// RET-NEXT: return
 module attributes {gpu.container_module} {
   func.func private @mpc_cuda_library_call(i64)
   func.func private @mpc_cuda_matmul(memref<38xi64>)
@@ -50,6 +57,16 @@ module attributes {gpu.container_module} {
 // CHECK-NEXT: memref.load
 // CHECK: gpu.wait [%{{.+}}]
 // CHECK-NEXT: call @other
+// CHECK: gpu.wait [%{{.+}}]
+// CHECK-NEXT: return
+// at-return drops only the last: the others come before host reads.
+// RET-LABEL: func.func @host_reads
+// RET: gpu.wait [%{{.+}}]
+// RET-NEXT: memref.load
+// RET: gpu.wait [%{{.+}}]
+// RET-NEXT: call @other
+// RET-NOT: gpu.wait [
+// RET: return
 module attributes {gpu.container_module} {
   func.func private @other(memref<4xf32>)
   func.func @host_reads(%a: memref<4xf32>) -> f32 {

@@ -1,6 +1,7 @@
 // RUN: mpc-opt '--mpc-lower-to-cuda=format=isa chips=sm_90' %s | FileCheck %s
 // RUN: mpc-opt '--mpc-lower-to-cuda=format=isa chips=sm_80,sm_90' %s | FileCheck %s --check-prefix=TWO
 // RUN: mpc-opt --mpc-lower-to-cuda %s | FileCheck %s --check-prefix=HOST
+// RUN: mpc-opt '--mpc-lower-to-cuda=wait-at-return=false' %s | FileCheck %s --check-prefix=QUEUED
 // REQUIRES: cuda-toolkit
 
 // What the kernels of a bias add rounded to bf16 and a row sum of exp
@@ -31,6 +32,12 @@
 // HOST: llvm.call @mgpuStreamSynchronize
 // HOST: llvm.func @_mlir_ciface_main(
 // HOST: gpu.binary @mpc_kernels  [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx81">, {{.*}}, "P\EDU\BA
+// wait-at-return=false (a trainer's entry points): the function returns with
+// its kernels queued, the stream not synchronized.
+// QUEUED: llvm.func @main(
+// QUEUED: gpu.launch_func <%{{.+}} : !llvm.ptr> @mpc_kernels::@main_k1
+// QUEUED-NOT: mgpuStreamSynchronize
+// QUEUED: llvm.return
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #col = affine_map<(d0, d1) -> (d1)>
 #row = affine_map<(d0, d1) -> (d0)>

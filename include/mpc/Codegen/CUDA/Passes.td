@@ -185,7 +185,19 @@ def ElideHostWaitsPass : Pass<"mpc-cuda-elide-host-waits", "::mlir::func::FuncOp
     their arguments orders nothing: it is erased, and the host no longer
     stalls before every library call. Waits followed by anything else (a
     return, another call, host reads of memory, regions) stay.
+
+    With `at-return`, a wait followed only by such host work and the
+    function's return goes too: the function then returns with its work
+    still queued, and whoever reads a result (or frees a host buffer a
+    queued copy reads) must synchronize the stream first. The trainer does
+    (its downloads are queued behind the step on the one stream and wait for
+    it), which lets the GPU run ahead of the host; entry points whose callers
+    read results directly keep the wait.
   }];
+  let options = [
+    Option<"atReturn", "at-return", "bool", /*default=*/"false",
+           "Also drop the wait before the return (the caller synchronizes)">,
+  ];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 

@@ -39,6 +39,17 @@ extern "C" void mpcCudaFree(void *device);
 extern "C" void mpcCudaUpload(void *device, const void *host, size_t bytes);
 extern "C" void mpcCudaDownload(void *host, const void *device, size_t bytes);
 
+/// Pinned (page-locked) host memory, for asynchronous uploads; freeing it
+/// while a queued copy still reads it is the caller's bug.
+extern "C" void *mpcCudaHostAlloc(size_t bytes);
+extern "C" void mpcCudaHostFree(void *host);
+
+/// Queues a host -> device copy from pinned memory on the one stream and
+/// returns at once: `host` must stay unchanged until an event recorded
+/// after it (mgpuEventRecord) has completed.
+extern "C" void mpcCudaUploadAsync(void *device, const void *host,
+                                   size_t bytes);
+
 /// Waits for everything queued on the stream.
 extern "C" void mpcCudaSynchronize();
 

@@ -64,6 +64,12 @@ struct LowerToCUDAOptions : mlir::PassPipelineOptions<LowerToCUDAOptions> {
   Option<bool> allowTf32{*this, "allow-tf32",
                          llvm::cl::desc("Let cuBLASLt use TF32 tensor cores for f32 GEMMs"),
                          llvm::cl::init(false)};
+  Option<bool> waitAtReturn{
+      *this, "wait-at-return",
+      llvm::cl::desc("Entry functions wait for the GPU before they return (default); false: "
+                     "they return with their work queued on the stream, and the caller "
+                     "synchronizes before it reads a result (the trainer)"),
+      llvm::cl::init(true)};
   Option<bool> emitCInterface{*this, "emit-c-interface",
                               llvm::cl::desc("Emit `_mlir_ciface_` wrappers for the entry "
                                              "functions"),
