@@ -236,7 +236,8 @@ std::optional<OrderedPlan> planOrdered(ArrayRef<scf::ForOp> loops, Update update
     points *= parallel ? constantBounds(loop)->trips() : 1;
   int64_t wanted = llvm::divideCeil(kOrderedScatterThreads, std::max<int64_t>(points, 1));
   // A power of two: the row's group is then a mask, not a division.
-  plan.groups = int64_t(llvm::bit_floor(uint64_t(std::min(wanted, type.getDimSize(*keyDim)))));
+  int64_t rows = std::max<int64_t>(1, type.getDimSize(*keyDim));
+  plan.groups = int64_t(llvm::bit_floor(uint64_t(std::min(wanted, rows))));
   return plan;
 }
 
