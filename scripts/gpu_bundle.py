@@ -262,10 +262,7 @@ def build_training(tools, out, work, only, target):
                      "target": target, "batch": TRAIN_BATCH, "compile_flags": flags, "run_flags": run_flags,
                      "data": data, "input_scale": scale, "steps": TRAIN_STEPS,
                      "resume_steps": TRAIN_RESUME_STEPS, "cpu_checkpoint_step": TRAIN_CPU_CHECKPOINT_STEP,
-                     "tolerance": TRAIN_TOLERANCE[prec],
-                     # The embedding gradient (scatter-atomic) of a Gather makes a CUDA run of the
-                     # encoder not bit-reproducible (docs/cuda.md, "Training").
-                     "deterministic": model != "encoder"}
+                     "tolerance": TRAIN_TOLERANCE[prec]}
             entries.append(entry)
             cpu = work / f"train-{name}-{prec}-cpu"
             error = tools.trainer(TRAIN_INPUTS / f"{model}.onnx", prec, flags, cpu, work, target="cpu")

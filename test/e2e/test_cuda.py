@@ -261,6 +261,64 @@ def test_cuda_schedule_maps_kernels(runnable, tmp_path):
 
 # --- 3. executables and the kernel report ----------------------------------------------------------
 
+# Gather's gradient (a scatter-add) as the `scatter-ordered` kernel: each element's updates are
+# added by one thread in position order, which is the CPU target's order, so the two agree bit for
+# bit however often an index repeats. Indices past either end are clamped as gather reads them.
+GATHER_GRAD_CASES = {  # name: (data shape, axis, indices)
+    "repeats": ((5, 6), 0, np.array([[0, 4, 4, 1, 0, 4], [-1, 2, 0, 4, -5, 3]] * 11)),
+    "all-equal": ((7, 3), 0, np.full((40,), 2)),
+    "out-of-range": ((4, 2, 3), 1, np.array([[0, 5, -1, -7, 1, 1, 9, -2]] * 4)),
+}
+
+
+def gather_grad_reference(data_shape, axis, indices, dy):
+    """np.add.at in float32: one update after the other in position order."""
+    size = data_shape[axis]
+    rows = np.clip(np.where(indices < 0, indices + size, indices), 0, size - 1).reshape(-1)
+    moved = np.zeros(data_shape, np.float32)
+    dy_rows = dy.reshape(data_shape[:axis] + (-1,) + data_shape[axis + 1:])
+    np.add.at(np.moveaxis(moved, axis, 0), rows, np.moveaxis(dy_rows, axis, 0))
+    return moved
+
+
+def tensor_type(shape, element):
+    return "tensor<" + "x".join(map(str, shape)) + f"x{element}>"
+
+
+def gather_grad_module(data_shape, axis, indices_shape, dy_shape, element):
+    """@main(dy f32, i i64) -> d f32: dy cast to `element`, its gather_grad, cast back."""
+    dt, yt, it = tensor_type(data_shape, "f32"), tensor_type(dy_shape, "f32"), tensor_type(indices_shape, "i64")
+    dn, yn = tensor_type(data_shape, element), tensor_type(dy_shape, element)
+    return f"""func.func @main(%dy: {yt} {{mpc.name = "dy"}}, %i: {it} {{mpc.name = "i"}})
+    -> ({dt} {{mpc.name = "d"}}) {{
+  %dyn = mpc.cast %dy : {yt} to {yn}
+  %dn = mpc.gather_grad %dyn, %i {{axis = {axis} : i64}} : ({yn}, {it}) -> {dn}
+  %d = mpc.cast %dn : {dn} to {dt}
+  return %d : {dt}
+}}
+"""
+
+
+@pytest.mark.parametrize("element", ["f32", "bf16"])
+@pytest.mark.parametrize("case", list(GATHER_GRAD_CASES))
+def test_cuda_schedule_gather_grad_is_the_cpu_targets_bit_for_bit(runnable, mpc_run, case, element):
+    data_shape, axis, indices = GATHER_GRAD_CASES[case]
+    dy_shape = data_shape[:axis] + indices.shape + data_shape[axis + 1:]
+    dy = np.random.default_rng(3).standard_normal(dy_shape).astype(np.float32)
+    module = gather_grad_module(data_shape, axis, indices.shape, dy_shape, element)
+    inputs = {"dy": dy, "i": indices.astype(np.int64)}
+    results = {}
+    for extra in [(), ("--cuda-schedule",)]:
+        proc, out = mpc_run.invoke(module, inputs, precision="none", extra_args=extra)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        results[extra] = load_npy(out / commands.mpc_run_output_file("d"))
+    cpu, schedule = results[()], results[("--cuda-schedule",)]
+    assert schedule.dtype == np.float32 and schedule.shape == data_shape
+    assert np.array_equal(schedule.view(np.uint32), cpu.view(np.uint32)), (schedule, cpu)
+    if element == "f32":
+        assert np.array_equal(schedule, gather_grad_reference(data_shape, axis, indices, dy))
+
+
 def libcuda_loadable():
     try:
         ctypes.CDLL("libcuda.so.1")
@@ -517,6 +575,10 @@ FLAG_ERRORS = [
      r"--cuda-attention"),
     ("attention-unknown", ["--infer", "--target", "cuda", "--batch", "2", "--cuda-attention", "flash"],
      r"unknown --cuda-attention 'flash' \(use kernels or cudnn\)"),
+    ("scatter-cpu", ["--infer", "--target", "cpu", "--batch", "2", "--cuda-scatter", "atomic"],
+     r"--cuda-scatter"),
+    ("scatter-unknown", ["--infer", "--target", "cuda", "--batch", "2", "--cuda-scatter", "sorted"],
+     r"unknown --cuda-scatter 'sorted' \(use deterministic or atomic\)"),
     ("unknown-target", ["--infer", "--target", "tpu", "--batch", "2"], r"unknown --target 'tpu'"),
 ]
 

@@ -10,6 +10,8 @@ link with the CUDA runtime; its state then lives on the GPU for the whole run (d
    data first, and without a driver exit 1 with one `error: no CUDA driver` line, before the log
    is created.
 3. --device: a CPU build has device 0 only (trainer and runner).
+4. The embedding gradient: no float atomics by default (`scatter-ordered`), atomics with
+   --cuda-scatter atomic.
 """
 import json
 import re
@@ -66,6 +68,28 @@ def test_ptxas_accepts_every_trainer_kernel(tmp_path, name, precision, arch):
     proc = subprocess.run([str(PTXAS), f"-arch={arch}", str(ptx_file), "-o", "/dev/null"], capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, f"ptxas -arch={arch} rejected the PTX:\n{proc.stderr[-4000:]}"
+
+
+@pytest.mark.parametrize("scatter,strategy",
+                         [((), "scatter-ordered"), (("--cuda-scatter", "atomic"), "scatter-atomic")],
+                         ids=["default", "atomic"])
+def test_embedding_gradient_has_no_float_atomics_by_default(tmp_path, scatter, strategy):
+    """The encoder's embedding gradient (Gather's backward) adds each table element's updates in
+    order in one thread: no float atomic in the PTX, so its sums are the same on every run
+    (docs/cuda.md, "Scatter-adds"). --cuda-scatter atomic keeps the atomic adds."""
+    ptx_file, report_file = tmp_path / "trainer.ptx", tmp_path / "report.json"
+    compile_trainer("encoder", ptx_file, "--precision", "bf16", "--emit", "ptx", "--cuda-arch", "sm_90",
+                    "--kernel-report", report_file, *scatter)
+    scatters = [k for k in json.loads(report_file.read_text())["kernels"] if k["strategy"].startswith("scatter")]
+    assert [k["strategy"] for k in scatters] == [strategy]
+    kernel = scatters[0]
+    assert kernel["onnx_nodes"] == ["/tok/Gather"] and kernel["flops"] > 0 and kernel["bytes_written"] > 0, kernel
+    ptx = ptx_file.read_text()
+    assert ("atom.global.add.f32" in ptx) == (strategy == "scatter-atomic")
+    assert "atom.global" not in ptx or strategy == "scatter-atomic"
+    proc = subprocess.run([str(PTXAS), "-arch=sm_90", str(ptx_file), "-o", "/dev/null"], capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, f"ptxas rejected the PTX:\n{proc.stderr[-4000:]}"
 
 
 @pytest.mark.parametrize("name,precision", [("mlp", "fp32"), ("cnn", "bf16"), ("encoder", "bf16")])

@@ -153,6 +153,7 @@ void buildCudaPipeline(PassManager &pm, const TargetChoice &target, llvm::String
   options.allowTf32 = target.allowTf32;
   options.attention = target.cudnnAttention ? CudaAttention::Cudnn : CudaAttention::Kernels;
   options.conv = target.cudnnConv ? CudaConvStrategy::Cudnn : CudaConvStrategy::Gemm;
+  options.scatter = target.atomicScatter ? CudaScatter::Atomic : CudaScatter::Deterministic;
   options.format = format.str();
   buildLowerToCUDAPipeline(pm, options);
   if (!target.kernelReport.empty()) {

@@ -32,6 +32,8 @@ struct TargetChoice {
   bool cudnnAttention = false;
   /// CUDA: forward convolutions through cuDNN (else im2col + cuBLASLt).
   bool cudnnConv = false;
+  /// CUDA: scatter-adds with atomic adds (else in order, deterministic).
+  bool atomicScatter = false;
   /// CUDA: where the kernel report goes ("" none, "-" stdout; a .json
   /// file name gets JSON, anything else text).
   std::string kernelReport;

@@ -104,6 +104,12 @@ static cl::opt<std::string> cudaConv("cuda-conv", cl::init("gemm"),
                                               "+ cuBLASLt, the default) or cudnn (cuDNN for "
                                               "f32/f16/bf16 convolutions of one element type)"),
                                      cl::cat(category));
+static cl::opt<std::string> cudaScatter(
+    "cuda-scatter", cl::init("deterministic"),
+    cl::desc("CUDA: how scatter-adds (Gather's gradient) run: deterministic (each element's "
+             "updates added in order, the same on every run; the default) or atomic (atomic "
+             "adds: faster, sums vary from run to run)"),
+    cl::cat(category));
 static cl::opt<std::string> kernelReport(
     "kernel-report",
     cl::desc("CUDA: write the kernel report (every kernel: fused ops, grid/block, bytes, FLOPs, "
@@ -149,13 +155,16 @@ std::string readCommonFlags(TrainOptions &options) {
     return "unknown --target '" + target + "' (use cpu or cuda)";
   bool cuda = target == "cuda";
   if (!cuda && (cudaArch.getNumOccurrences() || allowTf32 || kernelReport.getNumOccurrences() ||
-                cudaAttention.getNumOccurrences() || cudaConv.getNumOccurrences()))
-    return "--cuda-arch, --allow-tf32, --cuda-conv, --cuda-attention and --kernel-report are "
-           "--target cuda settings";
+                cudaAttention.getNumOccurrences() || cudaConv.getNumOccurrences() ||
+                cudaScatter.getNumOccurrences()))
+    return "--cuda-arch, --allow-tf32, --cuda-conv, --cuda-attention, --cuda-scatter and "
+           "--kernel-report are --target cuda settings";
   if (!isOneOf(cudaAttention, {"kernels", "cudnn"}))
     return "unknown --cuda-attention '" + cudaAttention + "' (use kernels or cudnn)";
   if (!isOneOf(cudaConv, {"gemm", "cudnn"}))
     return "unknown --cuda-conv '" + cudaConv + "' (use gemm or cudnn)";
+  if (!isOneOf(cudaScatter, {"deterministic", "atomic"}))
+    return "unknown --cuda-scatter '" + cudaScatter + "' (use deterministic or atomic)";
   if (!isOneOf(emit, {"exe", "obj", "mlir", "ptx", "cubin"}))
     return "unknown --emit '" + emit + "' (use exe, obj or mlir; with --target cuda also ptx or "
                                        "cubin)";
@@ -376,6 +385,7 @@ mpc::compile::TargetChoice targetChoice() {
   choice.allowTf32 = allowTf32;
   choice.cudnnAttention = cudaAttention == "cudnn";
   choice.cudnnConv = cudaConv == "cudnn";
+  choice.atomicScatter = cudaScatter == "atomic";
   choice.kernelReport = kernelReport;
   return choice;
 }

@@ -156,10 +156,14 @@ void mapColumnReduction(linalg::LinalgOp op, const Combiner &combiner, Value ini
 //===----------------------------------------------------------------------===//
 
 /// Every top-level op of `func` with regions (loops, ifs) that reads or
-/// writes device memory becomes a kernel: one thread per iteration with
-/// atomic adds for a perfect loop nest of read-add-write updates
-/// (scatter-adds), one thread otherwise.
-void mapHostLoops(func::FuncOp func, int64_t blockSize, SmallVectorImpl<KernelInfo> &kernels);
+/// writes device memory becomes a kernel. A perfect loop nest whose one
+/// write is a read-add-write update (a scatter-add) gives each element to
+/// one thread, which adds its updates in the loops' order
+/// (`scatter-ordered`); with `atomicScatter`, a nest of such updates runs
+/// one thread per iteration with atomic adds (`scatter-atomic`). Any other
+/// runs in one thread.
+void mapHostLoops(func::FuncOp func, int64_t blockSize, bool atomicScatter,
+                  SmallVectorImpl<KernelInfo> &kernels);
 
 //===----------------------------------------------------------------------===//
 // GEMMs

@@ -69,10 +69,11 @@ class KernelMapper {
 public:
   KernelMapper(int64_t blockSize, bool libraryGemm, bool allowTf32, bool libraryConv,
                int64_t vectorBits, bool vectorNarrowFloats, bool sequentialPhases,
-               int64_t minRowReduction)
+               int64_t minRowReduction, bool atomicScatter)
       : blockSize(blockSize), libraryGemm(libraryGemm), allowTf32(allowTf32),
         libraryConv(libraryConv), vectorBits(vectorBits), vectorNarrowFloats(vectorNarrowFloats),
-        sequentialPhases(sequentialPhases), minRowReduction(minRowReduction) {}
+        sequentialPhases(sequentialPhases), minRowReduction(minRowReduction),
+        atomicScatter(atomicScatter) {}
 
   LogicalResult run(func::FuncOp func, SmallVectorImpl<KernelInfo> &kernels);
 
@@ -124,6 +125,7 @@ private:
   int64_t vectorBits;
   bool vectorNarrowFloats, sequentialPhases;
   int64_t minRowReduction;
+  bool atomicScatter;
 };
 
 scf::ParallelOp
@@ -899,7 +901,7 @@ LogicalResult KernelMapper::run(func::FuncOp func, SmallVectorImpl<KernelInfo> &
   }
   unusedPadBuffers.clear();
   libraryConvs.clear();
-  mapHostLoops(func, blockSize, kernels);
+  mapHostLoops(func, blockSize, atomicScatter, kernels);
   return success();
 }
 
@@ -944,7 +946,7 @@ struct MapToKernels : mpc::impl::MapToKernelsPassBase<MapToKernels> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     KernelMapper mapper(blockSize, libraryGemm, allowTf32, libraryConv, vectorBits,
-                        vectorNarrowFloats, sequentialPhases, minRowReduction);
+                        vectorNarrowFloats, sequentialPhases, minRowReduction, atomicScatter);
     SmallVector<KernelInfo> kernels;
     // Functions mpc-cuda-match-attention outlined are replaced by the
     // runtime call (their bodies would be the generated-kernel fallback).

@@ -68,6 +68,7 @@ void buildCUDASchedulePipeline(OpPassManager &pm, const LowerToCUDAOptions &opti
   kernels.libraryGemm = options.libraryGemm;
   kernels.allowTf32 = options.allowTf32;
   kernels.libraryConv = cudnnConvs;
+  kernels.atomicScatter = options.scatter == CudaScatter::Atomic;
   // No canonicalization from here to the gpu.launch ops: it would fold the
   // block loop of a one-block kernel away, and its GPU mapping with it.
   pm.addPass(createMapToKernelsPass(kernels));

@@ -3,6 +3,7 @@
 // RUN: mpc-opt --split-input-file --mpc-cuda-map-to-kernels=vector-bits=0 --cse %s | FileCheck %s --check-prefix=SCALAR
 // RUN: mpc-opt --split-input-file --mpc-cuda-map-to-kernels=sequential-phases=1 --cse %s | FileCheck %s --check-prefix=CPU
 // RUN: mpc-opt --split-input-file --mpc-cuda-map-to-kernels %s | FileCheck %s --check-prefix=REPORT
+// RUN: mpc-opt --split-input-file --mpc-cuda-map-to-kernels=atomic-scatter=1 --cse %s | FileCheck %s --check-prefix=ATOMIC
 
 // An elementwise op whose operands are contiguous along the innermost loop:
 // one thread per four f32 elements, 128-bit loads and stores, the bias a
@@ -473,24 +474,54 @@ func.func @index_copy(%x: memref<4xindex>, %y: memref<4xindex>) {
 
 // -----
 
-// A scatter-add loop nest (Gather's gradient) left in host code: its
-// read-add-write becomes an atomic add and each iteration a thread.
+// A scatter-add loop nest (Gather's gradient) left in host code: each
+// element of the table is owned by one thread, which adds its updates in
+// the loops' order (no atomics). The column loop (a direct index of the
+// update) runs in parallel, the rows (the loaded index) are dealt over 8
+// groups (the largest power of two within the table's 10 rows), the
+// position loop runs in order in each thread, the update only for the
+// group's rows.
 // CHECK-LABEL: func.func @scatter_add
 // CHECK: scf.parallel (%[[B:.+]]) = (%c0) to (%c1) step (%c1)
 // CHECK: scf.parallel (%[[T:.+]]) = (%c0) to (%c256) step (%c1)
-// CHECK: arith.cmpi ult, %{{.+}}, %c96
-// CHECK: %[[ID:.+]] = memref.load %arg0
-// CHECK: %[[G:.+]] = memref.load %arg1
-// CHECK: memref.atomic_rmw addf %[[G]], %arg2[%{{.+}}, %{{.+}}] : (f32, memref<10x8xf32>) -> f32
-// CHECK-NOT: memref.store
+// CHECK: %[[L:.+]] = arith.addi
+// CHECK: arith.cmpi ult, %[[L]], %c64
+// CHECK: %[[COL:.+]] = arith.remui %[[L]], %c8
+// CHECK: %[[GROUP:.+]] = arith.divui %[[L]], %c8
+// CHECK: %[[SCALED:.+]] = arith.muli %[[COL]], %c1
+// CHECK: %[[J:.+]] = arith.addi %[[SCALED]], %c0
+// CHECK: scf.for %[[I:.+]] = %c0 to %c12 step %c1 {
+// CHECK: %[[ROW:.+]] = memref.load %arg0[%[[I]]]
+// CHECK: %[[MASKED:.+]] = arith.andi %[[ROW]], %c7
+// CHECK: %[[MINE:.+]] = arith.cmpi eq, %[[MASKED]], %[[GROUP]]
+// CHECK: scf.if %[[MINE]] {
+// CHECK: %[[G:.+]] = memref.load %arg1[%[[I]], %[[J]]]
+// CHECK: %[[OLD:.+]] = memref.load %arg2[%[[ROW]], %[[J]]]
+// CHECK: %[[NEW:.+]] = arith.addf %[[OLD]], %[[G]]
+// CHECK: memref.store %[[NEW]], %arg2[%[[ROW]], %[[J]]]
+// CHECK-NOT: memref.atomic_rmw
 // CHECK: mapping = [#gpu.loop_dim_map<processor = thread_x
-// CHECK-NOT: scf.for
+// REPORT: {block = 256 : i64, bytes_read = 800 : i64, bytes_written = 320 : i64, flops = 96 : i64, grid = 1 : i64, name = "scatter_add_k0", onnx_nodes = [], ops = ["memref.load", "arith.addf", "memref.store"], strategy = "scatter-ordered"}
+// With atomic-scatter: one thread per iteration, the read-add-write an
+// atomic add.
+// ATOMIC-LABEL: func.func @scatter_add
+// ATOMIC: scf.parallel (%[[B:.+]]) = (%c0) to (%c1) step (%c1)
+// ATOMIC: scf.parallel (%[[T:.+]]) = (%c0) to (%c256) step (%c1)
+// ATOMIC: arith.cmpi ult, %{{.+}}, %c96
+// ATOMIC: %[[ID:.+]] = memref.load %arg0
+// ATOMIC: %[[G:.+]] = memref.load %arg1
+// ATOMIC: memref.atomic_rmw addf %[[G]], %arg2[%{{.+}}, %{{.+}}] : (f32, memref<10x8xf32>) -> f32
+// ATOMIC-NOT: memref.store
+// ATOMIC: mapping = [#gpu.loop_dim_map<processor = thread_x
+// ATOMIC-NOT: scf.for
+// ATOMIC-LABEL: func.func @prefix_sum
 // A loop that does anything else runs in one thread.
 // CHECK-LABEL: func.func @prefix_sum
 // CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c1) step (%c1)
 // CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c1) step (%c1)
 // CHECK: scf.for
 // CHECK: memref.store
+// REPORT-SAME: name = "prefix_sum_k1", onnx_nodes = [], ops = ["arith.subi", "memref.load", "arith.addf", "memref.store"], strategy = "serial"
 func.func @scatter_add(%ids: memref<12xindex>, %grad: memref<12x8xf32>, %table: memref<10x8xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -516,6 +547,128 @@ func.func @prefix_sum(%x: memref<16xf32>) {
     %b = memref.load %x[%i] : memref<16xf32>
     %s = arith.addf %a, %b : f32
     memref.store %s, %x[%i] : memref<16xf32>
+  }
+  return
+}
+
+// -----
+
+// Scatter-adds scatter-ordered refuses run in one thread: two updates in
+// one nest, a table whose strides alias elements (stride 0), an update
+// through a view made inside the nest. (atomic-scatter takes the first.)
+// CHECK-LABEL: func.func @two_updates
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c1) step (%c1)
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c1) step (%c1)
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK-NOT: memref.atomic_rmw
+// ATOMIC-LABEL: func.func @two_updates
+// ATOMIC: memref.atomic_rmw addf
+// ATOMIC: memref.atomic_rmw addf
+// CHECK-LABEL: func.func @aliasing_strides
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c1) step (%c1)
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c1) step (%c1)
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK-LABEL: func.func @view_in_nest
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c1) step (%c1)
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c1) step (%c1)
+// CHECK: scf.for
+// CHECK: scf.for
+// REPORT: name = "two_updates_k0", {{[^}]*}} strategy = "serial"
+// REPORT-SAME: name = "aliasing_strides_k1", {{[^}]*}} strategy = "serial"
+// REPORT-SAME: name = "view_in_nest_k2", {{[^}]*}} strategy = "serial"
+func.func @two_updates(%ids: memref<12xindex>, %grad: memref<12x8xf32>, %table: memref<10x8xf32>,
+                       %counts: memref<10x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c12 = arith.constant 12 : index
+  %one = arith.constant 1.0 : f32
+  scf.for %i = %c0 to %c12 step %c1 {
+    scf.for %j = %c0 to %c8 step %c1 {
+      %row = memref.load %ids[%i] : memref<12xindex>
+      %g = memref.load %grad[%i, %j] : memref<12x8xf32>
+      %old = memref.load %table[%row, %j] : memref<10x8xf32>
+      %new = arith.addf %old, %g : f32
+      memref.store %new, %table[%row, %j] : memref<10x8xf32>
+      %n = memref.load %counts[%row, %j] : memref<10x8xf32>
+      %n1 = arith.addf %n, %one : f32
+      memref.store %n1, %counts[%row, %j] : memref<10x8xf32>
+    }
+  }
+  return
+}
+func.func @aliasing_strides(%ids: memref<12xindex>, %grad: memref<12x8xf32>,
+                            %table: memref<10x8xf32, strided<[0, 1]>>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c12 = arith.constant 12 : index
+  scf.for %i = %c0 to %c12 step %c1 {
+    scf.for %j = %c0 to %c8 step %c1 {
+      %row = memref.load %ids[%i] : memref<12xindex>
+      %g = memref.load %grad[%i, %j] : memref<12x8xf32>
+      %old = memref.load %table[%row, %j] : memref<10x8xf32, strided<[0, 1]>>
+      %new = arith.addf %old, %g : f32
+      memref.store %new, %table[%row, %j] : memref<10x8xf32, strided<[0, 1]>>
+    }
+  }
+  return
+}
+func.func @view_in_nest(%ids: memref<12xindex>, %grad: memref<12x8xf32>, %table: memref<10x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c12 = arith.constant 12 : index
+  scf.for %i = %c0 to %c12 step %c1 {
+    scf.for %j = %c0 to %c8 step %c1 {
+      %row = memref.load %ids[%i] : memref<12xindex>
+      %g = memref.load %grad[%i, %j] : memref<12x8xf32>
+      %line = memref.subview %table[%row, 0] [1, 8] [1, 1]
+          : memref<10x8xf32> to memref<8xf32, strided<[1], offset: ?>>
+      %old = memref.load %line[%j] : memref<8xf32, strided<[1], offset: ?>>
+      %new = arith.addf %old, %g : f32
+      memref.store %new, %line[%j] : memref<8xf32, strided<[1], offset: ?>>
+    }
+  }
+  return
+}
+
+// -----
+
+// A row index computed through an op with a region gets no row groups: the
+// threads cover the directly indexed column loop only, each running every
+// position in order.
+// CHECK-LABEL: func.func @row_through_region
+// CHECK: scf.parallel (%{{.+}}) = (%c0) to (%c256) step (%c1)
+// CHECK: arith.cmpi ult, %{{.+}}, %c8
+// CHECK-NOT: arith.andi
+// CHECK: scf.for
+// CHECK: scf.if
+// CHECK: memref.store
+// REPORT: grid = 1 : i64, name = "row_through_region_k0"{{[^}]*}}strategy = "scatter-ordered"
+func.func @row_through_region(%ids: memref<12xindex>, %grad: memref<12x8xf32>, %table: memref<10x8xf32>,
+                              %flip: i1) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c9 = arith.constant 9 : index
+  %c12 = arith.constant 12 : index
+  scf.for %i = %c0 to %c12 step %c1 {
+    scf.for %j = %c0 to %c8 step %c1 {
+      %id = memref.load %ids[%i] : memref<12xindex>
+      %row = scf.if %flip -> index {
+        %r = arith.subi %c9, %id : index
+        scf.yield %r : index
+      } else {
+        scf.yield %id : index
+      }
+      %g = memref.load %grad[%i, %j] : memref<12x8xf32>
+      %old = memref.load %table[%row, %j] : memref<10x8xf32>
+      %new = arith.addf %old, %g : f32
+      memref.store %new, %table[%row, %j] : memref<10x8xf32>
+    }
   }
   return
 }

@@ -95,9 +95,13 @@ def MapToKernelsPass : Pass<"mpc-cuda-map-to-kernels", "::mlir::ModuleOp"> {
       output element, reduction loops in the thread.
 
     Loops lowering left in host code (scatter-adds) become kernels too:
-    `scatter-atomic` (a perfect nest whose writes are all read-add-write
-    updates: one thread per iteration, atomic adds) or `serial` (one
-    thread).
+    `scatter-ordered` (a perfect nest whose one write is a read-add-write
+    update: each element owned by one thread, which adds its updates in the
+    loops' order; the loops indexing the element directly, and the rows of
+    one computed index dealt round-robin, spread over threads), with
+    `atomic-scatter` `scatter-atomic` instead (a nest whose writes are all
+    such updates: one thread per iteration, atomic adds, the sum order
+    nondeterministic), or `serial` (one thread).
 
     Contractions that are GEMMs (one M, N, K dimension, at most one batch
     dimension, a multiply-add body, f32/f16/bf16 operands) become calls to
@@ -130,6 +134,9 @@ def MapToKernelsPass : Pass<"mpc-cuda-map-to-kernels", "::mlir::ModuleOp"> {
            "instead of one thread loop with gpu.all_reduce between phases">,
     Option<"minRowReduction", "min-row-reduction", "int64_t", /*default=*/"32",
            "Smallest reduction size given a block of threads per output element">,
+    Option<"atomicScatter", "atomic-scatter", "bool", /*default=*/"false",
+           "Scatter-adds as one thread per update with atomic adds (nondeterministic sums); "
+           "false: each element's updates added in order by one thread">,
   ];
 }
 

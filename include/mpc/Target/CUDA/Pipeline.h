@@ -23,10 +23,19 @@ enum class CudaConvStrategy {
   /// the others as Gemm.
   Cudnn,
 };
+/// How the CUDA target runs scatter-adds (Gather's gradient).
+enum class CudaScatter {
+  /// Each element's updates added in order by one thread: the same sums as
+  /// the CPU target's, on every run.
+  Deterministic,
+  /// One thread per update, atomic adds: the sum order varies from run to run.
+  Atomic,
+};
 } // namespace mpc
 
 MPC_ENUM_OPTION(mpc::CudaAttention)
 MPC_ENUM_OPTION(mpc::CudaConvStrategy)
+MPC_ENUM_OPTION(mpc::CudaScatter)
 
 namespace mpc {
 
@@ -61,6 +70,15 @@ struct LowerToCUDAOptions : mlir::PassPipelineOptions<LowerToCUDAOptions> {
       llvm::cl::init(CudaConvStrategy::Gemm),
       llvm::cl::values(clEnumValN(CudaConvStrategy::Gemm, "gemm", "im2col + cuBLASLt"),
                        clEnumValN(CudaConvStrategy::Cudnn, "cudnn", "cuDNN"))};
+  Option<CudaScatter> scatter{
+      *this, "scatter",
+      llvm::cl::desc("How scatter-adds (Gather's gradient) run: deterministic (each element's "
+                     "updates added in order by one thread, the default) or atomic (one thread "
+                     "per update, atomic adds: faster, sums vary from run to run)"),
+      llvm::cl::init(CudaScatter::Deterministic),
+      llvm::cl::values(
+          clEnumValN(CudaScatter::Deterministic, "deterministic", "ordered sums, no atomics"),
+          clEnumValN(CudaScatter::Atomic, "atomic", "atomic adds"))};
   Option<bool> allowTf32{*this, "allow-tf32",
                          llvm::cl::desc("Let cuBLASLt use TF32 tensor cores for f32 GEMMs"),
                          llvm::cl::init(false)};
