@@ -408,18 +408,38 @@ LogicalResult SoftmaxCrossEntropyOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
+/// The checks of an op taking logits, labels and a rank-0 dloss.
+static LogicalResult checkLossGradOperands(std::optional<Location> loc, StringRef op, Value logits,
+                                           Value labels, Value dloss) {
+  if (failed(checkLabels(loc, op, logits, labels)))
+    return failure();
+  auto d = staticShape(loc, dloss);
+  if (failed(d))
+    return failure();
+  if (!d->empty())
+    return emitOptionalError(loc, op, " dloss must be a rank-0 tensor");
+  return success();
+}
+
 LogicalResult SoftmaxCrossEntropyGradOp::inferReturnTypes(MLIRContext *,
                                                           std::optional<Location> loc,
                                                           Adaptor adaptor,
                                                           SmallVectorImpl<Type> &out) {
-  if (failed(checkLabels(loc, "softmax_cross_entropy_grad", adaptor.getLogits(),
-                         adaptor.getLabels())))
+  if (failed(checkLossGradOperands(loc, "softmax_cross_entropy_grad", adaptor.getLogits(),
+                                   adaptor.getLabels(), adaptor.getDloss())))
     return failure();
-  auto d = staticShape(loc, adaptor.getDloss());
-  if (failed(d))
+  out.push_back(adaptor.getLogits().getType());
+  return success();
+}
+
+LogicalResult SoftmaxCrossEntropyWithGradOp::inferReturnTypes(MLIRContext *ctx,
+                                                              std::optional<Location> loc,
+                                                              Adaptor adaptor,
+                                                              SmallVectorImpl<Type> &out) {
+  if (failed(checkLossGradOperands(loc, "softmax_cross_entropy_with_grad", adaptor.getLogits(),
+                                   adaptor.getLabels(), adaptor.getDloss())))
     return failure();
-  if (!d->empty())
-    return emitOptionalError(loc, "softmax_cross_entropy_grad dloss must be a rank-0 tensor");
+  out.push_back(RankedTensorType::get({}, Float32Type::get(ctx)));
   out.push_back(adaptor.getLogits().getType());
   return success();
 }

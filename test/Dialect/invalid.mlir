@@ -294,6 +294,33 @@ func.func @cross_entropy_grad_dloss(%x: tensor<4x10xf32>, %y: tensor<4xi64>, %d:
 
 // -----
 
+func.func @cross_entropy_with_grad_dloss(%x: tensor<4x10xbf16>, %y: tensor<4xi64>, %d: tensor<4xf32>) -> tensor<f32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{softmax_cross_entropy_with_grad dloss must be a rank-0 tensor}}
+  %0:2 = mpc.softmax_cross_entropy_with_grad %x, %y, %d : (tensor<4x10xbf16>, tensor<4xi64>, tensor<4xf32>) -> (tensor<f32>, tensor<4x10xbf16>)
+  return %0#0 : tensor<f32>
+}
+
+// -----
+
+func.func @cross_entropy_with_grad_labels(%x: tensor<4x10xf32>, %y: tensor<5xi64>, %d: tensor<f32>) -> tensor<f32> {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{softmax_cross_entropy_with_grad labels [5] must have the logits' shape [4x10] without the last (class) axis}}
+  %0:2 = mpc.softmax_cross_entropy_with_grad %x, %y, %d : (tensor<4x10xf32>, tensor<5xi64>, tensor<f32>) -> (tensor<f32>, tensor<4x10xf32>)
+  return %0#0 : tensor<f32>
+}
+
+// -----
+
+func.func @cross_entropy_with_grad_type(%x: tensor<4x10xbf16>, %y: tensor<4xi64>, %d: tensor<f32>) -> tensor<f32> {
+  // expected-error @+2 {{'mpc.softmax_cross_entropy_with_grad' op inferred type(s) 'tensor<f32>', 'tensor<4x10xbf16>' are incompatible with return type(s) of operation 'tensor<f32>', 'tensor<4x10xf32>'}}
+  // expected-error @+1 {{'mpc.softmax_cross_entropy_with_grad' op failed to infer returned types}}
+  %0:2 = mpc.softmax_cross_entropy_with_grad %x, %y, %d : (tensor<4x10xbf16>, tensor<4xi64>, tensor<f32>) -> (tensor<f32>, tensor<4x10xf32>)
+  return %0#0 : tensor<f32>
+}
+
+// -----
+
 func.func @mse_types(%p: tensor<4xf32>, %t: tensor<4xbf16>) -> tensor<f32> {
   // expected-error @+2 {{failed to infer returned types}}
   // expected-error @+1 {{mse_loss prediction 'tensor<4xf32>' and target 'tensor<4xbf16>' must have the same type}}

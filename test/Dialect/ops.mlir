@@ -154,6 +154,8 @@ func.func @training(%logits: tensor<4x10xbf16>, %labels: tensor<4xi64>, %d: tens
   %0 = mpc.softmax_cross_entropy %logits, %labels : (tensor<4x10xbf16>, tensor<4xi64>) -> tensor<f32>
   // CHECK: mpc.softmax_cross_entropy_grad %{{.*}}, %{{.*}}, %{{.*}} : (tensor<4x10xbf16>, tensor<4xi64>, tensor<f32>) -> tensor<4x10xbf16>
   %1 = mpc.softmax_cross_entropy_grad %logits, %labels, %d : (tensor<4x10xbf16>, tensor<4xi64>, tensor<f32>) -> tensor<4x10xbf16>
+  // CHECK: mpc.softmax_cross_entropy_with_grad %{{.*}}, %{{.*}}, %{{.*}} : (tensor<4x10xbf16>, tensor<4xi64>, tensor<f32>) -> (tensor<f32>, tensor<4x10xbf16>)
+  %fused:2 = mpc.softmax_cross_entropy_with_grad %logits, %labels, %d : (tensor<4x10xbf16>, tensor<4xi64>, tensor<f32>) -> (tensor<f32>, tensor<4x10xbf16>)
   // CHECK: mpc.mse_loss %{{.*}}, %{{.*}} : (tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>) -> tensor<f32>
   %2 = mpc.mse_loss %x, %x : (tensor<1x3x8x8xf32>, tensor<1x3x8x8xf32>) -> tensor<f32>
   // CHECK: mpc.conv_grad_input %{{.*}}, %{{.*}} {acc_type = f32, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<1x4x4x4xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x8x8xf32>

@@ -12,6 +12,8 @@ link with the CUDA runtime; its state then lives on the GPU for the whole run (d
 3. --device: a CPU build has device 0 only (trainer and runner).
 4. The embedding gradient: no float atomics by default (`scatter-ordered`), atomics with
    --cuda-scatter atomic.
+5. The cross-entropy loss and the logits' gradient are one row kernel plus the sum of the rows'
+   terms (the numerics: test_train_ops.py).
 """
 import json
 import re
@@ -90,6 +92,21 @@ def test_embedding_gradient_has_no_float_atomics_by_default(tmp_path, scatter, s
     proc = subprocess.run([str(PTXAS), "-arch=sm_90", str(ptx_file), "-o", "/dev/null"], capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, f"ptxas rejected the PTX:\n{proc.stderr[-4000:]}"
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_cross_entropy_loss_and_gradient_are_one_row_kernel(tmp_path, name):
+    """One block per row computes the row's max, sum of exp, gradient and loss term (reading the
+    label's logit under an scf.if); no kernel recomputes the softmax for the gradient or gathers
+    the labels' logits on its own."""
+    report = tmp_path / "report.json"
+    compile_trainer(name, tmp_path / "trainer", "--precision", "bf16", "--kernel-report", report)
+    kernels = [k for k in json.loads(report.read_text())["kernels"] if k["name"].startswith("train_step_k")]
+    fused = [k for k in kernels if "scf.if" in k["ops"]]
+    assert len(fused) == 1, fused
+    assert fused[0]["strategy"].startswith("row-fused") and fused[0]["grid"] == int(BATCH), fused[0]
+    assert {"math.exp", "arith.select"} <= set(fused[0]["ops"]), fused[0]
+    assert not [k for k in kernels if {"memref.load", "math.log"} <= set(k["ops"])]
 
 
 @pytest.mark.parametrize("name,precision", [("mlp", "fp32"), ("cnn", "bf16"), ("encoder", "bf16")])

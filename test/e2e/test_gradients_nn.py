@@ -29,15 +29,16 @@ def parameter(name, value):
     return f"mpc.parameter @{name} : {ty} = {dense(value)} : {ty}"
 
 
-def differentiate(mpc_run, module, inputs, params):
-    """Runs the autodiff pipeline and mpc-run on `module` (loss as result 0,
-    mpc.role = "loss"); returns (loss, {param: gradient})."""
+def differentiate(mpc_run, module, inputs, params, after=()):
+    """Runs the autodiff pipeline (then the passes `after`) and mpc-run on
+    `module` (loss as result 0, mpc.role = "loss"); returns (loss, {param:
+    gradient})."""
     work = mpc_run.tmp_path / f"ad{mpc_run.count}"
     mpc_run.count += 1
     work.mkdir()
     (work / "in.mlir").write_text(module)
     proc = subprocess.run([str(MPC_OPT), str(work / "in.mlir"), "--mpc-parameters-to-arguments",
-                           "--mpc-autodiff", "-o", str(work / "grad.mlir")],
+                           "--mpc-autodiff", *after, "-o", str(work / "grad.mlir")],
                           capture_output=True, text=True, timeout=120)
     if "pass not implemented yet" in proc.stderr:
         pytest.skip("mpc-parameters-to-arguments / mpc-autodiff are placeholders on this branch")
@@ -52,8 +53,8 @@ def differentiate(mpc_run, module, inputs, params):
     return loss, grads
 
 
-def check(mpc_run, module, inputs, params, numpy_loss, seed=0):
-    loss, grads = differentiate(mpc_run, module, inputs, params)
+def check(mpc_run, module, inputs, params, numpy_loss, seed=0, after=()):
+    loss, grads = differentiate(mpc_run, module, inputs, params, after)
     ref = {k: v.astype(np.float64) for k, v in params.items()}
     np.testing.assert_allclose(loss, numpy_loss(**ref), rtol=1e-4, atol=1e-6)
     rng = np.random.default_rng(seed)
@@ -182,10 +183,12 @@ def test_pool_gradients(mpc_run, kind):
     check(mpc_run, module, {"target": target}, params, lambda p: mse(ref(p), target))
 
 
+@pytest.mark.parametrize("fused", [False, True], ids=["separate", "fused"])
 @pytest.mark.parametrize("axis", [0, 1])
-def test_gather_and_cross_entropy_gradients(mpc_run, axis):
+def test_gather_and_cross_entropy_gradients(mpc_run, axis, fused):
     """An embedding lookup with repeated and negative ids feeding a softmax
-    cross-entropy: both rules, and the repeated rows' accumulation."""
+    cross-entropy: both rules, and the repeated rows' accumulation; `fused`:
+    the loss and its gradient as mpc-fuse-cross-entropy's one op."""
     rng = np.random.default_rng(3 + axis)
     table_shape = (6, 5) if axis == 0 else (5, 6)
     params = {"e": rng.standard_normal(table_shape).astype(np.float32)}
@@ -207,4 +210,5 @@ def test_gather_and_cross_entropy_gradients(mpc_run, axis):
         m = z.max(axis=1, keepdims=True)
         lse = np.log(np.exp(z - m).sum(axis=1)) + m[:, 0]
         return np.mean(lse - z[np.arange(z.shape[0]), labels.reshape(-1)])
-    check(mpc_run, module, {"ids": ids, "labels": labels}, params, loss)
+    check(mpc_run, module, {"ids": ids, "labels": labels}, params, loss,
+          after=["--mpc-fuse-cross-entropy"] if fused else [])

@@ -13,6 +13,7 @@ import itertools
 import ml_dtypes
 import numpy as np
 import pytest
+from mpc_e2e import load_npy, output_file_name
 
 
 def t(shape, dtype="f32"):
@@ -106,6 +107,65 @@ def test_softmax_cross_entropy_low_precision(mpc_run, low, dtype):
     np.testing.assert_allclose(out["loss"], cross_entropy_ref(rounded, labels), rtol=1e-5)
     np.testing.assert_allclose(out["g"], cross_entropy_grad_ref(rounded, labels, 1.0),
                                rtol=1e-2, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape,low", [((8, 10), "f32"), ((2, 3, 5), "f32"), ((7,), "f32"),
+                                       ((16, 100), "bf16"), ((6, 33), "f16")])
+def test_softmax_cross_entropy_with_grad(mpc_run, shape, low):
+    """The fused op gives the separate ops' loss (up to the order of the row
+    sum) and gradient (the same formula, so the same values), labels out of
+    range clamped alike."""
+    rng = np.random.default_rng(4)
+    logits = (rng.standard_normal(shape) * 3).astype(np.float32)
+    labels = np.array(rng.integers(0, shape[-1], size=shape[:-1]), dtype=np.int64)
+    labels.flat[0], labels.flat[-1] = -3, shape[-1] + 4
+    lt, nt, yt = t(shape), t(shape, low), t(shape[:-1], "i64")
+    body = f"""
+  %xl = mpc.cast %x : {lt} to {nt}
+  %loss = mpc.softmax_cross_entropy %xl, %y : ({nt}, {yt}) -> tensor<f32>
+  %gl = mpc.softmax_cross_entropy_grad %xl, %y, %d : ({nt}, {yt}, tensor<f32>) -> {nt}
+  %g = mpc.cast %gl : {nt} to {lt}
+  %floss, %fgl = mpc.softmax_cross_entropy_with_grad %xl, %y, %d : ({nt}, {yt}, tensor<f32>) -> (tensor<f32>, {nt})
+  %fg = mpc.cast %fgl : {nt} to {lt}"""
+    out = run(mpc_run, body, [("x", lt), ("y", yt), ("d", "tensor<f32>")],
+              [("loss", "tensor<f32>"), ("g", lt), ("floss", "tensor<f32>"), ("fg", lt)],
+              {"x": logits, "y": labels, "d": np.array(1.7, np.float32)})
+    np.testing.assert_allclose(out["floss"], out["loss"], rtol=1e-6)
+    np.testing.assert_array_equal(out["fg"], out["g"])
+    rounded = logits.astype({"f32": np.float32, "bf16": ml_dtypes.bfloat16,
+                             "f16": np.float16}[low]).astype(np.float32)
+    clamped = np.clip(labels, 0, shape[-1] - 1)
+    np.testing.assert_allclose(out["floss"], cross_entropy_ref(rounded, clamped), rtol=1e-5)
+
+
+@pytest.mark.parametrize("shape,low", [((16, 10), "bf16"), ((300, 7), "f32"), ((3, 1000), "f32")])
+def test_softmax_cross_entropy_with_grad_cuda_schedule(mpc_run, shape, low):
+    """The CUDA kernels of the fused op (one row kernel, then the sum of the
+    rows' terms: sequential for few rows, a tree for 300), run on the CPU,
+    give the CPU target's loss and gradient; the clamped labels' too."""
+    rng = np.random.default_rng(5)
+    logits = (rng.standard_normal(shape) * 3).astype(np.float32)
+    labels = rng.integers(0, shape[-1], size=shape[:-1]).astype(np.int64)
+    labels[:2] = [-3, shape[-1] + 4]
+    lt, nt, yt = t(shape), t(shape, low), t(shape[:-1], "i64")
+    body = f"""
+  %xl = mpc.cast %x : {lt} to {nt}
+  %loss, %gl = mpc.softmax_cross_entropy_with_grad %xl, %y, %d : ({nt}, {yt}, tensor<f32>) -> (tensor<f32>, {nt})
+  %g = mpc.cast %gl : {nt} to {lt}"""
+    sig = f"%x: {lt} {{mpc.name = \"x\"}}, %y: {yt} {{mpc.name = \"y\"}}, %d: tensor<f32> {{mpc.name = \"d\"}}"
+    module = (f"func.func @main({sig}) -> (tensor<f32> {{mpc.name = \"loss\"}}, {lt} {{mpc.name = \"g\"}}) {{"
+              f"{body}\n  return %loss, %g : tensor<f32>, {lt}\n}}\n")
+    inputs = {"x": logits, "y": labels, "d": np.array(1.7, np.float32)}
+    results = {}
+    for schedule in [False, True]:
+        proc, out = mpc_run.invoke(module, inputs, precision="none",
+                                   extra_args=["--cuda-schedule"] if schedule else [])
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        results[schedule] = {n: load_npy(out / output_file_name(n)) for n in ["loss", "g"]}
+    # The kernel splits each row's sums over threads: the order, not the formula, differs.
+    np.testing.assert_allclose(results[True]["loss"], results[False]["loss"], rtol=1e-6)
+    np.testing.assert_allclose(results[True]["g"], results[False]["g"], rtol=1e-5, atol=1e-9)
+    assert np.any(results[True]["g"] != 0)
 
 
 def test_mse_loss(mpc_run):

@@ -76,6 +76,7 @@ LogicalResult buildTrainStep(ModuleOp module, const TrainOptions &options) {
   tool::addPrecisionPasses(pm, options.precision, options.policyFile);
   pm.addPass(createParametersToArgumentsPass());
   pm.addPass(createAutodiffPass());
+  pm.addPass(createFuseCrossEntropyPass());
   LossScalingPassOptions scaling;
   scaling.mode = options.lossScaleMode;
   if (options.lossScaleMode != LossScalingMode::None)

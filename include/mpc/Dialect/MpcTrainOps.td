@@ -50,6 +50,26 @@ def Mpc_SoftmaxCrossEntropyGradOp
   let assemblyFormat = "$logits `,` $labels `,` $dloss attr-dict `:` functional-type(operands, results)";
 }
 
+def Mpc_SoftmaxCrossEntropyWithGradOp
+    : Mpc_SensitiveOp<"softmax_cross_entropy_with_grad", [InferTypeOpAdaptor, Mpc_Accumulates]> {
+  let summary = "mpc.softmax_cross_entropy and its gradient from one pass over the logits";
+  let description = [{
+    The results of `mpc.softmax_cross_entropy %logits, %labels` (the rank-0
+    f32 mean loss) and of `mpc.softmax_cross_entropy_grad %logits, %labels,
+    %dloss` (the logits' gradient, in the logits' type), computed together:
+    each row's maximum and sum of exponentials serve both, and the
+    probabilities are never stored. `dloss` must not depend on the loss,
+    which holds for the backward seed mpc-fuse-cross-entropy passes (the loss
+    scale). Labels are clamped as in the separate ops.
+
+    `%l, %g = mpc.softmax_cross_entropy_with_grad %logits, %labels, %dloss : (tensor<32x10xbf16>, tensor<32xi64>, tensor<f32>) -> (tensor<f32>, tensor<32x10xbf16>)`
+  }];
+  let arguments = (ins Mpc_FloatTensor:$logits, Mpc_IndexTensor:$labels,
+                       StaticShapeTensorOf<[F32]>:$dloss);
+  let results = (outs StaticShapeTensorOf<[F32]>:$loss, Mpc_FloatTensor:$grad);
+  let assemblyFormat = "$logits `,` $labels `,` $dloss attr-dict `:` functional-type(operands, results)";
+}
+
 def Mpc_MseLossOp : Mpc_SensitiveOp<"mse_loss", [InferTypeOpAdaptor, Mpc_Accumulates]> {
   let summary = "mean squared error of two tensors of the same type";
   let description = [{

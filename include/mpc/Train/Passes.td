@@ -73,6 +73,20 @@ def AutodiffPass : Pass<"mpc-autodiff", "::mlir::ModuleOp"> {
   }];
 }
 
+def FuseCrossEntropyPass : Pass<"mpc-fuse-cross-entropy", "::mlir::ModuleOp"> {
+  let summary = "Compute the cross-entropy loss and its gradient together";
+  let description = [{
+    Replaces an `mpc.softmax_cross_entropy` and the
+    `mpc.softmax_cross_entropy_grad` mpc-autodiff built for it (same logits,
+    labels and block) by one `mpc.softmax_cross_entropy_with_grad` at the
+    gradient's place, so that the loss and the logits' gradient come from one
+    pass over the logits and the probabilities are never stored. A pair is
+    left as it is when a user of the loss comes before the gradient (then
+    `dloss` could depend on the loss) or when the two ops accumulate in
+    different types.
+  }];
+}
+
 def LossScalingPass : Pass<"mpc-loss-scaling", "::mlir::ModuleOp"> {
   let summary = "Loss scaling (dynamic, static or none) and the non-finite step check";
   let description = [{

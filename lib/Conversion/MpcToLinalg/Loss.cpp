@@ -9,6 +9,7 @@
 #include "mpc/Dialect/MpcDialect.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 
@@ -94,42 +95,121 @@ struct SoftmaxCrossEntropyLowering : OpRewritePattern<SoftmaxCrossEntropyOp> {
   }
 };
 
+/// (softmax - onehot) * dloss / rows of [R, C] logits, from their row max
+/// and sum of exp, as a [R, C] tensor of `elementType`.
+Value crossEntropyGradient(OpBuilder &b, Location loc, Value logits, Value labels, Value max,
+                           Value sum, Value dloss, Type acc, Type elementType) {
+  MLIRContext *ctx = b.getContext();
+  auto logitsType = cast<RankedTensorType>(logits.getType());
+  int64_t rows = logitsType.getDimSize(0), classes = logitsType.getDimSize(1);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  AffineMap row = AffineMap::get(2, 0, getAffineDimExpr(0, ctx));
+  AffineMap scalar = AffineMap::get(2, 0, ArrayRef<AffineExpr>{}, ctx);
+  Value init = emptyTensor(b, loc, logitsType.getShape(), elementType);
+  auto grad = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{logits, labels, max, sum, dloss},
+      ValueRange{init}, ArrayRef<AffineMap>{id, row, row, row, scalar, id},
+      ArrayRef<IteratorType>{IteratorType::parallel, IteratorType::parallel},
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value x = convertScalar(nb, l, args[0], acc);
+        Value p = arith::DivFOp::create(
+            nb, l, math::ExpOp::create(nb, l, arith::SubFOp::create(nb, l, x, args[2])), args[3]);
+        Value c = linalg::IndexOp::create(nb, l, 1);
+        Value isLabel = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, c,
+                                              clampLabel(nb, l, args[1], classes));
+        Value onehot = arith::SelectOp::create(nb, l, isLabel, scalarConstant(nb, l, acc, 1),
+                                               scalarConstant(nb, l, acc, 0));
+        Value scale = arith::DivFOp::create(nb, l, convertScalar(nb, l, args[4], acc),
+                                            scalarConstant(nb, l, acc, (double)rows));
+        Value g = arith::MulFOp::create(nb, l, arith::SubFOp::create(nb, l, p, onehot), scale);
+        linalg::YieldOp::create(nb, l, convertScalar(nb, l, g, elementType));
+      });
+  return grad.getResult(0);
+}
+
+/// Each row's share of the mean loss, (logsumexp - x[label]) / rows, as a
+/// reduction over the row's classes that reads only the label's logit: the
+/// same shape as the max and sum reductions, so that a row kernel computes
+/// it with them.
+Value crossEntropyRowTerms(OpBuilder &b, Location loc, Value logits, Value labels, Value max,
+                           Value sum, Type acc) {
+  MLIRContext *ctx = b.getContext();
+  auto logitsType = cast<RankedTensorType>(logits.getType());
+  int64_t rows = logitsType.getDimSize(0), classes = logitsType.getDimSize(1);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  AffineMap row = AffineMap::get(2, 0, getAffineDimExpr(0, ctx));
+  Value zero = scalarConstant(b, loc, acc, 0);
+  Value init = filledTensor(b, loc, {rows}, zero);
+  auto terms = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{logits, labels, max, sum}, ValueRange{init},
+      ArrayRef<AffineMap>{id, row, row, row, row},
+      ArrayRef<IteratorType>{IteratorType::parallel, IteratorType::reduction},
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value r = linalg::IndexOp::create(nb, l, 0);
+        Value c = linalg::IndexOp::create(nb, l, 1);
+        Value label = clampLabel(nb, l, args[1], classes);
+        Value isLabel = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, c, label);
+        auto term = scf::IfOp::create(
+            nb, l, isLabel,
+            [&](OpBuilder &tb, Location tl) {
+              Value x = convertScalar(
+                  tb, tl, tensor::ExtractOp::create(tb, tl, logits, ValueRange{r, label}), acc);
+              Value lse =
+                  arith::AddFOp::create(tb, tl, math::LogOp::create(tb, tl, args[3]), args[2]);
+              Value loss = arith::DivFOp::create(tb, tl, arith::SubFOp::create(tb, tl, lse, x),
+                                                 scalarConstant(tb, tl, acc, (double)rows));
+              scf::YieldOp::create(tb, tl, loss);
+            },
+            [&](OpBuilder &eb, Location el) {
+              scf::YieldOp::create(eb, el, scalarConstant(eb, el, acc, 0));
+            });
+        linalg::YieldOp::create(
+            nb, l, ValueRange{arith::AddFOp::create(nb, l, args[4], term.getResult(0))});
+      });
+  return terms.getResult(0);
+}
+
 struct SoftmaxCrossEntropyGradLowering : OpRewritePattern<SoftmaxCrossEntropyGradOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SoftmaxCrossEntropyGradOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = getContext();
     Type acc = wideAccumulator(rewriter, accumulatorType(op));
     auto resultType = cast<RankedTensorType>(op.getType());
     auto [logits, labels] = flattenRows(rewriter, loc, op.getLogits(), op.getLabels());
-    auto logitsType = cast<RankedTensorType>(logits.getType());
-    int64_t rows = logitsType.getDimSize(0), classes = logitsType.getDimSize(1);
     auto [max, sum] = logSumExpParts(rewriter, loc, logits, acc);
-    AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
-    AffineMap row = AffineMap::get(2, 0, getAffineDimExpr(0, ctx));
-    AffineMap scalar = AffineMap::get(2, 0, ArrayRef<AffineExpr>{}, ctx);
-    Value init = emptyTensor(rewriter, loc, logitsType.getShape(), resultType.getElementType());
-    auto grad = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{init.getType()},
-        ValueRange{logits, labels, max, sum, op.getDloss()}, ValueRange{init},
-        ArrayRef<AffineMap>{id, row, row, row, scalar, id},
-        ArrayRef<IteratorType>{IteratorType::parallel, IteratorType::parallel},
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value x = convertScalar(b, l, args[0], acc);
-          Value p = arith::DivFOp::create(
-              b, l, math::ExpOp::create(b, l, arith::SubFOp::create(b, l, x, args[2])), args[3]);
-          Value c = linalg::IndexOp::create(b, l, 1);
-          Value isLabel = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, c,
-                                                clampLabel(b, l, args[1], classes));
-          Value onehot = arith::SelectOp::create(b, l, isLabel, scalarConstant(b, l, acc, 1),
-                                                 scalarConstant(b, l, acc, 0));
-          Value scale = arith::DivFOp::create(b, l, convertScalar(b, l, args[4], acc),
-                                              scalarConstant(b, l, acc, (double)rows));
-          Value g = arith::MulFOp::create(b, l, arith::SubFOp::create(b, l, p, onehot), scale);
-          linalg::YieldOp::create(b, l, convertScalar(b, l, g, resultType.getElementType()));
-        });
-    rewriter.replaceOp(op, reshapeTensor(rewriter, loc, grad.getResult(0), resultType.getShape()));
+    Value grad = crossEntropyGradient(rewriter, loc, logits, labels, max, sum, op.getDloss(), acc,
+                                      resultType.getElementType());
+    rewriter.replaceOp(op, reshapeTensor(rewriter, loc, grad, resultType.getShape()));
+    return success();
+  }
+};
+
+/// Max, sum of exp, gradient and row terms one after the other: on CUDA one
+/// row kernel, then the sum of the row terms.
+struct SoftmaxCrossEntropyWithGradLowering : OpRewritePattern<SoftmaxCrossEntropyWithGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SoftmaxCrossEntropyWithGradOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type acc = wideAccumulator(rewriter, accumulatorType(op));
+    auto gradType = cast<RankedTensorType>(op.getGrad().getType());
+    auto [logits, labels] = flattenRows(rewriter, loc, op.getLogits(), op.getLabels());
+    auto [max, sum] = logSumExpParts(rewriter, loc, logits, acc);
+    Value grad = crossEntropyGradient(rewriter, loc, logits, labels, max, sum, op.getDloss(), acc,
+                                      gradType.getElementType());
+    Value terms = crossEntropyRowTerms(rewriter, loc, logits, labels, max, sum, acc);
+    Value loss = buildReduction(rewriter, loc, terms, {0}, scalarConstant(rewriter, loc, acc, 0),
+                                [&](OpBuilder &nb, Location l, ValueRange args) {
+                                  return arith::AddFOp::create(nb, l, args[1], args[0]);
+                                });
+    auto lossType = cast<RankedTensorType>(op.getLoss().getType());
+    if (acc != lossType.getElementType())
+      loss = buildElementwise(rewriter, loc, ValueRange{loss}, lossType,
+                              [&](OpBuilder &nb, Location l, ValueRange args) {
+                                return convertScalar(nb, l, args[0], lossType.getElementType());
+                              });
+    rewriter.replaceOp(op, {loss, reshapeTensor(rewriter, loc, grad, gradType.getShape())});
     return success();
   }
 };
@@ -164,8 +244,8 @@ struct MseLossLowering : OpRewritePattern<MseLossOp> {
 } // namespace
 
 void populateLossPatterns(RewritePatternSet &patterns) {
-  patterns.add<SoftmaxCrossEntropyLowering, SoftmaxCrossEntropyGradLowering, MseLossLowering>(
-      patterns.getContext());
+  patterns.add<SoftmaxCrossEntropyLowering, SoftmaxCrossEntropyGradLowering,
+               SoftmaxCrossEntropyWithGradLowering, MseLossLowering>(patterns.getContext());
 }
 
 } // namespace mpc::lowering

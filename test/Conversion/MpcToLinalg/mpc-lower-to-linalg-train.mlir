@@ -120,6 +120,30 @@ func.func @cross_entropy_bf16(%x: tensor<4x10xbf16>, %y: tensor<4xi64>) -> tenso
 
 // -----
 
+// Loss and gradient together: max and sum of exp once, the gradient from
+// them, then each row's loss term (reading only the label's logit, already
+// divided by the row count) and their sum.
+// CHECK-LABEL: func.func @cross_entropy_with_grad
+// CHECK: arith.maximumf %{{.+}}, %{{.+}} : f32
+// CHECK: math.exp %{{.+}} : f32
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]
+// CHECK: arith.select
+// CHECK: arith.truncf %{{.+}} : f32 to bf16
+// CHECK: linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]
+// CHECK: scf.if
+// CHECK: tensor.extract %{{.+}}[%{{.+}}, %{{.+}}] : tensor<4x10xbf16>
+// CHECK: math.log %{{.+}} : f32
+// CHECK: arith.divf %{{.+}}, %{{.+}} : f32
+// CHECK: linalg.generic {{.+}} iterator_types = ["reduction"]
+// CHECK-NOT: math.exp
+// CHECK-NOT: mpc.
+func.func @cross_entropy_with_grad(%x: tensor<4x10xbf16>, %y: tensor<4xi64>, %d: tensor<f32>) -> (tensor<f32>, tensor<4x10xbf16>) {
+  %0:2 = mpc.softmax_cross_entropy_with_grad %x, %y, %d : (tensor<4x10xbf16>, tensor<4xi64>, tensor<f32>) -> (tensor<f32>, tensor<4x10xbf16>)
+  return %0#0, %0#1 : tensor<f32>, tensor<4x10xbf16>
+}
+
+// -----
+
 // Scatter-add: a sequential loop nest, so repeated indices accumulate.
 // CHECK-LABEL: func.func @gather_grad
 // CHECK: scf.for
