@@ -41,8 +41,8 @@ struct Kernel {
   DictionaryAttr record;
   llvm::SmallDenseSet<Value, 8> touched, written;
   llvm::SetVector<Value> params;
-  /// Position in program order of its dependency chain: one more than
-  /// the latest kernel before it it shares a written buffer with.
+  /// One more than the level of the latest kernel before it that writes a
+  /// buffer it touches or touches a buffer it writes (0: none).
   int64_t level = 0;
 };
 
@@ -172,9 +172,9 @@ bool conflict(const Kernel &a, const Kernel &b) {
 }
 
 /// How an op between kernels lets them move past it: `Stays` (no memory
-/// effect but allocating: kernels after it may move before the next
-/// barrier), `Deferred` (a deallocation, moved after the merged kernels),
-/// `Barrier` (anything else: kernels never cross it).
+/// effect but allocating: kernels before it move past it to the stretch's
+/// end), `Deferred` (a deallocation, moved after the stretch's launches),
+/// `Barrier` (anything else: it ends the stretch).
 enum class HostOpKind { Stays, Deferred, Barrier };
 
 HostOpKind classify(Operation &op) {
