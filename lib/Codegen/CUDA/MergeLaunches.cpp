@@ -391,6 +391,12 @@ void renumberLibraryCalls(ModuleOp module, ArrayRef<int64_t> newIndex) {
 
 void MergeLaunches::runOnOperation() {
   ModuleOp module = getOperation();
+  if (maxKernels < 1 || maxParamBytes < 1) {
+    module.emitError() << "mpc-cuda-merge-launches: max-kernels and max-param-bytes must be at "
+                          "least 1, not "
+                       << int64_t(maxKernels) << " and " << int64_t(maxParamBytes);
+    return signalPassFailure();
+  }
   auto table = module->getAttrOfType<ArrayAttr>(mpc::kCudaKernelsAttr);
   if (!table)
     return;

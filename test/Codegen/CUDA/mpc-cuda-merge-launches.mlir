@@ -5,6 +5,8 @@
 // Schedules written out (block sizes mpc-cuda-map-to-kernels' elementwise
 // kernels never differ in, library calls, unknown buffers):
 // RUN: mpc-opt --split-input-file --mpc-cuda-merge-launches %s | FileCheck %s --check-prefix=SCHED
+// RUN: not mpc-opt --split-input-file --mpc-cuda-merge-launches=max-kernels=0 %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: mpc-cuda-merge-launches: max-kernels and max-param-bytes must be at least 1, not 0 and 3072
 
 #id = affine_map<(d0) -> (d0)>
 
