@@ -122,6 +122,15 @@ LogicalResult noteAccesses(Operation *op, Kernel &k) {
   return success();
 }
 
+/// Whether a kernel record has the fields a merged record sums and joins
+/// (mpc-cuda-map-to-kernels writes them all).
+bool hasMeasures(DictionaryAttr record) {
+  return record.getAs<StringAttr>("strategy") &&
+         llvm::all_of(ArrayRef<StringRef>{"bytes_read", "bytes_written", "flops"},
+                      [&](StringRef f) { return bool(record.getAs<IntegerAttr>(f)); }) &&
+         record.getAs<ArrayAttr>("ops") && record.getAs<ArrayAttr>("onnx_nodes");
+}
+
 /// `loop` as a kernel the pass may merge: a block loop around one thread
 /// loop (mpc-cuda-map-to-kernels' shape) whose kernel record says it is
 /// elementwise, every buffer it names distinct from the others.
@@ -131,7 +140,7 @@ std::optional<Kernel> asMergeable(scf::ParallelOp loop,
   if (!name || !mappedTo(loop, gpu::Processor::BlockX))
     return std::nullopt;
   auto record = records.lookup(name.getName().getValue());
-  if (!record)
+  if (!record || !hasMeasures(record))
     return std::nullopt;
   StringRef strategy = record.getAs<StringAttr>("strategy").getValue();
   if (strategy != "elementwise" && !strategy.starts_with("elementwise-vector"))
@@ -402,8 +411,9 @@ void MergeLaunches::runOnOperation() {
     return;
   llvm::StringMap<DictionaryAttr> records;
   for (Attribute a : table) {
-    auto record = cast<DictionaryAttr>(a);
-    records[record.getAs<StringAttr>("name").getValue()] = record;
+    auto record = dyn_cast<DictionaryAttr>(a);
+    if (auto name = record ? record.getAs<StringAttr>("name") : StringAttr())
+      records[name.getValue()] = record;
   }
   for (auto func : module.getOps<func::FuncOp>()) {
     for (Block &block : func.getBody()) {
@@ -432,7 +442,9 @@ void MergeLaunches::runOnOperation() {
   SmallVector<Attribute> kept;
   SmallVector<int64_t> newIndex;
   for (Attribute a : table) {
-    StringRef name = cast<DictionaryAttr>(a).getAs<StringAttr>("name").getValue();
+    auto record = dyn_cast<DictionaryAttr>(a);
+    auto nameAttr = record ? record.getAs<StringAttr>("name") : StringAttr();
+    StringRef name = nameAttr ? nameAttr.getValue() : StringRef();
     // A kernel merged away takes the position of the launch it runs in,
     // which is not a library call's: any index serves.
     newIndex.push_back(int64_t(kept.size()));

@@ -323,3 +323,39 @@ module attributes {mpc.cuda_kernels = [
     return
   }
 }
+
+// -----
+
+// Records without the measures a merged record sums (not written by
+// mpc-cuda-map-to-kernels): the kernels stay as they are.
+// SCHED-LABEL: func.func @incomplete_records
+// SCHED-NOT: scf.if
+// SCHED: memref.store %{{.+}}, %arg0
+// SCHED: block_x
+// SCHED-NEXT: scf.parallel
+// SCHED: memref.store %{{.+}}, %arg1
+module attributes {mpc.cuda_kernels = [
+  {name = "incomplete_a", strategy = "elementwise", grid = 1 : i64, block = 256 : i64},
+  {name = "incomplete_b", strategy = "elementwise", grid = 1 : i64, block = 256 : i64}]} {
+  func.func @incomplete_records(%x: memref<256xf32>, %y: memref<256xf32>) {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c256 = arith.constant 256 : index
+    %f = arith.constant 1.0 : f32
+    scf.parallel (%b) = (%c0) to (%c1) step (%c1) {
+      scf.parallel (%t) = (%c0) to (%c256) step (%c1) {
+        memref.store %f, %x[%t] : memref<256xf32>
+        scf.reduce
+      } {mapping = [#gpu.loop_dim_map<processor = thread_x, map = (d0) -> (d0), bound = (d0) -> (d0)>]}
+      scf.reduce
+    } {mapping = [#gpu.loop_dim_map<processor = block_x, map = (d0) -> (d0), bound = (d0) -> (d0)>]} loc("incomplete_a")
+    scf.parallel (%b) = (%c0) to (%c1) step (%c1) {
+      scf.parallel (%t) = (%c0) to (%c256) step (%c1) {
+        memref.store %f, %y[%t] : memref<256xf32>
+        scf.reduce
+      } {mapping = [#gpu.loop_dim_map<processor = thread_x, map = (d0) -> (d0), bound = (d0) -> (d0)>]}
+      scf.reduce
+    } {mapping = [#gpu.loop_dim_map<processor = block_x, map = (d0) -> (d0), bound = (d0) -> (d0)>]} loc("incomplete_b")
+    return
+  }
+}
