@@ -14,6 +14,9 @@ link with the CUDA runtime; its state then lives on the GPU for the whole run (d
    --cuda-scatter atomic.
 5. The cross-entropy loss and the logits' gradient are one row kernel plus the sum of the rows'
    terms (the numerics: test_train_ops.py).
+6. The train step's kernel schedules (every parameter's optimizer update merged into launches
+   with the others', mpc-cuda-merge-launches) run on the CPU (mpc-run --cuda-schedule) and give
+   what the CPU target gives.
 """
 import json
 import re
@@ -23,7 +26,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from mpc_e2e import commands
+from mpc_e2e import MPC_RUN, commands, load_npy
 from mpc_train import MPC_COMPILE, TRAIN_INPUTS
 from test_cuda import PTXAS, fatbinary_entries, libcuda_loadable, one_error_line, run_tool
 
@@ -210,3 +213,68 @@ def test_checkpoints_move_between_cpu_and_cuda_trainers(tmp_path):
                          '{"betas":[0.9,0.999],"eps":1e-08,"lr":0.1,"name":"adamw","weight_decay":0.01}, this '
                          'trainer has {"lr":0.1,"momentum":0.9,"name":"sgd","nesterov":false,"weight_decay":0}; '
                          "resume with a trainer of the same model and training flags"), line
+
+
+# --- 4. the train step's kernel schedules on the CPU --------------------------------------------
+
+def step_arguments(module_text, name, rng):
+    """{argument name: value} for @train_step: the model's batch, random state (second moments
+    non-negative, a step count of 3)."""
+    signature = re.search(r"func\.func @train_step\((.*?)\) ->", module_text, re.S).group(1)
+    batch = {k: np.load(v)[:BATCH] for k, v in data_of(name).items()}
+    values = {}
+    for shape, arg, role in re.findall(r'tensor<([^>]*)> \{[^}]*mpc\.name = "([^"]+)"[^}]*mpc\.role = "(\w+)"',
+                                       signature):
+        dims = [int(d) for d in shape.split("x")[:-1]]
+        if role in ("input", "label"):
+            values[arg] = batch[arg]
+        elif arg == "step":
+            values[arg] = np.array(3.0, np.float32)
+        else:
+            value = (rng.standard_normal(dims) * 0.1).astype(np.float32)
+            values[arg] = np.abs(value) if arg.endswith("exp_avg_sq") else value
+    return values
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_train_step_schedule_matches_cpu_target(tmp_path, name):
+    """AdamW's per-parameter updates become a few merged launches (checked in the kernel report);
+    run as the CUDA schedule on the CPU, the step's results equal the CPU target's within fp32
+    reordering."""
+    if not MPC_RUN.exists():
+        pytest.skip(f"{MPC_RUN} not built")
+    flags = ["--train", "--loss", "cross_entropy", "--label", "label", "--batch", str(BATCH),
+             "--optimizer", "adamw", "--lr", "0.01"]
+    report = tmp_path / "kernels.json"
+    proc = run_tool([MPC_COMPILE, TRAIN_INPUTS / f"{name}.onnx", *flags, "--target", "cuda", "--emit", "ptx",
+                     "--cuda-arch", "sm_90", "--kernel-report", report, "-o", tmp_path / "step.ptx"])
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    kernels = json.loads(report.read_text())["kernels"]
+    merged = [k for k in kernels if k["strategy"] == "multi-elementwise"]
+    assert merged and max(len(k["merged"]) for k in merged) >= 4
+    assert {k["name"] for k in kernels if k["block"]} == set(re.findall(r"^\.visible \.entry (\w+)\(",
+                                                          (tmp_path / "step.ptx").read_text(), re.M))
+    module = tmp_path / "step.mlir"
+    proc = run_tool([MPC_COMPILE, TRAIN_INPUTS / f"{name}.onnx", *flags, "--emit", "mlir", "-o", module])
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    files = {}
+    for arg, value in step_arguments(module.read_text(), name, np.random.default_rng(3)).items():
+        files[arg] = tmp_path / commands.mpc_run_output_file("in_" + arg)
+        np.save(files[arg], value)
+    outputs = {}
+    for schedule in (False, True):
+        out = tmp_path / f"out{schedule}"
+        proc = run_tool(commands.mpc_run(MPC_RUN, module, files, out, precision="none",
+                                         extra=["--entry", "train_step"] + (["--cuda-schedule"] if schedule else [])),
+                        timeout=1200)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        outputs[schedule] = {f.name: load_npy(f) for f in out.glob("*.npy")}
+    assert outputs[True].keys() == outputs[False].keys() and len(outputs[True]) > 10
+    for file, expected in outputs[False].items():
+        actual = outputs[True][file]
+        assert actual.dtype == expected.dtype and actual.shape == expected.shape, file
+        if expected.dtype == np.bool_:
+            np.testing.assert_array_equal(actual, expected, err_msg=file)
+            continue
+        scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6 * scale, err_msg=f"{name} {file}")

@@ -46,6 +46,8 @@ void printText(ArrayAttr kernels, llvm::raw_ostream &os) {
         llvm::join(strings(k, "onnx_nodes"), ","), llvm::join(strings(k, "ops"), " "));
     if (auto epilogue = k.getAs<StringAttr>("epilogue"))
       os << " epilogue " << epilogue.getValue();
+    if (auto merged = k.getAs<ArrayAttr>("merged"))
+      os << " merges " << merged.size();
     os << "\n";
     read += intField(k, "bytes_read");
     written += intField(k, "bytes_written");
@@ -64,7 +66,9 @@ void printJson(ArrayAttr kernels, llvm::raw_ostream &os) {
     entry["strategy"] = k.getAs<StringAttr>("strategy").getValue().str();
     for (StringRef field : {"grid", "block", "bytes_read", "bytes_written", "flops"})
       entry[field] = intField(k, field);
-    for (StringRef field : {"ops", "onnx_nodes"}) {
+    for (StringRef field : {"ops", "onnx_nodes", "merged"}) {
+      if (!k.get(field))
+        continue;
       llvm::json::Array values;
       for (StringRef s : strings(k, field))
         values.push_back(s.str());

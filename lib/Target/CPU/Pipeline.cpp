@@ -81,6 +81,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
     kernels.vectorNarrowFloats = false;
     kernels.sequentialPhases = true;
     pm.addPass(createMapToKernelsPass(kernels));
+    pm.addPass(createMergeLaunchesPass());
   } else {
     if (options.outlineKernels)
       pm.addPass(createOutlineKernelsPass());

@@ -73,6 +73,9 @@ void buildCUDASchedulePipeline(OpPassManager &pm, const LowerToCUDAOptions &opti
   // block loop of a one-block kernel away, and its GPU mapping with it.
   pm.addPass(createMapToKernelsPass(kernels));
   pm.addNestedPass<func::FuncOp>(createDeviceMemoryPass());
+  // Independent elementwise kernels (an optimizer's per-parameter updates)
+  // as one launch each level.
+  pm.addPass(createMergeLaunchesPass());
 }
 
 void buildLowerToCUDAPipeline(OpPassManager &pm, const LowerToCUDAOptions &options) {

@@ -164,6 +164,37 @@ def MatchAttentionPass : Pass<"mpc-cuda-match-attention", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect"];
 }
 
+def MergeLaunchesPass : Pass<"mpc-cuda-merge-launches", "::mlir::ModuleOp"> {
+  let summary = "Independent elementwise kernels as one launch (multi-tensor apply)";
+  let description = [{
+    Runs on the kernel schedules of mpc-cuda-map-to-kernels (block loops
+    around thread loops, before they become gpu.launch ops). In each stretch
+    of a host function that holds only such kernels, allocations, pure ops
+    and deallocations, the `elementwise` / `elementwise-vectorN` kernels are
+    ordered into levels: a kernel goes one level after the latest kernel
+    before it that writes a buffer it touches or touches a buffer it writes
+    (buffers are allocations and function arguments, which never overlap;
+    a view is its buffer; a kernel naming any other buffer is left alone).
+    The kernels of one level (same block size) run as one kernel, at most
+    `max-kernels` of them and `max-param-bytes` of kernel parameters as
+    gpu-kernel-outlining will pass them: its grid is the sum of their grids
+    and each block runs the body of the kernel its index falls in (a binary
+    search over the start blocks), with its block index from there. Every
+    kernel of the stretch then runs at its end, level after level, and its
+    deallocations after them. The merged kernel keeps the first one's name;
+    its `mpc.cuda_kernels` record (strategy `multi-elementwise`) sums their
+    bytes and FLOPs, joins their ops and ONNX nodes and lists them under
+    `merged`; library calls' kernel-table positions are renumbered.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"maxKernels", "max-kernels", "int64_t", /*default=*/"32",
+           "Most kernels one launch runs">,
+    Option<"maxParamBytes", "max-param-bytes", "int64_t", /*default=*/"3072",
+           "Most bytes of kernel parameters one launch takes (the limit is 4096)">,
+  ];
+}
+
 def PackFatbinPass : Pass<"mpc-cuda-pack-fatbin", "::mlir::ModuleOp"> {
   let summary = "One fatbinary per gpu.binary: a cubin per chip (ptxas) plus the newest PTX";
   let description = [{
