@@ -62,6 +62,17 @@ bool shouldFuse(OpOperand *fused) {
   return generic && isCheapToRecompute(generic);
 }
 
+/// Whether upstream's pattern will fuse `op` into its only user, which then
+/// computes it without a buffer in between (e.g. a square into the sum of
+/// squares). Fusing a multi-use producer into `op` first would make its
+/// result one of several and keep it in memory.
+bool fusesIntoItsUser(linalg::GenericOp op) {
+  if (!op->hasOneUse())
+    return false;
+  OpOperand &use = *op->use_begin();
+  return linalg::areElementwiseOpsFusable(&use) && shouldFuse(&use);
+}
+
 bool isAllParallelOnTensors(linalg::GenericOp op) {
   return op.hasPureTensorSemantics() && op.getNumParallelLoops() == op.getNumLoops();
 }
@@ -156,6 +167,8 @@ struct FuseMultiUseProducer : OpRewritePattern<linalg::GenericOp> {
 
   LogicalResult matchAndRewrite(linalg::GenericOp consumer,
                                 PatternRewriter &rewriter) const override {
+    if (fusesIntoItsUser(consumer))
+      return rewriter.notifyMatchFailure(consumer, "fused into its user first");
     for (OpOperand *input : consumer.getDpsInputOperands()) {
       auto producer = input->get().getDefiningOp<linalg::GenericOp>();
       // (A single use is upstream's pattern's, under shouldFuse.)

@@ -376,3 +376,53 @@ func.func @refuse_two_points_and_broadcast(%x: tensor<8x8xf32>) -> (tensor<8x8xf
   } -> tensor<8x8x2xf32>
   return %d, %b : tensor<8x8xf32>, tensor<8x8x2xf32>
 }
+
+// -----
+
+#id2 = affine_map<(i, j) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+
+// The square of a multi-use difference feeds only a sum: it is fused into
+// the sum (computed in the reduction, never stored), and the difference is
+// not fused into it, which would store the squares for the sum to read.
+// CHECK-LABEL: func.func @square_stays_in_reduction
+// CHECK: %[[D:.+]] = linalg.generic
+// CHECK: arith.subf
+// CHECK: linalg.yield
+// CHECK: %[[SUM:.+]] = linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "reduction"]
+// CHECK-SAME: ins(%[[D]] : tensor<4x8xf32>)
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[D]], %[[SUM]] : tensor<4x8xf32>, tensor<4xf32>)
+// CHECK: arith.divf
+func.func @square_stays_in_reduction(%x: tensor<4x8xf32>, %m: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %er = tensor.empty() : tensor<4xf32>
+  %d = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %m : tensor<4x8xf32>, tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%u: f32, %v: f32, %o: f32):
+    %r = arith.subf %u, %v : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8xf32>
+  %sq = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%d : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%u: f32, %o: f32):
+    %r = arith.mulf %u, %u : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8xf32>
+  %sum = linalg.generic {indexing_maps = [#id2, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%sq : tensor<4x8xf32>) outs(%er : tensor<4xf32>) {
+  ^bb0(%u: f32, %o: f32):
+    %r = arith.addf %u, %o : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  %n = linalg.generic {indexing_maps = [#id2, #row, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%d, %sum : tensor<4x8xf32>, tensor<4xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%u: f32, %s: f32, %o: f32):
+    %r = arith.divf %u, %s : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8xf32>
+  return %n : tensor<4x8xf32>
+}
