@@ -1226,3 +1226,81 @@ func.func @short_bias_grad(%dy: memref<40x64xf32>, %db: memref<64xf32>) {
   }
   return
 }
+
+// -----
+
+// A multi-result elementwise op (mpc-fuse-elementwise keeps a value with
+// several users as one more result): one kernel stores every result, here
+// as vectors.
+// CHECK-LABEL: func.func @two_results
+// CHECK: scf.parallel
+// CHECK: arith.addf {{.+}} : vector<4xf32>
+// CHECK: arith.maximumf {{.+}} : vector<4xf32>
+// CHECK-DAG: vector.store {{.+}}, %arg2[{{.+}}] {alignment = 16 : i64} : memref<8x32xf32>, vector<4xf32>
+// CHECK-DAG: vector.store {{.+}}, %arg3[{{.+}}] {alignment = 16 : i64} : memref<8x32xf32>, vector<4xf32>
+// CHECK-NOT: scf.parallel
+// CHECK: return
+// SCALAR-LABEL: func.func @two_results
+// SCALAR-DAG: memref.store {{.+}}, %arg2
+// SCALAR-DAG: memref.store {{.+}}, %arg3
+#tr_id = affine_map<(d0, d1) -> (d0, d1)>
+#tr_n = affine_map<(d0, d1) -> (d1)>
+func.func @two_results(%x: memref<8x32xf32>, %b: memref<32xf32>, %z: memref<8x32xf32>,
+                       %y: memref<8x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [#tr_id, #tr_n, #tr_id, #tr_id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %b : memref<8x32xf32>, memref<32xf32>) outs(%z, %y : memref<8x32xf32>, memref<8x32xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32, %p: f32):
+    %s = arith.addf %a, %c : f32
+    %r = arith.maximumf %s, %zero : f32
+    linalg.yield %s, %r : f32, f32
+  }
+  return
+}
+
+// -----
+
+// A bias add and ReLU that also keep the pre-activation (for the backward)
+// after a zero-filled GEMM: cuBLASLt's epilogue writes one output, so the
+// GEMM takes no epilogue (slot 32 stays 0) and the op is a kernel.
+// CHECK-LABEL: func.func @bias_relu_keeping_preactivation
+// CHECK: memref.store %c0_i64{{.*}}, %{{.+}}[%c32] : memref<38xi64>
+// CHECK: call @mpc_cuda_matmul
+// CHECK: scf.parallel
+// CHECK: arith.maximumf
+// CHECK-DAG: vector.store {{.+}}, %arg3
+// CHECK-DAG: vector.store {{.+}}, %arg4
+// The report: the GEMM's record has no epilogue field (it would come
+// between bytes_written and flops).
+// REPORT: bytes_written = {{[0-9]+}} : i64, flops = {{[0-9]+}} : i64, grid = 0 : i64, name = "bias_relu_keeping_preactivation_k0"
+// REPORT-SAME: strategy = "cublaslt-gemm"
+// REPORT-SAME: name = "bias_relu_keeping_preactivation_k1"
+// REPORT-SAME: strategy = "elementwise-vector4"
+#kp_a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#kp_b = affine_map<(d0, d1, d2) -> (d2, d1)>
+#kp_c = affine_map<(d0, d1, d2) -> (d0, d1)>
+#kp_id = affine_map<(d0, d1) -> (d0, d1)>
+#kp_n = affine_map<(d0, d1) -> (d1)>
+func.func @bias_relu_keeping_preactivation(%x: memref<8x16xf32>, %w: memref<16x32xf32>,
+                                           %bias: memref<32xf32>, %z: memref<8x32xf32>,
+                                           %y: memref<8x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %acc = memref.alloc() : memref<8x32xf32>
+  linalg.fill ins(%zero : f32) outs(%acc : memref<8x32xf32>)
+  linalg.generic {indexing_maps = [#kp_a, #kp_b, #kp_c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<8x16xf32>, memref<16x32xf32>) outs(%acc : memref<8x32xf32>) {
+  ^bb0(%p: f32, %q: f32, %a: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %a, %m : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [#kp_id, #kp_n, #kp_id, #kp_id], iterator_types = ["parallel", "parallel"]}
+      ins(%acc, %bias : memref<8x32xf32>, memref<32xf32>) outs(%z, %y : memref<8x32xf32>, memref<8x32xf32>) {
+  ^bb0(%c: f32, %b: f32, %o: f32, %p: f32):
+    %s = arith.addf %c, %b : f32
+    %r = arith.maximumf %s, %zero : f32
+    linalg.yield %s, %r : f32, f32
+  }
+  memref.dealloc %acc : memref<8x32xf32>
+  return
+}

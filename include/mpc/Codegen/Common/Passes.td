@@ -46,8 +46,13 @@ def FuseElementwisePass : Pass<"mpc-fuse-elementwise", "::mlir::func::FuncOp"> {
     register tiles) or a plain copy/broadcast. Fusions that keep one
     producer evaluation per element (elementwise chains, a producer read
     through a permutation) are done as before, as are the reshape
-    propagations of the upstream pass. Per-element arithmetic is unchanged,
-    so results are bit-identical to the upstream pass's.
+    propagations of the upstream pass. A producer with several uses is
+    fused into an elementwise consumer over the same loops that reads it at
+    one permuted point, as a multi-result generic that also stores the
+    producer's results for its other users (which must come after the
+    consumer); upstream's pattern would instead keep the producer and
+    evaluate its body again in the consumer. Per-element arithmetic is
+    unchanged, so results are bit-identical to the upstream pass's.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::affine::AffineDialect"];
