@@ -61,7 +61,12 @@ static void printSupportedOpsMarkdown(llvm::raw_ostream &os) {
         "(docs/dialect.md), and the ops mpc has no counterpart for are evaluated on the host\n"
         "(\"host\" below); a folded value used as tensor data becomes one `arith.constant`.\n"
         "Float initializers become `mpc.parameter`s.\n"
-        "Negative axes are accepted wherever ONNX allows them.\n\n"
+        "Negative axes are accepted wherever ONNX allows them.\n"
+        "A *compile-time* input (a shape, axes, pads, split sizes, ...) must be a constant, or\n"
+        "computed from constants and from graph inputs whose values are given: mpc-run and\n"
+        "mpc-debug take them from their `--input` data, mpc-compile, mpc-translate and mpc-opt\n"
+        "from `--onnx-input-value NAME=FILE.npy`; the program is specialized on those values and\n"
+        "no longer takes those inputs (docs/mpc-compile.md).\n\n"
         "| ONNX op | Opsets | Imported as | Notes |\n"
         "|---|---|---|---|\n";
   for (const OpImportInfo &info : supportedOps())
