@@ -11,6 +11,8 @@
 #include "mpc/Codegen/CPU/Passes.h"
 #include "mpc/Dialect/MpcDialect.h"
 
+#include "llvm/Support/MathExtras.h"
+
 using namespace mlir;
 
 namespace mpc {
@@ -19,13 +21,14 @@ namespace mpc {
 
 namespace {
 
-/// Elements reduced into each result; 0 when a reduced dim is dynamic.
-int64_t reducedCount(RankedTensorType input, ArrayRef<int64_t> axes) {
-  int64_t count = 1;
+/// Elements reduced into each result (saturating); 0 when a reduced dim is
+/// dynamic.
+uint64_t reducedCount(RankedTensorType input, ArrayRef<int64_t> axes) {
+  uint64_t count = 1;
   for (int64_t axis : axes) {
     if (axis < 0 || axis >= input.getRank() || input.isDynamicDim(axis))
       return 0;
-    count *= input.getDimSize(axis);
+    count = llvm::SaturatingMultiply(count, static_cast<uint64_t>(input.getDimSize(axis)));
   }
   return count;
 }
@@ -35,7 +38,7 @@ void widen(OpT op, int64_t minCount) {
   auto input = dyn_cast<RankedTensorType>(op.getInput().getType());
   if (!input || !input.getElementType().isF32() || op.getAccTypeAttr())
     return;
-  if (reducedCount(input, op.getAxes()) < minCount)
+  if (minCount > 0 && reducedCount(input, op.getAxes()) < static_cast<uint64_t>(minCount))
     return;
   op.setAccTypeAttr(TypeAttr::get(Float64Type::get(op.getContext())));
 }
