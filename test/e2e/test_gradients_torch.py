@@ -10,6 +10,7 @@ no PyTorch). Per row:
 - mpc's f32 gradients are no further from the f64 ones than a few times
   PyTorch's f32 distance (plus a few ulp): an accumulation that loses
   precision (a long f32 sum in one accumulator) fails here.
+`pytest -s` prints each gradient's f32 distance next to PyTorch's.
 """
 import os
 import pathlib
@@ -97,8 +98,10 @@ def test_gradient_matches_pytorch(tmp_path, refs, case):
         torch64 = refs[f"{case.name}/{name}"].astype(np.float64)
         assert f64[name].shape == torch64.shape
         assert relative(f64[name], torch64) <= 1e-5, f"{name}: f64 gradient differs from PyTorch's"
-        bound = F32_FACTOR * max(float(refs[f"{case.name}/{name}/f32_error"]), F32_FLOOR)
+        torch_error = float(refs[f"{case.name}/{name}/f32_error"])
+        bound = F32_FACTOR * max(torch_error, F32_FLOOR)
         error = relative(f32[name], f64[name])
+        print(f"{case.name} {name}: f32 vs f64 {error:.1e} (PyTorch {torch_error:.1e})")
         assert error <= bound, f"{name}: f32 error {error:.2e}, PyTorch's f32 x {F32_FACTOR}: {bound:.2e}"
     if not case.kink:
         finite_difference_check(tmp_path, case, params, labels, w, f64)
