@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
-from mpc_e2e import run_onnxruntime
+from mpc_e2e import output_file_name, run_onnxruntime
 from test_ops import Init, build_model, case
 
 RNG = np.random.default_rng(16)
@@ -249,3 +249,63 @@ def test_structural_op_gradients(mpc_run, op, params, inputs, names, attrs):
         fd = (ort_loss(op, plus, inputs, names, attrs, target)
               - ort_loss(op, minus, inputs, names, attrs, target))
         np.testing.assert_allclose(np.sum(grad * e), fd, rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+# The CUDA target: every case's kernel schedule run on the CPU
+# (mpc-run --cuda-schedule) against onnxruntime, and the lit test's model of
+# all these ops through ptxas in each precision.
+@pytest.mark.parametrize("spec", CASES)
+def test_structural_op_cuda_schedule_matches_onnxruntime(mpc_run, spec):
+    model, feeds = build_model(spec)
+    expected = run_onnxruntime(model, feeds)
+    proc, out = mpc_run.invoke(model, feeds, extra_args=["--cuda-schedule"])
+    assert proc.returncode == 0, proc.stderr
+    for name, reference in expected.items():
+        result = np.load(out / output_file_name(name))
+        assert result.shape == reference.shape, name
+        if np.issubdtype(reference.dtype, np.floating):
+            np.testing.assert_allclose(result, reference, rtol=spec["rtol"], atol=spec["atol"])
+        else:
+            np.testing.assert_array_equal(result, reference)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16"])
+def test_structural_ops_pass_ptxas(tmp_path, precision):
+    import pathlib
+    import subprocess
+    import sys
+    from mpc_e2e import BUILD_DIR
+    ptxas = pathlib.Path("/usr/local/cuda/bin/ptxas")
+    if not ptxas.exists():
+        pytest.skip("no CUDA toolkit (ptxas) on this machine")
+    root = pathlib.Path(__file__).resolve().parents[2]
+    model = tmp_path / "structural.onnx"
+    subprocess.run([sys.executable, str(root / "test/Inputs/onnxtext_to_onnx.py"),
+                    str(root / "test/Import/structural-ops.onnxtext"), str(model)], check=True)
+    ptx = tmp_path / "k.ptx"
+    proc = subprocess.run([str(BUILD_DIR / "bin" / "mpc-compile"), str(model), "--infer",
+                           "--target", "cuda", "--precision", precision, "--emit", "ptx",
+                           "--cuda-arch", "sm_80", "-o", str(ptx)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    proc = subprocess.run([str(ptxas), "-arch=sm_80", str(ptx), "-o", "/dev/null"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+
+# Low precision: compared with fp32 onnxruntime relative to the output's
+# scale, with test_ops.py's tolerances (bf16 3e-2, fp16 4e-3).
+LOW_PRECISION_CASES = [c for c in CASES if c.id in {
+    "ConvTranspose", "ConvTranspose-grouped-strided", "Resize-linear-half-pixel", "Einsum-attention",
+    "GatherElements", "TopK"}]
+
+
+@pytest.mark.parametrize("precision,tolerance", [("bf16", 3e-2), ("fp16", 4e-3)])
+@pytest.mark.parametrize("spec", LOW_PRECISION_CASES)
+def test_structural_op_low_precision_is_close(mpc_run, spec, precision, tolerance):
+    from mpc_e2e import normalized_error
+    model, feeds = build_model(spec)
+    expected = run_onnxruntime(model, feeds)
+    actual = mpc_run(model, feeds, precision)
+    name = model.graph.output[0].name
+    assert normalized_error(actual[name], expected[name]) <= tolerance
