@@ -1,4 +1,4 @@
-//===- ImportStructural.cpp - Tile, DepthToSpace, GatherElements, TopK ----===//
+//===- ImportStructural.cpp - Tile, DepthToSpace, Gather/Scatter, TopK ---===//
 //
 // Structural ops become reshapes, transposes, broadcasts and gathers, so
 // they lower on every target and differentiate through rules mpc already
@@ -47,9 +47,9 @@ static HostTensor basePositions(ArrayRef<int64_t> dataShape, ArrayRef<int64_t> i
   return HostTensor::fromInts(base, indexShape);
 }
 
-FailureOr<Value> mpc::importer::gatherElements(NodeImporter &n, Value data, Value indices,
-                                               int64_t axis) {
-  auto dataType = cast<RankedTensorType>(data.getType());
+/// Where each element of `indices` points into `data` flattened.
+static FailureOr<Value> linearPositions(NodeImporter &n, RankedTensorType dataType, Value indices,
+                                        int64_t axis) {
   auto indexType = cast<RankedTensorType>(indices.getType());
   int64_t stride = stridesOf(dataType.getShape())[axis];
   FailureOr<Value> base =
@@ -61,7 +61,13 @@ FailureOr<Value> mpc::importer::gatherElements(NodeImporter &n, Value data, Valu
   }
   if (failed(base) || failed(scaled))
     return failure();
-  FailureOr<Value> linear = n.createOrFold<mpc::AddOp>(n.inferred(), *scaled, *base);
+  return n.createOrFold<mpc::AddOp>(n.inferred(), *scaled, *base);
+}
+
+FailureOr<Value> mpc::importer::gatherElements(NodeImporter &n, Value data, Value indices,
+                                               int64_t axis) {
+  auto dataType = cast<RankedTensorType>(data.getType());
+  FailureOr<Value> linear = linearPositions(n, dataType, indices, axis);
   FailureOr<Value> flat =
       failed(linear) ? linear : n.reshape(data, {dataType.getNumElements()});
   if (failed(flat))
@@ -206,6 +212,72 @@ LogicalResult importGatherElements(NodeImporter &n) {
   return setResult(n, 0, failed(idx) ? idx : gatherElements(n, *x, *idx, *axis));
 }
 
+/// Sums `values` (of the indices' shape) into a zero tensor of `data`'s
+/// size at `linear`: the scatter-add gather's gradient already is.
+FailureOr<Value> scatterAdd(NodeImporter &n, Value values, Value linear,
+                            RankedTensorType dataType) {
+  auto flatType = RankedTensorType::get({dataType.getNumElements()}, dataType.getElementType());
+  FailureOr<Value> sum =
+      n.createOrFold<mpc::GatherGradOp>(flatType, values, linear, uint64_t(0));
+  return failed(sum) ? sum : n.reshape(*sum, dataType.getShape());
+}
+
+/// reduction "add": data + the scattered sum; "none": the scattered
+/// values where an index points (duplicates sum), data elsewhere.
+FailureOr<Value> scatterInto(NodeImporter &n, Value data, Value updates, Value linear,
+                             bool add) {
+  auto dataType = cast<RankedTensorType>(data.getType());
+  FailureOr<Value> scattered = scatterAdd(n, updates, linear, dataType);
+  if (failed(scattered) || add)
+    return failed(scattered) ? scattered
+                             : n.createOrFold<mpc::AddOp>(n.inferred(), data, *scattered);
+  auto updateType = cast<RankedTensorType>(updates.getType());
+  FailureOr<Value> one = n.scalar(updateType.getElementType(), 1.0);
+  FailureOr<Value> ones = failed(one) ? one
+                                      : n.createOrFold<mpc::BroadcastOp>(
+                                            n.inferred(), *one, updateType.getShape());
+  FailureOr<Value> hits = failed(ones) ? ones : scatterAdd(n, *ones, linear, dataType);
+  FailureOr<Value> zero = failed(hits) ? hits : n.scalar(updateType.getElementType(), 0.0);
+  FailureOr<Value> written =
+      failed(zero) ? zero : n.createOrFold<mpc::GreaterOp>(n.inferred(), *hits, *zero);
+  return failed(written) ? written
+                         : n.createOrFold<mpc::WhereOp>(n.inferred(), *written, *scattered, data);
+}
+
+LogicalResult importScatterElements(NodeImporter &n) {
+  FailureOr<int64_t> axisAttr = n.intAttr("axis", 0);
+  FailureOr<std::string> reduction =
+      n.opset() >= 16 ? n.stringAttr("reduction", std::string("none"))
+                      : FailureOr<std::string>(std::string("none"));
+  if (failed(axisAttr) || failed(reduction) || failed(n.require(0, "data")) ||
+      failed(n.require(1, "indices")) || failed(n.require(2, "updates")))
+    return failure();
+  if (*reduction != "none" && *reduction != "add")
+    return n.error() << "reduction \"" << *reduction << "\" is not supported (none and add are)";
+  ArrayRef<int64_t> data = n.shapeOf(0), indices = n.shapeOf(1);
+  FailureOr<int64_t> axis = n.normalizeAxis(*axisAttr, int64_t(data.size()), "axis");
+  if (failed(axis))
+    return failure();
+  if (!isFloatDType(n.dtypeOf(0)))
+    return n.error() << "data must be a float tensor, got " << dtypeName(n.dtypeOf(0));
+  if (indices.size() != data.size() || n.shapeOf(2) != indices)
+    return n.error() << "indices " << shapeString(indices) << " and updates "
+                     << shapeString(n.shapeOf(2)) << " must have one shape, of data's rank";
+  for (size_t d = 0; d < data.size(); ++d)
+    if (int64_t(d) != *axis && indices[d] > data[d])
+      return n.error() << "indices dim " << d << " (" << indices[d] << ") exceeds data's ("
+                       << data[d] << ")";
+  FailureOr<Value> x = n.value(0);
+  FailureOr<Value> updates = failed(x) ? x : n.value(2);
+  FailureOr<Value> idx = failed(updates) ? updates : nonNegativeIndices(n, 1, data[*axis]);
+  FailureOr<Value> linear =
+      failed(idx) ? idx
+                  : linearPositions(n, cast<RankedTensorType>(x->getType()), *idx, *axis);
+  return setResult(n, 0, failed(linear) ? linear
+                                        : scatterInto(n, *x, *updates, *linear,
+                                                      *reduction == "add"));
+}
+
 /// `shape` with a 1 inserted at `at`.
 SmallVector<int64_t> withUnitDim(ArrayRef<int64_t> shape, int64_t at) {
   SmallVector<int64_t> result(shape);
@@ -301,6 +373,10 @@ const OpImportInfo kTable[] = {
     {"GatherElements", 13, kMaxOpset, importGatherElements, "mpc.gather (flattened data)",
      "computed indices: negatives wrap, out-of-range ones are clamped; constant ones are "
      "range-checked"},
+    {"ScatterElements", 13, kMaxOpset, importScatterElements,
+     "mpc.gather_grad (scatter-add) + mpc.add / mpc.where",
+     "float data; reduction none or add (mul/max/min are errors); with none, duplicate indices "
+     "sum their updates; not differentiable"},
     {"SpaceToDepth", 13, kMaxOpset, importSpaceToDepth, "mpc.reshape + mpc.transpose", ""},
     {"Tile", 13, kMaxOpset, importTile, "mpc.broadcast + mpc.reshape",
      "repeats must be constant"},

@@ -89,6 +89,15 @@ CASES = [
     case("GatherElements", {"x": randn(3, 4),
                             "i": Init(np.array([[2, 0], [-1, 1]], np.int64))},
          {"axis": 0}, id="GatherElements-constant-indices"),
+    # ScatterElements: the scatter-add of gather's gradient.
+    case("ScatterElements", {"x": randn(3, 4), "i": np.array([[1, -1], [0, 2]], np.int64),
+                             "u": randn(2, 2)}, {"axis": 1}),
+    case("ScatterElements", {"x": randn(3, 4), "i": np.array([[1, 1, 0, 2]], np.int64),
+                             "u": randn(1, 4)}, {"axis": 0, "reduction": "add"}, opset=18,
+         id="ScatterElements-add"),
+    case("ScatterElements", {"x": randn(2, 5), "i": np.array([[4, 4, 0]], np.int64),
+                             "u": randn(1, 3)}, {"axis": 1, "reduction": "add"}, opset=18,
+         id="ScatterElements-add-duplicates"),
     # TopK: ranks from pairwise comparisons, ties to the lower index.
     case("TopK", {"x": randn(3, 7), "k": const(3)}, outputs=2),
     case("TopK", {"x": np.array([[1, 3, 3, 2, 3, 1]], np.float32), "k": const(4)},
@@ -133,6 +142,8 @@ def test_structural_op_matches_onnxruntime(mpc_run, spec):
     ("ConvTranspose", {"x": randn(1, 2, 3, 3), "w": Init(randn(2, 2, 3, 3))},
      {"strides": [2, 2], "output_padding": [2, 0]}),
     ("DepthToSpace", {"x": randn(1, 6, 2, 2)}, {"blocksize": 2}),
+    ("ScatterElements", {"x": randn(2, 3), "i": Init(np.array([[0]], np.int64)),
+                         "u": randn(1, 1)}, {"reduction": "max"}),
 ])
 def test_structural_op_rejects_bad_input(mpc_run, op, inputs, attrs):
     spec = dict(op=op, inputs=inputs, attrs=attrs, opset=19, outputs=1)
