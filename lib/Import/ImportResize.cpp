@@ -38,11 +38,14 @@ struct AxisPlan {
 /// The input coordinate of output position `x` (ONNX's
 /// coordinate_transformation_mode).
 double sourceCoordinate(const ResizeAttrs &a, const AxisPlan &p, double x) {
+  // ONNX takes the resized length as scale * in, unrounded, even where the
+  // output has floor() of it.
+  double length = p.scale * double(p.in);
   if (a.transform == "asymmetric")
     return x / p.scale;
   if (a.transform == "align_corners")
-    return p.out == 1 ? 0.0 : x * double(p.in - 1) / double(p.out - 1);
-  if (a.transform == "pytorch_half_pixel" && p.out == 1)
+    return length == 1 ? 0.0 : x * double(p.in - 1) / (length - 1);
+  if (a.transform == "pytorch_half_pixel" && length <= 1)
     return 0.0;
   if (a.transform == "half_pixel_symmetric") {
     double adjustment = double(p.out) / (p.scale * double(p.in));
@@ -169,15 +172,28 @@ FailureOr<SmallVector<AxisPlan>> resizePlan(NodeImporter &n, ArrayRef<int64_t> a
                                                   : FailureOr<std::string>(std::string("stretch"));
   if (failed(policy))
     return failure();
-  if (hasSizes && *policy != "stretch")
-    return n.error() << "keep_aspect_ratio_policy \"" << *policy << "\" is not supported";
+  if (*policy != "stretch" && *policy != "not_larger" && *policy != "not_smaller")
+    return n.error() << "unsupported keep_aspect_ratio_policy \"" << *policy << "\"";
+  std::optional<double> common;
+  for (auto [i, axis] : llvm::enumerate(axes)) {
+    double v = values.getDouble(int64_t(i));
+    if (!(v > 0) || !std::isfinite(v) || v > double(kMaxResizedDim))
+      return n.error() << "scales and sizes must be positive, got " << v;
+    double ratio = v / double(plan[axis].in);
+    if (hasSizes && *policy != "stretch")
+      common = !common                   ? ratio
+               : *policy == "not_larger" ? std::min(*common, ratio)
+                                         : std::max(*common, ratio);
+  }
   for (auto [i, axis] : llvm::enumerate(axes)) {
     AxisPlan &p = plan[axis];
     double v = values.getDouble(int64_t(i));
-    if (!(v > 0) || !std::isfinite(v))
-      return n.error() << "scales and sizes must be positive, got " << v;
-    p.out = hasSizes ? int64_t(v) : int64_t(std::floor(double(p.in) * v));
-    p.scale = hasSizes ? double(p.out) / double(p.in) : v;
+    // Sizes under a keep-aspect policy: one scale for every axis, and the
+    // sizes it gives rounded half up.
+    p.scale = common ? *common : hasSizes ? v / double(p.in) : v;
+    p.out = common     ? int64_t(*common * double(p.in) + 0.5)
+            : hasSizes ? int64_t(v)
+                       : int64_t(std::floor(double(p.in) * v));
     if (p.out < 1 || p.out > kMaxResizedDim)
       return n.error() << "resized dim " << axis << " would have " << p.out << " elements";
   }
@@ -368,7 +384,7 @@ const OpImportInfo kTable[] = {
     {"Resize", 13, kMaxOpset, importResize, "mpc.gather (+ mpc.mul, mpc.add)",
      "nearest (every nearest_mode) and linear; half_pixel, half_pixel_symmetric, "
      "pytorch_half_pixel, align_corners, asymmetric; scales or sizes constant; axes; "
-     "antialias only when upsampling"},
+     "keep_aspect_ratio_policy; antialias only when upsampling"},
 };
 } // namespace
 

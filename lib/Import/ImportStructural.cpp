@@ -120,17 +120,24 @@ LogicalResult importDepthToSpace(NodeImporter &n) {
   return n.error() << "unsupported mode \"" << *mode << "\" (expected DCR or CRD)";
 }
 
+/// The inverse of DepthToSpace in the same mode (`mode` exists from opset
+/// 28; before, always DCR).
 LogicalResult importSpaceToDepth(NodeImporter &n) {
   FailureOr<int64_t> b = blockSize(n);
-  if (failed(b))
+  FailureOr<std::string> mode = n.opset() >= 28 ? n.stringAttr("mode", std::string("DCR"))
+                                                : FailureOr<std::string>(std::string("DCR"));
+  if (failed(b) || failed(mode))
     return failure();
+  if (*mode != "DCR" && *mode != "CRD")
+    return n.error() << "unsupported mode \"" << *mode << "\" (expected DCR or CRD)";
   ArrayRef<int64_t> s = n.shapeOf(0);
   if (s[2] % *b != 0 || s[3] % *b != 0)
     return n.error() << "spatial dims " << s[2] << "x" << s[3]
                      << " are not multiples of blocksize " << *b;
   int64_t h = s[2] / *b, w = s[3] / *b;
-  return shuffle(n, {s[0], s[1], h, *b, w, *b}, {0, 3, 5, 1, 2, 4},
-                 {s[0], s[1] * *b * *b, h, w});
+  SmallVector<int64_t> perm = *mode == "DCR" ? SmallVector<int64_t>{0, 3, 5, 1, 2, 4}
+                                              : SmallVector<int64_t>{0, 1, 3, 5, 2, 4};
+  return shuffle(n, {s[0], s[1], h, *b, w, *b}, perm, {s[0], s[1] * *b * *b, h, w});
 }
 
 /// Each repeated dim d becomes [r, d] by broadcasting a new leading 1, so
@@ -377,7 +384,8 @@ const OpImportInfo kTable[] = {
      "mpc.gather_grad (scatter-add) + mpc.add / mpc.where",
      "float data; reduction none or add (mul/max/min are errors); with none, duplicate indices "
      "sum their updates; not differentiable"},
-    {"SpaceToDepth", 13, kMaxOpset, importSpaceToDepth, "mpc.reshape + mpc.transpose", ""},
+    {"SpaceToDepth", 13, kMaxOpset, importSpaceToDepth, "mpc.reshape + mpc.transpose",
+     "DCR, and CRD (mode, opset 28+)"},
     {"Tile", 13, kMaxOpset, importTile, "mpc.broadcast + mpc.reshape",
      "repeats must be constant"},
     {"TopK", 13, kMaxOpset, importTopK, "mpc.greater/less + mpc.reduce_sum + mpc.gather",

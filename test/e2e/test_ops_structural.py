@@ -56,9 +56,15 @@ CASES = [
     case("Resize", {"x": randn(1, 2, 6, 5), "roi": NONE, "s": NONE, "sizes": const(1, 2, 4, 9)},
          {"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"},
          id="Resize-linear-pytorch-half-pixel"),
-    case("Resize", {"x": randn(1, 2, 3, 5), "roi": NONE, "s": scales(1, 1, 2.5, 0.8)},
+    case("Resize", {"x": randn(1, 2, 3, 5), "roi": NONE, "s": scales(1, 1, 2, 1.6)},
          {"mode": "linear", "coordinate_transformation_mode": "align_corners"},
          id="Resize-linear-align-corners"),
+    case("Resize", {"x": randn(1, 2, 4, 6), "roi": NONE, "s": NONE, "sizes": const(6, 6)},
+         {"mode": "nearest", "axes": [2, 3], "keep_aspect_ratio_policy": "not_larger"},
+         opset=19, id="Resize-nearest-not-larger"),
+    case("Resize", {"x": randn(1, 2, 4, 6), "roi": NONE, "s": NONE, "sizes": const(6, 6)},
+         {"mode": "linear", "axes": [2, 3], "keep_aspect_ratio_policy": "not_smaller"},
+         opset=19, id="Resize-linear-not-smaller"),
     case("Resize", {"x": randn(1, 1, 3, 4), "roi": NONE, "s": scales(1, 1, 3, 1.5)},
          {"mode": "linear", "coordinate_transformation_mode": "asymmetric"},
          id="Resize-linear-asymmetric"),
@@ -114,6 +120,8 @@ CASES = [
     case("DepthToSpace", {"x": randn(1, 18, 2, 3)}, {"blocksize": 3, "mode": "CRD"},
          id="DepthToSpace-CRD"),
     case("SpaceToDepth", {"x": randn(2, 3, 4, 6)}, {"blocksize": 2}),
+    case("SpaceToDepth", {"x": randn(1, 2, 6, 3)}, {"blocksize": 3, "mode": "CRD"}, opset=28,
+         id="SpaceToDepth-CRD"),
 ]
 
 
@@ -130,6 +138,21 @@ def test_structural_op_matches_onnxruntime(mpc_run, spec):
             np.testing.assert_allclose(result, reference, rtol=spec["rtol"], atol=spec["atol"])
         else:
             np.testing.assert_array_equal(result, reference)
+
+
+# Where scale * size is fractional, align_corners divides by (scale * size - 1)
+# as the ONNX reference and its conformance data do; onnxruntime divides by
+# (output size - 1) instead, so these compare with the reference.
+@pytest.mark.parametrize("scale", [0.6, 2.5])
+def test_resize_align_corners_fractional_scale_matches_onnx_reference(mpc_run, scale):
+    from onnx.reference import ReferenceEvaluator
+    spec = case("Resize", {"x": randn(1, 2, 3, 5), "roi": NONE,
+                           "s": scales(1, 1, scale, scale)},
+                {"mode": "linear", "coordinate_transformation_mode": "align_corners"}).values[0]
+    model, feeds = build_model(spec)
+    expected = ReferenceEvaluator(model).run(None, feeds)[0]
+    actual = mpc_run(model, feeds)["y0"]
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("op,inputs,attrs", [
