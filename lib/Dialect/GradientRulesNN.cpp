@@ -150,6 +150,23 @@ struct GatherGradient : GradientOpInterface::ExternalModel<GatherGradient, Gathe
   }
 };
 
+/// ScatterElements imports as gather_grad (a scatter-add), whose adjoint is
+/// the gather it inverts.
+struct GatherGradGradient : GradientOpInterface::ExternalModel<GatherGradGradient, GatherGradOp> {
+  LogicalResult buildGradient(Operation *op, OpBuilder &b, ArrayRef<Value> resultGrads,
+                              SmallVectorImpl<Value> &operandGrads) const {
+    auto scatter = cast<GatherGradOp>(op);
+    operandGrads.assign(2, Value());
+    if (!resultGrads[0])
+      return success();
+    operandGrads[0] = tagged(GatherOp::create(b, op->getLoc(), scatter.getDy().getType(),
+                                              resultGrads[0], scatter.getIndices(),
+                                              scatter.getAxisAttr()),
+                             op);
+    return success();
+  }
+};
+
 struct SoftmaxCrossEntropyGradient
     : GradientOpInterface::ExternalModel<SoftmaxCrossEntropyGradient, SoftmaxCrossEntropyOp> {
   LogicalResult buildGradient(Operation *op, OpBuilder &b, ArrayRef<Value> resultGrads,
@@ -199,6 +216,7 @@ void attachNNGradientRules(MLIRContext *context) {
   MaxPoolOp::attachInterface<MaxPoolGradient>(*context);
   AvgPoolOp::attachInterface<AvgPoolGradient>(*context);
   GatherOp::attachInterface<GatherGradient>(*context);
+  GatherGradOp::attachInterface<GatherGradGradient>(*context);
   SoftmaxCrossEntropyOp::attachInterface<SoftmaxCrossEntropyGradient>(*context);
   MseLossOp::attachInterface<MseLossGradient>(*context);
 }

@@ -383,7 +383,7 @@ const OpImportInfo kTable[] = {
     {"ScatterElements", 13, kMaxOpset, importScatterElements,
      "mpc.gather_grad (scatter-add) + mpc.add / mpc.where",
      "float data; reduction none or add (mul/max/min are errors); with none, duplicate indices "
-     "sum their updates; not differentiable"},
+     "sum their updates"},
     {"SpaceToDepth", 13, kMaxOpset, importSpaceToDepth, "mpc.reshape + mpc.transpose",
      "DCR, and CRD (mode, opset 28+)"},
     {"Tile", 13, kMaxOpset, importTile, "mpc.broadcast + mpc.reshape",

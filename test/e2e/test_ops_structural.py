@@ -220,6 +220,12 @@ GRAD_CASES = [
     pytest.param("GatherElements", {"x": randn(3, 4)},
                  {"i": np.array([[0, 3, 3, 2], [1, 1, 0, 3]], np.int64)}, ["x", "i"],
                  {"axis": 1}, id="GatherElements"),
+    pytest.param("ScatterElements", {"x": randn(3, 4), "u": randn(2, 2)},
+                 {"i": np.array([[1, 3], [0, 3]], np.int64)}, ["x", "i", "u"],
+                 {"axis": 1}, id="ScatterElements"),
+    pytest.param("ScatterElements", {"x": randn(3, 4), "u": randn(2, 3)},
+                 {"i": np.array([[1, 2, 1], [1, 0, 2]], np.int64)}, ["x", "i", "u"],
+                 {"axis": 0, "reduction": "add"}, id="ScatterElements-add"),
 ]
 
 
@@ -233,7 +239,7 @@ def grad_model(op, params, inputs, names, attrs):
     node = helper.make_node(op, names, ["y"], name="node", **attrs)
     graph = helper.make_graph([node], op, graph_inputs,
                               [helper.make_empty_tensor_value_info("y")], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
     return build_model_output_shape(model)
 
 
