@@ -251,16 +251,23 @@ FailureOr<Value> scatterInto(NodeImporter &n, Value data, Value updates, Value l
                          : n.createOrFold<mpc::WhereOp>(n.inferred(), *written, *scattered, data);
 }
 
-LogicalResult importScatterElements(NodeImporter &n) {
-  FailureOr<int64_t> axisAttr = n.intAttr("axis", 0);
+FailureOr<bool> scatterReduction(NodeImporter &n) {
   FailureOr<std::string> reduction =
       n.opset() >= 16 ? n.stringAttr("reduction", std::string("none"))
                       : FailureOr<std::string>(std::string("none"));
-  if (failed(axisAttr) || failed(reduction) || failed(n.require(0, "data")) ||
-      failed(n.require(1, "indices")) || failed(n.require(2, "updates")))
+  if (failed(reduction))
     return failure();
   if (*reduction != "none" && *reduction != "add")
     return n.error() << "reduction \"" << *reduction << "\" is not supported (none and add are)";
+  return *reduction == "add";
+}
+
+LogicalResult importScatterElements(NodeImporter &n) {
+  FailureOr<int64_t> axisAttr = n.intAttr("axis", 0);
+  FailureOr<bool> add = failed(axisAttr) ? FailureOr<bool>(failure()) : scatterReduction(n);
+  if (failed(add) || failed(n.require(0, "data")) || failed(n.require(1, "indices")) ||
+      failed(n.require(2, "updates")))
+    return failure();
   ArrayRef<int64_t> data = n.shapeOf(0), indices = n.shapeOf(1);
   FailureOr<int64_t> axis = n.normalizeAxis(*axisAttr, int64_t(data.size()), "axis");
   if (failed(axis))
@@ -281,8 +288,93 @@ LogicalResult importScatterElements(NodeImporter &n) {
       failed(idx) ? idx
                   : linearPositions(n, cast<RankedTensorType>(x->getType()), *idx, *axis);
   return setResult(n, 0, failed(linear) ? linear
-                                        : scatterInto(n, *x, *updates, *linear,
-                                                      *reduction == "add"));
+                                        : scatterInto(n, *x, *updates, *linear, *add));
+}
+
+/// ScatterND's index tuples made non-negative: constants on the host, else
+/// `dims` added where negative.
+FailureOr<Value> nonNegativeTuples(NodeImporter &n, ArrayRef<int64_t> dims) {
+  Type i64 = IntegerType::get(n.getContext(), 64);
+  int64_t k = int64_t(dims.size());
+  if (n.isConstant(1)) {
+    HostTensor tuples = n.host(1);
+    for (size_t e = 0; e < tuples.ints.size(); ++e) {
+      int64_t &i = tuples.ints[e], dim = dims[int64_t(e) % k];
+      if (i < -dim || i >= dim)
+        return n.error() << "index " << i << " is out of range for a dim of size " << dim;
+      if (i < 0)
+        i += dim;
+    }
+    tuples.dtype = kInt64;
+    return hostConstant(n, tuples);
+  }
+  FailureOr<Value> raw = n.value(1);
+  FailureOr<Value> idx = failed(raw) ? raw : n.castTo(*raw, i64);
+  FailureOr<Value> zero = failed(idx) ? idx : n.scalar(i64, 0);
+  FailureOr<Value> sizes = failed(zero) ? zero : hostConstant(n, HostTensor::fromInts(dims, {k}));
+  FailureOr<Value> negative =
+      failed(sizes) ? sizes : n.createOrFold<mpc::LessOp>(n.inferred(), *idx, *zero);
+  FailureOr<Value> shift =
+      failed(negative) ? negative
+                       : n.createOrFold<mpc::WhereOp>(n.inferred(), *negative, *sizes, *zero);
+  return failed(shift) ? shift : n.createOrFold<mpc::AddOp>(n.inferred(), *idx, *shift);
+}
+
+/// Every updated element's position in the flattened data: each index
+/// tuple's slice start plus 0..slice-1, in the updates' shape.
+FailureOr<Value> slicePositions(NodeImporter &n, Value tuples, ArrayRef<int64_t> data,
+                                ArrayRef<int64_t> updates) {
+  int64_t k = cast<RankedTensorType>(tuples.getType()).getShape().back();
+  SmallVector<int64_t> strides = stridesOf(data);
+  int64_t slice = k < int64_t(data.size()) ? strides[k - 1] : 1;
+  int64_t tupleRank = cast<RankedTensorType>(tuples.getType()).getRank();
+  SmallVector<int64_t> strideShape(tupleRank, 1), offsets(slice);
+  strideShape.back() = k;
+  for (int64_t s = 0; s < slice; ++s)
+    offsets[s] = s;
+  SmallVector<int64_t> baseShape(cast<RankedTensorType>(tuples.getType()).getShape());
+  baseShape.back() = 1;
+  SmallVector<int64_t> offsetShape(tupleRank, 1);
+  offsetShape.back() = slice;
+  SmallVector<int64_t> flatShape(baseShape);
+  flatShape.back() = slice;
+  FailureOr<Value> w = hostConstant(
+      n, HostTensor::fromInts(ArrayRef<int64_t>(strides).take_front(k), strideShape));
+  FailureOr<Value> scaled =
+      failed(w) ? w : n.createOrFold<mpc::MulOp>(n.inferred(), tuples, *w);
+  FailureOr<Value> base = failed(scaled) ? scaled
+                                         : n.createOrFold<mpc::ReduceSumOp>(
+                                               n.inferred(), *scaled,
+                                               ArrayRef<int64_t>{tupleRank - 1}, true, TypeAttr());
+  FailureOr<Value> off =
+      failed(base) ? base : hostConstant(n, HostTensor::fromInts(offsets, offsetShape));
+  FailureOr<Value> pos = failed(off) ? off : n.createOrFold<mpc::AddOp>(n.inferred(), *base, *off);
+  return failed(pos) ? pos : n.reshape(*pos, updates);
+}
+
+LogicalResult importScatterND(NodeImporter &n) {
+  FailureOr<bool> add = scatterReduction(n);
+  if (failed(add) || failed(n.require(0, "data")) || failed(n.require(1, "indices")) ||
+      failed(n.require(2, "updates")))
+    return failure();
+  ArrayRef<int64_t> data = n.shapeOf(0), indices = n.shapeOf(1);
+  if (!isFloatDType(n.dtypeOf(0)))
+    return n.error() << "data must be a float tensor, got " << dtypeName(n.dtypeOf(0));
+  int64_t k = indices.empty() ? 0 : indices.back();
+  if (indices.empty() || k < 1 || k > int64_t(data.size()))
+    return n.error() << "indices " << shapeString(indices) << " must end in a dim of 1 to "
+                     << data.size() << " (the data's rank)";
+  SmallVector<int64_t> updates(indices.drop_back());
+  updates.append(data.begin() + k, data.end());
+  if (n.shapeOf(2) != ArrayRef<int64_t>(updates))
+    return n.error() << "updates must have shape " << shapeString(updates) << ", got "
+                     << shapeString(n.shapeOf(2));
+  FailureOr<Value> x = n.value(0);
+  FailureOr<Value> u = failed(x) ? x : n.value(2);
+  FailureOr<Value> tuples = failed(u) ? u : nonNegativeTuples(n, data.take_front(k));
+  FailureOr<Value> linear =
+      failed(tuples) ? tuples : slicePositions(n, *tuples, data, updates);
+  return setResult(n, 0, failed(linear) ? linear : scatterInto(n, *x, *u, *linear, *add));
 }
 
 /// `shape` with a 1 inserted at `at`.
@@ -384,6 +476,10 @@ const OpImportInfo kTable[] = {
      "mpc.gather_grad (scatter-add) + mpc.add / mpc.where",
      "float data; reduction none or add (mul/max/min are errors); with none, duplicate indices "
      "sum their updates"},
+    {"ScatterND", 13, kMaxOpset, importScatterND,
+     "mpc.gather_grad (scatter-add) + mpc.add / mpc.where",
+     "as ScatterElements: float data; reduction none or add; with none, duplicate indices sum "
+     "their updates"},
     {"SpaceToDepth", 13, kMaxOpset, importSpaceToDepth, "mpc.reshape + mpc.transpose",
      "DCR, and CRD (mode, opset 28+)"},
     {"Tile", 13, kMaxOpset, importTile, "mpc.broadcast + mpc.reshape",

@@ -104,6 +104,12 @@ CASES = [
     case("ScatterElements", {"x": randn(2, 5), "i": np.array([[4, 4, 0]], np.int64),
                              "u": randn(1, 3)}, {"axis": 1, "reduction": "add"}, opset=18,
          id="ScatterElements-add-duplicates"),
+    case("ScatterND", {"x": randn(4, 3, 2), "i": np.array([[1, 2], [-1, 0]], np.int64),
+                       "u": randn(2, 2)}),
+    case("ScatterND", {"x": randn(4, 3), "i": Init(np.array([[[2]], [[0]]], np.int64)),
+                       "u": randn(2, 1, 3)}, id="ScatterND-slices"),
+    case("ScatterND", {"x": randn(4, 3), "i": np.array([[2], [0], [2]], np.int64),
+                       "u": randn(3, 3)}, {"reduction": "add"}, opset=18, id="ScatterND-add"),
     # TopK: ranks from pairwise comparisons, ties to the lower index.
     case("TopK", {"x": randn(3, 7), "k": const(3)}, outputs=2),
     case("TopK", {"x": np.array([[1, 3, 3, 2, 3, 1]], np.float32), "k": const(4)},
@@ -226,6 +232,9 @@ GRAD_CASES = [
     pytest.param("ScatterElements", {"x": randn(3, 4), "u": randn(2, 3)},
                  {"i": np.array([[1, 2, 1], [1, 0, 2]], np.int64)}, ["x", "i", "u"],
                  {"axis": 0, "reduction": "add"}, id="ScatterElements-add"),
+    pytest.param("ScatterND", {"x": randn(4, 3), "u": randn(3, 3)},
+                 {"i": np.array([[2], [0], [2]], np.int64)}, ["x", "i", "u"],
+                 {"reduction": "add"}, id="ScatterND-add"),
 ]
 
 
