@@ -191,11 +191,12 @@ FailureOr<SmallVector<AxisPlan>> resizePlan(NodeImporter &n, ArrayRef<int64_t> a
     // Sizes under a keep-aspect policy: one scale for every axis, and the
     // sizes it gives rounded half up.
     p.scale = common ? *common : hasSizes ? v / double(p.in) : v;
-    p.out = common     ? int64_t(*common * double(p.in) + 0.5)
-            : hasSizes ? int64_t(v)
-                       : int64_t(std::floor(double(p.in) * v));
-    if (p.out < 1 || p.out > kMaxResizedDim)
-      return n.error() << "resized dim " << axis << " would have " << p.out << " elements";
+    double out = common     ? std::floor(*common * double(p.in) + 0.5)
+                 : hasSizes ? v
+                            : std::floor(double(p.in) * v);
+    if (!(out >= 1) || out > double(kMaxResizedDim))
+      return n.error() << "resized dim " << axis << " would have " << out << " elements";
+    p.out = int64_t(out);
   }
   return plan;
 }
@@ -307,6 +308,9 @@ LogicalResult transposeAttrs(NodeImporter &n, TransposeAttrs &t, ArrayRef<int64_
   t.dilations = *dilations;
   t.outputPadding = *outputPadding;
   for (size_t i = 0; i < spatial; ++i)
+    if (in[i] > kMaxTensorElements / t.strides[i])
+      return n.error() << "spatial dim " << i << " of " << in[i] << " is too large";
+  for (size_t i = 0; i < spatial; ++i)
     if (t.outputPadding[i] >= t.strides[i])
       return n.error() << "output_padding " << t.outputPadding[i]
                        << " must be smaller than the stride " << t.strides[i];
@@ -356,6 +360,7 @@ LogicalResult importConvTranspose(NodeImporter &n) {
   t.kernel.assign(w.begin() + 2, w.end());
   if (failed(transposeAttrs(n, t, x.drop_front(2))))
     return failure();
+
   SmallVector<int64_t> out{x[0], w[1] * *group};
   for (size_t i = 0; i + 2 < x.size(); ++i) {
     int64_t size = unpaddedSize(t, x[i + 2], i) - t.pads[i] - t.pads[i + x.size() - 2];

@@ -154,8 +154,9 @@ LogicalResult importTile(NodeImporter &n) {
                      << in.size();
   SmallVector<int64_t> expanded, broadcast, result;
   for (auto [d, r] : llvm::zip(in, *repeats)) {
-    if (r < 0)
-      return n.error() << "repeats must be >= 0, got " << r;
+    if (r < 0 || r > kMaxTensorElements / std::max<int64_t>(d, 1))
+      return n.error() << "repeats must be in [0, " << kMaxTensorElements / std::max<int64_t>(d, 1)
+                       << "], got " << r;
     expanded.append({1, d});
     broadcast.append({r, d});
     result.push_back(r * d);
@@ -455,7 +456,7 @@ LogicalResult importTopK(NodeImporter &n) {
     return failure();
   if (k->size() != 1 || (*k)[0] < 1 || (*k)[0] > shape[*axis])
     return n.error() << "K must be one value in [1, " << shape[*axis] << "]";
-  if (checkedNumElements(withUnitDim(shape, *axis)) * shape[*axis] > kMaxTensorElements)
+  if (shape[*axis] > kMaxTensorElements / std::max<int64_t>(1, checkedNumElements(shape)))
     return n.error() << "axis of " << shape[*axis] << " elements is too long for TopK";
   FailureOr<Value> x = n.value(0);
   FailureOr<Value> ranks = failed(x) ? x : topKRanks(n, *x, *axis, *largest != 0);

@@ -171,6 +171,10 @@ def test_resize_align_corners_fractional_scale_matches_onnx_reference(mpc_run, s
     ("ConvTranspose", {"x": randn(1, 2, 3, 3), "w": Init(randn(2, 2, 3, 3))},
      {"strides": [2, 2], "output_padding": [2, 0]}),
     ("DepthToSpace", {"x": randn(1, 6, 2, 2)}, {"blocksize": 2}),
+    ("Tile", {"x": randn(2, 3), "r": const(1 << 62, 1)}, {}),
+    ("Resize", {"x": randn(1, 1, 2, 3), "roi": NONE, "s": scales(1, 1, 1e30, 1)}, {}),
+    ("ConvTranspose", {"x": randn(1, 2, 3, 3), "w": Init(randn(2, 2, 3, 3))},
+     {"output_shape": [20, 20]}),
     ("ScatterElements", {"x": randn(2, 3), "i": Init(np.array([[0]], np.int64)),
                          "u": randn(1, 1)}, {"reduction": "max"}),
 ])
