@@ -30,8 +30,9 @@ using namespace mpc::importer;
 
 std::vector<OpImportInfo> mpc::importer::supportedOps() {
   std::vector<OpImportInfo> ops;
-  for (ArrayRef<OpImportInfo> table : {elementwiseOpTable(), nnOpTable(), shapeOpTable(),
-                                             structuralOpTable(), resizeOpTable(), einsumOpTable()})
+  for (ArrayRef<OpImportInfo> table :
+       {elementwiseOpTable(), nnOpTable(), shapeOpTable(), structuralOpTable(), resizeOpTable(),
+        einsumOpTable()})
     ops.insert(ops.end(), table.begin(), table.end());
   llvm::sort(ops, [](const OpImportInfo &a, const OpImportInfo &b) {
     return StringRef(a.opType) < StringRef(b.opType);
