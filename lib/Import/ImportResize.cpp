@@ -1,14 +1,16 @@
 //===- ImportResize.cpp - Resize and ConvTranspose ------------------------===//
 //
 // Resize is separable: each resized axis is a gather at host-computed
-// source indices (nearest) or two gathers blended with host-computed
-// weights (linear), so it lowers and differentiates like any gather.
+// source indices (nearest) or two (linear) or four (cubic) gathers blended
+// with host-computed weights, so it lowers and differentiates like any
+// gather.
 // ConvTranspose is the input gradient of the convolution whose weight it
 // holds, so it becomes mpc.conv_grad_input with the conv's attributes.
 //
 //===----------------------------------------------------------------------===//
 #include "Building.h"
 
+#include <array>
 #include <cmath>
 
 using namespace mlir;
@@ -27,6 +29,8 @@ LogicalResult setResult(NodeImporter &n, FailureOr<Value> value) {
 
 struct ResizeAttrs {
   std::string mode, transform, nearestMode;
+  double cubicA = -0.75;
+  bool excludeOutside = false;
 };
 
 /// One resized axis: where output position `o` reads in the input.
@@ -76,51 +80,86 @@ FailureOr<Value> gatherAxis(NodeImporter &n, Value x, ArrayRef<int64_t> indices,
   return n.createOrFold<mpc::GatherOp>(n.inferred(), x, *idx, uint64_t(axis));
 }
 
-/// x[i0] * (1 - w) + x[i1] * w along `axis`, the weights broadcast over
-/// the other dims.
-FailureOr<Value> blend(NodeImporter &n, Value x, ArrayRef<int64_t> i0, ArrayRef<int64_t> i1,
-                       ArrayRef<double> w, int64_t axis) {
+/// What each output position reads along one axis: tap t is input index
+/// idx[t][o] with weight w[t][o] (nearest: one tap, no weight).
+struct Taps {
+  SmallVector<SmallVector<int64_t>> idx;
+  SmallVector<SmallVector<double>> w;
+};
+
+/// sum over taps of x[idx_t] * w_t along `axis`, each weight vector
+/// broadcast over the other dims.
+FailureOr<Value> blend(NodeImporter &n, Value x, const Taps &taps, int64_t axis) {
   auto type = cast<RankedTensorType>(x.getType());
   SmallVector<int64_t> weightShape(type.getRank(), 1);
-  weightShape[axis] = int64_t(w.size());
-  SmallVector<double> rest(w.size());
-  for (size_t i = 0; i < w.size(); ++i)
-    rest[i] = 1.0 - w[i];
+  weightShape[axis] = int64_t(taps.idx[0].size());
   int32_t dtype = dtypeFor(type.getElementType());
-  FailureOr<Value> g0 = gatherAxis(n, x, i0, axis);
-  FailureOr<Value> g1 = failed(g0) ? g0 : gatherAxis(n, x, i1, axis);
-  FailureOr<Value> w0 =
-      failed(g1) ? g1 : hostConstant(n, HostTensor::fromDoubles(rest, weightShape, dtype));
-  FailureOr<Value> w1 =
-      failed(w0) ? w0 : hostConstant(n, HostTensor::fromDoubles(w, weightShape, dtype));
-  FailureOr<Value> a = failed(w1) ? w1 : n.createOrFold<mpc::MulOp>(n.inferred(), *g0, *w0);
-  FailureOr<Value> b = failed(a) ? a : n.createOrFold<mpc::MulOp>(n.inferred(), *g1, *w1);
-  return failed(b) ? b : n.createOrFold<mpc::AddOp>(n.inferred(), *a, *b);
+  FailureOr<Value> sum = Value();
+  for (size_t t = 0; t < taps.idx.size() && succeeded(sum); ++t) {
+    FailureOr<Value> g = gatherAxis(n, x, taps.idx[t], axis);
+    FailureOr<Value> w =
+        failed(g) ? g : hostConstant(n, HostTensor::fromDoubles(taps.w[t], weightShape, dtype));
+    FailureOr<Value> term =
+        failed(w) ? w : n.createOrFold<mpc::MulOp>(n.inferred(), *g, *w);
+    sum = failed(term) || !*sum ? term : n.createOrFold<mpc::AddOp>(n.inferred(), *sum, *term);
+  }
+  return sum;
+}
+
+/// Keys' cubic convolution weights of the four neighbours at offsets -1..2
+/// from the left one, `ratio` in (0, 1] past it.
+std::array<double, 4> cubicWeights(double ratio, double a) {
+  auto far = [a](double d) { return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a; };
+  auto near = [a](double d) { return ((a + 2) * d - (a + 3)) * d * d + 1; };
+  return {far(ratio + 1), near(ratio), near(1 - ratio), far(2 - ratio)};
+}
+
+/// The four cubic taps of `src`: ONNX counts an integral coordinate as
+/// ratio 1 past the index before it; neighbours outside the input read the
+/// edge, or (exclude_outside) get weight 0 and the rest are renormalized.
+void addCubicTaps(const ResizeAttrs &a, const AxisPlan &p, double src, Taps &taps) {
+  double ratio = src == std::floor(src) ? 1.0 : src - std::floor(src);
+  int64_t left = int64_t(src - ratio);
+  std::array<double, 4> w = cubicWeights(ratio, a.cubicA);
+  double total = 0;
+  for (int64_t t = 0; t < 4; ++t) {
+    int64_t i = left - 1 + t;
+    if (a.excludeOutside && (i < 0 || i >= p.in))
+      w[t] = 0;
+    total += w[t];
+  }
+  for (int64_t t = 0; t < 4; ++t) {
+    taps.idx[t].push_back(clampIndex(left - 1 + t, p.in));
+    taps.w[t].push_back(a.excludeOutside ? w[t] / total : w[t]);
+  }
 }
 
 FailureOr<Value> resizeAxis(NodeImporter &n, const ResizeAttrs &a, const AxisPlan &p, Value x,
                             int64_t axis) {
-  SmallVector<int64_t> i0, i1;
-  SmallVector<double> w;
+  size_t count = a.mode == "nearest" ? 1 : a.mode == "linear" ? 2 : 4;
+  Taps taps{SmallVector<SmallVector<int64_t>>(count), SmallVector<SmallVector<double>>(count)};
   for (int64_t o = 0; o < p.out; ++o) {
     double src = sourceCoordinate(a, p, double(o));
     if (a.mode == "nearest") {
-      i0.push_back(clampIndex(nearestIndex(a.nearestMode, src), p.in));
-      continue;
+      taps.idx[0].push_back(clampIndex(nearestIndex(a.nearestMode, src), p.in));
+    } else if (a.mode == "linear") {
+      double lower = std::floor(src);
+      taps.idx[0].push_back(clampIndex(int64_t(lower), p.in));
+      taps.idx[1].push_back(clampIndex(int64_t(lower) + 1, p.in));
+      taps.w[0].push_back(1 - (src - lower));
+      taps.w[1].push_back(src - lower);
+    } else {
+      addCubicTaps(a, p, src, taps);
     }
-    double lower = std::floor(src);
-    i0.push_back(clampIndex(int64_t(lower), p.in));
-    i1.push_back(clampIndex(int64_t(lower) + 1, p.in));
-    w.push_back(src - lower);
   }
   if (a.mode == "nearest")
-    return gatherAxis(n, x, i0, axis);
-  return blend(n, x, i0, i1, w, axis);
+    return gatherAxis(n, x, taps.idx[0], axis);
+  return blend(n, x, taps, axis);
 }
 
 LogicalResult checkResizeAttrs(NodeImporter &n, const ResizeAttrs &a) {
-  if (a.mode != "nearest" && a.mode != "linear")
-    return n.error() << "unsupported mode \"" << a.mode << "\" (nearest and linear are)";
+  if (a.mode != "nearest" && a.mode != "linear" && a.mode != "cubic")
+    return n.error() << "unsupported mode \"" << a.mode << "\" (nearest, linear and cubic are)";
   static const char *transforms[] = {"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel",
                                      "align_corners", "asymmetric"};
   if (!llvm::is_contained(transforms, a.transform))
@@ -211,7 +250,11 @@ LogicalResult importResize(NodeImporter &n) {
   if (failed(mode) || failed(transform) || failed(nearestMode) || failed(antialias) ||
       failed(n.require(0, "X")))
     return failure();
-  a = {*mode, *transform, *nearestMode};
+  FailureOr<double> cubicA = n.floatAttr("cubic_coeff_a", -0.75);
+  FailureOr<int64_t> excludeOutside = n.intAttr("exclude_outside", 0);
+  if (failed(cubicA) || failed(excludeOutside))
+    return failure();
+  a = {*mode, *transform, *nearestMode, *cubicA, *excludeOutside != 0};
   if (failed(checkResizeAttrs(n, a)))
     return failure();
   FailureOr<SmallVector<int64_t>> axes = resizeAxes(n, n.rankOf(0));
@@ -220,13 +263,13 @@ LogicalResult importResize(NodeImporter &n) {
   if (failed(plan))
     return failure();
   bool downsamples = llvm::any_of(*plan, [](const AxisPlan &p) { return p.out < p.in; });
-  if (*antialias && a.mode == "linear" && downsamples)
+  if (*antialias && a.mode != "nearest" && downsamples)
     return n.error() << "antialias=1 is not supported when downsampling";
   FailureOr<Value> x = n.value(0);
   if (failed(x))
     return failure();
-  if (a.mode == "linear" && !isa<FloatType>(getElementTypeOrSelf(x->getType())))
-    return n.error() << "linear mode needs float data";
+  if (a.mode != "nearest" && !isa<FloatType>(getElementTypeOrSelf(x->getType())))
+    return n.error() << a.mode << " mode needs float data";
   for (auto [axis, p] : llvm::enumerate(*plan)) {
     if (p.in == p.out && p.scale == 1.0)
       continue;
@@ -387,7 +430,8 @@ const OpImportInfo kTable[] = {
     {"ConvTranspose", 13, kMaxOpset, importConvTranspose, "mpc.conv_grad_input (+ mpc.add)",
      "1-D/2-D/3-D, groups, strides, dilations, output_padding, output_shape, auto_pad"},
     {"Resize", 13, kMaxOpset, importResize, "mpc.gather (+ mpc.mul, mpc.add)",
-     "nearest (every nearest_mode) and linear; half_pixel, half_pixel_symmetric, "
+     "nearest (every nearest_mode), linear and cubic (cubic_coeff_a, exclude_outside); "
+     "half_pixel, half_pixel_symmetric, "
      "pytorch_half_pixel, align_corners, asymmetric; scales or sizes constant; axes; "
      "keep_aspect_ratio_policy; antialias only when upsampling"},
 };

@@ -70,6 +70,17 @@ CASES = [
          id="Resize-linear-asymmetric"),
     case("Resize", {"x": randn(1, 2, 4, 4), "roi": NONE, "s": scales(2, 2)},
          {"mode": "linear", "axes": [2, 3]}, opset=19, id="Resize-linear-axes"),
+    case("Resize", {"x": randn(1, 2, 4, 5), "roi": NONE, "s": scales(1, 1, 2, 1.6)},
+         {"mode": "cubic"}, id="Resize-cubic-half-pixel"),
+    case("Resize", {"x": randn(1, 1, 6, 8), "roi": NONE, "s": scales(1, 1, 0.5, 0.75)},
+         {"mode": "cubic", "cubic_coeff_a": -0.5, "exclude_outside": 1},
+         id="Resize-cubic-exclude-outside"),
+    case("Resize", {"x": randn(1, 1, 3, 4), "roi": NONE, "s": NONE, "sizes": const(1, 1, 7, 9)},
+         {"mode": "cubic", "coordinate_transformation_mode": "align_corners"},
+         id="Resize-cubic-align-corners"),
+    case("Resize", {"x": randn(1, 1, 3, 4), "roi": NONE, "s": scales(1, 1, 2, 3)},
+         {"mode": "cubic", "coordinate_transformation_mode": "asymmetric"},
+         id="Resize-cubic-asymmetric"),
     # Einsum: transposes, reshapes, matmuls and sums.
     case("Einsum", {"a": randn(3, 4), "b": randn(4, 5)}, {"equation": "ij,jk->ik"}),
     case("Einsum", {"a": randn(2, 3, 4), "b": randn(2, 4, 5)}, {"equation": "bij,bjk->bik"},
@@ -162,8 +173,8 @@ def test_resize_align_corners_fractional_scale_matches_onnx_reference(mpc_run, s
 
 
 @pytest.mark.parametrize("op,inputs,attrs", [
-    ("Resize", {"x": randn(1, 1, 2, 3), "roi": NONE, "s": scales(1, 1, 1, 1)},
-     {"mode": "cubic"}),
+    ("Resize", {"x": randn(1, 1, 4, 4), "roi": NONE, "s": scales(1, 1, 0.5, 0.5)},
+     {"mode": "cubic", "antialias": 1}),
     ("Resize", {"x": randn(1, 1, 2, 3), "roi": NONE, "s": scales(1, 1, 2, 2)},
      {"coordinate_transformation_mode": "tf_crop_and_resize"}),
     ("Einsum", {"a": randn(2, 3), "b": randn(4, 5)}, {"equation": "ij,jk->ik"}),
@@ -225,6 +236,8 @@ GRAD_CASES = [
     pytest.param("Resize", {"x": randn(1, 2, 3, 4)}, {}, ["x", "", "s"],
                  {"mode": "nearest", "coordinate_transformation_mode": "asymmetric"},
                  id="Resize-nearest"),
+    pytest.param("Resize", {"x": randn(1, 2, 3, 4)}, {}, ["x", "", "s"],
+                 {"mode": "cubic"}, id="Resize-cubic"),
     pytest.param("Einsum", {"a": randn(2, 3, 4), "b": randn(2, 4, 5)}, {}, ["a", "b"],
                  {"equation": "bij,bjk->bki"}, id="Einsum"),
     pytest.param("GatherElements", {"x": randn(3, 4)},
