@@ -45,6 +45,9 @@ struct OpImportInfo {
 llvm::ArrayRef<OpImportInfo> elementwiseOpTable();
 llvm::ArrayRef<OpImportInfo> nnOpTable();
 llvm::ArrayRef<OpImportInfo> shapeOpTable();
+llvm::ArrayRef<OpImportInfo> structuralOpTable();
+llvm::ArrayRef<OpImportInfo> resizeOpTable();
+llvm::ArrayRef<OpImportInfo> einsumOpTable();
 /// All rows, sorted by op type.
 std::vector<OpImportInfo> supportedOps();
 const OpImportInfo *findOp(llvm::StringRef opType);
@@ -105,6 +108,8 @@ public:
   /// (a splat attribute: no host memory however large the shape).
   mlir::FailureOr<mlir::Value> makeSplat(const HostTensor &value, llvm::ArrayRef<int64_t> shape,
                                          mlir::Location loc, llvm::StringRef nodeName);
+  /// The value a float initializer was imported with (null if none).
+  mlir::DenseElementsAttr parameterValue(llvm::StringRef name);
   /// Moves a constant a folder made to the top of the function, named after
   /// the node that folded.
   void adoptConstant(mlir::Operation *constant, llvm::StringRef nodeName);
@@ -198,6 +203,9 @@ public:
   mlir::FailureOr<llvm::SmallVector<int64_t>> hostInts(size_t i, llvm::StringRef what);
   /// Same for a scalar (or one-element) input.
   mlir::FailureOr<double> hostScalar(size_t i, llvm::StringRef what);
+  /// Input i's elements when they are known at import: a constant, or a
+  /// float initializer (which also stays a parameter), as Resize's scales.
+  mlir::FailureOr<HostTensor> hostValues(size_t i, llvm::StringRef what);
 
   // Attributes. A missing attribute takes `dflt`; with no default it is an
   // error. A present attribute of the wrong type is always an error.

@@ -315,6 +315,17 @@ FailureOr<SmallVector<int64_t>> NodeImporter::hostInts(size_t i, StringRef what)
   return SmallVector<int64_t>(t.ints.begin(), t.ints.end());
 }
 
+FailureOr<HostTensor> NodeImporter::hostValues(size_t i, StringRef what) {
+  if (failed(require(i, what)))
+    return failure();
+  if (isConstant(i))
+    return host(i);
+  if (DenseElementsAttr value = graph.parameterValue(inputs[i]->parameter))
+    return hostTensorOf(value);
+  return error() << what << " (input '" << node.input(int(i))
+                 << "') must be a constant or an initializer";
+}
+
 FailureOr<double> NodeImporter::hostScalar(size_t i, StringRef what) {
   if (failed(require(i, what)) || failed(requireConstant(i, what)))
     return failure();

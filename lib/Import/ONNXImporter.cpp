@@ -30,7 +30,9 @@ using namespace mpc::importer;
 
 std::vector<OpImportInfo> mpc::importer::supportedOps() {
   std::vector<OpImportInfo> ops;
-  for (ArrayRef<OpImportInfo> table : {elementwiseOpTable(), nnOpTable(), shapeOpTable()})
+  for (ArrayRef<OpImportInfo> table :
+       {elementwiseOpTable(), nnOpTable(), shapeOpTable(), structuralOpTable(), resizeOpTable(),
+        einsumOpTable()})
     ops.insert(ops.end(), table.begin(), table.end());
   llvm::sort(ops, [](const OpImportInfo &a, const OpImportInfo &b) {
     return StringRef(a.opType) < StringRef(b.opType);
@@ -169,6 +171,13 @@ FailureOr<Value> GraphImporter::makeConstant(const HostTensor &host, Location lo
   op->setAttr(mpc::kNodeNameAttr, StringAttr::get(context, nodeName));
   lastEntryOp = op;
   return op.getResult();
+}
+
+DenseElementsAttr GraphImporter::parameterValue(StringRef name) {
+  if (name.empty())
+    return {};
+  auto parameter = module->lookupSymbol<mpc::ParameterOp>(name);
+  return parameter ? dyn_cast<DenseElementsAttr>(parameter.getValue()) : DenseElementsAttr();
 }
 
 void GraphImporter::adoptConstant(Operation *constant, StringRef nodeName) {
