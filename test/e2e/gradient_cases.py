@@ -231,6 +231,21 @@ CASES = [
          f"    %y = mpc.gather %e, %ids {{axis = 0 : i64}} : ({shape_text((5, 3))}, tensor<2x2xi64>) -> "
          f"{shape_text((2, 2, 3))}",
          (2, 2, 3), "e[torch.tensor([[0, 4], [4, 2]])]", ("gather",)),
+    # ConvTranspose imports as conv_grad_input (stride 2: the input gradient of
+    # an 8x8 -> 4x4 conv, output_padding 1 in PyTorch's terms).
+    Case("conv_grad_input", {"dy": ((2, 4, 4, 4), "normal"), "weight": ((4, 3, 3, 3), "normal")},
+         f"    %y = mpc.conv_grad_input %dy, %weight {{strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, "
+         f"dilations = array<i64: 1, 1>, group = 1 : i64}} : ({shape_text((2, 4, 4, 4))}, "
+         f"{shape_text((4, 3, 3, 3))}) -> {shape_text((2, 3, 8, 8))}",
+         (2, 3, 8, 8), "F.conv_transpose2d(dy, weight, stride=2, padding=1, output_padding=1)",
+         ("conv_grad_input",)),
+    # ScatterElements/ScatterND import as gather_grad (a scatter-add; index 4 twice).
+    Case("gather_grad", {"dy": ((2, 2, 3), "normal")},
+         f"    %ids = arith.constant dense<[[0, 4], [4, 2]]> : tensor<2x2xi64>\n"
+         f"    %y = mpc.gather_grad %dy, %ids {{axis = 0 : i64}} : ({shape_text((2, 2, 3))}, tensor<2x2xi64>) -> "
+         f"{shape_text((5, 3))}",
+         (5, 3), "torch.zeros(5, 3, dtype=dy.dtype).index_add(0, torch.tensor([0, 4, 4, 2]), dy.reshape(4, 3))",
+         ("gather_grad",)),
     Case("softmax_cross_entropy", {"x": ((16, 5), "normal")},
          f"    %y = mpc.softmax_cross_entropy %x, %labels : ({shape_text((16, 5))}, tensor<16xi64>) -> tensor<f32>",
          (), "F.cross_entropy(x, labels)", ("softmax_cross_entropy",), labels=(("labels", (16,), 5),),
