@@ -61,6 +61,12 @@ inline constexpr int64_t kMinOpset = 13;
 /// (stash_type from 27).
 inline constexpr int64_t kMaxOpset = 28;
 
+/// Upgrades a model saved below kMinOpset to kMinOpset with ONNX's version
+/// converter. Returns the opset it was saved at, 0 when it needed no
+/// upgrade; the error names `sourceName` and, where it can, the node.
+mlir::FailureOr<int64_t> upgradeOpset(onnx::ModelProto &model, llvm::StringRef sourceName,
+                                      mlir::Location loc);
+
 /// What an ONNX value name refers to. Identity-like nodes share a slot.
 struct ValueSlot {
   /// The MLIR value; for a host constant or parameter, its materialization

@@ -46,6 +46,9 @@ inline constexpr llvm::StringLiteral kFoldedNodesAttr = "mpc.folded_nodes";
 /// were imported as constants (ONNXImportOptions::inputValue); the program
 /// does not take them.
 inline constexpr llvm::StringLiteral kInputValuesAttr = "mpc.input_values";
+/// Module attribute: the default-domain opset the model was saved at, when
+/// the importer upgraded it with ONNX's version converter (i64).
+inline constexpr llvm::StringLiteral kUpgradedFromOpsetAttr = "mpc.upgraded_from_opset";
 } // namespace mpc
 
 #endif // MPC_DIALECT_MPCDIALECT_H
