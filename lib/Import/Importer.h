@@ -44,6 +44,7 @@ struct OpImportInfo {
 llvm::ArrayRef<OpImportInfo> elementwiseOpTable();
 llvm::ArrayRef<OpImportInfo> nnOpTable();
 llvm::ArrayRef<OpImportInfo> shapeOpTable();
+llvm::ArrayRef<OpImportInfo> mathOpTable();
 /// All rows, sorted by op type.
 std::vector<OpImportInfo> supportedOps();
 const OpImportInfo *findOp(llvm::StringRef opType);
