@@ -7,7 +7,9 @@ and the second outputs of LayerNormalization and Dropout (lib/Import/ImportMath.
 3. their gradients against central differences in f64 (test_gradients.py's
    harness): the trigonometric rules directly, the compositions (Elu ... PRelu,
    CumSum) on the IR the importer builds;
-4. their accuracy over test_math_approximation.py's f32 sweep (docs/numerics.md).
+4. their accuracy over test_math_approximation.py's f32 sweep (docs/numerics.md);
+5. a small trainable model built from them: its train step through ptxas, and as the CUDA
+   schedule on the CPU against the CPU target.
 """
 import pathlib
 import re
@@ -18,7 +20,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from mpc_e2e import BUILD_DIR, load_npy, normalized_error, output_file_name, run_onnxruntime
+from mpc_e2e import BUILD_DIR, MpcRun, load_npy, normalized_error, output_file_name, run_onnxruntime
 from test_gradients import MPC_TRANSLATE, build_main, check_gradients, runner  # noqa: F401 (fixture)
 from test_math_approximation import single_op_model, sweep, ulp_error
 from test_ops import Init, build_model, case
@@ -146,9 +148,10 @@ UNARY_CHAIN = ["Sin", "Cos", "Tan", "Atan", "Sinh", "Cosh", "Asinh", "Floor", "C
                "ThresholdedRelu"]
 
 
-def cuda_model():
-    """Every new float op on one input (odd sizes: partial blocks), the bounded
-    ones on a squashed copy, plus logic, CumSum along both axes and PRelu."""
+def cuda_model(shape=(5, 37)):
+    """Every new float op on one input (odd sizes: partial blocks; even ones:
+    vector loads), the bounded ones on a squashed copy, plus logic, CumSum
+    along both axes and PRelu."""
     nodes = [helper.make_node("Tanh", ["x"], ["unit"]),
              helper.make_node("Mul", ["unit", "near_one"], ["u"])]
     outputs = []
@@ -178,8 +181,8 @@ def cuda_model():
              onnx.numpy_helper.from_array(np.float32(0.0), "zero"),
              onnx.numpy_helper.from_array(np.int64(0), "axis0"),
              onnx.numpy_helper.from_array(np.int64(1), "axis1"),
-             onnx.numpy_helper.from_array(randn(37), "slope")]
-    graph = helper.make_graph(nodes, "math", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [5, 37])],
+             onnx.numpy_helper.from_array(randn(shape[1]), "slope")]
+    graph = helper.make_graph(nodes, "math", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))],
                               [helper.make_empty_tensor_value_info(o) for o in outputs], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
     inferred = onnx.shape_inference.infer_shapes(model)
@@ -188,10 +191,11 @@ def cuda_model():
     return model
 
 
+@pytest.mark.parametrize("shape", [(5, 37), (8, 64)])
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
-def test_cuda_schedule_matches_cpu_target(mpc_run, precision):
-    model = cuda_model()
-    feeds = {"x": randn(5, 37, scale=2)}
+def test_cuda_schedule_matches_cpu_target(mpc_run, precision, shape):
+    model = cuda_model(shape)
+    feeds = {"x": randn(*shape, scale=2)}
     names = [o.name for o in model.graph.output]
     results = {}
     for flag in [(), ("--cuda-schedule",)]:
@@ -391,3 +395,70 @@ def test_activation_error(mpc_run, op):
     worst = int(np.argmax(err))
     print(f"{op}: max {err.max():.3f} at x={x[worst]!r} (got {y[worst]!r})")
     assert err.max() <= bound, f"{op}: {err.max()} at x={x[worst]!r}, got {y[worst]!r}"
+
+
+# --- 5. in a trainable model ----------------------------------------------------------------------
+
+def activation_mlp(path):
+    """x[8, 16] -> Gemm -> the sum of Elu, Selu, Celu, Softplus, Mish, Softsign, HardSigmoid,
+    HardSwish, Sin and PRelu (a trained slope) -> CumSum along the features -> Gemm -> logits[8, 5]."""
+    rng = np.random.default_rng(7)
+    acts = ["Elu", "Selu", "Celu", "Softplus", "Mish", "Softsign", "HardSigmoid", "HardSwish", "Sin"]
+    nodes = [helper.make_node("Gemm", ["x", "w1", "b1"], ["h"])]
+    nodes += [helper.make_node(op, ["h"], [op.lower()]) for op in acts]
+    nodes += [helper.make_node("PRelu", ["h", "slope"], ["prelu"]),
+              helper.make_node("Sum", [op.lower() for op in acts] + ["prelu"], ["mixed"]),
+              helper.make_node("CumSum", ["mixed", "axis"], ["scanned"]),
+              helper.make_node("Gemm", ["scanned", "w2", "b2"], ["logits"])]
+    inits = {"w1": rng.standard_normal((16, 32)) * 0.3, "b1": rng.standard_normal(32) * 0.1,
+             "slope": np.full(32, 0.25), "w2": rng.standard_normal((32, 5)) * 0.05, "b2": np.zeros(5)}
+    graph = helper.make_graph(
+        nodes, "activation_mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [8, 16])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [8, 5])],
+        [onnx.numpy_helper.from_array(v.astype(np.float32), k) for k, v in inits.items()]
+        + [onnx.numpy_helper.from_array(np.int64(1), "axis")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(path))
+
+
+def test_trainer_step_schedule_matches_cpu_target(tmp_path):
+    """The train step of a model built from the new ops (their gradients included) compiles for
+    CUDA (ptxas) and, as the CUDA schedule on the CPU, gives the CPU target's step."""
+    if not MPC_COMPILE.exists():
+        pytest.skip("mpc-compile not built")
+    model = tmp_path / "mlp.onnx"
+    activation_mlp(model)
+    flags = ["--train", "--loss", "cross_entropy", "--label", "label", "--batch", "8",
+             "--optimizer", "sgd", "--lr", "0.1"]
+    step = tmp_path / "step.mlir"
+    proc = subprocess.run([str(MPC_COMPILE), str(model), *flags, "--emit", "mlir", "-o", str(step)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    if PTXAS.exists():
+        ptx = tmp_path / "step.ptx"
+        proc = subprocess.run([str(MPC_COMPILE), str(model), *flags, "--target", "cuda", "--emit", "ptx",
+                               "--cuda-arch", "sm_90", "-o", str(ptx)], capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        proc = subprocess.run([str(PTXAS), "-arch=sm_90", str(ptx), "-o", "/dev/null"],
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+    rng = np.random.default_rng(3)
+    feeds = {"x": rng.standard_normal((8, 16)).astype(np.float32),
+             "label": rng.integers(0, 5, 8).astype(np.int64)}
+    signature = re.search(r"func\.func @train_step\((.*?)\) ->", step.read_text(), re.S).group(1)
+    for shape, name, role in re.findall(r'tensor<([^>]*)> \{[^}]*mpc\.name = "([^"]+)"[^}]*mpc\.role = "(\w+)"',
+                                        signature):
+        if role not in ("input", "label"):
+            dims = [int(d) for d in shape.split("x")[:-1]]
+            feeds[name] = (rng.standard_normal(dims) * 0.2).astype(np.float32)
+    mpc_run = MpcRun(tmp_path)
+    outputs = {}
+    for flag in [(), ("--cuda-schedule",)]:
+        proc, out = mpc_run.invoke(step.read_text(), feeds, "none", extra_args=["--entry", "train_step", *flag])
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        outputs[flag] = {f.name: load_npy(f) for f in out.glob("*.npy")}
+    cpu, schedule = outputs[()], outputs[("--cuda-schedule",)]
+    assert cpu.keys() == schedule.keys() and {"w1.npy", "slope.npy", "loss.npy"} <= cpu.keys()
+    for file, expected in cpu.items():
+        assert np.all(np.isfinite(expected)), file
+        scale = float(np.max(np.abs(expected)))
+        np.testing.assert_allclose(schedule[file], expected, rtol=1e-5, atol=1e-6 * scale, err_msg=file)
