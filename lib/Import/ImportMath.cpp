@@ -62,6 +62,11 @@ public:
     Value expm1 = binary<mpc::SubOp>(unary<mpc::ExpOp>(negative), constant(1.0));
     return scaled(expm1, alpha);
   }
+  /// The ELU family: max(x, 0) + negativeElu (built in this order).
+  Value elu(Value x, double alpha, bool divideByAlpha) {
+    Value positive = positivePart(x);
+    return binary<mpc::AddOp>(positive, negativeElu(x, alpha, divideByAlpha));
+  }
   /// max(x, 0) rather than relu: the gradient of max splits a tie, so
   /// these compositions get the mean of the one-sided slopes at 0 (1/2 for
   /// Softplus and 1 for Celu, their true slopes; (1 + alpha)/2 for Elu)
@@ -78,9 +83,7 @@ public:
     return binary<mpc::AddOp>(positivePart(x), log1p);
   }
 
-  LogicalResult finish(Value result, size_t output = 0) {
-    return result ? n.setOutput(output, result) : failure();
-  }
+  LogicalResult finish(Value result) { return result ? n.setOutput(0, result) : failure(); }
 
 private:
   Value take(FailureOr<Value> value) { return succeeded(value) ? *value : Value(); }
@@ -255,7 +258,7 @@ LogicalResult importActivation(NodeImporter &n, ArrayRef<std::pair<StringRef, do
 
 LogicalResult importElu(NodeImporter &n) {
   return importActivation(n, {{"alpha", 1.0}}, [](Emitter &e, Value x, ArrayRef<double> a) {
-    return e.binary<mpc::AddOp>(e.positivePart(x), e.negativeElu(x, a[0], false));
+    return e.elu(x, a[0], false);
   });
 }
 
@@ -265,7 +268,7 @@ LogicalResult importCelu(NodeImporter &n) {
       n.error() << "attribute 'alpha' must not be 0";
       return Value();
     }
-    return e.binary<mpc::AddOp>(e.positivePart(x), e.negativeElu(x, a[0], true));
+    return e.elu(x, a[0], true);
   });
 }
 
@@ -273,8 +276,7 @@ LogicalResult importSelu(NodeImporter &n) {
   return importActivation(
       n, {{"alpha", 1.67326319217681884765625}, {"gamma", 1.05070102214813232421875}},
       [](Emitter &e, Value x, ArrayRef<double> a) {
-        Value elu = e.binary<mpc::AddOp>(e.positivePart(x), e.negativeElu(x, a[0], false));
-        return e.scaled(elu, a[1]);
+        return e.scaled(e.elu(x, a[0], false), a[1]);
       });
 }
 
