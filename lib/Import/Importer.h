@@ -19,6 +19,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -77,9 +78,15 @@ using SlotPtr = std::shared_ptr<ValueSlot>;
 
 class GraphImporter {
 public:
+  /// `valueInputs`: the graph inputs imported as constants of their values
+  /// (ONNXImportOptions::inputValue).
   GraphImporter(const onnx::ModelProto &model, llvm::StringRef sourceName,
-                mlir::MLIRContext *context, const ONNXImportOptions &options);
+                mlir::MLIRContext *context, const ONNXImportOptions &options,
+                const llvm::StringSet<> &valueInputs);
   mlir::OwningOpRef<mlir::ModuleOp> run();
+  /// The graph inputs whose values a failed run() asked for without an
+  /// error: importing again with them among `valueInputs` gets further.
+  llvm::ArrayRef<std::string> requestedValues() const { return requested; }
 
   mlir::MLIRContext *getContext() const { return context; }
   llvm::StringRef getSourceName() const { return sourceName; }
@@ -103,12 +110,21 @@ public:
   /// the node that folded.
   void adoptConstant(mlir::Operation *constant, llvm::StringRef nodeName);
 
+  /// The graph inputs (function arguments) `value` is computed from.
+  llvm::SmallVector<std::string> graphInputsOf(mlir::Value value) const;
+  /// Asks ONNXImportOptions::inputValue for `names`: true when it has every
+  /// one (they join requestedValues()); else fills `missing`.
+  bool requestValues(llvm::ArrayRef<std::string> names, llvm::SmallVectorImpl<std::string> &missing);
+  llvm::StringRef inputValueFlag() const { return options.inputValueFlag; }
+
 private:
   mlir::LogicalResult importOpset();
   mlir::LogicalResult importInitializers();
   mlir::LogicalResult importInputs(llvm::SmallVectorImpl<mlir::Type> &argTypes,
                                    llvm::SmallVectorImpl<std::string> &argNames);
   mlir::FailureOr<mlir::RankedTensorType> inputType(const onnx::ValueInfoProto &input);
+  /// Defines a graph input in `valueInputs` as the constant of its value.
+  mlir::LogicalResult importInputValue(const onnx::ValueInfoProto &input);
   mlir::LogicalResult importNodes();
   mlir::LogicalResult importOutputs(mlir::func::FuncOp func);
   /// Erases what folding left unread (the operands of folded ops) and
@@ -133,6 +149,8 @@ private:
   void positionEntryBuilder();
   llvm::StringMap<SlotPtr> values;
   llvm::StringMap<bool> consumed;
+  const llvm::StringSet<> &valueInputs;
+  std::vector<std::string> requested;
   /// Every node's name (as diagnostics and mpc.node spell it), in graph order.
   std::vector<std::string> nodeNames;
 };
@@ -173,6 +191,10 @@ public:
   mlir::FailureOr<mlir::Value> value(size_t i);
   /// Requires input i to be present (error naming `what` otherwise).
   mlir::LogicalResult require(size_t i, llvm::StringRef what);
+  /// Requires input i to be a constant. When it is computed from graph
+  /// inputs, fails asking for their values (GraphImporter::requestValues),
+  /// or, without them, with an error naming them and the flag that gives them.
+  mlir::LogicalResult requireConstant(size_t i, llvm::StringRef what);
   /// Input i must be a constant (shapes, axes...): its integer values.
   mlir::FailureOr<llvm::SmallVector<int64_t>> hostInts(size_t i, llvm::StringRef what);
   /// Same for a scalar (or one-element) input.
@@ -273,6 +295,9 @@ std::string typeName(mlir::Type elementType);
 /// Decodes a TensorProto (raw or typed fields) into a host tensor. Errors
 /// name `what`.
 mlir::FailureOr<HostTensor> readHostTensor(const onnx::TensorProto &tensor, std::string &error);
+/// A host array's elements (an input's given value); errors name `what`.
+mlir::FailureOr<HostTensor> hostTensorOf(const runtime::HostArray &array, llvm::StringRef what,
+                                         std::string &error);
 /// A constant's elements on the host (the inverse of GraphImporter::makeConstant).
 HostTensor hostTensorOf(mlir::DenseElementsAttr constant);
 /// Static shape spelled as "2x3x4" (or "scalar").

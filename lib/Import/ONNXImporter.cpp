@@ -61,7 +61,12 @@ static void printSupportedOpsMarkdown(llvm::raw_ostream &os) {
         "(docs/dialect.md), and the ops mpc has no counterpart for are evaluated on the host\n"
         "(\"host\" below); a folded value used as tensor data becomes one `arith.constant`.\n"
         "Float initializers become `mpc.parameter`s.\n"
-        "Negative axes are accepted wherever ONNX allows them.\n\n"
+        "Negative axes are accepted wherever ONNX allows them.\n"
+        "A *compile-time* input (a shape, axes, pads, split sizes, ...) must be a constant, or\n"
+        "computed from constants and from graph inputs whose values are given: mpc-run and\n"
+        "mpc-debug take them from their `--input` data, mpc-compile, mpc-translate and mpc-opt\n"
+        "from `--onnx-input-value NAME=FILE.npy`; the program is specialized on those values and\n"
+        "no longer takes those inputs (docs/mpc-compile.md).\n\n"
         "| ONNX op | Opsets | Imported as | Notes |\n"
         "|---|---|---|---|\n";
   for (const OpImportInfo &info : supportedOps())
@@ -74,10 +79,11 @@ static void printSupportedOpsMarkdown(llvm::raw_ostream &os) {
 //===----------------------------------------------------------------------===//
 
 GraphImporter::GraphImporter(const onnx::ModelProto &model, StringRef sourceName,
-                             MLIRContext *context, const ONNXImportOptions &options)
+                             MLIRContext *context, const ONNXImportOptions &options,
+                             const llvm::StringSet<> &valueInputs)
     : model(model), sourceName(sourceName.str()), context(context), options(options),
       fileLocation(FileLineColLoc::get(context, sourceName, 0, 0)), builder(context),
-      entryBuilder(context) {}
+      entryBuilder(context), valueInputs(valueInputs) {}
 
 InFlightDiagnostic GraphImporter::error(Location loc) {
   return emitError(loc) << sourceName << ": ";
@@ -416,6 +422,12 @@ LogicalResult GraphImporter::importInputs(SmallVectorImpl<Type> &argTypes,
       continue;
     if (input.name().empty())
       return error(fileLocation) << "a graph input has no name";
+    if (valueInputs.contains(input.name())) {
+      if (failed(importInputValue(input)))
+        return failure();
+      inputNames.insert(input.name());
+      continue;
+    }
     FailureOr<RankedTensorType> type = inputType(input);
     if (failed(type))
       return failure();
@@ -554,6 +566,13 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   if (failed(importNodes()) || failed(importOutputs(func)))
     return nullptr;
   recordFoldedNodes(func);
+  if (!valueInputs.empty()) {
+    SmallVector<Attribute> taken;
+    for (const onnx::ValueInfoProto &input : graph.input())
+      if (valueInputs.contains(input.name()))
+        taken.push_back(StringAttr::get(context, input.name()));
+    module->getOperation()->setAttr(mpc::kInputValuesAttr, ArrayAttr::get(context, taken));
+  }
   if (failed(verify(*module)))
     return nullptr;
   return std::move(module);
@@ -601,8 +620,17 @@ OwningOpRef<ModuleOp> mpc::importONNXBytes(StringRef bytes, StringRef sourceName
                         "(is the file truncated, or not an .onnx file?)";
       return nullptr;
     }
-    GraphImporter importer(model, sourceName, context, options);
-    return importer.run();
+    // Each pass that stops for input values adds inputs not taken before,
+    // so this ends after at most one pass per graph input.
+    llvm::StringSet<> valueInputs;
+    while (true) {
+      GraphImporter importer(model, sourceName, context, options, valueInputs);
+      OwningOpRef<ModuleOp> module = importer.run();
+      if (module || importer.requestedValues().empty())
+        return module;
+      for (const std::string &name : importer.requestedValues())
+        valueInputs.insert(name);
+    }
   } catch (const std::exception &e) {
     emitError(loc) << sourceName << ": import failed: " << e.what();
   } catch (...) {
@@ -658,6 +686,12 @@ void mpc::registerONNXImportTranslation() {
       llvm::cl::desc("--import-onnx: NAME=D0xD1x... fixes a graph input's whole shape "
                      "(repeatable)"),
       llvm::cl::cat(category));
+  static llvm::cl::list<std::string> values(
+      "onnx-input-value",
+      llvm::cl::desc("--import-onnx: NAME=FILE.npy gives the value of a graph input that decides "
+                     "a shape (Reshape's shape, Slice's starts, ...); the program is specialized "
+                     "on it (repeatable)"),
+      llvm::cl::cat(category));
   static llvm::cl::opt<bool> listOps(
       "list-supported-ops", llvm::cl::ValueDisallowed, llvm::cl::cat(category),
       llvm::cl::desc("Print the supported ONNX ops (docs/supported-ops.md) and exit"),
@@ -684,9 +718,25 @@ void mpc::registerONNXImportTranslation() {
         return nullptr;
       }
     }
+    InputValues given;
+    for (const std::string &spec : values) {
+      std::string message;
+      if (!readInputValue(spec, "--onnx-input-value", given, message)) {
+        emitError(UnknownLoc::get(context)) << message;
+        return nullptr;
+      }
+    }
+    useInputValues(options, given, "--onnx-input-value");
     const llvm::MemoryBuffer *buffer = sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
     OwningOpRef<ModuleOp> module =
         importONNXBytes(buffer->getBuffer(), buffer->getBufferIdentifier(), context, options);
+    if (!module)
+      return nullptr;
+    if (std::string unused = unusedInputValue(*module, given, "--onnx-input-value");
+        !unused.empty()) {
+      emitError(UnknownLoc::get(context)) << unused;
+      return nullptr;
+    }
     return OwningOpRef<Operation *>(module.release());
   };
   static TranslateToMLIRRegistration registration(

@@ -28,6 +28,7 @@ import pytest
 
 from mpc_e2e import MPC_RUN, commands, load_npy
 from mpc_train import MPC_COMPILE, TRAIN_INPUTS
+from test_real_models import exported
 from test_cuda import PTXAS, fatbinary_entries, libcuda_loadable, one_error_line, run_tool
 
 BATCH = 8
@@ -73,6 +74,26 @@ def test_ptxas_accepts_every_trainer_kernel(tmp_path, name, precision, arch):
     proc = subprocess.run([str(PTXAS), f"-arch={arch}", str(ptx_file), "-o", "/dev/null"], capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, f"ptxas -arch={arch} rejected the PTX:\n{proc.stderr[-4000:]}"
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_ptxas_accepts_resnet18_trainer(tmp_path, precision):
+    """A real export's trainer (ResNet-18: 20 convolutions with batch norm, residual adds, global
+    pooling): every kernel of its train and eval steps passes ptxas for sm_80 and sm_90."""
+    model = exported("resnet18")
+    for arch in ["sm_80", "sm_90"]:
+        ptx_file = tmp_path / f"resnet18_{arch}.ptx"
+        proc = run_tool([MPC_COMPILE, model, "--train", "--target", "cuda", "--loss", "cross_entropy",
+                         "--label", "label", "--batch", 4, "--optimizer", "sgd", "--lr", "0.05",
+                         "--momentum", "0.9", "--precision", precision, "--emit", "ptx", "--cuda-arch", arch,
+                         "-o", ptx_file], timeout=900)
+        assert proc.returncode == 0, f"mpc-compile failed:\n{proc.stderr[-4000:]}"
+        entries = re.findall(r"^\.visible \.entry (\w+)\(", ptx_file.read_text(), re.M)
+        assert len([e for e in entries if e.startswith("train_step_k")]) > 100, len(entries)
+        proc = subprocess.run([str(PTXAS), f"-arch={arch}", str(ptx_file), "-o", "/dev/null"],
+                              capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, f"ptxas -arch={arch} rejected the PTX:\n{proc.stderr[-4000:]}"
 
 
 @pytest.mark.parametrize("scatter,strategy",

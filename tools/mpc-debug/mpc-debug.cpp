@@ -10,6 +10,7 @@
 #include "ErrorMeasures.h"
 #include "ModelPipeline.h"
 
+#include "mpc/Import/ONNXImporter.h"
 #include "mpc/InitAll.h"
 #include "mpc/Precision/ExposedIntermediates.h"
 #include "mpc/Precision/Passes.h"
@@ -191,16 +192,19 @@ double lowGemmShare(const mpc::PrecisionReport &report) {
   return report.gemmFlops ? double(report.lowPrecisionGemmFlops) / report.gemmFlops : 0;
 }
 
-/// Checks the data against @main's signature; false after an error.
+/// Checks the data against @main's signature, but for the inputs in
+/// `taken` (their values decided shapes: constants now); false after an error.
 bool checkInputs(const mpc::runtime::EntrySignature &signature,
-                 const std::map<std::string, HostArray> &inputs) {
+                 const std::map<std::string, HostArray> &inputs,
+                 const std::vector<std::string> &taken) {
   for (const auto &spec : signature.inputs)
     if (!inputs.count(spec.name))
       return failWith("model input '" + spec.name + "' has no data: pass --input " + spec.name +
                       "=FILE.npy"),
              false;
   for (const auto &[name, array] : inputs)
-    if (llvm::none_of(signature.inputs,
+    if (!llvm::is_contained(taken, name) &&
+        llvm::none_of(signature.inputs,
                       [&, &name = name](const auto &spec) { return spec.name == name; }))
       return failWith("--input '" + name + "': the model has no input of that name"), false;
   for (const auto &spec : signature.inputs) {
@@ -265,7 +269,7 @@ bool runVariant(const Options &options, llvm::StringRef precision, llvm::StringR
   llvm::Expected<mpc::runtime::EntrySignature> signature = mpc::runtime::readEntrySignature(entry);
   if (!signature)
     return failWith("'" + options.model + "': " + llvm::toString(signature.takeError())), false;
-  if (!checkInputs(*signature, inputs))
+  if (!checkInputs(*signature, inputs, mpc::inputsTakenAsValues(*module)))
     return false;
   variant.outputNames.clear();
   for (const auto &spec : signature->outputs)

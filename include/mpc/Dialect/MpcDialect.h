@@ -42,6 +42,10 @@ inline constexpr llvm::StringLiteral kIONameAttr = "mpc.name";
 /// Module attribute: the ONNX nodes the importer folded away (into a
 /// constant, or into one of their inputs), which no op names any more.
 inline constexpr llvm::StringLiteral kFoldedNodesAttr = "mpc.folded_nodes";
+/// Module attribute: the ONNX graph inputs whose values decided shapes and
+/// were imported as constants (ONNXImportOptions::inputValue); the program
+/// does not take them.
+inline constexpr llvm::StringLiteral kInputValuesAttr = "mpc.input_values";
 } // namespace mpc
 
 #endif // MPC_DIALECT_MPCDIALECT_H
