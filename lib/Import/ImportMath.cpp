@@ -460,7 +460,7 @@ const OpImportInfo kTable[] = {
     {"Cos", 13, kMaxOpset, importMath<mpc::CosOp>, "mpc.cos", kMath},
     {"Cosh", 13, kMaxOpset, importMath<mpc::CoshOp>, "mpc.cosh", kMath},
     {"CumSum", 13, kMaxOpset, importCumSum, "mpc.matmul",
-     "x times a constant 0/1 triangular matrix; axis must be constant; exclusive, reverse; "
+     "x times a constant 0/1 triangular matrix; axis is compile-time; exclusive, reverse; "
      "at most 2048 elements along the axis"},
     {"Elu", 13, kMaxOpset, importElu, "mpc.max + mpc.exp ...",
      "max(x, 0) + alpha (exp(min(x, 0)) - 1)"},
