@@ -18,6 +18,7 @@ void MpcDialect::initialize() {
   // differentiate (lib/Dialect/GradientRules*.cpp).
   attachCoreGradientRules(getContext());
   attachNNGradientRules(getContext());
+  attachMathGradientRules(getContext());
 }
 
 Type PrecisionOpInterface::getComputeType() {

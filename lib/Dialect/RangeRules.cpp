@@ -9,6 +9,7 @@
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Dialect/RangeRules.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -239,4 +240,66 @@ Interval GetParameterOp::inferResultRange(ArrayRef<Interval>) {
   // is still here sees exactly the stored values.
   auto parameter = SymbolTable::lookupNearestSymbolFrom<ParameterOp>(*this, getNameAttr());
   return parameter ? intervalOfElements(parameter.getValue()) : Interval::unbounded();
+}
+
+// Trigonometric, hyperbolic and rounding functions. NaN results (inputs
+// outside a function's domain) are left out, as everywhere in the analysis:
+// the input is clamped to the domain before the rule applies.
+namespace {
+/// [f(lo), f(hi)] for a non-decreasing f on [domainLo, domainHi].
+template <typename F>
+Interval increasing(const Interval &a, F f, double domainLo, double domainHi,
+                    double minNonZero = 0) {
+  return Interval::of(f(std::clamp(a.lo, domainLo, domainHi)),
+                      f(std::clamp(a.hi, domainLo, domainHi)), minNonZero);
+}
+constexpr double kInf = std::numeric_limits<double>::infinity();
+/// Non-zero integers are at least 1 in magnitude.
+Interval integral(const Interval &a, double (*f)(double)) {
+  return increasing(a, f, -kInf, kInf, 1.0);
+}
+} // namespace
+
+Interval SinOp::inferResultRange(ArrayRef<Interval>) { return Interval::of(-1, 1); }
+Interval CosOp::inferResultRange(ArrayRef<Interval>) { return Interval::of(-1, 1); }
+Interval TanOp::inferResultRange(ArrayRef<Interval>) { return Interval::unbounded(); }
+Interval AsinOp::inferResultRange(ArrayRef<Interval> operands) {
+  return increasing(operands[0], [](double x) { return std::asin(x); }, -1, 1);
+}
+Interval AcosOp::inferResultRange(ArrayRef<Interval> operands) {
+  Interval x = operands[0];
+  return Interval::of(std::acos(std::clamp(x.hi, -1.0, 1.0)), std::acos(std::clamp(x.lo, -1.0, 1.0)));
+}
+Interval AtanOp::inferResultRange(ArrayRef<Interval> operands) {
+  return increasing(operands[0], [](double x) { return std::atan(x); }, -kInf, kInf);
+}
+Interval SinhOp::inferResultRange(ArrayRef<Interval> operands) {
+  return increasing(operands[0], [](double x) { return std::sinh(x); }, -kInf, kInf);
+}
+Interval CoshOp::inferResultRange(ArrayRef<Interval> operands) {
+  Interval x = operands[0];
+  double hi = std::cosh(std::max(std::fabs(x.lo), std::fabs(x.hi)));
+  double lo = x.contains(0) ? 1.0 : std::cosh(std::min(std::fabs(x.lo), std::fabs(x.hi)));
+  return Interval::of(lo, hi, 1.0);
+}
+Interval AsinhOp::inferResultRange(ArrayRef<Interval> operands) {
+  return increasing(operands[0], [](double x) { return std::asinh(x); }, -kInf, kInf);
+}
+Interval AcoshOp::inferResultRange(ArrayRef<Interval> operands) {
+  return increasing(operands[0], [](double x) { return std::acosh(x); }, 1, kInf);
+}
+Interval AtanhOp::inferResultRange(ArrayRef<Interval> operands) {
+  return increasing(operands[0], [](double x) { return std::atanh(x); }, -1, 1);
+}
+Interval FloorOp::inferResultRange(ArrayRef<Interval> operands) {
+  return integral(operands[0], [](double x) { return std::floor(x); });
+}
+Interval CeilOp::inferResultRange(ArrayRef<Interval> operands) {
+  return integral(operands[0], [](double x) { return std::ceil(x); });
+}
+Interval RoundOp::inferResultRange(ArrayRef<Interval> operands) {
+  return integral(operands[0], [](double x) { return std::nearbyint(x); });
+}
+Interval SignOp::inferResultRange(ArrayRef<Interval> operands) {
+  return integral(operands[0], [](double x) { return double((x > 0) - (x < 0)); });
 }

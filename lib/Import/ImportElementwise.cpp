@@ -175,33 +175,6 @@ template <typename OpTy, bool IsMean = false> LogicalResult importVariadic(NodeI
   return n.setOutput(0, *acc);
 }
 
-/// Ops the dialect has no counterpart for but that shape computations use:
-/// evaluated on the host when every input is a constant, an error otherwise.
-template <int HostKind, bool IsBinary>
-LogicalResult importHostOnly(NodeImporter &n) {
-  size_t arity = IsBinary ? 2 : 1;
-  for (size_t i = 0; i < arity; ++i)
-    if (failed(n.require(i, "input")))
-      return failure();
-  if (!n.allConstant())
-    return n.error() << "is supported only on constants (shape computations), but an input is "
-                        "computed at run time";
-  std::string message;
-  FailureOr<Shape> shape = IsBinary ? rules::broadcast(n.shapeOf(0), n.shapeOf(1), message)
-                                    : FailureOr<Shape>(Shape(n.shapeOf(0)));
-  if (failed(shape))
-    return n.shapeError(message);
-  int64_t count = checkedNumElements(*shape);
-  if (count < 0 || count > kMaxHostElements)
-    return n.error() << "the result " << shapeString(*shape) << " is too large to fold";
-  FailureOr<HostTensor> folded =
-      IsBinary ? hostBinary(HostBinary(HostKind), n.host(0), n.host(1), message)
-               : hostUnary(HostUnary(HostKind), n.host(0), message);
-  if (failed(folded))
-    return n.error() << message;
-  return n.setOutput(0, std::move(*folded));
-}
-
 LogicalResult importWhere(NodeImporter &n) {
   if (failed(n.require(0, "condition")) || failed(n.require(1, "X")) || failed(n.require(2, "Y")))
     return failure();
@@ -353,7 +326,6 @@ const char *kChainWiden = "N inputs become a chain of binary ops; int8/int16/uin
                           "widened to i32 and narrowed back; folded when constant";
 const char *kCompare = "bool result; int8/int16/uint8 data is compared in i32; folded "
                        "when both inputs are constants";
-const char *kHostOnly = "constant inputs only (shape computations)";
 const char *kOnHost = "evaluated at import (in double) when the input is a constant";
 
 const OpImportInfo kTable[] = {
@@ -364,9 +336,7 @@ const OpImportInfo kTable[] = {
     {"Cast", 13, kMaxOpset, importCast, "mpc.cast",
      "`saturate` (opset 19+) is kept for fp8; no op when the type already matches; folded when "
      "the input is a constant"},
-    {"And", 13, kMaxOpset, importHostOnly<int(HostBinary::And), true>, "host only", kHostOnly},
     {"CastLike", 15, kMaxOpset, importCastLike, "mpc.cast", "as Cast, to the type of input 2"},
-    {"Ceil", 13, kMaxOpset, importHostOnly<int(HostUnary::Ceil), false>, "host only", kHostOnly},
     {"Clip", 13, kMaxOpset, importClip, "mpc.clip",
      "constant min/max become attributes; computed ones become mpc.max / mpc.min; "
      "int8/int16/uint8 data is widened to i32 and narrowed back; folded when constant"},
@@ -377,7 +347,6 @@ const OpImportInfo kTable[] = {
     {"Equal", 13, kMaxOpset, importBinary<mpc::EqualOp>, "mpc.equal", kCompare},
     {"Erf", 13, kMaxOpset, importUnary<mpc::ErfOp>, "mpc.erf", ""},
     {"Exp", 13, kMaxOpset, importUnary<mpc::ExpOp, int(HostUnary::Exp)>, "mpc.exp", kOnHost},
-    {"Floor", 13, kMaxOpset, importHostOnly<int(HostUnary::Floor), false>, "host only", kHostOnly},
     {"Gelu", 20, kMaxOpset, importGelu, "mpc.gelu", "`approximate` \"none\" (erf) or \"tanh\""},
     {"Greater", 13, kMaxOpset, importBinary<mpc::GreaterOp>, "mpc.greater", kCompare},
     {"GreaterOrEqual", 13, kMaxOpset, importBinary<mpc::GreaterEqualOp>, "mpc.greater_equal",
@@ -393,8 +362,6 @@ const OpImportInfo kTable[] = {
     {"Neg", 13, kMaxOpset, importUnary<mpc::NegOp>, "mpc.neg",
      "int8/int16 data is computed in i32 and narrowed back (wrapping); folded when the input "
      "is a constant"},
-    {"Not", 13, kMaxOpset, importHostOnly<int(HostUnary::Not), false>, "host only", kHostOnly},
-    {"Or", 13, kMaxOpset, importHostOnly<int(HostBinary::Or), true>, "host only", kHostOnly},
     {"Pow", 13, kMaxOpset, importBinary<mpc::PowOp, int(HostBinary::Pow)>, "mpc.pow",
      "an exponent of another type is cast to the base's; an integer base is computed in f64 "
      "and converted back (exact below 2^53); evaluated at import when both are constants"},
@@ -407,7 +374,6 @@ const OpImportInfo kTable[] = {
     {"Tanh", 13, kMaxOpset, importUnary<mpc::TanhOp>, "mpc.tanh", ""},
     {"Where", 13, kMaxOpset, importWhere, "mpc.where",
      "numpy broadcasting; folded when all inputs are constants"},
-    {"Xor", 13, kMaxOpset, importHostOnly<int(HostBinary::Xor), true>, "host only", kHostOnly},
 };
 } // namespace
 

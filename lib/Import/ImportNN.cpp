@@ -324,11 +324,55 @@ template <typename OpTy> LogicalResult importSoftmax(NodeImporter &n) {
   return n.setOutput(0, *result);
 }
 
+/// LayerNormalization's optional outputs, computed beside mpc.layer_norm in
+/// the stash type (f32): Mean and 1/sqrt(Var + epsilon) over the normalized
+/// dims, which stay as size-1 dims.
+LogicalResult importLayerNormStatistics(NodeImporter &n, Value x, int64_t axis, double epsilon) {
+  FailureOr<int64_t> stash = n.intAttr("stash_type", kFloat);
+  if (failed(stash))
+    return failure();
+  if (*stash != kFloat)
+    return n.error() << "stash_type " << dtypeName(int32_t(*stash))
+                     << " is not supported for the Mean/InvStdDev outputs (only float)";
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  SmallVector<int64_t> axes;
+  for (int64_t d = axis; d < rank; ++d)
+    axes.push_back(d);
+  auto mean = [&](Value v) {
+    return n.createOrFold<mpc::ReduceMeanOp>(n.inferred(), v, ArrayRef<int64_t>(axes), true,
+                                             TypeAttr());
+  };
+  Type f32 = n.builder().getF32Type();
+  FailureOr<Value> wide = n.castTo(x, f32);
+  FailureOr<Value> mu = failed(wide) ? wide : mean(*wide);
+  if (failed(mu) || failed(n.setOutput(1, *mu)))
+    return failure();
+  if (n.numOutputs() < 3)
+    return success();
+  FailureOr<Value> centered = n.createOrFold<mpc::SubOp>(n.inferred(), *wide, *mu);
+  if (failed(centered))
+    return failure();
+  FailureOr<Value> variance = n.createOrFold<mpc::MulOp>(n.inferred(), *centered, *centered);
+  if (succeeded(variance))
+    variance = mean(*variance);
+  FailureOr<Value> eps = failed(variance) ? variance : n.scalar(f32, epsilon);
+  if (failed(eps))
+    return failure();
+  FailureOr<Value> inverse = n.createOrFold<mpc::AddOp>(n.inferred(), *variance, *eps);
+  if (succeeded(inverse))
+    inverse = n.createOrFold<mpc::SqrtOp>(inverse->getType(), *inverse);
+  if (succeeded(inverse))
+    inverse = n.createOrFold<mpc::ReciprocalOp>(inverse->getType(), *inverse);
+  if (failed(inverse))
+    return failure();
+  return n.setOutput(2, *inverse);
+}
+
 LogicalResult importLayerNormalization(NodeImporter &n) {
   FailureOr<int64_t> axisAttr = n.intAttr("axis", -1);
   FailureOr<double> epsilon = n.floatAttr("epsilon", 1e-5);
-  if (failed(axisAttr) || failed(epsilon) || failed(n.rejectUsedOutputs(1, "Mean/InvStdDev")) ||
-      failed(n.require(0, "X")) || failed(n.require(1, "Scale")))
+  if (failed(axisAttr) || failed(epsilon) || failed(n.require(0, "X")) ||
+      failed(n.require(1, "Scale")))
     return failure();
   FailureOr<int64_t> axis = n.normalizeAxis(*axisAttr, n.rankOf(0), "axis");
   if (failed(axis))
@@ -347,9 +391,11 @@ LogicalResult importLayerNormalization(NodeImporter &n) {
     return failure();
   FailureOr<Value> result = n.createOrFold<mpc::LayerNormOp>(
       n.inferred(), *x, *scale, *bias, uint64_t(*axis), APFloat(*epsilon), TypeAttr());
-  if (failed(result))
+  if (failed(result) || failed(n.setOutput(0, *result)))
     return failure();
-  return n.setOutput(0, *result);
+  if (!n.outputUsed(1) && !n.outputUsed(2))
+    return success();
+  return importLayerNormStatistics(n, *x, *axis, *epsilon);
 }
 
 LogicalResult importBatchNormalization(NodeImporter &n) {
@@ -487,7 +533,7 @@ const OpImportInfo kTable[] = {
     {"GlobalMaxPool", 13, kMaxOpset, importGlobalPool<mpc::ReduceMaxOp>, "mpc.reduce_max",
      "over the spatial dims, keepdims"},
     {"LayerNormalization", 17, kMaxOpset, importLayerNormalization, "mpc.layer_norm",
-     "only output 0 (Mean/InvStdDev outputs must be unused)"},
+     "Mean/InvStdDev outputs (stash_type float) are computed beside it by reductions"},
     {"LogSoftmax", 13, kMaxOpset, importSoftmax<mpc::LogSoftmaxOp>, "mpc.log_softmax",
      "single axis"},
     {"MatMul", 13, kMaxOpset, importMatMul, "mpc.matmul",

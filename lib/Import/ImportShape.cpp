@@ -709,9 +709,14 @@ LogicalResult importDropout(NodeImporter &n) {
     if (*training != 0.0)
       return n.error() << "training_mode=true is not supported; export the model in eval mode";
   }
-  if (failed(n.rejectUsedOutputs(1, "mask")))
+  if (failed(n.require(0, "data")) || failed(n.aliasOutput(0, 0)))
     return failure();
-  return n.aliasOutput(0, 0);
+  if (!n.outputUsed(1))
+    return success();
+  // Nothing is dropped at inference: the mask is all true.
+  FailureOr<Value> mask = n.graph.makeSplat(HostTensor::fromInts({1}, {}, kBool), n.shapeOf(0),
+                                            n.loc(), n.name());
+  return failed(mask) ? failure() : n.setOutput(1, *mask);
 }
 
 const char *kFoldsData = "folded when the data is a constant";
@@ -724,7 +729,7 @@ const OpImportInfo kTable[] = {
     {"ConstantOfShape", 13, kMaxOpset, importConstantOfShape, "host constant",
      "shape is compile-time; results over 4M elements become a splat arith.constant"},
     {"Dropout", 13, kMaxOpset, importDropout, "(identity)",
-     "inference only: training_mode=true or a used mask output are errors"},
+     "inference only (training_mode=true is an error); the mask output is all true"},
     {"Expand", 13, kMaxOpset, importExpand, "mpc.broadcast",
      "shape is compile-time; folded when the data is a constant"},
     {"Flatten", 13, kMaxOpset, importFlatten, "mpc.reshape", kFoldsData},

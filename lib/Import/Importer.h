@@ -48,6 +48,7 @@ llvm::ArrayRef<OpImportInfo> shapeOpTable();
 llvm::ArrayRef<OpImportInfo> structuralOpTable();
 llvm::ArrayRef<OpImportInfo> resizeOpTable();
 llvm::ArrayRef<OpImportInfo> einsumOpTable();
+llvm::ArrayRef<OpImportInfo> mathOpTable();
 /// All rows, sorted by op type.
 std::vector<OpImportInfo> supportedOps();
 const OpImportInfo *findOp(llvm::StringRef opType);

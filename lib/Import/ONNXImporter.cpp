@@ -32,7 +32,7 @@ std::vector<OpImportInfo> mpc::importer::supportedOps() {
   std::vector<OpImportInfo> ops;
   for (ArrayRef<OpImportInfo> table :
        {elementwiseOpTable(), nnOpTable(), shapeOpTable(), structuralOpTable(), resizeOpTable(),
-        einsumOpTable()})
+        einsumOpTable(), mathOpTable()})
     ops.insert(ops.end(), table.begin(), table.end());
   llvm::sort(ops, [](const OpImportInfo &a, const OpImportInfo &b) {
     return StringRef(a.opType) < StringRef(b.opType);

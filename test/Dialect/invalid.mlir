@@ -409,3 +409,12 @@ func.func @cross_entropy_no_classes(%x: tensor<4x0xf32>, %y: tensor<4xi64>) -> t
   %0 = mpc.softmax_cross_entropy %x, %y : (tensor<4x0xf32>, tensor<4xi64>) -> tensor<f32>
   return %0 : tensor<f32>
 }
+
+// -----
+
+// The trigonometric and rounding functions take floats only (Sign takes integers too).
+func.func @sin_of_integers(%x: tensor<4xi64>) -> tensor<4xi64> {
+  // expected-error @+1 {{'mpc.sin' op operand #0 must be statically shaped tensor of}}
+  %0 = mpc.sin %x : tensor<4xi64>
+  return %0 : tensor<4xi64>
+}

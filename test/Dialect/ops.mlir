@@ -171,3 +171,42 @@ func.func @training(%logits: tensor<4x10xbf16>, %labels: tensor<4xi64>, %d: tens
   %7 = mpc.gather_grad %dg, %ids {axis = 0 : i64} : (tensor<2x5x16xf32>, tensor<2x5xi32>) -> tensor<100x16xf32>
   return
 }
+
+// -----
+
+// CHECK-LABEL: func.func @math_functions
+func.func @math_functions(%x: tensor<4xf32>, %i: tensor<4xi64>) -> (tensor<4xf32>, tensor<4xi64>) {
+  // CHECK: mpc.sin %{{.*}} : tensor<4xf32>
+  %0 = mpc.sin %x : tensor<4xf32>
+  // CHECK: mpc.cos
+  %1 = mpc.cos %0 : tensor<4xf32>
+  // CHECK: mpc.tan
+  %2 = mpc.tan %1 : tensor<4xf32>
+  // CHECK: mpc.asin
+  %3 = mpc.asin %2 : tensor<4xf32>
+  // CHECK: mpc.acos
+  %4 = mpc.acos %3 : tensor<4xf32>
+  // CHECK: mpc.atan
+  %5 = mpc.atan %4 : tensor<4xf32>
+  // CHECK: mpc.sinh
+  %6 = mpc.sinh %5 : tensor<4xf32>
+  // CHECK: mpc.cosh
+  %7 = mpc.cosh %6 : tensor<4xf32>
+  // CHECK: mpc.asinh
+  %8 = mpc.asinh %7 : tensor<4xf32>
+  // CHECK: mpc.acosh
+  %9 = mpc.acosh %8 : tensor<4xf32>
+  // CHECK: mpc.atanh
+  %10 = mpc.atanh %9 : tensor<4xf32>
+  // CHECK: mpc.floor
+  %11 = mpc.floor %10 : tensor<4xf32>
+  // CHECK: mpc.ceil
+  %12 = mpc.ceil %11 : tensor<4xf32>
+  // CHECK: mpc.round
+  %13 = mpc.round %12 : tensor<4xf32>
+  // CHECK: mpc.sign %{{.*}} : tensor<4xf32>
+  %14 = mpc.sign %13 : tensor<4xf32>
+  // CHECK: mpc.sign %{{.*}} : tensor<4xi64>
+  %15 = mpc.sign %i : tensor<4xi64>
+  return %14, %15 : tensor<4xf32>, tensor<4xi64>
+}

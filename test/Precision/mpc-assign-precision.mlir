@@ -425,6 +425,21 @@ func.func @rules(%x: tensor<4x64xf32> {mpc.name = "x"}) -> (tensor<4xf32>, tenso
   return %sum, %big : tensor<4xf32>, tensor<4x64xf32>
 }
 
+// The trigonometric rules: sin is within [-1, 1] whatever x is; sinh grows
+// like exp.
+// RANGE-BIG-LABEL: func.func @math_rules
+// RANGE-NONE-LABEL: func.func @math_rules
+func.func @math_rules(%x: tensor<4x64xf32> {mpc.name = "x"}) -> (tensor<4x64xf32>, tensor<4x64xf32>) {
+  // Without input ranges: sin's bound times the constant is known to overflow.
+  %s = mpc.sin %x : tensor<4x64xf32>
+  %c = arith.constant dense<1.0e5> : tensor<4x64xf32>
+  // RANGE-NONE: mpc.mul {{.*}} {mpc.precision = f32, mpc.reason = "range: |y| may reach 1e+05 > fp16 max 65504 (from parameter and constant values)"}
+  %big = mpc.mul %s, %c : (tensor<4x64xf32>, tensor<4x64xf32>) -> tensor<4x64xf32>
+  // RANGE-BIG: mpc.sinh {{.*}} {mpc.precision = f32, mpc.reason = "range: |y| may reach 1.34e+43 > fp16 max 65504 (input x in [-100, 100])"}
+  %h = mpc.sinh %x : tensor<4x64xf32>
+  return %big, %h : tensor<4x64xf32>, tensor<4x64xf32>
+}
+
 // RANGE-SYNTAX: error: mpc-assign-precision: input-ranges: expected NAME:LO:HI (e.g. x:-1:1), got 'x:1'
 // RANGE-ORDER: error: mpc-assign-precision: input-ranges: 'x:5:1' needs finite LO <= HI
 // RANGE-NAME: error: mpc-assign-precision: input-ranges: no graph input is named 'y'; inputs are 'x'

@@ -139,3 +139,26 @@ func.func @main(%x: tensor<2x4x3xbf16> {mpc.name = "x", mpc.role = "input"},
   %l = mpc.reduce_sum %c {axes = array<i64: 0, 1, 2>, keepdims = false} : (tensor<2x4x2xf32>) -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// sin' = cos; asin' = 1 / sqrt(1 - x^2) (a division, not a reciprocal);
+// floor passes no gradient (nothing is built for it).
+// CHECK-LABEL: func.func @main
+// CHECK: %[[SQ:.+]] = mpc.mul %arg0, %arg0
+// CHECK: %[[ONEMINUS:.+]] = mpc.sub %{{.+}}, %[[SQ]]
+// CHECK: %[[ROOT:.+]] = mpc.sqrt %[[ONEMINUS]]
+// CHECK: mpc.div %{{.+}}, %[[ROOT]]
+// CHECK: %[[COS:.+]] = mpc.cos %arg0
+// CHECK: mpc.mul %{{.+}}, %[[COS]]
+// CHECK-NOT: mpc.floor
+// CHECK: return
+func.func @main(%p: tensor<3xf32> {mpc.name = "p", mpc.role = "param"}) -> (tensor<f32> {mpc.name = "loss", mpc.role = "loss"}) {
+  %s = mpc.sin %p : tensor<3xf32>
+  %a = mpc.asin %p : tensor<3xf32>
+  %f = mpc.floor %p : tensor<3xf32>
+  %sa = mpc.add %s, %a : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %sf = mpc.add %sa, %f : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  %l = mpc.reduce_sum %sf {axes = array<i64: 0>, keepdims = false} : (tensor<3xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}

@@ -19,6 +19,8 @@ namespace mpc {
 void attachCoreGradientRules(mlir::MLIRContext *context);
 /// Convolution, pooling, gather and loss rules (GradientRulesNN.cpp).
 void attachNNGradientRules(mlir::MLIRContext *context);
+/// Trigonometric, hyperbolic and rounding rules (GradientRulesMath.cpp).
+void attachMathGradientRules(mlir::MLIRContext *context);
 
 /// Sums `grad` over the axes along which a value of type `target` was
 /// broadcast (numpy rules: leading axes, and axes of size 1), giving a value

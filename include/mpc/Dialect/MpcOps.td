@@ -273,6 +273,71 @@ def Mpc_CastOp : Mpc_Op<"cast", [Pure, SameOperandsAndResultShape,
   }];
 }
 
+// Trigonometric, hyperbolic and rounding functions (ONNX Sin ... Atanh,
+// Floor, Ceil, Round, Sign). The math functions are libm's (CPU) and
+// libdevice's (CUDA) calls, never the polynomial approximations.
+
+def Mpc_SinOp : Mpc_UnaryOp<"sin", "Follow"> {
+  let summary = "elementwise sine";
+  let description = [{ `%r = mpc.sin %x : tensor<4xf32>` }];
+}
+def Mpc_CosOp : Mpc_UnaryOp<"cos", "Follow"> {
+  let summary = "elementwise cosine";
+  let description = [{ `%r = mpc.cos %x : tensor<4xf32>` }];
+}
+def Mpc_TanOp : Mpc_UnaryOp<"tan", "Follow"> {
+  let summary = "elementwise tangent";
+  let description = [{ `%r = mpc.tan %x : tensor<4xf32>` }];
+}
+def Mpc_AsinOp : Mpc_UnaryOp<"asin", "Follow"> {
+  let summary = "elementwise arcsine (NaN outside [-1, 1])";
+  let description = [{ `%r = mpc.asin %x : tensor<4xf32>` }];
+}
+def Mpc_AcosOp : Mpc_UnaryOp<"acos", "Follow"> {
+  let summary = "elementwise arccosine (NaN outside [-1, 1])";
+  let description = [{ `%r = mpc.acos %x : tensor<4xf32>` }];
+}
+def Mpc_AtanOp : Mpc_UnaryOp<"atan", "Follow"> {
+  let summary = "elementwise arctangent";
+  let description = [{ `%r = mpc.atan %x : tensor<4xf32>` }];
+}
+def Mpc_SinhOp : Mpc_UnaryOp<"sinh", "Sensitive"> {
+  let summary = "elementwise hyperbolic sine (overflows early in f16, hence sensitive)";
+  let description = [{ `%r = mpc.sinh %x : tensor<4xf32>` }];
+}
+def Mpc_CoshOp : Mpc_UnaryOp<"cosh", "Sensitive"> {
+  let summary = "elementwise hyperbolic cosine (overflows early in f16, hence sensitive)";
+  let description = [{ `%r = mpc.cosh %x : tensor<4xf32>` }];
+}
+def Mpc_AsinhOp : Mpc_UnaryOp<"asinh", "Follow"> {
+  let summary = "elementwise inverse hyperbolic sine";
+  let description = [{ `%r = mpc.asinh %x : tensor<4xf32>` }];
+}
+def Mpc_AcoshOp : Mpc_UnaryOp<"acosh", "Follow"> {
+  let summary = "elementwise inverse hyperbolic cosine (NaN below 1)";
+  let description = [{ `%r = mpc.acosh %x : tensor<4xf32>` }];
+}
+def Mpc_AtanhOp : Mpc_UnaryOp<"atanh", "Follow"> {
+  let summary = "elementwise inverse hyperbolic tangent (NaN outside [-1, 1])";
+  let description = [{ `%r = mpc.atanh %x : tensor<4xf32>` }];
+}
+def Mpc_FloorOp : Mpc_UnaryOp<"floor", "Follow"> {
+  let summary = "elementwise round toward -inf";
+  let description = [{ `%r = mpc.floor %x : tensor<4xf32>` }];
+}
+def Mpc_CeilOp : Mpc_UnaryOp<"ceil", "Follow"> {
+  let summary = "elementwise round toward +inf";
+  let description = [{ `%r = mpc.ceil %x : tensor<4xf32>` }];
+}
+def Mpc_RoundOp : Mpc_UnaryOp<"round", "Follow"> {
+  let summary = "elementwise round half to even (ONNX Round)";
+  let description = [{ `%r = mpc.round %x : tensor<4xf32>` }];
+}
+def Mpc_SignOp : Mpc_UnaryOp<"sign", "Follow", Mpc_NumericTensor> {
+  let summary = "elementwise -1, 0 or 1 by the sign of x (NaN stays NaN)";
+  let description = [{ `%r = mpc.sign %x : tensor<4xf32>` }];
+}
+
 //===----------------------------------------------------------------------===//
 // Compute-bound
 //===----------------------------------------------------------------------===//

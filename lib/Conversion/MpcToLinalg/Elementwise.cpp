@@ -90,6 +90,21 @@ Value scalarOp(ClipOp op, OpBuilder &b, Location loc, ValueRange a) {
   return x;
 }
 
+Value scalarOp(SinOp, OpBuilder &b, Location loc, ValueRange a) { return math::SinOp::create(b, loc, a[0]); }
+Value scalarOp(CosOp, OpBuilder &b, Location loc, ValueRange a) { return math::CosOp::create(b, loc, a[0]); }
+Value scalarOp(TanOp, OpBuilder &b, Location loc, ValueRange a) { return math::TanOp::create(b, loc, a[0]); }
+Value scalarOp(AsinOp, OpBuilder &b, Location loc, ValueRange a) { return math::AsinOp::create(b, loc, a[0]); }
+Value scalarOp(AcosOp, OpBuilder &b, Location loc, ValueRange a) { return math::AcosOp::create(b, loc, a[0]); }
+Value scalarOp(AtanOp, OpBuilder &b, Location loc, ValueRange a) { return math::AtanOp::create(b, loc, a[0]); }
+Value scalarOp(SinhOp, OpBuilder &b, Location loc, ValueRange a) { return math::SinhOp::create(b, loc, a[0]); }
+Value scalarOp(CoshOp, OpBuilder &b, Location loc, ValueRange a) { return math::CoshOp::create(b, loc, a[0]); }
+Value scalarOp(AsinhOp, OpBuilder &b, Location loc, ValueRange a) { return math::AsinhOp::create(b, loc, a[0]); }
+Value scalarOp(AcoshOp, OpBuilder &b, Location loc, ValueRange a) { return math::AcoshOp::create(b, loc, a[0]); }
+Value scalarOp(AtanhOp, OpBuilder &b, Location loc, ValueRange a) { return math::AtanhOp::create(b, loc, a[0]); }
+Value scalarOp(FloorOp, OpBuilder &b, Location loc, ValueRange a) { return math::FloorOp::create(b, loc, a[0]); }
+Value scalarOp(CeilOp, OpBuilder &b, Location loc, ValueRange a) { return math::CeilOp::create(b, loc, a[0]); }
+Value scalarOp(RoundOp, OpBuilder &b, Location loc, ValueRange a) { return math::RoundEvenOp::create(b, loc, a[0]); }
+
 template <typename FloatOp, typename IntOp>
 Value arithmetic(OpBuilder &b, Location loc, ValueRange a) {
   if (isFloat(a[0]))
@@ -153,6 +168,14 @@ Value scalarOp(GreaterEqualOp, OpBuilder &b, Location loc, ValueRange a) {
 Value scalarOp(WhereOp, OpBuilder &b, Location loc, ValueRange a) {
   return arith::SelectOp::create(b, loc, a[0], a[1], a[2]);
 }
+/// NaN and +-0 are their own sign: neither comparison holds for them.
+Value scalarOp(SignOp, OpBuilder &b, Location loc, ValueRange a) {
+  Value x = a[0], zero = constLike(b, loc, x, 0.0);
+  Value positive = compare(b, loc, {x, zero}, arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt);
+  Value negative = compare(b, loc, {x, zero}, arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt);
+  Value minusOrSame = arith::SelectOp::create(b, loc, negative, constLike(b, loc, x, -1.0), x);
+  return arith::SelectOp::create(b, loc, positive, constLike(b, loc, x, 1.0), minusOrSame);
+}
 
 //===----------------------------------------------------------------------===//
 // The one pattern, instantiated per op
@@ -189,6 +212,8 @@ void addElementwise(RewritePatternSet &patterns) {
 void populateElementwisePatterns(RewritePatternSet &patterns) {
   addElementwise<NegOp, AbsOp, ExpOp, LogOp, SqrtOp, ReciprocalOp, TanhOp, SigmoidOp, ReluOp,
                  ErfOp, GeluOp, LeakyReluOp, ClipOp>(patterns);
+  addElementwise<SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp, CoshOp, AsinhOp, AcoshOp,
+                 AtanhOp, FloorOp, CeilOp, RoundOp, SignOp>(patterns);
   addElementwise<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp>(patterns);
   addElementwise<EqualOp, LessOp, LessEqualOp, GreaterOp, GreaterEqualOp, WhereOp>(patterns);
 }

@@ -121,6 +121,12 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   pm.addPass(createCanonicalizerPass());
 
   // LLVM dialect.
+  // The CUDA schedule vectorizes elementwise kernels whatever math they
+  // call; math-to-libm unrolls a vector atan, asinh, ... into scalar calls
+  // with vector ops, which must still be lowered after it. (Scalar calls
+  // of sinf, floorf, ... give what the LLVM intrinsics give.)
+  if (options.cudaSchedule)
+    pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());

@@ -352,3 +352,27 @@ module {
     return %0 : tensor<2xf32>
   }
 }
+
+// -----
+
+// The trigonometric and rounding functions are one math op each (libm or
+// libdevice later, never a polynomial); Round is round-half-even. Sign keeps
+// NaN and 0 (neither comparison holds) and works on integers too.
+// CHECK-LABEL: func.func @math_functions
+// CHECK: math.sin
+// CHECK: math.acosh
+// CHECK: math.roundeven
+// CHECK: %[[POS:.+]] = arith.cmpf ogt
+// CHECK: %[[NEG:.+]] = arith.cmpf olt
+// CHECK: %[[LOW:.+]] = arith.select %[[NEG]], %{{.+}}, %[[IN:.+]] : f32
+// CHECK: arith.select %[[POS]], %{{.+}}, %[[LOW]] : f32
+// CHECK: arith.cmpi sgt
+// CHECK: arith.cmpi slt
+func.func @math_functions(%x: tensor<4xf32>, %i: tensor<4xi32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xi32>) {
+  %0 = mpc.sin %x : tensor<4xf32>
+  %1 = mpc.acosh %x : tensor<4xf32>
+  %2 = mpc.round %x : tensor<4xf32>
+  %3 = mpc.sign %x : tensor<4xf32>
+  %4 = mpc.sign %i : tensor<4xi32>
+  return %0, %1, %2, %3, %4 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xi32>
+}
