@@ -20,7 +20,8 @@ import numpy as np
 @dataclasses.dataclass(frozen=True)
 class Case:
     name: str
-    params: dict  # name -> (shape, kind): "normal", "positive", "ties" (values on a 0.5 grid), "away" (|x| >= 0.2)
+    params: dict  # name -> (shape, kind): "normal", "positive", "ties" (values on a 0.5 grid), "away" (|x| >= 0.2),
+    #               "unit" (inside (-0.9, 0.9)), "above_one" (1.2 to 3)
     body: str  # defines %y; `{T}` is the element type
     out_shape: tuple
     torch: str  # PyTorch expression of y over the parameters
@@ -44,7 +45,9 @@ def values(case):
     draw = {"normal": lambda s: rng.standard_normal(s),
             "positive": lambda s: rng.uniform(0.3, 2.0, s),
             "ties": lambda s: np.round(rng.standard_normal(s) * 2) / 2,
-            "away": lambda s: rng.uniform(0.2, 1.5, s) * rng.choice([-1, 1], s)}
+            "away": lambda s: rng.uniform(0.2, 1.5, s) * rng.choice([-1, 1], s),
+            "unit": lambda s: rng.uniform(-0.9, 0.9, s),
+            "above_one": lambda s: rng.uniform(1.2, 3.0, s)}
     # Values exact in f32, so f64 runs see the same inputs and the f32 runs'
     # distance from them is the computation's own rounding.
     exact = lambda a: np.asarray(a).astype(np.float32).astype(np.float64)
@@ -162,6 +165,24 @@ CASES = [
     # ReLU at exactly 0 and at ties: the derivative there is 0, as PyTorch's.
     unary("relu_at_zero", "mpc.relu %x", kind="ties", torch="torch.relu(x)", ops=("relu",), kink=True),
     unary("erf", "mpc.erf %x"),
+    # Trigonometric and hyperbolic functions (GradientRulesMath.cpp), inside
+    # their domains and away from tan's poles.
+    unary("sin", "mpc.sin %x"),
+    unary("cos", "mpc.cos %x"),
+    unary("tan", "mpc.tan %x", kind="unit"),
+    unary("asin", "mpc.asin %x", kind="unit"),
+    unary("acos", "mpc.acos %x", kind="unit"),
+    unary("atan", "mpc.atan %x"),
+    unary("sinh", "mpc.sinh %x"),
+    unary("cosh", "mpc.cosh %x"),
+    unary("asinh", "mpc.asinh %x"),
+    unary("acosh", "mpc.acosh %x", kind="above_one"),
+    unary("atanh", "mpc.atanh %x", kind="unit"),
+    # Piecewise constant: no gradient, as in PyTorch (round: half to even in both).
+    unary("floor", "mpc.floor %x", kink=True),
+    unary("ceil", "mpc.ceil %x", kink=True),
+    unary("round", "mpc.round %x", kink=True),
+    unary("sign", "mpc.sign %x", kink=True),
     unary("gelu", "mpc.gelu %x", torch="F.gelu(x)"),
     unary("gelu_tanh", "mpc.gelu %x {approximate_tanh = true}", torch="F.gelu(x, approximate='tanh')",
           ops=("gelu",)),

@@ -112,7 +112,7 @@ def ops_with_gradient_rules():
     names = set()
     for path in (ROOT / "lib" / "Dialect").glob("GradientRules*.cpp"):
         text = path.read_text()
-        for group in re.findall(r"attach<([^>]*)>\(", text):
+        for group in re.findall(r"attach\w*<([^>]*)>\(", text):
             names.update(re.findall(r"(\w+)Op\b", group))
         names.update(re.findall(r"(\w+)Op::attachInterface<", text))
     return {re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() for name in names}
