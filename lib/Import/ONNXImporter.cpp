@@ -30,7 +30,8 @@ using namespace mpc::importer;
 
 std::vector<OpImportInfo> mpc::importer::supportedOps() {
   std::vector<OpImportInfo> ops;
-  for (ArrayRef<OpImportInfo> table : {elementwiseOpTable(), nnOpTable(), shapeOpTable()})
+  for (ArrayRef<OpImportInfo> table : {elementwiseOpTable(), nnOpTable(), shapeOpTable(),
+                                         lossOpTable(), compositeReduceOpTable()})
     ops.insert(ops.end(), table.begin(), table.end());
   llvm::sort(ops, [](const OpImportInfo &a, const OpImportInfo &b) {
     return StringRef(a.opType) < StringRef(b.opType);
