@@ -1,0 +1,111 @@
+"""NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss and the composite
+reductions (ReduceL1/L2/LogSum/LogSumExp/SumSquare) against onnxruntime, in
+fp32 and in bf16/fp16 (the losses and log-sum-exp keep their exp/log/sums in
+f32), and the imported loss's gradient against central differences."""
+import re
+import subprocess
+
+import numpy as np
+import pytest
+from onnx import TensorProto, helper
+
+from mpc_e2e import normalized_error, run_onnxruntime
+from test_gradients import MPC_TRANSLATE, GradientRunner, autodiff_gradients, directions
+from test_ops import Init, build_model, case, positive, randn
+
+RNG = np.random.default_rng(16)
+
+
+def labels(classes, *shape, ignore=None, dtype=np.int64):
+    values = RNG.integers(0, classes, shape).astype(dtype)
+    if ignore is not None:
+        values.flat[::3] = ignore
+    return values
+
+
+CASES = [
+    case("NegativeLogLikelihoodLoss", {"x": randn(4, 5), "t": labels(5, 4)}, opset=13),
+    case("NegativeLogLikelihoodLoss", {"x": randn(3, 4, 2, 5), "t": labels(4, 3, 2, 5, ignore=2),
+                                       "w": positive(4)},
+         {"reduction": "mean", "ignore_index": 2}, opset=13, id="NLL-NCd1d2-weight-ii-mean"),
+    case("NegativeLogLikelihoodLoss", {"x": randn(2, 3, 6), "t": labels(3, 2, 6, ignore=-1),
+                                       "w": Init(positive(3))},
+         {"reduction": "sum", "ignore_index": -1}, opset=13, id="NLL-sum-negative-ii"),
+    case("NegativeLogLikelihoodLoss", {"x": randn(2, 3, 6), "t": labels(3, 2, 6)},
+         {"reduction": "none"}, opset=13, id="NLL-none"),
+    case("SoftmaxCrossEntropyLoss", {"x": randn(6, 10) * 3, "t": labels(10, 6)}, opset=13,
+         outputs=2),
+    case("SoftmaxCrossEntropyLoss", {"x": randn(2, 5, 3, 4), "t": labels(5, 2, 3, 4, ignore=7,
+                                                                         dtype=np.int32),
+                                     "w": positive(5)},
+         {"ignore_index": 7}, opset=13, outputs=2, id="SCE-4d-weight-ii-int32"),
+    case("SoftmaxCrossEntropyLoss", {"x": randn(3, 4, 5), "t": labels(4, 3, 5)},
+         {"reduction": "none"}, opset=13, id="SCE-none"),
+    case("ReduceL1", {"x": randn(2, 3, 4)}, {"axes": [-1]}, opset=13),
+    case("ReduceL2", {"x": randn(2, 3, 4)}, {"axes": [0, 2], "keepdims": 0}, opset=13),
+    case("ReduceLogSum", {"x": positive(2, 3, 4)}, {"axes": [1]}, opset=13),
+    case("ReduceLogSumExp", {"x": randn(2, 3, 4) * 30}, {"axes": [2], "keepdims": 0}, opset=13),
+    case("ReduceSumSquare", {"x": randn(3, 5)}, opset=13),
+    case("ReduceSumSquare", {"x": randn(3, 5), "axes": Init(np.array([0], np.int64))},
+         {"keepdims": 0}, opset=18, id="ReduceSumSquare-opset18"),
+    case("ReduceL1", {"x": RNG.integers(-9, 9, (3, 4)).astype(np.int64)}, {"axes": [1]},
+         opset=13, id="ReduceL1-int64"),
+]
+
+
+@pytest.mark.parametrize("spec", CASES)
+def test_matches_onnxruntime(mpc_run, spec):
+    model, feeds = build_model(spec)
+    expected = run_onnxruntime(model, feeds)
+    actual = mpc_run(model, feeds)
+    for name, reference in expected.items():
+        assert actual[name].dtype == reference.dtype, name
+        assert actual[name].shape == reference.shape, name
+        np.testing.assert_allclose(actual[name], reference, rtol=spec["rtol"], atol=spec["atol"])
+
+
+LOW_PRECISION_CASES = [c for c in CASES if c.id in {
+    "NLL-NCd1d2-weight-ii-mean", "SoftmaxCrossEntropyLoss", "SCE-4d-weight-ii-int32",
+    "ReduceL2", "ReduceLogSumExp"}]
+
+
+@pytest.mark.parametrize("precision,tolerance", [("bf16", 3e-2), ("fp16", 4e-3)])
+@pytest.mark.parametrize("spec", LOW_PRECISION_CASES)
+def test_low_precision_is_close(mpc_run, spec, precision, tolerance):
+    model, feeds = build_model(spec)
+    expected = run_onnxruntime(model, feeds)
+    actual = mpc_run(model, feeds, precision)
+    for name, reference in expected.items():
+        assert normalized_error(actual[name], reference) <= tolerance, name
+
+
+def test_softmax_cross_entropy_gradient(tmp_path):
+    """The imported SCE (weights, ignore_index, mean) differentiated by
+    mpc-autodiff, against central differences of the same program (f64)."""
+    if not MPC_TRANSLATE.exists():
+        pytest.skip("mpc-translate not built")
+    f64 = TensorProto.DOUBLE
+    node = helper.make_node("SoftmaxCrossEntropyLoss", ["x", "t", "w"], ["loss"], ignore_index=1)
+    graph = helper.make_graph(
+        [node], "sce", [helper.make_tensor_value_info("x", f64, [3, 4, 2]),
+                        helper.make_tensor_value_info("t", TensorProto.INT64, [3, 2]),
+                        helper.make_tensor_value_info("w", f64, [4])],
+        [helper.make_tensor_value_info("loss", f64, [])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    (tmp_path / "sce.onnx").write_bytes(model.SerializeToString())
+    imported = subprocess.run([str(MPC_TRANSLATE), "--import-onnx", str(tmp_path / "sce.onnx")],
+                              capture_output=True, text=True, check=True).stdout
+    # x becomes the parameter, the output the loss.
+    module = imported.replace('{mpc.name = "x"}', '{mpc.name = "x", mpc.role = "param"}')
+    module = re.sub(r'\{mpc.name = "loss"\}', '{mpc.name = "loss", mpc.role = "loss"}', module)
+    runner = GradientRunner(tmp_path)
+    x = RNG.standard_normal((3, 4, 2))
+    feed = {"x": x, "t": np.array([[0, 1], [3, 2], [1, 1]], np.int64), "w": RNG.uniform(0.5, 2, 4)}
+    grad = autodiff_gradients(runner, module, feed, {"x": x})["x"]
+    eps = 1e-6
+    for v in directions(x.shape, RNG):
+        up = float(runner.run(module, {**feed, "x": x + eps * v}, ["loss"])["loss"])
+        down = float(runner.run(module, {**feed, "x": x - eps * v}, ["loss"])["loss"])
+        np.testing.assert_allclose(np.sum(grad * v), (up - down) / (2 * eps), rtol=1e-6, atol=1e-8)
+    # Elements whose target is ignore_index get no gradient.
+    assert np.all(grad[2, :, :] == 0) and np.all(grad[0, :, 1] == 0)
