@@ -1,7 +1,10 @@
 """NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss and the composite
 reductions (ReduceL1/L2/LogSum/LogSumExp/SumSquare) against onnxruntime, in
 fp32 and in bf16/fp16 (the losses and log-sum-exp keep their exp/log/sums in
-f32), and the imported loss's gradient against central differences."""
+f32); on the CUDA target, their kernel schedules run on the CPU
+(--cuda-schedule) and their PTX through ptxas; and the imported loss's
+gradient against central differences."""
+import pathlib
 import re
 import subprocess
 
@@ -9,11 +12,12 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper
 
-from mpc_e2e import normalized_error, run_onnxruntime
+from mpc_e2e import BUILD_DIR, load_npy, normalized_error, output_file_name, run_onnxruntime
 from test_gradients import MPC_TRANSLATE, GradientRunner, autodiff_gradients, directions
 from test_ops import Init, build_model, case, positive, randn
 
 RNG = np.random.default_rng(16)
+PTXAS = pathlib.Path("/usr/local/cuda/bin/ptxas")
 
 
 def labels(classes, *shape, ignore=None, dtype=np.int64):
@@ -62,6 +66,34 @@ def test_matches_onnxruntime(mpc_run, spec):
         assert actual[name].dtype == reference.dtype, name
         assert actual[name].shape == reference.shape, name
         np.testing.assert_allclose(actual[name], reference, rtol=spec["rtol"], atol=spec["atol"])
+
+
+@pytest.mark.parametrize("spec", CASES)
+def test_cuda_schedule_matches_onnxruntime(mpc_run, spec):
+    model, feeds = build_model(spec)
+    expected = run_onnxruntime(model, feeds)
+    proc, out = mpc_run.invoke(model, feeds, extra_args=["--cuda-schedule"])
+    assert proc.returncode == 0, proc.stderr
+    for name, reference in expected.items():
+        np.testing.assert_allclose(load_npy(out / output_file_name(name)), reference,
+                                   rtol=spec["rtol"], atol=spec["atol"])
+
+
+@pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_ptxas_accepts_every_kernel(tmp_path, precision, arch):
+    if not PTXAS.exists():
+        pytest.skip(f"{PTXAS} absent (the CUDA toolkit's assembler)")
+    for i, spec in enumerate(CASES):
+        model, _ = build_model(spec.values[0])
+        onnx_path, ptx = tmp_path / f"m{i}.onnx", tmp_path / f"m{i}.ptx"
+        onnx_path.write_bytes(model.SerializeToString())
+        subprocess.run([str(BUILD_DIR / "bin" / "mpc-compile"), str(onnx_path), "--infer",
+                        "--target", "cuda", "--precision", precision, "--emit", "ptx",
+                        "--cuda-arch", arch, "-o", str(ptx)], check=True, capture_output=True)
+        proc = subprocess.run([str(PTXAS), f"-arch={arch}", str(ptx), "-o", "/dev/null"],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, f"{spec.id}: {proc.stderr[-2000:]}"
 
 
 LOW_PRECISION_CASES = [c for c in CASES if c.id in {
