@@ -46,6 +46,9 @@ llvm::ArrayRef<OpImportInfo> nnOpTable();
 llvm::ArrayRef<OpImportInfo> shapeOpTable();
 llvm::ArrayRef<OpImportInfo> lossOpTable();
 llvm::ArrayRef<OpImportInfo> compositeReduceOpTable();
+llvm::ArrayRef<OpImportInfo> normalizationOpTable();
+llvm::ArrayRef<OpImportInfo> arithOpTable();
+llvm::ArrayRef<OpImportInfo> indexingOpTable();
 /// All rows, sorted by op type.
 std::vector<OpImportInfo> supportedOps();
 const OpImportInfo *findOp(llvm::StringRef opType);

@@ -1,5 +1,6 @@
-"""NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss and the composite
-reductions (ReduceL1/L2/LogSum/LogSumExp/SumSquare) against onnxruntime, in
+"""The ops the importer builds from other mpc ops: NegativeLogLikelihoodLoss,
+SoftmaxCrossEntropyLoss, ReduceL1/L2/LogSum/LogSumExp/SumSquare, Mod, Shrink,
+Hardmax, EyeLike, InstanceNormalization and LRN, against onnxruntime, in
 fp32 and in bf16/fp16 (the losses and log-sum-exp keep their exp/log/sums in
 f32); on the CUDA target, their kernel schedules run on the CPU
 (--cuda-schedule) and their PTX through ptxas; and the imported loss's
@@ -54,6 +55,25 @@ CASES = [
          {"keepdims": 0}, opset=18, id="ReduceSumSquare-opset18"),
     case("ReduceL1", {"x": RNG.integers(-9, 9, (3, 4)).astype(np.int64)}, {"axes": [1]},
          opset=13, id="ReduceL1-int64"),
+    case("Mod", {"a": RNG.integers(-20, 20, (3, 4)).astype(np.int64),
+                 "b": np.array([3, -3, 7, -1], np.int64)}, opset=13, id="Mod-int64"),
+    case("Mod", {"a": RNG.integers(-20, 20, (3, 4)).astype(np.int32),
+                 "b": np.array([3, -3, 7, -1], np.int32)}, {"fmod": 1}, opset=13,
+         id="Mod-int32-fmod"),
+    case("Mod", {"a": RNG.integers(-100, 100, (5,)).astype(np.int8),
+                 "b": np.array([3, -3, 7, -1, 9], np.int8)}, opset=13, id="Mod-int8"),
+    case("Mod", {"a": randn(3, 4) * 10, "b": np.array([2.5, -1.5, 0.75, -4.0], np.float32)},
+         {"fmod": 1}, opset=13, id="Mod-float-fmod"),
+    case("Shrink", {"x": randn(4, 5) * 2}, {"bias": 0.5, "lambd": 1.0}, opset=13),
+    case("Hardmax", {"x": randn(3, 4, 5)}, {"axis": 1}, opset=13),
+    # Ties: the first maximum wins.
+    case("Hardmax", {"x": np.array([[1, 3, 3, 2], [4, 4, 4, 4]], np.float32)}, opset=13,
+         id="Hardmax-ties"),
+    case("EyeLike", {"x": randn(3, 5)}, {"k": -1, "dtype": TensorProto.INT64}, opset=13),
+    case("InstanceNormalization", {"x": randn(2, 3, 4, 5) * 3 + 1, "s": randn(3), "b": randn(3)},
+         {"epsilon": 1e-3}, opset=13),
+    case("LRN", {"x": randn(2, 6, 3, 4)}, {"size": 5, "alpha": 0.01, "beta": 0.6, "bias": 1.5},
+         opset=13),
 ]
 
 
@@ -98,7 +118,7 @@ def test_ptxas_accepts_every_kernel(tmp_path, precision, arch):
 
 LOW_PRECISION_CASES = [c for c in CASES if c.id in {
     "NLL-NCd1d2-weight-ii-mean", "SoftmaxCrossEntropyLoss", "SCE-4d-weight-ii-int32",
-    "ReduceL2", "ReduceLogSumExp"}]
+    "ReduceL2", "ReduceLogSumExp", "InstanceNormalization", "LRN"}]
 
 
 @pytest.mark.parametrize("precision,tolerance", [("bf16", 3e-2), ("fp16", 4e-3)])
