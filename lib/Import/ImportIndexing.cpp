@@ -1,4 +1,4 @@
-//===- ImportIndexing.cpp - Hardmax, EyeLike ------------------------------===//
+//===- ImportIndexing.cpp - Hardmax, EyeLike, GatherND --------------------===//
 //
 // Ops whose results are index patterns: masks built by comparing values or
 // positions with a constant iota, then selected into the output type.
@@ -95,9 +95,76 @@ LogicalResult importEyeLike(NodeImporter &n) {
   return n.setOutput(0, *result);
 }
 
+/// Each index tuple's row in `data` viewed as (batch x the k indexed dims)
+/// x the rest: the tuple's coordinates (negative ones wrapped) times the
+/// strides, summed, plus the batch's first row; then one mpc.gather.
+LogicalResult importGatherND(NodeImporter &n) {
+  FailureOr<int64_t> batchDims = n.intAttr("batch_dims", 0);
+  if (failed(batchDims) || failed(n.require(0, "data")) || failed(n.require(1, "indices")))
+    return failure();
+  ArrayRef<int64_t> dataShape = n.shapeOf(0), indexShape = n.shapeOf(1);
+  int64_t b = *batchDims, q = int64_t(indexShape.size()), r = int64_t(dataShape.size());
+  int64_t k = q ? indexShape.back() : 0;
+  if (n.dtypeOf(1) != kInt64)
+    return n.error() << "indices must be int64, got " << dtypeName(n.dtypeOf(1));
+  if (b < 0 || q < 1 || b >= q || b >= r || k < 1 || b + k > r ||
+      indexShape.take_front(b) != dataShape.take_front(b))
+    return n.error() << "indices of shape " << shapeString(indexShape) << " and batch_dims " << b
+                     << " do not index data of shape " << shapeString(dataShape);
+  ArrayRef<int64_t> indexed = dataShape.slice(b, k);
+  int64_t batches = checkedNumElements(dataShape.take_front(b));
+  int64_t rows = checkedNumElements(indexed);
+  Shape viewShape{batches * rows};
+  llvm::append_range(viewShape, dataShape.drop_front(b + k));
+  SmallVector<int64_t> strides(k, 1);
+  for (int64_t j = k - 2; j >= 0; --j)
+    strides[j] = strides[j + 1] * indexed[j + 1];
+  Shape batchShape(q - 1, 1);
+  for (int64_t j = 0; j < b; ++j)
+    batchShape[j] = dataShape[j];
+  SmallVector<int64_t> firstRows;
+  for (int64_t j = 0; j < batches; ++j)
+    firstRows.push_back(j * rows);
+  Shape coordinateShape{k};
+  auto constant = [&](ArrayRef<int64_t> values, ArrayRef<int64_t> shape) {
+    return n.graph.makeConstant(HostTensor::fromInts(values, shape, kInt64), n.loc(), n.name());
+  };
+  FailureOr<Value> indices = n.value(1);
+  FailureOr<Value> sizes = failed(indices) ? indices : constant(indexed, coordinateShape);
+  FailureOr<Value> zero = failed(sizes) ? sizes : n.scalar(n.builder().getI64Type(), 0);
+  FailureOr<Value> negative = failed(zero) ? zero : binary<mpc::LessOp>(n, *indices, *zero);
+  FailureOr<Value> wrappedValues = failed(negative) ? negative : binary<mpc::AddOp>(n, *indices, *sizes);
+  FailureOr<Value> wrapped = failed(wrappedValues)
+                                 ? wrappedValues
+                                 : n.createOrFold<mpc::WhereOp>(n.inferred(), *negative,
+                                                                *wrappedValues, *indices);
+  FailureOr<Value> scaled =
+      failed(wrapped) ? wrapped : binary<mpc::MulOp>(n, *wrapped, constant(strides, coordinateShape));
+  SmallVector<int64_t> last{q - 1};
+  FailureOr<Value> offsets = failed(scaled) ? scaled
+                                            : n.createOrFold<mpc::ReduceSumOp>(
+                                                  n.inferred(), *scaled, ArrayRef<int64_t>(last),
+                                                  false, TypeAttr());
+  if (failed(offsets))
+    return failure();
+  FailureOr<Value> rowIndex =
+      b ? binary<mpc::AddOp>(n, *offsets, constant(firstRows, batchShape)) : offsets;
+  FailureOr<Value> data = failed(rowIndex) ? rowIndex : n.value(0);
+  FailureOr<Value> view = failed(data) ? data : n.reshape(*data, viewShape);
+  FailureOr<Value> result =
+      failed(view) ? view
+                   : n.createOrFold<mpc::GatherOp>(n.inferred(), *view, *rowIndex, uint64_t(0));
+  if (failed(result))
+    return failure();
+  return n.setOutput(0, *result);
+}
+
 const OpImportInfo kTable[] = {
     {"EyeLike", 13, kMaxOpset, importEyeLike, "a constant (mpc.equal + mpc.where, folded)",
      "2-D; dtype, k"},
+    {"GatherND", 13, kMaxOpset, importGatherND,
+     "mpc.where + mpc.mul + mpc.reduce_sum (the row index) + mpc.reshape + mpc.gather",
+     "batch_dims; int64 indices, negative ones wrapped"},
     {"Hardmax", 13, kMaxOpset, importHardmax,
      "mpc.reduce_max + mpc.equal + mpc.where + mpc.reduce_min",
      "single axis (opset 13 semantics); the first maximum wins a tie"},

@@ -72,6 +72,12 @@ CASES = [
     case("EyeLike", {"x": randn(3, 5)}, {"k": -1, "dtype": TensorProto.INT64}, opset=13),
     case("InstanceNormalization", {"x": randn(2, 3, 4, 5) * 3 + 1, "s": randn(3), "b": randn(3)},
          {"epsilon": 1e-3}, opset=13),
+    case("GatherND", {"d": randn(4, 5, 3), "i": np.array([[1, -2], [3, 0], [-4, 4]], np.int64)},
+         opset=13),
+    case("GatherND", {"d": randn(2, 3, 4, 5), "i": RNG.integers(-3, 3, (2, 6, 2)).astype(np.int64)},
+         {"batch_dims": 1}, opset=13, id="GatherND-batch"),
+    case("GatherND", {"d": randn(3, 4), "i": np.array([2, -1], np.int64)}, opset=13,
+         id="GatherND-scalar"),
     case("LRN", {"x": randn(2, 6, 3, 4)}, {"size": 5, "alpha": 0.01, "beta": 0.6, "bias": 1.5},
          opset=13),
 ]
