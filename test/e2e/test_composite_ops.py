@@ -1,10 +1,10 @@
 """The ops the importer builds from other mpc ops: NegativeLogLikelihoodLoss,
 SoftmaxCrossEntropyLoss, ReduceL1/L2/LogSum/LogSumExp/SumSquare, Mod, Shrink,
-Hardmax, EyeLike, InstanceNormalization and LRN, against onnxruntime, in
+Hardmax, EyeLike, GatherND, InstanceNormalization and LRN, against onnxruntime, in
 fp32 and in bf16/fp16 (the losses and log-sum-exp keep their exp/log/sums in
 f32); on the CUDA target, their kernel schedules run on the CPU
-(--cuda-schedule) and their PTX through ptxas; and the imported loss's
-gradient against central differences."""
+(--cuda-schedule) and their PTX through ptxas; and the imported
+losses' and normalizations' gradients against central differences."""
 import pathlib
 import re
 import subprocess
@@ -137,33 +137,59 @@ def test_low_precision_is_close(mpc_run, spec, precision, tolerance):
         assert normalized_error(actual[name], reference) <= tolerance, name
 
 
-def test_softmax_cross_entropy_gradient(tmp_path):
-    """The imported SCE (weights, ignore_index, mean) differentiated by
-    mpc-autodiff, against central differences of the same program (f64)."""
+def imported_gradient(tmp_path, nodes, inputs, feed):
+    """Imports an f64 graph whose output "loss" is a scalar, makes input "x"
+    the parameter, and compares mpc-autodiff's gradient of x with central
+    differences of the same program along random directions. Returns it."""
     if not MPC_TRANSLATE.exists():
         pytest.skip("mpc-translate not built")
-    f64 = TensorProto.DOUBLE
-    node = helper.make_node("SoftmaxCrossEntropyLoss", ["x", "t", "w"], ["loss"], ignore_index=1)
-    graph = helper.make_graph(
-        [node], "sce", [helper.make_tensor_value_info("x", f64, [3, 4, 2]),
-                        helper.make_tensor_value_info("t", TensorProto.INT64, [3, 2]),
-                        helper.make_tensor_value_info("w", f64, [4])],
-        [helper.make_tensor_value_info("loss", f64, [])])
+    graph = helper.make_graph(nodes, "g", inputs,
+                              [helper.make_tensor_value_info("loss", TensorProto.DOUBLE, [])])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    (tmp_path / "sce.onnx").write_bytes(model.SerializeToString())
-    imported = subprocess.run([str(MPC_TRANSLATE), "--import-onnx", str(tmp_path / "sce.onnx")],
+    (tmp_path / "m.onnx").write_bytes(model.SerializeToString())
+    imported = subprocess.run([str(MPC_TRANSLATE), "--import-onnx", str(tmp_path / "m.onnx")],
                               capture_output=True, text=True, check=True).stdout
-    # x becomes the parameter, the output the loss.
     module = imported.replace('{mpc.name = "x"}', '{mpc.name = "x", mpc.role = "param"}')
     module = re.sub(r'\{mpc.name = "loss"\}', '{mpc.name = "loss", mpc.role = "loss"}', module)
     runner = GradientRunner(tmp_path)
-    x = RNG.standard_normal((3, 4, 2))
-    feed = {"x": x, "t": np.array([[0, 1], [3, 2], [1, 1]], np.int64), "w": RNG.uniform(0.5, 2, 4)}
+    x = feed["x"]
     grad = autodiff_gradients(runner, module, feed, {"x": x})["x"]
     eps = 1e-6
     for v in directions(x.shape, RNG):
         up = float(runner.run(module, {**feed, "x": x + eps * v}, ["loss"])["loss"])
         down = float(runner.run(module, {**feed, "x": x - eps * v}, ["loss"])["loss"])
         np.testing.assert_allclose(np.sum(grad * v), (up - down) / (2 * eps), rtol=1e-6, atol=1e-8)
+    return grad
+
+
+def f64_input(name, shape):
+    return helper.make_tensor_value_info(name, TensorProto.DOUBLE, shape)
+
+
+def test_softmax_cross_entropy_gradient(tmp_path):
+    """The imported SCE (weights, ignore_index, mean)."""
+    node = helper.make_node("SoftmaxCrossEntropyLoss", ["x", "t", "w"], ["loss"], ignore_index=1)
+    inputs = [f64_input("x", [3, 4, 2]), helper.make_tensor_value_info("t", TensorProto.INT64, [3, 2]),
+              f64_input("w", [4])]
+    feed = {"x": RNG.standard_normal((3, 4, 2)), "t": np.array([[0, 1], [3, 2], [1, 1]], np.int64),
+            "w": RNG.uniform(0.5, 2, 4)}
+    grad = imported_gradient(tmp_path, [node], inputs, feed)
     # Elements whose target is ignore_index get no gradient.
     assert np.all(grad[2, :, :] == 0) and np.all(grad[0, :, 1] == 0)
+
+
+@pytest.mark.parametrize("op,attrs,extra,y_shape", [
+    ("InstanceNormalization", {"epsilon": 1e-3}, ["s", "b"], [2, 3, 4]),
+    ("ReduceLogSumExp", {"axes": [1], "keepdims": 0}, [], [2, 4]),
+    ("LRN", {"size": 3, "alpha": 0.5}, [], [2, 3, 4]),
+])
+def test_composite_gradient(tmp_path, op, attrs, extra, y_shape):
+    """sum(op(x, ...) * c) for a fixed random c, so every output element counts."""
+    shape = [2, 3, 4]
+    nodes = [helper.make_node(op, ["x", *extra], ["y"], **attrs),
+             helper.make_node("Mul", ["y", "c"], ["yc"]),
+             helper.make_node("ReduceSum", ["yc"], ["loss"], keepdims=0)]
+    feed = {"x": RNG.standard_normal(shape) * 2, "c": RNG.uniform(-1.5, 1.5, y_shape),
+            **{name: RNG.uniform(0.5, 1.5, 3) for name in extra}}
+    inputs = [f64_input("x", shape), f64_input("c", y_shape)] + [f64_input(n, [3]) for n in extra]
+    imported_gradient(tmp_path, nodes, inputs, feed)
