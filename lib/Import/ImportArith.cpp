@@ -91,8 +91,7 @@ LogicalResult importMod(NodeImporter &n) {
     if (failed(b))
       return failure();
   }
-  FailureOr<Value> result =
-      *fmod ? truncatedRemainder(n, *a, *b) : flooredRemainder(n, *a, *b);
+  FailureOr<Value> result = *fmod ? truncatedRemainder(n, *a, *b) : flooredRemainder(n, *a, *b);
   result = failed(result) ? result : n.castTo(*result, type);
   if (failed(result))
     return failure();
@@ -132,10 +131,10 @@ LogicalResult importShrink(NodeImporter &n) {
 
 const OpImportInfo kTable[] = {
     {"Mod", 13, kMaxOpset, importMod, "mpc.div + mpc.mul + mpc.sub (+ mpc.where)",
-     "signed integers (fmod 0 or 1) and floats (fmod=1; also 0 from opset 28), computed in f64 from the truncated "
+     "signed integers (fmod 0 or 1) and floats (fmod=1; also 0 from opset 28), computed in f64 "
+     "from the truncated "
      "quotient (exact for float16/float while the quotient is below 2^29 in magnitude)"},
-    {"Shrink", 13, kMaxOpset, importShrink, "mpc.where + mpc.sub + mpc.add",
-     "float, int32, int64"},
+    {"Shrink", 13, kMaxOpset, importShrink, "mpc.where + mpc.sub + mpc.add", "float, int32, int64"},
 };
 } // namespace
 

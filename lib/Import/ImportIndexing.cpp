@@ -52,19 +52,21 @@ LogicalResult importHardmax(NodeImporter &n) {
   int64_t length = n.shapeOf(0)[*axis];
   SmallVector<int64_t> axes{*axis};
   FailureOr<Value> positions = iota(n, length, *axis, rank);
-  FailureOr<Value> beyond = failed(positions) ? positions : n.scalar(n.builder().getI64Type(), double(length));
-  FailureOr<Value> max = failed(beyond) ? beyond
-                                        : n.createOrFold<mpc::ReduceMaxOp>(
-                                              n.inferred(), *x, ArrayRef<int64_t>(axes), true, TypeAttr());
+  FailureOr<Value> beyond =
+      failed(positions) ? positions : n.scalar(n.builder().getI64Type(), double(length));
+  FailureOr<Value> max =
+      failed(beyond) ? beyond
+                     : n.createOrFold<mpc::ReduceMaxOp>(n.inferred(), *x, ArrayRef<int64_t>(axes),
+                                                        true, TypeAttr());
   FailureOr<Value> isMax = failed(max) ? max : binary<mpc::EqualOp>(n, *x, *max);
   FailureOr<Value> maxPositions =
       failed(isMax) ? isMax
                     : n.createOrFold<mpc::WhereOp>(n.inferred(), *isMax, *positions, *beyond);
-  FailureOr<Value> first = failed(maxPositions)
-                               ? maxPositions
-                               : n.createOrFold<mpc::ReduceMinOp>(n.inferred(), *maxPositions,
-                                                                  ArrayRef<int64_t>(axes), true,
-                                                                  TypeAttr());
+  FailureOr<Value> first =
+      failed(maxPositions)
+          ? maxPositions
+          : n.createOrFold<mpc::ReduceMinOp>(n.inferred(), *maxPositions, ArrayRef<int64_t>(axes),
+                                             true, TypeAttr());
   FailureOr<Value> mask = failed(first) ? first : binary<mpc::EqualOp>(n, *positions, *first);
   FailureOr<Value> result = oneZero(n, mask, getElementTypeOrSelf(*x));
   if (failed(result))
@@ -133,18 +135,20 @@ LogicalResult importGatherND(NodeImporter &n) {
   FailureOr<Value> sizes = failed(indices) ? indices : constant(indexed, coordinateShape);
   FailureOr<Value> zero = failed(sizes) ? sizes : n.scalar(n.builder().getI64Type(), 0);
   FailureOr<Value> negative = failed(zero) ? zero : binary<mpc::LessOp>(n, *indices, *zero);
-  FailureOr<Value> wrappedValues = failed(negative) ? negative : binary<mpc::AddOp>(n, *indices, *sizes);
-  FailureOr<Value> wrapped = failed(wrappedValues)
-                                 ? wrappedValues
-                                 : n.createOrFold<mpc::WhereOp>(n.inferred(), *negative,
-                                                                *wrappedValues, *indices);
+  FailureOr<Value> wrappedValues =
+      failed(negative) ? negative : binary<mpc::AddOp>(n, *indices, *sizes);
+  FailureOr<Value> wrapped =
+      failed(wrappedValues)
+          ? wrappedValues
+          : n.createOrFold<mpc::WhereOp>(n.inferred(), *negative, *wrappedValues, *indices);
   FailureOr<Value> scaled =
-      failed(wrapped) ? wrapped : binary<mpc::MulOp>(n, *wrapped, constant(strides, coordinateShape));
+      failed(wrapped) ? wrapped
+                      : binary<mpc::MulOp>(n, *wrapped, constant(strides, coordinateShape));
   SmallVector<int64_t> last{q - 1};
-  FailureOr<Value> offsets = failed(scaled) ? scaled
-                                            : n.createOrFold<mpc::ReduceSumOp>(
-                                                  n.inferred(), *scaled, ArrayRef<int64_t>(last),
-                                                  false, TypeAttr());
+  FailureOr<Value> offsets =
+      failed(scaled) ? scaled
+                     : n.createOrFold<mpc::ReduceSumOp>(n.inferred(), *scaled,
+                                                        ArrayRef<int64_t>(last), false, TypeAttr());
   if (failed(offsets))
     return failure();
   FailureOr<Value> rowIndex =

@@ -71,12 +71,10 @@ LogicalResult checkShapes(NodeImporter &n, const LossSpec &spec) {
   int32_t targetType = n.dtypeOf(spec.target);
   if (targetType != kInt32 && targetType != kInt64)
     return n.error() << "target must be int32 or int64, got " << dtypeName(targetType);
-  if (n.hasInput(spec.weight) &&
-      (n.shapeOf(spec.weight) != ArrayRef<int64_t>{shape[1]} ||
-       n.dtypeOf(spec.weight) != n.dtypeOf(spec.input)))
-    return n.error() << "weight must be a " << dtypeName(n.dtypeOf(spec.input))
-                     << " vector of the " << shape[1] << " classes, got "
-                     << dtypeName(n.dtypeOf(spec.weight)) << " "
+  if (n.hasInput(spec.weight) && (n.shapeOf(spec.weight) != ArrayRef<int64_t>{shape[1]} ||
+                                  n.dtypeOf(spec.weight) != n.dtypeOf(spec.input)))
+    return n.error() << "weight must be a " << dtypeName(n.dtypeOf(spec.input)) << " vector of the "
+                     << shape[1] << " classes, got " << dtypeName(n.dtypeOf(spec.weight)) << " "
                      << shapeString(n.shapeOf(spec.weight));
   return success();
 }
@@ -86,8 +84,8 @@ FailureOr<Value> classMask(NodeImporter &n, Value target, ArrayRef<int64_t> inpu
   int64_t classes = inputShape[1];
   Shape iotaShape(inputShape.size(), 1);
   iotaShape[1] = classes;
-  HostTensor iota = HostTensor::fromInts(llvm::to_vector(llvm::seq<int64_t>(0, classes)),
-                                         iotaShape, dtypeFor(getElementTypeOrSelf(target)));
+  HostTensor iota = HostTensor::fromInts(llvm::to_vector(llvm::seq<int64_t>(0, classes)), iotaShape,
+                                         dtypeFor(getElementTypeOrSelf(target)));
   Shape targetShape(inputShape);
   targetShape[1] = 1;
   FailureOr<Value> classes1 = n.graph.makeConstant(iota, n.loc(), n.name());
@@ -108,9 +106,8 @@ FailureOr<Value> elementWeights(NodeImporter &n, const LossSpec &spec, Value mas
     columnShape[1] = n.shapeOf(spec.weight)[0];
     FailureOr<Value> weight = n.value(spec.weight);
     FailureOr<Value> column = failed(weight) ? weight : n.reshape(*weight, columnShape);
-    FailureOr<Value> chosen = failed(column) ? column
-                                             : n.createOrFold<mpc::WhereOp>(n.inferred(), mask,
-                                                                           *column, zero);
+    FailureOr<Value> chosen =
+        failed(column) ? column : n.createOrFold<mpc::WhereOp>(n.inferred(), mask, *column, zero);
     FailureOr<Value> summed = failed(chosen) ? chosen : sumOver(n, *chosen, {1});
     if (failed(summed))
       return failure();
@@ -118,10 +115,11 @@ FailureOr<Value> elementWeights(NodeImporter &n, const LossSpec &spec, Value mas
   }
   int32_t targetType = dtypeFor(getElementTypeOrSelf(target));
   // An int32 target never equals an ignore_index outside the int32 range.
-  if (!spec.ignoreIndex || (targetType == kInt32 && int32_t(*spec.ignoreIndex) != *spec.ignoreIndex))
+  if (!spec.ignoreIndex ||
+      (targetType == kInt32 && int32_t(*spec.ignoreIndex) != *spec.ignoreIndex))
     return weights;
-  FailureOr<Value> ignoreValue =
-      n.graph.makeConstant(HostTensor::fromInts({*spec.ignoreIndex}, {}, targetType), n.loc(), n.name());
+  FailureOr<Value> ignoreValue = n.graph.makeConstant(
+      HostTensor::fromInts({*spec.ignoreIndex}, {}, targetType), n.loc(), n.name());
   FailureOr<Value> ignored =
       failed(ignoreValue) ? ignoreValue : binary<mpc::EqualOp>(n, target, *ignoreValue);
   FailureOr<Value> kept = failed(ignored) || weights ? FailureOr<Value>(weights)
@@ -136,17 +134,14 @@ FailureOr<Value> elementWeights(NodeImporter &n, const LossSpec &spec, Value mas
 FailureOr<Value> buildLoss(NodeImporter &n, const LossSpec &spec, Value logProb) {
   auto inputType = cast<RankedTensorType>(logProb.getType());
   FailureOr<Value> target = n.value(spec.target);
-  FailureOr<Value> mask =
-      failed(target) ? target : classMask(n, *target, inputType.getShape());
+  FailureOr<Value> mask = failed(target) ? target : classMask(n, *target, inputType.getShape());
   FailureOr<Value> zero = failed(mask) ? mask : n.scalar(inputType.getElementType(), 0.0);
-  FailureOr<Value> selected = failed(zero) ? zero
-                                           : n.createOrFold<mpc::WhereOp>(n.inferred(), *mask,
-                                                                         logProb, *zero);
+  FailureOr<Value> selected =
+      failed(zero) ? zero : n.createOrFold<mpc::WhereOp>(n.inferred(), *mask, logProb, *zero);
   FailureOr<Value> picked = failed(selected) ? selected : sumOver(n, *selected, {1});
   FailureOr<Value> loss =
       failed(picked) ? picked : n.createOrFold<mpc::NegOp>(picked->getType(), *picked);
-  FailureOr<Value> weights =
-      failed(loss) ? loss : elementWeights(n, spec, *mask, *target, *zero);
+  FailureOr<Value> weights = failed(loss) ? loss : elementWeights(n, spec, *mask, *target, *zero);
   if (failed(weights))
     return failure();
   if (*weights)
@@ -156,9 +151,8 @@ FailureOr<Value> buildLoss(NodeImporter &n, const LossSpec &spec, Value logProb)
   SmallVector<int64_t> axes = allAxes(*loss);
   if (spec.reduction == Reduction::Mean && !*weights)
     return axes.empty() ? loss
-                        : n.createOrFold<mpc::ReduceMeanOp>(n.inferred(), *loss,
-                                                            ArrayRef<int64_t>(axes), false,
-                                                            TypeAttr());
+                        : n.createOrFold<mpc::ReduceMeanOp>(
+                              n.inferred(), *loss, ArrayRef<int64_t>(axes), false, TypeAttr());
   FailureOr<Value> total = sumOver(n, *loss, axes);
   if (failed(total) || spec.reduction == Reduction::Sum)
     return total;
@@ -187,9 +181,9 @@ LogicalResult importSoftmaxCrossEntropyLoss(NodeImporter &n) {
     return failure();
   FailureOr<Value> scores = n.value(spec->input);
   FailureOr<Value> logProb =
-      failed(scores) ? scores
-                     : n.createOrFold<mpc::LogSoftmaxOp>(scores->getType(), *scores, uint64_t(1),
-                                                         TypeAttr());
+      failed(scores)
+          ? scores
+          : n.createOrFold<mpc::LogSoftmaxOp>(scores->getType(), *scores, uint64_t(1), TypeAttr());
   FailureOr<Value> loss = failed(logProb) ? logProb : buildLoss(n, *spec, *logProb);
   if (failed(loss) || failed(n.setOutput(0, *loss)))
     return failure();

@@ -20,7 +20,8 @@ template <typename OpTy> FailureOr<Value> unary(NodeImporter &n, FailureOr<Value
 }
 
 FailureOr<Value> mean(NodeImporter &n, FailureOr<Value> x, ArrayRef<int64_t> axes) {
-  return failed(x) ? x : n.createOrFold<mpc::ReduceMeanOp>(n.inferred(), *x, axes, true, TypeAttr());
+  return failed(x) ? x
+                   : n.createOrFold<mpc::ReduceMeanOp>(n.inferred(), *x, axes, true, TypeAttr());
 }
 
 /// A float tensor N x C x d1... with rank >= `minRank`.
@@ -63,8 +64,7 @@ LogicalResult importInstanceNormalization(NodeImporter &n) {
   FailureOr<Value> bias = failed(scale) ? scale : n.value(2);
   if (failed(bias))
     return failure();
-  FailureOr<Value> scaled =
-      binary<mpc::MulOp>(n, *normalized, n.reshape(*scale, perChannel));
+  FailureOr<Value> scaled = binary<mpc::MulOp>(n, *normalized, n.reshape(*scale, perChannel));
   FailureOr<Value> result =
       failed(scaled) ? scaled : binary<mpc::AddOp>(n, *scaled, n.reshape(*bias, perChannel));
   if (failed(result))
@@ -93,10 +93,11 @@ LogicalResult importLRN(NodeImporter &n) {
   FailureOr<Value> squares = failed(x) ? x : binary<mpc::MulOp>(n, *x, *x);
   FailureOr<Value> viewed = failed(squares) ? squares : n.reshape(*squares, pooledShape);
   FailureOr<Value> windowMean =
-      failed(viewed) ? viewed
-                     : n.createOrFold<mpc::AvgPoolOp>(n.inferred(), *viewed, ArrayRef<int64_t>(kernel),
-                                                      ArrayRef<int64_t>(strides),
-                                                      ArrayRef<int64_t>(pads), true, false, TypeAttr());
+      failed(viewed)
+          ? viewed
+          : n.createOrFold<mpc::AvgPoolOp>(n.inferred(), *viewed, ArrayRef<int64_t>(kernel),
+                                           ArrayRef<int64_t>(strides), ArrayRef<int64_t>(pads),
+                                           true, false, TypeAttr());
   FailureOr<Value> back = failed(windowMean) ? windowMean : n.reshape(*windowMean, shape);
   if (failed(back))
     return failure();

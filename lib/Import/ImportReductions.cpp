@@ -28,8 +28,7 @@ FailureOr<Value> reduce(NodeImporter &n, FailureOr<Value> x, const ReduceSpec &s
                         bool keepdims) {
   if (failed(x) || spec.axes.empty())
     return x;
-  return n.createOrFold<OpTy>(n.inferred(), *x, ArrayRef<int64_t>(spec.axes), keepdims,
-                              TypeAttr());
+  return n.createOrFold<OpTy>(n.inferred(), *x, ArrayRef<int64_t>(spec.axes), keepdims, TypeAttr());
 }
 
 /// max + log(sum(exp(x - max))): exp never overflows, and the largest term
@@ -72,12 +71,13 @@ template <Composite Kind> LogicalResult importComposite(NodeImporter &n) {
   FailureOr<ReduceSpec> spec = readReduceSpec(n, n.opset() >= 18);
   if (failed(spec))
     return failure();
-  bool needsFloat = Kind == Composite::L2 || Kind == Composite::LogSum ||
-                    Kind == Composite::LogSumExp;
+  bool needsFloat =
+      Kind == Composite::L2 || Kind == Composite::LogSum || Kind == Composite::LogSumExp;
   int32_t dtype = n.dtypeOf(0);
   if (!isFloatDType(dtype) && (needsFloat || (dtype != kInt32 && dtype != kInt64)))
     return n.error() << "data of type " << dtypeName(dtype) << " is not supported"
-                     << (needsFloat ? "; it must be a float type" : "; use int32, int64 or a float type");
+                     << (needsFloat ? "; it must be a float type"
+                                    : "; use int32, int64 or a float type");
   FailureOr<Value> x = n.value(0);
   if (failed(x))
     return failure();
@@ -91,12 +91,11 @@ const char *kAxes = "axes: attribute before opset 18, constant input from 18; ke
                     "noop_with_empty_axes (18+; the elementwise part still applies)";
 
 const OpImportInfo kTable[] = {
-    {"ReduceL1", 13, kMaxOpset, importComposite<Composite::L1>, "mpc.abs + mpc.reduce_sum",
-     kAxes},
+    {"ReduceL1", 13, kMaxOpset, importComposite<Composite::L1>, "mpc.abs + mpc.reduce_sum", kAxes},
     {"ReduceL2", 13, kMaxOpset, importComposite<Composite::L2>,
      "mpc.mul + mpc.reduce_sum + mpc.sqrt", kAxes},
-    {"ReduceLogSum", 13, kMaxOpset, importComposite<Composite::LogSum>,
-     "mpc.reduce_sum + mpc.log", kAxes},
+    {"ReduceLogSum", 13, kMaxOpset, importComposite<Composite::LogSum>, "mpc.reduce_sum + mpc.log",
+     kAxes},
     {"ReduceLogSumExp", 13, kMaxOpset, importComposite<Composite::LogSumExp>,
      "mpc.reduce_max + mpc.sub + mpc.exp + mpc.reduce_sum + mpc.log + mpc.add",
      "computed as max + log(sum(exp(x - max))); axes as for ReduceL1"},
