@@ -6,6 +6,9 @@
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
 
+#include <cmath>
+#include <limits>
+
 using namespace mlir;
 using namespace mpc::importer;
 
@@ -22,9 +25,33 @@ FailureOr<Value> select(NodeImporter &n, FailureOr<Value> condition, Value x, Fa
   return n.createOrFold<mpc::WhereOp>(n.inferred(), *condition, x, *y);
 }
 
+FailureOr<Value> isInfinite(NodeImporter &n, Value v, Value inf) {
+  FailureOr<Value> magnitude = n.createOrFold<mpc::AbsOp>(v.getType(), v);
+  return failed(magnitude) ? magnitude : binary<mpc::EqualOp>(n, *magnitude, inf);
+}
+
+/// C's fmod where the quotient is not finite: fmod(a, +-inf) = a; an
+/// infinite a or a zero b gives NaN. `r` is the remainder elsewhere.
+FailureOr<Value> fmodEdges(NodeImporter &n, Value a, Value b, Value r) {
+  Type type = elementTypeOf(a);
+  FailureOr<Value> inf = n.scalar(type, std::numeric_limits<double>::infinity());
+  FailureOr<Value> zero = failed(inf) ? inf : n.scalar(type, 0.0);
+  FailureOr<Value> nan = failed(zero) ? zero : n.scalar(type, std::nan(""));
+  FailureOr<Value> yes = failed(nan) ? nan : n.scalar(n.builder().getI1Type(), 1);
+  if (failed(yes))
+    return failure();
+  FailureOr<Value> bInfinite = isInfinite(n, b, *inf);
+  FailureOr<Value> aInfinite = failed(bInfinite) ? bInfinite : isInfinite(n, a, *inf);
+  FailureOr<Value> bZero = failed(aInfinite) ? aInfinite : binary<mpc::EqualOp>(n, b, *zero);
+  FailureOr<Value> invalid = select(n, aInfinite, *yes, bZero);
+  FailureOr<Value> finite = select(n, bInfinite, a, r);
+  return failed(finite) ? finite : select(n, invalid, *nan, finite);
+}
+
 /// a - trunc(a / b) * b: C's fmod (the sign of a). Integers divide
 /// truncating; floats are computed in f64 and the quotient truncated by a
-/// cast to i64, exact for f16/f32 operands while |a / b| < 2^29.
+/// cast to i64, exact for f16/f32 operands while |a / b| < 2^29 (a quotient
+/// of 2^63 or more gives an unspecified result).
 FailureOr<Value> truncatedRemainder(NodeImporter &n, Value a, Value b) {
   Type type = elementTypeOf(a);
   if (type.isInteger())
@@ -38,7 +65,8 @@ FailureOr<Value> truncatedRemainder(NodeImporter &n, Value a, Value b) {
   FailureOr<Value> whole = failed(truncated) ? truncated : n.castTo(*truncated, f64);
   FailureOr<Value> remainder =
       failed(whole) ? whole : binary<mpc::SubOp>(n, *wideA, binary<mpc::MulOp>(n, *whole, *wideB));
-  return failed(remainder) ? remainder : n.castTo(*remainder, type);
+  FailureOr<Value> narrowed = failed(remainder) ? remainder : n.castTo(*remainder, type);
+  return failed(narrowed) ? narrowed : fmodEdges(n, a, b, *narrowed);
 }
 
 /// fmod=0: the remainder takes the divisor's sign, so a

@@ -64,6 +64,10 @@ CASES = [
                  "b": np.array([3, -3, 7, -1, 9], np.int8)}, opset=13, id="Mod-int8"),
     case("Mod", {"a": randn(3, 4) * 10, "b": np.array([2.5, -1.5, 0.75, -4.0], np.float32)},
          {"fmod": 1}, opset=13, id="Mod-float-fmod"),
+    # C fmod's edges: fmod(a, +-inf) = a; an infinite a or a zero b gives NaN.
+    case("Mod", {"a": np.array([3, -3, np.inf, -np.inf, 1, 5, np.nan, -0.0], np.float32),
+                 "b": np.array([np.inf, -np.inf, 2, 2, 0, -0.0, 2, 3], np.float32)},
+         {"fmod": 1}, opset=13, id="Mod-float-fmod-edges"),
     case("Shrink", {"x": randn(4, 5) * 2}, {"bias": 0.5, "lambd": 1.0}, opset=13),
     case("Hardmax", {"x": randn(3, 4, 5)}, {"axis": 1}, opset=13),
     # Ties: the first maximum wins.
