@@ -72,6 +72,33 @@ struct ConvGradient : GradientOpInterface::ExternalModel<ConvGradient, ConvOp> {
   }
 };
 
+/// ConvTranspose imports as conv_grad_input, which is linear in both
+/// operands: its adjoint in dy is the forward conv, in the weight the
+/// filter gradient with the roles of input and dy swapped.
+struct ConvGradInputGradient
+    : GradientOpInterface::ExternalModel<ConvGradInputGradient, ConvGradInputOp> {
+  LogicalResult buildGradient(Operation *op, OpBuilder &b, ArrayRef<Value> resultGrads,
+                              SmallVectorImpl<Value> &operandGrads) const {
+    auto grad = cast<ConvGradInputOp>(op);
+    Value dz = resultGrads[0];
+    operandGrads.assign(op->getNumOperands(), Value());
+    if (!dz)
+      return success();
+    Location loc = op->getLoc();
+    TypeAttr acc = grad.getAccTypeAttr() ? grad.getAccTypeAttr() : accumulatorAttr(op);
+    operandGrads[0] = tagged(ConvOp::create(b, loc, grad.getDy().getType(), dz, grad.getWeight(),
+                                            Value(), grad.getStridesAttr(), grad.getPadsAttr(),
+                                            grad.getDilationsAttr(), grad.getGroupAttr(), acc),
+                             op);
+    operandGrads[1] = tagged(ConvGradFilterOp::create(b, loc, grad.getWeight().getType(), dz,
+                                                      grad.getDy(), grad.getStridesAttr(),
+                                                      grad.getPadsAttr(), grad.getDilationsAttr(),
+                                                      grad.getGroupAttr(), acc),
+                             op);
+    return success();
+  }
+};
+
 struct MaxPoolGradient : GradientOpInterface::ExternalModel<MaxPoolGradient, MaxPoolOp> {
   LogicalResult buildGradient(Operation *op, OpBuilder &b, ArrayRef<Value> resultGrads,
                               SmallVectorImpl<Value> &operandGrads) const {
@@ -123,6 +150,23 @@ struct GatherGradient : GradientOpInterface::ExternalModel<GatherGradient, Gathe
   }
 };
 
+/// ScatterElements imports as gather_grad (a scatter-add), whose adjoint is
+/// the gather it inverts.
+struct GatherGradGradient : GradientOpInterface::ExternalModel<GatherGradGradient, GatherGradOp> {
+  LogicalResult buildGradient(Operation *op, OpBuilder &b, ArrayRef<Value> resultGrads,
+                              SmallVectorImpl<Value> &operandGrads) const {
+    auto scatter = cast<GatherGradOp>(op);
+    operandGrads.assign(2, Value());
+    if (!resultGrads[0])
+      return success();
+    operandGrads[0] = tagged(GatherOp::create(b, op->getLoc(), scatter.getDy().getType(),
+                                              resultGrads[0], scatter.getIndices(),
+                                              scatter.getAxisAttr()),
+                             op);
+    return success();
+  }
+};
+
 struct SoftmaxCrossEntropyGradient
     : GradientOpInterface::ExternalModel<SoftmaxCrossEntropyGradient, SoftmaxCrossEntropyOp> {
   LogicalResult buildGradient(Operation *op, OpBuilder &b, ArrayRef<Value> resultGrads,
@@ -168,9 +212,11 @@ struct MseLossGradient : GradientOpInterface::ExternalModel<MseLossGradient, Mse
 
 void attachNNGradientRules(MLIRContext *context) {
   ConvOp::attachInterface<ConvGradient>(*context);
+  ConvGradInputOp::attachInterface<ConvGradInputGradient>(*context);
   MaxPoolOp::attachInterface<MaxPoolGradient>(*context);
   AvgPoolOp::attachInterface<AvgPoolGradient>(*context);
   GatherOp::attachInterface<GatherGradient>(*context);
+  GatherGradOp::attachInterface<GatherGradGradient>(*context);
   SoftmaxCrossEntropyOp::attachInterface<SoftmaxCrossEntropyGradient>(*context);
   MseLossOp::attachInterface<MseLossGradient>(*context);
 }

@@ -414,6 +414,9 @@ template <typename OpTy> LogicalResult importReduce(NodeImporter &n) {
   if (onHost && n.isConstant(0) && isFloatDType(n.dtypeOf(0)) && count >= 0 &&
       count <= kMaxHostElements)
     return n.setOutput(0, hostReduce(*onHost, n.host(0), spec->axes, spec->keepdims));
+  if (n.dtypeOf(0) == kBool)
+    return n.error() << "data has element type bool, which is not supported by the reductions; "
+                        "cast it to int32 in the model";
   FailureOr<Value> x = n.value(0);
   if (failed(x))
     return failure();
@@ -423,12 +426,12 @@ template <typename OpTy> LogicalResult importReduce(NodeImporter &n) {
   return n.setOutput(0, *result);
 }
 
-const char *kReduce = "axes: attribute before opset 18, constant input from 18; keepdims, "
+const char *kReduce = "axes: attribute before opset 18, compile-time input from 18; keepdims, "
                       "noop_with_empty_axes (18+)";
-const char *kReduceFloat = "axes: attribute before opset 18, constant input from 18; keepdims, "
+const char *kReduceFloat = "axes: attribute before opset 18, compile-time input from 18; keepdims, "
                            "noop_with_empty_axes (18+); a float constant is evaluated at import "
                            "(in double)";
-const char *kReduceSum = "axes: constant input; keepdims, noop_with_empty_axes; a float "
+const char *kReduceSum = "axes: compile-time input; keepdims, noop_with_empty_axes; a float "
                          "constant is evaluated at import (in double)";
 
 const OpImportInfo kTable[] = {

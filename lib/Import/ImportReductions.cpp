@@ -87,7 +87,7 @@ template <Composite Kind> LogicalResult importComposite(NodeImporter &n) {
   return n.setOutput(0, *result);
 }
 
-const char *kAxes = "axes: attribute before opset 18, constant input from 18; keepdims, "
+const char *kAxes = "axes: attribute before opset 18, compile-time input from 18; keepdims, "
                     "noop_with_empty_axes (18+; the elementwise part still applies)";
 
 const OpImportInfo kTable[] = {

@@ -722,36 +722,38 @@ const OpImportInfo kTable[] = {
     {"Constant", 13, kMaxOpset, importConstant, "host constant",
      "value, value_float(s), value_int(s); string and sparse values are errors"},
     {"ConstantOfShape", 13, kMaxOpset, importConstantOfShape, "host constant",
-     "results over 4M elements become a splat arith.constant"},
+     "shape is compile-time; results over 4M elements become a splat arith.constant"},
     {"Dropout", 13, kMaxOpset, importDropout, "(identity)",
      "inference only: training_mode=true or a used mask output are errors"},
     {"Expand", 13, kMaxOpset, importExpand, "mpc.broadcast",
-     "shape must be constant; folded when the data is a constant"},
+     "shape is compile-time; folded when the data is a constant"},
     {"Flatten", 13, kMaxOpset, importFlatten, "mpc.reshape", kFoldsData},
     {"Gather", 13, kMaxOpset, importGather, "mpc.gather",
      "constant indices are range-checked and made non-negative; folded when constant"},
     {"Identity", 13, kMaxOpset, importIdentity, "(identity)", ""},
     {"Pad", 13, kMaxOpset, importPad, "mpc.concat / mpc.slice",
-     "constant mode only; axes input (opset 18+); negative pads crop; folded when constant"},
-    {"Range", 13, 26, importRange, "host constant", "inputs must be constants"},
+     "constant mode only; pads, constant_value and axes (opset 18+) are compile-time; negative "
+     "pads crop; folded when constant"},
+    {"Range", 13, 26, importRange, "host constant", "inputs are compile-time"},
     {"Reshape", 13, kMaxOpset, importReshape, "mpc.reshape",
-     "shape must be constant; 0 and -1, allowzero (opset 14+); folded when the data is a "
+     "shape is compile-time; 0 and -1, allowzero (opset 14+); folded when the data is a "
      "constant"},
     {"Shape", 13, kMaxOpset, importShape, "host constant", "start/end (opset 15+)"},
     {"Size", 13, kMaxOpset, importSize, "host constant", ""},
     {"Slice", 13, kMaxOpset, importSlice, "mpc.slice",
-     "starts/ends/axes/steps must be constant; negative and clamped indices, negative steps; "
+     "starts/ends/axes/steps are compile-time; negative and clamped indices, negative steps; "
      "folded when the data is a constant"},
     {"Split", 13, kMaxOpset, importSplit, "mpc.slice",
-     "split input or num_outputs (opset 18+); folded when the data is a constant"},
+     "split input (compile-time) or num_outputs (opset 18+); folded when the data is a "
+     "constant"},
     {"Squeeze", 13, kMaxOpset, importSqueeze, "mpc.reshape",
-     "axes must be constant; folded when the data is a constant"},
+     "axes are compile-time; folded when the data is a constant"},
     {"Transpose", 13, kMaxOpset, importTranspose, "mpc.transpose",
      "default perm reverses the dims; folded when the data is a constant"},
     {"Trilu", 14, kMaxOpset, importTrilu, "mpc.where",
-     "k must be constant; folded when the input is a constant"},
+     "k is compile-time; folded when the input is a constant"},
     {"Unsqueeze", 13, kMaxOpset, importUnsqueeze, "mpc.reshape",
-     "axes must be constant; folded when the data is a constant"},
+     "axes are compile-time; folded when the data is a constant"},
 };
 } // namespace
 

@@ -19,6 +19,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -44,6 +45,9 @@ struct OpImportInfo {
 llvm::ArrayRef<OpImportInfo> elementwiseOpTable();
 llvm::ArrayRef<OpImportInfo> nnOpTable();
 llvm::ArrayRef<OpImportInfo> shapeOpTable();
+llvm::ArrayRef<OpImportInfo> structuralOpTable();
+llvm::ArrayRef<OpImportInfo> resizeOpTable();
+llvm::ArrayRef<OpImportInfo> einsumOpTable();
 llvm::ArrayRef<OpImportInfo> lossOpTable();
 llvm::ArrayRef<OpImportInfo> compositeReduceOpTable();
 llvm::ArrayRef<OpImportInfo> normalizationOpTable();
@@ -61,6 +65,12 @@ inline constexpr int64_t kMinOpset = 13;
 /// to float8e8m0 alone). The exception keeps a lower maximum in its row: Range
 /// (stash_type from 27).
 inline constexpr int64_t kMaxOpset = 28;
+
+/// Upgrades a model saved below kMinOpset to kMinOpset with ONNX's version
+/// converter. Returns the opset it was saved at, 0 when it needed no
+/// upgrade; the error names `sourceName` and, where it can, the node.
+mlir::FailureOr<int64_t> upgradeOpset(onnx::ModelProto &model, llvm::StringRef sourceName,
+                                      mlir::Location loc);
 
 /// What an ONNX value name refers to. Identity-like nodes share a slot.
 struct ValueSlot {
@@ -81,9 +91,15 @@ using SlotPtr = std::shared_ptr<ValueSlot>;
 
 class GraphImporter {
 public:
+  /// `valueInputs`: the graph inputs imported as constants of their values
+  /// (ONNXImportOptions::inputValue).
   GraphImporter(const onnx::ModelProto &model, llvm::StringRef sourceName,
-                mlir::MLIRContext *context, const ONNXImportOptions &options);
+                mlir::MLIRContext *context, const ONNXImportOptions &options,
+                const llvm::StringSet<> &valueInputs);
   mlir::OwningOpRef<mlir::ModuleOp> run();
+  /// The graph inputs whose values a failed run() asked for without an
+  /// error: importing again with them among `valueInputs` gets further.
+  llvm::ArrayRef<std::string> requestedValues() const { return requested; }
 
   mlir::MLIRContext *getContext() const { return context; }
   llvm::StringRef getSourceName() const { return sourceName; }
@@ -103,9 +119,18 @@ public:
   /// (a splat attribute: no host memory however large the shape).
   mlir::FailureOr<mlir::Value> makeSplat(const HostTensor &value, llvm::ArrayRef<int64_t> shape,
                                          mlir::Location loc, llvm::StringRef nodeName);
+  /// The value a float initializer was imported with (null if none).
+  mlir::DenseElementsAttr parameterValue(llvm::StringRef name);
   /// Moves a constant a folder made to the top of the function, named after
   /// the node that folded.
   void adoptConstant(mlir::Operation *constant, llvm::StringRef nodeName);
+
+  /// The graph inputs (function arguments) `value` is computed from.
+  llvm::SmallVector<std::string> graphInputsOf(mlir::Value value) const;
+  /// Asks ONNXImportOptions::inputValue for `names`: true when it has every
+  /// one (they join requestedValues()); else fills `missing`.
+  bool requestValues(llvm::ArrayRef<std::string> names, llvm::SmallVectorImpl<std::string> &missing);
+  llvm::StringRef inputValueFlag() const { return options.inputValueFlag; }
 
 private:
   mlir::LogicalResult importOpset();
@@ -113,6 +138,8 @@ private:
   mlir::LogicalResult importInputs(llvm::SmallVectorImpl<mlir::Type> &argTypes,
                                    llvm::SmallVectorImpl<std::string> &argNames);
   mlir::FailureOr<mlir::RankedTensorType> inputType(const onnx::ValueInfoProto &input);
+  /// Defines a graph input in `valueInputs` as the constant of its value.
+  mlir::LogicalResult importInputValue(const onnx::ValueInfoProto &input);
   mlir::LogicalResult importNodes();
   mlir::LogicalResult importOutputs(mlir::func::FuncOp func);
   /// Erases what folding left unread (the operands of folded ops) and
@@ -137,6 +164,8 @@ private:
   void positionEntryBuilder();
   llvm::StringMap<SlotPtr> values;
   llvm::StringMap<bool> consumed;
+  const llvm::StringSet<> &valueInputs;
+  std::vector<std::string> requested;
   /// Every node's name (as diagnostics and mpc.node spell it), in graph order.
   std::vector<std::string> nodeNames;
 };
@@ -177,10 +206,17 @@ public:
   mlir::FailureOr<mlir::Value> value(size_t i);
   /// Requires input i to be present (error naming `what` otherwise).
   mlir::LogicalResult require(size_t i, llvm::StringRef what);
+  /// Requires input i to be a constant. When it is computed from graph
+  /// inputs, fails asking for their values (GraphImporter::requestValues),
+  /// or, without them, with an error naming them and the flag that gives them.
+  mlir::LogicalResult requireConstant(size_t i, llvm::StringRef what);
   /// Input i must be a constant (shapes, axes...): its integer values.
   mlir::FailureOr<llvm::SmallVector<int64_t>> hostInts(size_t i, llvm::StringRef what);
   /// Same for a scalar (or one-element) input.
   mlir::FailureOr<double> hostScalar(size_t i, llvm::StringRef what);
+  /// Input i's elements when they are known at import: a constant, or a
+  /// float initializer (which also stays a parameter), as Resize's scales.
+  mlir::FailureOr<HostTensor> hostValues(size_t i, llvm::StringRef what);
 
   // Attributes. A missing attribute takes `dflt`; with no default it is an
   // error. A present attribute of the wrong type is always an error.
@@ -288,6 +324,9 @@ std::string typeName(mlir::Type elementType);
 /// Decodes a TensorProto (raw or typed fields) into a host tensor. Errors
 /// name `what`.
 mlir::FailureOr<HostTensor> readHostTensor(const onnx::TensorProto &tensor, std::string &error);
+/// A host array's elements (an input's given value); errors name `what`.
+mlir::FailureOr<HostTensor> hostTensorOf(const runtime::HostArray &array, llvm::StringRef what,
+                                         std::string &error);
 /// A constant's elements on the host (the inverse of GraphImporter::makeConstant).
 HostTensor hostTensorOf(mlir::DenseElementsAttr constant);
 /// Static shape spelled as "2x3x4" (or "scalar").

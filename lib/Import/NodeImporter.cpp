@@ -305,13 +305,8 @@ FailureOr<Value> NodeImporter::value(size_t i) {
 }
 
 FailureOr<SmallVector<int64_t>> NodeImporter::hostInts(size_t i, StringRef what) {
-  if (failed(require(i, what)))
+  if (failed(require(i, what)) || failed(requireConstant(i, what)))
     return failure();
-  if (!isConstant(i))
-    return error() << what << " (input '" << node.input(int(i))
-                   << "') must be a constant: an initializer, a Constant node or a shape "
-                      "computation the importer can fold; data-dependent "
-                   << what << " is not supported";
   const HostTensor &t = host(i);
   if (t.isFloat() || t.dtype == kBool || t.shape.size() > 1)
     return error() << what << " (input '" << node.input(int(i))
@@ -320,12 +315,20 @@ FailureOr<SmallVector<int64_t>> NodeImporter::hostInts(size_t i, StringRef what)
   return SmallVector<int64_t>(t.ints.begin(), t.ints.end());
 }
 
-FailureOr<double> NodeImporter::hostScalar(size_t i, StringRef what) {
+FailureOr<HostTensor> NodeImporter::hostValues(size_t i, StringRef what) {
   if (failed(require(i, what)))
     return failure();
-  if (!isConstant(i))
-    return error() << what << " (input '" << node.input(int(i))
-                   << "') must be a constant; data-dependent " << what << " is not supported";
+  if (isConstant(i))
+    return host(i);
+  if (DenseElementsAttr value = graph.parameterValue(inputs[i]->parameter))
+    return hostTensorOf(value);
+  return error() << what << " (input '" << node.input(int(i))
+                 << "') must be a constant or an initializer";
+}
+
+FailureOr<double> NodeImporter::hostScalar(size_t i, StringRef what) {
+  if (failed(require(i, what)) || failed(requireConstant(i, what)))
+    return failure();
   if (host(i).size() != 1)
     return error() << what << " (input '" << node.input(int(i))
                    << "') must hold exactly one value, got shape " << shapeString(host(i).shape);

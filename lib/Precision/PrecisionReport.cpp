@@ -275,6 +275,10 @@ void GraphBuilder::addOp(Operation *op, std::optional<size_t> row) {
 PrecisionReport collectPrecisionReport(ModuleOp module) {
   PrecisionReport report;
   report.notes = getPolicyNotes(module);
+  if (auto opset = module->getAttrOfType<IntegerAttr>(kUpgradedFromOpsetAttr))
+    report.notes.insert(report.notes.begin(),
+                        "the model was saved at ONNX opset " + std::to_string(opset.getInt()) +
+                            " and upgraded with ONNX's version converter at import");
   GraphBuilder graph(report);
   const RooflineModel &model = getRooflineModel();
   module->walk<WalkOrder::PreOrder>([&](Operation *op) {

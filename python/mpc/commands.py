@@ -97,8 +97,9 @@ def mpc_compile(tool: Path, model: Path, output: Path, *, batch: Optional[int] =
                 weight_decay: Optional[float] = None, betas: Optional[Tuple[float, float]] = None,
                 eps: Optional[float] = None, loss_scale: Union[str, float, None] = None,
                 loss_output: Optional[str] = None, emit: Optional[str] = None,
-                extra: Sequence[str] = ()) -> list[str]:
-    """mpc-compile MODEL --train --target cpu -o OUTPUT ... (docs/mpc-compile.md)."""
+                input_values: Mapping[str, Path] = {}, extra: Sequence[str] = ()) -> list[str]:
+    """mpc-compile MODEL --train --target cpu -o OUTPUT ... (docs/mpc-compile.md);
+    `input_values` maps graph inputs whose values decide shapes to .npy files."""
     args = [str(tool), str(model), "--train", "--target", "cpu", "-o", str(output)]
     args += _flags([("--batch", batch), ("--loss", loss), ("--label", label), ("--optimizer", optimizer),
                     ("--precision", precision), ("--policy-file", policy_file), ("--lr", lr),
@@ -109,21 +110,25 @@ def mpc_compile(tool: Path, model: Path, output: Path, *, batch: Optional[int] =
         args.append("--nesterov")
     if emit is not None:
         args.append(f"--emit={emit}")
-    return args + list(extra)
+    return args + _input_values(input_values) + list(extra)
 
 
 def mpc_compile_infer(tool: Path, model: Path, output: Path, *, batch: Optional[int] = None,
                       precision: Optional[str] = None, policy_file: Optional[Path] = None,
                       weights: Optional[str] = None, emit: Optional[str] = None,
-                      extra: Sequence[str] = ()) -> list[str]:
+                      input_values: Mapping[str, Path] = {}, extra: Sequence[str] = ()) -> list[str]:
     """mpc-compile MODEL --infer --target cpu -o OUTPUT ... (docs/mpc-compile.md);
-    `weights` is embedded or external."""
+    `weights` is embedded or external, `input_values` as for mpc_compile."""
     args = [str(tool), str(model), "--infer", "--target", "cpu", "-o", str(output)]
     args += _flags([("--batch", batch), ("--precision", precision), ("--policy-file", policy_file),
                     ("--weights", weights)])
     if emit is not None:
         args.append(f"--emit={emit}")
-    return args + list(extra)
+    return args + _input_values(input_values) + list(extra)
+
+
+def _input_values(values: Mapping[str, Path]) -> list[str]:
+    return [arg for name, path in values.items() for arg in ("--onnx-input-value", f"{name}={path}")]
 
 
 def runner(tool: Path, inputs: Mapping[str, Path], *, output_dir: Optional[Path] = None,

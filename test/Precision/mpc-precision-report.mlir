@@ -37,6 +37,13 @@
 // RUN: not mpc-opt %s --mpc-precision-report=format=yaml -o /dev/null 2>&1 | FileCheck %s --check-prefix=BADFORMAT
 // FLOPs come from PrecisionOpInterface: the conv gradients are contractions.
 // RUN: mpc-opt %S/Inputs/conv-grad-flops.mlir --mpc-assign-precision=policy=bf16 --mpc-precision-report -o /dev/null | FileCheck %s --check-prefix=GRAD
+// A model upgraded from an older opset at import gets a note (text and JSON).
+// RUN: mpc-opt %S/Inputs/upgraded-opset.mlir --mpc-assign-precision=policy=bf16 --mpc-precision-report -o /dev/null | FileCheck %s --check-prefix=UPGRADED
+// UPGRADED: note: the model was saved at ONNX opset 9 and upgraded with ONNX's version converter at import
+// RUN: mpc-opt %S/Inputs/upgraded-opset.mlir --mpc-assign-precision=policy=bf16 --mpc-precision-report=format=json -o /dev/null | FileCheck %s --check-prefix=UPGRADED-JSON
+// UPGRADED-JSON: "notes": [
+// UPGRADED-JSON-NEXT: "the model was saved at ONNX opset 9 and upgraded with ONNX's version converter at import"
+// UPGRADED-JSON-NEXT: ]
 
 // Node names: mpc.node first, else a name location, else "-"; a parameter
 // read goes by its parameter's symbol, not by its location (which names the

@@ -73,10 +73,11 @@ RTOL, ATOL = 1e-4, 1e-5
 # "is supported only on constants": ops the importer folds on the host (Ceil,
 # Floor, Not, And, Or, Xor) given data computed at run time; "supported only at
 # opsets": an op whose row in the importer's table stops below the model's opset;
-# "cannot feed": a graph input of a type mpc-run has no host array for.
+# "cannot feed": a graph input of a type mpc-run has no host array for;
+# "could not upgrade": a model below opset 13 ONNX's version converter rejects.
 UNSUPPORTED_RE = re.compile(
     r"not supported|unsupported|is supported only on constants|has no host representation"
-    r"|supported only at opsets|which mpc-run cannot feed",
+    r"|supported only at opsets|which mpc-run cannot feed|version converter could not upgrade",
     re.IGNORECASE)
 
 
@@ -429,7 +430,8 @@ def report_lines(results, markdown):
 
 
 UNSUPPORTED_KINDS = [
-    (r"opset ([0-9]|1[0-2]) of the default ONNX domain is not supported", "model opset below 13"),
+    (r"version converter could not upgrade",
+     "model opset below 13 that ONNX's version converter cannot upgrade"),
     (r"opset \d+ of the default ONNX domain is not supported",
      "model opset above the importer's range (ops at opsets 22+; docs/supported-ops.md)"),
     (r"supported only at opsets", "op at an opset its importer does not handle (Range 27+)"),

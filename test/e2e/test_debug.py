@@ -21,7 +21,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from mpc_e2e import BUILD_DIR, MPC_RUN, max_relative_error
+from mpc_e2e import BUILD_DIR, MPC_RUN, ROOT, max_relative_error
 
 MPC_DEBUG = BUILD_DIR / "bin" / "mpc-debug"
 TOLERANCE = 1e-2
@@ -142,11 +142,54 @@ def test_search_when_all_low_already_passes(files):
     assert json.loads(policy.read_text())["rules"] == []
 
 
+def test_search_forces_only_nodes_a_rule_can_name(files):
+    # The last matmul keeps its name only as a location: the precision report
+    # still calls it "mm", but no policy rule matches it (rules match mpc.node).
+    # Forcing "mm" made mpc-assign-precision reject the search's own candidate
+    # ("no node name matches 'mm'"); the search now leaves it out.
+    tmp_path, model, x_path, _ = files
+    imported = subprocess.run([str(BUILD_DIR / "bin" / "mpc-translate"), "--import-onnx",
+                               str(model), "--onnx-batch", "4"],
+                              capture_output=True, text=True, check=True).stdout
+    lines = []
+    for line in imported.replace(' {mpc.node = "mm"}', "").splitlines():
+        lines.append(line + ' loc("mm")' if "= mpc.matmul %4" in line else line)
+    unnamed = tmp_path / "unnamed.mlir"
+    unnamed.write_text("\n".join(lines) + "\n")
+    assert 'loc("mm")' in unnamed.read_text()
+    policy = tmp_path / "unnamed.json"
+    proc = debug("search", unnamed, "--precision", "fp16", "--tolerance", TOLERANCE,
+                 "--input", f"x={x_path}", "-o", policy)
+    assert proc.returncode == 0, proc.stderr
+    rules = json.loads(policy.read_text())["rules"]
+    assert sorted(rule["match"] for rule in rules) == ["shift", "unshift"]
+
+
+def test_search_takes_the_input_ranges_mpc_run_takes(files):
+    # Declared as reaching 1e6, x overflows fp16 (largest finite 65504): range
+    # analysis keeps the ops it reaches in f32, the shift among them, so the
+    # all-fp16 program already meets the tolerance. Without the forwarding the
+    # search would force shift and unshift (the test above).
+    tmp_path, model, x_path, _ = files
+    policy = tmp_path / "ranged.json"
+    proc = debug("search", model, "--precision", "fp16", "--tolerance", TOLERANCE,
+                 "--input", f"x={x_path}", "--input-ranges", "x:-1e6:1e6", "-o", policy)
+    assert proc.returncode == 0, proc.stderr
+    assert "already meets the tolerance" in proc.stdout, proc.stdout
+    assert json.loads(policy.read_text())["rules"] == []
+    proc = debug("compare", model, "--precision", "fp16", "--input", f"x={x_path}",
+                 "--input-ranges", "x:-1e6:1e6")
+    assert proc.returncode == 0, proc.stderr
+    assert "first op over tolerance: none" in proc.stdout, proc.stdout
+
+
 @pytest.mark.parametrize("args, message", [
     (["frobnicate"], "unknown subcommand 'frobnicate'"),
     (["compare", "MODEL", "--precision", "fp16"], "missing --input"),
     (["search", "MODEL", "--precision", "fp16", "--tolerance", "zero", "--input", "X", "-o", "p.json"],
      "--tolerance must be a positive number"),
+    (["compare", "MODEL", "--precision", "fp16", "--input", "X", "--input-ranges", "y:0:1"],
+     "no graph input is named 'y'"),
 ])
 def test_usage_errors(files, args, message):
     _, model, x_path, _ = files
@@ -154,3 +197,41 @@ def test_usage_errors(files, args, message):
     proc = debug(*args)
     assert proc.returncode != 0
     assert message in proc.stderr, proc.stderr
+
+
+BUNDLED = ROOT / "test" / "Inputs" / "models"
+BUNDLED_INPUTS = {
+    "torch_mlp": ("x", lambda rng: rng.standard_normal((2, 16)).astype(np.float32)),
+    "torch_cnn": ("image", lambda rng: rng.standard_normal((2, 3, 16, 16)).astype(np.float32)),
+    "torch_encoder": ("ids", lambda rng: rng.integers(0, 100, (2, 8)).astype(np.int64)),
+}
+
+
+@pytest.mark.parametrize("precision", ["fp16", "bf16"])
+@pytest.mark.parametrize("name", sorted(BUNDLED_INPUTS))
+def test_search_policy_of_a_bundled_model_runs(tmp_path, name, precision):
+    """A tolerance no low-precision op meets makes the search force every
+    node it can name (the fewest candidates: all-low, fp32 twice, all
+    forced), so the policy holds every name the search keys by: mpc-run must
+    accept it and reproduce the fp32 outputs."""
+    if not MPC_DEBUG.exists():
+        pytest.skip(f"{MPC_DEBUG} not built (set MPC_BUILD_DIR)")
+    input_name, make = BUNDLED_INPUTS[name]
+    data = tmp_path / "in.npy"
+    np.save(data, make(np.random.default_rng(5)))
+    model = BUNDLED / f"{name}.onnx"
+    policy = tmp_path / "policy.json"
+    proc = debug("search", model, "--precision", precision, "--tolerance", 1e-7,
+                 "--max-candidates", 4, "--input", f"{input_name}={data}", "-o", policy)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(policy.read_text())["rules"], policy.read_text()
+
+    outputs = {}
+    for variant, extra in (("fp32", []), ("policy", ["--policy-file", str(policy)])):
+        out = tmp_path / variant
+        args = [str(MPC_RUN), str(model), "--precision", "fp32" if variant == "fp32" else precision,
+                "--input", f"{input_name}={data}", "--output-dir", str(out), *extra]
+        run = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+        outputs[variant] = np.load(out / "output.npy")
+    assert max_relative_error(outputs["policy"], outputs["fp32"]) <= 1e-6

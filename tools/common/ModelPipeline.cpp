@@ -17,6 +17,7 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::St
     ONNXImportOptions options;
     for (const auto &[name, array] : inputs)
       options.inputShapes[name] = array.shape();
+    useInputValues(options, inputs, "--input");
     return importONNXFile(path.str(), &context, options);
   }
   return mlir::parseSourceFile<mlir::ModuleOp>(path, &context);

@@ -25,8 +25,10 @@ class OpPassManager;
 
 namespace mpc::tool {
 
-/// An .onnx file (imported with its input shapes fixed by `inputs`' shapes)
-/// or an .mlir file. Null after diagnostics on failure.
+/// An .onnx file (imported with its input shapes fixed by `inputs`' shapes,
+/// and the inputs whose values decide shapes taken as constants of their
+/// data: mpc::inputsTakenAsValues lists them) or an .mlir file. Null after
+/// diagnostics on failure.
 mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::StringRef path,
                                             const std::map<std::string, runtime::HostArray> &inputs);
 

@@ -83,6 +83,12 @@ static cl::opt<std::string> lossScale("loss-scale",
 static cl::opt<int64_t> batch("batch", cl::init(0),
                               cl::desc("batch size (fixes the inputs' dynamic first dim)"),
                               cl::cat(category));
+static cl::list<std::string> inputValues(
+    "onnx-input-value",
+    cl::desc("NAME=FILE.npy: the value of a graph input that decides a shape (Reshape's shape, "
+             "Slice's starts, Pad's pads, ...); the program is specialized on it and no longer "
+             "takes that input (repeatable)"),
+    cl::value_desc("NAME=FILE.npy"), cl::cat(category));
 static cl::opt<std::string> target("target", cl::init("cpu"),
                                    cl::desc("cpu (default) or cuda"),
                                    cl::cat(category));
@@ -284,11 +290,15 @@ std::string checkOnnxModel(const TrainOptions &options) {
   std::string unreadable;
   if (!mpc::tool::readOnnxSignature(modelPath, signature, unreadable))
     return "";
+  std::set<std::string> valued;
+  for (llvm::StringRef spec : inputValues)
+    valued.insert(spec.rsplit('=').first.str());
   for (const mpc::tool::OnnxValue &input : signature.inputs) {
     if (input.name == options.label)
       return "--label '" + options.label + "' clashes with the model's input of that name; pick "
              "another name with --label";
-    if (!input.dims || input.dims->empty())
+    // A valued input becomes a constant: no batch dimension of the program.
+    if (!input.dims || input.dims->empty() || valued.count(input.name))
       continue;
     const std::optional<int64_t> &first = input.dims->front();
     if (!first && !batch.getNumOccurrences())
@@ -325,9 +335,19 @@ mlir::OwningOpRef<mlir::ModuleOp> buildFromOnnx(mlir::MLIRContext &context,
   mpc::ONNXImportOptions import;
   if (batch.getNumOccurrences())
     import.batchSize = batch;
+  mpc::InputValues values;
+  for (const std::string &spec : inputValues) {
+    std::string error;
+    if (!mpc::readInputValue(spec, "--onnx-input-value", values, error))
+      return failWith(error), nullptr;
+  }
+  mpc::useInputValues(import, values, "--onnx-input-value");
   mlir::OwningOpRef<mlir::ModuleOp> trainModule = mpc::importONNXFile(modelPath, &context, import);
   if (!trainModule)
     return nullptr;
+  if (std::string unused = mpc::unusedInputValue(*trainModule, values, "--onnx-input-value");
+      !unused.empty())
+    return failWith(unused), nullptr;
   if (infer)
     return succeeded(buildEvalStep(*trainModule, options)) ? std::move(trainModule) : nullptr;
   mlir::OwningOpRef<mlir::ModuleOp> evalModule = trainModule->clone();
@@ -415,6 +435,9 @@ int main(int argc, char **argv) {
   bool mlirInput = fromMlir || llvm::StringRef(modelPath).ends_with(".mlir");
   if (!llvm::sys::fs::exists(modelPath))
     return failWith("cannot open '" + modelPath + "': no such file");
+  if (mlirInput && inputValues.getNumOccurrences())
+    return failWith("--onnx-input-value gives graph-input values to the ONNX importer; '" +
+                    modelPath + "' is an MLIR module");
   if (!mlirInput)
     if (std::string error = checkOnnxModel(options); !error.empty())
       return failWith(error);

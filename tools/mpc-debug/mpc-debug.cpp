@@ -10,6 +10,8 @@
 #include "ErrorMeasures.h"
 #include "ModelPipeline.h"
 
+#include "mpc/Dialect/MpcDialect.h"
+#include "mpc/Import/ONNXImporter.h"
 #include "mpc/InitAll.h"
 #include "mpc/Precision/ExposedIntermediates.h"
 #include "mpc/Precision/Passes.h"
@@ -80,6 +82,18 @@ static cl::opt<std::string> policyFile("policy-file",
                                                 "(docs/precision-policy.md)"),
                                        cl::value_desc("file"), cl::sub(compareCommand),
                                        cl::cat(category));
+static cl::opt<std::string> inputRanges("input-ranges",
+                                        cl::desc("value ranges of graph inputs for precision "
+                                                 "assignment, as mpc-run takes them "
+                                                 "(docs/precision-range.md)"),
+                                        cl::value_desc("NAME:LO:HI,..."), cl::sub(bothCommands),
+                                        cl::cat(category));
+static cl::opt<std::string> calibrationData("calibration-data",
+                                            cl::desc("observed input ranges, as mpc-run takes "
+                                                     "them: a directory of NAME.npy or "
+                                                     "comma-separated .npy files"),
+                                            cl::value_desc("path"), cl::sub(bothCommands),
+                                            cl::cat(category));
 static cl::opt<std::string> jsonPath("json", cl::desc("also write the comparison as JSON"),
                                      cl::value_desc("file"), cl::sub(compareCommand),
                                      cl::cat(category));
@@ -103,6 +117,10 @@ int failWith(const llvm::Twine &message) {
 
 struct Options {
   std::string model, precision, policyFile, jsonPath, outPath;
+  /// What mpc-run forwards to mpc-assign-precision besides the policy, so
+  /// that both compile the same mixed program.
+  std::vector<std::string> inputRanges;
+  std::string calibrationData;
   double tolerance = 1e-2;
   unsigned maxCandidates = 200;
 };
@@ -153,6 +171,11 @@ bool readFlags(Options &options) {
   options.policyFile = policyFile;
   options.jsonPath = jsonPath;
   options.outPath = outPath;
+  llvm::SmallVector<llvm::StringRef> ranges;
+  llvm::StringRef(inputRanges).split(ranges, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+  for (llvm::StringRef range : ranges)
+    options.inputRanges.push_back(range.str());
+  options.calibrationData = calibrationData;
   return true;
 }
 
@@ -180,6 +203,8 @@ bool readInputs(std::map<std::string, HostArray> &inputs) {
 /// intermediates').
 struct Variant {
   std::vector<mpc::ExposedIntermediate> probes;
+  /// The nodes a policy rule can force to f32 that ran in the low type.
+  std::set<std::string> lowNodes;
   size_t numModelOutputs = 0;
   std::vector<std::string> outputNames;
   std::vector<HostArray> results;
@@ -191,16 +216,19 @@ double lowGemmShare(const mpc::PrecisionReport &report) {
   return report.gemmFlops ? double(report.lowPrecisionGemmFlops) / report.gemmFlops : 0;
 }
 
-/// Checks the data against @main's signature; false after an error.
+/// Checks the data against @main's signature, but for the inputs in
+/// `taken` (their values decided shapes: constants now); false after an error.
 bool checkInputs(const mpc::runtime::EntrySignature &signature,
-                 const std::map<std::string, HostArray> &inputs) {
+                 const std::map<std::string, HostArray> &inputs,
+                 const std::vector<std::string> &taken) {
   for (const auto &spec : signature.inputs)
     if (!inputs.count(spec.name))
       return failWith("model input '" + spec.name + "' has no data: pass --input " + spec.name +
                       "=FILE.npy"),
              false;
   for (const auto &[name, array] : inputs)
-    if (llvm::none_of(signature.inputs,
+    if (!llvm::is_contained(taken, name) &&
+        llvm::none_of(signature.inputs,
                       [&, &name = name](const auto &spec) { return spec.name == name; }))
       return failWith("--input '" + name + "': the model has no input of that name"), false;
   for (const auto &spec : signature.inputs) {
@@ -214,14 +242,35 @@ bool checkInputs(const mpc::runtime::EntrySignature &signature,
   return true;
 }
 
+/// The node names a policy rule matches (the `mpc.node` of an op that
+/// mpc-assign-precision decided) whose op it put in a type narrower than f32.
+/// The report's node column is no substitute: it falls back to an op's name
+/// location, which no rule matches.
+std::set<std::string> lowPrecisionNodes(mlir::ModuleOp module) {
+  std::set<std::string> nodes;
+  module.walk([&](mlir::Operation *op) {
+    auto node = op->getAttrOfType<mlir::StringAttr>(mpc::kNodeNameAttr);
+    auto precision = op->getAttrOfType<mlir::TypeAttr>(mpc::kPrecisionAttr);
+    auto type = precision ? llvm::dyn_cast<mlir::FloatType>(precision.getValue()) : nullptr;
+    if (node && type && type.getWidth() < 32)
+      nodes.insert(node.str());
+  });
+  return nodes;
+}
+
 /// The precision passes on `module` (with the intermediates exposed when
 /// `withProbes`), filling the variant's report and probes.
 bool assignPrecision(mlir::ModuleOp module, mlir::func::FuncOp entry, const Options &options,
                      llvm::StringRef precision, llvm::StringRef policyFile, bool withProbes,
                      Variant &variant) {
   mlir::PassManager precisionPm(module.getContext());
+  mpc::AssignPrecisionPassOptions precisionOptions;
   // `precision` is "fp32" or --precision, checked when the options were read.
-  mpc::tool::addInferencePasses(precisionPm, *mpc::parsePrecisionPolicy(precision), policyFile);
+  precisionOptions.policy = *mpc::parsePrecisionPolicy(precision);
+  precisionOptions.policyFile = policyFile.str();
+  precisionOptions.inputRanges.assign(options.inputRanges.begin(), options.inputRanges.end());
+  precisionOptions.calibrationData = options.calibrationData;
+  mpc::tool::addInferencePasses(precisionPm, precisionOptions);
   // Merge identical ops now: if the LLVM pipeline's CSE merged two exposed
   // values later, the function would return one value twice.
   precisionPm.addPass(mlir::createCSEPass());
@@ -230,6 +279,7 @@ bool assignPrecision(mlir::ModuleOp module, mlir::func::FuncOp entry, const Opti
                     "' failed (see the diagnostics above)"),
            false;
   variant.report = mpc::collectPrecisionReport(module);
+  variant.lowNodes = lowPrecisionNodes(module);
   if (!withProbes)
     return true;
   mlir::PassManager exposePm(module.getContext());
@@ -265,7 +315,7 @@ bool runVariant(const Options &options, llvm::StringRef precision, llvm::StringR
   llvm::Expected<mpc::runtime::EntrySignature> signature = mpc::runtime::readEntrySignature(entry);
   if (!signature)
     return failWith("'" + options.model + "': " + llvm::toString(signature.takeError())), false;
-  if (!checkInputs(*signature, inputs))
+  if (!checkInputs(*signature, inputs, mpc::inputsTakenAsValues(*module)))
     return false;
   variant.outputNames.clear();
   for (const auto &spec : signature->outputs)
@@ -463,9 +513,7 @@ mpc::PolicySearchInput searchInput(const Options &options, const Variant &allLow
         {error.probe->node,
          error.present ? std::optional<double>(error.stats.maxRel) : std::nullopt,
          error.probe->producers});
-  for (const mpc::PrecisionReportRow &row : allLow.report.rows)
-    if (row.lowPrecision && row.node != "-" && !llvm::StringRef(row.node).starts_with("@"))
-      input.lowNodes.insert(row.node);
+  input.lowNodes = allLow.lowNodes;
   return input;
 }
 

@@ -29,6 +29,11 @@ static cl::list<std::string> onnxShapes(
     "onnx-input-shape",
     cl::desc("With an .onnx input: NAME=D0xD1x... fixes a graph input's whole shape (repeatable)"),
     cl::cat(onnxCategory));
+static cl::list<std::string> onnxValues(
+    "onnx-input-value",
+    cl::desc("With an .onnx input: NAME=FILE.npy gives the value of a graph input that decides a "
+             "shape; the program is specialized on it (repeatable)"),
+    cl::cat(onnxCategory));
 
 /// Parses NAME=2x3x4 into the options; false (with a message) on bad syntax.
 static bool parseInputShape(llvm::StringRef spec, mpc::ONNXImportOptions &options) {
@@ -76,11 +81,25 @@ int main(int argc, char **argv) {
     for (const std::string &spec : onnxShapes)
       if (!parseInputShape(spec, options))
         return 1;
+    mpc::InputValues values;
+    for (const std::string &spec : onnxValues) {
+      std::string message;
+      if (!mpc::readInputValue(spec, "--onnx-input-value", values, message)) {
+        llvm::errs() << "error: " << message << "\n";
+        return 1;
+      }
+    }
+    mpc::useInputValues(options, values, "--onnx-input-value");
     mlir::MLIRContext context(registry);
     context.loadAllAvailableDialects();
     mlir::OwningOpRef<mlir::ModuleOp> module = mpc::importONNXFile(inputFilename, &context, options);
     if (!module)
       return 1;
+    if (std::string unused = mpc::unusedInputValue(*module, values, "--onnx-input-value");
+        !unused.empty()) {
+      llvm::errs() << "error: " << unused << "\n";
+      return 1;
+    }
     std::string text;
     llvm::raw_string_ostream os(text);
     module->print(os);

@@ -318,6 +318,9 @@ int main(int argc, char **argv) {
   llvm::Expected<mpc::runtime::EntrySignature> signature = mpc::runtime::readEntrySignature(entry);
   if (!signature)
     return failWith("'" + modelPath + "': " + llvm::toString(signature.takeError()));
+  // Inputs whose values decided shapes are constants of the program now.
+  for (const std::string &name : mpc::inputsTakenAsValues(*module))
+    inputs.erase(name);
   if (!checkInputs(declaredInputs(*signature), inputs, files))
     return 1;
 

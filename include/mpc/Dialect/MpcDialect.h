@@ -42,6 +42,13 @@ inline constexpr llvm::StringLiteral kIONameAttr = "mpc.name";
 /// Module attribute: the ONNX nodes the importer folded away (into a
 /// constant, or into one of their inputs), which no op names any more.
 inline constexpr llvm::StringLiteral kFoldedNodesAttr = "mpc.folded_nodes";
+/// Module attribute: the ONNX graph inputs whose values decided shapes and
+/// were imported as constants (ONNXImportOptions::inputValue); the program
+/// does not take them.
+inline constexpr llvm::StringLiteral kInputValuesAttr = "mpc.input_values";
+/// Module attribute: the default-domain opset the model was saved at, when
+/// the importer upgraded it with ONNX's version converter (i64).
+inline constexpr llvm::StringLiteral kUpgradedFromOpsetAttr = "mpc.upgraded_from_opset";
 } // namespace mpc
 
 #endif // MPC_DIALECT_MPCDIALECT_H

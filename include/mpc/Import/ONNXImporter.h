@@ -2,11 +2,14 @@
 #ifndef MPC_IMPORT_ONNXIMPORTER_H
 #define MPC_IMPORT_ONNXIMPORTER_H
 
+#include "mpc/Runtime/HostArray.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,6 +23,16 @@ struct ONNXImportOptions {
   std::map<std::string, std::vector<int64_t>> inputShapes;
   /// Name of the function that computes the graph.
   std::string functionName = "main";
+  /// The value of a graph input that decides a shape (Reshape's shape,
+  /// Slice's starts, Pad's pads, Unsqueeze's axes, ... or what they are
+  /// computed from). The importer asks only for such inputs and imports each
+  /// value it gets as a constant, so the program is specialized on it and no
+  /// longer takes that input (the module's kInputValuesAttr lists them).
+  /// Null (or no callback): the error names the input, the node that needs
+  /// it and `inputValueFlag`.
+  std::function<const runtime::HostArray *(llvm::StringRef name)> inputValue;
+  /// How the user gives such a value: "<flag> NAME=FILE.npy".
+  std::string inputValueFlag = "--onnx-input-value";
 };
 
 /// Imports an ONNX model. On bad input (malformed or truncated file,
@@ -32,6 +45,22 @@ mlir::OwningOpRef<mlir::ModuleOp> importONNXFile(llvm::StringRef path, mlir::MLI
 mlir::OwningOpRef<mlir::ModuleOp> importONNXBytes(llvm::StringRef bytes, llvm::StringRef sourceName,
                                                   mlir::MLIRContext *context,
                                                   const ONNXImportOptions &options = {});
+
+/// Graph-input values by name (`--onnx-input-value NAME=FILE.npy`).
+using InputValues = std::map<std::string, runtime::HostArray>;
+/// Reads one NAME=FILE.npy into `values`; false with `error` (naming `flag`)
+/// on a bad spec, a repeated name or an unreadable file.
+bool readInputValue(llvm::StringRef spec, llvm::StringRef flag, InputValues &values,
+                    std::string &error);
+/// Makes `options` take shape-deciding inputs' values from `values` (which
+/// must outlive the import); errors for missing ones name `flag`.
+void useInputValues(ONNXImportOptions &options, const InputValues &values, llvm::StringRef flag);
+/// The graph inputs an import took as constants (the module's kInputValuesAttr).
+std::vector<std::string> inputsTakenAsValues(mlir::ModuleOp module);
+/// An error naming the first value in `values` the import did not take
+/// (a typo, or an input that decides no shape); "" when all were taken.
+std::string unusedInputValue(mlir::ModuleOp module, const InputValues &values,
+                             llvm::StringRef flag);
 
 /// Registers `--import-onnx` for mpc-translate.
 void registerONNXImportTranslation();

@@ -54,6 +54,10 @@ void addParallelLoopsToThreads(OpPassManager &pm) {
 } // namespace
 
 void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &options) {
+  // The CPU sums a reduction in one running accumulator; the CUDA kernels
+  // (which --cuda-schedule runs here) sum in trees and keep f32.
+  if (!options.cudaSchedule)
+    pm.addPass(createWidenLongSumsPass());
   buildTensorPipeline(pm);
   // Convolutions as im2col + matmul (after fusion, which would fuse the
   // patches copy back into a convolution).

@@ -261,4 +261,26 @@ def VectorizeGenericsPass : Pass<"mpc-vectorize-generics", "::mlir::func::FuncOp
   ];
 }
 
+def WidenLongSumsPass : Pass<"mpc-widen-long-sums"> {
+  let summary = "f32 sums and means over many elements accumulate in f64";
+  let description = [{
+    The CPU lowering adds a reduction's elements one after the other into
+    one accumulator, so the rounding of a long f32 running sum dominates its
+    error: a batch norm's statistics and gradient sums over N x H x W values
+    per channel came out 7-36x further from f64 than PyTorch's, whose
+    kernels sum in many partial accumulators. This pass gives every f32
+    `mpc.reduce_sum` and `mpc.reduce_mean` without an accumulator of its own
+    that reduces at least `min-count` elements an f64 accumulator
+    (`acc_type = f64`): the sum is exact to about 1 ulp of f32 whatever its
+    length, and rounds once. The CUDA target sums in trees and is left
+    alone. Measured in docs/numerics.md ("Long f32 sums").
+    `%s = mpc.reduce_sum %x {axes = array<i64: 0, 2, 3>, keepdims = false} : (tensor<64x8x8x8xf32>) -> tensor<8xf32>`
+    becomes the same op with `acc_type = f64`.
+  }];
+  let options = [
+    Option<"minCount", "min-count", "int64_t", /*default=*/"64",
+           "Fewest reduced elements per result that get an f64 accumulator">,
+  ];
+}
+
 #endif // MPC_CODEGEN_CPU_PASSES_TD
