@@ -449,63 +449,24 @@ template <typename OpTy> std::optional<HostReduce> hostReduceKind() {
 }
 
 template <typename OpTy> LogicalResult importReduce(NodeImporter &n) {
-  if (failed(n.require(0, "data")))
+  FailureOr<ReduceSpec> spec =
+      readReduceSpec(n, std::is_same_v<OpTy, mpc::ReduceSumOp> || n.opset() >= 18);
+  if (failed(spec))
     return failure();
-  bool axesInput = std::is_same_v<OpTy, mpc::ReduceSumOp> || n.opset() >= 18;
-  FailureOr<int64_t> keepdims = n.intAttr("keepdims", 1);
-  FailureOr<int64_t> noop =
-      axesInput ? n.intAttr("noop_with_empty_axes", 0) : FailureOr<int64_t>(0);
-  if (failed(keepdims) || failed(noop))
-    return failure();
-  SmallVector<int64_t> axes;
-  if (axesInput) {
-    if (n.attr("axes"))
-      return n.error() << "takes its axes as an input at opset " << n.opset()
-                       << ", not as an attribute";
-    if (n.hasInput(1)) {
-      FailureOr<SmallVector<int64_t>> given = n.hostInts(1, "axes");
-      if (failed(given))
-        return failure();
-      axes = *given;
-    }
-  } else {
-    if (n.hasInput(1))
-      return n.error() << "takes its axes as an attribute at opset " << n.opset()
-                       << " (as an input only from opset 18)";
-    FailureOr<std::optional<SmallVector<int64_t>>> given = n.intsAttr("axes");
-    if (failed(given))
-      return failure();
-    if (*given)
-      axes = **given;
-  }
-  int64_t rank = n.rankOf(0);
-  if (axes.empty()) {
-    if (*noop)
-      return n.aliasOutput(0, 0);
-    for (int64_t i = 0; i < rank; ++i)
-      axes.push_back(i);
-  }
-  FailureOr<SmallVector<int64_t>> normalized = n.normalizeAxes(axes, rank, "axes");
-  if (failed(normalized))
-    return failure();
-  if (normalized->empty())
+  if (spec->axes.empty())
     return n.aliasOutput(0, 0);
-  std::string message;
-  FailureOr<Shape> outShape = rules::reduce(n.shapeOf(0), *normalized, *keepdims != 0, message);
-  if (failed(outShape))
-    return n.shapeError(message);
   std::optional<HostReduce> onHost = hostReduceKind<OpTy>();
   int64_t count = checkedNumElements(n.shapeOf(0));
   if (onHost && n.isConstant(0) && isFloatDType(n.dtypeOf(0)) && count >= 0 &&
       count <= kMaxHostElements)
-    return n.setOutput(0, hostReduce(*onHost, n.host(0), *normalized, *keepdims != 0));
+    return n.setOutput(0, hostReduce(*onHost, n.host(0), spec->axes, spec->keepdims));
   if (n.dtypeOf(0) == kBool)
     return n.error() << "data has element type bool, which is not supported by the reductions; "
                         "cast it to int32 in the model";
   FailureOr<Value> x = n.value(0);
   if (failed(x))
     return failure();
-  FailureOr<Value> result = n.createOrFold<OpTy>(n.inferred(), *x, ArrayRef<int64_t>(*normalized), *keepdims != 0, TypeAttr());
+  FailureOr<Value> result = n.createOrFold<OpTy>(n.inferred(), *x, ArrayRef<int64_t>(spec->axes), spec->keepdims, TypeAttr());
   if (failed(result))
     return failure();
   return n.setOutput(0, *result);
@@ -554,5 +515,53 @@ const OpImportInfo kTable[] = {
      "single axis (opset 13 semantics)"},
 };
 } // namespace
+
+FailureOr<ReduceSpec> mpc::importer::readReduceSpec(NodeImporter &n, bool axesInput) {
+  if (failed(n.require(0, "data")))
+    return failure();
+  FailureOr<int64_t> keepdims = n.intAttr("keepdims", 1);
+  FailureOr<int64_t> noop =
+      axesInput ? n.intAttr("noop_with_empty_axes", 0) : FailureOr<int64_t>(0);
+  if (failed(keepdims) || failed(noop))
+    return failure();
+  SmallVector<int64_t> axes;
+  if (axesInput) {
+    if (n.attr("axes"))
+      return n.error() << "takes its axes as an input at opset " << n.opset()
+                       << ", not as an attribute";
+    if (n.hasInput(1)) {
+      FailureOr<SmallVector<int64_t>> given = n.hostInts(1, "axes");
+      if (failed(given))
+        return failure();
+      axes = *given;
+    }
+  } else {
+    if (n.hasInput(1))
+      return n.error() << "takes its axes as an attribute at opset " << n.opset()
+                       << " (as an input only from opset 18)";
+    FailureOr<std::optional<SmallVector<int64_t>>> given = n.intsAttr("axes");
+    if (failed(given))
+      return failure();
+    if (*given)
+      axes = **given;
+  }
+  int64_t rank = n.rankOf(0);
+  ReduceSpec spec;
+  spec.keepdims = *keepdims != 0;
+  if (axes.empty()) {
+    if (*noop)
+      return spec;
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  }
+  FailureOr<SmallVector<int64_t>> normalized = n.normalizeAxes(axes, rank, "axes");
+  if (failed(normalized) || normalized->empty())
+    return failed(normalized) ? FailureOr<ReduceSpec>(failure()) : FailureOr<ReduceSpec>(spec);
+  std::string message;
+  if (failed(rules::reduce(n.shapeOf(0), *normalized, spec.keepdims, message)))
+    return n.shapeError(message);
+  spec.axes = std::move(*normalized);
+  return spec;
+}
 
 ArrayRef<OpImportInfo> mpc::importer::nnOpTable() { return kTable; }

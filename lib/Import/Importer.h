@@ -49,6 +49,11 @@ llvm::ArrayRef<OpImportInfo> structuralOpTable();
 llvm::ArrayRef<OpImportInfo> resizeOpTable();
 llvm::ArrayRef<OpImportInfo> einsumOpTable();
 llvm::ArrayRef<OpImportInfo> mathOpTable();
+llvm::ArrayRef<OpImportInfo> lossOpTable();
+llvm::ArrayRef<OpImportInfo> compositeReduceOpTable();
+llvm::ArrayRef<OpImportInfo> normalizationOpTable();
+llvm::ArrayRef<OpImportInfo> arithOpTable();
+llvm::ArrayRef<OpImportInfo> indexingOpTable();
 /// All rows, sorted by op type.
 std::vector<OpImportInfo> supportedOps();
 const OpImportInfo *findOp(llvm::StringRef opType);
@@ -298,6 +303,17 @@ private:
   mlir::Location location;
   llvm::SmallVector<SlotPtr> inputs;
 };
+
+/// A Reduce* node's reduction: sorted non-negative axes (empty when there is
+/// nothing to reduce: noop_with_empty_axes, or a rank-0 input) and keepdims.
+struct ReduceSpec {
+  llvm::SmallVector<int64_t> axes;
+  bool keepdims = true;
+};
+/// Reads a Reduce* node's data input, axes (the constant input 1 when
+/// `axesInput`, else the attribute), keepdims and noop_with_empty_axes, and
+/// checks the reduced shape.
+mlir::FailureOr<ReduceSpec> readReduceSpec(NodeImporter &n, bool axesInput);
 
 /// The MLIR element type of an ONNX data type, or null when the data path
 /// does not support it.

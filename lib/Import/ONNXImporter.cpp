@@ -32,7 +32,8 @@ std::vector<OpImportInfo> mpc::importer::supportedOps() {
   std::vector<OpImportInfo> ops;
   for (ArrayRef<OpImportInfo> table :
        {elementwiseOpTable(), nnOpTable(), shapeOpTable(), structuralOpTable(), resizeOpTable(),
-        einsumOpTable(), mathOpTable()})
+        einsumOpTable(), mathOpTable(), lossOpTable(), compositeReduceOpTable(),
+        normalizationOpTable(), arithOpTable(), indexingOpTable()})
     ops.insert(ops.end(), table.begin(), table.end());
   llvm::sort(ops, [](const OpImportInfo &a, const OpImportInfo &b) {
     return StringRef(a.opType) < StringRef(b.opType);

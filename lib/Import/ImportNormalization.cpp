@@ -1,0 +1,126 @@
+//===- ImportNormalization.cpp - InstanceNormalization, LRN ---------------===//
+//
+// Both are built from reductions, pooling and elementwise ops: the
+// statistics accumulate in the reductions' precision (f32 under mixed
+// precision) and gradients come with the parts.
+//
+//===----------------------------------------------------------------------===//
+#include "Importer.h"
+
+using namespace mlir;
+using namespace mpc::importer;
+
+namespace {
+template <typename OpTy> FailureOr<Value> binary(NodeImporter &n, Value lhs, FailureOr<Value> rhs) {
+  return failed(rhs) ? rhs : n.createOrFold<OpTy>(n.inferred(), lhs, *rhs);
+}
+
+template <typename OpTy> FailureOr<Value> unary(NodeImporter &n, FailureOr<Value> x) {
+  return failed(x) ? x : n.createOrFold<OpTy>(x->getType(), *x);
+}
+
+FailureOr<Value> mean(NodeImporter &n, FailureOr<Value> x, ArrayRef<int64_t> axes) {
+  return failed(x) ? x
+                   : n.createOrFold<mpc::ReduceMeanOp>(n.inferred(), *x, axes, true, TypeAttr());
+}
+
+/// A float tensor N x C x d1... with rank >= `minRank`.
+LogicalResult checkInput(NodeImporter &n, int64_t minRank) {
+  if (failed(n.require(0, "X")))
+    return failure();
+  if (n.rankOf(0) < minRank || !isFloatDType(n.dtypeOf(0)))
+    return n.error() << "X must be a float tensor N x C x d1... of rank >= " << minRank << ", got "
+                     << dtypeName(n.dtypeOf(0)) << " " << shapeString(n.shapeOf(0));
+  return success();
+}
+
+/// (x - mean) / sqrt(var + epsilon) * scale + B, the statistics over each
+/// (n, c)'s spatial dims; scale and B are per channel.
+LogicalResult importInstanceNormalization(NodeImporter &n) {
+  FailureOr<double> epsilon = n.floatAttr("epsilon", 1e-5);
+  if (failed(epsilon) || failed(checkInput(n, 3)) || failed(n.require(1, "scale")) ||
+      failed(n.require(2, "B")))
+    return failure();
+  int64_t rank = n.rankOf(0), channels = n.shapeOf(0)[1];
+  for (size_t i : {1, 2})
+    if (n.shapeOf(i) != ArrayRef<int64_t>{channels} || n.dtypeOf(i) != n.dtypeOf(0))
+      return n.error() << (i == 1 ? "scale" : "B") << " must be a " << dtypeName(n.dtypeOf(0))
+                       << " vector of the " << channels << " channels, got "
+                       << dtypeName(n.dtypeOf(i)) << " " << shapeString(n.shapeOf(i));
+  SmallVector<int64_t> spatial = llvm::to_vector(llvm::seq<int64_t>(2, rank));
+  Shape perChannel(rank, 1);
+  perChannel[1] = channels;
+  FailureOr<Value> x = n.value(0);
+  FailureOr<Value> centered = failed(x) ? x : binary<mpc::SubOp>(n, *x, mean(n, *x, spatial));
+  if (failed(centered))
+    return failure();
+  FailureOr<Value> variance = mean(n, binary<mpc::MulOp>(n, *centered, *centered), spatial);
+  Type elementType = getElementTypeOrSelf(*x);
+  FailureOr<Value> eps = failed(variance) ? variance : n.scalar(elementType, *epsilon);
+  FailureOr<Value> stddev =
+      failed(eps) ? eps : unary<mpc::SqrtOp>(n, binary<mpc::AddOp>(n, *variance, *eps));
+  FailureOr<Value> normalized = failed(stddev) ? stddev : binary<mpc::DivOp>(n, *centered, *stddev);
+  FailureOr<Value> scale = failed(normalized) ? normalized : n.value(1);
+  FailureOr<Value> bias = failed(scale) ? scale : n.value(2);
+  if (failed(bias))
+    return failure();
+  FailureOr<Value> scaled = binary<mpc::MulOp>(n, *normalized, n.reshape(*scale, perChannel));
+  FailureOr<Value> result =
+      failed(scaled) ? scaled : binary<mpc::AddOp>(n, *scaled, n.reshape(*bias, perChannel));
+  if (failed(result))
+    return failure();
+  return n.setOutput(0, *result);
+}
+
+/// x / (bias + alpha / size * sum of x^2 over a window of `size` channels)^beta.
+/// The window sum is an average pool (padding counted) over the channels of
+/// x^2 viewed as N x 1 x C x (the rest), times size.
+LogicalResult importLRN(NodeImporter &n) {
+  FailureOr<double> alpha = n.floatAttr("alpha", 1e-4);
+  FailureOr<double> beta = n.floatAttr("beta", 0.75);
+  FailureOr<double> bias = n.floatAttr("bias", 1.0);
+  FailureOr<int64_t> size = n.intAttr("size", std::nullopt);
+  if (failed(alpha) || failed(beta) || failed(bias) || failed(size) || failed(checkInput(n, 3)))
+    return failure();
+  ArrayRef<int64_t> shape = n.shapeOf(0);
+  if (*size < 1)
+    return n.error() << "size must be >= 1, got " << *size;
+  int64_t rest = checkedNumElements(shape.drop_front(2));
+  Shape pooledShape{shape[0], 1, shape[1], rest};
+  int64_t before = (*size - 1) / 2, after = *size - 1 - before;
+  SmallVector<int64_t> kernel{*size, 1}, strides{1, 1}, pads{before, 0, after, 0};
+  FailureOr<Value> x = n.value(0);
+  FailureOr<Value> squares = failed(x) ? x : binary<mpc::MulOp>(n, *x, *x);
+  FailureOr<Value> viewed = failed(squares) ? squares : n.reshape(*squares, pooledShape);
+  FailureOr<Value> windowMean =
+      failed(viewed)
+          ? viewed
+          : n.createOrFold<mpc::AvgPoolOp>(n.inferred(), *viewed, ArrayRef<int64_t>(kernel),
+                                           ArrayRef<int64_t>(strides), ArrayRef<int64_t>(pads),
+                                           true, false, TypeAttr());
+  FailureOr<Value> back = failed(windowMean) ? windowMean : n.reshape(*windowMean, shape);
+  if (failed(back))
+    return failure();
+  Type elementType = getElementTypeOrSelf(*x);
+  FailureOr<Value> scaled = binary<mpc::MulOp>(n, *back, n.scalar(elementType, *alpha));
+  FailureOr<Value> shifted =
+      failed(scaled) ? scaled : binary<mpc::AddOp>(n, *scaled, n.scalar(elementType, *bias));
+  FailureOr<Value> denominator =
+      failed(shifted) ? shifted : binary<mpc::PowOp>(n, *shifted, n.scalar(elementType, *beta));
+  FailureOr<Value> result =
+      failed(denominator) ? denominator : binary<mpc::DivOp>(n, *x, *denominator);
+  if (failed(result))
+    return failure();
+  return n.setOutput(0, *result);
+}
+
+const OpImportInfo kTable[] = {
+    {"InstanceNormalization", 13, kMaxOpset, importInstanceNormalization,
+     "mpc.reduce_mean + mpc.sub + mpc.mul + mpc.sqrt + mpc.div + mpc.add",
+     "statistics over the spatial dims of each (n, c)"},
+    {"LRN", 13, kMaxOpset, importLRN, "mpc.mul + mpc.avg_pool + mpc.pow + mpc.div",
+     "the channel window as an average pool over x^2 (padding counted)"},
+};
+} // namespace
+
+ArrayRef<OpImportInfo> mpc::importer::normalizationOpTable() { return kTable; }
