@@ -215,8 +215,9 @@ public:
   mlir::FailureOr<llvm::SmallVector<int64_t>> hostInts(size_t i, llvm::StringRef what);
   /// Same for a scalar (or one-element) input.
   mlir::FailureOr<double> hostScalar(size_t i, llvm::StringRef what);
-  /// Input i's elements when they are known at import: a constant, or a
-  /// float initializer (which also stays a parameter), as Resize's scales.
+  /// Input i's elements when they are known at import: a constant, a float
+  /// initializer (which also stays a parameter), as Resize's scales, or a graph
+  /// input whose value is given (requireConstant).
   mlir::FailureOr<HostTensor> hostValues(size_t i, llvm::StringRef what);
 
   // Attributes. A missing attribute takes `dflt`; with no default it is an

@@ -322,8 +322,11 @@ FailureOr<HostTensor> NodeImporter::hostValues(size_t i, StringRef what) {
     return host(i);
   if (DenseElementsAttr value = graph.parameterValue(inputs[i]->parameter))
     return hostTensorOf(value);
-  return error() << what << " (input '" << node.input(int(i))
-                 << "') must be a constant or an initializer";
+  // A graph input (or a value computed from one): its value is asked for and
+  // the import restarts specialized on it, as for shapes read by hostInts.
+  if (failed(requireConstant(i, what)))
+    return failure();
+  return host(i);
 }
 
 FailureOr<double> NodeImporter::hostScalar(size_t i, StringRef what) {

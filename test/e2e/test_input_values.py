@@ -71,6 +71,10 @@ CASES = {
                                 [("x", F, [2, 3, 4]), ("extra", I, [1]), ("last", I, [1])],
                                 [("y", F, None)]),
                           {"extra": ints(2), "last": ints(3)}),
+    # Resize reads float scales through hostValues, not hostInts: the same specialization.
+    "resize": (model([helper.make_node("Resize", ["x", "", "scales"], ["y"], name="rz", mode="nearest")],
+                     [("x", F, [2, 3, 4]), ("scales", F, [3])], [("y", F, None)]),
+               {"scales": np.array([1, 1, 2], np.float32)}),
     "range": (model([helper.make_node("Range", ["start", "limit", "delta"], ["y"], name="rg")],
                     [("start", I, []), ("limit", I, []), ("delta", I, [])], [("y", I, None)]),
               {"start": np.array(10, np.int64), "limit": np.array(-3, np.int64),
