@@ -124,9 +124,13 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   // The CUDA schedule vectorizes elementwise kernels whatever math they
   // call; math-to-libm unrolls a vector atan, asinh, ... into scalar calls
   // with vector ops, which must still be lowered after it. (Scalar calls
-  // of sinf, floorf, ... give what the LLVM intrinsics give.)
-  if (options.cudaSchedule)
+  // of sinf, floorf, ... give what the LLVM intrinsics give.) Math with an
+  // LLVM intrinsic (absi, sqrt, ...) is lowered first, as in the other
+  // order: math-to-libm rejects what it has no function for.
+  if (options.cudaSchedule) {
+    pm.addPass(createConvertMathToLLVMPass());
     pm.addPass(createConvertMathToLibmPass());
+  }
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
