@@ -11,10 +11,17 @@
 #include "Importer.h"
 
 namespace mpc::importer {
-/// Window attributes (ConvTranspose's) beyond this are rejected so that
-/// window arithmetic cannot overflow; Resize output dims likewise.
+/// Window attributes (Conv's, the pools', ConvTranspose's) beyond this are
+/// rejected so that window arithmetic cannot overflow; Resize output dims
+/// likewise.
 inline constexpr int64_t kMaxWindowSize = int64_t(1) << 20;
 inline constexpr int64_t kMaxResizedDim = int64_t(1) << 24;
+/// The window attribute `name` (strides, pads, dilations...): `size`
+/// entries, each from `minValue` to kMaxWindowSize, or `size` x `dflt` when
+/// absent.
+mlir::FailureOr<llvm::SmallVector<int64_t>> windowList(NodeImporter &n, llvm::StringRef name,
+                                                       size_t size, int64_t dflt,
+                                                       int64_t minValue);
 /// mpc.transpose unless `perm` is the identity.
 mlir::FailureOr<mlir::Value> transposed(NodeImporter &n, mlir::Value x,
                                         llvm::ArrayRef<int64_t> perm);

@@ -1,5 +1,5 @@
 //===- ImportNN.cpp - matmul, conv, pooling, normalization, reductions ----===//
-#include "Importer.h"
+#include "Building.h"
 
 using namespace mlir;
 using namespace mpc::importer;
@@ -111,12 +111,11 @@ struct WindowAttrs {
   bool ceilMode = false;
 };
 
-/// Window attributes beyond this are rejected so that window arithmetic
-/// cannot overflow.
-constexpr int64_t kMaxWindowAttr = int64_t(1) << 20;
+} // namespace
 
-FailureOr<SmallVector<int64_t>> listAttr(NodeImporter &n, StringRef name, size_t size, int64_t dflt,
-                                         int64_t minValue) {
+FailureOr<SmallVector<int64_t>> mpc::importer::windowList(NodeImporter &n, StringRef name,
+                                                          size_t size, int64_t dflt,
+                                                          int64_t minValue) {
   FailureOr<std::optional<SmallVector<int64_t>>> given = n.intsAttr(name);
   if (failed(given))
     return failure();
@@ -126,19 +125,21 @@ FailureOr<SmallVector<int64_t>> listAttr(NodeImporter &n, StringRef name, size_t
     return n.error() << "attribute '" << name << "' has " << (*given)->size()
                      << " entries, expected " << size;
   for (int64_t v : **given)
-    if (v < minValue || v > kMaxWindowAttr)
+    if (v < minValue || v > kMaxWindowSize)
       return n.error() << "attribute '" << name << "' has value " << v << ", expected " << minValue
-                       << " to " << kMaxWindowAttr;
+                       << " to " << kMaxWindowSize;
   return **given;
 }
+
+namespace {
 
 /// `kernel` comes from the weight (Conv) or the attribute (pools).
 LogicalResult windowAttrs(NodeImporter &n, ArrayRef<int64_t> inputShape, WindowAttrs &w,
                           bool hasDilations, bool hasCeilMode) {
   size_t spatial = inputShape.size() - 2;
-  FailureOr<SmallVector<int64_t>> strides = listAttr(n, "strides", spatial, 1, 1);
+  FailureOr<SmallVector<int64_t>> strides = windowList(n, "strides", spatial, 1, 1);
   FailureOr<SmallVector<int64_t>> dilations =
-      hasDilations ? listAttr(n, "dilations", spatial, 1, 1)
+      hasDilations ? windowList(n, "dilations", spatial, 1, 1)
                    : FailureOr<SmallVector<int64_t>>(SmallVector<int64_t>(spatial, 1));
   FailureOr<std::string> autoPad = n.stringAttr("auto_pad", std::string("NOTSET"));
   FailureOr<int64_t> ceilMode = hasCeilMode ? n.intAttr("ceil_mode", 0) : FailureOr<int64_t>(0);
@@ -148,11 +149,11 @@ LogicalResult windowAttrs(NodeImporter &n, ArrayRef<int64_t> inputShape, WindowA
   w.dilations = *dilations;
   w.ceilMode = *ceilMode != 0;
   for (size_t i = 0; i < spatial; ++i)
-    if (w.kernel[i] < 1 || w.kernel[i] > kMaxWindowAttr)
+    if (w.kernel[i] < 1 || w.kernel[i] > kMaxWindowSize)
       return n.error() << "kernel size " << w.kernel[i] << " is out of range (1 to "
-                       << kMaxWindowAttr << ")";
+                       << kMaxWindowSize << ")";
   if (*autoPad == "NOTSET") {
-    FailureOr<SmallVector<int64_t>> pads = listAttr(n, "pads", 2 * spatial, 0, 0);
+    FailureOr<SmallVector<int64_t>> pads = windowList(n, "pads", 2 * spatial, 0, 0);
     if (failed(pads))
       return failure();
     w.pads = *pads;

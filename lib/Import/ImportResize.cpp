@@ -284,23 +284,6 @@ LogicalResult importResize(NodeImporter &n) {
 // ConvTranspose
 //===----------------------------------------------------------------------===//
 
-FailureOr<SmallVector<int64_t>> spatialList(NodeImporter &n, StringRef name, size_t size,
-                                            int64_t dflt, int64_t minValue) {
-  FailureOr<std::optional<SmallVector<int64_t>>> given = n.intsAttr(name);
-  if (failed(given))
-    return failure();
-  if (!*given)
-    return SmallVector<int64_t>(size, dflt);
-  if ((*given)->size() != size)
-    return n.error() << "attribute '" << name << "' has " << (*given)->size()
-                     << " entries, expected " << size;
-  for (int64_t v : **given)
-    if (v < minValue || v > kMaxWindowSize)
-      return n.error() << "attribute '" << name << "' has value " << v << ", expected "
-                       << minValue << " to " << kMaxWindowSize;
-  return **given;
-}
-
 struct TransposeAttrs {
   SmallVector<int64_t> strides, dilations, outputPadding, pads, kernel;
 };
@@ -339,9 +322,9 @@ LogicalResult derivePads(NodeImporter &n, TransposeAttrs &t, ArrayRef<int64_t> i
 
 LogicalResult transposeAttrs(NodeImporter &n, TransposeAttrs &t, ArrayRef<int64_t> in) {
   size_t spatial = in.size();
-  FailureOr<SmallVector<int64_t>> strides = spatialList(n, "strides", spatial, 1, 1);
-  FailureOr<SmallVector<int64_t>> dilations = spatialList(n, "dilations", spatial, 1, 1);
-  FailureOr<SmallVector<int64_t>> outputPadding = spatialList(n, "output_padding", spatial, 0, 0);
+  FailureOr<SmallVector<int64_t>> strides = windowList(n, "strides", spatial, 1, 1);
+  FailureOr<SmallVector<int64_t>> dilations = windowList(n, "dilations", spatial, 1, 1);
+  FailureOr<SmallVector<int64_t>> outputPadding = windowList(n, "output_padding", spatial, 0, 0);
   FailureOr<std::string> autoPad = n.stringAttr("auto_pad", std::string("NOTSET"));
   FailureOr<std::optional<SmallVector<int64_t>>> outputShape = n.intsAttr("output_shape");
   if (failed(strides) || failed(dilations) || failed(outputPadding) || failed(autoPad) ||
@@ -370,7 +353,7 @@ LogicalResult transposeAttrs(NodeImporter &n, TransposeAttrs &t, ArrayRef<int64_
       return n.error() << "attribute 'pads' cannot be combined with auto_pad or output_shape";
     return derivePads(n, t, in, *autoPad, shape);
   }
-  FailureOr<SmallVector<int64_t>> pads = spatialList(n, "pads", 2 * spatial, 0, 0);
+  FailureOr<SmallVector<int64_t>> pads = windowList(n, "pads", 2 * spatial, 0, 0);
   if (failed(pads))
     return failure();
   t.pads = *pads;
