@@ -132,6 +132,11 @@ public:
   /// one (they join requestedValues()); else fills `missing`.
   bool requestValues(llvm::ArrayRef<std::string> names, llvm::SmallVectorImpl<std::string> &missing);
   llvm::StringRef inputValueFlag() const { return options.inputValueFlag; }
+  /// The default-domain opset the model was saved with when ONNX's version
+  /// converter upgraded it before import (0 if it was not): node errors name
+  /// it, since the opset they report is the upgraded one.
+  void setUpgradedFromOpset(int64_t opset) { upgradedFrom = opset; }
+  int64_t upgradedFromOpset() const { return upgradedFrom; }
 
 private:
   mlir::LogicalResult importOpset();
@@ -167,6 +172,7 @@ private:
   llvm::StringMap<bool> consumed;
   const llvm::StringSet<> &valueInputs;
   std::vector<std::string> requested;
+  int64_t upgradedFrom = 0;
   /// Every node's name (as diagnostics and mpc.node spell it), in graph order.
   std::vector<std::string> nodeNames;
 };

@@ -229,8 +229,13 @@ NodeImporter::NodeImporter(GraphImporter &graph, const onnx::NodeProto &node, St
       location(NameLoc::get(StringAttr::get(graph.getContext(), name), graph.fileLoc())) {}
 
 InFlightDiagnostic NodeImporter::error() {
-  return emitError(location) << graph.getSourceName() << ": node '" << nodeName << "' (" << opType()
-                             << ", opset " << opsetVersion << "): ";
+  InFlightDiagnostic diag = emitError(location) << graph.getSourceName() << ": node '" << nodeName
+                                                << "' (" << opType() << ", opset " << opsetVersion;
+  int64_t saved = graph.upgradedFromOpset();
+  if (saved && (node.domain().empty() || node.domain() == "ai.onnx"))
+    diag << ", upgraded from the model's opset " << saved;
+  diag << "): ";
+  return diag;
 }
 
 LogicalResult NodeImporter::resolveInputs() {

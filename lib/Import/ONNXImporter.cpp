@@ -641,6 +641,7 @@ OwningOpRef<ModuleOp> mpc::importONNXBytes(StringRef bytes, StringRef sourceName
     llvm::StringSet<> valueInputs;
     while (true) {
       GraphImporter importer(model, sourceName, context, options, valueInputs);
+      importer.setUpgradedFromOpset(*savedOpset);
       OwningOpRef<ModuleOp> module = importer.run();
       if (module && *savedOpset)
         (*module)->setAttr(mpc::kUpgradedFromOpsetAttr,

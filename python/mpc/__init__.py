@@ -47,6 +47,25 @@ def _call(args: list[str]) -> str:
     return proc.stdout
 
 
+def _npy_files(values: Mapping[str, np.ndarray | str | os.PathLike], tmpdir: pathlib.Path,
+               prefix: str) -> dict[str, pathlib.Path]:
+    """{name: path}: arrays written as .npy files under TMPDIR, paths kept."""
+    files = {}
+    for name, value in values.items():
+        if isinstance(value, np.ndarray):
+            path = tmpdir / f"{prefix}_{len(files)}.npy"
+            np.save(path, np.ascontiguousarray(value))
+            value = path
+        files[name] = pathlib.Path(value)
+    return files
+
+
+def _executable(path: str | os.PathLike) -> pathlib.Path:
+    """An absolute path: a bare relative name ("trainer") would otherwise be
+    looked up on PATH, and may find a system tool of that name."""
+    return pathlib.Path(path).absolute()
+
+
 def _check_policy(precision: str) -> None:
     if precision not in POLICIES:
         raise ValueError(f"precision must be one of {', '.join(POLICIES)}, got '{precision}'")
@@ -92,10 +111,7 @@ def run(model: str | os.PathLike, inputs: Mapping[str, np.ndarray], precision: s
     _check_policy(precision)
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = pathlib.Path(tmp)
-        files = {}
-        for name, value in inputs.items():
-            files[name] = tmpdir / f"input_{len(files)}.npy"
-            np.save(files[name], np.ascontiguousarray(value))
+        files = _npy_files(inputs, tmpdir, "input")
         _call(commands.mpc_run(find_tool("mpc-run"), model, files, tmpdir / "out", precision=precision,
                                policy_file=policy_file))
         return {p.stem: np.load(p) for p in sorted((tmpdir / "out").glob("*.npy"))}
@@ -106,25 +122,34 @@ def compile_trainer(model: str | os.PathLike, output: str | os.PathLike, *, batc
                     precision: str = "fp32", lr: float | None = None, momentum: float | None = None,
                     weight_decay: float | None = None, betas: tuple[float, float] | None = None,
                     eps: float | None = None, loss_scale: str | float | None = None,
-                    output_name: str | None = None) -> pathlib.Path:
+                    output_name: str | None = None,
+                    input_values: Mapping[str, np.ndarray | str | os.PathLike] = {}) -> pathlib.Path:
     """Compiles MODEL into a standalone trainer executable with mpc-compile
-    (docs/mpc-compile.md); unset options take mpc-compile's defaults."""
+    (docs/mpc-compile.md); unset options take mpc-compile's defaults.
+    `input_values` ({name: array or .npy path}) gives the values of graph
+    inputs that decide shapes (a Reshape shape, a Resize scale), which the
+    trainer is then specialized on."""
     _check_policy(precision)
-    _call(commands.mpc_compile(find_tool("mpc-compile"), model, output, batch=batch, loss=loss, label=label,
-                               optimizer=optimizer, precision=precision, lr=lr, momentum=momentum,
-                               weight_decay=weight_decay, betas=betas, eps=eps, loss_scale=loss_scale,
-                               loss_output=output_name))
+    with tempfile.TemporaryDirectory() as tmp:
+        values = _npy_files(input_values, pathlib.Path(tmp), "value")
+        _call(commands.mpc_compile(find_tool("mpc-compile"), model, output, batch=batch, loss=loss,
+                                   label=label, optimizer=optimizer, precision=precision, lr=lr,
+                                   momentum=momentum, weight_decay=weight_decay, betas=betas, eps=eps,
+                                   loss_scale=loss_scale, loss_output=output_name, input_values=values))
     return pathlib.Path(output)
 
 
 def compile_runner(model: str | os.PathLike, output: str | os.PathLike, *, batch: int | None = None,
-                   precision: str = "fp32", weights: str = "embedded") -> pathlib.Path:
+                   precision: str = "fp32", weights: str = "embedded",
+                   input_values: Mapping[str, np.ndarray | str | os.PathLike] = {}) -> pathlib.Path:
     """Compiles MODEL into a standalone inference executable with mpc-compile
     --infer (docs/mpc-compile.md); `weights="external"` leaves the weights out
-    (pass them to `infer`)."""
+    (pass them to `infer`); `input_values` as for compile_trainer."""
     _check_policy(precision)
-    _call(commands.mpc_compile_infer(find_tool("mpc-compile"), model, output, batch=batch,
-                                     precision=precision, weights=weights))
+    with tempfile.TemporaryDirectory() as tmp:
+        values = _npy_files(input_values, pathlib.Path(tmp), "value")
+        _call(commands.mpc_compile_infer(find_tool("mpc-compile"), model, output, batch=batch,
+                                         precision=precision, weights=weights, input_values=values))
     return pathlib.Path(output)
 
 
@@ -134,14 +159,8 @@ def infer(runner: str | os.PathLike, inputs: Mapping[str, np.ndarray | str | os.
     path}); returns {output file stem: array}."""
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = pathlib.Path(tmp)
-        files = {}
-        for name, value in inputs.items():
-            if isinstance(value, np.ndarray):
-                path = tmpdir / f"input_{len(files)}.npy"
-                np.save(path, np.ascontiguousarray(value))
-                value = path
-            files[name] = value
-        _call(commands.runner(runner, files, output_dir=tmpdir / "out", weights=weights))
+        files = _npy_files(inputs, tmpdir, "input")
+        _call(commands.runner(_executable(runner), files, output_dir=tmpdir / "out", weights=weights))
         return {p.stem: np.load(p) for p in sorted((tmpdir / "out").glob("*.npy"))}
 
 
@@ -154,13 +173,7 @@ def train(trainer: str | os.PathLike, data: Mapping[str, np.ndarray | str | os.P
     import json
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = pathlib.Path(tmp)
-        files = {}
-        for name, value in data.items():
-            if isinstance(value, np.ndarray):
-                path = tmpdir / f"data_{len(files)}.npy"
-                np.save(path, np.ascontiguousarray(value))
-                value = path
-            files[name] = value
-        _call(commands.trainer(trainer, files, steps=steps, epochs=epochs, shuffle=shuffle, seed=seed,
+        files = _npy_files(data, tmpdir, "data")
+        _call(commands.trainer(_executable(trainer), files, steps=steps, epochs=epochs, shuffle=shuffle, seed=seed,
                                log=tmpdir / "log.jsonl", save=save, checkpoint=checkpoint, resume=resume))
         return [json.loads(line) for line in (tmpdir / "log.jsonl").read_text().splitlines() if line]

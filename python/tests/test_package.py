@@ -119,3 +119,34 @@ def test_runner_takes_a_trainer_checkpoint(tmp_path):
     session = ort.InferenceSession(str(tmp_path / "trained.onnx"), providers=["CPUExecutionProvider"])
     name = session.get_outputs()[0].name
     np.testing.assert_allclose(got[name], session.run(None, {"x": x[:32]})[0], rtol=1e-5, atol=1e-5)
+
+
+def _reshape_model(path):
+    """y = MatMul(Reshape(x, shape), w): `shape`, a graph input, decides
+    the MatMul's input shape, so compiling needs its value."""
+    from onnx import TensorProto, helper, numpy_helper, save
+    w = np.random.default_rng(2).standard_normal((6, 3)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Reshape", ["x", "shape"], ["r"]), helper.make_node("MatMul", ["r", "w"], ["y"])],
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 2, 3]),
+              helper.make_tensor_value_info("shape", TensorProto.INT64, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 3])], [numpy_helper.from_array(w, "w")])
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return w
+
+
+def test_compile_runner_and_trainer_take_input_values(tmp_path):
+    model = tmp_path / "reshape.onnx"
+    w = _reshape_model(model)
+    shape = np.array([4, 6], np.int64)
+    x = np.random.default_rng(3).standard_normal((4, 2, 3)).astype(np.float32)
+    runner = mpc.compile_runner(model, tmp_path / "runner", input_values={"shape": shape})
+    np.testing.assert_allclose(mpc.infer(runner, {"x": x})["y"], x.reshape(4, 6) @ w, rtol=1e-5, atol=1e-6)
+    with pytest.raises(mpc.MpcError, match="--onnx-input-value shape="):
+        mpc.compile_runner(model, tmp_path / "runner2")
+    # A .npy path works as well as an array.
+    np.save(tmp_path / "shape.npy", shape)
+    trainer = mpc.compile_trainer(model, tmp_path / "trainer", batch=4, loss="mse", label="t",
+                                  input_values={"shape": tmp_path / "shape.npy"})
+    log = mpc.train(trainer, {"x": x, "t": np.zeros((4, 3), np.float32)}, steps=3, shuffle=False)
+    assert len(log) == 3 and log[-1]["loss"] < log[0]["loss"]

@@ -156,3 +156,18 @@ def test_invalid_old_model_names_the_node(mpc_run):
     assert proc.returncode == 1, proc.stderr
     assert "opset 9 of the default ONNX domain is below 13" in proc.stderr
     assert "Name: y OpType: Celu" in proc.stderr
+
+
+def test_import_error_after_upgrade_names_both_opsets(mpc_run):
+    # The converter takes this opset-11 Resize to 13 unchanged; mpc's importer
+    # then refuses the mode, and the message must not leave the user looking
+    # for an opset 13 their file does not have.
+    inputs = {"x": randn(1, 1, 2, 2)}
+    nodes = [node("Resize", ["x", "roi", "scales"], ["y"], mode="linear",
+                  coordinate_transformation_mode="tf_crop_and_resize")]
+    initializers = [("roi", np.array([0, 0, 0, 0, 1, 1, 1, 1], np.float32)),
+                    ("scales", np.array([1, 1, 2, 2], np.float32))]
+    proc, _ = mpc_run.invoke(model(11, nodes, inputs, {"y": [1, 1, 4, 4]}, initializers), inputs)
+    assert proc.returncode == 1, proc.stderr
+    assert "(Resize, opset 13, upgraded from the model's opset 11): " in proc.stderr
+    assert "tf_crop_and_resize" in proc.stderr
