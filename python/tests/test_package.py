@@ -150,3 +150,13 @@ def test_compile_runner_and_trainer_take_input_values(tmp_path):
                                   input_values={"shape": tmp_path / "shape.npy"})
     log = mpc.train(trainer, {"x": x, "t": np.zeros((4, 3), np.float32)}, steps=3, shuffle=False)
     assert len(log) == 3 and log[-1]["loss"] < log[0]["loss"]
+
+
+def test_relative_executable_is_not_looked_up_on_path(tmp_path, monkeypatch):
+    # A runner named like a system tool, given relative to the working
+    # directory, must run itself, not /usr/bin/tr.
+    monkeypatch.chdir(tmp_path)
+    x = np.random.default_rng(1).standard_normal((4, 16)).astype(np.float32)
+    runner = mpc.compile_runner(MLP, "tr", batch=4)
+    assert str(runner) == "tr"
+    assert mpc.infer(runner, {"x": x})["output"].shape[0] == 4
