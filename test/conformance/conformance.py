@@ -66,6 +66,16 @@ KNOWN_NOTES = {
         "the case's expected output is written with 4 decimals (0.1511) and onnx checks it "
         "with rtol 1e-3; mpc's 0.15105554 is what onnxruntime computes",
 }
+# Attention built from ops on 16-bit tensors: the expected outputs round every
+# intermediate to the 16-bit type (the reference runs each op in it), while
+# mpc's fused intermediates stay f32; on test_attention_4d_fp16_expanded mpc's
+# largest error against an f64 computation is 2.6e-4, the expected output's 4.7e-4.
+KNOWN_NOTES.update({
+    f"pip/test_attention_{case}_expanded":
+        "expected output rounds each intermediate to 16 bits; mpc keeps fused intermediates in f32"
+    for case in ("3d_causal_bf16", "4d_attn_mask_causal_bf16", "4d_causal_bf16", "4d_causal_fp16",
+                 "4d_causal_padded_kv_bf16", "4d_fp16", "4d_gqa_causal_nonpad_decode_fp16",
+                 "4d_gqa_with_past_and_present_fp16", "4d_padded_kv_bf16")})
 RTOL, ATOL = 1e-4, 1e-5
 
 # What makes a failed run "unsupported" rather than a bug: the importer's and
