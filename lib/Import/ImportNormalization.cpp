@@ -1,6 +1,6 @@
-//===- ImportNormalization.cpp - InstanceNormalization, LRN ---------------===//
+//===- ImportNormalization.cpp - InstanceNormalization, LRN, MVN ----------===//
 //
-// Both are built from reductions, pooling and elementwise ops: the
+// All are built from reductions, pooling and elementwise ops: the
 // statistics accumulate in the reductions' precision (f32 under mixed
 // precision) and gradients come with the parts.
 //
@@ -114,12 +114,52 @@ LogicalResult importLRN(NodeImporter &n) {
   return n.setOutput(0, *result);
 }
 
+/// The ONNX function body: (X - mean) / (sqrt(mean(X^2) - mean^2) + 1e-9),
+/// the statistics over `axes`. The variance is clamped at 0: rounding can
+/// make mean(X^2) - mean^2 slightly negative on a (near) constant slice,
+/// where the function body gives NaN.
+LogicalResult importMeanVarianceNormalization(NodeImporter &n) {
+  FailureOr<std::optional<SmallVector<int64_t>>> given = n.intsAttr("axes");
+  if (failed(given) || failed(n.require(0, "X")))
+    return failure();
+  if (!isFloatDType(n.dtypeOf(0)))
+    return n.error() << "X must be a float tensor, got " << dtypeName(n.dtypeOf(0));
+  SmallVector<int64_t> axes = given->value_or(SmallVector<int64_t>{0, 2, 3});
+  FailureOr<SmallVector<int64_t>> sorted = n.normalizeAxes(axes, n.rankOf(0), "axes");
+  if (failed(sorted))
+    return failure();
+  FailureOr<Value> x = n.value(0);
+  FailureOr<Value> average = mean(n, x, *sorted);
+  FailureOr<Value> centered = failed(average) ? average : binary<mpc::SubOp>(n, *x, average);
+  FailureOr<Value> squares = failed(centered) ? centered : binary<mpc::MulOp>(n, *x, x);
+  FailureOr<Value> meanSquare = mean(n, squares, *sorted);
+  FailureOr<Value> squareMean =
+      failed(meanSquare) ? meanSquare : binary<mpc::MulOp>(n, *average, average);
+  FailureOr<Value> variance =
+      failed(squareMean) ? squareMean : binary<mpc::SubOp>(n, *meanSquare, squareMean);
+  if (failed(variance))
+    return failure();
+  Type elementType = getElementTypeOrSelf(*x);
+  FailureOr<Value> clamped = binary<mpc::MaxOp>(n, *variance, n.scalar(elementType, 0.0));
+  FailureOr<Value> stddev = unary<mpc::SqrtOp>(n, clamped);
+  FailureOr<Value> denominator =
+      failed(stddev) ? stddev : binary<mpc::AddOp>(n, *stddev, n.scalar(elementType, 1e-9));
+  FailureOr<Value> result =
+      failed(denominator) ? denominator : binary<mpc::DivOp>(n, *centered, denominator);
+  if (failed(result))
+    return failure();
+  return n.setOutput(0, *result);
+}
+
 const OpImportInfo kTable[] = {
     {"InstanceNormalization", 13, kMaxOpset, importInstanceNormalization,
      "mpc.reduce_mean + mpc.sub + mpc.mul + mpc.sqrt + mpc.div + mpc.add",
      "statistics over the spatial dims of each (n, c)"},
     {"LRN", 13, kMaxOpset, importLRN, "mpc.mul + mpc.avg_pool + mpc.pow + mpc.div",
      "the channel window as an average pool over x^2 (padding counted)"},
+    {"MeanVarianceNormalization", 13, kMaxOpset, importMeanVarianceNormalization,
+     "mpc.reduce_mean + mpc.mul + mpc.sub + mpc.max + mpc.sqrt + mpc.div",
+     "axes (default 0, 2, 3); (X - mean) / (sqrt(max(mean(X^2) - mean^2, 0)) + 1e-9)"},
 };
 } // namespace
 

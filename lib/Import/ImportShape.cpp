@@ -6,6 +6,7 @@
 // host.
 //
 //===----------------------------------------------------------------------===//
+#include "Building.h"
 #include "Importer.h"
 
 using namespace mlir;
@@ -521,14 +522,112 @@ LogicalResult importConstantOfShape(NodeImporter &n) {
   return n.setOutput(0, *splat);
 }
 
-/// Pad in constant mode: negative pads crop (mpc.slice), positive pads
-/// concatenate splat constants along each padded axis.
-LogicalResult importPad(NodeImporter &n) {
+/// Positive pads in constant mode: splat constants concatenated along each
+/// padded axis.
+FailureOr<Value> padWithConstant(NodeImporter &n, Value value, SmallVector<int64_t> current,
+                                 ArrayRef<int64_t> before, ArrayRef<int64_t> after) {
+  double padValue = 0.0;
+  if (n.hasInput(2)) {
+    FailureOr<double> v = n.hostScalar(2, "constant_value");
+    if (failed(v))
+      return failure();
+    padValue = *v;
+  }
+  int32_t dtype = n.dtypeOf(0);
+  HostTensor fill = isFloatDType(dtype) ? HostTensor::fromDoubles({padValue}, {}, dtype)
+                                        : HostTensor::fromInts({int64_t(padValue)}, {}, dtype);
+  for (size_t d = 0; d < current.size(); ++d) {
+    int64_t lo = std::max<int64_t>(0, before[d]), hi = std::max<int64_t>(0, after[d]);
+    if (!lo && !hi)
+      continue;
+    SmallVector<int64_t> loShape(current), hiShape(current);
+    loShape[d] = lo;
+    hiShape[d] = hi;
+    current[d] += lo + hi;
+    FailureOr<Value> loPad = lo ? n.graph.makeSplat(fill, loShape, n.loc(), n.name()) : Value();
+    FailureOr<Value> hiPad = !hi ? Value()
+                             : hiShape == loShape
+                                 ? loPad
+                                 : n.graph.makeSplat(fill, hiShape, n.loc(), n.name());
+    if (failed(loPad) || failed(hiPad))
+      return failure();
+    SmallVector<Value> parts;
+    for (Value part : {*loPad, value, *hiPad})
+      if (part)
+        parts.push_back(part);
+    FailureOr<Value> padded = n.createOrFold<mpc::ConcatOp>(n.inferred(), parts, uint64_t(d));
+    if (failed(padded))
+      return failure();
+    value = *padded;
+  }
+  return value;
+}
+
+/// Which element of an axis of `size` the padded position `p` (counted from
+/// the axis' first element, negative in the leading pad) reads: the border
+/// element (edge), the mirror image that does not repeat the border (reflect,
+/// as numpy's; pads longer than the axis reflect again), or p modulo size (wrap).
+int64_t paddedSource(StringRef mode, int64_t p, int64_t size) {
+  if (mode == "edge")
+    return std::clamp<int64_t>(p, 0, size - 1);
+  if (mode == "wrap")
+    return (p % size + size) % size;
+  if (size == 1)
+    return 0;
+  int64_t period = 2 * (size - 1), q = (p % period + period) % period;
+  return q < size ? q : period - q;
+}
+
+/// Positive pads in edge, reflect and wrap modes: one mpc.gather per padded
+/// axis reading the source index of every output position, so the gradient is
+/// gather's (a scatter-add that sums the reused elements).
+FailureOr<Value> padWithIndices(NodeImporter &n, StringRef mode, Value value,
+                                ArrayRef<int64_t> current, ArrayRef<int64_t> before,
+                                ArrayRef<int64_t> after) {
+  for (size_t d = 0; d < current.size(); ++d) {
+    int64_t lo = std::max<int64_t>(0, before[d]), hi = std::max<int64_t>(0, after[d]);
+    if (!lo && !hi)
+      continue;
+    if (current[d] == 0)
+      return n.error() << "cannot pad axis " << d << " in mode \"" << mode
+                       << "\": it has no elements (after cropping)";
+    if (current[d] + lo + hi > kMaxHostElements)
+      return n.error() << "padding axis " << d << " to " << current[d] + lo + hi
+                       << " elements in mode \"" << mode << "\" is not supported (at most "
+                       << kMaxHostElements << ")";
+    SmallVector<int64_t> indices;
+    for (int64_t p = -lo; p < current[d] + hi; ++p)
+      indices.push_back(paddedSource(mode, p, current[d]));
+    FailureOr<Value> idx =
+        hostConstant(n, HostTensor::fromInts(indices, {int64_t(indices.size())}));
+    FailureOr<Value> padded =
+        failed(idx) ? idx : n.createOrFold<mpc::GatherOp>(n.inferred(), value, *idx, uint64_t(d));
+    if (failed(padded))
+      return failure();
+    value = *padded;
+  }
+  return value;
+}
+
+/// The pad mode, checked against the opset (wrap is new in 19).
+FailureOr<std::string> padMode(NodeImporter &n) {
   FailureOr<std::string> mode = n.stringAttr("mode", std::string("constant"));
+  if (failed(mode))
+    return failure();
+  if (*mode == "wrap" && n.opset() < 19)
+    return n.error() << "mode \"wrap\" needs opset 19, the model's is " << n.opset();
+  if (*mode != "constant" && *mode != "edge" && *mode != "reflect" && *mode != "wrap")
+    return n.error() << "mode \"" << *mode
+                     << "\" is not supported; use constant, edge, reflect or wrap";
+  return mode;
+}
+
+/// Pad: negative pads crop first (mpc.slice), then the positive pads are
+/// added around what is left, in every mode.
+LogicalResult importPad(NodeImporter &n) {
+  FailureOr<std::string> mode = padMode(n);
   if (failed(mode) || failed(n.require(0, "data")))
     return failure();
-  if (*mode != "constant")
-    return n.error() << "mode \"" << *mode << "\" is not supported; only \"constant\" is";
   FailureOr<SmallVector<int64_t>> pads = n.hostInts(1, "pads");
   if (failed(pads))
     return failure();
@@ -562,21 +661,11 @@ LogicalResult importPad(NodeImporter &n) {
     if (std::abs(before[axis]) > kMaxTensorElements || std::abs(after[axis]) > kMaxTensorElements)
       return n.error() << "pad " << before[axis] << "/" << after[axis] << " is too large";
     outShape[axis] = in[axis] + before[axis] + after[axis];
-    if (outShape[axis] < 0)
+    if (in[axis] + std::min<int64_t>(0, before[axis]) + std::min<int64_t>(0, after[axis]) < 0)
       return n.error() << "pads crop more than dim " << axis << " of size " << in[axis];
   }
   if (checkedNumElements(outShape) < 0)
     return n.error() << "the padded shape " << shapeString(outShape) << " is too large";
-  double padValue = 0.0;
-  if (n.hasInput(2)) {
-    FailureOr<double> v = n.hostScalar(2, "constant_value");
-    if (failed(v))
-      return failure();
-    padValue = *v;
-  }
-  int32_t dtype = n.dtypeOf(0);
-  HostTensor fill = isFloatDType(dtype) ? HostTensor::fromDoubles({padValue}, {}, dtype)
-                                        : HostTensor::fromInts({int64_t(padValue)}, {}, dtype);
   // Crop first: the window of the input that survives negative pads.
   SmallVector<int64_t> offsets(rank, 0), sizes(in), strides(rank, 1);
   for (int64_t d = 0; d < rank; ++d) {
@@ -590,33 +679,12 @@ LogicalResult importPad(NodeImporter &n) {
     x = sliceValue(n, *x, offsets, sizes, strides);
   if (failed(x))
     return failure();
-  Value value = *x;
-  SmallVector<int64_t> current(sizes);
-  for (int64_t d = 0; d < rank; ++d) {
-    int64_t lo = std::max<int64_t>(0, before[d]), hi = std::max<int64_t>(0, after[d]);
-    if (!lo && !hi)
-      continue;
-    SmallVector<int64_t> loShape(current), hiShape(current);
-    loShape[d] = lo;
-    hiShape[d] = hi;
-    current[d] += lo + hi;
-    FailureOr<Value> loPad = lo ? n.graph.makeSplat(fill, loShape, n.loc(), n.name()) : Value();
-    FailureOr<Value> hiPad = !hi ? Value()
-                             : hiShape == loShape
-                                 ? loPad
-                                 : n.graph.makeSplat(fill, hiShape, n.loc(), n.name());
-    if (failed(loPad) || failed(hiPad))
-      return failure();
-    SmallVector<Value> parts;
-    for (Value part : {*loPad, value, *hiPad})
-      if (part)
-        parts.push_back(part);
-    FailureOr<Value> padded = n.createOrFold<mpc::ConcatOp>(n.inferred(), parts, uint64_t(d));
-    if (failed(padded))
-      return failure();
-    value = *padded;
-  }
-  return n.setOutput(0, value);
+  FailureOr<Value> padded =
+      *mode == "constant" ? padWithConstant(n, *x, sizes, before, after)
+                          : padWithIndices(n, *mode, *x, sizes, before, after);
+  if (failed(padded))
+    return failure();
+  return n.setOutput(0, *padded);
 }
 
 LogicalResult importRange(NodeImporter &n) {
@@ -736,9 +804,10 @@ const OpImportInfo kTable[] = {
     {"Gather", 13, kMaxOpset, importGather, "mpc.gather",
      "constant indices are range-checked and made non-negative; folded when constant"},
     {"Identity", 13, kMaxOpset, importIdentity, "(identity)", ""},
-    {"Pad", 13, kMaxOpset, importPad, "mpc.concat / mpc.slice",
-     "constant mode only; pads, constant_value and axes (opset 18+) are compile-time; negative "
-     "pads crop; folded when constant"},
+    {"Pad", 13, kMaxOpset, importPad, "mpc.concat / mpc.gather / mpc.slice",
+     "modes constant, edge, reflect and wrap (opset 19+), the last three as one mpc.gather per "
+     "padded axis; pads, constant_value and axes (opset 18+) are compile-time; negative pads "
+     "crop first; folded when constant"},
     {"Range", 13, 26, importRange, "host constant", "inputs are compile-time"},
     {"Reshape", 13, kMaxOpset, importReshape, "mpc.reshape",
      "shape is compile-time; 0 and -1, allowzero (opset 14+); folded when the data is a "

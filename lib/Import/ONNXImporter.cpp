@@ -33,7 +33,7 @@ std::vector<OpImportInfo> mpc::importer::supportedOps() {
   for (ArrayRef<OpImportInfo> table :
        {elementwiseOpTable(), nnOpTable(), shapeOpTable(), structuralOpTable(), resizeOpTable(),
         einsumOpTable(), mathOpTable(), lossOpTable(), compositeReduceOpTable(),
-        normalizationOpTable(), arithOpTable(), indexingOpTable()})
+        normalizationOpTable(), arithOpTable(), indexingOpTable(), signalOpTable()})
     ops.insert(ops.end(), table.begin(), table.end());
   llvm::sort(ops, [](const OpImportInfo &a, const OpImportInfo &b) {
     return StringRef(a.opType) < StringRef(b.opType);

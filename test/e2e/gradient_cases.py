@@ -151,6 +151,25 @@ def pool(name, op, shape, kernel, strides, kind="normal", kink=False, extra=""):
                 kink=kink)
 
 
+def spatial_pad(name, mode, shape, top, bottom, left, right):
+    """Pad's edge/reflect mode as the importer builds it: one gather per padded
+    axis (H, then W) with numpy's source index of every output position; in
+    PyTorch, F.pad with mode reflect or replicate."""
+    rows = np.pad(np.arange(shape[2]), (top, bottom), mode).tolist()
+    cols = np.pad(np.arange(shape[3]), (left, right), mode).tolist()
+    mid = shape[:2] + (len(rows), shape[3])
+    out = shape[:2] + (len(rows), len(cols))
+    body = (f"    %rows = arith.constant dense<{rows}> : tensor<{len(rows)}xi64>\n"
+            f"    %cols = arith.constant dense<{cols}> : tensor<{len(cols)}xi64>\n"
+            f"    %h = mpc.gather %x, %rows {{axis = 2 : i64}} : ({shape_text(shape)}, tensor<{len(rows)}xi64>) -> "
+            f"{shape_text(mid)}\n"
+            f"    %y = mpc.gather %h, %cols {{axis = 3 : i64}} : ({shape_text(mid)}, tensor<{len(cols)}xi64>) -> "
+            f"{shape_text(out)}")
+    torch_mode = "replicate" if mode == "edge" else mode
+    return Case(name, {"x": (shape, "normal")}, body, out,
+                f"F.pad(x, ({left}, {right}, {top}, {bottom}), mode='{torch_mode}')", ("gather",))
+
+
 T23 = shape_text((2, 3))
 CASES = [
     unary("neg", "mpc.neg %x"),
@@ -252,6 +271,10 @@ CASES = [
          f"    %y = mpc.gather %e, %ids {{axis = 0 : i64}} : ({shape_text((5, 3))}, tensor<2x2xi64>) -> "
          f"{shape_text((2, 2, 3))}",
          (2, 2, 3), "e[torch.tensor([[0, 4], [4, 2]])]", ("gather",)),
+    # Pad's reflect and edge modes (CNN padding) import as gathers that read
+    # border elements several times: their gradients sum those reads.
+    spatial_pad("pad_reflect", "reflect", (2, 3, 4, 5), 1, 2, 2, 1),
+    spatial_pad("pad_edge", "edge", (2, 3, 4, 5), 2, 0, 1, 2),
     # ConvTranspose imports as conv_grad_input (stride 2: the input gradient of
     # an 8x8 -> 4x4 conv, output_padding 1 in PyTorch's terms).
     Case("conv_grad_input", {"dy": ((2, 4, 4, 4), "normal"), "weight": ((4, 3, 3, 3), "normal")},
