@@ -8,7 +8,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from mpc_e2e import BUILD_DIR, run_onnxruntime
+from mpc_e2e import BUILD_DIR, output_file_name, run_onnxruntime
 from test_ops import Init, build_model, case
 
 RNG = np.random.default_rng(1616)
@@ -157,3 +157,102 @@ def test_scatter_at_a_later_opset_names_the_opsets(mpc_run):
     assert proc.returncode != 0
     assert "(Scatter, opset 13): the op exists only at opsets 9 to 10" in proc.stderr, \
         proc.stderr
+
+
+# The CUDA target: each case's kernel schedule run on the CPU
+# (mpc-run --cuda-schedule) against onnxruntime, and each case's kernels
+# through ptxas.
+@pytest.mark.parametrize("spec", CASES)
+def test_selection_op_cuda_schedule_matches_onnxruntime(mpc_run, spec):
+    model, feeds = build_model(spec)
+    expected = run_onnxruntime(model, feeds)
+    proc, out = mpc_run.invoke(model, feeds, extra_args=["--cuda-schedule"])
+    assert proc.returncode == 0, proc.stderr
+    for name, reference in expected.items():
+        result = np.load(out / output_file_name(name))
+        assert result.shape == reference.shape, name
+        np.testing.assert_allclose(result, reference, rtol=spec["rtol"], atol=spec["atol"])
+
+
+@pytest.mark.parametrize("spec", CASES)
+def test_selection_op_passes_ptxas(tmp_path, spec):
+    import pathlib
+    ptxas = pathlib.Path("/usr/local/cuda/bin/ptxas")
+    if not ptxas.exists():
+        pytest.skip("no CUDA toolkit (ptxas) on this machine")
+    model, feeds = build_model(spec)
+    path = tmp_path / "model.onnx"
+    onnx.save(model, str(path))
+    values = []
+    for name, value in feeds.items():
+        if name in ("d", "c", "s"):  # shape-deciding inputs: given, the program specializes
+            np.save(tmp_path / f"{name}.npy", value)
+            values += ["--onnx-input-value", f"{name}={tmp_path / f'{name}.npy'}"]
+    ptx = tmp_path / "k.ptx"
+    proc = subprocess.run([str(BUILD_DIR / "bin" / "mpc-compile"), str(path), "--infer",
+                           "--target", "cuda", "--emit", "ptx", "--cuda-arch", "sm_80",
+                           "-o", str(ptx)] + values, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    proc = subprocess.run([str(ptxas), "-arch=sm_80", str(ptx), "-o", "/dev/null"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+
+# Gradients: the reductions mul/max/min and Compress become ops with
+# gradient rules (equal/where/reduce_*/max/min/mul, gather). mpc's gradient
+# of the mse loss is compared with central differences of a float64 numpy
+# forward (random data: no ties between maxima).
+def scatter_elements_reference(x, i, u, axis, reduction):
+    y = x.astype(np.float64).copy()
+    combine = {"mul": np.multiply, "max": np.maximum, "min": np.minimum}[reduction]
+    for pos in np.ndindex(*i.shape):
+        target = list(pos)
+        target[axis] = i[pos]
+        y[tuple(target)] = combine(y[tuple(target)], u[pos])
+    return y
+
+
+SELECTION_GRAD_CASES = [
+    pytest.param("mul", ints([1, 3], [0, 3]), id="ScatterElements-mul"),
+    pytest.param("max", ints([1, 1], [2, 0]), id="ScatterElements-max"),
+    pytest.param("min", ints([3, 3], [2, 2]), id="ScatterElements-min"),
+]
+
+
+@pytest.mark.parametrize("reduction,indices", SELECTION_GRAD_CASES)
+def test_scatter_reduction_gradients(mpc_run, reduction, indices):
+    from test_ops_structural import grad_model
+    params = {"x": randn(3, 4), "u": randn(2, 2)}
+    model = grad_model("ScatterElements", params, {"i": indices}, ["x", "i", "u"],
+                       {"axis": 1, "reduction": reduction})
+    target = randn(3, 4)
+
+    def loss(p):
+        y = scatter_elements_reference(p["x"], indices, p["u"], 1, reduction)
+        return np.mean((y - target) ** 2)
+
+    work = mpc_run.tmp_path / "grad"
+    work.mkdir()
+    onnx.save(model, str(work / "model.onnx"))
+    proc = subprocess.run([str(BUILD_DIR / "bin" / "mpc-opt"), str(work / "model.onnx"),
+                           "--mpc-append-loss=loss=mse label=target",
+                           "--mpc-parameters-to-arguments", "--mpc-autodiff",
+                           "-o", str(work / "grad.mlir")], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    run, out = mpc_run.invoke((work / "grad.mlir").read_text(),
+                              dict(params, i=indices, target=target), precision="none",
+                              extra_args=["--entry", "main"])
+    assert run.returncode == 0, run.stderr
+    np.testing.assert_allclose(np.load(out / output_file_name("loss")), loss(params), rtol=1e-5)
+    wide = {k: v.astype(np.float64) for k, v in params.items()}
+    for name, value in wide.items():
+        grad = np.load(out / output_file_name(name))
+        expected = np.zeros_like(value)
+        for pos in np.ndindex(*value.shape):
+            plus, minus = dict(wide), dict(wide)
+            plus[name], minus[name] = value.copy(), value.copy()
+            plus[name][pos] += 1e-6
+            minus[name][pos] -= 1e-6
+            expected[pos] = (loss(plus) - loss(minus)) / 2e-6
+        np.testing.assert_allclose(grad, expected, rtol=1e-4, atol=1e-6, err_msg=name)
