@@ -61,9 +61,9 @@ LogicalResult importOneHot(NodeImporter &n) {
     return n.error() << "depth must hold one value, got shape "
                      << shapeString(depthValues->shape);
   double depthValue = depthValues->getDouble(0);
-  if (!(depthValue >= 1 && depthValue <= double(kMaxResizedDim)) ||
+  if (!(depthValue >= 1 && depthValue <= double(kMaxHostElements)) ||
       depthValue != std::trunc(depthValue))
-    return n.error() << "depth must be a whole number in [1, " << kMaxResizedDim << "], got "
+    return n.error() << "depth must be a whole number in [1, " << kMaxHostElements << "], got "
                      << depthValue;
   int64_t depth = int64_t(depthValue);
   int64_t rank = n.rankOf(0) + 1;

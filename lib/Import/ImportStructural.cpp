@@ -279,7 +279,8 @@ FailureOr<Value> scatterReduce(NodeImporter &n, Value data, Value updates, Value
   auto dataType = cast<RankedTensorType>(data.getType());
   auto updateType = cast<RankedTensorType>(updates.getType());
   int64_t size = dataType.getNumElements(), count = updateType.getNumElements();
-  if (count > kMaxTensorElements / std::max<int64_t>(1, size))
+  // The positions 0..size-1 are a host constant.
+  if (size > kMaxHostElements || count > kMaxTensorElements / std::max<int64_t>(1, size))
     return n.error() << "reduction of " << count << " updates into " << size
                      << " elements is too large (it compares every pair)";
   double identity = reduction == Reduction::Mul   ? 1.0
