@@ -9,6 +9,10 @@
 //===----------------------------------------------------------------------===//
 #include "Building.h"
 
+#include "llvm/ADT/StringSwitch.h"
+
+#include <limits>
+
 using namespace mlir;
 using namespace mpc::importer;
 
@@ -230,13 +234,16 @@ FailureOr<Value> scatterAdd(NodeImporter &n, Value values, Value linear,
   return failed(sum) ? sum : n.reshape(*sum, dataType.getShape());
 }
 
+/// A Scatter* node's reduction attribute.
+enum class Reduction { None, Add, Mul, Max, Min };
+
 /// reduction "add": data + the scattered sum; "none": the scattered
 /// values where an index points (duplicates sum), data elsewhere.
-FailureOr<Value> scatterInto(NodeImporter &n, Value data, Value updates, Value linear,
-                             bool add) {
+FailureOr<Value> scatterSum(NodeImporter &n, Value data, Value updates, Value linear,
+                            Reduction reduction) {
   auto dataType = cast<RankedTensorType>(data.getType());
   FailureOr<Value> scattered = scatterAdd(n, updates, linear, dataType);
-  if (failed(scattered) || add)
+  if (failed(scattered) || reduction == Reduction::Add)
     return failed(scattered) ? scattered
                              : n.createOrFold<mpc::AddOp>(n.inferred(), data, *scattered);
   auto updateType = cast<RankedTensorType>(updates.getType());
@@ -252,21 +259,89 @@ FailureOr<Value> scatterInto(NodeImporter &n, Value data, Value updates, Value l
                          : n.createOrFold<mpc::WhereOp>(n.inferred(), *written, *scattered, data);
 }
 
-FailureOr<bool> scatterReduction(NodeImporter &n) {
+/// mpc.reduce_* / elementwise op pair of a mul, max or min reduction.
+template <typename ReduceOp, typename CombineOp>
+FailureOr<Value> reduceInto(NodeImporter &n, Value data, Value candidates) {
+  auto dataType = cast<RankedTensorType>(data.getType());
+  FailureOr<Value> reduced = n.createOrFold<ReduceOp>(n.inferred(), candidates,
+                                                      ArrayRef<int64_t>{0}, false, TypeAttr());
+  FailureOr<Value> shaped = failed(reduced) ? reduced : n.reshape(*reduced, dataType.getShape());
+  return failed(shaped) ? shaped : n.createOrFold<CombineOp>(n.inferred(), data, *shaped);
+}
+
+/// reduction mul, max or min: every update is compared with every data
+/// position (an updates x data mask), the updates that hit a position are
+/// reduced with the others set to the reduction's identity, and the result
+/// combines with data. No scatter kernel is needed, at O(updates x data)
+/// work and memory.
+FailureOr<Value> scatterReduce(NodeImporter &n, Value data, Value updates, Value linear,
+                               Reduction reduction) {
+  auto dataType = cast<RankedTensorType>(data.getType());
+  auto updateType = cast<RankedTensorType>(updates.getType());
+  int64_t size = dataType.getNumElements(), count = updateType.getNumElements();
+  // The positions 0..size-1 are a host constant.
+  if (size > kMaxHostElements || count > kMaxTensorElements / std::max<int64_t>(1, size))
+    return n.error() << "reduction of " << count << " updates into " << size
+                     << " elements is too large (it compares every pair)";
+  double identity = reduction == Reduction::Mul   ? 1.0
+                    : reduction == Reduction::Max ? -std::numeric_limits<double>::infinity()
+                                                  : std::numeric_limits<double>::infinity();
+  FailureOr<Value> column = n.reshape(linear, {count, 1});
+  FailureOr<Value> positions =
+      failed(column) ? column
+                     : hostConstant(n, HostTensor::fromInts(
+                                           llvm::to_vector(llvm::seq<int64_t>(0, size)),
+                                           {1, size}));
+  FailureOr<Value> hit =
+      failed(positions) ? positions
+                        : n.createOrFold<mpc::EqualOp>(n.inferred(), *column, *positions);
+  FailureOr<Value> values = failed(hit) ? hit : n.reshape(updates, {count, 1});
+  FailureOr<Value> neutral =
+      failed(values) ? values : n.scalar(updateType.getElementType(), identity);
+  FailureOr<Value> candidates =
+      failed(neutral) ? neutral
+                      : n.createOrFold<mpc::WhereOp>(n.inferred(), *hit, *values, *neutral);
+  if (failed(candidates))
+    return failure();
+  if (reduction == Reduction::Mul)
+    return reduceInto<mpc::ReduceProdOp, mpc::MulOp>(n, data, *candidates);
+  if (reduction == Reduction::Max)
+    return reduceInto<mpc::ReduceMaxOp, mpc::MaxOp>(n, data, *candidates);
+  return reduceInto<mpc::ReduceMinOp, mpc::MinOp>(n, data, *candidates);
+}
+
+FailureOr<Value> scatterInto(NodeImporter &n, Value data, Value updates, Value linear,
+                             Reduction reduction) {
+  if (reduction == Reduction::None || reduction == Reduction::Add)
+    return scatterSum(n, data, updates, linear, reduction);
+  return scatterReduce(n, data, updates, linear, reduction);
+}
+
+/// The reduction attribute (opset 16+; max and min from 18).
+FailureOr<Reduction> scatterReduction(NodeImporter &n) {
   FailureOr<std::string> reduction =
       n.opset() >= 16 ? n.stringAttr("reduction", std::string("none"))
                       : FailureOr<std::string>(std::string("none"));
   if (failed(reduction))
     return failure();
-  if (*reduction != "none" && *reduction != "add")
-    return n.error() << "reduction \"" << *reduction << "\" is not supported (none and add are)";
-  return *reduction == "add";
+  std::optional<Reduction> kind = llvm::StringSwitch<std::optional<Reduction>>(*reduction)
+                                      .Case("none", Reduction::None)
+                                      .Case("add", Reduction::Add)
+                                      .Case("mul", Reduction::Mul)
+                                      .Case("max", Reduction::Max)
+                                      .Case("min", Reduction::Min)
+                                      .Default(std::nullopt);
+  if (!kind || (n.opset() < 18 && (*kind == Reduction::Max || *kind == Reduction::Min)))
+    return n.error() << "reduction \"" << *reduction << "\" is not supported at opset "
+                     << n.opset() << " (none, add and mul are; max and min from opset 18)";
+  return *kind;
 }
 
 LogicalResult importScatterElements(NodeImporter &n) {
   FailureOr<int64_t> axisAttr = n.intAttr("axis", 0);
-  FailureOr<bool> add = failed(axisAttr) ? FailureOr<bool>(failure()) : scatterReduction(n);
-  if (failed(add) || failed(n.require(0, "data")) || failed(n.require(1, "indices")) ||
+  FailureOr<Reduction> reduction =
+      failed(axisAttr) ? FailureOr<Reduction>(failure()) : scatterReduction(n);
+  if (failed(reduction) || failed(n.require(0, "data")) || failed(n.require(1, "indices")) ||
       failed(n.require(2, "updates")))
     return failure();
   ArrayRef<int64_t> data = n.shapeOf(0), indices = n.shapeOf(1);
@@ -289,7 +364,7 @@ LogicalResult importScatterElements(NodeImporter &n) {
       failed(idx) ? idx
                   : linearPositions(n, cast<RankedTensorType>(x->getType()), *idx, *axis);
   return setResult(n, 0, failed(linear) ? linear
-                                        : scatterInto(n, *x, *updates, *linear, *add));
+                                        : scatterInto(n, *x, *updates, *linear, *reduction));
 }
 
 /// ScatterND's index tuples made non-negative: constants on the host, else
@@ -354,8 +429,8 @@ FailureOr<Value> slicePositions(NodeImporter &n, Value tuples, ArrayRef<int64_t>
 }
 
 LogicalResult importScatterND(NodeImporter &n) {
-  FailureOr<bool> add = scatterReduction(n);
-  if (failed(add) || failed(n.require(0, "data")) || failed(n.require(1, "indices")) ||
+  FailureOr<Reduction> reduction = scatterReduction(n);
+  if (failed(reduction) || failed(n.require(0, "data")) || failed(n.require(1, "indices")) ||
       failed(n.require(2, "updates")))
     return failure();
   ArrayRef<int64_t> data = n.shapeOf(0), indices = n.shapeOf(1);
@@ -375,7 +450,7 @@ LogicalResult importScatterND(NodeImporter &n) {
   FailureOr<Value> tuples = failed(u) ? u : nonNegativeTuples(n, data.take_front(k));
   FailureOr<Value> linear =
       failed(tuples) ? tuples : slicePositions(n, *tuples, data, updates);
-  return setResult(n, 0, failed(linear) ? linear : scatterInto(n, *x, *u, *linear, *add));
+  return setResult(n, 0, failed(linear) ? linear : scatterInto(n, *x, *u, *linear, *reduction));
 }
 
 /// `shape` with a 1 inserted at `at`.
@@ -474,13 +549,15 @@ const OpImportInfo kTable[] = {
      "computed indices: negatives wrap, out-of-range ones are clamped; constant ones are "
      "range-checked"},
     {"ScatterElements", 13, kMaxOpset, importScatterElements,
-     "mpc.gather_grad (scatter-add) + mpc.add / mpc.where",
-     "float data; reduction none or add (mul/max/min are errors); with none, duplicate indices "
-     "sum their updates"},
+     "mpc.gather_grad (scatter-add) + mpc.add / mpc.where; mul/max/min: mpc.equal + mpc.where + "
+     "mpc.reduce_prod/max/min",
+     "float data; reduction none or add (duplicate indices sum their updates with none), mul, "
+     "max or min (opset 18+; by an updates x data comparison mask: work and memory grow with "
+     "their product)"},
     {"ScatterND", 13, kMaxOpset, importScatterND,
-     "mpc.gather_grad (scatter-add) + mpc.add / mpc.where",
-     "as ScatterElements: float data; reduction none or add; with none, duplicate indices sum "
-     "their updates"},
+     "mpc.gather_grad (scatter-add) + mpc.add / mpc.where; mul/max/min: mpc.equal + mpc.where + "
+     "mpc.reduce_prod/max/min",
+     "as ScatterElements: float data; reductions none, add, mul, max and min"},
     {"SpaceToDepth", 13, kMaxOpset, importSpaceToDepth, "mpc.reshape + mpc.transpose",
      "DCR, and CRD (mode, opset 28+)"},
     {"Tile", 13, kMaxOpset, importTile, "mpc.broadcast + mpc.reshape",

@@ -55,6 +55,7 @@ llvm::ArrayRef<OpImportInfo> normalizationOpTable();
 llvm::ArrayRef<OpImportInfo> arithOpTable();
 llvm::ArrayRef<OpImportInfo> indexingOpTable();
 llvm::ArrayRef<OpImportInfo> signalOpTable();
+llvm::ArrayRef<OpImportInfo> oneHotCompressOpTable();
 /// All rows, sorted by op type.
 std::vector<OpImportInfo> supportedOps();
 const OpImportInfo *findOp(llvm::StringRef opType);
@@ -67,6 +68,18 @@ inline constexpr int64_t kMinOpset = 13;
 /// to float8e8m0 alone). The exception keeps a lower maximum in its row: Range
 /// (stash_type from 27).
 inline constexpr int64_t kMaxOpset = 28;
+
+/// An op that ONNX's version converter replaces while upgrading a model to
+/// kMinOpset: such models import as what it becomes. Listed beside the op
+/// table in docs/supported-ops.md.
+struct UpgradedOpInfo {
+  const char *opType;
+  int64_t minOpset;
+  /// The last opset that defines it.
+  int64_t maxOpset;
+  const char *becomes;
+};
+llvm::ArrayRef<UpgradedOpInfo> upgradedOps();
 
 /// Upgrades a model saved below kMinOpset to kMinOpset with ONNX's version
 /// converter. Returns the opset it was saved at, 0 when it needed no

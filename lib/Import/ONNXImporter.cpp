@@ -33,7 +33,8 @@ std::vector<OpImportInfo> mpc::importer::supportedOps() {
   for (ArrayRef<OpImportInfo> table :
        {elementwiseOpTable(), nnOpTable(), shapeOpTable(), structuralOpTable(), resizeOpTable(),
         einsumOpTable(), mathOpTable(), lossOpTable(), compositeReduceOpTable(),
-        normalizationOpTable(), arithOpTable(), indexingOpTable(), signalOpTable()})
+        normalizationOpTable(), arithOpTable(), indexingOpTable(), signalOpTable(),
+        oneHotCompressOpTable()})
     ops.insert(ops.end(), table.begin(), table.end());
   llvm::sort(ops, [](const OpImportInfo &a, const OpImportInfo &b) {
     return StringRef(a.opType) < StringRef(b.opType);
@@ -78,6 +79,15 @@ static void printSupportedOpsMarkdown(llvm::raw_ostream &os) {
   for (const OpImportInfo &info : supportedOps())
     os << "| " << info.opType << " | " << info.minOpset << "-" << info.maxOpset << " | "
        << info.mapsTo << " | " << info.notes << " |\n";
+  os << "\nOps that later opsets removed, replaced by the version converter while upgrading\n"
+        "to opset "
+     << kMinOpset
+     << " (a model that uses them at a later opset is refused):\n\n"
+        "| ONNX op | Opsets | Upgraded to |\n"
+        "|---|---|---|\n";
+  for (const UpgradedOpInfo &info : upgradedOps())
+    os << "| " << info.opType << " | " << info.minOpset << "-" << info.maxOpset << " | "
+       << info.becomes << " |\n";
 }
 
 //===----------------------------------------------------------------------===//
@@ -460,6 +470,21 @@ LogicalResult GraphImporter::importInputs(SmallVectorImpl<Type> &argTypes,
   return success();
 }
 
+/// The error for an op the table lacks; one the version converter replaces
+/// says at which opsets it exists.
+static LogicalResult unsupportedOp(NodeImporter &n, StringRef domain) {
+  bool defaultDomain = domain.empty() || domain == "ai.onnx";
+  for (const UpgradedOpInfo &info : upgradedOps())
+    if (defaultDomain && n.opType() == info.opType)
+      return n.error() << "the op exists only at opsets " << info.minOpset << " to "
+                       << info.maxOpset << " (models saved there are upgraded: it becomes "
+                       << info.becomes << "); see docs/supported-ops.md";
+  InFlightDiagnostic diag = n.error() << "unsupported op";
+  if (!defaultDomain)
+    diag << " of domain '" << domain << "'";
+  return diag << "; see docs/supported-ops.md for the supported list";
+}
+
 LogicalResult GraphImporter::importNodes() {
   const onnx::GraphProto &graph = model.graph();
   for (int index = 0; index < graph.node_size(); ++index) {
@@ -471,12 +496,8 @@ LogicalResult GraphImporter::importNodes() {
     const std::string &domain = node.domain();
     const OpImportInfo *info =
         (domain.empty() || domain == "ai.onnx") ? findOp(node.op_type()) : nullptr;
-    if (!info) {
-      InFlightDiagnostic diag = n.error() << "unsupported op";
-      if (!domain.empty() && domain != "ai.onnx")
-        diag << " of domain '" << domain << "'";
-      return diag << "; see docs/supported-ops.md for the supported list";
-    }
+    if (!info)
+      return unsupportedOp(n, domain);
     if (opset < info->minOpset || opset > info->maxOpset)
       return n.error() << "supported only at opsets " << info->minOpset << " to " << info->maxOpset
                        << "; see docs/supported-ops.md";

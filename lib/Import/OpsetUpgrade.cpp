@@ -136,6 +136,68 @@ static std::string blamedNode(const onnx::ModelProto &model, const std::string &
   return "node '" + name + "' (" + node.op_type() + ")";
 }
 
+/// Upsample (and Resize before opset 11) place output sample x at x / scale
+/// in the input ("asymmetric"); Upsample's nearest takes the floor of that.
+/// The converter makes them Resize-13 nodes without those attributes, whose
+/// defaults (half_pixel, round_prefer_floor) shift linear samples. Per
+/// Upsample or Resize node of the graph, in order: its name (the converter
+/// drops an Upsample's) and the attributes that keep the old meaning (none
+/// for an old Resize's nearest: opset 10 rounds down when upsampling and up
+/// when downsampling, which one attribute cannot say).
+struct ResizeSemantics {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> attrs;
+};
+
+static std::vector<ResizeSemantics> resizeSemantics(const onnx::GraphProto &graph) {
+  std::vector<ResizeSemantics> semantics;
+  for (const onnx::NodeProto &node : graph.node()) {
+    if (node.op_type() != "Upsample" && node.op_type() != "Resize")
+      continue;
+    std::string mode = "nearest";
+    for (const onnx::AttributeProto &attr : node.attribute())
+      if (attr.name() == "mode")
+        mode = attr.s();
+    ResizeSemantics &entry = semantics.emplace_back();
+    entry.name = node.name();
+    if (mode == "nearest" && node.op_type() == "Resize")
+      continue;
+    entry.attrs.emplace_back("coordinate_transformation_mode", "asymmetric");
+    if (mode == "nearest")
+      entry.attrs.emplace_back("nearest_mode", "floor");
+  }
+  return semantics;
+}
+
+/// Gives the converted Resize nodes what resizeSemantics recorded (the
+/// converter keeps the nodes' order and adds no other Resize).
+static void keepResizeSemantics(onnx::GraphProto &graph,
+                                const std::vector<ResizeSemantics> &semantics) {
+  std::vector<onnx::NodeProto *> resizes;
+  for (onnx::NodeProto &node : *graph.mutable_node())
+    if (node.op_type() == "Resize")
+      resizes.push_back(&node);
+  if (resizes.size() != semantics.size())
+    return;
+  for (size_t i = 0; i < resizes.size(); ++i) {
+    if (resizes[i]->name().empty())
+      resizes[i]->set_name(semantics[i].name);
+    for (const auto &[name, value] : semantics[i].attrs) {
+      onnx::AttributeProto *attr = resizes[i]->add_attribute();
+      attr->set_name(name);
+      attr->set_type(onnx::AttributeProto::STRING);
+      attr->set_s(value);
+    }
+  }
+}
+
+static const UpgradedOpInfo kUpgradedOps[] = {
+    {"Scatter", 9, 10, "ScatterElements (same inputs and axis)"},
+    {"Upsample", 7, 9, "Resize (scales; nearest or linear, asymmetric coordinates as Upsample's)"},
+};
+
+ArrayRef<UpgradedOpInfo> mpc::importer::upgradedOps() { return kUpgradedOps; }
+
 FailureOr<int64_t> mpc::importer::upgradeOpset(onnx::ModelProto &model, StringRef sourceName,
                                                Location loc) {
   std::optional<int64_t> version = defaultOpset(model);
@@ -155,7 +217,11 @@ FailureOr<int64_t> mpc::importer::upgradeOpset(onnx::ModelProto &model, StringRe
       // Softmax's adapter needs its input's rank, which the converter does
       // not infer itself.
       onnx::shape_inference::InferShapes(model);
+      std::vector<ResizeSemantics> semantics;
+      if (*version <= 10)
+        semantics = resizeSemantics(model.graph());
       model = onnx::version_conversion::ConvertVersion(model, int(kMinOpset));
+      keepResizeSemantics(*model.mutable_graph(), semantics);
       return *version;
     } catch (const std::exception &e) {
       problem = converterMessage(e.what());

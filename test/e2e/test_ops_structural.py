@@ -187,7 +187,7 @@ def test_resize_align_corners_fractional_scale_matches_onnx_reference(mpc_run, s
     ("ConvTranspose", {"x": randn(1, 2, 3, 3), "w": Init(randn(2, 2, 3, 3))},
      {"output_shape": [20, 20]}),
     ("ScatterElements", {"x": randn(2, 3), "i": Init(np.array([[0]], np.int64)),
-                         "u": randn(1, 1)}, {"reduction": "max"}),
+                         "u": randn(1, 1)}, {"reduction": "maximum"}),
 ])
 def test_structural_op_rejects_bad_input(mpc_run, op, inputs, attrs):
     spec = dict(op=op, inputs=inputs, attrs=attrs, opset=19, outputs=1)
