@@ -54,6 +54,7 @@ llvm::ArrayRef<OpImportInfo> compositeReduceOpTable();
 llvm::ArrayRef<OpImportInfo> normalizationOpTable();
 llvm::ArrayRef<OpImportInfo> arithOpTable();
 llvm::ArrayRef<OpImportInfo> indexingOpTable();
+llvm::ArrayRef<OpImportInfo> quantizeOpTable();
 /// All rows, sorted by op type.
 std::vector<OpImportInfo> supportedOps();
 const OpImportInfo *findOp(llvm::StringRef opType);
