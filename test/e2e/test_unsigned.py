@@ -219,13 +219,14 @@ def test_trainer_takes_uint8_images(tmp_path):
     w = rng.normal(0, 0.1, (16, 4)).astype(np.float32)
     graph = helper.make_graph(
         [helper.make_node("Cast", ["x"], ["xf"], to=TensorProto.FLOAT),
+         helper.make_node("Constant", [], ["scale"],
+                          value=helper.make_tensor("s", TensorProto.FLOAT, [], [1 / 255])),
          helper.make_node("Mul", ["xf", "scale"], ["xs"]),
          helper.make_node("MatMul", ["xs", "W"], ["y"])],
         "uint8_images",
         [helper.make_tensor_value_info("x", TensorProto.UINT8, ["N", 16])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4])],
-        [onnx.numpy_helper.from_array(w, "W"),
-         onnx.numpy_helper.from_array(np.array(1 / 255, np.float32), "scale")])
+        [onnx.numpy_helper.from_array(w, "W")])
     model = tmp_path / "uint8.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(model))
     x = rng.integers(0, 256, (256, 16)).astype(np.uint8)
@@ -233,8 +234,8 @@ def test_trainer_takes_uint8_images(tmp_path):
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "label.npy", labels)
     trainer = tmp_path / "trainer"
-    compile_trainer(model, trainer, "--loss", "cross_entropy", "--label", "label", "--lr", "0.5",
-                    "--batch", 32)
+    compile_trainer(model, trainer, "--loss", "cross_entropy", "--label", "label", "--optimizer", "sgd",
+                    "--lr", "0.5", "--batch", 32)
     _, log = run_trainer(trainer, {"x": tmp_path / "x.npy", "label": tmp_path / "label.npy"},
                          "--steps", 40, "--no-shuffle", log=tmp_path / "log.jsonl")
     losses = np.array(step_losses(log))
