@@ -74,7 +74,9 @@ TEST(Npy, MapsEveryDtype) {
                {"<V1", ElementKind::F8E4M3FN, 1}, {"<f1", ElementKind::F8E5M2, 1},
                {"<i8", ElementKind::I64, 8}, {"<i4", ElementKind::I32, 4},
                {"|i1", ElementKind::I8, 1}, {"|u1", ElementKind::U8, 1},
-               {"|b1", ElementKind::Bool, 1}};
+               {"|b1", ElementKind::Bool, 1}, {"<i2", ElementKind::I16, 2},
+               {"<u2", ElementKind::U16, 2}, {"<u4", ElementKind::U32, 4},
+               {"<u8", ElementKind::U64, 8}};
   for (const Case &c : cases) {
     std::string dict = std::string("{'descr': '") + c.descr + "', 'fortran_order': False, 'shape': (3,), }";
     HostArray a = parseOk(npyBytes(dict, std::string(3 * c.size, '\1')));

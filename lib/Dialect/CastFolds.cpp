@@ -67,15 +67,15 @@ APFloat roundFloat(APFloat value, const llvm::fltSemantics &to, bool saturate) {
   return value;
 }
 
-/// Integers are signed except i1 (a bool: true is 1).
-static bool isSignedInt(const APInt &value) { return value.getBitWidth() > 1; }
+/// Integers are signed except i1 (a bool: true is 1) and ui8..ui64.
+static bool isSignedInt(Type type) { return type.isSignlessInteger() && !type.isInteger(1); }
 
 /// ONNX saturates float -> fp8 casts only, so integers never do.
-static APFloat intToFloat(const APInt &value, const llvm::fltSemantics &to) {
+static APFloat intToFloat(const APInt &value, bool isSigned, const llvm::fltSemantics &to) {
   // IEEE quad holds every integer up to 113 bits exactly, so the only rounding
   // happens once, in roundFloat.
   APFloat wide(APFloat::IEEEquad());
-  (void)wide.convertFromAPInt(value, isSignedInt(value), APFloat::rmNearestTiesToEven);
+  (void)wide.convertFromAPInt(value, isSigned, APFloat::rmNearestTiesToEven);
   return roundFloat(wide, to, /*saturate=*/false);
 }
 
@@ -115,6 +115,7 @@ static Attribute castElements(DenseElementsAttr input, ShapedType type, bool sat
   Type from = input.getElementType();
   if (!from.isIntOrIndexOrFloat())
     return {};
+  bool fromSigned = isSignedInt(from);
   bool fromFloat = isa<FloatType>(from);
   Type to = type.getElementType();
   if (auto toFloat = dyn_cast<FloatType>(to)) {
@@ -124,20 +125,23 @@ static Attribute castElements(DenseElementsAttr input, ShapedType type, bool sat
         return std::optional<APFloat>(roundFloat(v, semantics, saturate));
       });
     return mapElements<APInt, APFloat>(input, type, [&](const APInt &v) {
-      return std::optional<APFloat>(intToFloat(v, semantics));
+      return std::optional<APFloat>(intToFloat(v, fromSigned, semantics));
     });
   }
   auto toInt = dyn_cast<IntegerType>(to);
   if (!toInt)
     return {};
   unsigned width = toInt.getWidth();
+  // Float -> unsigned is left to the lowering's fptoui.
+  if (fromFloat && toInt.isUnsigned())
+    return {};
   if (fromFloat)
     return mapElements<APFloat, APInt>(input, type,
                                        [&](const APFloat &v) { return floatToInt(v, width); });
   return mapElements<APInt, APInt>(input, type, [&](const APInt &v) {
     if (width == 1)
       return std::optional<APInt>(APInt(1, !v.isZero()));
-    return std::optional<APInt>(isSignedInt(v) ? v.sextOrTrunc(width) : v.zextOrTrunc(width));
+    return std::optional<APInt>(fromSigned ? v.sextOrTrunc(width) : v.zextOrTrunc(width));
   });
 }
 
@@ -158,7 +162,10 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
     }
   }
 
-  if (auto elements = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput()))
+  // Once the lowering has made unsigned values signless, only its marks
+  // tell how to read them: the compiled cast does.
+  bool marked = (*this)->hasAttr(kUnsignedOperandsAttr) || (*this)->hasAttr(kUnsignedResultsAttr);
+  if (auto elements = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput()); elements && !marked)
     return castElements(elements, cast<ShapedType>(to), getSaturate());
   return {};
 }

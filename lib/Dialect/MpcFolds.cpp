@@ -29,6 +29,13 @@ using llvm::APFloat;
 using llvm::APInt;
 
 namespace mpc {
+bool computesUnsigned(Operation *op) {
+  auto isUnsigned = [](Type type) { return getElementTypeOrSelf(type).isUnsignedInteger(); };
+  return op->hasAttr(kUnsignedOperandsAttr) || op->hasAttr(kUnsignedResultsAttr) ||
+         llvm::any_of(op->getOperandTypes(), isUnsigned) ||
+         llvm::any_of(op->getResultTypes(), isUnsigned);
+}
+
 namespace {
 
 /// The largest non-splat constant a folder makes. MLIR keeps every attribute
@@ -219,6 +226,9 @@ Attribute foldElementwise(Operation *op, ArrayRef<Attribute> attrs, FloatFn floa
   auto type = cast<ShapedType>(op->getResult(0).getType());
   if (isa<FloatType>(operands.front().getElementType()))
     return foldFloats(operands, type, floatFn);
+  // The integer folds are signed; unsigned values are left to the lowering.
+  if (computesUnsigned(op))
+    return {};
   return evaluate<APInt, APInt>(operands, type, intFn);
 }
 
@@ -263,7 +273,7 @@ Attribute foldCompare(Operation *op, Attribute lhsAttr, Attribute rhsAttr,
                       llvm::function_ref<bool(APFloat::cmpResult)> floatPredicate,
                       llvm::function_ref<bool(const APInt &, const APInt &)> intPredicate) {
   DenseElementsAttr lhs = constantOf(lhsAttr), rhs = constantOf(rhsAttr);
-  if (!lhs || !rhs)
+  if (!lhs || !rhs || computesUnsigned(op))
     return {};
   auto type = cast<ShapedType>(op->getResult(0).getType());
   if (isa<FloatType>(lhs.getElementType()))
@@ -497,7 +507,7 @@ Attribute foldReduction(Operation *op, Attribute inputAttr, ArrayRef<int64_t> ax
                         Reduction reduction) {
   DenseElementsAttr input = constantOf(inputAttr);
   auto type = cast<ShapedType>(op->getResult(0).getType());
-  if (!input || op->hasAttr("acc_type"))
+  if (!input || op->hasAttr("acc_type") || computesUnsigned(op))
     return {};
   bool orderFree = reduction == Reduction::Max || reduction == Reduction::Min;
   if (isa<FloatType>(input.getElementType()) && !orderFree)

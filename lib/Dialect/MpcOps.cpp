@@ -91,6 +91,7 @@ MPC_BINARY_INFER(DivOp)
 MPC_BINARY_INFER(PowOp)
 MPC_BINARY_INFER(MaxOp)
 MPC_BINARY_INFER(MinOp)
+MPC_BINARY_INFER(BitShiftOp)
 #undef MPC_BINARY_INFER
 
 #define MPC_COMPARE_INFER(OP)                                                                     \

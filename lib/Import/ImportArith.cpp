@@ -1,4 +1,4 @@
-//===- ImportArith.cpp - Mod, Shrink ---------------------------------------===//
+//===- ImportArith.cpp - Mod, Shrink, BitShift -----------------------------===//
 //
 // Elementwise ops ONNX defines through division or thresholds, built from
 // mpc's arithmetic, comparisons and selects.
@@ -88,7 +88,8 @@ FailureOr<Value> flooredRemainder(NodeImporter &n, Value a, Value b) {
 }
 
 /// int8/int16 are computed in i32 (exact: the remainder is no larger than
-/// the operands) and narrowed back.
+/// the operands) and narrowed back. Unsigned operands need no
+/// sign correction: both remainders are a - (a / b) * b.
 LogicalResult importMod(NodeImporter &n) {
   FailureOr<int64_t> fmod = n.intAttr("fmod", 0);
   if (failed(fmod) || failed(n.require(0, "A")) || failed(n.require(1, "B")))
@@ -100,9 +101,11 @@ LogicalResult importMod(NodeImporter &n) {
                      << dtypeName(n.dtypeOf(1)) << ")";
   if (isFloat && !*fmod && n.opset() < 28)
     return n.error() << "fmod must be 1 for float operands before opset 28";
-  if (!isFloat && dtype != kInt8 && dtype != kInt16 && dtype != kInt32 && dtype != kInt64)
+  bool isUnsigned = dtype == kUInt8 || dtype == kUInt16 || dtype == kUInt32 || dtype == kUInt64;
+  if (!isFloat && !isUnsigned && dtype != kInt8 && dtype != kInt16 && dtype != kInt32 &&
+      dtype != kInt64)
     return n.error() << "operands of type " << dtypeName(dtype)
-                     << " are not supported; use a signed integer or a float type";
+                     << " are not supported; use an integer or a float type";
   if (!isFloat && n.isConstant(1) && llvm::is_contained(n.host(1).ints, 0))
     return n.error() << "integer modulo by zero";
   std::string message;
@@ -119,7 +122,8 @@ LogicalResult importMod(NodeImporter &n) {
     if (failed(b))
       return failure();
   }
-  FailureOr<Value> result = *fmod ? truncatedRemainder(n, *a, *b) : flooredRemainder(n, *a, *b);
+  FailureOr<Value> result =
+      *fmod || isUnsigned ? truncatedRemainder(n, *a, *b) : flooredRemainder(n, *a, *b);
   result = failed(result) ? result : n.castTo(*result, type);
   if (failed(result))
     return failure();
@@ -157,9 +161,41 @@ LogicalResult importShrink(NodeImporter &n) {
   return n.setOutput(0, *result);
 }
 
+LogicalResult importBitShift(NodeImporter &n) {
+  FailureOr<std::string> direction = n.stringAttr("direction", std::nullopt);
+  if (failed(direction) || failed(n.require(0, "X")) || failed(n.require(1, "Y")))
+    return failure();
+  if (*direction != "LEFT" && *direction != "RIGHT")
+    return n.error() << "attribute 'direction' is '" << *direction
+                     << "'; it must be \"LEFT\" or \"RIGHT\"";
+  int32_t dtype = n.dtypeOf(0);
+  bool isUnsigned = dtype == kUInt8 || dtype == kUInt16 || dtype == kUInt32 || dtype == kUInt64;
+  bool isSigned = dtype == kInt8 || dtype == kInt16 || dtype == kInt32 || dtype == kInt64;
+  if (!isUnsigned && !(isSigned && n.opset() >= 28))
+    return n.error() << "X of type " << dtypeName(dtype) << " is not supported; BitShift takes "
+                     << (isSigned ? "signed integers from opset 28" : "integers");
+  if (n.dtypeOf(1) != dtype)
+    return n.error() << "X and Y element types differ (" << dtypeName(dtype) << " and "
+                     << dtypeName(n.dtypeOf(1)) << ")";
+  std::string message;
+  if (failed(rules::broadcast(n.shapeOf(0), n.shapeOf(1), message)))
+    return n.shapeError(message);
+  FailureOr<Value> x = n.value(0);
+  FailureOr<Value> y = failed(x) ? x : n.value(1);
+  FailureOr<Value> result = failed(y) ? y
+                                      : n.createOrFold<mpc::BitShiftOp>(n.inferred(), *x, *y,
+                                                                       *direction == "LEFT");
+  if (failed(result))
+    return failure();
+  return n.setOutput(0, *result);
+}
+
 const OpImportInfo kTable[] = {
+    {"BitShift", 11, kMaxOpset, importBitShift, "mpc.bit_shift",
+     "uint8..uint64, int8..int64 from opset 28 (right shifts arithmetic); an out-of-range "
+     "amount gives 0 (-1 for a negative value shifted right)"},
     {"Mod", 13, kMaxOpset, importMod, "mpc.div + mpc.mul + mpc.sub (+ mpc.where)",
-     "signed integers (fmod 0 or 1) and floats (fmod=1; also 0 from opset 28), computed in f64 "
+     "integers (fmod 0 or 1) and floats (fmod=1; also 0 from opset 28), computed in f64 "
      "from the truncated "
      "quotient (exact for float16/float while the quotient is below 2^29 in magnitude)"},
     {"Shrink", 13, kMaxOpset, importShrink, "mpc.where + mpc.sub + mpc.add", "float, int32, int64"},

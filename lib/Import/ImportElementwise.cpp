@@ -7,10 +7,11 @@ using namespace mpc::importer;
 namespace {
 Type elementTypeOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
 
-/// mpc's integer ops take i32/i64; int8/int16/uint8 data (which ONNX allows
-/// for Max, Min, Clip, the arithmetic ops and the comparisons) is widened to
-/// i32 first. Exact for min/max/compare; Add/Sub/Mul/Div narrowed back by
-/// truncation wrap around on overflow as ONNX Runtime and numpy do.
+/// mpc's integer ops take i32/i64/ui32/ui64; int8/int16/uint8/uint16 data
+/// (which ONNX allows for Max, Min, Clip, the arithmetic ops and the
+/// comparisons) is widened to i32 first, zero-extending the unsigned ones.
+/// Exact for min/max/compare; Add/Sub/Mul/Div narrowed back by truncation
+/// wrap around on overflow as ONNX Runtime and numpy do.
 bool isNarrowInt(Type t) { return t.isInteger() && t.getIntOrFloatBitWidth() < 32; }
 
 FailureOr<Value> widenNarrowInt(NodeImporter &n, Value v) {
@@ -201,7 +202,7 @@ LogicalResult importWhere(NodeImporter &n) {
 
 /// Cast and CastLike: mpc.cast (nothing when the type already matches),
 /// which folds on a constant. A constant of a type the dialect lacks
-/// (uint8, ...) is converted on the host instead.
+/// (int4, ...) is converted on the host instead.
 LogicalResult castInputTo(NodeImporter &n, int32_t to) {
   if (failed(n.require(0, "input")))
     return failure();
@@ -319,13 +320,15 @@ LogicalResult importGelu(NodeImporter &n) {
 }
 
 const char *kFolds = "folded when the input is a constant";
-const char *kBroadcast = "numpy broadcasting; int8/int16/uint8 data is computed in i32 and "
-                         "narrowed back (wrapping); folded when both inputs are constants";
+const char *kBroadcast = "numpy broadcasting; 8- and 16-bit integer data is computed in i32 and "
+                         "narrowed back (wrapping); uint32/uint64 unsigned; folded when both "
+                         "inputs are constants";
 const char *kChain = "N inputs become a chain of binary ops; folded when constant";
-const char *kChainWiden = "N inputs become a chain of binary ops; int8/int16/uint8 data is "
-                          "widened to i32 and narrowed back; folded when constant";
-const char *kCompare = "bool result; int8/int16/uint8 data is compared in i32; folded "
-                       "when both inputs are constants";
+const char *kChainWiden = "N inputs become a chain of binary ops; 8- and 16-bit integer data is "
+                          "widened to i32 and narrowed back; uint32/uint64 unsigned; folded when "
+                          "constant";
+const char *kCompare = "bool result; 8- and 16-bit integer data is compared in i32, uint32/uint64 "
+                       "unsigned; folded when both inputs are constants";
 const char *kOnHost = "evaluated at import (in double) when the input is a constant";
 
 const OpImportInfo kTable[] = {
@@ -339,11 +342,11 @@ const OpImportInfo kTable[] = {
     {"CastLike", 15, kMaxOpset, importCastLike, "mpc.cast", "as Cast, to the type of input 2"},
     {"Clip", 13, kMaxOpset, importClip, "mpc.clip",
      "constant min/max become attributes; computed ones become mpc.max / mpc.min; "
-     "int8/int16/uint8 data is widened to i32 and narrowed back; folded when constant"},
+     "8- and 16-bit integer data is widened to i32 and narrowed back; folded when constant"},
     {"Div", 13, kMaxOpset, importBinary<mpc::DivOp>, "mpc.div",
-     "integer division truncates (by a constant 0 it is an error); int8/int16/uint8 data is "
-     "computed in i32 and narrowed back; numpy broadcasting; folded when both inputs are "
-     "constants"},
+     "integer division truncates (by a constant 0 it is an error); 8- and 16-bit integer data "
+     "is computed in i32 and narrowed back, uint32/uint64 unsigned; numpy broadcasting; folded "
+     "when both inputs are constants"},
     {"Equal", 13, kMaxOpset, importBinary<mpc::EqualOp>, "mpc.equal", kCompare},
     {"Erf", 13, kMaxOpset, importUnary<mpc::ErfOp>, "mpc.erf", ""},
     {"Exp", 13, kMaxOpset, importUnary<mpc::ExpOp, int(HostUnary::Exp)>, "mpc.exp", kOnHost},

@@ -56,6 +56,7 @@ llvm::ArrayRef<OpImportInfo> arithOpTable();
 llvm::ArrayRef<OpImportInfo> indexingOpTable();
 llvm::ArrayRef<OpImportInfo> signalOpTable();
 llvm::ArrayRef<OpImportInfo> oneHotCompressOpTable();
+llvm::ArrayRef<OpImportInfo> quantizeOpTable();
 /// All rows, sorted by op type.
 std::vector<OpImportInfo> supportedOps();
 const OpImportInfo *findOp(llvm::StringRef opType);

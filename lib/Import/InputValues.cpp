@@ -43,6 +43,14 @@ static int32_t dtypeOfKind(ElementKind kind) {
     return kUInt8;
   case ElementKind::Bool:
     return kBool;
+  case ElementKind::I16:
+    return kInt16;
+  case ElementKind::U16:
+    return kUInt16;
+  case ElementKind::U32:
+    return kUInt32;
+  case ElementKind::U64:
+    return kUInt64;
   }
   return kUndefined;
 }
@@ -56,6 +64,14 @@ static int64_t intElement(const HostArray &array, int64_t i) {
     return array.as<int32_t>()[i];
   case ElementKind::I8:
     return array.as<int8_t>()[i];
+  case ElementKind::I16:
+    return array.as<int16_t>()[i];
+  case ElementKind::U16:
+    return array.as<uint16_t>()[i];
+  case ElementKind::U32:
+    return array.as<uint32_t>()[i];
+  case ElementKind::U64: // values past INT64_MAX wrap, as ONNX's int64 shape inputs would
+    return static_cast<int64_t>(array.as<uint64_t>()[i]);
   default: // U8, Bool
     return array.as<uint8_t>()[i];
   }

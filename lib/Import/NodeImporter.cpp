@@ -36,6 +36,14 @@ Type mpc::importer::elementTypeFor(int32_t dtype, MLIRContext *context) {
     return IntegerType::get(context, 16);
   case kInt8:
     return IntegerType::get(context, 8);
+  case kUInt64:
+    return IntegerType::get(context, 64, IntegerType::Unsigned);
+  case kUInt32:
+    return IntegerType::get(context, 32, IntegerType::Unsigned);
+  case kUInt16:
+    return IntegerType::get(context, 16, IntegerType::Unsigned);
+  case kUInt8:
+    return IntegerType::get(context, 8, IntegerType::Unsigned);
   case kBool:
     return IntegerType::get(context, 1);
   default:
@@ -56,6 +64,20 @@ int32_t mpc::importer::dtypeFor(Type type) {
     return kFloat8E4M3FN;
   if (isa<Float8E5M2Type>(type))
     return kFloat8E5M2;
+  if (auto intType = dyn_cast<IntegerType>(type); intType && intType.isUnsigned()) {
+    switch (intType.getWidth()) {
+    case 8:
+      return kUInt8;
+    case 16:
+      return kUInt16;
+    case 32:
+      return kUInt32;
+    case 64:
+      return kUInt64;
+    default:
+      return kUndefined;
+    }
+  }
   if (auto intType = dyn_cast<IntegerType>(type)) {
     switch (intType.getWidth()) {
     case 1:

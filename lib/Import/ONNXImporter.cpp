@@ -34,7 +34,7 @@ std::vector<OpImportInfo> mpc::importer::supportedOps() {
        {elementwiseOpTable(), nnOpTable(), shapeOpTable(), structuralOpTable(), resizeOpTable(),
         einsumOpTable(), mathOpTable(), lossOpTable(), compositeReduceOpTable(),
         normalizationOpTable(), arithOpTable(), indexingOpTable(), signalOpTable(),
-        oneHotCompressOpTable()})
+        oneHotCompressOpTable(), quantizeOpTable()})
     ops.insert(ops.end(), table.begin(), table.end());
   llvm::sort(ops, [](const OpImportInfo &a, const OpImportInfo &b) {
     return StringRef(a.opType) < StringRef(b.opType);
@@ -217,8 +217,9 @@ HostTensor mpc::importer::hostTensorOf(DenseElementsAttr constant) {
     return host;
   }
   for (const APInt &value : constant.getValues<APInt>())
-    host.ints.push_back(elementType.isInteger(1) ? int64_t(value.getZExtValue())
-                                                 : value.getSExtValue());
+    host.ints.push_back(elementType.isInteger(1) || elementType.isUnsignedInteger()
+                            ? int64_t(value.getZExtValue())
+                            : value.getSExtValue());
   return host;
 }
 
@@ -366,7 +367,8 @@ FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto 
     return error(loc) << "graph input '" << name << "' has element type "
                       << dtypeName(tensorType.elem_type())
                       << ", which is not supported (inputs may be float, double, float16, "
-                         "bfloat16, float8e4m3fn, float8e5m2, int8 to int64 or bool); cast it "
+                         "bfloat16, float8e4m3fn, float8e5m2, int8 to int64, uint8 to uint64 or "
+                         "bool); cast it "
                          "inside the model instead";
   // Suggests the flag that fixes the dynamic dims: --onnx-batch when only the
   // first one is dynamic, else a whole-shape template such as x=<batch>x<seq>x64.

@@ -20,12 +20,16 @@ size_t elementSize(ElementKind kind) {
   switch (kind) {
   case ElementKind::F64:
   case ElementKind::I64:
+  case ElementKind::U64:
     return 8;
   case ElementKind::F32:
   case ElementKind::I32:
+  case ElementKind::U32:
     return 4;
   case ElementKind::F16:
   case ElementKind::BF16:
+  case ElementKind::I16:
+  case ElementKind::U16:
     return 2;
   case ElementKind::F8E4M3FN:
   case ElementKind::F8E5M2:
@@ -50,6 +54,10 @@ std::string_view elementName(ElementKind kind) {
   case ElementKind::I8: return "i8";
   case ElementKind::U8: return "ui8";
   case ElementKind::Bool: return "i1";
+  case ElementKind::I16: return "i16";
+  case ElementKind::U16: return "ui16";
+  case ElementKind::U32: return "ui32";
+  case ElementKind::U64: return "ui64";
   }
   return "?";
 }
@@ -112,7 +120,9 @@ constexpr DescrEntry kDescrs[] = {
     {"V1", ElementKind::F8E4M3FN, "<V1"}, {"f1", ElementKind::F8E5M2, "<f1"},
     {"i8", ElementKind::I64, "<i8"},      {"i4", ElementKind::I32, "<i4"},
     {"i1", ElementKind::I8, "|i1"},       {"u1", ElementKind::U8, "|u1"},
-    {"b1", ElementKind::Bool, "|b1"},
+    {"b1", ElementKind::Bool, "|b1"},     {"i2", ElementKind::I16, "<i2"},
+    {"u2", ElementKind::U16, "<u2"},      {"u4", ElementKind::U32, "<u4"},
+    {"u8", ElementKind::U64, "<u8"},
 };
 
 std::optional<ElementKind> kindFromDescr(std::string_view descr) {

@@ -56,7 +56,8 @@ const Signature &Manifest::stateSignature() const { return isInference() ? *eval
 std::optional<ElementKind> elementKindNamed(std::string_view name) {
   for (ElementKind kind : {ElementKind::F64, ElementKind::F32, ElementKind::F16, ElementKind::BF16,
                            ElementKind::F8E4M3FN, ElementKind::F8E5M2, ElementKind::I64,
-                           ElementKind::I32, ElementKind::I8, ElementKind::U8, ElementKind::Bool})
+                           ElementKind::I32, ElementKind::I8, ElementKind::U8, ElementKind::Bool,
+                           ElementKind::I16, ElementKind::U16, ElementKind::U32, ElementKind::U64})
     if (runtime::elementName(kind) == name)
       return kind;
   return std::nullopt;

@@ -10,8 +10,8 @@ using runtime::HostArray;
 namespace {
 // onnx.TensorProto.DataType values.
 enum OnnxType : int64_t {
-  kFloat = 1, kUint8 = 2, kInt8 = 3, kInt32 = 6, kInt64 = 7, kBool = 9, kFloat16 = 10,
-  kDouble = 11, kBFloat16 = 16, kFloat8E4M3FN = 17, kFloat8E5M2 = 19,
+  kFloat = 1, kUint8 = 2, kInt8 = 3, kUint16 = 4, kInt16 = 5, kInt32 = 6, kInt64 = 7, kBool = 9,
+  kFloat16 = 10, kDouble = 11, kBFloat16 = 16, kFloat8E4M3FN = 17, kFloat8E5M2 = 19,
 };
 
 // Protobuf wire types.
@@ -258,6 +258,8 @@ std::optional<ElementKind> elementKindOfOnnx(int64_t onnxDtype) {
   case kFloat: return ElementKind::F32;
   case kUint8: return ElementKind::U8;
   case kInt8: return ElementKind::I8;
+  case kUint16: return ElementKind::U16;
+  case kInt16: return ElementKind::I16;
   case kInt32: return ElementKind::I32;
   case kInt64: return ElementKind::I64;
   case kBool: return ElementKind::Bool;

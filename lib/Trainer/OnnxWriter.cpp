@@ -11,8 +11,9 @@ using runtime::ElementKind;
 namespace {
 // onnx.TensorProto.DataType values.
 enum OnnxType : int64_t {
-  kFloat = 1, kUint8 = 2, kInt8 = 3, kInt32 = 6, kInt64 = 7, kBool = 9,
-  kFloat16 = 10, kDouble = 11, kBFloat16 = 16, kFloat8E4M3FN = 17, kFloat8E5M2 = 19,
+  kFloat = 1, kUint8 = 2, kInt8 = 3, kUint16 = 4, kInt16 = 5, kInt32 = 6, kInt64 = 7, kBool = 9,
+  kFloat16 = 10, kDouble = 11, kUint32 = 12, kUint64 = 13, kBFloat16 = 16, kFloat8E4M3FN = 17,
+  kFloat8E5M2 = 19,
 };
 
 int64_t onnxTypeOf(ElementKind kind) {
@@ -28,6 +29,10 @@ int64_t onnxTypeOf(ElementKind kind) {
   case ElementKind::I8: return kInt8;
   case ElementKind::U8: return kUint8;
   case ElementKind::Bool: return kBool;
+  case ElementKind::I16: return kInt16;
+  case ElementKind::U16: return kUint16;
+  case ElementKind::U32: return kUint32;
+  case ElementKind::U64: return kUint64;
   }
   return 0;
 }

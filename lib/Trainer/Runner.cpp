@@ -136,6 +136,10 @@ const char *numpyName(runtime::ElementKind kind) {
   case runtime::ElementKind::I8: return "np.int8";
   case runtime::ElementKind::U8: return "np.uint8";
   case runtime::ElementKind::Bool: return "np.bool_";
+  case runtime::ElementKind::I16: return "np.int16";
+  case runtime::ElementKind::U16: return "np.uint16";
+  case runtime::ElementKind::U32: return "np.uint32";
+  case runtime::ElementKind::U64: return "np.uint64";
   }
   return "?";
 }

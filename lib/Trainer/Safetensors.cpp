@@ -22,6 +22,10 @@ std::optional<std::string_view> safetensorsDtype(ElementKind kind) {
   case ElementKind::I8: return "I8";
   case ElementKind::U8: return "U8";
   case ElementKind::Bool: return "BOOL";
+  case ElementKind::I16: return "I16";
+  case ElementKind::U16: return "U16";
+  case ElementKind::U32: return "U32";
+  case ElementKind::U64: return "U64";
   }
   return std::nullopt;
 }
@@ -30,7 +34,8 @@ namespace {
 std::optional<ElementKind> kindOfDtype(std::string_view dtype) {
   for (ElementKind kind : {ElementKind::F64, ElementKind::F32, ElementKind::F16, ElementKind::BF16,
                            ElementKind::F8E4M3FN, ElementKind::F8E5M2, ElementKind::I64,
-                           ElementKind::I32, ElementKind::I8, ElementKind::U8, ElementKind::Bool})
+                           ElementKind::I32, ElementKind::I8, ElementKind::U8, ElementKind::Bool,
+                           ElementKind::I16, ElementKind::U16, ElementKind::U32, ElementKind::U64})
     if (safetensorsDtype(kind) == dtype)
       return kind;
   return std::nullopt;

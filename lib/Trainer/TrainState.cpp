@@ -49,6 +49,10 @@ bool fill(HostArray &array, double value) {
   case ElementKind::I8: fillWith(array, static_cast<int8_t>(value)); return true;
   case ElementKind::U8: fillWith(array, static_cast<uint8_t>(value)); return true;
   case ElementKind::Bool: fillWith(array, static_cast<uint8_t>(value != 0)); return true;
+  case ElementKind::I16: fillWith(array, static_cast<int16_t>(value)); return true;
+  case ElementKind::U16: fillWith(array, static_cast<uint16_t>(value)); return true;
+  case ElementKind::U32: fillWith(array, static_cast<uint32_t>(value)); return true;
+  case ElementKind::U64: fillWith(array, static_cast<uint64_t>(value)); return true;
   case ElementKind::F8E4M3FN:
   case ElementKind::F8E5M2:
     return value == 0; // HostArray starts zeroed; other fp8 constants are not needed yet

@@ -106,7 +106,7 @@ def _run_single(mpc_run, op, inputs, out_type, attrs=None):
     return mpc_run(model, inputs)["out"]
 
 
-@pytest.mark.parametrize("dtype", [np.int8])  # mpc-run reads i1/u1 but no i2 .npy files
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.uint8, np.uint16])
 def test_narrow_int_max_min_clip(mpc_run, dtype):
     """Max/Min/Clip on narrow integers (mpc.max/min take i32/i64): widened and narrowed back."""
     info = np.iinfo(dtype)

@@ -27,6 +27,10 @@ constexpr TypeEntry kTypes[] = {
     {onnx::TensorProto::INT8, runtime::ElementKind::I8},
     {onnx::TensorProto::UINT8, runtime::ElementKind::U8},
     {onnx::TensorProto::BOOL, runtime::ElementKind::Bool},
+    {onnx::TensorProto::INT16, runtime::ElementKind::I16},
+    {onnx::TensorProto::UINT16, runtime::ElementKind::U16},
+    {onnx::TensorProto::UINT32, runtime::ElementKind::U32},
+    {onnx::TensorProto::UINT64, runtime::ElementKind::U64},
 };
 
 std::optional<runtime::ElementKind> hostKind(int onnxType) {

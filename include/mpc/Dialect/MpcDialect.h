@@ -49,6 +49,15 @@ inline constexpr llvm::StringLiteral kInputValuesAttr = "mpc.input_values";
 /// Module attribute: the default-domain opset the model was saved at, when
 /// the importer upgraded it with ONNX's version converter (i64).
 inline constexpr llvm::StringLiteral kUpgradedFromOpsetAttr = "mpc.upgraded_from_opset";
+/// Op attributes set by mpc-lower-to-linalg before it retypes ui8..ui64 to
+/// signless integers: the op read unsigned operands / produced unsigned
+/// results. The lowering picks unsigned arith ops from them; the folders,
+/// whose integer rules are signed, leave such ops alone.
+inline constexpr llvm::StringLiteral kUnsignedOperandsAttr = "mpc.unsigned_operands";
+inline constexpr llvm::StringLiteral kUnsignedResultsAttr = "mpc.unsigned_results";
+/// True when `op` carries either mark, or has an operand or result of an
+/// unsigned integer element type.
+bool computesUnsigned(mlir::Operation *op);
 } // namespace mpc
 
 #endif // MPC_DIALECT_MPCDIALECT_H

@@ -18,9 +18,14 @@ def Mpc_FloatElement : AnyTypeOf<[F64, F32, F16, BF16, F8E4M3FN, F8E5M2]>;
 def Mpc_IndexElement : AnyTypeOf<[I32, I64]>;
 def Mpc_Tensor : StaticShapeTensorOf<[AnyType]>;
 def Mpc_FloatTensor : StaticShapeTensorOf<[Mpc_FloatElement]>;
-def Mpc_NumericTensor : StaticShapeTensorOf<[Mpc_FloatElement, I32, I64]>;
+// ONNX's uint32/uint64 stay unsigned (ui32, ui64): the lowering picks the
+// unsigned arith ops for them. Narrower integers are widened to i32 first.
+def Mpc_NumericTensor : StaticShapeTensorOf<[Mpc_FloatElement, I32, I64, UI32, UI64]>;
 def Mpc_IndexTensor : StaticShapeTensorOf<[Mpc_IndexElement]>;
 def Mpc_BoolTensor : StaticShapeTensorOf<[I1]>;
+// Max pooling also takes ONNX's 8-bit integers (uint8 images).
+def Mpc_MaxPoolTensor : StaticShapeTensorOf<[Mpc_FloatElement, I8, UI8]>;
+def Mpc_IntegerTensor : StaticShapeTensorOf<[I8, I16, I32, I64, UI8, UI16, UI32, UI64]>;
 
 //===----------------------------------------------------------------------===//
 // Base classes: one per precision category
@@ -338,6 +343,20 @@ def Mpc_SignOp : Mpc_UnaryOp<"sign", "Follow", Mpc_NumericTensor> {
   let description = [{ `%r = mpc.sign %x : tensor<4xf32>` }];
 }
 
+// ONNX BitShift. Right shifts of signed integers are arithmetic. A shift by
+// a negative amount or by the bit width or more gives what the fill alone
+// gives (0, or -1 for a negative value shifted right), where arith's shifts
+// would be poison.
+def Mpc_BitShiftOp : Mpc_FollowOp<"bit_shift", [InferTypeOpAdaptor]> {
+  let summary = "broadcasting elementwise shift of integers, left or right";
+  let description = [{
+    `%r = mpc.bit_shift %x, %n {left = true} : (tensor<4xui8>, tensor<ui8>) -> tensor<4xui8>`
+  }];
+  let arguments = (ins Mpc_IntegerTensor:$lhs, Mpc_IntegerTensor:$rhs, BoolAttr:$left);
+  let results = (outs Mpc_IntegerTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
 //===----------------------------------------------------------------------===//
 // Compute-bound
 //===----------------------------------------------------------------------===//
@@ -477,10 +496,10 @@ def Mpc_MaxPoolOp : Mpc_FollowOp<"max_pool", [InferTypeOpAdaptor, Mpc_RangeRule]
 
     `%r = mpc.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>`
   }];
-  let arguments = (ins Mpc_FloatTensor:$input, DenseI64ArrayAttr:$kernel_shape,
+  let arguments = (ins Mpc_MaxPoolTensor:$input, DenseI64ArrayAttr:$kernel_shape,
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                        DenseI64ArrayAttr:$dilations, DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
-  let results = (outs Mpc_FloatTensor:$result);
+  let results = (outs Mpc_MaxPoolTensor:$result);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 

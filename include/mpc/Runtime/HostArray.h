@@ -18,7 +18,9 @@
 namespace mpc::runtime {
 
 /// Element types a host array can hold (the dialect's tensor element types).
-enum class ElementKind : uint8_t { F64, F32, F16, BF16, F8E4M3FN, F8E5M2, I64, I32, I8, U8, Bool };
+enum class ElementKind : uint8_t {
+  F64, F32, F16, BF16, F8E4M3FN, F8E5M2, I64, I32, I8, U8, Bool, I16, U16, U32, U64
+};
 
 /// Bytes per element.
 size_t elementSize(ElementKind kind);

@@ -27,7 +27,7 @@ struct CastLowering : OpRewritePattern<CastOp> {
             x = arith::MaximumFOp::create(b, loc, x, scalarConstant(b, loc, f32, -largest));
             x = arith::MinimumFOp::create(b, loc, x, scalarConstant(b, loc, f32, largest));
           }
-          return convertScalar(b, loc, x, to);
+          return convertScalar(b, loc, x, to, readsUnsigned(op), producesUnsigned(op));
         });
     rewriter.replaceOp(op, result);
     return success();

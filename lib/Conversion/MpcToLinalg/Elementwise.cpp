@@ -34,9 +34,11 @@ Value scalarOp(NegOp, OpBuilder &b, Location loc, ValueRange a) {
     return arith::NegFOp::create(b, loc, a[0]);
   return arith::SubIOp::create(b, loc, constLike(b, loc, a[0], 0), a[0]);
 }
-Value scalarOp(AbsOp, OpBuilder &b, Location loc, ValueRange a) {
+Value scalarOp(AbsOp op, OpBuilder &b, Location loc, ValueRange a) {
   if (isFloat(a[0]))
     return math::AbsFOp::create(b, loc, a[0]);
+  if (readsUnsigned(op))
+    return a[0];
   return math::AbsIOp::create(b, loc, a[0]);
 }
 Value scalarOp(ExpOp, OpBuilder &b, Location loc, ValueRange a) { return math::ExpOp::create(b, loc, a[0]); }
@@ -83,10 +85,11 @@ Value scalarOp(LeakyReluOp op, OpBuilder &b, Location loc, ValueRange a) {
 }
 Value scalarOp(ClipOp op, OpBuilder &b, Location loc, ValueRange a) {
   Value x = a[0];
+  bool isUnsigned = readsUnsigned(op);
   if (auto lo = op.getMin())
-    x = maxScalar(b, loc, x, constLike(b, loc, x, lo->convertToDouble()));
+    x = maxScalar(b, loc, x, constLike(b, loc, x, lo->convertToDouble()), isUnsigned);
   if (auto hi = op.getMax())
-    x = minScalar(b, loc, x, constLike(b, loc, x, hi->convertToDouble()));
+    x = minScalar(b, loc, x, constLike(b, loc, x, hi->convertToDouble()), isUnsigned);
   return x;
 }
 
@@ -120,7 +123,9 @@ Value scalarOp(SubOp, OpBuilder &b, Location loc, ValueRange a) {
 Value scalarOp(MulOp, OpBuilder &b, Location loc, ValueRange a) {
   return arithmetic<arith::MulFOp, arith::MulIOp>(b, loc, a);
 }
-Value scalarOp(DivOp, OpBuilder &b, Location loc, ValueRange a) {
+Value scalarOp(DivOp op, OpBuilder &b, Location loc, ValueRange a) {
+  if (readsUnsigned(op))
+    return arith::DivUIOp::create(b, loc, a[0], a[1]);
   return arithmetic<arith::DivFOp, arith::DivSIOp>(b, loc, a);
 }
 /// x^2 and x^3 with a constant exponent (GPT-2's tanh GELU, layer norms
@@ -140,8 +145,12 @@ Value scalarOp(PowOp op, OpBuilder &b, Location loc, ValueRange a) {
   }
   return math::PowFOp::create(b, loc, a[0], a[1]);
 }
-Value scalarOp(MaxOp, OpBuilder &b, Location loc, ValueRange a) { return maxScalar(b, loc, a[0], a[1]); }
-Value scalarOp(MinOp, OpBuilder &b, Location loc, ValueRange a) { return minScalar(b, loc, a[0], a[1]); }
+Value scalarOp(MaxOp op, OpBuilder &b, Location loc, ValueRange a) {
+  return maxScalar(b, loc, a[0], a[1], readsUnsigned(op));
+}
+Value scalarOp(MinOp op, OpBuilder &b, Location loc, ValueRange a) {
+  return minScalar(b, loc, a[0], a[1], readsUnsigned(op));
+}
 
 // Ordered float predicates: any comparison with NaN is false, as in ONNX.
 Value compare(OpBuilder &b, Location loc, ValueRange a, arith::CmpFPredicate fp,
@@ -150,29 +159,58 @@ Value compare(OpBuilder &b, Location loc, ValueRange a, arith::CmpFPredicate fp,
     return arith::CmpFOp::create(b, loc, fp, a[0], a[1]);
   return arith::CmpIOp::create(b, loc, ip, a[0], a[1]);
 }
+/// The integer predicate for `op`'s operands: `sp` for signed, `up` for unsigned.
+arith::CmpIPredicate intPredicate(Operation *op, arith::CmpIPredicate sp, arith::CmpIPredicate up) {
+  return readsUnsigned(op) ? up : sp;
+}
 Value scalarOp(EqualOp, OpBuilder &b, Location loc, ValueRange a) {
   return compare(b, loc, a, arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq);
 }
-Value scalarOp(LessOp, OpBuilder &b, Location loc, ValueRange a) {
-  return compare(b, loc, a, arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt);
+Value scalarOp(LessOp op, OpBuilder &b, Location loc, ValueRange a) {
+  return compare(b, loc, a, arith::CmpFPredicate::OLT,
+                 intPredicate(op, arith::CmpIPredicate::slt, arith::CmpIPredicate::ult));
 }
-Value scalarOp(LessEqualOp, OpBuilder &b, Location loc, ValueRange a) {
-  return compare(b, loc, a, arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle);
+Value scalarOp(LessEqualOp op, OpBuilder &b, Location loc, ValueRange a) {
+  return compare(b, loc, a, arith::CmpFPredicate::OLE,
+                 intPredicate(op, arith::CmpIPredicate::sle, arith::CmpIPredicate::ule));
 }
-Value scalarOp(GreaterOp, OpBuilder &b, Location loc, ValueRange a) {
-  return compare(b, loc, a, arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt);
+Value scalarOp(GreaterOp op, OpBuilder &b, Location loc, ValueRange a) {
+  return compare(b, loc, a, arith::CmpFPredicate::OGT,
+                 intPredicate(op, arith::CmpIPredicate::sgt, arith::CmpIPredicate::ugt));
 }
-Value scalarOp(GreaterEqualOp, OpBuilder &b, Location loc, ValueRange a) {
-  return compare(b, loc, a, arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge);
+Value scalarOp(GreaterEqualOp op, OpBuilder &b, Location loc, ValueRange a) {
+  return compare(b, loc, a, arith::CmpFPredicate::OGE,
+                 intPredicate(op, arith::CmpIPredicate::sge, arith::CmpIPredicate::uge));
+}
+/// Out-of-range amounts (negative ones read as unsigned are too) give the
+/// fill: 0, or x >> (width - 1) for an arithmetic right shift.
+Value scalarOp(BitShiftOp op, OpBuilder &b, Location loc, ValueRange a) {
+  Value x = a[0], n = a[1];
+  unsigned width = x.getType().getIntOrFloatBitWidth();
+  bool arithmetic = !op.getLeft() && !readsUnsigned(op);
+  Value shifted, fill = constLike(b, loc, x, 0);
+  if (op.getLeft()) {
+    shifted = arith::ShLIOp::create(b, loc, x, n);
+  } else if (arithmetic) {
+    shifted = arith::ShRSIOp::create(b, loc, x, n);
+    fill = arith::ShRSIOp::create(b, loc, x, constLike(b, loc, x, width - 1));
+  } else {
+    shifted = arith::ShRUIOp::create(b, loc, x, n);
+  }
+  Value inRange =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n, constLike(b, loc, x, width));
+  return arith::SelectOp::create(b, loc, inRange, shifted, fill);
 }
 Value scalarOp(WhereOp, OpBuilder &b, Location loc, ValueRange a) {
   return arith::SelectOp::create(b, loc, a[0], a[1], a[2]);
 }
 /// NaN and +-0 are their own sign: neither comparison holds for them.
-Value scalarOp(SignOp, OpBuilder &b, Location loc, ValueRange a) {
+Value scalarOp(SignOp op, OpBuilder &b, Location loc, ValueRange a) {
   Value x = a[0], zero = constLike(b, loc, x, 0.0);
-  Value positive = compare(b, loc, {x, zero}, arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt);
-  Value negative = compare(b, loc, {x, zero}, arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt);
+  Value positive = compare(b, loc, {x, zero}, arith::CmpFPredicate::OGT,
+                           intPredicate(op, arith::CmpIPredicate::sgt, arith::CmpIPredicate::ugt));
+  Value negative = compare(b, loc, {x, zero}, arith::CmpFPredicate::OLT,
+                           intPredicate(op, arith::CmpIPredicate::slt, arith::CmpIPredicate::ult));
   Value minusOrSame = arith::SelectOp::create(b, loc, negative, constLike(b, loc, x, -1.0), x);
   return arith::SelectOp::create(b, loc, positive, constLike(b, loc, x, 1.0), minusOrSame);
 }
@@ -214,7 +252,7 @@ void populateElementwisePatterns(RewritePatternSet &patterns) {
                  ErfOp, GeluOp, LeakyReluOp, ClipOp>(patterns);
   addElementwise<SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp, CoshOp, AsinhOp, AcoshOp,
                  AtanhOp, FloorOp, CeilOp, RoundOp, SignOp>(patterns);
-  addElementwise<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp>(patterns);
+  addElementwise<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, BitShiftOp>(patterns);
   addElementwise<EqualOp, LessOp, LessEqualOp, GreaterOp, GreaterEqualOp, WhereOp>(patterns);
 }
 

@@ -31,6 +31,7 @@ namespace {
 struct LowerToLinalgPass : impl::LowerToLinalgPassBase<LowerToLinalgPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    lowering::dropUnsignedTypes(module);
     RewritePatternSet patterns(&getContext());
     populateMpcToLinalgPatterns(patterns);
     // Patterns that cannot handle an op leave it in place; the walk below

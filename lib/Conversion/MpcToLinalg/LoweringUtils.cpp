@@ -34,7 +34,8 @@ static Value convertFloat(OpBuilder &b, Location loc, Value value, FloatType fro
   return arith::TruncFOp::create(b, loc, to, value);
 }
 
-Value convertScalar(OpBuilder &b, Location loc, Value value, Type to) {
+Value convertScalar(OpBuilder &b, Location loc, Value value, Type to, bool fromUnsigned,
+                    bool toUnsigned) {
   Type from = value.getType();
   if (from == to)
     return value;
@@ -44,9 +45,10 @@ Value convertScalar(OpBuilder &b, Location loc, Value value, Type to) {
     return convertFloat(b, loc, value, fromFloat, toFloat);
   // Integer <-> fp8 goes through f32, the only type fp8 converts to and from.
   if (isFloat8(from) || isFloat8(to))
-    return convertScalar(b, loc, convertScalar(b, loc, value, b.getF32Type()), to);
+    return convertScalar(b, loc, convertScalar(b, loc, value, b.getF32Type(), fromUnsigned), to,
+                         false, toUnsigned);
   if (toFloat) {
-    if (from.isInteger(1))
+    if (from.isInteger(1) || fromUnsigned)
       return arith::UIToFPOp::create(b, loc, to, value);
     return arith::SIToFPOp::create(b, loc, to, value);
   }
@@ -54,13 +56,15 @@ Value convertScalar(OpBuilder &b, Location loc, Value value, Type to) {
     if (to.isInteger(1))
       return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, value,
                                    scalarConstant(b, loc, from, 0.0));
+    if (toUnsigned)
+      return arith::FPToUIOp::create(b, loc, to, value);
     return arith::FPToSIOp::create(b, loc, to, value);
   }
   unsigned fromWidth = from.getIntOrFloatBitWidth(), toWidth = to.getIntOrFloatBitWidth();
   if (toWidth == 1)
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, value,
                                  scalarConstant(b, loc, from, 0.0));
-  if (fromWidth == 1)
+  if (fromWidth == 1 || (fromUnsigned && fromWidth < toWidth))
     return arith::ExtUIOp::create(b, loc, to, value);
   if (fromWidth < toWidth)
     return arith::ExtSIOp::create(b, loc, to, value);
@@ -193,7 +197,7 @@ Type accumulatorType(Operation *op) {
   return getElementTypeOrSelf(op->getResult(0).getType());
 }
 
-static Value extremeValue(OpBuilder &b, Location loc, Type type, bool negative) {
+static Value extremeValue(OpBuilder &b, Location loc, Type type, bool negative, bool isUnsigned) {
   if (auto f = dyn_cast<FloatType>(type)) {
     const llvm::fltSemantics &sem = f.getFloatSemantics();
     llvm::APFloat value = llvm::APFloat::semanticsHasInf(sem)
@@ -202,23 +206,33 @@ static Value extremeValue(OpBuilder &b, Location loc, Type type, bool negative) 
     return arith::ConstantOp::create(b, loc, b.getFloatAttr(f, value));
   }
   unsigned width = type.getIntOrFloatBitWidth();
-  llvm::APInt value = negative ? llvm::APInt::getSignedMinValue(width)
-                               : llvm::APInt::getSignedMaxValue(width);
+  llvm::APInt value = isUnsigned ? (negative ? llvm::APInt::getMinValue(width)
+                                             : llvm::APInt::getMaxValue(width))
+                                 : (negative ? llvm::APInt::getSignedMinValue(width)
+                                             : llvm::APInt::getSignedMaxValue(width));
   return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, value));
 }
 
-Value lowestValue(OpBuilder &b, Location loc, Type type) { return extremeValue(b, loc, type, true); }
-Value highestValue(OpBuilder &b, Location loc, Type type) { return extremeValue(b, loc, type, false); }
+Value lowestValue(OpBuilder &b, Location loc, Type type, bool isUnsigned) {
+  return extremeValue(b, loc, type, true, isUnsigned);
+}
+Value highestValue(OpBuilder &b, Location loc, Type type, bool isUnsigned) {
+  return extremeValue(b, loc, type, false, isUnsigned);
+}
 
-Value maxScalar(OpBuilder &b, Location loc, Value x, Value y) {
+Value maxScalar(OpBuilder &b, Location loc, Value x, Value y, bool isUnsigned) {
   if (isa<FloatType>(x.getType()))
     return arith::MaximumFOp::create(b, loc, x, y);
+  if (isUnsigned)
+    return arith::MaxUIOp::create(b, loc, x, y);
   return arith::MaxSIOp::create(b, loc, x, y);
 }
 
-Value minScalar(OpBuilder &b, Location loc, Value x, Value y) {
+Value minScalar(OpBuilder &b, Location loc, Value x, Value y, bool isUnsigned) {
   if (isa<FloatType>(x.getType()))
     return arith::MinimumFOp::create(b, loc, x, y);
+  if (isUnsigned)
+    return arith::MinUIOp::create(b, loc, x, y);
   return arith::MinSIOp::create(b, loc, x, y);
 }
 

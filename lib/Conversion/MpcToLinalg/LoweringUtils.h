@@ -31,10 +31,13 @@ bool isFloat8(Type type);
 Type computeTypeFor(Type type);
 
 /// Converts a scalar between any two of the dialect's element types (float,
-/// signed int, i1): RNE for float narrowing, truncation toward zero for
-/// float -> int, x != 0 for -> i1. fp8 <-> non-f32 goes through f32, which
-/// is exact both ways, so only f64 -> fp8 rounds twice.
-Value convertScalar(OpBuilder &b, Location loc, Value value, Type to);
+/// int, i1): RNE for float narrowing, truncation toward zero for
+/// float -> int, x != 0 for -> i1, wrapping for int narrowing. Integers are
+/// signless here: `fromUnsigned`/`toUnsigned` say how to read and write
+/// them (zero extension, uitofp, fptoui). fp8 <-> non-f32 goes through f32,
+/// which is exact both ways, so only f64 -> fp8 rounds twice.
+Value convertScalar(OpBuilder &b, Location loc, Value value, Type to, bool fromUnsigned = false,
+                    bool toUnsigned = false);
 /// Elementwise convertScalar over a whole tensor (a no-op when the element
 /// type already matches).
 Value convertTensor(OpBuilder &b, Location loc, Value value, Type elementType);
@@ -87,11 +90,11 @@ Value reshapeTensor(OpBuilder &b, Location loc, Value input, llvm::ArrayRef<int6
 Type accumulatorType(mlir::Operation *op);
 
 /// The ±largest finite or infinite value used to start max/min reductions.
-Value lowestValue(OpBuilder &b, Location loc, Type type);
-Value highestValue(OpBuilder &b, Location loc, Type type);
+Value lowestValue(OpBuilder &b, Location loc, Type type, bool isUnsigned = false);
+Value highestValue(OpBuilder &b, Location loc, Type type, bool isUnsigned = false);
 /// Scalar max/min that propagate NaN (floats) or compare signed (integers).
-Value maxScalar(OpBuilder &b, Location loc, Value x, Value y);
-Value minScalar(OpBuilder &b, Location loc, Value x, Value y);
+Value maxScalar(OpBuilder &b, Location loc, Value x, Value y, bool isUnsigned = false);
+Value minScalar(OpBuilder &b, Location loc, Value x, Value y, bool isUnsigned = false);
 
 /// A pooling window (shared by the pools and their gradients).
 struct Window {
@@ -110,6 +113,15 @@ Value padForWindows(OpBuilder &b, Location loc, Value input, const Window &w,
 /// input plus its declared padding with count_include_pad).
 int64_t windowCount(int64_t out, int64_t in, int64_t kernel, int64_t stride, int64_t padBegin,
                     int64_t padEnd, bool includePad);
+
+/// The marks dropUnsignedTypes sets (kUnsignedOperandsAttr,
+/// kUnsignedResultsAttr): the op read unsigned operands / produced unsigned
+/// results, now signless.
+bool readsUnsigned(mlir::Operation *op);
+bool producesUnsigned(mlir::Operation *op);
+/// Marks the ops on unsigned values, then retypes the module's ui8..ui64
+/// (values, signatures, constants) to signless i8..i64.
+void dropUnsignedTypes(mlir::ModuleOp module);
 
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 void populateContractionPatterns(mlir::RewritePatternSet &patterns);

@@ -101,12 +101,14 @@ struct MaxPoolLowering : OpRewritePattern<MaxPoolOp> {
     if (failed(checkWindow(w)))
       return rewriter.notifyMatchFailure(op, "malformed pooling attributes");
     Type element = resultType.getElementType(), compute = computeTypeFor(element);
+    bool isUnsigned = readsUnsigned(op);
     Value padded = padForWindows(rewriter, loc, op.getInput(), w, resultType.getShape(),
-                                 lowestValue(rewriter, loc, element));
+                                 lowestValue(rewriter, loc, element, isUnsigned));
     Value max = reduceWindows(rewriter, loc, padded, w, resultType.getShape(),
-                              lowestValue(rewriter, loc, compute),
+                              lowestValue(rewriter, loc, compute, isUnsigned),
                               [&](OpBuilder &b, Location l, ValueRange args) {
-                                return maxScalar(b, l, convertScalar(b, l, args[0], compute), args[1]);
+                                return maxScalar(b, l, convertScalar(b, l, args[0], compute), args[1],
+                                                 isUnsigned);
                               });
     rewriter.replaceOp(op, convertTensor(rewriter, loc, max, element));
     return success();

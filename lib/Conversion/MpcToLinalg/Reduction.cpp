@@ -17,6 +17,14 @@ namespace {
 
 enum class Kind { Sum, Mean, Prod, Max, Min };
 
+Value divide(OpBuilder &b, Location loc, Value x, Value y, bool isUnsigned) {
+  if (isa<FloatType>(x.getType()))
+    return arith::DivFOp::create(b, loc, x, y);
+  if (isUnsigned)
+    return arith::DivUIOp::create(b, loc, x, y);
+  return arith::DivSIOp::create(b, loc, x, y);
+}
+
 template <typename OpTy, Kind kind>
 struct ReductionLowering : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
@@ -33,6 +41,7 @@ struct ReductionLowering : OpRewritePattern<OpTy> {
     bool accumulates = kind == Kind::Sum || kind == Kind::Mean || kind == Kind::Prod;
     Type acc = accumulates ? accumulatorType(op) : computeTypeFor(element);
     bool isFloat = isa<FloatType>(acc);
+    bool isUnsigned = readsUnsigned(op);
 
     Value init;
     switch (kind) {
@@ -44,15 +53,15 @@ struct ReductionLowering : OpRewritePattern<OpTy> {
       init = scalarConstant(rewriter, loc, acc, 1);
       break;
     case Kind::Max:
-      init = lowestValue(rewriter, loc, acc);
+      init = lowestValue(rewriter, loc, acc, isUnsigned);
       break;
     case Kind::Min:
-      init = highestValue(rewriter, loc, acc);
+      init = highestValue(rewriter, loc, acc, isUnsigned);
       break;
     }
     Value reduced = buildReduction(
         rewriter, loc, op.getInput(), axes, init, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value x = convertScalar(b, l, args[0], acc), a = args[1];
+          Value x = convertScalar(b, l, args[0], acc, isUnsigned), a = args[1];
           switch (kind) {
           case Kind::Sum:
           case Kind::Mean:
@@ -62,9 +71,9 @@ struct ReductionLowering : OpRewritePattern<OpTy> {
             return isFloat ? Value(arith::MulFOp::create(b, l, a, x))
                            : Value(arith::MulIOp::create(b, l, a, x));
           case Kind::Max:
-            return maxScalar(b, l, a, x);
+            return maxScalar(b, l, a, x, isUnsigned);
           case Kind::Min:
-            return minScalar(b, l, a, x);
+            return minScalar(b, l, a, x, isUnsigned);
           }
           llvm_unreachable("covered switch");
         });
@@ -77,9 +86,7 @@ struct ReductionLowering : OpRewritePattern<OpTy> {
       reduced = buildElementwise(rewriter, loc, reduced, reducedType.clone(element),
                                  [&](OpBuilder &b, Location l, ValueRange args) {
                                    Value n = scalarConstant(b, l, acc, count);
-                                   Value mean = isFloat ? Value(arith::DivFOp::create(b, l, args[0], n))
-                                                        : Value(arith::DivSIOp::create(b, l, args[0], n));
-                                   return convertScalar(b, l, mean, element);
+                                   return convertScalar(b, l, divide(b, l, args[0], n, isUnsigned), element);
                                  });
     } else {
       reduced = convertTensor(rewriter, loc, reduced, element);

@@ -62,8 +62,13 @@ llvm::Expected<ElementKind> elementKindOf(Type type) {
   if (type.isBF16()) return ElementKind::BF16;
   if (isa<Float8E4M3FNType>(type)) return ElementKind::F8E4M3FN;
   if (isa<Float8E5M2Type>(type)) return ElementKind::F8E5M2;
+  if (type.isUnsignedInteger(64)) return ElementKind::U64;
+  if (type.isUnsignedInteger(32)) return ElementKind::U32;
+  if (type.isUnsignedInteger(16)) return ElementKind::U16;
+  if (type.isUnsignedInteger(8)) return ElementKind::U8;
   if (type.isInteger(64)) return ElementKind::I64;
   if (type.isInteger(32)) return ElementKind::I32;
+  if (type.isInteger(16)) return ElementKind::I16;
   if (type.isInteger(8)) return ElementKind::I8;
   if (type.isInteger(1)) return ElementKind::Bool;
   return fail("element type " + llvm::Twine(describeType(type)) + " has no host representation");

@@ -376,3 +376,58 @@ func.func @math_functions(%x: tensor<4xf32>, %i: tensor<4xi32>) -> (tensor<4xf32
   %4 = mpc.sign %i : tensor<4xi32>
   return %0, %1, %2, %3, %4 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xi32>
 }
+
+// -----
+
+// Unsigned element types (ONNX uint32/uint64) become signless; the ops that
+// depend on the sign pick their unsigned forms.
+// CHECK-LABEL: func.func @unsigned_ops
+// CHECK-SAME: (%{{.+}}: tensor<4xi32>, %{{.+}}: tensor<4xi32>) -> (tensor<4xi32>, tensor<4xi32>, tensor<4xi32>, tensor<4xi1>, tensor<4xi1>)
+// CHECK: arith.divui
+// CHECK: arith.maxui
+// CHECK: arith.minui
+// CHECK: arith.cmpi ult
+// CHECK: arith.cmpi uge
+// CHECK-NOT: ui32
+// CHECK-NOT: mpc.
+func.func @unsigned_ops(%a: tensor<4xui32>, %b: tensor<4xui32>)
+    -> (tensor<4xui32>, tensor<4xui32>, tensor<4xui32>, tensor<4xi1>, tensor<4xi1>) {
+  %0 = mpc.div %a, %b : (tensor<4xui32>, tensor<4xui32>) -> tensor<4xui32>
+  %1 = mpc.max %a, %b : (tensor<4xui32>, tensor<4xui32>) -> tensor<4xui32>
+  %2 = mpc.min %a, %b : (tensor<4xui32>, tensor<4xui32>) -> tensor<4xui32>
+  %3 = mpc.less %a, %b : (tensor<4xui32>, tensor<4xui32>) -> tensor<4xi1>
+  %4 = mpc.greater_equal %a, %b : (tensor<4xui32>, tensor<4xui32>) -> tensor<4xi1>
+  return %0, %1, %2, %3, %4 : tensor<4xui32>, tensor<4xui32>, tensor<4xui32>, tensor<4xi1>, tensor<4xi1>
+}
+
+// -----
+
+// Casts read and write unsigned values as such: uitofp, fptoui, extui; a
+// constant keeps its bytes under the signless type (255 prints as -1), and
+// its casts are left to the compiled code.
+// CHECK-LABEL: func.func @unsigned_casts
+// CHECK: arith.constant dense<-1> : tensor<2xi8>
+// CHECK: arith.uitofp %{{.+}} : i8 to f32
+// CHECK: arith.fptoui %{{.+}} : f32 to i64
+// CHECK: arith.extui %{{.+}} : i8 to i32
+// CHECK-NOT: arith.sitofp
+// CHECK-NOT: arith.fptosi
+// CHECK-NOT: arith.extsi
+func.func @unsigned_casts(%f: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xui64>, tensor<2xi32>) {
+  %c = arith.constant dense<255> : tensor<2xui8>
+  %0 = mpc.cast %c : tensor<2xui8> to tensor<2xf32>
+  %1 = mpc.cast %f : tensor<2xf32> to tensor<2xui64>
+  %2 = mpc.cast %c : tensor<2xui8> to tensor<2xi32>
+  return %0, %1, %2 : tensor<2xf32>, tensor<2xui64>, tensor<2xi32>
+}
+
+// -----
+
+// Max pooling over uint8 pads with 0, the lowest unsigned value.
+// CHECK-LABEL: func.func @max_pool_uint8
+// CHECK: arith.constant 0 : i8
+// CHECK: arith.maxui
+func.func @max_pool_uint8(%x: tensor<1x1x4x4xui8>) -> tensor<1x1x2x2xui8> {
+  %0 = mpc.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, ceil_mode = false} : (tensor<1x1x4x4xui8>) -> tensor<1x1x2x2xui8>
+  return %0 : tensor<1x1x2x2xui8>
+}
