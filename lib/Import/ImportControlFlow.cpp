@@ -44,50 +44,51 @@ LogicalResult GraphImporter::importSubgraphInitializers(const onnx::GraphProto &
 static std::pair<int32_t, ArrayRef<int64_t>> slotType(const ValueSlot &slot) {
   if (slot.host)
     return {slot.host->dtype, slot.host->shape};
-  auto type = slot.parameter.empty() ? cast<RankedTensorType>(slot.value.getType())
-                                     : slot.parameterType;
+  auto type =
+      slot.parameter.empty() ? cast<RankedTensorType>(slot.value.getType()) : slot.parameterType;
   return {dtypeFor(type.getElementType()), type.getShape()};
 }
 
-FailureOr<SmallVector<SlotPtr>> GraphImporter::importSubgraph(const onnx::GraphProto &body,
-                                                              StringRef owner,
-                                                              StringRef attribute) {
-  std::string scope = owner.str() + "/" + attribute.str();
-  if (body.input_size())
-    return error(namedLoc(owner)) << "node '" << owner << "': subgraph '"
-                                  << attribute << "' declares " << body.input_size()
-                                  << " input(s); an If branch takes none";
-  scopes.emplace_back();
+FailureOr<SmallVector<SlotPtr>>
+GraphImporter::subgraphOutputs(const onnx::GraphProto &body, StringRef owner, StringRef attribute) {
   SmallVector<SlotPtr> outputs;
-  LogicalResult result = success(succeeded(importSubgraphInitializers(body)) &&
-                                 succeeded(importNodes(body, scope)));
   for (const onnx::ValueInfoProto &output : body.output()) {
-    if (failed(result))
-      break;
     SlotPtr slot = lookup(output.name());
-    if (!slot) {
-      result = error(namedLoc(owner)) << "node '" << owner << "': output '" << output.name()
-                                      << "' of subgraph '" << attribute
-                                      << "' is not computed by it or the enclosing graph";
-      break;
-    }
+    if (!slot)
+      return error(namedLoc(owner))
+             << "node '" << owner << "': output '" << output.name() << "' of subgraph '"
+             << attribute << "' is not computed by it or the enclosing graph";
     auto [dtype, shape] = slotType(*slot);
     std::string problem = checkDeclaredOutput(output, dtype, shape);
-    if (!problem.empty()) {
-      result = error(namedLoc(owner)) << "node '" << owner << "': output '" << output.name()
-                                      << "' of subgraph '" << attribute << "' " << problem;
-      break;
-    }
+    if (!problem.empty())
+      return error(namedLoc(owner)) << "node '" << owner << "': output '" << output.name()
+                                    << "' of subgraph '" << attribute << "' " << problem;
     outputs.push_back(std::move(slot));
   }
+  return outputs;
+}
+
+void GraphImporter::endScope() {
   Scope ended = std::move(scopes.back());
   scopes.pop_back();
   for (const auto &name : ended.defined)
     values.erase(name.getKey());
   for (auto &entry : ended.shadowed)
     values[entry.getKey()] = entry.getValue();
-  if (failed(result))
-    return failure();
+}
+
+FailureOr<SmallVector<SlotPtr>>
+GraphImporter::importSubgraph(const onnx::GraphProto &body, StringRef owner, StringRef attribute) {
+  if (body.input_size())
+    return error(namedLoc(owner)) << "node '" << owner << "': subgraph '" << attribute
+                                  << "' declares " << body.input_size()
+                                  << " input(s); an If branch takes none";
+  scopes.emplace_back();
+  FailureOr<SmallVector<SlotPtr>> outputs = failure();
+  if (succeeded(importSubgraphInitializers(body)) &&
+      succeeded(importNodes(body, owner.str() + "/" + attribute.str())))
+    outputs = subgraphOutputs(body, owner, attribute);
+  endScope();
   return outputs;
 }
 

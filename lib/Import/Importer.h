@@ -157,13 +157,11 @@ public:
   /// names shadow the enclosing ones until it ends, its initializers are
   /// constants. `owner` names the node it belongs to; unnamed nodes inside
   /// are named `<owner>/<attribute>/<OpType>_<index>`. Returns its outputs.
-  mlir::FailureOr<llvm::SmallVector<SlotPtr>> importSubgraph(const onnx::GraphProto &body,
-                                                             llvm::StringRef owner,
-                                                             llvm::StringRef attribute);
+  mlir::FailureOr<llvm::SmallVector<SlotPtr>>
+  importSubgraph(const onnx::GraphProto &body, llvm::StringRef owner, llvm::StringRef attribute);
   /// Records the nodes of a subgraph that is not imported (the If branch not
   /// taken) as folded away, so that a precision policy may name them.
-  void skipSubgraph(const onnx::GraphProto &body, llvm::StringRef owner,
-                    llvm::StringRef attribute);
+  void skipSubgraph(const onnx::GraphProto &body, llvm::StringRef owner, llvm::StringRef attribute);
 
 private:
   mlir::LogicalResult importOpset();
@@ -178,6 +176,11 @@ private:
   mlir::LogicalResult importNodes(const onnx::GraphProto &graph, llvm::StringRef scope);
   /// Defines a subgraph's initializers as host constants.
   mlir::LogicalResult importSubgraphInitializers(const onnx::GraphProto &body);
+  /// The values a subgraph's outputs name, checked against their declarations.
+  mlir::FailureOr<llvm::SmallVector<SlotPtr>>
+  subgraphOutputs(const onnx::GraphProto &body, llvm::StringRef owner, llvm::StringRef attribute);
+  /// Forgets the innermost scope's names, bringing back those they shadowed.
+  void endScope();
   mlir::LogicalResult importOutputs(mlir::func::FuncOp func);
   /// Marks every name `graph` (subgraphs included) reads as consumed.
   void markConsumed(const onnx::GraphProto &graph);

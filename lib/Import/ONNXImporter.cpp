@@ -549,10 +549,11 @@ std::string mpc::importer::checkDeclaredOutput(const onnx::ValueInfoProto &outpu
     return "";
   std::string declaredShape;
   for (int i = 0; i < dims.size(); ++i)
-    declaredShape += (i ? "x" : "") +
-             (dims[i].has_dim_value() ? std::to_string(dims[i].dim_value()) : std::string("?"));
-  return "is declared with shape " + (declaredShape.empty() ? std::string("scalar") : declaredShape) +
-         " but computes " + shapeString(shape);
+    declaredShape += (i ? "x" : "") + (dims[i].has_dim_value() ? std::to_string(dims[i].dim_value())
+                                                               : std::string("?"));
+  return "is declared with shape " +
+         (declaredShape.empty() ? std::string("scalar") : declaredShape) + " but computes " +
+         shapeString(shape);
 }
 
 LogicalResult GraphImporter::importOutputs(func::FuncOp func) {
