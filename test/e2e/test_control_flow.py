@@ -190,3 +190,30 @@ def test_training_through_if(tmp_path):
     x = np.load(data["x"])[:8]
     np.testing.assert_allclose(run_onnxruntime(if_model, {"x": x})["logits"],
                                run_onnxruntime(plain_model, {"x": x})["logits"], rtol=1e-6)
+
+
+def test_mpc_compile_specializes_on_the_condition(tmp_path):
+    """mpc-compile takes the condition with --onnx-input-value; without it the
+    error names the node, says why and gives the flag."""
+    if not MPC_COMPILE.exists():
+        pytest.skip(f"{MPC_COMPILE} not built (set MPC_BUILD_DIR)")
+    onnx_model, values = CASES["input_false"]
+    path, exe = tmp_path / "if.onnx", tmp_path / "if_runner"
+    onnx.save(onnx_model, str(path))
+    np.save(tmp_path / "cond.npy", values["cond"])
+    np.save(tmp_path / "x.npy", X)
+    proc = subprocess.run(commands.mpc_compile_infer(MPC_COMPILE, path, exe),
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    assert ("node 'pick' (If, opset 17): the condition is data-dependent" in proc.stderr
+            and "--onnx-input-value cond=FILE.npy" in proc.stderr), proc.stderr
+    proc = subprocess.run(commands.mpc_compile_infer(MPC_COMPILE, path, exe,
+                                                     input_values={"cond": tmp_path / "cond.npy"}),
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "out"
+    run = subprocess.run(commands.runner(exe, {"x": tmp_path / "x.npy"}, output_dir=out),
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    want = run_onnxruntime(onnx_model, {"x": X, **values})["y"]
+    np.testing.assert_allclose(np.load(out / commands.mpc_run_output_file("y")), want, rtol=1e-6)
