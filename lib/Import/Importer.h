@@ -57,6 +57,7 @@ llvm::ArrayRef<OpImportInfo> indexingOpTable();
 llvm::ArrayRef<OpImportInfo> signalOpTable();
 llvm::ArrayRef<OpImportInfo> oneHotCompressOpTable();
 llvm::ArrayRef<OpImportInfo> quantizeOpTable();
+llvm::ArrayRef<OpImportInfo> controlFlowOpTable();
 /// All rows, sorted by op type.
 std::vector<OpImportInfo> supportedOps();
 const OpImportInfo *findOp(llvm::StringRef opType);
@@ -153,6 +154,16 @@ public:
   void setUpgradedFromOpset(int64_t opset) { upgradedFrom = opset; }
   int64_t upgradedFromOpset() const { return upgradedFrom; }
 
+  /// Imports a subgraph (an If branch) inline, in a scope of its own: its
+  /// names shadow the enclosing ones until it ends, its initializers are
+  /// constants. `owner` names the node it belongs to; unnamed nodes inside
+  /// are named `<owner>/<attribute>/<OpType>_<index>`. Returns its outputs.
+  mlir::FailureOr<llvm::SmallVector<SlotPtr>>
+  importSubgraph(const onnx::GraphProto &body, llvm::StringRef owner, llvm::StringRef attribute);
+  /// Records the nodes of a subgraph that is not imported (the If branch not
+  /// taken) as folded away, so that a precision policy may name them.
+  void skipSubgraph(const onnx::GraphProto &body, llvm::StringRef owner, llvm::StringRef attribute);
+
 private:
   mlir::LogicalResult importOpset();
   mlir::LogicalResult importInitializers();
@@ -161,8 +172,19 @@ private:
   mlir::FailureOr<mlir::RankedTensorType> inputType(const onnx::ValueInfoProto &input);
   /// Defines a graph input in `valueInputs` as the constant of its value.
   mlir::LogicalResult importInputValue(const onnx::ValueInfoProto &input);
-  mlir::LogicalResult importNodes();
+  /// Imports `graph`'s nodes; `scope` prefixes the names of unnamed nodes
+  /// (empty for the main graph).
+  mlir::LogicalResult importNodes(const onnx::GraphProto &graph, llvm::StringRef scope);
+  /// Defines a subgraph's initializers as host constants.
+  mlir::LogicalResult importSubgraphInitializers(const onnx::GraphProto &body);
+  /// The values a subgraph's outputs name, checked against their declarations.
+  mlir::FailureOr<llvm::SmallVector<SlotPtr>>
+  subgraphOutputs(const onnx::GraphProto &body, llvm::StringRef owner, llvm::StringRef attribute);
+  /// Forgets the innermost scope's names, bringing back those they shadowed.
+  void endScope();
   mlir::LogicalResult importOutputs(mlir::func::FuncOp func);
+  /// Marks every name `graph` (subgraphs included) reads as consumed.
+  void markConsumed(const onnx::GraphProto &graph);
   /// Erases what folding left unread (the operands of folded ops) and
   /// records the nodes no op is named after any more (kFoldedNodesAttr).
   void recordFoldedNodes(mlir::func::FuncOp func);
@@ -184,6 +206,13 @@ private:
   mlir::Operation *lastEntryOp = nullptr;
   void positionEntryBuilder();
   llvm::StringMap<SlotPtr> values;
+  /// One per subgraph being imported: the names it defined, and the
+  /// enclosing definitions they shadow (restored when it ends).
+  struct Scope {
+    llvm::StringSet<> defined;
+    llvm::StringMap<SlotPtr> shadowed;
+  };
+  std::vector<Scope> scopes;
   llvm::StringMap<bool> consumed;
   const llvm::StringSet<> &valueInputs;
   std::vector<std::string> requested;
@@ -250,12 +279,16 @@ public:
   /// Missing -> std::nullopt (no error).
   mlir::FailureOr<std::optional<llvm::SmallVector<int64_t>>> intsAttr(llvm::StringRef name);
   mlir::FailureOr<HostTensor> tensorAttr(const onnx::AttributeProto &attr);
+  /// A required graph attribute (an If branch).
+  mlir::FailureOr<const onnx::GraphProto *> graphAttr(llvm::StringRef name);
 
   // Outputs.
   size_t numOutputs() const { return size_t(node.output_size()); }
   bool outputUsed(size_t i) const;
   mlir::LogicalResult setOutput(size_t i, mlir::Value value);
   mlir::LogicalResult setOutput(size_t i, HostTensor host);
+  /// Output i names the value `slot` describes (an inlined subgraph's output).
+  mlir::LogicalResult setOutput(size_t i, SlotPtr slot);
   /// Output i names the same value as input j (Identity, Dropout).
   mlir::LogicalResult aliasOutput(size_t i, size_t j);
   /// Errors when any output from `first` on is consumed (e.g. MaxPool
@@ -352,6 +385,14 @@ mlir::FailureOr<HostTensor> hostTensorOf(const runtime::HostArray &array, llvm::
                                          std::string &error);
 /// A constant's elements on the host (the inverse of GraphImporter::makeConstant).
 HostTensor hostTensorOf(mlir::DenseElementsAttr constant);
+/// The name diagnostics and mpc.node give node `index` of a graph: its own,
+/// or `<scope>/<OpType>_<index>` (just `<OpType>_<index>` in the main graph).
+std::string nodeName(const onnx::NodeProto &node, int index, llvm::StringRef scope);
+/// Why a declared graph output (or subgraph output) disagrees with what the
+/// import computed, empty when it agrees; a mismatch means the model and the
+/// importer disagree on semantics.
+std::string checkDeclaredOutput(const onnx::ValueInfoProto &output, int32_t dtype,
+                                llvm::ArrayRef<int64_t> shape);
 /// Static shape spelled as "2x3x4" (or "scalar").
 std::string shapeString(llvm::ArrayRef<int64_t> shape);
 } // namespace mpc::importer

@@ -417,6 +417,8 @@ static int attrType(const onnx::AttributeProto &a) {
     return onnx::AttributeProto::STRING;
   if (a.has_t())
     return onnx::AttributeProto::TENSOR;
+  if (a.has_g())
+    return onnx::AttributeProto::GRAPH;
   if (a.ints_size())
     return onnx::AttributeProto::INTS;
   if (a.floats_size())
@@ -497,6 +499,15 @@ FailureOr<HostTensor> NodeImporter::tensorAttr(const onnx::AttributeProto &a) {
   return t;
 }
 
+FailureOr<const onnx::GraphProto *> NodeImporter::graphAttr(StringRef name) {
+  FailureOr<const onnx::AttributeProto *> a = typedAttr(*this, name, onnx::AttributeProto::GRAPH);
+  if (failed(a))
+    return failure();
+  if (!*a)
+    return error() << "missing required attribute '" << name << "'";
+  return &(*a)->g();
+}
+
 //===----------------------------------------------------------------------===//
 // Outputs
 //===----------------------------------------------------------------------===//
@@ -520,6 +531,12 @@ LogicalResult NodeImporter::setOutput(size_t i, HostTensor host) {
   slot->host = std::move(host);
   slot->loc = location;
   slot->nodeName = nodeName;
+  return graph.define(node.output(int(i)), std::move(slot), location);
+}
+
+LogicalResult NodeImporter::setOutput(size_t i, SlotPtr slot) {
+  if (i >= numOutputs() || node.output(int(i)).empty())
+    return success();
   return graph.define(node.output(int(i)), std::move(slot), location);
 }
 

@@ -34,7 +34,7 @@ std::vector<OpImportInfo> mpc::importer::supportedOps() {
        {elementwiseOpTable(), nnOpTable(), shapeOpTable(), structuralOpTable(), resizeOpTable(),
         einsumOpTable(), mathOpTable(), lossOpTable(), compositeReduceOpTable(),
         normalizationOpTable(), arithOpTable(), indexingOpTable(), signalOpTable(),
-        oneHotCompressOpTable(), quantizeOpTable()})
+        oneHotCompressOpTable(), quantizeOpTable(), controlFlowOpTable()})
     ops.insert(ops.end(), table.begin(), table.end());
   llvm::sort(ops, [](const OpImportInfo &a, const OpImportInfo &b) {
     return StringRef(a.opType) < StringRef(b.opType);
@@ -73,7 +73,8 @@ static void printSupportedOpsMarkdown(llvm::raw_ostream &os) {
         "computed from constants and from graph inputs whose values are given: mpc-run and\n"
         "mpc-debug take them from their `--input` data, mpc-compile, mpc-translate and mpc-opt\n"
         "from `--onnx-input-value NAME=FILE.npy`; the program is specialized on those values and\n"
-        "no longer takes those inputs (docs/mpc-compile.md).\n\n"
+        "no longer takes those inputs (docs/mpc-compile.md). An If's condition is such an\n"
+        "input too: only the branch it picks is imported, inline.\n\n"
         "| ONNX op | Opsets | Imported as | Notes |\n"
         "|---|---|---|---|\n";
   for (const OpImportInfo &info : supportedOps())
@@ -115,9 +116,23 @@ SlotPtr GraphImporter::lookup(StringRef name) const {
 }
 
 LogicalResult GraphImporter::define(StringRef name, SlotPtr slot, Location loc) {
-  if (!values.try_emplace(name, std::move(slot)).second)
+  auto redefined = [&] {
     return error(loc) << "value '" << name
                       << "' is defined more than once (ONNX graphs are in SSA form)";
+  };
+  if (scopes.empty() || !values.contains(name)) {
+    if (!values.try_emplace(name, std::move(slot)).second)
+      return redefined();
+  } else {
+    Scope &scope = scopes.back();
+    if (scope.defined.contains(name))
+      return redefined();
+    // A subgraph's name hides the enclosing graph's until the subgraph ends.
+    scope.shadowed.try_emplace(name, values[name]);
+    values[name] = std::move(slot);
+  }
+  if (!scopes.empty())
+    scopes.back().defined.insert(name);
   return success();
 }
 
@@ -487,12 +502,17 @@ static LogicalResult unsupportedOp(NodeImporter &n, StringRef domain) {
   return diag << "; see docs/supported-ops.md for the supported list";
 }
 
-LogicalResult GraphImporter::importNodes() {
-  const onnx::GraphProto &graph = model.graph();
+std::string mpc::importer::nodeName(const onnx::NodeProto &node, int index, StringRef scope) {
+  if (!node.name().empty())
+    return node.name();
+  std::string name = node.op_type() + "_" + std::to_string(index);
+  return scope.empty() ? name : scope.str() + "/" + name;
+}
+
+LogicalResult GraphImporter::importNodes(const onnx::GraphProto &graph, StringRef scope) {
   for (int index = 0; index < graph.node_size(); ++index) {
     const onnx::NodeProto &node = graph.node(index);
-    std::string name =
-        node.name().empty() ? node.op_type() + "_" + std::to_string(index) : node.name();
+    std::string name = nodeName(node, index, scope);
     nodeNames.push_back(name);
     NodeImporter n(*this, node, name, opset);
     const std::string &domain = node.domain();
@@ -513,29 +533,29 @@ LogicalResult GraphImporter::importNodes() {
   return success();
 }
 
-/// Checks a declared graph-output type against what the import computed; a
-/// mismatch means the model and the importer disagree on semantics.
-static std::string checkDeclaredOutput(const onnx::ValueInfoProto &output, RankedTensorType type) {
+std::string mpc::importer::checkDeclaredOutput(const onnx::ValueInfoProto &output, int32_t dtype,
+                                               ArrayRef<int64_t> shape) {
   if (!output.type().has_tensor_type())
     return "";
   const onnx::TypeProto::Tensor &declared = output.type().tensor_type();
-  if (declared.elem_type() != kUndefined && declared.elem_type() != dtypeFor(type.getElementType()))
+  if (declared.elem_type() != kUndefined && declared.elem_type() != dtype)
     return "is declared as " + dtypeName(declared.elem_type()) + " but computes " +
-           dtypeName(dtypeFor(type.getElementType()));
+           dtypeName(dtype);
   if (!declared.has_shape())
     return "";
   const auto &dims = declared.shape().dim();
-  bool mismatch = dims.size() != int(type.getRank());
+  bool mismatch = dims.size() != int(shape.size());
   for (int i = 0; !mismatch && i < dims.size(); ++i)
-    mismatch = dims[i].has_dim_value() && dims[i].dim_value() != type.getDimSize(i);
+    mismatch = dims[i].has_dim_value() && dims[i].dim_value() != shape[i];
   if (!mismatch)
     return "";
-  std::string shape;
+  std::string declaredShape;
   for (int i = 0; i < dims.size(); ++i)
-    shape += (i ? "x" : "") +
-             (dims[i].has_dim_value() ? std::to_string(dims[i].dim_value()) : std::string("?"));
-  return "is declared with shape " + (shape.empty() ? std::string("scalar") : shape) +
-         " but computes " + shapeString(type.getShape());
+    declaredShape += (i ? "x" : "") + (dims[i].has_dim_value() ? std::to_string(dims[i].dim_value())
+                                                               : std::string("?"));
+  return "is declared with shape " +
+         (declaredShape.empty() ? std::string("scalar") : declaredShape) + " but computes " +
+         shapeString(shape);
 }
 
 LogicalResult GraphImporter::importOutputs(func::FuncOp func) {
@@ -549,7 +569,9 @@ LogicalResult GraphImporter::importOutputs(func::FuncOp func) {
     FailureOr<Value> value = materialize(*slot, loc, output.name());
     if (failed(value))
       return failure();
-    std::string problem = checkDeclaredOutput(output, cast<RankedTensorType>(value->getType()));
+    auto type = cast<RankedTensorType>(value->getType());
+    std::string problem =
+        checkDeclaredOutput(output, dtypeFor(type.getElementType()), type.getShape());
     if (!problem.empty())
       return error(loc) << "graph output '" << output.name() << "' " << problem;
     results.push_back(*value);
@@ -574,11 +596,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     return nullptr;
   }
   const onnx::GraphProto &graph = model.graph();
-  for (const onnx::NodeProto &node : graph.node())
-    for (const std::string &input : node.input())
-      consumed[input] = true;
-  for (const onnx::ValueInfoProto &output : graph.output())
-    consumed[output.name()] = true;
+  markConsumed(graph);
 
   builder.setInsertionPointToEnd(module->getBody());
   SmallVector<Type> argTypes;
@@ -599,7 +617,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   }
   builder.setInsertionPointToEnd(entry);
   entryBlock = entry;
-  if (failed(importNodes()) || failed(importOutputs(func)))
+  if (failed(importNodes(graph, "")) || failed(importOutputs(func)))
     return nullptr;
   recordFoldedNodes(func);
   if (!valueInputs.empty()) {
@@ -612,6 +630,22 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   if (failed(verify(*module)))
     return nullptr;
   return std::move(module);
+}
+
+void GraphImporter::markConsumed(const onnx::GraphProto &graph) {
+  for (const onnx::NodeProto &node : graph.node()) {
+    for (const std::string &input : node.input())
+      consumed[input] = true;
+    // A subgraph reads the enclosing graph's values by name.
+    for (const onnx::AttributeProto &attr : node.attribute()) {
+      if (attr.has_g())
+        markConsumed(attr.g());
+      for (const onnx::GraphProto &body : attr.graphs())
+        markConsumed(body);
+    }
+  }
+  for (const onnx::ValueInfoProto &output : graph.output())
+    consumed[output.name()] = true;
 }
 
 void GraphImporter::recordFoldedNodes(func::FuncOp func) {
