@@ -305,6 +305,12 @@ LogicalResult importMish(NodeImporter &n) {
   });
 }
 
+LogicalResult importSwish(NodeImporter &n) {
+  return importActivation(n, {{"alpha", 1.0}}, [](Emitter &e, Value x, ArrayRef<double> a) {
+    return e.binary<mpc::MulOp>(x, e.unary<mpc::SigmoidOp>(e.scaled(x, a[0])));
+  });
+}
+
 LogicalResult importSoftsign(NodeImporter &n) {
   return importActivation(n, {}, [](Emitter &e, Value x, ArrayRef<double>) {
     Value denominator = e.binary<mpc::AddOp>(e.unary<mpc::AbsOp>(x), e.constant(1.0));
@@ -489,6 +495,7 @@ const OpImportInfo kTable[] = {
     {"Softplus", 13, kMaxOpset, importSoftplus, "mpc.max + mpc.exp + mpc.atanh ...",
      "max(x, 0) + log1p(exp(-abs(x))), log1p(t) as 2 atanh(t / (2 + t))"},
     {"Softsign", 13, kMaxOpset, importSoftsign, "mpc.abs + mpc.div", "x / (1 + abs(x))"},
+    {"Swish", 24, kMaxOpset, importSwish, "mpc.mul + mpc.sigmoid", "x sigmoid(alpha x)"},
     {"Tan", 13, kMaxOpset, importMath<mpc::TanOp>, "mpc.tan", kMath},
     {"ThresholdedRelu", 13, kMaxOpset, importThresholdedRelu, "mpc.greater + mpc.where",
      "x > alpha ? x : 0"},

@@ -1,6 +1,6 @@
 """Ops of the newer opsets built from existing mpc ops: RMSNormalization (23)
-against onnxruntime, also in bf16/fp16, and with bad attributes or inputs
-(a clear error naming the node)."""
+and Swish (24), each against onnxruntime, also in bf16/fp16, and with bad
+attributes or inputs (a clear error naming the node)."""
 import subprocess
 
 import numpy as np
@@ -23,6 +23,8 @@ FLOAT_CASES = [
          {"axis": 1, "epsilon": 1e-3}, opset=23, id="RMSNormalization-axis1"),
     case("RMSNormalization", {"x": randn(4, 6), "scale": randn(1, 6)}, {"axis": -1, "stash_type": 1},
          opset=23, id="RMSNormalization-broadcast-scale"),
+    case("Swish", {"x": randn(3, 7, scale=4)}, opset=24),
+    case("Swish", {"x": randn(3, 7, scale=4)}, {"alpha": 1.702}, opset=24, id="Swish-alpha"),
 ]
 
 
