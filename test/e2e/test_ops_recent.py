@@ -1,17 +1,24 @@
 """Ops of the newer opsets built from existing mpc ops or mapped onto new
 elementwise ones: RMSNormalization (23), Swish (24) and BitwiseAnd/Or/Xor/Not
 (18), each against onnxruntime; the normalization and Swish also in bf16/fp16;
-and bad attributes or inputs (a clear error naming the node)."""
+all of them as the CUDA target's kernel schedules on the CPU and through
+ptxas; and bad attributes or inputs (a clear error naming the node)."""
+import pathlib
+import re
 import subprocess
 
 import numpy as np
+import onnx
 import pytest
+from onnx import TensorProto, helper
 
-from mpc_e2e import BUILD_DIR, normalized_error, run_onnxruntime
+from mpc_e2e import BUILD_DIR, load_npy, normalized_error, output_file_name, run_onnxruntime
 from test_ops import Init, build_model, case
 
 RNG = np.random.default_rng(23)
 MPC_TRANSLATE = BUILD_DIR / "bin" / "mpc-translate"
+MPC_COMPILE = BUILD_DIR / "bin" / "mpc-compile"
+PTXAS = pathlib.Path("/usr/local/cuda/bin/ptxas")
 
 
 def randn(*shape, scale=1.0):
@@ -92,3 +99,56 @@ def import_error(tmp_path, spec):
 def test_bad_attributes_and_inputs_are_clear_errors(tmp_path, spec, message):
     assert message in import_error(tmp_path, spec.values[0])
 
+
+def cuda_model(shape=(5, 37)):
+    """Every op here in one graph: odd sizes give partial blocks."""
+    nodes = [helper.make_node("RMSNormalization", ["x", "scale"], ["rms"]),
+             helper.make_node("Swish", ["x"], ["swish"], alpha=0.8),
+             helper.make_node("BitwiseAnd", ["i", "j"], ["and"]),
+             helper.make_node("BitwiseOr", ["i", "j"], ["or"]),
+             helper.make_node("BitwiseXor", ["u", "v"], ["xor"]),
+             helper.make_node("BitwiseNot", ["u"], ["not"])]
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape)),
+              helper.make_tensor_value_info("i", TensorProto.INT32, list(shape)),
+              helper.make_tensor_value_info("j", TensorProto.INT32, [shape[1]]),
+              helper.make_tensor_value_info("u", TensorProto.UINT8, list(shape)),
+              helper.make_tensor_value_info("v", TensorProto.UINT8, list(shape))]
+    graph = helper.make_graph(nodes, "recent", inputs,
+                              [helper.make_empty_tensor_value_info(o) for o in ["rms", "swish", "and", "or", "xor", "not"]],
+                              [onnx.numpy_helper.from_array(randn(shape[1]), "scale")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 24)])
+    inferred = onnx.shape_inference.infer_shapes(model)
+    del model.graph.output[:]
+    model.graph.output.extend(inferred.graph.output)
+    feeds = {"x": randn(*shape, scale=2), "i": integers(np.int32, *shape), "j": integers(np.int32, shape[1]),
+             "u": integers(np.uint8, *shape), "v": integers(np.uint8, *shape)}
+    return model, feeds
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_cuda_schedule_matches_cpu_target(mpc_run, precision):
+    model, feeds = cuda_model()
+    cpu = mpc_run(model, feeds, precision)
+    proc, out = mpc_run.invoke(model, feeds, precision, extra_args=["--cuda-schedule"])
+    assert proc.returncode == 0, proc.stderr
+    for name, expected in cpu.items():
+        got = load_npy(out / output_file_name(name))
+        assert got.dtype == expected.dtype, name
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_ptxas_accepts_the_kernels(tmp_path, precision):
+    if not MPC_COMPILE.exists() or not PTXAS.exists():
+        pytest.skip("mpc-compile or ptxas absent")
+    model_file = tmp_path / "recent.onnx"
+    onnx.save(cuda_model()[0], str(model_file))
+    ptx = tmp_path / "recent.ptx"
+    proc = subprocess.run([str(MPC_COMPILE), str(model_file), "--infer", "--target", "cuda", "--precision", precision,
+                           "--emit", "ptx", "--cuda-arch", "sm_90", "-o", str(ptx)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"^\.visible \.entry \w+\(", ptx.read_text(), re.M)
+    proc = subprocess.run([str(PTXAS), "-arch=sm_90", str(ptx), "-o", "/dev/null"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
