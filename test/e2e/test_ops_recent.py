@@ -1,6 +1,6 @@
 """Ops of the newer opsets built from existing mpc ops or mapped onto new
-elementwise ones: RMSNormalization (23), Swish (24) and BitwiseAnd/Or/Xor/Not
-(18), each against onnxruntime; the normalization and Swish also in bf16/fp16;
+elementwise ones: RMSNormalization (23), Swish (24), BitwiseAnd/Or/Xor/Not
+(18) and CumProd (26), each against onnxruntime; the float ops also in bf16/fp16;
 all of them as the CUDA target's kernel schedules on the CPU and through
 ptxas; and bad attributes or inputs (a clear error naming the node)."""
 import pathlib
@@ -25,6 +25,11 @@ def randn(*shape, scale=1.0):
     return (RNG.standard_normal(shape) * scale).astype(np.float32)
 
 
+def factors(*shape):
+    """Near 1 in magnitude, either sign: products neither vanish nor blow up."""
+    return (RNG.uniform(0.6, 1.5, shape) * RNG.choice([-1, 1], shape)).astype(np.float32)
+
+
 def integers(dtype, *shape):
     info = np.iinfo(dtype)
     return RNG.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
@@ -34,6 +39,9 @@ BITWISE = [case(op, {"a": integers(dtype, 3, 4), "b": integers(dtype, *b_shape)}
                 id=f"{op}-{np.dtype(dtype).name}")
            for op, b_shape in [("BitwiseAnd", (4,)), ("BitwiseOr", (3, 1)), ("BitwiseXor", (3, 4))]
            for dtype in [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]]
+BITWISE += [case("CumProd", {"x": RNG.integers(-4, 5, (3, 5)).astype(dtype), "axis": Init(np.int64(1))},
+                 {"exclusive": 1}, opset=26, id=f"CumProd-{np.dtype(dtype).name}")
+            for dtype in [np.int32, np.int64]]
 BITWISE += [case("BitwiseNot", {"x": integers(dtype, 2, 5)}, opset=18, id=f"BitwiseNot-{np.dtype(dtype).name}")
             for dtype in [np.int8, np.int32, np.int64, np.uint8, np.uint16, np.uint64]]
 
@@ -45,6 +53,11 @@ FLOAT_CASES = [
          opset=23, id="RMSNormalization-broadcast-scale"),
     case("Swish", {"x": randn(3, 7, scale=4)}, opset=24),
     case("Swish", {"x": randn(3, 7, scale=4)}, {"alpha": 1.702}, opset=24, id="Swish-alpha"),
+    case("CumProd", {"x": factors(3, 7), "axis": Init(np.int64(1))}, opset=26),
+    case("CumProd", {"x": factors(4, 3, 5), "axis": Init(np.int64(-3))}, {"exclusive": 1, "reverse": 1},
+         opset=26, id="CumProd-exclusive-reverse-axis0"),
+    case("CumProd", {"x": factors(2, 6, 3), "axis": Init(np.array([1], np.int64))}, {"reverse": 1},
+         opset=26, id="CumProd-reverse-inner"),
 ]
 
 
@@ -95,7 +108,12 @@ def import_error(tmp_path, spec):
     (case("BitwiseNot", {"x": randn(3)}, opset=18),
      "node 'node' (BitwiseNot, opset 18): X of type float is not supported; the bitwise ops take "
      "int8..int64 and uint8..uint64"),
-], ids=["rms-stash-type", "rms-axis", "rms-scale-shape", "bitwise-types", "bitwise-not-float"])
+    (case("CumProd", {"x": randn(3, 4), "axis": Init(np.int64(2))}, opset=26),
+     "node 'node' (CumProd, opset 26): axis 2 is out of range [-2, 1] for a rank-2 tensor"),
+    (case("CumProd", {"x": randn(2, 2049), "axis": Init(np.int64(1))}, opset=26),
+     "node 'node' (CumProd, opset 26): CumProd along an axis of 2049 elements is not supported (at most 2048)"),
+], ids=["rms-stash-type", "rms-axis", "rms-scale-shape", "bitwise-types", "bitwise-not-float", "cumprod-axis",
+        "cumprod-length"])
 def test_bad_attributes_and_inputs_are_clear_errors(tmp_path, spec, message):
     assert message in import_error(tmp_path, spec.values[0])
 
@@ -107,20 +125,25 @@ def cuda_model(shape=(5, 37)):
              helper.make_node("BitwiseAnd", ["i", "j"], ["and"]),
              helper.make_node("BitwiseOr", ["i", "j"], ["or"]),
              helper.make_node("BitwiseXor", ["u", "v"], ["xor"]),
-             helper.make_node("BitwiseNot", ["u"], ["not"])]
+             helper.make_node("BitwiseNot", ["u"], ["not"]),
+             helper.make_node("CumProd", ["x", "axis0"], ["cumprod0"], exclusive=1),
+             helper.make_node("CumProd", ["x", "axis1"], ["cumprod1"], reverse=1)]
     inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape)),
               helper.make_tensor_value_info("i", TensorProto.INT32, list(shape)),
               helper.make_tensor_value_info("j", TensorProto.INT32, [shape[1]]),
               helper.make_tensor_value_info("u", TensorProto.UINT8, list(shape)),
               helper.make_tensor_value_info("v", TensorProto.UINT8, list(shape))]
     graph = helper.make_graph(nodes, "recent", inputs,
-                              [helper.make_empty_tensor_value_info(o) for o in ["rms", "swish", "and", "or", "xor", "not"]],
-                              [onnx.numpy_helper.from_array(randn(shape[1]), "scale")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 24)])
+                              [helper.make_empty_tensor_value_info(o) for o in ["rms", "swish", "and", "or", "xor", "not",
+                                                                 "cumprod0", "cumprod1"]],
+                              [onnx.numpy_helper.from_array(randn(shape[1]), "scale"),
+                               onnx.numpy_helper.from_array(np.int64(0), "axis0"),
+                               onnx.numpy_helper.from_array(np.int64(1), "axis1")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 26)])
     inferred = onnx.shape_inference.infer_shapes(model)
     del model.graph.output[:]
     model.graph.output.extend(inferred.graph.output)
-    feeds = {"x": randn(*shape, scale=2), "i": integers(np.int32, *shape), "j": integers(np.int32, shape[1]),
+    feeds = {"x": factors(*shape), "i": integers(np.int32, *shape), "j": integers(np.int32, shape[1]),
              "u": integers(np.uint8, *shape), "v": integers(np.uint8, *shape)}
     return model, feeds
 
