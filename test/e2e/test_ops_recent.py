@@ -108,12 +108,16 @@ def import_error(tmp_path, spec):
     (case("BitwiseNot", {"x": randn(3)}, opset=18),
      "node 'node' (BitwiseNot, opset 18): X of type float is not supported; the bitwise ops take "
      "int8..int64 and uint8..uint64"),
+    (case("Swish", {"x": randn(3)}, {"alpha": "big"}, opset=24),
+     "node 'node' (Swish, opset 24): attribute 'alpha' must be a float, but it is a string"),
+    (case("Swish", {"x": integers(np.int32, 3)}, opset=24),
+     "node 'node' (Swish, opset 24): X must be a float tensor, got int32"),
     (case("CumProd", {"x": randn(3, 4), "axis": Init(np.int64(2))}, opset=26),
      "node 'node' (CumProd, opset 26): axis 2 is out of range [-2, 1] for a rank-2 tensor"),
     (case("CumProd", {"x": randn(2, 2049), "axis": Init(np.int64(1))}, opset=26),
      "node 'node' (CumProd, opset 26): CumProd along an axis of 2049 elements is not supported (at most 2048)"),
-], ids=["rms-stash-type", "rms-axis", "rms-scale-shape", "bitwise-types", "bitwise-not-float", "cumprod-axis",
-        "cumprod-length"])
+], ids=["rms-stash-type", "rms-axis", "rms-scale-shape", "bitwise-types", "bitwise-not-float", "swish-alpha",
+        "swish-int", "cumprod-axis", "cumprod-length"])
 def test_bad_attributes_and_inputs_are_clear_errors(tmp_path, spec, message):
     assert message in import_error(tmp_path, spec.values[0])
 
