@@ -92,6 +92,9 @@ MPC_BINARY_INFER(PowOp)
 MPC_BINARY_INFER(MaxOp)
 MPC_BINARY_INFER(MinOp)
 MPC_BINARY_INFER(BitShiftOp)
+MPC_BINARY_INFER(BitwiseAndOp)
+MPC_BINARY_INFER(BitwiseOrOp)
+MPC_BINARY_INFER(BitwiseXorOp)
 #undef MPC_BINARY_INFER
 
 #define MPC_COMPARE_INFER(OP)                                                                     \

@@ -1,7 +1,7 @@
-//===- ImportArith.cpp - Mod, Shrink, BitShift -----------------------------===//
+//===- ImportArith.cpp - Mod, Shrink, BitShift, Bitwise* -------------------===//
 //
 // Elementwise ops ONNX defines through division or thresholds, built from
-// mpc's arithmetic, comparisons and selects.
+// mpc's arithmetic, comparisons and selects; the bit operations on integers.
 //
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
@@ -190,10 +190,63 @@ LogicalResult importBitShift(NodeImporter &n) {
   return n.setOutput(0, *result);
 }
 
+bool isIntegerDType(int32_t dtype) {
+  return llvm::is_contained({kInt8, kInt16, kInt32, kInt64, kUInt8, kUInt16, kUInt32, kUInt64},
+                            dtype);
+}
+
+/// Input i after checking that it is an integer tensor of `dtype`.
+LogicalResult requireBitwiseInput(NodeImporter &n, size_t i, StringRef what, int32_t dtype) {
+  if (failed(n.require(i, what)))
+    return failure();
+  if (!isIntegerDType(n.dtypeOf(i)))
+    return n.error() << what << " of type " << dtypeName(n.dtypeOf(i))
+                     << " is not supported; the bitwise ops take int8..int64 and uint8..uint64";
+  if (n.dtypeOf(i) != dtype)
+    return n.error() << "A and B element types differ (" << dtypeName(dtype) << " and "
+                     << dtypeName(n.dtypeOf(i)) << ")";
+  return success();
+}
+
+template <typename OpTy> LogicalResult importBitwise(NodeImporter &n) {
+  if (failed(requireBitwiseInput(n, 0, "A", n.dtypeOf(0))) ||
+      failed(requireBitwiseInput(n, 1, "B", n.dtypeOf(0))))
+    return failure();
+  std::string message;
+  if (failed(rules::broadcast(n.shapeOf(0), n.shapeOf(1), message)))
+    return n.shapeError(message);
+  FailureOr<Value> a = n.value(0);
+  FailureOr<Value> result = failed(a) ? a : binary<OpTy>(n, *a, n.value(1));
+  if (failed(result))
+    return failure();
+  return n.setOutput(0, *result);
+}
+
+LogicalResult importBitwiseNot(NodeImporter &n) {
+  if (failed(n.require(0, "X")))
+    return failure();
+  if (!isIntegerDType(n.dtypeOf(0)))
+    return n.error() << "X of type " << dtypeName(n.dtypeOf(0))
+                     << " is not supported; the bitwise ops take int8..int64 and uint8..uint64";
+  FailureOr<Value> x = n.value(0);
+  FailureOr<Value> result =
+      failed(x) ? x : n.createOrFold<mpc::BitwiseNotOp>(x->getType(), *x);
+  if (failed(result))
+    return failure();
+  return n.setOutput(0, *result);
+}
+
 const OpImportInfo kTable[] = {
     {"BitShift", 11, kMaxOpset, importBitShift, "mpc.bit_shift",
      "uint8..uint64, int8..int64 from opset 28 (right shifts arithmetic); an out-of-range "
      "amount gives 0 (-1 for a negative value shifted right)"},
+    {"BitwiseAnd", 18, kMaxOpset, importBitwise<mpc::BitwiseAndOp>, "mpc.bitwise_and",
+     "int8..int64, uint8..uint64"},
+    {"BitwiseNot", 18, kMaxOpset, importBitwiseNot, "mpc.bitwise_not", "int8..int64, uint8..uint64"},
+    {"BitwiseOr", 18, kMaxOpset, importBitwise<mpc::BitwiseOrOp>, "mpc.bitwise_or",
+     "int8..int64, uint8..uint64"},
+    {"BitwiseXor", 18, kMaxOpset, importBitwise<mpc::BitwiseXorOp>, "mpc.bitwise_xor",
+     "int8..int64, uint8..uint64"},
     {"Mod", 13, kMaxOpset, importMod, "mpc.div + mpc.mul + mpc.sub (+ mpc.where)",
      "integers (fmod 0 or 1) and floats (fmod=1; also 0 from opset 28), computed in f64 "
      "from the truncated "

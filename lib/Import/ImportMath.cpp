@@ -1,4 +1,4 @@
-//===- ImportMath.cpp - math functions, logic, activations, CumSum --------===//
+//===- ImportMath.cpp - math functions, logic, activations, CumSum/Prod ---===//
 //
 // Trigonometric, hyperbolic and rounding functions become their mpc ops.
 // Everything else here is a composition of existing mpc ops, so it lowers
@@ -6,7 +6,8 @@
 // the logical ops and IsNaN/IsInf are selects on bools, the activations
 // (Elu ... PRelu) are the formulas of the ONNX spec written so that no
 // branch overflows (a where() whose untaken branch is inf would give NaN
-// gradients), and CumSum is a product with a 0/1 triangular matrix.
+// gradients), CumSum is a product with a 0/1 triangular matrix, and CumProd
+// a product reduction over x masked (to 1) by the same triangle.
 //
 //===----------------------------------------------------------------------===//
 #include "Importer.h"
@@ -305,6 +306,12 @@ LogicalResult importMish(NodeImporter &n) {
   });
 }
 
+LogicalResult importSwish(NodeImporter &n) {
+  return importActivation(n, {{"alpha", 1.0}}, [](Emitter &e, Value x, ArrayRef<double> a) {
+    return e.binary<mpc::MulOp>(x, e.unary<mpc::SigmoidOp>(e.scaled(x, a[0])));
+  });
+}
+
 LogicalResult importSoftsign(NodeImporter &n) {
   return importActivation(n, {}, [](Emitter &e, Value x, ArrayRef<double>) {
     Value denominator = e.binary<mpc::AddOp>(e.unary<mpc::AbsOp>(x), e.constant(1.0));
@@ -439,6 +446,54 @@ LogicalResult importCumSum(NodeImporter &n) {
 
 const char *kMath = "float data; libm (CPU) or libdevice (CUDA), not approximated";
 
+/// M[i][j] = true when input j multiplies into output i, shaped
+/// [length, length, 1...] to broadcast against x with a dim inserted at the
+/// axis (`trailing` dims after it).
+HostTensor cumProdMask(int64_t length, int64_t trailing, bool exclusive, bool reverse) {
+  std::vector<int64_t> values(size_t(length * length), 0);
+  for (int64_t i = 0; i < length; ++i)
+    for (int64_t j = 0; j < length; ++j)
+      values[size_t(i * length + j)] = reverse ? (exclusive ? j > i : j >= i)
+                                               : (exclusive ? j < i : j <= i);
+  SmallVector<int64_t> shape = {length, length};
+  shape.append(size_t(trailing), 1);
+  return HostTensor::fromInts(values, shape, kBool);
+}
+
+/// reduce_prod(where(M, x[..., newaxis at axis, ...], 1)) over the original
+/// axis: n products per output, as CumSum's matmul costs n multiplies.
+LogicalResult importCumProd(NodeImporter &n) {
+  FailureOr<int64_t> exclusive = n.intAttr("exclusive", 0);
+  FailureOr<int64_t> reverse = n.intAttr("reverse", 0);
+  FailureOr<double> axisValue = succeeded(exclusive) && succeeded(reverse)
+                                    ? n.hostScalar(1, "axis")
+                                    : FailureOr<double>(failure());
+  if (failed(axisValue) || failed(n.require(0, "x")))
+    return failure();
+  if (n.rankOf(0) == 0 || n.dtypeOf(0) == kBool)
+    return n.error() << "x must be a numeric tensor of rank >= 1, got " << dtypeName(n.dtypeOf(0))
+                     << " " << shapeString(n.shapeOf(0));
+  FailureOr<int64_t> axis = n.normalizeAxis(int64_t(*axisValue), n.rankOf(0), "axis");
+  if (failed(axis))
+    return failure();
+  ArrayRef<int64_t> shape = n.shapeOf(0);
+  int64_t length = shape[*axis];
+  if (length > kMaxCumSumLength)
+    return n.error() << "CumProd along an axis of " << length
+                     << " elements is not supported (at most " << kMaxCumSumLength << ")";
+  Shape inserted(shape.begin(), shape.end());
+  inserted.insert(inserted.begin() + *axis, 1);
+  HostTensor mask = cumProdMask(length, n.rankOf(0) - 1 - *axis, *exclusive, *reverse);
+  FailureOr<Value> m = n.graph.makeConstant(mask, n.loc(), n.name());
+  FailureOr<Value> x = failed(m) ? m : n.value(0);
+  FailureOr<Value> expanded = failed(x) ? x : n.reshape(*x, inserted);
+  FailureOr<Value> one = failed(expanded) ? expanded : n.scalar(elementTypeOf(*x), 1.0);
+  if (failed(one))
+    return failure();
+  Emitter e(n, elementTypeOf(*x));
+  return e.finish(e.reduce<mpc::ReduceProdOp>(e.where(*m, *expanded, *one), *axis + 1, false));
+}
+
 const OpImportInfo kTable[] = {
     {"Acos", 13, kMaxOpset, importMath<mpc::AcosOp>, "mpc.acos", kMath},
     {"Acosh", 13, kMaxOpset, importMath<mpc::AcoshOp>, "mpc.acosh", kMath},
@@ -459,6 +514,9 @@ const OpImportInfo kTable[] = {
      "max(x, 0) + alpha (exp(min(x, 0) / alpha) - 1)"},
     {"Cos", 13, kMaxOpset, importMath<mpc::CosOp>, "mpc.cos", kMath},
     {"Cosh", 13, kMaxOpset, importMath<mpc::CoshOp>, "mpc.cosh", kMath},
+    {"CumProd", 26, kMaxOpset, importCumProd, "mpc.where + mpc.reduce_prod",
+     "x masked by a constant triangle, multiplied along the axis; axis is compile-time; "
+     "exclusive, reverse; at most 2048 elements along the axis"},
     {"CumSum", 13, kMaxOpset, importCumSum, "mpc.matmul",
      "x times a constant 0/1 triangular matrix; axis is compile-time; exclusive, reverse; "
      "at most 2048 elements along the axis"},
@@ -489,6 +547,7 @@ const OpImportInfo kTable[] = {
     {"Softplus", 13, kMaxOpset, importSoftplus, "mpc.max + mpc.exp + mpc.atanh ...",
      "max(x, 0) + log1p(exp(-abs(x))), log1p(t) as 2 atanh(t / (2 + t))"},
     {"Softsign", 13, kMaxOpset, importSoftsign, "mpc.abs + mpc.div", "x / (1 + abs(x))"},
+    {"Swish", 24, kMaxOpset, importSwish, "mpc.mul + mpc.sigmoid", "x sigmoid(alpha x)"},
     {"Tan", 13, kMaxOpset, importMath<mpc::TanOp>, "mpc.tan", kMath},
     {"ThresholdedRelu", 13, kMaxOpset, importThresholdedRelu, "mpc.greater + mpc.where",
      "x > alpha ? x : 0"},

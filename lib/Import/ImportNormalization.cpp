@@ -1,4 +1,4 @@
-//===- ImportNormalization.cpp - InstanceNormalization, LRN, MVN ----------===//
+//===- ImportNormalization.cpp - InstanceNorm, LRN, MVN, RMSNorm ---------===//
 //
 // All are built from reductions, pooling and elementwise ops: the
 // statistics accumulate in the reductions' precision (f32 under mixed
@@ -151,6 +151,59 @@ LogicalResult importMeanVarianceNormalization(NodeImporter &n) {
   return n.setOutput(0, *result);
 }
 
+/// The float type RMSNormalization's statistics are computed in; null (with
+/// the error reported) for a stash_type that is not a float type.
+Type rmsStashType(NodeImporter &n) {
+  FailureOr<int64_t> stash = n.intAttr("stash_type", kFloat);
+  if (failed(stash))
+    return {};
+  if (!isFloatDType(int32_t(*stash))) {
+    n.error() << "attribute 'stash_type' is " << *stash << " (" << dtypeName(int32_t(*stash))
+              << "); it must name a float type (1 = float)";
+    return {};
+  }
+  return elementTypeFor(int32_t(*stash), n.builder().getContext());
+}
+
+/// X / sqrt(mean(X^2) + epsilon) * scale, the mean over the dims from
+/// `axis` on, computed in stash_type (f32 by default, so a bf16/fp16 model
+/// keeps f32 statistics as LayerNormalization does) and cast back to X's type.
+LogicalResult importRMSNormalization(NodeImporter &n) {
+  FailureOr<int64_t> axisAttr = n.intAttr("axis", -1);
+  FailureOr<double> epsilon = n.floatAttr("epsilon", 1e-5);
+  if (failed(axisAttr) || failed(epsilon) || failed(n.require(0, "X")) ||
+      failed(n.require(1, "scale")))
+    return failure();
+  if (!isFloatDType(n.dtypeOf(0)) || n.dtypeOf(1) != n.dtypeOf(0))
+    return n.error() << "X and scale must be tensors of the same float type, got "
+                     << dtypeName(n.dtypeOf(0)) << " and " << dtypeName(n.dtypeOf(1));
+  FailureOr<int64_t> axis = n.normalizeAxis(*axisAttr, n.rankOf(0), "axis");
+  Type stash = failed(axis) ? Type() : rmsStashType(n);
+  if (!stash)
+    return failure();
+  // Y = normalized X * scale, a broadcasting product of X's shape (as
+  // onnxruntime computes it, also for a scale of higher rank than the
+  // normalized dims).
+  if (!rules::broadcastsTo(n.shapeOf(1), n.shapeOf(0)))
+    return n.error() << "scale of shape " << shapeString(n.shapeOf(1))
+                     << " does not broadcast to X's shape " << shapeString(n.shapeOf(0));
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(*axis, n.rankOf(0)));
+  FailureOr<Value> x = n.value(0);
+  FailureOr<Value> wide = failed(x) ? x : n.castTo(*x, stash);
+  FailureOr<Value> meanSquare =
+      failed(wide) ? wide : mean(n, binary<mpc::MulOp>(n, *wide, *wide), axes);
+  FailureOr<Value> variance =
+      failed(meanSquare) ? meanSquare
+                         : binary<mpc::AddOp>(n, *meanSquare, n.scalar(stash, *epsilon));
+  FailureOr<Value> inverse = unary<mpc::ReciprocalOp>(n, unary<mpc::SqrtOp>(n, variance));
+  FailureOr<Value> scaled = failed(inverse) ? inverse : binary<mpc::MulOp>(n, *wide, inverse);
+  FailureOr<Value> narrow = failed(scaled) ? scaled : n.castTo(*scaled, getElementTypeOrSelf(*x));
+  FailureOr<Value> result = failed(narrow) ? narrow : binary<mpc::MulOp>(n, *narrow, n.value(1));
+  if (failed(result))
+    return failure();
+  return n.setOutput(0, *result);
+}
+
 const OpImportInfo kTable[] = {
     {"InstanceNormalization", 13, kMaxOpset, importInstanceNormalization,
      "mpc.reduce_mean + mpc.sub + mpc.mul + mpc.sqrt + mpc.div + mpc.add",
@@ -160,6 +213,10 @@ const OpImportInfo kTable[] = {
     {"MeanVarianceNormalization", 13, kMaxOpset, importMeanVarianceNormalization,
      "mpc.reduce_mean + mpc.mul + mpc.sub + mpc.max + mpc.sqrt + mpc.div",
      "axes (default 0, 2, 3); (X - mean) / (sqrt(max(mean(X^2) - mean^2, 0)) + 1e-9)"},
+    {"RMSNormalization", 23, kMaxOpset, importRMSNormalization,
+     "mpc.mul + mpc.reduce_mean + mpc.add + mpc.sqrt + mpc.reciprocal (+ mpc.cast)",
+     "axis, epsilon; X / sqrt(mean(X^2) + epsilon) * scale with the statistics in stash_type "
+     "(float by default); X and scale of one float type"},
 };
 } // namespace
 

@@ -418,3 +418,22 @@ func.func @sin_of_integers(%x: tensor<4xi64>) -> tensor<4xi64> {
   %0 = mpc.sin %x : tensor<4xi64>
   return %0 : tensor<4xi64>
 }
+
+// -----
+
+// The bitwise ops take integers only.
+func.func @bitwise_and_of_floats(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'mpc.bitwise_and' op operand #0 must be statically shaped tensor of}}
+  %0 = mpc.bitwise_and %x, %x : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+// Both operands of a bitwise op have one element type.
+func.func @bitwise_or_mixed(%a: tensor<4xi32>, %b: tensor<4xi64>) -> tensor<4xi32> {
+  // expected-error @+2 {{operands must have the same element type, got 'i32' and 'i64'}}
+  // expected-error @+1 {{'mpc.bitwise_or' op failed to infer returned types}}
+  %0 = mpc.bitwise_or %a, %b : (tensor<4xi32>, tensor<4xi64>) -> tensor<4xi32>
+  return %0 : tensor<4xi32>
+}

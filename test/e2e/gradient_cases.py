@@ -235,6 +235,18 @@ CASES = [
          f"    %y = mpc.layer_norm %x, %scale, %bias {{axis = 1 : i64, epsilon = 1.0e-05 : f64}} : "
          f"({shape_text((4, 6))}, {shape_text((6,))}, {shape_text((6,))}) -> {shape_text((4, 6))}",
          (4, 6), "F.layer_norm(x, (6,), scale, bias, 1e-5)", ("layer_norm",)),
+    # RMSNormalization as the importer builds it (torch 1.13 has no F.rms_norm).
+    Case("rms_norm", {"x": ((4, 6), "normal"), "scale": ((6,), "positive")},
+         f"    %sq = mpc.mul %x, %x : ({shape_text((4, 6))}, {shape_text((4, 6))}) -> {shape_text((4, 6))}\n"
+         f"    %ms = mpc.reduce_mean %sq {{axes = array<i64: 1>, keepdims = true}} : ({shape_text((4, 6))}) -> {shape_text((4, 1))}\n"
+         f"    %eps = arith.constant dense<1.0e-05> : tensor<{{T}}>\n"
+         f"    %v = mpc.add %ms, %eps : ({shape_text((4, 1))}, tensor<{{T}}>) -> {shape_text((4, 1))}\n"
+         f"    %s = mpc.sqrt %v : {shape_text((4, 1))}\n"
+         f"    %inv = mpc.reciprocal %s : {shape_text((4, 1))}\n"
+         f"    %n = mpc.mul %x, %inv : ({shape_text((4, 6))}, {shape_text((4, 1))}) -> {shape_text((4, 6))}\n"
+         f"    %y = mpc.mul %n, %scale : ({shape_text((4, 6))}, {shape_text((6,))}) -> {shape_text((4, 6))}",
+         (4, 6), "x * torch.rsqrt((x * x).mean(1, keepdim=True) + 1e-5) * scale",
+         ("mul", "reduce_mean", "add", "sqrt", "reciprocal")),
     reduction("reduce_sum", (1,), False, (3, 5), "x.sum(1)"),
     reduction("reduce_sum", (0, 2, 3), False, (32, 4, 8, 8), "x.sum((0, 2, 3))"),
     reduction("reduce_mean", (0, 2, 3), True, (32, 4, 8, 8), "x.mean((0, 2, 3), keepdim=True)"),

@@ -357,6 +357,40 @@ def Mpc_BitShiftOp : Mpc_FollowOp<"bit_shift", [InferTypeOpAdaptor]> {
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
+// ONNX BitwiseAnd/Or/Xor/Not: the two's-complement bits, so signed and
+// unsigned integers behave alike.
+class Mpc_BitwiseOp<string mnemonic> : Mpc_FollowOp<mnemonic, [InferTypeOpAdaptor]> {
+  let arguments = (ins Mpc_IntegerTensor:$lhs, Mpc_IntegerTensor:$rhs);
+  let results = (outs Mpc_IntegerTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+def Mpc_BitwiseAndOp : Mpc_BitwiseOp<"bitwise_and"> {
+  let summary = "broadcasting elementwise bitwise and of integers";
+  let description = [{
+    `%r = mpc.bitwise_and %a, %b : (tensor<4xui8>, tensor<ui8>) -> tensor<4xui8>`
+  }];
+}
+def Mpc_BitwiseOrOp : Mpc_BitwiseOp<"bitwise_or"> {
+  let summary = "broadcasting elementwise bitwise or of integers";
+  let description = [{
+    `%r = mpc.bitwise_or %a, %b : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>`
+  }];
+}
+def Mpc_BitwiseXorOp : Mpc_BitwiseOp<"bitwise_xor"> {
+  let summary = "broadcasting elementwise bitwise exclusive or of integers";
+  let description = [{
+    `%r = mpc.bitwise_xor %a, %b : (tensor<2x4xi16>, tensor<4xi16>) -> tensor<2x4xi16>`
+  }];
+}
+def Mpc_BitwiseNotOp : Mpc_FollowOp<"bitwise_not", [SameOperandsAndResultType,
+                                                     InferTypeOpInterface]> {
+  let summary = "elementwise bitwise complement of integers";
+  let description = [{ `%r = mpc.bitwise_not %x : tensor<4xui16>` }];
+  let arguments = (ins Mpc_IntegerTensor:$input);
+  let results = (outs Mpc_IntegerTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
 //===----------------------------------------------------------------------===//
 // Compute-bound
 //===----------------------------------------------------------------------===//

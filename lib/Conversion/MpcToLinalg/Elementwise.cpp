@@ -201,6 +201,18 @@ Value scalarOp(BitShiftOp op, OpBuilder &b, Location loc, ValueRange a) {
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, n, constLike(b, loc, x, width));
   return arith::SelectOp::create(b, loc, inRange, shifted, fill);
 }
+Value scalarOp(BitwiseAndOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arith::AndIOp::create(b, loc, a[0], a[1]);
+}
+Value scalarOp(BitwiseOrOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arith::OrIOp::create(b, loc, a[0], a[1]);
+}
+Value scalarOp(BitwiseXorOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arith::XOrIOp::create(b, loc, a[0], a[1]);
+}
+Value scalarOp(BitwiseNotOp, OpBuilder &b, Location loc, ValueRange a) {
+  return arith::XOrIOp::create(b, loc, a[0], constLike(b, loc, a[0], -1));
+}
 Value scalarOp(WhereOp, OpBuilder &b, Location loc, ValueRange a) {
   return arith::SelectOp::create(b, loc, a[0], a[1], a[2]);
 }
@@ -253,6 +265,7 @@ void populateElementwisePatterns(RewritePatternSet &patterns) {
   addElementwise<SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp, CoshOp, AsinhOp, AcoshOp,
                  AtanhOp, FloorOp, CeilOp, RoundOp, SignOp>(patterns);
   addElementwise<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, BitShiftOp>(patterns);
+  addElementwise<BitwiseAndOp, BitwiseOrOp, BitwiseXorOp, BitwiseNotOp>(patterns);
   addElementwise<EqualOp, LessOp, LessEqualOp, GreaterOp, GreaterEqualOp, WhereOp>(patterns);
 }
 
