@@ -6,11 +6,18 @@ schedules, and a trainer whose uint8 input is cast to float in the model.
 References are onnxruntime's, or numpy's (exact for integers) where
 onnxruntime has no kernel for the type (Max/Min on 16-bit integers,
 ReduceMax on uint32/64, Where on uint64, Pow with an unsigned exponent)."""
+import pathlib
+import subprocess
+
 import numpy as np
+import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from mpc_e2e import load_npy, output_file_name, run_onnxruntime
+from mpc_e2e import BUILD_DIR, load_npy, output_file_name, run_onnxruntime
+
+MPC_COMPILE = BUILD_DIR / "bin" / "mpc-compile"
+PTXAS = pathlib.Path("/usr/local/cuda/bin/ptxas")
 
 UNSIGNED = [np.uint8, np.uint16, np.uint32, np.uint64]
 
@@ -207,6 +214,41 @@ def test_cuda_schedule_matches_cpu(mpc_run):
     for name, expected in cpu.items():
         got = load_npy(out / output_file_name(name))
         assert got.dtype == expected.dtype and np.array_equal(got, expected), name
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_ptxas_accepts_the_kernels(tmp_path, precision):
+    """The unsigned ops, (de)quantization and uint8 max pooling compile to
+    PTX that ptxas accepts (the CUDA target's half of "every target")."""
+    if not MPC_COMPILE.exists() or not PTXAS.exists():
+        pytest.skip("mpc-compile or ptxas absent")
+    model, _ = _mixed_unsigned_model()
+    graph = model.graph
+    scale = helper.make_tensor("scale", TensorProto.FLOAT, [], [0.5])
+    zero = helper.make_tensor("zero", TensorProto.UINT8, [], [3])
+    graph.node.extend([
+        helper.make_node("Constant", [], ["s"], value=scale),
+        helper.make_node("Constant", [], ["z"], value=zero),
+        helper.make_node("QuantizeLinear", ["imgf", "s", "z"], ["q"]),
+        helper.make_node("DequantizeLinear", ["q", "s", "z"], ["dq"]),
+        helper.make_node("Mod", ["a", "b"], ["mod"]),
+        helper.make_node("Reshape", ["img", "pool_shape"], ["img4"]),
+        helper.make_node("MaxPool", ["img4"], ["pooled"], kernel_shape=[1, 2])])
+    graph.initializer.append(helper.make_tensor("pool_shape", TensorProto.INT64, [4], [1, 1, 1, 4]))
+    graph.output.extend([helper.make_tensor_value_info(name, t, None) for name, t in
+                         [("dq", TensorProto.FLOAT), ("mod", TensorProto.UINT32),
+                          ("pooled", TensorProto.UINT8)]])
+    model_file, ptx = tmp_path / "unsigned.onnx", tmp_path / "unsigned.ptx"
+    onnx.save(model, str(model_file))
+    proc = subprocess.run([str(MPC_COMPILE), str(model_file), "--infer", "--target", "cuda", "--precision",
+                           precision, "--emit", "ptx", "--cuda-arch", "sm_90", "-o", str(ptx)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    text = ptx.read_text()
+    assert "div.u32" in text or "div.u64" in text, "unsigned division lowered as signed"
+    proc = subprocess.run([str(PTXAS), "-arch=sm_90", str(ptx), "-o", "/dev/null"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
 
 
 def test_trainer_takes_uint8_images(tmp_path):
