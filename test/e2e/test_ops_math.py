@@ -23,7 +23,7 @@ from onnx import TensorProto, helper
 from mpc_e2e import BUILD_DIR, MpcRun, load_npy, normalized_error, output_file_name, run_onnxruntime
 from test_gradients import MPC_TRANSLATE, build_main, check_gradients, runner  # noqa: F401 (fixture)
 from test_math_approximation import single_op_model, sweep, ulp_error
-from test_ops import Init, build_model, case
+from test_ops import Init, build_model, case, check_against_onnxruntime
 
 RNG = np.random.default_rng(16)
 MPC_COMPILE = BUILD_DIR / "bin" / "mpc-compile"
@@ -114,17 +114,7 @@ CASES = [
 
 @pytest.mark.parametrize("spec", CASES)
 def test_op_matches_onnxruntime(mpc_run, spec):
-    model, feeds = build_model(spec)
-    expected = run_onnxruntime(model, feeds)
-    actual = mpc_run(model, feeds)
-    for name, reference in expected.items():
-        result = actual[name]
-        assert result.dtype == reference.dtype, name
-        assert result.shape == reference.shape, name
-        if np.issubdtype(reference.dtype, np.floating):
-            np.testing.assert_allclose(result, reference, rtol=spec["rtol"], atol=spec["atol"])
-        else:
-            np.testing.assert_array_equal(result, reference)
+    check_against_onnxruntime(mpc_run, spec)
 
 
 LOW_PRECISION = [c for c in CASES if c.id in {"Sin", "Atan", "Sinh", "Elu", "Mish", "Softplus",

@@ -9,7 +9,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from mpc_e2e import BUILD_DIR, output_file_name, run_onnxruntime
-from test_ops import Init, build_model, case
+from test_ops import Init, build_model, case, check_against_onnxruntime
 
 RNG = np.random.default_rng(1616)
 
@@ -72,14 +72,7 @@ CASES = [
 
 @pytest.mark.parametrize("spec", CASES)
 def test_selection_op_matches_onnxruntime(mpc_run, spec):
-    model, feeds = build_model(spec)
-    expected = run_onnxruntime(model, feeds)
-    actual = mpc_run(model, feeds)
-    for name, reference in expected.items():
-        result = actual[name]
-        assert result.dtype == reference.dtype, name
-        assert result.shape == reference.shape, name
-        np.testing.assert_allclose(result, reference, rtol=spec["rtol"], atol=spec["atol"])
+    check_against_onnxruntime(mpc_run, spec)
 
 
 def build_model_untyped_output(spec):

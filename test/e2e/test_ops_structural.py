@@ -7,7 +7,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from mpc_e2e import output_file_name, run_onnxruntime
-from test_ops import Init, build_model, case
+from test_ops import Init, build_model, case, check_against_onnxruntime
 
 RNG = np.random.default_rng(16)
 
@@ -144,17 +144,7 @@ CASES = [
 
 @pytest.mark.parametrize("spec", CASES)
 def test_structural_op_matches_onnxruntime(mpc_run, spec):
-    model, feeds = build_model(spec)
-    expected = run_onnxruntime(model, feeds)
-    actual = mpc_run(model, feeds)
-    for name, reference in expected.items():
-        result = actual[name]
-        assert result.dtype == reference.dtype, name
-        assert result.shape == reference.shape, name
-        if np.issubdtype(reference.dtype, np.floating):
-            np.testing.assert_allclose(result, reference, rtol=spec["rtol"], atol=spec["atol"])
-        else:
-            np.testing.assert_array_equal(result, reference)
+    check_against_onnxruntime(mpc_run, spec)
 
 
 # Where scale * size is fractional, align_corners divides by (scale * size - 1)
