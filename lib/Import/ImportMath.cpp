@@ -387,14 +387,45 @@ template <bool IsMax> LogicalResult importArgExtreme(NodeImporter &n) {
 /// beyond this the scan would need its own op.
 constexpr int64_t kMaxCumSumLength = 2048;
 
+/// Whether input `in` along the axis enters output `out` of a cumulative op.
+bool cumulativeTakes(int64_t out, int64_t in, bool exclusive, bool reverse) {
+  return reverse ? (exclusive ? in > out : in >= out) : (exclusive ? in < out : in <= out);
+}
+
+struct Cumulative {
+  int64_t axis;
+  int64_t length;
+  bool exclusive;
+  bool reverse;
+};
+
+/// CumSum's and CumProd's attributes and axis input, for an x already checked.
+FailureOr<Cumulative> cumulativeAxis(NodeImporter &n) {
+  FailureOr<int64_t> exclusive = n.intAttr("exclusive", 0);
+  FailureOr<int64_t> reverse = n.intAttr("reverse", 0);
+  FailureOr<double> axisValue = succeeded(exclusive) && succeeded(reverse)
+                                    ? n.hostScalar(1, "axis")
+                                    : FailureOr<double>(failure());
+  FailureOr<int64_t> axis = failed(axisValue)
+                                ? FailureOr<int64_t>(failure())
+                                : n.normalizeAxis(int64_t(*axisValue), n.rankOf(0), "axis");
+  if (failed(axis))
+    return failure();
+  int64_t length = n.shapeOf(0)[*axis];
+  if (length > kMaxCumSumLength)
+    return n.error() << n.opType() << " along an axis of " << length
+                     << " elements is not supported (at most " << kMaxCumSumLength << ")";
+  return Cumulative{*axis, length, *exclusive != 0, *reverse != 0};
+}
+
 /// T[j][i] = 1 when input j is summed into output i (`transposed`: T[i][j]).
 HostTensor cumSumMatrix(int64_t length, int32_t dtype, bool exclusive, bool reverse,
                         bool transposed) {
   std::vector<double> values(size_t(length * length), 0.0);
   for (int64_t j = 0; j < length; ++j)
     for (int64_t i = 0; i < length; ++i) {
-      bool summed = reverse ? (exclusive ? j > i : j >= i) : (exclusive ? j < i : j <= i);
-      values[size_t(transposed ? i * length + j : j * length + i)] = summed ? 1.0 : 0.0;
+      values[size_t(transposed ? i * length + j : j * length + i)] =
+          cumulativeTakes(i, j, exclusive, reverse) ? 1.0 : 0.0;
     }
   if (isFloatDType(dtype))
     return HostTensor::fromDoubles(values, {length, length}, dtype);
@@ -403,32 +434,24 @@ HostTensor cumSumMatrix(int64_t length, int32_t dtype, bool exclusive, bool reve
 }
 
 LogicalResult importCumSum(NodeImporter &n) {
-  FailureOr<int64_t> exclusive = n.intAttr("exclusive", 0);
-  FailureOr<int64_t> reverse = n.intAttr("reverse", 0);
-  FailureOr<double> axisValue = succeeded(exclusive) && succeeded(reverse)
-                                    ? n.hostScalar(1, "axis")
-                                    : FailureOr<double>(failure());
-  if (failed(axisValue) || failed(n.require(0, "x")))
+  if (failed(n.require(0, "x")))
     return failure();
   if (n.rankOf(0) == 0)
     return n.error() << "x must have rank >= 1";
-  FailureOr<int64_t> axis = n.normalizeAxis(int64_t(*axisValue), n.rankOf(0), "axis");
-  if (failed(axis))
+  FailureOr<Cumulative> c = cumulativeAxis(n);
+  if (failed(c))
     return failure();
   ArrayRef<int64_t> shape = n.shapeOf(0);
-  int64_t length = shape[*axis];
-  if (length > kMaxCumSumLength)
-    return n.error() << "CumSum along an axis of " << length << " elements is not supported (at most "
-                     << kMaxCumSumLength << ")";
+  int64_t length = c->length;
   int64_t before = 1, after = 1;
-  for (int64_t d = 0; d < *axis; ++d)
+  for (int64_t d = 0; d < c->axis; ++d)
     before *= shape[d];
-  for (size_t d = size_t(*axis) + 1; d < shape.size(); ++d)
+  for (size_t d = size_t(c->axis) + 1; d < shape.size(); ++d)
     after *= shape[d];
   // Summing along the last dim is x @ T; along an inner dim, T^T @ x with x
   // viewed as [before, length, after] (T^T broadcast over `before`).
   bool last = after == 1;
-  HostTensor matrix = cumSumMatrix(length, n.dtypeOf(0), *exclusive, *reverse, !last);
+  HostTensor matrix = cumSumMatrix(length, n.dtypeOf(0), c->exclusive, c->reverse, !last);
   FailureOr<Value> t = n.graph.makeConstant(matrix, n.loc(), n.name());
   FailureOr<Value> x = failed(t) ? FailureOr<Value>(failure()) : n.value(0);
   if (succeeded(x))
@@ -453,8 +476,7 @@ HostTensor cumProdMask(int64_t length, int64_t trailing, bool exclusive, bool re
   std::vector<int64_t> values(size_t(length * length), 0);
   for (int64_t i = 0; i < length; ++i)
     for (int64_t j = 0; j < length; ++j)
-      values[size_t(i * length + j)] = reverse ? (exclusive ? j > i : j >= i)
-                                               : (exclusive ? j < i : j <= i);
+      values[size_t(i * length + j)] = cumulativeTakes(i, j, exclusive, reverse);
   SmallVector<int64_t> shape = {length, length};
   shape.append(size_t(trailing), 1);
   return HostTensor::fromInts(values, shape, kBool);
@@ -463,27 +485,18 @@ HostTensor cumProdMask(int64_t length, int64_t trailing, bool exclusive, bool re
 /// reduce_prod(where(M, x[..., newaxis at axis, ...], 1)) over the original
 /// axis: n products per output, as CumSum's matmul costs n multiplies.
 LogicalResult importCumProd(NodeImporter &n) {
-  FailureOr<int64_t> exclusive = n.intAttr("exclusive", 0);
-  FailureOr<int64_t> reverse = n.intAttr("reverse", 0);
-  FailureOr<double> axisValue = succeeded(exclusive) && succeeded(reverse)
-                                    ? n.hostScalar(1, "axis")
-                                    : FailureOr<double>(failure());
-  if (failed(axisValue) || failed(n.require(0, "x")))
+  if (failed(n.require(0, "x")))
     return failure();
   if (n.rankOf(0) == 0 || n.dtypeOf(0) == kBool)
     return n.error() << "x must be a numeric tensor of rank >= 1, got " << dtypeName(n.dtypeOf(0))
                      << " " << shapeString(n.shapeOf(0));
-  FailureOr<int64_t> axis = n.normalizeAxis(int64_t(*axisValue), n.rankOf(0), "axis");
-  if (failed(axis))
+  FailureOr<Cumulative> c = cumulativeAxis(n);
+  if (failed(c))
     return failure();
   ArrayRef<int64_t> shape = n.shapeOf(0);
-  int64_t length = shape[*axis];
-  if (length > kMaxCumSumLength)
-    return n.error() << "CumProd along an axis of " << length
-                     << " elements is not supported (at most " << kMaxCumSumLength << ")";
   Shape inserted(shape.begin(), shape.end());
-  inserted.insert(inserted.begin() + *axis, 1);
-  HostTensor mask = cumProdMask(length, n.rankOf(0) - 1 - *axis, *exclusive, *reverse);
+  inserted.insert(inserted.begin() + c->axis, 1);
+  HostTensor mask = cumProdMask(c->length, n.rankOf(0) - 1 - c->axis, c->exclusive, c->reverse);
   FailureOr<Value> m = n.graph.makeConstant(mask, n.loc(), n.name());
   FailureOr<Value> x = failed(m) ? m : n.value(0);
   FailureOr<Value> expanded = failed(x) ? x : n.reshape(*x, inserted);
@@ -491,7 +504,7 @@ LogicalResult importCumProd(NodeImporter &n) {
   if (failed(one))
     return failure();
   Emitter e(n, elementTypeOf(*x));
-  return e.finish(e.reduce<mpc::ReduceProdOp>(e.where(*m, *expanded, *one), *axis + 1, false));
+  return e.finish(e.reduce<mpc::ReduceProdOp>(e.where(*m, *expanded, *one), c->axis + 1, false));
 }
 
 const OpImportInfo kTable[] = {
