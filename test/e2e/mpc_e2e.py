@@ -9,6 +9,7 @@ checkout's python/ (the same module scripts/setup.sh installs into .venv).
 import ast
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -22,6 +23,7 @@ from mpc import commands  # noqa: E402
 
 BUILD_DIR = pathlib.Path(os.environ.get("MPC_BUILD_DIR", ROOT / "build"))
 MPC_RUN = BUILD_DIR / "bin" / "mpc-run"
+PTXAS = pathlib.Path("/usr/local/cuda/bin/ptxas")
 output_file_name = commands.mpc_run_output_file
 
 
@@ -109,3 +111,27 @@ def normalized_error(actual, expected):
     expected = np.asarray(expected, dtype=np.float64)
     scale = max(float(np.max(np.abs(expected))), 1e-30) if expected.size else 1.0
     return float(np.max(np.abs(actual - expected))) / scale if expected.size else 0.0
+
+
+def ptx_accepted_by_ptxas(model, tmp_path, precision=None, arch="sm_90", extra_args=()):
+    """Compiles the ONNX model for the CUDA target to PTX (mpc-compile --infer
+    --emit ptx), checks that it has kernels and that ptxas accepts it, and
+    returns the PTX text; skips the calling test without the CUDA toolkit."""
+    import pytest
+    mpc_compile = BUILD_DIR / "bin" / "mpc-compile"
+    if not mpc_compile.exists() or not PTXAS.exists():
+        pytest.skip("mpc-compile or ptxas absent")
+    model_file, ptx = tmp_path / "model.onnx", tmp_path / "model.ptx"
+    onnx.save(model, str(model_file))
+    args = [str(mpc_compile), str(model_file), "--infer", "--target", "cuda", "--emit", "ptx",
+            "--cuda-arch", arch, "-o", str(ptx)]
+    if precision is not None:
+        args += ["--precision", precision]
+    proc = subprocess.run(args + list(extra_args), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    text = ptx.read_text()
+    assert re.search(r"^\.visible \.entry \w+\(", text, re.M)
+    proc = subprocess.run([str(PTXAS), f"-arch={arch}", str(ptx), "-o", "/dev/null"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return text

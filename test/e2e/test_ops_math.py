@@ -11,7 +11,6 @@ and the second outputs of LayerNormalization and Dropout (lib/Import/ImportMath.
 5. a small trainable model built from them: its train step through ptxas, and as the CUDA
    schedule on the CPU against the CPU target.
 """
-import pathlib
 import re
 import subprocess
 
@@ -20,14 +19,14 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from mpc_e2e import BUILD_DIR, MpcRun, load_npy, normalized_error, output_file_name, run_onnxruntime
+from mpc_e2e import (BUILD_DIR, PTXAS, MpcRun, load_npy, normalized_error, output_file_name,
+                     ptx_accepted_by_ptxas, run_onnxruntime)
 from test_gradients import MPC_TRANSLATE, build_main, check_gradients, runner  # noqa: F401 (fixture)
 from test_math_approximation import single_op_model, sweep, ulp_error
 from test_ops import Init, build_model, case, check_against_onnxruntime
 
 RNG = np.random.default_rng(16)
 MPC_COMPILE = BUILD_DIR / "bin" / "mpc-compile"
-PTXAS = pathlib.Path("/usr/local/cuda/bin/ptxas")
 
 
 def randn(*shape, scale=1.0):
@@ -207,20 +206,7 @@ def test_cuda_schedule_matches_cpu_target(mpc_run, precision, shape):
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16"])
 def test_ptxas_accepts_the_kernels(tmp_path, precision):
-    if not MPC_COMPILE.exists() or not PTXAS.exists():
-        pytest.skip("mpc-compile or ptxas absent")
-    model_file = tmp_path / "math.onnx"
-    onnx.save(cuda_model(), str(model_file))
-    ptx = tmp_path / "math.ptx"
-    proc = subprocess.run([str(MPC_COMPILE), str(model_file), "--infer", "--target", "cuda", "--precision", precision,
-                           "--emit", "ptx", "--cuda-arch", "sm_90", "-o", str(ptx)],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    text = ptx.read_text()
-    assert re.search(r"^\.visible \.entry \w+\(", text, re.M)
-    proc = subprocess.run([str(PTXAS), "-arch=sm_90", str(ptx), "-o", "/dev/null"],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    ptx_accepted_by_ptxas(cuda_model(), tmp_path, precision)
 
 
 # --- 3. gradients ---------------------------------------------------------------------------------

@@ -3,8 +3,6 @@ elementwise ones: RMSNormalization (23), Swish (24), BitwiseAnd/Or/Xor/Not
 (18) and CumProd (26), each against onnxruntime; the float ops also in bf16/fp16;
 all of them as the CUDA target's kernel schedules on the CPU and through
 ptxas; and bad attributes or inputs (a clear error naming the node)."""
-import pathlib
-import re
 import subprocess
 
 import numpy as np
@@ -12,13 +10,12 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from mpc_e2e import BUILD_DIR, load_npy, normalized_error, output_file_name, run_onnxruntime
+from mpc_e2e import (BUILD_DIR, load_npy, normalized_error, output_file_name, ptx_accepted_by_ptxas,
+                     run_onnxruntime)
 from test_ops import Init, build_model, case, check_against_onnxruntime
 
 RNG = np.random.default_rng(23)
 MPC_TRANSLATE = BUILD_DIR / "bin" / "mpc-translate"
-MPC_COMPILE = BUILD_DIR / "bin" / "mpc-compile"
-PTXAS = pathlib.Path("/usr/local/cuda/bin/ptxas")
 
 
 def randn(*shape, scale=1.0):
@@ -156,16 +153,4 @@ def test_cuda_schedule_matches_cpu_target(mpc_run, precision):
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_ptxas_accepts_the_kernels(tmp_path, precision):
-    if not MPC_COMPILE.exists() or not PTXAS.exists():
-        pytest.skip("mpc-compile or ptxas absent")
-    model_file = tmp_path / "recent.onnx"
-    onnx.save(cuda_model()[0], str(model_file))
-    ptx = tmp_path / "recent.ptx"
-    proc = subprocess.run([str(MPC_COMPILE), str(model_file), "--infer", "--target", "cuda", "--precision", precision,
-                           "--emit", "ptx", "--cuda-arch", "sm_90", "-o", str(ptx)],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    assert re.search(r"^\.visible \.entry \w+\(", ptx.read_text(), re.M)
-    proc = subprocess.run([str(PTXAS), "-arch=sm_90", str(ptx), "-o", "/dev/null"],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    ptx_accepted_by_ptxas(cuda_model()[0], tmp_path, precision)

@@ -8,7 +8,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from mpc_e2e import BUILD_DIR, output_file_name, run_onnxruntime
+from mpc_e2e import BUILD_DIR, output_file_name, ptx_accepted_by_ptxas, run_onnxruntime
 from test_ops import Init, build_model, case, check_against_onnxruntime
 
 RNG = np.random.default_rng(1616)
@@ -169,26 +169,13 @@ def test_selection_op_cuda_schedule_matches_onnxruntime(mpc_run, spec):
 
 @pytest.mark.parametrize("spec", CASES)
 def test_selection_op_passes_ptxas(tmp_path, spec):
-    import pathlib
-    ptxas = pathlib.Path("/usr/local/cuda/bin/ptxas")
-    if not ptxas.exists():
-        pytest.skip("no CUDA toolkit (ptxas) on this machine")
     model, feeds = build_model(spec)
-    path = tmp_path / "model.onnx"
-    onnx.save(model, str(path))
     values = []
     for name, value in feeds.items():
         if name in ("d", "c", "s"):  # shape-deciding inputs: given, the program specializes
             np.save(tmp_path / f"{name}.npy", value)
             values += ["--onnx-input-value", f"{name}={tmp_path / f'{name}.npy'}"]
-    ptx = tmp_path / "k.ptx"
-    proc = subprocess.run([str(BUILD_DIR / "bin" / "mpc-compile"), str(path), "--infer",
-                           "--target", "cuda", "--emit", "ptx", "--cuda-arch", "sm_80",
-                           "-o", str(ptx)] + values, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    proc = subprocess.run([str(ptxas), "-arch=sm_80", str(ptx), "-o", "/dev/null"],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    ptx_accepted_by_ptxas(model, tmp_path, arch="sm_80", extra_args=values)
 
 
 # Gradients: the reductions mul/max/min and Compress become ops with

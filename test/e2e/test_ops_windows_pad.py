@@ -8,7 +8,6 @@
    are compared in gradient_cases.py's pad_* rows);
 3. the errors for bad attributes and inputs, each naming the node.
 """
-import pathlib
 import re
 import subprocess
 
@@ -18,13 +17,11 @@ import pytest
 from onnx import TensorProto, helper
 from onnx.reference import ReferenceEvaluator
 
-from mpc_e2e import BUILD_DIR, load_npy, output_file_name, run_onnxruntime
+from mpc_e2e import load_npy, output_file_name, ptx_accepted_by_ptxas, run_onnxruntime
 from test_gradients import MPC_TRANSLATE, check_gradients, runner  # noqa: F401 (fixture)
 from test_ops import Init, build_model, case, check_against_onnxruntime
 
 RNG = np.random.default_rng(1617)
-MPC_COMPILE = BUILD_DIR / "bin" / "mpc-compile"
-PTXAS = pathlib.Path("/usr/local/cuda/bin/ptxas")
 
 
 def randn(*shape):
@@ -145,19 +142,7 @@ def test_cuda_schedule_matches_cpu_target(mpc_run, precision):
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16"])
 def test_ptxas_accepts_the_kernels(tmp_path, precision):
-    if not MPC_COMPILE.exists() or not PTXAS.exists():
-        pytest.skip("mpc-compile or ptxas absent")
-    model_file = tmp_path / "pads.onnx"
-    onnx.save(cuda_model(), str(model_file))
-    ptx = tmp_path / "pads.ptx"
-    proc = subprocess.run([str(MPC_COMPILE), str(model_file), "--infer", "--target", "cuda", "--precision", precision,
-                           "--emit", "ptx", "--cuda-arch", "sm_90", "-o", str(ptx)],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    assert re.search(r"^\.visible \.entry \w+\(", ptx.read_text(), re.M)
-    proc = subprocess.run([str(PTXAS), "-arch=sm_90", str(ptx), "-o", "/dev/null"],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    ptx_accepted_by_ptxas(cuda_model(), tmp_path, precision)
 
 
 def imported_body(tmp_path, op, attrs, x, inits=(), opset=18):

@@ -6,18 +6,12 @@ schedules, and a trainer whose uint8 input is cast to float in the model.
 References are onnxruntime's, or numpy's (exact for integers) where
 onnxruntime has no kernel for the type (Max/Min on 16-bit integers,
 ReduceMax on uint32/64, Where on uint64, Pow with an unsigned exponent)."""
-import pathlib
-import subprocess
-
 import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from mpc_e2e import BUILD_DIR, load_npy, output_file_name, run_onnxruntime
-
-MPC_COMPILE = BUILD_DIR / "bin" / "mpc-compile"
-PTXAS = pathlib.Path("/usr/local/cuda/bin/ptxas")
+from mpc_e2e import load_npy, output_file_name, ptx_accepted_by_ptxas, run_onnxruntime
 
 UNSIGNED = [np.uint8, np.uint16, np.uint32, np.uint64]
 
@@ -220,8 +214,6 @@ def test_cuda_schedule_matches_cpu(mpc_run):
 def test_ptxas_accepts_the_kernels(tmp_path, precision):
     """The unsigned ops, (de)quantization and uint8 max pooling compile to
     PTX that ptxas accepts (the CUDA target's half of "every target")."""
-    if not MPC_COMPILE.exists() or not PTXAS.exists():
-        pytest.skip("mpc-compile or ptxas absent")
     model, _ = _mixed_unsigned_model()
     graph = model.graph
     scale = helper.make_tensor("scale", TensorProto.FLOAT, [], [0.5])
@@ -238,17 +230,8 @@ def test_ptxas_accepts_the_kernels(tmp_path, precision):
     graph.output.extend([helper.make_tensor_value_info(name, t, None) for name, t in
                          [("dq", TensorProto.FLOAT), ("mod", TensorProto.UINT32),
                           ("pooled", TensorProto.UINT8)]])
-    model_file, ptx = tmp_path / "unsigned.onnx", tmp_path / "unsigned.ptx"
-    onnx.save(model, str(model_file))
-    proc = subprocess.run([str(MPC_COMPILE), str(model_file), "--infer", "--target", "cuda", "--precision",
-                           precision, "--emit", "ptx", "--cuda-arch", "sm_90", "-o", str(ptx)],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    text = ptx.read_text()
+    text = ptx_accepted_by_ptxas(model, tmp_path, precision)
     assert "div.u32" in text or "div.u64" in text, "unsigned division lowered as signed"
-    proc = subprocess.run([str(PTXAS), "-arch=sm_90", str(ptx), "-o", "/dev/null"],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
 
 
 def test_trainer_takes_uint8_images(tmp_path):
