@@ -113,31 +113,72 @@ int64_t multiplyAdds(linalg::GenericOp op) {
   return total;
 }
 
+/// The dims a register tile spans: the reduction, the columns (the
+/// innermost parallel dim, vector lanes) and the rows (one broadcast per
+/// row and k step). The rows are the innermost other parallel dim that the
+/// column operand (the input indexed by the columns) does not read: over
+/// such a dim one column vector serves every row. A projection whose output
+/// is split into heads ([tokens, heads, head_dim] = [tokens, k] x [k, heads,
+/// head_dim]) has the heads as its second-innermost dim, which the weights
+/// do read: with heads as rows each FMA needed a column vector of its own,
+/// the tile loaded as many vectors as it did FMAs, and the BERT-style
+/// encoder's projections ran 3x slower per multiply-add than its FFN. A
+/// contraction whose column operand reads every parallel dim (a batched
+/// matmul's batch dims are outer) falls back to the second-innermost.
+struct TileDims {
+  int64_t reduction = -1, columns = -1, rows = -1;
+};
+
+TileDims tileDimsOf(linalg::GenericOp op) {
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  TileDims dims;
+  SmallVector<int64_t> parallel;
+  for (int64_t d = iterators.size() - 1; d >= 0; --d) {
+    if (iterators[d] == utils::IteratorType::reduction)
+      dims.reduction = d;
+    else
+      parallel.push_back(d);
+  }
+  if (parallel.empty())
+    return dims;
+  dims.columns = parallel.front();
+  if (parallel.size() < 2)
+    return dims;
+  dims.rows = parallel[1];
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(input);
+    if (!map.isFunctionOfDim(dims.columns))
+      continue;
+    for (int64_t d : llvm::drop_begin(parallel))
+      if (!map.isFunctionOfDim(d)) {
+        dims.rows = d;
+        break;
+      }
+    break;
+  }
+  return dims;
+}
+
 SmallVector<int64_t> tileSizesFor(linalg::GenericOp op) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   SmallVector<int64_t> tiles(ranges.size(), 1);
-  unsigned parallelSeen = 0;
-  for (int64_t d = ranges.size() - 1; d >= 0; --d) {
-    if (iterators[d] == utils::IteratorType::reduction) {
-      // At most half of a reduction of 16 or more: with no loop over k
-      // left inside an output tile, LLVM hoists the tile's whole [rows x k]
-      // operand out of the loop over the other tiles (a 1x1 conv with 64
-      // input channels: 512 broadcast vectors), spills them, and its
-      // register allocator took 5-15 s on that one conv, which then ran 4x
-      // slower. Same additions in the same order either way.
-      int64_t limit = ranges[d] >= 16 ? std::min(kTileReduction, ranges[d] / 2) : kTileReduction;
-      tiles[d] = divisorTile(ranges[d], limit);
-      continue;
-    }
-    // Innermost parallel dim: columns; the next: rows; outer ones (batch):
-    // one at a time.
-    if (parallelSeen == 0)
-      tiles[d] = divisorTile(ranges[d], kTileCols);
-    else if (parallelSeen == 1)
-      tiles[d] = divisorTile(ranges[d], kTileRows);
-    ++parallelSeen;
+  TileDims dims = tileDimsOf(op);
+  if (dims.reduction >= 0) {
+    // At most half of a reduction of 16 or more: with no loop over k
+    // left inside an output tile, LLVM hoists the tile's whole [rows x k]
+    // operand out of the loop over the other tiles (a 1x1 conv with 64
+    // input channels: 512 broadcast vectors), spills them, and its
+    // register allocator took 5-15 s on that one conv, which then ran 4x
+    // slower. Same additions in the same order either way.
+    int64_t k = ranges[dims.reduction];
+    int64_t limit = k >= 16 ? std::min(kTileReduction, k / 2) : kTileReduction;
+    tiles[dims.reduction] = divisorTile(k, limit);
   }
+  // Outer parallel dims (batch, and the heads above): one at a time.
+  if (dims.columns >= 0)
+    tiles[dims.columns] = divisorTile(ranges[dims.columns], kTileCols);
+  if (dims.rows >= 0)
+    tiles[dims.rows] = divisorTile(ranges[dims.rows], kTileRows);
   return tiles;
 }
 
@@ -177,16 +218,7 @@ struct CacheBlocks {
 /// left for the register tiles and what prefetchNextBlock needs.
 FailureOr<CacheBlocks> tileForCache(RewriterBase &rewriter, linalg::GenericOp op, bool parallel) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  int64_t reduction = -1, columns = -1, rows = -1;
-  for (int64_t d = ranges.size() - 1; d >= 0; --d) {
-    if (iterators[d] == utils::IteratorType::reduction)
-      reduction = d;
-    else if (columns < 0)
-      columns = d;
-    else if (rows < 0)
-      rows = d;
-  }
+  auto [reduction, columns, rows] = tileDimsOf(op);
   if (reduction < 0 || columns < 0 || rows < 0 || ranges[reduction] <= kBlockReduction)
     return failure();
   int64_t block = divisorTile(ranges[reduction], kBlockReduction);

@@ -240,3 +240,33 @@ func.func @prime_reduction(%a: memref<8x257xf32>, %b: memref<257x32xf32>, %c: me
   }
   return
 }
+
+// A projection whose output is split into heads: [tokens, heads, head_dim]
+// = [tokens, k] x [k, heads, head_dim]. The weights read the heads, so the
+// rows of the register tile are the tokens (8 of them, one broadcast each
+// per k step) and the heads are an outer loop; with the heads as rows
+// (the second-innermost dim) every FMA needed a weight vector of its own.
+#hx = affine_map<(b, t, h, d, k) -> (b, t, k)>
+#hw = affine_map<(b, t, h, d, k) -> (k, h, d)>
+#hy = affine_map<(b, t, h, d, k) -> (b, t, h, d)>
+// CONTRACT-LABEL: func.func @heads_projection
+// CONTRACT: scf.for %[[T:.+]] = %c0 to %c32 step %c8
+// CONTRACT: scf.for %[[H:.+]] = %c0 to %c4 step %c1
+// CONTRACT: memref.subview %{{.+}}[%{{.+}}, %[[T]], %[[H]], %{{.+}}] [1, 8, 1, 32]
+// CONTRACT: vector.contract {{.+}} : vector<1x8x8xf32>, vector<8x1x32xf32> into vector<1x8x1x32xf32>
+// FMA-LABEL: func.func @heads_projection
+// FMA: scf.for
+// FMA: vector.transfer_read {{.+}} vector<8x1x32xf32>
+// FMA-COUNT-64: vector.fma {{.+}} : vector<32xf32>
+// FMA-NOT: vector.fma
+// FMA: scf.yield
+func.func @heads_projection(%x: memref<1x32x128xf32>, %w: memref<128x4x32xf32>, %y: memref<1x32x4x32xf32>) {
+  linalg.generic {indexing_maps = [#hx, #hw, #hy], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<1x32x128xf32>, memref<128x4x32xf32>) outs(%y : memref<1x32x4x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %0 = arith.mulf %a, %b : f32
+    %1 = arith.addf %c, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return
+}
