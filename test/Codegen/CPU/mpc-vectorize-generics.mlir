@@ -78,8 +78,8 @@ func.func @bf16_casts(%x: memref<4x32xbf16>, %y: memref<4x32xbf16>) {
 
 // -----
 
-// Left to the scalar loops: an innermost reduction (vectors would reorder
-// the sum), bf16 arithmetic (scalar-only emulation), erf (a libm call,
+// Left to the scalar loops: an innermost reduction over fewer than 4 rows
+// (its lanes are rows: see @row_reduction), bf16 arithmetic (scalar-only emulation), erf (a libm call,
 // lowered after the vector dialect), an i1 result (bit-packed as a vector),
 // a transposed innermost read (not contiguous), an innermost size below 4.
 // CHECK-LABEL: func.func @left_scalar
@@ -87,11 +87,11 @@ func.func @bf16_casts(%x: memref<4x32xbf16>, %y: memref<4x32xbf16>) {
 // CHECK-COUNT-6: linalg.generic
 // CHECK-NOT: vector.
 // CHECK: return
-func.func @left_scalar(%a: memref<4x8xf32>, %sum: memref<4xf32>, %h: memref<4x8xbf16>, %c: memref<4x8xi1>,
-                       %t: memref<8x4xf32>, %p: memref<4x3xf32>) {
+func.func @left_scalar(%a: memref<4x8xf32>, %sum: memref<3xf32>, %h: memref<4x8xbf16>, %c: memref<4x8xi1>,
+                       %t: memref<8x4xf32>, %p: memref<4x3xf32>, %r: memref<3x8xf32>) {
   linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>],
                   iterator_types = ["parallel", "reduction"]}
-      ins(%a : memref<4x8xf32>) outs(%sum : memref<4xf32>) {
+      ins(%r : memref<3x8xf32>) outs(%sum : memref<3xf32>) {
   ^bb0(%v: f32, %acc: f32):
     %s = arith.addf %acc, %v : f32
     linalg.yield %s : f32
@@ -374,6 +374,57 @@ func.func @im2col_transposed(%x: memref<32x4x18xf32>, %y: memref<2x16x3x3x32xf32
       ins(%x : memref<32x4x18xf32>) outs(%y : memref<2x16x3x3x32xf32>) {
   ^bb0(%v: f32, %o: f32):
     linalg.yield %v : f32
+  }
+  return
+}
+
+// -----
+
+// A reduction over the innermost loop (softmax's sum of exps): lanes over
+// 16 rows, 16 elements of each row per tile. The exp runs on the whole
+// [rows x 16] block; the block is transposed and each row's elements are
+// added one after the other, starting from the output, in the scalar
+// loop's order: 16 chained adds per tile, the tiles of the reduction in
+// order (the inner loop).
+// CHECK-LABEL: func.func @row_reduction
+// CHECK: scf.for %{{.+}} = %c0 to %c32 step %c16
+// CHECK: scf.for %{{.+}} = %c0 to %c64 step %c16
+// CHECK: %[[X:.+]] = vector.transfer_read {{.+}} vector<16x16xf32>
+// CHECK: math.exp {{.+}} : vector<16x16xf32>
+// CHECK: %[[S0:.+]] = arith.addf {{.+}} : vector<16xf32>
+// CHECK: %[[S1:.+]] = arith.addf %{{.+}}, %[[S0]] : vector<16xf32>
+// CHECK-COUNT-14: arith.addf {{.+}} : vector<16xf32>
+// CHECK-NOT: arith.addf
+// CHECK: vector.store %{{.+}} : memref<16xf32, {{.+}}>, vector<16xf32>
+// The row max (read once per row) has no innermost dim: a broadcast.
+#rx = affine_map<(i, j) -> (i, j)>
+#rr = affine_map<(i, j) -> (i)>
+func.func @row_reduction(%x: memref<32x64xf32>, %m: memref<32xf32>, %s: memref<32xf32>) {
+  linalg.generic {indexing_maps = [#rx, #rr, #rr], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %m : memref<32x64xf32>, memref<32xf32>) outs(%s : memref<32xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %0 = arith.subf %a, %b : f32
+    %1 = math.exp %0 : f32
+    %2 = arith.addf %c, %1 : f32
+    linalg.yield %2 : f32
+  }
+  return
+}
+
+// -----
+
+// The row operand must walk the rows contiguously: a max over the rows of
+// a transposed read stays scalar.
+// CHECK-LABEL: func.func @row_reduction_strided_rows
+// CHECK-NOT: vector.
+// CHECK: linalg.generic
+func.func @row_reduction_strided_rows(%x: memref<32x64xf32>, %s: memref<1x32xf32, strided<[1, 2]>>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (0, i)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<32x64xf32>) outs(%s : memref<1x32xf32, strided<[1, 2]>>) {
+  ^bb0(%a: f32, %c: f32):
+    %0 = arith.maximumf %c, %a : f32
+    linalg.yield %0 : f32
   }
   return
 }
