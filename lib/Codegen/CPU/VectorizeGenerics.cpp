@@ -365,13 +365,17 @@ void lowerBlockTranspose(RewriterBase &rewriter, linalg::GenericOp op, unsigned 
 /// scalar loops, the BERT-style encoder's softmax sums were 6% of its run
 /// time, one polynomial exp per element. The reduction must walk the
 /// operands that read it contiguously; an operand without it (the output,
-/// the row max) reads the rows contiguously or not at all.
+/// the row max) reads the rows at unit stride or not at all.
 SmallVector<int64_t> rowReductionTiles(linalg::GenericOp op, ArrayRef<int64_t> ranges, int64_t limit) {
   unsigned loops = ranges.size();
   if (loops < 2 || op.getNumReductionLoops() != 1)
     return {};
-  unsigned reduction = loops - 1, rows = loops - 2;
-  if (op.getIteratorTypesArray()[rows] != utils::IteratorType::parallel)
+  // The rows: the innermost parallel loop that is more than one long (a
+  // layer norm's [batch, tokens, 1] statistics have a unit loop between).
+  unsigned reduction = loops - 1, rows = reduction;
+  while (rows > 0 && ranges[--rows] == 1)
+    ;
+  if (op.getIteratorTypesArray()[rows] != utils::IteratorType::parallel || ranges[rows] == 1)
     return {};
   if (!hasVectorizableBody(op) || !innermostIsContiguous(op, reduction))
     return {};
@@ -380,8 +384,10 @@ SmallVector<int64_t> rowReductionTiles(linalg::GenericOp op, ArrayRef<int64_t> r
     if (map.isFunctionOfDim(reduction) || !map.isFunctionOfDim(rows))
       continue;
     auto type = dyn_cast<MemRefType>(operand.get().getType());
-    if (!type || map.getResults().back() != getAffineDimExpr(rows, op.getContext()) ||
-        !type.isLastDimUnitStride())
+    std::optional<unsigned> position = map.getResultPosition(getAffineDimExpr(rows, op.getContext()));
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (!type || !position || failed(type.getStridesAndOffset(strides, offset)) || strides[*position] != 1)
       return {};
   }
   bool powerOfTwo = touches16BitFloats(op);
@@ -416,6 +422,58 @@ SmallVector<int64_t> tileSizesFor(linalg::GenericOp op, int64_t limit) {
   SmallVector<int64_t> tiles(ranges.size(), 1);
   tiles[innermost] = lanes;
   return tiles;
+}
+
+/// A row reduction's tile without its unit loops ([1, rows, 1, lanes] ->
+/// [rows, lanes]), its operands through rank-reducing subviews: vectorized
+/// with them, the [rows x 1 x lanes] block's transpose was lowered to one
+/// extract and insert per element (a layer norm's statistics over [batch,
+/// tokens, 1]). (linalg::dropUnitDims leaves strided memrefs, i.e. every
+/// tile's subview, alone.) The body has no linalg.index (see
+/// hasVectorizableBody), so the loops renumber freely.
+Operation *dropUnitLoops(RewriterBase &rewriter, linalg::GenericOp tile) {
+  SmallVector<int64_t> ranges = tile.getStaticLoopRanges();
+  MLIRContext *ctx = tile.getContext();
+  SmallVector<AffineExpr> replacements;
+  SmallVector<utils::IteratorType> iterators;
+  for (auto [d, range] : llvm::enumerate(ranges)) {
+    if (range == 1) {
+      replacements.push_back(getAffineConstantExpr(0, ctx));
+      continue;
+    }
+    replacements.push_back(getAffineDimExpr(iterators.size(), ctx));
+    iterators.push_back(tile.getIteratorTypesArray()[d]);
+  }
+  if (iterators.size() == ranges.size())
+    return tile;
+  rewriter.setInsertionPoint(tile);
+  SmallVector<Value> operands;
+  SmallVector<AffineMap> maps;
+  for (OpOperand &operand : tile->getOpOperands()) {
+    auto type = cast<MemRefType>(operand.get().getType());
+    AffineMap map = tile.getMatchingIndexingMap(&operand);
+    SmallVector<int64_t> shape;
+    SmallVector<AffineExpr> results;
+    for (auto [size, expr] : llvm::zip(type.getShape(), map.getResults())) {
+      AffineExpr replaced = expr.replaceDims(replacements);
+      if (size == 1 && isa<AffineConstantExpr>(replaced))
+        continue;
+      shape.push_back(size);
+      results.push_back(replaced);
+    }
+    FailureOr<Value> reduced = memref::SubViewOp::rankReduceIfNeeded(rewriter, tile.getLoc(), operand.get(), shape);
+    if (failed(reduced))
+      return tile;
+    operands.push_back(*reduced);
+    maps.push_back(AffineMap::get(iterators.size(), 0, results, ctx));
+  }
+  unsigned inputs = tile.getNumDpsInputs();
+  auto reduced = linalg::GenericOp::create(rewriter, tile.getLoc(), TypeRange{},
+                                           ArrayRef(operands).take_front(inputs),
+                                           ArrayRef(operands).drop_front(inputs), maps, iterators);
+  rewriter.inlineRegionBefore(tile.getRegion(), reduced.getRegion(), reduced.getRegion().begin());
+  rewriter.eraseOp(tile);
+  return reduced;
 }
 
 struct VectorizeGenericsPass : impl::VectorizeGenericsPassBase<VectorizeGenericsPass> {
@@ -476,6 +534,8 @@ struct VectorizeGenericsPass : impl::VectorizeGenericsPassBase<VectorizeGenerics
         continue; // convert-linalg-to-loops still lowers the untiled op
       rewriter.eraseOp(op);
       Operation *tile = tiled->op.getOperation();
+      if (cast<linalg::GenericOp>(tile).getNumReductionLoops() > 0)
+        tile = dropUnitLoops(rewriter, cast<linalg::GenericOp>(tile));
       if (failed(linalg::vectorizeOpPrecondition(tile)))
         continue; // the tile is a valid generic: it becomes scalar loops
       rewriter.setInsertionPoint(tile);

@@ -428,3 +428,26 @@ func.func @row_reduction_strided_rows(%x: memref<32x64xf32>, %s: memref<1x32xf32
   }
   return
 }
+
+// -----
+
+// A layer norm's f64 sum over [batch, tokens, 1, features]: the unit loops
+// are dropped from the tile (rank-reducing subviews) so that the block is
+// a plain [16 x 16] one; the sums run in f64, 16 rows wide.
+// CHECK-LABEL: func.func @row_reduction_unit_loops
+// CHECK: memref.subview {{.+}} to memref<16x16xf32, strided<[128, 1], offset: ?>>
+// CHECK: memref.subview {{.+}} to memref<16xf64, strided<[1], offset: ?>>
+// CHECK: arith.extf {{.+}} : vector<16x16xf32> to vector<16x16xf64>
+// CHECK-COUNT-16: arith.addf {{.+}} : vector<16xf64>
+// CHECK: vector.store {{.+}} vector<16xf64>
+func.func @row_reduction_unit_loops(%x: memref<1x32x1x128xf32>, %s: memref<1x32x1xf64>) {
+  linalg.generic {indexing_maps = [affine_map<(a, b, c, d) -> (a, b, c, d)>, affine_map<(a, b, c, d) -> (a, b, c)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%x : memref<1x32x1x128xf32>) outs(%s : memref<1x32x1xf64>) {
+  ^bb0(%in: f32, %out: f64):
+    %0 = arith.extf %in : f32 to f64
+    %1 = arith.addf %out, %0 : f64
+    linalg.yield %1 : f64
+  }
+  return
+}
