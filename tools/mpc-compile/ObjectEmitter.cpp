@@ -206,7 +206,8 @@ void addCudaConstructor(llvm::Module &module,
 } // namespace
 
 llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
-                              const TargetChoice &target, llvm::StringRef path) {
+                              const TargetChoice &target, llvm::StringRef path,
+                              TimingScope &timing) {
   // The machine first: a bad --mcpu is reported before minutes of lowering.
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine = createTargetMachine(target.mcpu);
   if (!machine)
@@ -224,13 +225,18 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
     buildCudaPipeline(pm, target, "fatbin", isTrainer(module));
   else
     buildLowerToLLVMPipeline(pm);
+  TimingScope passTiming = timing.nest("pass pipeline");
+  pm.enableTiming(passTiming);
   if (failed(pm.run(module)))
     return fail("lowering the model to LLVM failed (see the diagnostics above)");
+  passTiming.stop();
   std::vector<std::pair<std::string, std::string>> kernels = takeKernelTable(module);
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
   llvm::LLVMContext context;
+  TimingScope translateTiming = timing.nest("translate to LLVM IR");
   std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, context, "mpc_trainer");
+  translateTiming.stop();
   if (!llvmModule)
     return fail("translating the trainer to LLVM IR failed (see the diagnostics above)");
   for (const EntryPoint &entry : entries)
@@ -245,9 +251,11 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
   if (llvm::verifyModule(*llvmModule, &llvm::errs()))
     return fail("the generated LLVM module is invalid");
 
+  TimingScope optimizerTiming = timing.nest("LLVM optimizer");
   auto optimize = makeOptimizingTransformer(/*optLevel=*/2, /*sizeLevel=*/0, machine->get());
   if (llvm::Error error = optimize(llvmModule.get()))
     return error;
+  optimizerTiming.stop();
 
   std::error_code ec;
   llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
@@ -256,6 +264,7 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
   llvm::legacy::PassManager codegen;
   if ((*machine)->addPassesToEmitFile(codegen, out.os(), nullptr, llvm::CodeGenFileType::ObjectFile))
     return fail("the host code generator cannot emit object files");
+  TimingScope codegenTiming = timing.nest("LLVM code generation");
   codegen.run(*llvmModule);
   out.keep();
   return llvm::Error::success();

@@ -13,6 +13,7 @@
 #include "Manifest.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
@@ -40,9 +41,10 @@ struct TargetChoice {
 };
 
 /// Lowers `module` (consumed: it is rewritten to the LLVM dialect) and writes
-/// the object to `path`.
+/// the object to `path`, timing each step (the passes, LLVM) under `timing`.
 llvm::Error emitTrainerObject(mlir::ModuleOp module, const TrainerData &data,
-                              const TargetChoice &target, llvm::StringRef path);
+                              const TargetChoice &target, llvm::StringRef path,
+                              mlir::TimingScope &timing);
 
 /// CUDA: lowers `module` and writes the kernels of the one architecture in
 /// `target.cudaArchs` as PTX text (`cubin` false) or a cubin to `path`.

@@ -23,6 +23,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -425,6 +426,11 @@ int writeMlir(mlir::ModuleOp module) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // --mlir-timing: where the compile time goes (each pass, LLVM, link).
+  mlir::registerDefaultTimingManagerCLOptions();
+  for (llvm::StringRef name : {"mlir-timing", "mlir-timing-display", "mlir-output-format"})
+    if (cl::Option *option = cl::getRegisteredOptions().lookup(name))
+      option->addCategory(category);
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv,
                               "mpc-compile: ONNX model -> standalone training or inference "
@@ -447,9 +453,15 @@ int main(int argc, char **argv) {
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
+  mlir::DefaultTimingManager timingManager;
+  mlir::applyDefaultTimingManagerCLOptions(timingManager);
+  mlir::TimingScope timing = timingManager.getRootScope();
+  mlir::TimingScope buildTiming = timing.nest(infer ? "import, @eval_step"
+                                                    : "import, @train_step and @eval_step");
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlirInput ? mlir::parseSourceFile<mlir::ModuleOp>(modelPath, &context)
                 : buildFromOnnx(context, options);
+  buildTiming.stop();
   const char *what = infer ? "inference function" : "trainer";
   if (!module)
     return failWith(llvm::Twine("could not build the ") + what + " from '" + modelPath +
@@ -482,7 +494,7 @@ int main(int argc, char **argv) {
     return 1;
 
   if (emit == "obj") {
-    if (llvm::Error error = emitTrainerObject(*module, *data, targetChoice(), outputPath))
+    if (llvm::Error error = emitTrainerObject(*module, *data, targetChoice(), outputPath, timing))
       return failWith(llvm::toString(std::move(error)));
     return 0;
   }
@@ -492,8 +504,9 @@ int main(int argc, char **argv) {
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile("mpc-trainer", "o", object))
     return failWith("cannot create a temporary object file: " + ec.message());
   llvm::FileRemover removeObject(object);
-  if (llvm::Error error = emitTrainerObject(*module, *data, targetChoice(), object))
+  if (llvm::Error error = emitTrainerObject(*module, *data, targetChoice(), object, timing))
     return failWith(llvm::toString(std::move(error)));
+  mlir::TimingScope linkTiming = timing.nest("link");
   if (llvm::Error error = linkTrainerExecutable(object, outputPath, target == "cuda"))
     return failWith(llvm::toString(std::move(error)));
   return 0;
