@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -100,6 +101,32 @@ void internalizeAllButABI(llvm::Module &module) {
     if (!value.isDeclaration() && !value.getName().starts_with("mpc_") &&
         !value.getName().starts_with("llvm."))
       value.setLinkage(llvm::GlobalValue::InternalLinkage);
+}
+
+/// Drops the argument and result attributes of other dialects than LLVM's
+/// (mpc.name, mpc.role, ...: the manifest has them). The translation warns
+/// about each one, and a warning prints the whole function: for a trainer
+/// with hundreds of state arguments that was most of the translation time.
+void dropForeignArgumentAttributes(ModuleOp module) {
+  auto isForeign = [](NamedAttribute attr) {
+    Dialect *dialect = attr.getNameDialect();
+    return dialect && !isa<LLVM::LLVMDialect>(dialect);
+  };
+  auto keepLLVM = [&](DictionaryAttr attrs) {
+    SmallVector<NamedAttribute> kept;
+    for (NamedAttribute attr : attrs)
+      if (!isForeign(attr))
+        kept.push_back(attr);
+    return DictionaryAttr::get(attrs.getContext(), kept);
+  };
+  module.walk([&](LLVM::LLVMFuncOp func) {
+    for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+      if (DictionaryAttr attrs = func.getArgAttrDict(i))
+        func.setArgAttrs(i, keepLLVM(attrs));
+    for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+      if (DictionaryAttr attrs = func.getResultAttrDict(i))
+        func.setResultAttrs(i, keepLLVM(attrs));
+  });
 }
 
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachine(llvm::StringRef mcpu) {
@@ -231,6 +258,7 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
     return fail("lowering the model to LLVM failed (see the diagnostics above)");
   passTiming.stop();
   std::vector<std::pair<std::string, std::string>> kernels = takeKernelTable(module);
+  dropForeignArgumentAttributes(module);
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
   llvm::LLVMContext context;
