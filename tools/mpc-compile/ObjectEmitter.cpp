@@ -2,6 +2,7 @@
 #include "ObjectEmitter.h"
 
 #include "CompileConfig.h"
+#include "ParallelCodegen.h"
 #include "TrainerPipeline.h"
 
 #include "mpc/Runtime/ManifestKeys.h"
@@ -20,7 +21,6 @@
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/IRBuilder.h"
-#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -233,7 +233,7 @@ void addCudaConstructor(llvm::Module &module,
 } // namespace
 
 llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
-                              const TargetChoice &target, llvm::StringRef path,
+                              const TargetChoice &target, llvm::ArrayRef<std::string> paths,
                               TimingScope &timing) {
   // The machine first: a bad --mcpu is reported before minutes of lowering.
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine = createTargetMachine(target.mcpu);
@@ -285,17 +285,11 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
     return error;
   optimizerTiming.stop();
 
-  std::error_code ec;
-  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
-  if (ec)
-    return fail("cannot write '" + path + "': " + ec.message());
-  llvm::legacy::PassManager codegen;
-  if ((*machine)->addPassesToEmitFile(codegen, out.os(), nullptr, llvm::CodeGenFileType::ObjectFile))
-    return fail("the host code generator cannot emit object files");
   TimingScope codegenTiming = timing.nest("LLVM code generation");
-  codegen.run(*llvmModule);
-  out.keep();
-  return llvm::Error::success();
+  if (paths.size() == 1)
+    return emitObject(*llvmModule, **machine, paths.front());
+  return emitObjectsInParallel(
+      *llvmModule, [&] { return createTargetMachine(target.mcpu); }, paths);
 }
 
 llvm::Error emitCudaKernels(ModuleOp module, const TargetChoice &target, bool cubin,
@@ -335,7 +329,8 @@ llvm::Error checkTrainerRuntime() {
   return llvm::Error::success();
 }
 
-llvm::Error linkTrainerExecutable(llvm::StringRef object, llvm::StringRef output, bool cuda) {
+llvm::Error linkTrainerExecutable(llvm::ArrayRef<std::string> objects, llvm::StringRef output,
+                                  bool cuda) {
   if (llvm::Error error = checkTrainerRuntime())
     return error;
   const char *fromEnv = std::getenv("MPC_CXX");
@@ -345,7 +340,9 @@ llvm::Error linkTrainerExecutable(llvm::StringRef object, llvm::StringRef output
     return fail("cannot find the C++ compiler '" + driver +
                 "' to link with (set MPC_CXX to a C++ compiler driver such as c++ or clang++)");
   std::string runtime = trainerLibrary();
-  llvm::SmallVector<llvm::StringRef> args = {*program, object, "-o", output};
+  llvm::SmallVector<llvm::StringRef> args = {*program};
+  args.append(objects.begin(), objects.end());
+  args.append({"-o", output});
   if (cuda) {
     if (llvm::StringRef(MPC_TRAINER_CUDA_LIBRARY).empty())
       return fail("this mpc-compile was built without the CUDA runtime (the CUDA toolkit was not "

@@ -41,9 +41,12 @@ struct TargetChoice {
 };
 
 /// Lowers `module` (consumed: it is rewritten to the LLVM dialect) and writes
-/// the object to `path`, timing each step (the passes, LLVM) under `timing`.
+/// the object to `paths[0]`, timing each step (the passes, LLVM) under
+/// `timing`. With several paths (CPU only: an executable's objects, linked
+/// by linkTrainerExecutable), the code is split into that many objects,
+/// generated in parallel.
 llvm::Error emitTrainerObject(mlir::ModuleOp module, const TrainerData &data,
-                              const TargetChoice &target, llvm::StringRef path,
+                              const TargetChoice &target, llvm::ArrayRef<std::string> paths,
                               mlir::TimingScope &timing);
 
 /// CUDA: lowers `module` and writes the kernels of the one architecture in
@@ -51,9 +54,10 @@ llvm::Error emitTrainerObject(mlir::ModuleOp module, const TrainerData &data,
 llvm::Error emitCudaKernels(mlir::ModuleOp module, const TargetChoice &target, bool cubin,
                             llvm::StringRef path);
 
-/// Links `object` with the trainer runtime into the executable `output`,
+/// Links `objects` with the trainer runtime into the executable `output`,
 /// with $MPC_CXX or the C++ compiler this tool was built with.
-llvm::Error linkTrainerExecutable(llvm::StringRef object, llvm::StringRef output, bool cuda);
+llvm::Error linkTrainerExecutable(llvm::ArrayRef<std::string> objects, llvm::StringRef output,
+                                  bool cuda);
 
 /// Fails when this build knows no trainer runtime library to link with.
 llvm::Error checkTrainerRuntime();

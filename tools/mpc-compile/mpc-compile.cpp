@@ -30,6 +30,7 @@
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -494,20 +495,31 @@ int main(int argc, char **argv) {
     return 1;
 
   if (emit == "obj") {
-    if (llvm::Error error = emitTrainerObject(*module, *data, targetChoice(), outputPath, timing))
+    if (llvm::Error error =
+            emitTrainerObject(*module, *data, targetChoice(), {outputPath.getValue()}, timing))
       return failWith(llvm::toString(std::move(error)));
     return 0;
   }
   if (llvm::Error error = checkTrainerRuntime())
     return failWith(llvm::toString(std::move(error)));
-  llvm::SmallString<128> object;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("mpc-trainer", "o", object))
-    return failWith("cannot create a temporary object file: " + ec.message());
-  llvm::FileRemover removeObject(object);
-  if (llvm::Error error = emitTrainerObject(*module, *data, targetChoice(), object, timing))
+  // The CPU code of an executable in one object per core, generated side by
+  // side (--mlir-disable-threading: one).
+  unsigned parts = target == "cuda" || !context.isMultithreadingEnabled()
+                       ? 1
+                       : llvm::hardware_concurrency().compute_thread_count();
+  std::vector<std::string> objects;
+  std::vector<std::unique_ptr<llvm::FileRemover>> removers;
+  for (unsigned i = 0; i < parts; ++i) {
+    llvm::SmallString<128> object;
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile("mpc-trainer", "o", object))
+      return failWith("cannot create a temporary object file: " + ec.message());
+    objects.push_back(object.str().str());
+    removers.push_back(std::make_unique<llvm::FileRemover>(object));
+  }
+  if (llvm::Error error = emitTrainerObject(*module, *data, targetChoice(), objects, timing))
     return failWith(llvm::toString(std::move(error)));
   mlir::TimingScope linkTiming = timing.nest("link");
-  if (llvm::Error error = linkTrainerExecutable(object, outputPath, target == "cuda"))
+  if (llvm::Error error = linkTrainerExecutable(objects, outputPath, target == "cuda"))
     return failWith(llvm::toString(std::move(error)));
   return 0;
 }
