@@ -427,9 +427,12 @@ int writeMlir(mlir::ModuleOp module) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  // --mlir-timing: where the compile time goes (each pass, LLVM, link).
+  // --mlir-timing: where the compile time goes (each pass, LLVM, link);
+  // --mlir-disable-threading: all of it on one thread.
   mlir::registerDefaultTimingManagerCLOptions();
-  for (llvm::StringRef name : {"mlir-timing", "mlir-timing-display", "mlir-output-format"})
+  mlir::registerMLIRContextCLOptions();
+  for (llvm::StringRef name :
+       {"mlir-timing", "mlir-timing-display", "mlir-output-format", "mlir-disable-threading"})
     if (cl::Option *option = cl::getRegisteredOptions().lookup(name))
       option->addCategory(category);
   cl::HideUnrelatedOptions(category);
