@@ -24,17 +24,13 @@ llvm::Error fail(const llvm::Twine &message) {
 }
 
 /// Reads one part back into a context of its own and writes its object.
-llvm::Error emitPart(llvm::StringRef bitcode, const MachineFactory &makeMachine,
-                     llvm::StringRef path) {
+llvm::Error emitPart(llvm::StringRef bitcode, llvm::TargetMachine &machine, llvm::StringRef path) {
   llvm::LLVMContext context;
   llvm::Expected<std::unique_ptr<llvm::Module>> part =
       llvm::parseBitcodeFile(llvm::MemoryBufferRef(bitcode, path), context);
   if (!part)
     return part.takeError();
-  llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine = makeMachine();
-  if (!machine)
-    return machine.takeError();
-  return emitObject(**part, **machine, path);
+  return emitObject(**part, machine, path);
 }
 } // namespace
 
@@ -60,13 +56,22 @@ llvm::Error emitObjectsInParallel(llvm::Module &module, const MachineFactory &ma
     llvm::raw_svector_ostream os(parts.emplace_back());
     llvm::WriteBitcodeToFile(*part, os);
   });
+  // The machines are made here: making one registers the target, which
+  // is not meant to happen on several threads at once.
+  std::vector<std::unique_ptr<llvm::TargetMachine>> machines;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine = makeMachine();
+    if (!machine)
+      return machine.takeError();
+    machines.push_back(std::move(*machine));
+  }
   std::vector<std::string> errors(parts.size());
   {
     llvm::DefaultThreadPool pool(llvm::hardware_concurrency(parts.size()));
     for (size_t i = 0; i < parts.size(); ++i)
       pool.async([&, i] {
         llvm::StringRef bitcode(parts[i].data(), parts[i].size());
-        if (llvm::Error error = emitPart(bitcode, makeMachine, paths[i]))
+        if (llvm::Error error = emitPart(bitcode, *machines[i], paths[i]))
           errors[i] = llvm::toString(std::move(error));
       });
     pool.wait();

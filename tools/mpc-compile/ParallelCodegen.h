@@ -22,8 +22,8 @@ class TargetMachine;
 
 namespace mpc::compile {
 
-/// A new code generator for the chosen CPU (one per thread: a
-/// TargetMachine is not shared between threads).
+/// A new code generator for the chosen CPU (one per part: a TargetMachine
+/// is not shared between threads).
 using MachineFactory = std::function<llvm::Expected<std::unique_ptr<llvm::TargetMachine>>()>;
 
 /// Writes `module`'s machine code to the object file `path`.
