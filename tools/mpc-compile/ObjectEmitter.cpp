@@ -270,7 +270,11 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
   for (const EntryPoint &entry : entries)
     if (llvm::Error error = addEntryPoint(*llvmModule, entry))
       return error;
-  addTrainerData(*llvmModule, data);
+  // Split code generation: the data (hundreds of MB for a large model) goes
+  // into an object of its own rather than through bitcode to a thread.
+  bool split = paths.size() > 1;
+  if (!split)
+    addTrainerData(*llvmModule, data);
   internalizeAllButABI(*llvmModule);
   if (target.cuda)
     addCudaConstructor(*llvmModule, kernels);
@@ -286,10 +290,17 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
   optimizerTiming.stop();
 
   TimingScope codegenTiming = timing.nest("LLVM code generation");
-  if (paths.size() == 1)
+  if (!split)
     return emitObject(*llvmModule, **machine, paths.front());
+  llvm::Module dataModule("mpc_trainer_data", context);
+  dataModule.setTargetTriple((*machine)->getTargetTriple());
+  dataModule.setDataLayout((*machine)->createDataLayout());
+  addTrainerData(dataModule, data);
+  if (llvm::Error error = emitObject(dataModule, **machine, paths.back()))
+    return error;
   return emitObjectsInParallel(
-      *llvmModule, [&] { return createTargetMachine(target.mcpu); }, paths);
+      std::move(llvmModule), [&] { return createTargetMachine(target.mcpu); },
+      paths.drop_back());
 }
 
 llvm::Error emitCudaKernels(ModuleOp module, const TargetChoice &target, bool cubin,

@@ -43,8 +43,8 @@ struct TargetChoice {
 /// Lowers `module` (consumed: it is rewritten to the LLVM dialect) and writes
 /// the object to `paths[0]`, timing each step (the passes, LLVM) under
 /// `timing`. With several paths (CPU only: an executable's objects, linked
-/// by linkTrainerExecutable), the code is split into that many objects,
-/// generated in parallel.
+/// by linkTrainerExecutable), the last one gets the manifest and blob and
+/// the code is split into the others, generated in parallel.
 llvm::Error emitTrainerObject(mlir::ModuleOp module, const TrainerData &data,
                               const TargetChoice &target, llvm::ArrayRef<std::string> paths,
                               mlir::TimingScope &timing);

@@ -23,11 +23,14 @@ llvm::Error fail(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-/// Reads one part back into a context of its own and writes its object.
-llvm::Error emitPart(llvm::StringRef bitcode, llvm::TargetMachine &machine, llvm::StringRef path) {
+/// Reads one part back into a context of its own (and frees its bitcode)
+/// and writes its object.
+llvm::Error emitPart(llvm::SmallVector<char, 0> &bitcode, llvm::TargetMachine &machine,
+                     llvm::StringRef path) {
   llvm::LLVMContext context;
-  llvm::Expected<std::unique_ptr<llvm::Module>> part =
-      llvm::parseBitcodeFile(llvm::MemoryBufferRef(bitcode, path), context);
+  llvm::Expected<std::unique_ptr<llvm::Module>> part = llvm::parseBitcodeFile(
+      llvm::MemoryBufferRef(llvm::StringRef(bitcode.data(), bitcode.size()), path), context);
+  llvm::SmallVector<char, 0>().swap(bitcode);
   if (!part)
     return part.takeError();
   return emitObject(**part, machine, path);
@@ -47,15 +50,17 @@ llvm::Error emitObject(llvm::Module &module, llvm::TargetMachine &machine, llvm:
   return llvm::Error::success();
 }
 
-llvm::Error emitObjectsInParallel(llvm::Module &module, const MachineFactory &makeMachine,
+llvm::Error emitObjectsInParallel(std::unique_ptr<llvm::Module> module,
+                                  const MachineFactory &makeMachine,
                                   llvm::ArrayRef<std::string> paths) {
   // SplitModule's parts share `module`'s LLVMContext, which is not
   // thread-safe: each part crosses to its thread as bitcode.
   std::vector<llvm::SmallVector<char, 0>> parts;
-  llvm::SplitModule(module, paths.size(), [&](std::unique_ptr<llvm::Module> part) {
+  llvm::SplitModule(*module, paths.size(), [&](std::unique_ptr<llvm::Module> part) {
     llvm::raw_svector_ostream os(parts.emplace_back());
     llvm::WriteBitcodeToFile(*part, os);
   });
+  module.reset();
   // The machines are made here: making one registers the target, which
   // is not meant to happen on several threads at once.
   std::vector<std::unique_ptr<llvm::TargetMachine>> machines;
@@ -70,8 +75,7 @@ llvm::Error emitObjectsInParallel(llvm::Module &module, const MachineFactory &ma
     llvm::DefaultThreadPool pool(llvm::hardware_concurrency(parts.size()));
     for (size_t i = 0; i < parts.size(); ++i)
       pool.async([&, i] {
-        llvm::StringRef bitcode(parts[i].data(), parts[i].size());
-        if (llvm::Error error = emitPart(bitcode, *machines[i], paths[i]))
+        if (llvm::Error error = emitPart(parts[i], *machines[i], paths[i]))
           errors[i] = llvm::toString(std::move(error));
       });
     pool.wait();

@@ -29,11 +29,12 @@ using MachineFactory = std::function<llvm::Expected<std::unique_ptr<llvm::Target
 /// Writes `module`'s machine code to the object file `path`.
 llvm::Error emitObject(llvm::Module &module, llvm::TargetMachine &machine, llvm::StringRef path);
 
-/// Splits `module` (consumed) into `paths.size()` parts and writes each
+/// Splits `module` (freed once split) into `paths.size()` parts and writes each
 /// part's object to its path, the parts on threads of their own. Symbols
 /// internal to `module` become hidden ones, so that the parts link together
 /// into an executable; the objects are not meant to be shipped.
-llvm::Error emitObjectsInParallel(llvm::Module &module, const MachineFactory &makeMachine,
+llvm::Error emitObjectsInParallel(std::unique_ptr<llvm::Module> module,
+                                  const MachineFactory &makeMachine,
                                   llvm::ArrayRef<std::string> paths);
 
 } // namespace mpc::compile

@@ -506,10 +506,11 @@ int main(int argc, char **argv) {
   if (llvm::Error error = checkTrainerRuntime())
     return failWith(llvm::toString(std::move(error)));
   // The CPU code of an executable in one object per core, generated side by
-  // side (--mlir-disable-threading: one).
-  unsigned parts = target == "cuda" || !context.isMultithreadingEnabled()
+  // side, and one object for the data (--mlir-disable-threading: one in all).
+  unsigned cores = target == "cuda" || !context.isMultithreadingEnabled()
                        ? 1
                        : llvm::hardware_concurrency().compute_thread_count();
+  unsigned parts = cores > 1 ? cores + 1 : 1;
   std::vector<std::string> objects;
   std::vector<std::unique_ptr<llvm::FileRemover>> removers;
   for (unsigned i = 0; i < parts; ++i) {
