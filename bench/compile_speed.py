@@ -107,7 +107,7 @@ def main():
     build = pathlib.Path(args.build).resolve()
     tool = f"mpc-compile --train, batch {TRAIN_BATCH}" if args.train else "mpc-run"
     print(f"| model | precision | compile s ({tool}) | CPU s | peak GB | target met |")
-    print(f"|-------|-----------|{'-' * (len(tool) + 13)}|-------|---------|------------|")
+    print(f"|-------|-----------|{'-' * (len(tool) + 14)}|-------|---------|------------|")
     for name in args.models:
         for precision in args.precision:
             with tempfile.TemporaryDirectory() as work:
