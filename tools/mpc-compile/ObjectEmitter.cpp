@@ -2,6 +2,7 @@
 #include "ObjectEmitter.h"
 
 #include "CompileConfig.h"
+#include "ParallelCodegen.h"
 #include "TrainerPipeline.h"
 
 #include "mpc/Runtime/ManifestKeys.h"
@@ -11,6 +12,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -19,7 +21,6 @@
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/IRBuilder.h"
-#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -100,6 +101,32 @@ void internalizeAllButABI(llvm::Module &module) {
     if (!value.isDeclaration() && !value.getName().starts_with("mpc_") &&
         !value.getName().starts_with("llvm."))
       value.setLinkage(llvm::GlobalValue::InternalLinkage);
+}
+
+/// Drops the argument and result attributes of other dialects than LLVM's
+/// (mpc.name, mpc.role, ...: the manifest has them). The translation warns
+/// about each one, and a warning prints the whole function: for a trainer
+/// with hundreds of state arguments that was most of the translation time.
+void dropForeignArgumentAttributes(ModuleOp module) {
+  auto isForeign = [](NamedAttribute attr) {
+    Dialect *dialect = attr.getNameDialect();
+    return dialect && !isa<LLVM::LLVMDialect>(dialect);
+  };
+  auto keepLLVM = [&](DictionaryAttr attrs) {
+    SmallVector<NamedAttribute> kept;
+    for (NamedAttribute attr : attrs)
+      if (!isForeign(attr))
+        kept.push_back(attr);
+    return DictionaryAttr::get(attrs.getContext(), kept);
+  };
+  module.walk([&](LLVM::LLVMFuncOp func) {
+    for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+      if (DictionaryAttr attrs = func.getArgAttrDict(i))
+        func.setArgAttrs(i, keepLLVM(attrs));
+    for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+      if (DictionaryAttr attrs = func.getResultAttrDict(i))
+        func.setResultAttrs(i, keepLLVM(attrs));
+  });
 }
 
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachine(llvm::StringRef mcpu) {
@@ -206,7 +233,8 @@ void addCudaConstructor(llvm::Module &module,
 } // namespace
 
 llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
-                              const TargetChoice &target, llvm::StringRef path) {
+                              const TargetChoice &target, llvm::ArrayRef<std::string> paths,
+                              TimingScope &timing) {
   // The machine first: a bad --mcpu is reported before minutes of lowering.
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine = createTargetMachine(target.mcpu);
   if (!machine)
@@ -224,19 +252,29 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
     buildCudaPipeline(pm, target, "fatbin", isTrainer(module));
   else
     buildLowerToLLVMPipeline(pm);
+  TimingScope passTiming = timing.nest("pass pipeline");
+  pm.enableTiming(passTiming);
   if (failed(pm.run(module)))
     return fail("lowering the model to LLVM failed (see the diagnostics above)");
+  passTiming.stop();
   std::vector<std::pair<std::string, std::string>> kernels = takeKernelTable(module);
+  dropForeignArgumentAttributes(module);
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
   llvm::LLVMContext context;
+  TimingScope translateTiming = timing.nest("translate to LLVM IR");
   std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, context, "mpc_trainer");
+  translateTiming.stop();
   if (!llvmModule)
     return fail("translating the trainer to LLVM IR failed (see the diagnostics above)");
   for (const EntryPoint &entry : entries)
     if (llvm::Error error = addEntryPoint(*llvmModule, entry))
       return error;
-  addTrainerData(*llvmModule, data);
+  // Split code generation: the data (hundreds of MB for a large model) goes
+  // into an object of its own rather than through bitcode to a thread.
+  bool split = paths.size() > 1;
+  if (!split)
+    addTrainerData(*llvmModule, data);
   internalizeAllButABI(*llvmModule);
   if (target.cuda)
     addCudaConstructor(*llvmModule, kernels);
@@ -245,20 +283,24 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
   if (llvm::verifyModule(*llvmModule, &llvm::errs()))
     return fail("the generated LLVM module is invalid");
 
+  TimingScope optimizerTiming = timing.nest("LLVM optimizer");
   auto optimize = makeOptimizingTransformer(/*optLevel=*/2, /*sizeLevel=*/0, machine->get());
   if (llvm::Error error = optimize(llvmModule.get()))
     return error;
+  optimizerTiming.stop();
 
-  std::error_code ec;
-  llvm::ToolOutputFile out(path, ec, llvm::sys::fs::OF_None);
-  if (ec)
-    return fail("cannot write '" + path + "': " + ec.message());
-  llvm::legacy::PassManager codegen;
-  if ((*machine)->addPassesToEmitFile(codegen, out.os(), nullptr, llvm::CodeGenFileType::ObjectFile))
-    return fail("the host code generator cannot emit object files");
-  codegen.run(*llvmModule);
-  out.keep();
-  return llvm::Error::success();
+  TimingScope codegenTiming = timing.nest("LLVM code generation");
+  if (!split)
+    return emitObject(*llvmModule, **machine, paths.front());
+  llvm::Module dataModule("mpc_trainer_data", context);
+  dataModule.setTargetTriple((*machine)->getTargetTriple());
+  dataModule.setDataLayout((*machine)->createDataLayout());
+  addTrainerData(dataModule, data);
+  if (llvm::Error error = emitObject(dataModule, **machine, paths.back()))
+    return error;
+  return emitObjectsInParallel(
+      std::move(llvmModule), [&] { return createTargetMachine(target.mcpu); },
+      paths.drop_back());
 }
 
 llvm::Error emitCudaKernels(ModuleOp module, const TargetChoice &target, bool cubin,
@@ -298,7 +340,8 @@ llvm::Error checkTrainerRuntime() {
   return llvm::Error::success();
 }
 
-llvm::Error linkTrainerExecutable(llvm::StringRef object, llvm::StringRef output, bool cuda) {
+llvm::Error linkTrainerExecutable(llvm::ArrayRef<std::string> objects, llvm::StringRef output,
+                                  bool cuda) {
   if (llvm::Error error = checkTrainerRuntime())
     return error;
   const char *fromEnv = std::getenv("MPC_CXX");
@@ -308,7 +351,9 @@ llvm::Error linkTrainerExecutable(llvm::StringRef object, llvm::StringRef output
     return fail("cannot find the C++ compiler '" + driver +
                 "' to link with (set MPC_CXX to a C++ compiler driver such as c++ or clang++)");
   std::string runtime = trainerLibrary();
-  llvm::SmallVector<llvm::StringRef> args = {*program, object, "-o", output};
+  llvm::SmallVector<llvm::StringRef> args = {*program};
+  args.append(objects.begin(), objects.end());
+  args.append({"-o", output});
   if (cuda) {
     if (llvm::StringRef(MPC_TRAINER_CUDA_LIBRARY).empty())
       return fail("this mpc-compile was built without the CUDA runtime (the CUDA toolkit was not "

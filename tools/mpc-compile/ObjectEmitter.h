@@ -13,6 +13,7 @@
 #include "Manifest.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
@@ -40,18 +41,23 @@ struct TargetChoice {
 };
 
 /// Lowers `module` (consumed: it is rewritten to the LLVM dialect) and writes
-/// the object to `path`.
+/// the object to `paths[0]`, timing each step (the passes, LLVM) under
+/// `timing`. With several paths (CPU only: an executable's objects, linked
+/// by linkTrainerExecutable), the last one gets the manifest and blob and
+/// the code is split into the others, generated in parallel.
 llvm::Error emitTrainerObject(mlir::ModuleOp module, const TrainerData &data,
-                              const TargetChoice &target, llvm::StringRef path);
+                              const TargetChoice &target, llvm::ArrayRef<std::string> paths,
+                              mlir::TimingScope &timing);
 
 /// CUDA: lowers `module` and writes the kernels of the one architecture in
 /// `target.cudaArchs` as PTX text (`cubin` false) or a cubin to `path`.
 llvm::Error emitCudaKernels(mlir::ModuleOp module, const TargetChoice &target, bool cubin,
                             llvm::StringRef path);
 
-/// Links `object` with the trainer runtime into the executable `output`,
+/// Links `objects` with the trainer runtime into the executable `output`,
 /// with $MPC_CXX or the C++ compiler this tool was built with.
-llvm::Error linkTrainerExecutable(llvm::StringRef object, llvm::StringRef output, bool cuda);
+llvm::Error linkTrainerExecutable(llvm::ArrayRef<std::string> objects, llvm::StringRef output,
+                                  bool cuda);
 
 /// Fails when this build knows no trainer runtime library to link with.
 llvm::Error checkTrainerRuntime();

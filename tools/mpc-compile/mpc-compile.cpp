@@ -23,12 +23,14 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -425,6 +427,14 @@ int writeMlir(mlir::ModuleOp module) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // --mlir-timing: where the compile time goes (each pass, LLVM, link);
+  // --mlir-disable-threading: all of it on one thread.
+  mlir::registerDefaultTimingManagerCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  for (llvm::StringRef name :
+       {"mlir-timing", "mlir-timing-display", "mlir-output-format", "mlir-disable-threading"})
+    if (cl::Option *option = cl::getRegisteredOptions().lookup(name))
+      option->addCategory(category);
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv,
                               "mpc-compile: ONNX model -> standalone training or inference "
@@ -447,9 +457,15 @@ int main(int argc, char **argv) {
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
+  mlir::DefaultTimingManager timingManager;
+  mlir::applyDefaultTimingManagerCLOptions(timingManager);
+  mlir::TimingScope timing = timingManager.getRootScope();
+  mlir::TimingScope buildTiming = timing.nest(infer ? "import, @eval_step"
+                                                    : "import, @train_step and @eval_step");
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlirInput ? mlir::parseSourceFile<mlir::ModuleOp>(modelPath, &context)
                 : buildFromOnnx(context, options);
+  buildTiming.stop();
   const char *what = infer ? "inference function" : "trainer";
   if (!module)
     return failWith(llvm::Twine("could not build the ") + what + " from '" + modelPath +
@@ -482,19 +498,32 @@ int main(int argc, char **argv) {
     return 1;
 
   if (emit == "obj") {
-    if (llvm::Error error = emitTrainerObject(*module, *data, targetChoice(), outputPath))
+    if (llvm::Error error =
+            emitTrainerObject(*module, *data, targetChoice(), {outputPath.getValue()}, timing))
       return failWith(llvm::toString(std::move(error)));
     return 0;
   }
   if (llvm::Error error = checkTrainerRuntime())
     return failWith(llvm::toString(std::move(error)));
-  llvm::SmallString<128> object;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("mpc-trainer", "o", object))
-    return failWith("cannot create a temporary object file: " + ec.message());
-  llvm::FileRemover removeObject(object);
-  if (llvm::Error error = emitTrainerObject(*module, *data, targetChoice(), object))
+  // The CPU code of an executable in one object per core, generated side by
+  // side, and one object for the data (--mlir-disable-threading: one in all).
+  unsigned cores = target == "cuda" || !context.isMultithreadingEnabled()
+                       ? 1
+                       : llvm::hardware_concurrency().compute_thread_count();
+  unsigned parts = cores > 1 ? cores + 1 : 1;
+  std::vector<std::string> objects;
+  std::vector<std::unique_ptr<llvm::FileRemover>> removers;
+  for (unsigned i = 0; i < parts; ++i) {
+    llvm::SmallString<128> object;
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile("mpc-trainer", "o", object))
+      return failWith("cannot create a temporary object file: " + ec.message());
+    objects.push_back(object.str().str());
+    removers.push_back(std::make_unique<llvm::FileRemover>(object));
+  }
+  if (llvm::Error error = emitTrainerObject(*module, *data, targetChoice(), objects, timing))
     return failWith(llvm::toString(std::move(error)));
-  if (llvm::Error error = linkTrainerExecutable(object, outputPath, target == "cuda"))
+  mlir::TimingScope linkTiming = timing.nest("link");
+  if (llvm::Error error = linkTrainerExecutable(objects, outputPath, target == "cuda"))
     return failWith(llvm::toString(std::move(error)));
   return 0;
 }

@@ -26,6 +26,7 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/Transforms/RequestCWrappers.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -103,22 +104,25 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(VectorTransferToSCFOptions().enableFullUnroll()));
   if (options.parallelLoops && !options.cudaSchedule)
     addParallelLoopsToThreads(pm);
-  pm.addPass(memref::createExpandStridedMetadataPass());
-  pm.addPass(createLowerAffinePass());
-  pm.addPass(createSCFToControlFlowPass());
+  // From here on every pass that works function by function is nested on
+  // func.func, so that MLIR's thread pool lowers the kernels side by side.
+  OpPassManager &functions = pm.nest<func::FuncOp>();
+  functions.addPass(memref::createExpandStridedMetadataPass());
+  functions.addPass(createLowerAffinePass());
+  functions.addPass(createSCFToControlFlowPass());
   // f16/bf16 math functions and bf16 arithmetic run in f32 and round back,
   // once per op (see EmulateNarrowFloats); fp8 casts become bit arithmetic.
   // arith-expand then turns bf16 extf/truncf into integer operations: no
   // bf16 or fp8 value reaches LLVM.
-  pm.addPass(createEmulateNarrowFloatsPass());
+  functions.addPass(createEmulateNarrowFloatsPass());
   // After the f16/bf16 math above became f32 math, so that it is expanded
   // too; before math-to-libm would turn it into calls.
   if (options.approximateMath)
-    pm.addPass(createApproximateMathPass());
+    functions.addPass(createApproximateMathPass());
   arith::ArithExpandOpsPassOptions expand;
   expand.includeBf16 = true;
-  pm.addPass(arith::createArithExpandOpsPass(expand));
-  pm.addPass(createCanonicalizerPass());
+  functions.addPass(arith::createArithExpandOpsPass(expand));
+  functions.addPass(createCanonicalizerPass());
 
   // LLVM dialect.
   // The CUDA schedule vectorizes elementwise kernels whatever math they
@@ -128,20 +132,22 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   // LLVM intrinsic (absi, sqrt, ...) is lowered first, as in the other
   // order: math-to-libm rejects what it has no function for.
   if (options.cudaSchedule) {
-    pm.addPass(createConvertMathToLLVMPass());
+    pm.addNestedPass<func::FuncOp>(createConvertMathToLLVMPass());
     pm.addPass(createConvertMathToLibmPass());
   }
-  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  pm.addPass(createConvertMathToLLVMPass());
+  pm.addNestedPass<func::FuncOp>(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createArithToLLVMConversionPass());
-  pm.addPass(createUBToLLVMConversionPass());
+  OpPassManager &scalars = pm.nest<func::FuncOp>();
+  scalars.addPass(createArithToLLVMConversionPass());
+  scalars.addPass(createUBToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
-  pm.addPass(createConvertIndexToLLVMPass());
-  pm.addPass(createReconcileUnrealizedCastsPass());
-  pm.addPass(createCanonicalizerPass());
+  OpPassManager &lowered = pm.nest<LLVM::LLVMFuncOp>();
+  lowered.addPass(createConvertIndexToLLVMPass());
+  lowered.addPass(createReconcileUnrealizedCastsPass());
+  lowered.addPass(createCanonicalizerPass());
   pm.addPass(createCheckLoweredToLLVMPass());
 }
 
