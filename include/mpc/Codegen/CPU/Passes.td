@@ -222,6 +222,11 @@ def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"
     Option<"prefetch", "prefetch", "bool", /*default=*/"true",
            "In contractions split into reduction blocks, prefetch the column operand's next block "
            "into L1, each row tile of a panel its share, while the current block is in use">,
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
+           "Widest vector of the target CPU in bits: with vector-registers, sets the register tile "
+           "(mpc::registerTileFor; 512 x 32: 8 x 32, 256 x 16: 6 x 16)">,
+    Option<"vectorRegisters", "vector-registers", "int64_t", /*default=*/"32",
+           "Vector registers of the target CPU">,
   ];
 }
 
@@ -258,6 +263,9 @@ def VectorizeGenericsPass : Pass<"mpc-vectorize-generics", "::mlir::func::FuncOp
   let options = [
     Option<"vectorSize", "vector-size", "int64_t", /*default=*/"16",
            "Most lanes per vector op (16 f32 lanes = two AVX2 registers)">,
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
+           "Widest vector of the target CPU in bits: 512 moves 32-bit transposes in 16x16 blocks "
+           "(AVX-512 shuffles), less in 8x8 blocks (one register per row)">,
   ];
 }
 
