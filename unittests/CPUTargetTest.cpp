@@ -5,7 +5,6 @@
 //
 //===----------------------------------------------------------------------===//
 #include "mpc/Codegen/CPU/CPUTarget.h"
-#include "mpc/Target/CPU/Pipeline.h"
 #include "mpc/Target/CPU/TargetMachine.h"
 
 #include <gtest/gtest.h>
@@ -81,10 +80,6 @@ TEST(CPUTargetTest, NamedCPUsResolveToTheirLevel) {
   EXPECT_TRUE(v3->features.empty());
   EXPECT_EQ(v3->target.vectorBits, 256);
   EXPECT_TRUE(v3->target.fma && v3->target.f16c && !v3->target.avx512f);
-  mpc::LowerToLLVMOptions options;
-  mpc::setTargetOptions(options, *v3);
-  EXPECT_EQ(options.vectorBits, 256);
-  EXPECT_EQ(options.vectorRegisters, 16);
 
   llvm::Expected<mpc::ResolvedCPU> v4 = mpc::resolveCPU("x86-64-v4");
   ASSERT_TRUE(static_cast<bool>(v4)) << llvm::toString(v4.takeError());

@@ -386,10 +386,10 @@ def host_runs_x86_64_v3():
 
 @pytest.mark.skipif(not host_runs_x86_64_v3(), reason="this CPU cannot run x86-64-v3 code (no AVX2/FMA)")
 def test_x86_64_v3_trainer_takes_the_native_steps(compiler):
-    """A trainer built with --mcpu x86-64-v3 (AVX2 register tiles of at most
-    6 x 16 in ymm registers, where native code on an AVX-512 host has 8 x 32
-    in zmm) runs here and takes the same steps, bit for bit: every output
-    still sums the same products in the same order, one FMA each."""
+    """A trainer built with --mcpu x86-64-v3 (ymm code only, where native code
+    on an AVX-512 host uses zmm) runs here and takes the same steps, bit for
+    bit: every output still sums the same products in the same order, one
+    FMA each."""
     model, batch = cnn(), 2
     rng = np.random.default_rng(5)
     image = rng.standard_normal((batch, 3, 8, 8)).astype(np.float32)

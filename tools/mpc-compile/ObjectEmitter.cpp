@@ -171,9 +171,6 @@ void addCudaConstructor(llvm::Module &module,
 llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
                               const TargetChoice &target, llvm::StringRef path) {
   // The machine first: a bad --mcpu is reported before minutes of lowering.
-  llvm::Expected<ResolvedCPU> cpu = resolveCPU(target.mcpu);
-  if (!cpu)
-    return cpu.takeError();
   llvm::Expected<std::unique_ptr<llvm::TargetMachine>> machine = createTargetMachine(target.mcpu);
   if (!machine)
     return machine.takeError();
@@ -188,11 +185,8 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
   PassManager pm(module.getContext());
   if (target.cuda)
     buildCudaPipeline(pm, target, "fatbin", isTrainer(module));
-  else {
-    LowerToLLVMOptions lowering;
-    setTargetOptions(lowering, *cpu);
-    buildLowerToLLVMPipeline(pm, lowering);
-  }
+  else
+    buildLowerToLLVMPipeline(pm);
   if (failed(pm.run(module)))
     return fail("lowering the model to LLVM failed (see the diagnostics above)");
   std::vector<std::pair<std::string, std::string>> kernels = takeKernelTable(module);

@@ -336,9 +336,7 @@ bool runVariant(const Options &options, llvm::StringRef precision, llvm::StringR
   if (std::getenv("MPC_DEBUG_DUMP_IR")) // the program as compiled, for bug reports
     module->print(llvm::errs());
   mlir::PassManager pm(&context);
-  mpc::LowerToLLVMOptions lowering;
-  mpc::setTargetOptions(lowering, options.cpu);
-  mpc::buildLowerToLLVMPipeline(pm, lowering);
+  mpc::buildLowerToLLVMPipeline(pm);
   if (mlir::failed(pm.run(*module)))
     return failWith("compiling '" + options.model + "' failed (see the diagnostics above)"), false;
   auto program = mpc::runtime::JitProgram::compile(*module, "main", *signature, 2, nullptr, &options.cpu);

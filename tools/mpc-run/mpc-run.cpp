@@ -373,7 +373,6 @@ int main(int argc, char **argv) {
     mpc::tool::addInferencePasses(pm, precisionOptions);
   }
   mpc::LowerToLLVMOptions lowering;
-  mpc::setTargetOptions(lowering, *cpu);
   // One thread: no async code at all, not a pool of one.
   lowering.parallelLoops = mpc::runtime::numThreads() > 1;
   lowering.outlineKernels = outlineKernels;

@@ -235,15 +235,13 @@ void lowerShiftedRowCopy(RewriterBase &rewriter, linalg::GenericOp op, int64_t m
     }
 }
 
-/// Side of the square blocks a transpose moves through registers: one
-/// vector register of f32 per row (16 with AVX-512; 8 with AVX2, whose 16
-/// ymm registers a 16x16 block's 32 rows would overflow), 8 for dims of 8
-/// to 15, 0 (no blocks) below.
-int64_t transposeBlock(int64_t innerRange, int64_t outerRange, int64_t vectorBits) {
-  constexpr int64_t kSmallBlock = 8;
-  int64_t largest = std::max(kSmallBlock, vectorBits / 32);
+/// Side of the square blocks a transpose moves through registers (16: one
+/// AVX-512 register of f32 per row), or half that for dims of 8 to 15.
+constexpr int64_t kTransposeBlock = 16;
+
+int64_t transposeBlock(int64_t innerRange, int64_t outerRange) {
   int64_t shorter = std::min(innerRange, outerRange);
-  return shorter >= largest ? largest : shorter >= kSmallBlock ? kSmallBlock : 0;
+  return shorter >= kTransposeBlock ? kTransposeBlock : shorter >= kTransposeBlock / 2 ? kTransposeBlock / 2 : 0;
 }
 
 /// A 32-bit copy that transposes the two innermost memory dims: out[...,
@@ -257,7 +255,7 @@ int64_t transposeBlock(int64_t innerRange, int64_t outerRange, int64_t vectorBit
 /// from mpc-conv-to-matmul's positions-x-channels form: 11 ns per element,
 /// 2.5% of ResNet-18's run time, all on one thread) or left them scalar (the
 /// im2col: 4 cycles per element). Both dims must be at least 8 long.
-bool isBlockTranspose(linalg::GenericOp op, int64_t vectorBits, unsigned &inner, unsigned &outer) {
+bool isBlockTranspose(linalg::GenericOp op, unsigned &inner, unsigned &outer) {
   if (copiedBits(op) != 32u || op.getNumLoops() < 2)
     return false;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
@@ -294,7 +292,7 @@ bool isBlockTranspose(linalg::GenericOp op, int64_t vectorBits, unsigned &inner,
       ++innerResults;
     }
   }
-  return innerResults == 1 && transposeBlock(ranges[inner], ranges[outer], vectorBits) > 0;
+  return innerResults == 1 && transposeBlock(ranges[inner], ranges[outer]) > 0;
 }
 
 /// isBlockTranspose's op as scalar loops over the other dims and, over
@@ -304,15 +302,14 @@ bool isBlockTranspose(linalg::GenericOp op, int64_t vectorBits, unsigned &inner,
 /// that overlaps the one before it (its elements are copied twice, with the
 /// same values: the output is not the input), so no element is left to
 /// scalar code. Same elements, no arithmetic.
-void lowerBlockTranspose(RewriterBase &rewriter, linalg::GenericOp op, int64_t vectorBits, unsigned inner,
-                         unsigned outer) {
+void lowerBlockTranspose(RewriterBase &rewriter, linalg::GenericOp op, unsigned inner, unsigned outer) {
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   Value in = op.getDpsInputs()[0], out = op.getDpsInits()[0];
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   Type element = cast<MemRefType>(in.getType()).getElementType();
-  int64_t block = transposeBlock(ranges[inner], ranges[outer], vectorBits);
+  int64_t block = transposeBlock(ranges[inner], ranges[outer]);
 
   OpBuilder::InsertionGuard guard(rewriter);
   SmallVector<Value> point;
@@ -411,11 +408,11 @@ struct VectorizeGenericsPass : impl::VectorizeGenericsPassBase<VectorizeGenerics
     SmallVector<std::tuple<linalg::GenericOp, unsigned, unsigned>> transposes;
     func.walk([&](linalg::GenericOp op) {
       unsigned inner, outer;
-      if (isBlockTranspose(op, vectorBits, inner, outer))
+      if (isBlockTranspose(op, inner, outer))
         transposes.emplace_back(op, inner, outer);
     });
     for (auto [op, inner, outer] : transposes) {
-      lowerBlockTranspose(rewriter, op, vectorBits, inner, outer);
+      lowerBlockTranspose(rewriter, op, inner, outer);
       rewriter.eraseOp(op);
     }
 

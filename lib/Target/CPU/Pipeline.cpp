@@ -98,9 +98,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
     // the op, vectorized inside each iteration.
     if (options.parallelLoops)
       pm.addNestedPass<func::FuncOp>(createParallelizeLoopsPass());
-    VectorizeGenericsPassOptions generics;
-    generics.vectorBits = options.vectorBits;
-    pm.addNestedPass<func::FuncOp>(createVectorizeGenericsPass(generics));
+    pm.addNestedPass<func::FuncOp>(createVectorizeGenericsPass());
   }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // Multi-dimensional transfers become unrolled 1-D loads and stores (with a

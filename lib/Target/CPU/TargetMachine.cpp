@@ -1,7 +1,6 @@
 //===- TargetMachine.cpp - `--mcpu` -> CPU, features, code generator ------===//
 #include "mpc/Target/CPU/TargetMachine.h"
 
-#include "mpc/Target/CPU/Pipeline.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
@@ -105,15 +104,8 @@ llvm::Error checkRunsOnHost(const ResolvedCPU &cpu) {
               "CPU this machine covers (e.g. x86-64-v2, generic, native)");
 }
 
-void setTargetOptions(LowerToLLVMOptions &options, const ResolvedCPU &cpu) {
-  options.vectorBits = cpu.target.vectorBits;
-  options.vectorRegisters = cpu.target.vectorRegisters;
-}
-
 std::string describe(const ResolvedCPU &cpu) {
-  RegisterTile tile = registerTileFor(cpu.target.vectorBits, cpu.target.vectorRegisters);
-  return "cpu: " + cpu.cpu + "\ntarget: " + cpu.target.summary() + "; f32 register tile " +
-         std::to_string(tile.rows) + "x" + std::to_string(tile.columns) +
-         "\nfeatures: " + llvm::join(cpu.enabledFeatures, ",") + "\n";
+  return "cpu: " + cpu.cpu + "\ntarget: " + cpu.target.summary() + "\nfeatures: " +
+         llvm::join(cpu.enabledFeatures, ",") + "\n";
 }
 } // namespace mpc

@@ -1,7 +1,5 @@
 // RUN: mpc-opt --split-input-file --mpc-vectorize-generics %s | FileCheck %s
 // RUN: mpc-opt --split-input-file --mpc-vectorize-generics=vector-size=8 %s | FileCheck %s --check-prefix=EIGHT
-// AVX2 (vector-bits=256): transposes in [8 x 8] blocks, one ymm register per row.
-// RUN: mpc-opt --split-input-file --mpc-vectorize-generics=vector-bits=256 %s | FileCheck %s --check-prefix=AVX2
 
 // A bias add with GELU-like math: the innermost loop (96) becomes 16-lane
 // vectors (6 per row), every other loop stays a scalar loop; the bias is a
@@ -297,19 +295,6 @@ func.func @in_parallel_loop(%a: memref<32x256xf32>, %b: memref<32x256xf32>) {
 // CHECK-NOT: vector.transpose
 // EIGHT-LABEL: func.func @transpose_blocks
 // EIGHT: vector.shuffle
-// With 256-bit vectors 196 positions are 25 blocks of 8 (the last from
-// 188), 32 columns 4.
-// AVX2-DAG: #[[LASTP8:.+]] = affine_map<(d0) -> (d0 * 8, 188)>
-// AVX2-LABEL: func.func @transpose_blocks
-// AVX2: scf.for %{{.+}} = %c0 to %c2 step %c1
-// AVX2: scf.for %[[PB:.+]] = %c0 to %c25 step %c1
-// AVX2: affine.min #[[LASTP8]](%[[PB]])
-// AVX2: scf.for %{{.+}} = %c0 to %c4 step %c1
-// AVX2-COUNT-8: vector.load %arg0[%{{.+}}, %{{.+}}, %{{.+}}] : memref<2x196x32xf32>, vector<8xf32>
-// AVX2-NOT: vector<16xf32>
-// AVX2-COUNT-8: vector.store %{{.+}}, %arg1[%{{.+}}, %{{.+}}, %{{.+}}] : memref<2x32x196xf32>, vector<8xf32>
-// AVX2-NOT: vector<16xf32>
-// AVX2: return
 func.func @transpose_blocks(%x: memref<2x196x32xf32>, %y: memref<2x32x196xf32>) {
   linalg.generic {indexing_maps = [affine_map<(b, p, j) -> (b, p, j)>, affine_map<(b, p, j) -> (b, j, p)>],
                   iterator_types = ["parallel", "parallel", "parallel"]}

@@ -54,6 +54,9 @@ struct RegisterTile {
 /// for the column vectors and one broadcast row element. AVX-512 (512, 32):
 /// 8 x 32; AVX2 (256, 16): 6 x 16; SSE (128, 16): 6 x 8. The cache block
 /// keeps a [block x columns] f32 slice of the column operand at 32 KiB.
+/// The tools still compile every CPU with AVX-512's tile: AVX2's no-spill
+/// tiles ran ResNet-18 1.5-1.8x slower than the spilling 8 x 32 (Zen 5,
+/// x86-64-v3 code; docs/benchmarks.md).
 RegisterTile registerTileFor(int64_t vectorBits, int64_t vectorRegisters);
 
 } // namespace mpc

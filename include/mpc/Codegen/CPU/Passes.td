@@ -263,9 +263,6 @@ def VectorizeGenericsPass : Pass<"mpc-vectorize-generics", "::mlir::func::FuncOp
   let options = [
     Option<"vectorSize", "vector-size", "int64_t", /*default=*/"16",
            "Most lanes per vector op (16 f32 lanes = two AVX2 registers)">,
-    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
-           "Widest vector of the target CPU in bits: 512 moves 32-bit transposes in 16x16 blocks "
-           "(AVX-512 shuffles), less in 8x8 blocks (one register per row)">,
   ];
 }
 

@@ -35,7 +35,8 @@ struct LowerToLLVMOptions : mlir::PassPipelineOptions<LowerToLLVMOptions> {
   Option<int64_t> vectorBits{
       *this, "vector-bits",
       llvm::cl::desc("Widest vector of the target CPU in bits (512: AVX-512, 256: AVX2, 128: SSE); "
-                     "sets the register tiles and transpose blocks. The tools pass their --mcpu's"),
+                     "sets the register tiles (mpc::registerTileFor). The tools keep the default for "
+                     "every --mcpu: AVX2's no-spill tiles measured slower (docs/benchmarks.md)"),
       llvm::cl::init(512)};
   Option<int64_t> vectorRegisters{
       *this, "vector-registers",

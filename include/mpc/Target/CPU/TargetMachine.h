@@ -1,8 +1,7 @@
 //===- TargetMachine.h - `--mcpu` -> CPU, features, code generator -*- C++ -*-===//
 //
 // The one place that turns a `--mcpu` name into what the tools compile for:
-// mpc-compile's object files, mpc-run's and mpc-debug's JIT, and the options
-// of the CPU pipeline (vector width, register count) all come from it.
+// mpc-compile's object files and mpc-run's and mpc-debug's JIT come from it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MPC_TARGET_CPU_TARGETMACHINE_H
@@ -22,7 +21,6 @@ class TargetMachine;
 } // namespace llvm
 
 namespace mpc {
-struct LowerToLLVMOptions;
 
 /// A CPU as LLVM's code generator takes it, and what mpc's codegen reads.
 struct ResolvedCPU {
@@ -53,9 +51,6 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachine(llvm::S
 /// An error when code for `cpu` cannot run on this host (it needs features
 /// the host lacks), for the JIT, which runs what it compiles.
 llvm::Error checkRunsOnHost(const ResolvedCPU &cpu);
-
-/// Sets the pipeline's target-dependent options (vector width, registers).
-void setTargetOptions(LowerToLLVMOptions &options, const ResolvedCPU &cpu);
 
 /// "cpu: NAME\ntarget: SUMMARY\nfeatures: +a,+b,...\n".
 std::string describe(const ResolvedCPU &cpu);
