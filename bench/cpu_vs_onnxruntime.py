@@ -23,11 +23,19 @@ ResNet-18 (random weights, eval mode, exported by torch.onnx with batch
 norms folded) is generated once into BUILD/bench-cache/resnet18.onnx; it is
 not part of the repository.
 
+The output starts with the machine's CPU model (/proc/cpuinfo) and, per
+mpc-run side, the CPU it compiled for with the features its code generation
+used (mpc-run --print-target). `--mcpu` picks that CPU (default native);
+`--baseline-mcpu` the baseline's, so that one binary can be timed against
+itself for two CPUs (--baseline-mpc-run build/bin/mpc-run --baseline-mcpu
+native --mcpu x86-64-v3: AVX2 code on an AVX-512 host).
+
 Usage: bench/cpu_vs_onnxruntime.py [--build DIR] [--mpc-run PATH] [--batch 32]
                                    [--iterations 20] [--rounds 3] [--resnet-rounds 1]
                                    [--sizes 256]
                                    [--threads 1,2] [--no-resnet] [--models a,b]
-                                   [--baseline-mpc-run OLD/mpc-run]
+                                   [--mcpu CPU]
+                                   [--baseline-mpc-run OLD/mpc-run] [--baseline-mcpu CPU]
 """
 import argparse
 import statistics
@@ -133,14 +141,32 @@ def time_onnxruntime(session, feeds, iterations):
     return (time.perf_counter() - start) * 1e3 / iterations
 
 
-def time_mpc(mpc_run, path, files, precision, iterations, directory, threads):
+def time_mpc(mpc_run, path, files, precision, iterations, directory, threads, mcpu):
     command = commands.mpc_run(mpc_run, path, files, directory, precision=precision, threads=threads,
-                               iterations=iterations)
+                               iterations=iterations, mcpu=mcpu)
     proc = subprocess.run(command, capture_output=True, text=True)
     match = TIMES.search(proc.stdout + proc.stderr)
     if proc.returncode != 0 or not match:
         sys.exit(f"{' '.join(command)} failed:\n{proc.stderr}")
     return float(match.group(1)), float(match.group(2))
+
+
+def cpu_model():
+    """The host CPU's model name, from /proc/cpuinfo."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return "unknown"
+
+
+def describe_target(mpc_run, mcpu):
+    """mpc-run --print-target: the CPU compiled for and what codegen uses of it."""
+    command = [str(mpc_run), "--print-target"] + (["--mcpu", mcpu] if mcpu else [])
+    proc = subprocess.run(command, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{proc.stderr}")
+    return [line for line in proc.stdout.splitlines() if line.startswith(("cpu:", "target:"))]
 
 
 def median_min(values):
@@ -163,10 +189,18 @@ def main():
     parser.add_argument("--baseline-mpc-run", help="an older mpc-run, timed (fp32) in the same rounds: "
                         "adds its median and old / new")
     parser.add_argument("--models", help="only the models whose label starts with one of these (comma-separated)")
+    parser.add_argument("--mcpu", help="CPU mpc-run compiles for (mpc-run --mcpu; default native)")
+    parser.add_argument("--baseline-mcpu", help="CPU the baseline mpc-run compiles for (default: its own default)")
     args = parser.parse_args()
     mpc_run = args.mpc_run or str(Path(args.build) / "bin" / "mpc-run")
     thread_counts = [int(t) for t in args.threads.split(",") if t]
     started = time.perf_counter()
+    print(f"host CPU: {cpu_model()}")
+    print("mpc: " + "; ".join(describe_target(mpc_run, args.mcpu)))
+    if args.baseline_mpc_run:
+        base_target = describe_target(args.baseline_mpc_run, args.baseline_mcpu) if args.baseline_mcpu else [
+            "its default CPU"]
+        print("baseline: " + "; ".join(base_target))
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -215,11 +249,12 @@ def main():
                         return
                     if side == "base":
                         compile_ms, run_ms = time_mpc(args.baseline_mpc_run, path, files, "fp32", iterations,
-                                                      work, threads)
+                                                      work, threads, args.baseline_mcpu)
                         times["base"].append(run_ms)
                         times["base_compile"].append(compile_ms)
                         return
-                    compile_ms, run_ms = time_mpc(mpc_run, path, files, side, iterations, work, threads)
+                    compile_ms, run_ms = time_mpc(mpc_run, path, files, side, iterations, work, threads,
+                                                  args.mcpu)
                     times[side].append(run_ms)
                     if side == "fp32":
                         times["compile"].append(compile_ms)

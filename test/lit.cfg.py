@@ -44,3 +44,13 @@ if os.path.exists(os.path.join(cuda_home, "bin", "ptxas")):
     config.substitutions.append(("%ptxas", os.path.join(cuda_home, "bin", "ptxas")))
 if os.path.exists(os.path.join(config.mpc_tools_dir, "mpc-onnx-fuzzer")):
     config.available_features.add("fuzzer")
+# What this host's CPU runs (mpc-run --print-target): tests that run code
+# compiled for x86-64-v3 need AVX2 and FMA; none may assume AVX-512.
+try:
+    import subprocess
+    host_target = subprocess.run([os.path.join(config.mpc_tools_dir, "mpc-run"), "--print-target"],
+                                 capture_output=True, text=True, timeout=60).stdout
+except (OSError, subprocess.SubprocessError):
+    host_target = ""
+if " avx2 fma" in host_target:
+    config.available_features.add("host-avx2-fma")

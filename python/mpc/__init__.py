@@ -106,14 +106,15 @@ def precision_report(model: str | os.PathLike, precision: str = "bf16", batch: i
 
 
 def run(model: str | os.PathLike, inputs: Mapping[str, np.ndarray], precision: str = "fp32",
-        policy_file: str | os.PathLike | None = None) -> dict[str, np.ndarray]:
-    """Runs the model on the CPU with mpc-run; returns {output name: array}."""
+        policy_file: str | os.PathLike | None = None, mcpu: str | None = None) -> dict[str, np.ndarray]:
+    """Runs the model on the CPU with mpc-run; returns {output name: array}.
+    `mcpu`: the CPU to compile for (mpc-run --mcpu; default native)."""
     _check_policy(precision)
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = pathlib.Path(tmp)
         files = _npy_files(inputs, tmpdir, "input")
         _call(commands.mpc_run(find_tool("mpc-run"), model, files, tmpdir / "out", precision=precision,
-                               policy_file=policy_file))
+                               policy_file=policy_file, mcpu=mcpu))
         return {p.stem: np.load(p) for p in sorted((tmpdir / "out").glob("*.npy"))}
 
 

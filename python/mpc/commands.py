@@ -76,15 +76,15 @@ def mpc_run(tool: Path, model: Path, inputs: Mapping[str, Path], output_dir: Pat
             precision: Optional[str] = None, policy_file: Optional[Path] = None,
             ranges: Optional[Ranges] = None, calibration_data: Optional[Path] = None,
             threads: Optional[int] = None, iterations: Optional[int] = None,
-            extra: Sequence[str] = ()) -> list[str]:
+            mcpu: Optional[str] = None, extra: Sequence[str] = ()) -> list[str]:
     """mpc-run MODEL --input NAME=FILE.npy ... --output-dir DIR (docs: README.md,
     "Tools"); `inputs` maps graph inputs to .npy files, `precision` is
-    fp32/fp16/bf16 or none."""
+    fp32/fp16/bf16 or none, `mcpu` the CPU to compile for (default native)."""
     args = [str(tool), str(model)]
     args += _flags([("--precision", precision), ("--policy-file", policy_file),
                     ("--input-ranges", input_ranges(ranges) if ranges else None),
                     ("--calibration-data", calibration_data), ("--threads", threads),
-                    ("--iterations", iterations), ("--output-dir", output_dir)])
+                    ("--iterations", iterations), ("--mcpu", mcpu), ("--output-dir", output_dir)])
     for name, path in inputs.items():
         args += ["--input", f"{name}={path}"]
     return args + list(extra)

@@ -16,6 +16,11 @@ def test_mpc_run_passes_set_options_only():
     assert commands.mpc_run("r", "m.onnx", {}, "o") == ["r", "m.onnx", "--output-dir", "o"]
 
 
+def test_mpc_run_mcpu():
+    args = commands.mpc_run("r", "m.onnx", {}, "o", mcpu="x86-64-v3")
+    assert args == ["r", "m.onnx", "--mcpu", "x86-64-v3", "--output-dir", "o"]
+
+
 def test_mpc_run_ranges_and_iterations_zero():
     args = commands.mpc_run("r", "m.onnx", {}, "o", ranges={"x": (-1.0, 2.5)}, iterations=0)
     assert args[args.index("--input-ranges") + 1] == "x:-1.0:2.5"

@@ -23,6 +23,9 @@ from mpc import commands  # noqa: E402
 
 BUILD_DIR = pathlib.Path(os.environ.get("MPC_BUILD_DIR", ROOT / "build"))
 MPC_RUN = BUILD_DIR / "bin" / "mpc-run"
+# MPC_TEST_MCPU=x86-64-v3: every MpcRun compiles for that CPU (mpc-run
+# --mcpu), e.g. to run AVX2 code on an AVX-512 host.
+TEST_MCPU = os.environ.get("MPC_TEST_MCPU") or None
 PTXAS = pathlib.Path("/usr/local/cuda/bin/ptxas")
 output_file_name = commands.mpc_run_output_file
 
@@ -56,7 +59,7 @@ class MpcRun:
             np.save(files[name], value)
         files.update(raw_inputs or {})
         args = commands.mpc_run(MPC_RUN, model_path, files, work / "out", precision=precision,
-                                extra=extra_args)
+                                mcpu=TEST_MCPU, extra=extra_args)
         proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
         return proc, work / "out"
 

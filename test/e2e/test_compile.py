@@ -375,6 +375,44 @@ def test_bf16_and_f16_code_needs_no_conversion_library(compiler, tmp_path):
     np.testing.assert_array_equal(h, y.astype(np.float16))
 
 
+def host_runs_x86_64_v3():
+    """The host CPU has what x86-64-v3 code uses (AVX2, FMA, F16C, BMI2, MOVBE)."""
+    try:
+        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split(":")[1].split()
+    except (OSError, StopIteration):
+        return False
+    return {"avx2", "fma", "f16c", "bmi2", "movbe"} <= set(flags)
+
+
+@pytest.mark.skipif(not host_runs_x86_64_v3(), reason="this CPU cannot run x86-64-v3 code (no AVX2/FMA)")
+def test_x86_64_v3_trainer_takes_the_native_steps(compiler):
+    """A trainer built with --mcpu x86-64-v3 (ymm code only, where native code
+    on an AVX-512 host uses zmm) runs here and takes the same steps, bit for
+    bit: every output still sums the same products in the same order, one
+    FMA each."""
+    model, batch = cnn(), 2
+    rng = np.random.default_rng(5)
+    image = rng.standard_normal((batch, 3, 8, 8)).astype(np.float32)
+    label = rng.integers(0, 5, batch)
+    runs = []
+    for mcpu in ("native", "x86-64-v3"):
+        trainer, _, _ = compiler.trainer(model, "--loss", "cross_entropy", "--optimizer", "sgd",
+                                         "--momentum", "0.9", "--batch", str(batch), "--mcpu", mcpu)
+        values = dict(trainer.state(), image=image, label=label)
+        losses = []
+        for _ in range(3):
+            results = trainer.call("train", values)
+            losses.append(next(v for _, role, v in results if role == "loss"))
+            values.update({name: v for name, role, v in results
+                           if role in ("param", "buffer", "opt", "scaler")})
+        runs.append((np.array(losses), values))
+    (native_losses, native), (v3_losses, v3) = runs
+    assert native_losses[-1] < native_losses[0]
+    np.testing.assert_array_equal(v3_losses, native_losses)
+    for name in ("w1", "w2", "wfc", "bfc"):
+        np.testing.assert_array_equal(v3[name], native[name], err_msg=name)
+
+
 @pytest.mark.parametrize("flags, optimizer, loss_scale", [
     (["--optimizer", "sgd", "--momentum", "0.9", "--nesterov", "--weight-decay", "5e-4"],
      {"name": "sgd", "lr": 0.01, "momentum": 0.9, "nesterov": True, "weight_decay": 5e-4},

@@ -8,6 +8,7 @@
 #include "mpc/Runtime/ManifestKeys.h"
 #include "mpc/Codegen/CUDA/Passes.h"
 #include "mpc/Target/CPU/Pipeline.h"
+#include "mpc/Target/CPU/TargetMachine.h"
 #include "mpc/Target/CUDA/Pipeline.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,16 +24,10 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
-#include "llvm/MC/MCSubtargetInfo.h"
-#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Program.h"
-#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Target/TargetMachine.h"
-#include "llvm/Target/TargetOptions.h"
-#include "llvm/TargetParser/Host.h"
-#include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
 #include <cstdlib>
@@ -127,38 +122,6 @@ void dropForeignArgumentAttributes(ModuleOp module) {
       if (DictionaryAttr attrs = func.getResultAttrDict(i))
         func.setResultAttrs(i, keepLLVM(attrs));
   });
-}
-
-llvm::Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachine(llvm::StringRef mcpu) {
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  llvm::Triple triple(llvm::sys::getProcessTriple());
-  std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!target)
-    return fail("no code generator for the host (" + triple.str() + "): " + error);
-  std::string cpu, features;
-  if (mcpu == "native") {
-    cpu = llvm::sys::getHostCPUName().str();
-    llvm::SubtargetFeatures list;
-    for (const auto &feature : llvm::sys::getHostCPUFeatures())
-      list.AddFeature(feature.first(), feature.second);
-    features = list.getString();
-  } else {
-    cpu = mcpu == "generic" ? "generic" : mcpu.str();
-  }
-  // Checked on a CPU-less subtarget: one made for an unknown CPU prints a
-  // warning of its own.
-  std::unique_ptr<llvm::MCSubtargetInfo> baseline(target->createMCSubtargetInfo(triple, "", ""));
-  if (baseline && !baseline->isCPUStringValid(cpu))
-    return fail("--mcpu: '" + mcpu + "' is not a CPU LLVM knows for " + triple.getArchName() +
-                " (use native, generic or a name such as x86-64-v3, skylake, znver4)");
-  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
-  if (!machine)
-    return fail("cannot create a code generator for CPU '" + cpu + "' on " + triple.str());
-  return machine;
 }
 
 unsigned operandCount(ModuleOp module, llvm::StringRef name) {

@@ -20,6 +20,7 @@
 #include "mpc/Runtime/HostArray.h"
 #include "mpc/Target/CPU/JitRunner.h"
 #include "mpc/Target/CPU/Pipeline.h"
+#include "mpc/Target/CPU/TargetMachine.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
@@ -100,6 +101,10 @@ static cl::opt<std::string> jsonPath("json", cl::desc("also write the comparison
 static cl::opt<std::string> outPath("o", cl::desc("the policy file to write"),
                                     cl::value_desc("file"), cl::sub(searchCommand),
                                     cl::cat(category));
+static cl::opt<std::string> mcpu("mcpu", cl::init("native"),
+                                 cl::desc("CPU the programs are compiled for, as mpc-run takes it "
+                                          "(native, generic or an LLVM CPU name)"),
+                                 cl::value_desc("cpu"), cl::sub(bothCommands), cl::cat(category));
 // The hand-written parser this replaced took --output too; kept, unlisted.
 static cl::alias outPathLong("output", cl::desc("Alias for -o"), cl::aliasopt(outPath));
 static cl::opt<std::string> maxCandidatesText(
@@ -117,6 +122,7 @@ int failWith(const llvm::Twine &message) {
 
 struct Options {
   std::string model, precision, policyFile, jsonPath, outPath;
+  mpc::ResolvedCPU cpu;
   /// What mpc-run forwards to mpc-assign-precision besides the policy, so
   /// that both compile the same mixed program.
   std::vector<std::string> inputRanges;
@@ -176,6 +182,12 @@ bool readFlags(Options &options) {
   for (llvm::StringRef range : ranges)
     options.inputRanges.push_back(range.str());
   options.calibrationData = calibrationData;
+  llvm::Expected<mpc::ResolvedCPU> cpu = mpc::resolveCPU(mcpu);
+  if (!cpu)
+    return failWith(llvm::toString(cpu.takeError())), false;
+  if (llvm::Error error = mpc::checkRunsOnHost(*cpu))
+    return failWith(llvm::toString(std::move(error))), false;
+  options.cpu = std::move(*cpu);
   return true;
 }
 
@@ -327,7 +339,7 @@ bool runVariant(const Options &options, llvm::StringRef precision, llvm::StringR
   mpc::buildLowerToLLVMPipeline(pm);
   if (mlir::failed(pm.run(*module)))
     return failWith("compiling '" + options.model + "' failed (see the diagnostics above)"), false;
-  auto program = mpc::runtime::JitProgram::compile(*module, "main", *signature, 2);
+  auto program = mpc::runtime::JitProgram::compile(*module, "main", *signature, 2, nullptr, &options.cpu);
   if (!program)
     return failWith("JIT compilation failed: " + llvm::toString(program.takeError())), false;
   std::vector<const HostArray *> arguments;

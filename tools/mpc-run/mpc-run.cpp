@@ -17,6 +17,7 @@
 #include "mpc/Runtime/HostArray.h"
 #include "mpc/Target/CPU/JitRunner.h"
 #include "mpc/Target/CPU/Pipeline.h"
+#include "mpc/Target/CPU/TargetMachine.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -43,11 +44,11 @@ static cl::OptionCategory precisionCategory("Precision");
 static cl::OptionCategory executionCategory("Execution");
 static cl::OptionCategory debugCategory("Debugging");
 
-static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
-                                      cl::desc("<model.onnx | model.mlir>"), cl::cat(modelCategory));
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("<model.onnx | model.mlir>"),
+                                      cl::cat(modelCategory));
 static cl::list<std::string> inputSpecs("input", cl::desc("NAME=FILE.npy: data for a graph input (repeat)"),
                                         cl::value_desc("name=file.npy"), cl::cat(modelCategory));
-static cl::opt<std::string> outputDir("output-dir", cl::Required,
+static cl::opt<std::string> outputDir("output-dir",
                                       cl::desc("directory for the outputs (<output name>.npy)"),
                                       cl::cat(modelCategory));
 static cl::opt<std::string> entryName("entry", cl::init("main"),
@@ -78,6 +79,16 @@ static cl::opt<unsigned> iterations("iterations", cl::init(1),
                                     cl::cat(executionCategory));
 static cl::opt<unsigned> optLevel("jit-opt-level", cl::init(2), cl::desc("LLVM optimization level (0-3)"),
                                   cl::cat(executionCategory));
+static cl::opt<std::string> mcpu("mcpu", cl::init("native"),
+                                 cl::desc("CPU to compile for: native (this machine), generic or an "
+                                          "LLVM CPU name (skylake, znver4, an x86-64 level ...) whose "
+                                          "code this machine runs"),
+                                 cl::cat(executionCategory));
+static cl::opt<bool> printTarget("print-target", cl::init(false),
+                                 cl::desc("print the --mcpu CPU's name, what mpc's code generation "
+                                          "uses of it and every feature LLVM enables for it, then exit "
+                                          "(no model needed)"),
+                                 cl::cat(executionCategory));
 static cl::opt<bool> outlineKernels("outline-kernels", cl::init(true),
                                     cl::desc("Compile each distinct kernel once, as a function of its own "
                                              "(=false: all inline in the model function, to compare)"),
@@ -278,6 +289,17 @@ int main(int argc, char **argv) {
   std::optional<mpc::PrecisionPolicy> policy = mpc::parsePrecisionPolicy(precision);
   if (!policy && precision != "none")
     return failWith("unknown --precision '" + precision + "' (use fp32, fp16, bf16 or none)");
+  llvm::Expected<mpc::ResolvedCPU> cpu = mpc::resolveCPU(mcpu);
+  if (!cpu)
+    return failWith(llvm::toString(cpu.takeError()));
+  if (printTarget) {
+    llvm::outs() << mpc::describe(*cpu);
+    return 0;
+  }
+  if (llvm::Error error = mpc::checkRunsOnHost(*cpu))
+    return failWith(llvm::toString(std::move(error)));
+  if (modelPath.empty() || outputDir.empty())
+    return failWith("a model and --output-dir are required (--print-target needs neither)");
   if (optLevel > 3)
     return failWith("--jit-opt-level must be 0, 1, 2 or 3");
   if (threads < 0)
@@ -364,7 +386,7 @@ int main(int argc, char **argv) {
 
   passTiming.stop();
   mlir::TimingScope jitTiming = timing.nest("LLVM JIT");
-  auto program = mpc::runtime::JitProgram::compile(*module, entryName, *signature, optLevel, &jitTiming);
+  auto program = mpc::runtime::JitProgram::compile(*module, entryName, *signature, optLevel, &jitTiming, &*cpu);
   jitTiming.stop();
   if (!program)
     return failWith("JIT compilation failed: " + llvm::toString(program.takeError()));

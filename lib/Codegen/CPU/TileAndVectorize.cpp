@@ -7,6 +7,7 @@
 // tiling creates no tensor copies for bufferization to reason about.
 //
 //===----------------------------------------------------------------------===//
+#include "mpc/Codegen/CPU/CPUTarget.h"
 #include "mpc/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -29,18 +30,16 @@ namespace mpc {
 #include "mpc/Codegen/CPU/Passes.h.inc"
 
 namespace {
-// Tile of the two innermost parallel dimensions (rows x columns of the
-// output) and of the reduction: 8 x 32 f32 accumulators are 32 AVX2
-// registers' worth of lanes split over 8 rows. The accumulators stay in
-// registers across the scf.for over the reduction (hoistAccumulator), so
-// the reduction tile only sets how much of that loop is unrolled: 8 steps
-// (64 FMAs of 8 rows) ran as fast as the former fully unrolled 64 on 512^3
-// f32 and the BERT-style encoder, with an 8x smaller tile body, which is what
-// lets small contractions (attention, projections of small models) be tiled
-// too without the compile-time blow-up (docs/benchmarks.md).
-constexpr int64_t kTileRows = 8;
-constexpr int64_t kTileCols = 32;
-constexpr int64_t kTileReduction = 8;
+// The tile of the two innermost parallel dimensions (rows x columns of the
+// output) and of the reduction comes from the target (registerTileFor:
+// 8 x 32 f32 accumulators on AVX-512, 16 of its 32 registers). The
+// accumulators stay in registers across the scf.for over the reduction
+// (hoistAccumulator), so the reduction tile only sets how much of that loop
+// is unrolled: 8 steps (64 FMAs of 8 rows) ran as fast as the former fully
+// unrolled 64 on 512^3 f32 and the BERT-style encoder, with an 8x smaller
+// tile body, which is what lets small contractions (attention, projections
+// of small models) be tiled too without the compile-time blow-up
+// (docs/benchmarks.md).
 
 /// The largest divisor of `size` that is at most `limit`: tiles then cover
 /// the dimension exactly and every tile has a static shape, so the vectorizer
@@ -159,7 +158,7 @@ TileDims tileDimsOf(linalg::GenericOp op) {
   return dims;
 }
 
-SmallVector<int64_t> tileSizesFor(linalg::GenericOp op) {
+SmallVector<int64_t> tileSizesFor(linalg::GenericOp op, const RegisterTile &tile) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<int64_t> tiles(ranges.size(), 1);
   TileDims dims = tileDimsOf(op);
@@ -171,19 +170,18 @@ SmallVector<int64_t> tileSizesFor(linalg::GenericOp op) {
     // register allocator took 5-15 s on that one conv, which then ran 4x
     // slower. Same additions in the same order either way.
     int64_t k = ranges[dims.reduction];
-    int64_t limit = k >= 16 ? std::min(kTileReduction, k / 2) : kTileReduction;
+    int64_t limit = k >= 16 ? std::min(tile.reduction, k / 2) : tile.reduction;
     tiles[dims.reduction] = divisorTile(k, limit);
   }
   // Outer parallel dims (batch, and the heads above): one at a time.
   if (dims.columns >= 0)
-    tiles[dims.columns] = divisorTile(ranges[dims.columns], kTileCols);
+    tiles[dims.columns] = divisorTile(ranges[dims.columns], tile.columns);
   if (dims.rows >= 0)
-    tiles[dims.rows] = divisorTile(ranges[dims.rows], kTileRows);
+    tiles[dims.rows] = divisorTile(ranges[dims.rows], tile.rows);
   return tiles;
 }
 
-/// Reduction steps per cache block and rows per panel (see tileForCache).
-constexpr int64_t kBlockReduction = 256;
+/// Rows per panel (see tileForCache).
 constexpr int64_t kPanelRows = 64;
 
 /// What tileForCache made of a contraction.
@@ -201,7 +199,7 @@ struct CacheBlocks {
   int64_t reductionSize = 0, block = 0, panelRows = 0;
 };
 
-/// Splits a contraction with a long reduction (more than kBlockReduction
+/// Splits a contraction with a long reduction (more than `tile.block`
 /// steps) into panels (the register tile's width, up to 64 rows) and,
 /// inside each, blocks of the reduction, the panel's register tiles
 /// innermost. A register tile reads a [k x 32] slice of the column operand
@@ -216,18 +214,19 @@ struct CacheBlocks {
 /// accumulators stored and reloaded between them). The loops over batch
 /// dims and panels are parallel when `parallel`. Returns the contraction
 /// left for the register tiles and what prefetchNextBlock needs.
-FailureOr<CacheBlocks> tileForCache(RewriterBase &rewriter, linalg::GenericOp op, bool parallel) {
+FailureOr<CacheBlocks> tileForCache(RewriterBase &rewriter, linalg::GenericOp op, const RegisterTile &tile,
+                                    bool parallel) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   auto [reduction, columns, rows] = tileDimsOf(op);
-  if (reduction < 0 || columns < 0 || rows < 0 || ranges[reduction] <= kBlockReduction)
+  if (reduction < 0 || columns < 0 || rows < 0 || ranges[reduction] <= tile.block)
     return failure();
-  int64_t block = divisorTile(ranges[reduction], kBlockReduction);
+  int64_t block = divisorTile(ranges[reduction], tile.block);
   // A block of a few steps (a prime reduction) would store and reload the
   // accumulators every few FMAs.
-  if (block < kBlockReduction / 4)
+  if (block < tile.block / 4)
     return failure();
   SmallVector<int64_t> panel(ranges.size(), 1);
-  panel[columns] = divisorTile(ranges[columns], kTileCols);
+  panel[columns] = divisorTile(ranges[columns], tile.columns);
   panel[rows] = divisorTile(ranges[rows], kPanelRows);
   panel[reduction] = 0;
   linalg::LinalgTilingOptions panelTiling;
@@ -281,7 +280,7 @@ FailureOr<CacheBlocks> tileForCache(RewriterBase &rewriter, linalg::GenericOp op
 /// streams from L3. Here every row tile of the panel prefetches its share
 /// of the next block while it works on the current one, so the next block
 /// is in L1 when the first tile reaches it. Each iteration of a tile's loop
-/// over the reduction (kTileReduction steps) prefetches a few rows of the
+/// over the reduction (the register tile's reduction steps) prefetches a few rows of the
 /// next block (every 64-byte line of the tile's columns); the row index is
 /// clamped to the next block's last row and to the reduction's last row,
 /// so the last block prefetches lines it already has. Only where the
@@ -426,18 +425,19 @@ struct TileAndVectorizePass : impl::TileAndVectorizePassBase<TileAndVectorizePas
     });
 
     IRRewriter rewriter(ctx);
+    RegisterTile registerTile = registerTileFor(vectorBits, vectorRegisters);
     for (linalg::GenericOp op : candidates) {
       rewriter.setInsertionPoint(op);
       bool parallel = multiplyAdds(op) >= minParallelMacs;
       // Cache blocks first (long reductions only); their parallel loops
       // are the ones threads take, the register tiles inside stay serial.
-      FailureOr<CacheBlocks> blocks = tileForCache(rewriter, op, parallel);
+      FailureOr<CacheBlocks> blocks = tileForCache(rewriter, op, registerTile, parallel);
       if (succeeded(blocks)) {
         op = blocks->op;
         parallel = false;
         rewriter.setInsertionPoint(op);
       }
-      SmallVector<int64_t> tiles = tileSizesFor(op);
+      SmallVector<int64_t> tiles = tileSizesFor(op, registerTile);
       linalg::LinalgTilingOptions tiling;
       tiling.setTileSizes(tiles);
       // Tiles are independent over the parallel dimensions: scf.parallel

@@ -17,6 +17,7 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 
@@ -52,6 +53,17 @@ llvm::Expected<TensorSpec> specOf(Type type, std::string name) {
   if (!kind)
     return kind.takeError();
   return TensorSpec{std::move(name), *kind, std::vector<int64_t>(tensor.getShape())};
+}
+
+/// The host (CPU name and features) without `cpu`; else `cpu`'s name and
+/// the features it was resolved with.
+llvm::Expected<llvm::orc::JITTargetMachineBuilder> machineBuilder(const ResolvedCPU *cpu) {
+  if (!cpu)
+    return llvm::orc::JITTargetMachineBuilder::detectHost();
+  llvm::orc::JITTargetMachineBuilder builder{llvm::Triple(llvm::sys::getProcessTriple())};
+  builder.setCPU(cpu->cpu);
+  builder.addFeatures(cpu->features);
+  return builder;
 }
 } // namespace
 
@@ -105,7 +117,7 @@ JitProgram::~JitProgram() {
 
 llvm::Expected<std::unique_ptr<JitProgram>>
 JitProgram::compile(ModuleOp module, llvm::StringRef entry, EntrySignature signature,
-                    unsigned optLevel, TimingScope *timing) {
+                    unsigned optLevel, TimingScope *timing, const ResolvedCPU *cpu) {
   static bool targetsReady = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -117,13 +129,18 @@ JitProgram::compile(ModuleOp module, llvm::StringRef entry, EntrySignature signa
 
   std::unique_ptr<JitProgram> program(new JitProgram());
   program->signature_ = std::move(signature);
-  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  auto builder = machineBuilder(cpu);
   if (!builder)
     return builder.takeError();
   auto machine = builder->createTargetMachine();
   if (!machine)
     return machine.takeError();
   program->targetMachine_ = std::move(*machine);
+  // The engine's code generator, for the same CPU (without one the engine
+  // would make its own for the host).
+  auto engineMachine = builder->createTargetMachine();
+  if (!engineMachine)
+    return engineMachine.takeError();
   program->optimizer_ = makeOptimizingTransformer(optLevel, 0, program->targetMachine_.get());
 
   TimingScope untimed;
@@ -140,7 +157,7 @@ JitProgram::compile(ModuleOp module, llvm::StringRef entry, EntrySignature signa
   };
   options.transformer = optimize;
   options.jitCodeGenOptLevel = static_cast<llvm::CodeGenOptLevel>(optLevel);
-  auto engine = ExecutionEngine::create(module, options);
+  auto engine = ExecutionEngine::create(module, options, std::move(*engineMachine));
   if (!engine)
     return engine.takeError();
   // LLJIT generates machine code for the whole module at the first lookup.

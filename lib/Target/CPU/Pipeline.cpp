@@ -90,7 +90,10 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   } else {
     if (options.outlineKernels)
       pm.addPass(createOutlineKernelsPass());
-    pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass());
+    TileAndVectorizePassOptions tiles;
+    tiles.vectorBits = options.vectorBits;
+    tiles.vectorRegisters = options.vectorRegisters;
+    pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass(tiles));
     // Before the elementwise vectorization, which turns the ops into loops
     // mpc-parallelize-loops no longer sees: its parallel loops get slices of
     // the op, vectorized inside each iteration.

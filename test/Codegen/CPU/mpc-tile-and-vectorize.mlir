@@ -2,6 +2,11 @@
 // RUN: mpc-opt --mpc-tile-and-vectorize=min-macs=0 %s | FileCheck %s --check-prefix=FMA
 // RUN: mpc-opt --mpc-tile-and-vectorize="lower-vector-ops=false min-macs=0" %s | FileCheck %s --check-prefix=NEXTROW
 // RUN: mpc-opt --mpc-tile-and-vectorize="lower-vector-ops=false min-macs=0 prefetch=false" %s | FileCheck %s --check-prefix=NOPREFETCH
+// The register tile comes from the target's vectors (defaults: AVX-512's
+// 512 bits x 32 registers, 8 x 32 tiles); for AVX2 (x86-64-v3: 256 bits x 16
+// registers) it is at most 6 x 16: 12 accumulators, 2 column vectors and a
+// broadcast row element in 16 ymm registers (8 x 32 would be 32).
+// RUN: mpc-opt --mpc-tile-and-vectorize="lower-vector-ops=false min-macs=0 vector-bits=256 vector-registers=16" %s | FileCheck %s --check-prefix=AVX2
 // Below the work threshold (2^12 multiply-adds by default) the scalar loops
 // stay: a tile body costs more compile time than such an op can save.
 // RUN: mpc-opt --mpc-tile-and-vectorize %s | FileCheck %s --check-prefix=SMALL
@@ -56,6 +61,12 @@
 // FMA: scf.yield
 // FMA: vector.transfer_write {{.+}} : vector<8x32xf32>, memref<8x32xf32, {{.+}}>
 // FMA: return
+// 64 rows have no divisor 6: 4 x 16 tiles.
+// AVX2-LABEL: func.func @matmul_bf16
+// AVX2: scf.for %{{.+}} = %c0 to %c64 step %c4
+// AVX2: scf.for %{{.+}} = %c0 to %c64 step %c16
+// AVX2: scf.for %{{.+}} = %c0 to %c96 step %c8 iter_args(%{{.+}}) -> (vector<4x16xf32>)
+// AVX2: vector.contract {{.+}} : vector<4x8xf32>, vector<8x16xf32> into vector<4x16xf32>
 func.func @matmul_bf16(%a: memref<64x96xbf16>, %b: memref<96x64xbf16>, %c: memref<64x64xf32>) {
   linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<64x96xbf16>, memref<96x64xbf16>) outs(%c : memref<64x64xf32>) {
@@ -206,6 +217,14 @@ func.func @two_reductions(%a: memref<32x4x32xf32>, %b: memref<4x32x128xf32>, %c:
 // CONTRACT: vector.contract
 // CONTRACT: vector.transfer_write %[[LOOP]], %[[TILE]]
 // CONTRACT: scf.reduce
+// For AVX2, 16-column panels, blocks of at most 512 reduction steps (16
+// columns of f32 at 32 KiB: here 384, half of 768), 4-row register tiles.
+// AVX2-LABEL: func.func @long_reduction
+// AVX2: scf.parallel (%{{.+}}, %{{.+}}) = (%c0, %c0) to (%c128, %c64) step (%c64, %c16)
+// AVX2: scf.for %{{.+}} = %c0 to %c768 step %c384
+// AVX2: memref.subview %{{.+}} [384, 16] [1, 1]
+// AVX2: scf.for %{{.+}} = %c0 to %c64 step %c4
+// AVX2: scf.for %{{.+}} = %c0 to %c384 step %c8 iter_args(%{{.+}}) -> (vector<4x16xf32>)
 func.func @long_reduction(%a: memref<128x768xf32>, %b: memref<768x64xf32>, %c: memref<128x64xf32>) {
   linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<128x768xf32>, memref<768x64xf32>) outs(%c : memref<128x64xf32>) {
@@ -267,6 +286,26 @@ func.func @heads_projection(%x: memref<1x32x128xf32>, %w: memref<128x4x32xf32>, 
     %0 = arith.mulf %a, %b : f32
     %1 = arith.addf %c, %0 : f32
     linalg.yield %1 : f32
+  }
+  return
+}
+
+// 48 rows: the AVX2 tile's full 6 rows.
+// AVX2-LABEL: func.func @rows_of_six
+// AVX2: scf.for %{{.+}} = %c0 to %c48 step %c6
+// AVX2: scf.for %{{.+}} = %c0 to %c64 step %c16
+// AVX2: vector.contract {{.+}} into vector<6x16xf32>
+// CONTRACT-LABEL: func.func @rows_of_six
+// CONTRACT: scf.for %{{.+}} = %c0 to %c48 step %c8
+// CONTRACT: scf.for %{{.+}} = %c0 to %c64 step %c32
+// CONTRACT: vector.contract {{.+}} into vector<8x32xf32>
+func.func @rows_of_six(%a: memref<48x64xf32>, %b: memref<64x64xf32>, %c: memref<48x64xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<48x64xf32>, memref<64x64xf32>) outs(%c : memref<48x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
   }
   return
 }

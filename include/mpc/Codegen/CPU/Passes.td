@@ -222,6 +222,11 @@ def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"
     Option<"prefetch", "prefetch", "bool", /*default=*/"true",
            "In contractions split into reduction blocks, prefetch the column operand's next block "
            "into L1, each row tile of a panel its share, while the current block is in use">,
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
+           "Widest vector of the target CPU in bits: with vector-registers, sets the register tile "
+           "(mpc::registerTileFor; 512 x 32: 8 x 32, 256 x 16: 6 x 16)">,
+    Option<"vectorRegisters", "vector-registers", "int64_t", /*default=*/"32",
+           "Vector registers of the target CPU">,
   ];
 }
 

@@ -3,6 +3,7 @@
 #define MPC_RUNTIME_JITRUNNER_H
 
 #include "mpc/Runtime/HostArray.h"
+#include "mpc/Target/CPU/TargetMachine.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -57,10 +58,12 @@ class JitProgram {
 public:
   /// `module` must be in the LLVM dialect. `optLevel` is LLVM's (0-3).
   /// With `timing`, the translation to LLVM IR, LLVM's optimizer and its
-  /// code generation are timed as nested scopes of it.
+  /// code generation are timed as nested scopes of it. The code is for
+  /// `cpu` (resolveCPU; the caller checks that it runs here), else for the
+  /// host.
   static llvm::Expected<std::unique_ptr<JitProgram>>
   compile(mlir::ModuleOp module, llvm::StringRef entry, EntrySignature signature, unsigned optLevel = 2,
-          mlir::TimingScope *timing = nullptr);
+          mlir::TimingScope *timing = nullptr, const ResolvedCPU *cpu = nullptr);
   ~JitProgram();
 
   const EntrySignature &signature() const { return signature_; }

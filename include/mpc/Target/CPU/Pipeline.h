@@ -32,6 +32,16 @@ struct LowerToLLVMOptions : mlir::PassPipelineOptions<LowerToLLVMOptions> {
       llvm::cl::desc("Expand f32 tanh/erf/exp/... into inline polynomials that vectorize "
                      "(mpc-approximate-math) instead of calling libm once per element"),
       llvm::cl::init(true)};
+  Option<int64_t> vectorBits{
+      *this, "vector-bits",
+      llvm::cl::desc("Widest vector of the target CPU in bits (512: AVX-512, 256: AVX2, 128: SSE); "
+                     "sets the register tiles (mpc::registerTileFor). The tools keep the default for "
+                     "every --mcpu: AVX2's no-spill tiles measured slower (docs/benchmarks.md)"),
+      llvm::cl::init(512)};
+  Option<int64_t> vectorRegisters{
+      *this, "vector-registers",
+      llvm::cl::desc("Vector registers of the target CPU (32 with AVX-512, else 16)"),
+      llvm::cl::init(32)};
   Option<bool> cudaSchedule{
       *this, "cuda-schedule",
       llvm::cl::desc("Run the CUDA target's kernel schedules (mpc-cuda-map-to-kernels, GEMMs "
