@@ -124,22 +124,21 @@ func.func @f16_arith(%x: f16, %y: f16, %v: vector<8xf16>) -> (f16, vector<8xf16>
 // -----
 
 // f32 -> bf16 rounds to nearest even on the bits: add 0x7FFF plus bit 16,
-// shift by 16. A NaN (unordered with itself) is made (bits & 0xFFC00000) |
-// 0x400000 first, the quiet NaN of its sign, which rounds to 0x7FC0/0xFFC0.
-// bf16 -> f32 shifts the bits up. Vectors alike, with splat constants: no
-// truncf/extf on bf16 is left for LLVM.
+// shift by 16; a NaN (unordered with itself) becomes 0x7FC0. bf16 -> f32
+// shifts the bits up. Vectors alike, with splat constants: no truncf/extf
+// on bf16 is left for LLVM.
 // CHECK-LABEL: func.func @bf16_casts
 // CHECK-DAG: arith.constant dense<32767> : vector<16xi32>
-// CHECK-DAG: arith.constant dense<-4194304> : vector<16xi32>
-// CHECK-DAG: arith.constant dense<4194304> : vector<16xi32>
+// CHECK-DAG: arith.constant dense<32704> : vector<16xi16>
 // CHECK-DAG: arith.constant dense<16> : vector<16xi32>
+// CHECK-DAG: arith.constant dense<1> : vector<16xi32>
 // CHECK: arith.bitcast %{{.+}} : vector<16xbf16> to vector<16xi16>
 // CHECK: arith.extui %{{.+}} : vector<16xi16> to vector<16xi32>
 // CHECK: arith.shli
 // CHECK: arith.bitcast %{{.+}} : vector<16xi32> to vector<16xf32>
 // CHECK: %[[NAN:.+]] = arith.cmpf uno, %[[D:.+]], %[[D]] : vector<16xf32>
-// CHECK: arith.select %[[NAN]], %{{.+}}, %{{.+}} : vector<16xi1>, vector<16xi32>
-// CHECK: arith.trunci %{{.+}} : vector<16xi32> to vector<16xi16>
+// CHECK: %[[H:.+]] = arith.trunci %{{.+}} : vector<16xi32> to vector<16xi16>
+// CHECK: arith.select %[[NAN]], %{{.+}}, %[[H]] : vector<16xi1>, vector<16xi16>
 // CHECK: arith.bitcast %{{.+}} : vector<16xi16> to vector<16xbf16>
 // CHECK: arith.addi %{{.+}}, %{{.+}} : i32
 // CHECK: arith.trunci %{{.+}} : i32 to i16

@@ -35,7 +35,7 @@ inline constexpr char kCalledInIndependentLoopAttr[] = "mpc.called_in_independen
 void populateExpandFloat8CastPatterns(mlir::RewritePatternSet &patterns);
 
 /// arith.extf / arith.truncf between bf16 and f32, scalar or vector, as
-/// integer operations (round to nearest even, NaN kept with its sign).
+/// integer operations (round to nearest even, NaN to 0x7FC0).
 void populateExpandBFloat16CastPatterns(mlir::RewritePatternSet &patterns);
 
 /// Arith ops on bf16 (and f16 with `includeF16`) and math ops on f16/bf16,

@@ -112,9 +112,8 @@ def EmulateNarrowFloatsPass : Pass<"mpc-emulate-narrow-floats"> {
     f32 and round each result back, so no bf16 value reaches LLVM's
     legalizer and its libgcc calls, and no f16/bf16 math reaches libm.
     extf/truncf between bf16 and f32 become integer operations (a 16-bit
-    shift; round to nearest even, NaN kept with its sign as ml_dtypes
-    does), on vectors too: LLVM would select vcvtneps2bf16 on AVX512-BF16,
-    which flushes subnormals. extf/truncf between fp8 (f8E4M3FN, f8E5M2)
+    shift; round to nearest even, NaN to 0x7FC0), on vectors too: LLVM
+    would select vcvtneps2bf16 on AVX512-BF16, which flushes subnormals. extf/truncf between fp8 (f8E4M3FN, f8E5M2)
     and other floats become integer bit arithmetic rounding to nearest
     even; E4M3FN overflow gives NaN (it has no infinity) and E5M2 overflow
     infinity, as arith.truncf defines. Saturation is the caller's clamp
