@@ -76,9 +76,10 @@ bool lowersToIntrinsic(Operation &op) {
 
 /// The body is arith/math only, and bf16/f16/fp8 values appear only as the
 /// source of an extension to f32 or the result of a rounding from f32 (the
-/// vector forms of those lower through arith-expand / LLVM; arithmetic on
-/// narrow vectors would bypass mpc-emulate-narrow-floats, which handles
-/// scalars only). fp8 casts are scalar bit arithmetic there: left alone.
+/// vector forms of those lower through mpc-emulate-narrow-floats / LLVM).
+/// The CPU pipeline widens bf16/f16 arithmetic to that form first; what
+/// still computes in a narrow type stays scalar. fp8 casts are scalar bit
+/// arithmetic there: left alone.
 bool hasVectorizableBody(linalg::GenericOp op) {
   // arith ops all lower lane-wise; linalg.index and memref.load (gathers)
   // are left to the scalar loops.

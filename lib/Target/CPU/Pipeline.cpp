@@ -99,6 +99,12 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
     // the op, vectorized inside each iteration.
     if (options.parallelLoops)
       pm.addNestedPass<func::FuncOp>(createParallelizeLoopsPass());
+    // bf16/f16 bodies as f32 arithmetic between casts (the same roundings),
+    // which vectorizes: the casts become vector integer code below.
+    EmulateNarrowFloatsPassOptions widen;
+    widen.includeF16 = true;
+    widen.expandCasts = false;
+    pm.addNestedPass<func::FuncOp>(createEmulateNarrowFloatsPass(widen));
     pm.addNestedPass<func::FuncOp>(createVectorizeGenericsPass());
   }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
@@ -113,10 +119,10 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   functions.addPass(memref::createExpandStridedMetadataPass());
   functions.addPass(createLowerAffinePass());
   functions.addPass(createSCFToControlFlowPass());
-  // f16/bf16 math functions and bf16 arithmetic run in f32 and round back,
-  // once per op (see EmulateNarrowFloats); fp8 casts become bit arithmetic.
-  // arith-expand then turns bf16 extf/truncf into integer operations: no
-  // bf16 or fp8 value reaches LLVM.
+  // f16/bf16 math functions and bf16 arithmetic left in scalar loops run in
+  // f32 and round back, once per op (see EmulateNarrowFloats); bf16 and fp8
+  // casts become bit arithmetic. arith-expand catches what is left (f64 to
+  // bf16): no bf16 or fp8 value reaches LLVM.
   functions.addPass(createEmulateNarrowFloatsPass());
   // After the f16/bf16 math above became f32 math, so that it is expanded
   // too; before math-to-libm would turn it into calls.

@@ -1,18 +1,20 @@
+// RUN: mpc-opt --split-input-file --mpc-emulate-narrow-floats=expand-casts=false %s | FileCheck %s --check-prefix=WIDEN
+// RUN: mpc-opt --split-input-file --mpc-emulate-narrow-floats="include-f16 expand-casts=false" %s | FileCheck %s --check-prefix=F16
 // RUN: mpc-opt --split-input-file --mpc-emulate-narrow-floats %s | FileCheck %s
 
 // Every bf16 op computes in f32 and rounds its result; the casts carry no
 // fastmath flags, so no folder may drop the rounding between the two ops.
-// CHECK-LABEL: func.func @bf16_ops
-// CHECK-SAME: (%[[X:.+]]: bf16, %[[Y:.+]]: bf16)
-// CHECK: %[[XW:.+]] = arith.extf %[[X]] : bf16 to f32
-// CHECK: %[[YW:.+]] = arith.extf %[[Y]] : bf16 to f32
-// CHECK: %[[P:.+]] = arith.mulf %[[XW]], %[[YW]] : f32
-// CHECK: %[[PB:.+]] = arith.truncf %[[P]] : f32 to bf16
-// CHECK: %[[PW:.+]] = arith.extf %[[PB]] : bf16 to f32
-// CHECK: %[[S:.+]] = arith.addf %[[PW]], %{{.+}} : f32
-// CHECK: %[[SB:.+]] = arith.truncf %[[S]] : f32 to bf16
-// CHECK: arith.cmpf olt, %{{.+}}, %{{.+}} : f32
-// CHECK-NOT: fastmath
+// WIDEN-LABEL: func.func @bf16_ops
+// WIDEN-SAME: (%[[X:.+]]: bf16, %[[Y:.+]]: bf16)
+// WIDEN: %[[XW:.+]] = arith.extf %[[X]] : bf16 to f32
+// WIDEN: %[[YW:.+]] = arith.extf %[[Y]] : bf16 to f32
+// WIDEN: %[[P:.+]] = arith.mulf %[[XW]], %[[YW]] : f32
+// WIDEN: %[[PB:.+]] = arith.truncf %[[P]] : f32 to bf16
+// WIDEN: %[[PW:.+]] = arith.extf %[[PB]] : bf16 to f32
+// WIDEN: %[[S:.+]] = arith.addf %[[PW]], %{{.+}} : f32
+// WIDEN: %[[SB:.+]] = arith.truncf %[[S]] : f32 to bf16
+// WIDEN: arith.cmpf olt, %{{.+}}, %{{.+}} : f32
+// WIDEN-NOT: fastmath
 func.func @bf16_ops(%x: bf16, %y: bf16) -> (bf16, i1) {
   %p = arith.mulf %x, %y : bf16
   %s = arith.addf %p, %x : bf16
@@ -23,17 +25,17 @@ func.func @bf16_ops(%x: bf16, %y: bf16) -> (bf16, i1) {
 // -----
 
 // Math functions on f16/bf16 run in f32; two in a row still round between.
-// CHECK-LABEL: func.func @half_math
-// CHECK: %[[X:.+]] = arith.extf %{{.+}} : bf16 to f32
-// CHECK: %[[E:.+]] = math.exp %[[X]] : f32
-// CHECK: %[[EB:.+]] = arith.truncf %[[E]] : f32 to bf16
-// CHECK: %[[EW:.+]] = arith.extf %[[EB]] : bf16 to f32
-// CHECK: %[[T:.+]] = math.tanh %[[EW]] : f32
-// CHECK: arith.truncf %[[T]] : f32 to bf16
-// CHECK: %[[H:.+]] = arith.extf %{{.+}} : f16 to f32
-// CHECK: %[[S:.+]] = math.sqrt %[[H]] : f32
-// CHECK: arith.truncf %[[S]] : f32 to f16
-// CHECK-NOT: fastmath
+// WIDEN-LABEL: func.func @half_math
+// WIDEN: %[[X:.+]] = arith.extf %{{.+}} : bf16 to f32
+// WIDEN: %[[E:.+]] = math.exp %[[X]] : f32
+// WIDEN: %[[EB:.+]] = arith.truncf %[[E]] : f32 to bf16
+// WIDEN: %[[EW:.+]] = arith.extf %[[EB]] : bf16 to f32
+// WIDEN: %[[T:.+]] = math.tanh %[[EW]] : f32
+// WIDEN: arith.truncf %[[T]] : f32 to bf16
+// WIDEN: %[[H:.+]] = arith.extf %{{.+}} : f16 to f32
+// WIDEN: %[[S:.+]] = math.sqrt %[[H]] : f32
+// WIDEN: arith.truncf %[[S]] : f32 to f16
+// WIDEN-NOT: fastmath
 func.func @half_math(%x: bf16, %h: f16) -> (bf16, f16) {
   %e = math.exp %x : bf16
   %t = math.tanh %e : bf16
@@ -79,4 +81,74 @@ func.func @truncate_e4m3(%x: f32) -> f8E4M3FN {
 func.func @extend_e5m2(%x: f8E5M2) -> f16 {
   %0 = arith.extf %x : f8E5M2 to f16
   return %0 : f16
+}
+
+// -----
+
+// Vectors widen lane-wise to vectors of f32.
+// WIDEN-LABEL: func.func @bf16_vector_ops
+// WIDEN: %[[XW:.+]] = arith.extf %{{.+}} : vector<16xbf16> to vector<16xf32>
+// WIDEN: %[[YW:.+]] = arith.extf %{{.+}} : vector<16xbf16> to vector<16xf32>
+// WIDEN: %[[S:.+]] = arith.addf %[[XW]], %[[YW]] : vector<16xf32>
+// WIDEN: %[[SB:.+]] = arith.truncf %[[S]] : vector<16xf32> to vector<16xbf16>
+// WIDEN: %[[SW:.+]] = arith.extf %[[SB]] : vector<16xbf16> to vector<16xf32>
+// WIDEN: arith.maximumf %[[SW]], %{{.+}} : vector<16xf32>
+// WIDEN: math.exp %{{.+}} : vector<16xf32>
+// WIDEN-NOT: fastmath
+func.func @bf16_vector_ops(%x: vector<16xbf16>, %y: vector<16xbf16>) -> vector<16xbf16> {
+  %s = arith.addf %x, %y : vector<16xbf16>
+  %r = arith.maximumf %s, %x : vector<16xbf16>
+  %e = math.exp %r : vector<16xbf16>
+  return %e : vector<16xbf16>
+}
+
+// -----
+
+// f16 arithmetic is LLVM's (it promotes per op) unless include-f16 asks for
+// the same widening as bf16, scalar or vector.
+// WIDEN-LABEL: func.func @f16_arith
+// WIDEN: arith.mulf %{{.+}}, %{{.+}} : f16
+// WIDEN: arith.addf %{{.+}}, %{{.+}} : vector<8xf16>
+// F16-LABEL: func.func @f16_arith
+// F16: %[[P:.+]] = arith.mulf %{{.+}}, %{{.+}} : f32
+// F16: arith.truncf %[[P]] : f32 to f16
+// F16: %[[S:.+]] = arith.addf %{{.+}}, %{{.+}} : vector<8xf32>
+// F16: arith.truncf %[[S]] : vector<8xf32> to vector<8xf16>
+// F16-NOT: arith.{{.*}} f16{{$}}
+func.func @f16_arith(%x: f16, %y: f16, %v: vector<8xf16>) -> (f16, vector<8xf16>) {
+  %p = arith.mulf %x, %y : f16
+  %s = arith.addf %v, %v : vector<8xf16>
+  return %p, %s : f16, vector<8xf16>
+}
+
+// -----
+
+// f32 -> bf16 rounds to nearest even on the bits: add 0x7FFF plus bit 16,
+// shift by 16; a NaN (unordered with itself) becomes 0x7FC0. bf16 -> f32
+// shifts the bits up. Vectors alike, with splat constants: no truncf/extf
+// on bf16 is left for LLVM.
+// CHECK-LABEL: func.func @bf16_casts
+// CHECK-DAG: arith.constant dense<32767> : vector<16xi32>
+// CHECK-DAG: arith.constant dense<32704> : vector<16xi16>
+// CHECK-DAG: arith.constant dense<16> : vector<16xi32>
+// CHECK-DAG: arith.constant dense<1> : vector<16xi32>
+// CHECK: arith.bitcast %{{.+}} : vector<16xbf16> to vector<16xi16>
+// CHECK: arith.extui %{{.+}} : vector<16xi16> to vector<16xi32>
+// CHECK: arith.shli
+// CHECK: arith.bitcast %{{.+}} : vector<16xi32> to vector<16xf32>
+// CHECK: %[[NAN:.+]] = arith.cmpf uno, %[[D:.+]], %[[D]] : vector<16xf32>
+// CHECK: %[[H:.+]] = arith.trunci %{{.+}} : vector<16xi32> to vector<16xi16>
+// CHECK: arith.select %[[NAN]], %{{.+}}, %[[H]] : vector<16xi1>, vector<16xi16>
+// CHECK: arith.bitcast %{{.+}} : vector<16xi16> to vector<16xbf16>
+// CHECK: arith.addi %{{.+}}, %{{.+}} : i32
+// CHECK: arith.trunci %{{.+}} : i32 to i16
+// CHECK: arith.bitcast %{{.+}} : i16 to bf16
+// CHECK-NOT: arith.truncf
+// CHECK-NOT: arith.extf
+func.func @bf16_casts(%v: vector<16xbf16>, %x: f32) -> (vector<16xbf16>, bf16) {
+  %w = arith.extf %v : vector<16xbf16> to vector<16xf32>
+  %d = arith.addf %w, %w : vector<16xf32>
+  %r = arith.truncf %d : vector<16xf32> to vector<16xbf16>
+  %s = arith.truncf %x : f32 to bf16
+  return %r, %s : vector<16xbf16>, bf16
 }

@@ -1,5 +1,6 @@
 // RUN: mpc-opt --split-input-file --mpc-vectorize-generics %s | FileCheck %s
 // RUN: mpc-opt --split-input-file --mpc-vectorize-generics=vector-size=8 %s | FileCheck %s --check-prefix=EIGHT
+// RUN: mpc-opt --split-input-file --mpc-emulate-narrow-floats="include-f16 expand-casts=false" --mpc-vectorize-generics %s | FileCheck %s --check-prefix=WIDE
 
 // A bias add with GELU-like math: the innermost loop (96) becomes 16-lane
 // vectors (6 per row), every other loop stays a scalar loop; the bias is a
@@ -55,8 +56,8 @@ func.func @outer_reduction(%x: memref<2x8x32xf32>, %y: memref<2x32xf32>) {
 // -----
 
 // bf16 in, bf16 out, f32 arithmetic: the extension and the rounding are
-// vectorized (arith-expand lowers them lane-wise to integer ops), so every
-// store still rounds to bf16.
+// vectorized (mpc-emulate-narrow-floats lowers them lane-wise to integer
+// ops), so every store still rounds to bf16.
 // CHECK-LABEL: func.func @bf16_casts
 // CHECK: vector.load {{.+}} : memref<1x16xbf16, {{.+}}>, vector<16xbf16>
 // CHECK: arith.extf {{.+}} : vector<16xbf16> to vector<16xf32>
@@ -78,8 +79,72 @@ func.func @bf16_casts(%x: memref<4x32xbf16>, %y: memref<4x32xbf16>) {
 
 // -----
 
+// bf16 arithmetic vectorizes once mpc-emulate-narrow-floats has widened it:
+// each op computes in f32 and rounds to bf16, lane by lane, as the scalar
+// loop did. Unwidened, it stays scalar.
+// CHECK-LABEL: func.func @bf16_arith
+// CHECK-NOT: vector<
+// CHECK: arith.mulf {{.+}} : bf16
+// WIDE-LABEL: func.func @bf16_arith
+// WIDE: scf.for %{{.+}} = %c0 to %c32 step %c16
+// WIDE-DAG: %[[X:.+]] = vector.load {{.+}} : memref<1x16xbf16, {{.+}}>, vector<16xbf16>
+// WIDE-DAG: %[[Y:.+]] = vector.load {{.+}} : memref<1x16xbf16, {{.+}}>, vector<16xbf16>
+// WIDE-DAG: %[[XW:.+]] = arith.extf %[[X]] : vector<16xbf16> to vector<16xf32>
+// WIDE-DAG: %[[YW:.+]] = arith.extf %[[Y]] : vector<16xbf16> to vector<16xf32>
+// WIDE: %[[P:.+]] = arith.mulf %[[XW]], %[[YW]] : vector<16xf32>
+// WIDE: %[[PB:.+]] = arith.truncf %[[P]] : vector<16xf32> to vector<16xbf16>
+// WIDE: %[[PW:.+]] = arith.extf %[[PB]] : vector<16xbf16> to vector<16xf32>
+// WIDE: %[[S:.+]] = arith.addf %[[PW]], %{{.+}} : vector<16xf32>
+// WIDE: %[[R:.+]] = arith.truncf %[[S]] : vector<16xf32> to vector<16xbf16>
+// WIDE: vector.store %[[R]], {{.+}} : memref<1x16xbf16, {{.+}}>, vector<16xbf16>
+// WIDE-NOT: linalg.generic
+// WIDE: return
+func.func @bf16_arith(%x: memref<4x32xbf16>, %y: memref<4x32xbf16>, %z: memref<4x32xbf16>) {
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>,
+                                   affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x, %y : memref<4x32xbf16>, memref<4x32xbf16>) outs(%z : memref<4x32xbf16>) {
+  ^bb0(%a: bf16, %b: bf16, %o: bf16):
+    %p = arith.mulf %a, %b : bf16
+    %s = arith.addf %p, %a : bf16
+    linalg.yield %s : bf16
+  }
+  return
+}
+
+// -----
+
+// f16 alike (include-f16): a ReLU and a division, 16 lanes in f32.
+// CHECK-LABEL: func.func @f16_arith
+// CHECK-NOT: vector<
+// CHECK: arith.divf {{.+}} : f16
+// WIDE-LABEL: func.func @f16_arith
+// WIDE: arith.extf {{.+}} : vector<16xf16> to vector<16xf32>
+// WIDE: arith.maximumf {{.+}} : vector<16xf32>
+// WIDE: arith.truncf {{.+}} : vector<16xf32> to vector<16xf16>
+// WIDE: arith.divf {{.+}} : vector<16xf32>
+// WIDE: arith.truncf {{.+}} : vector<16xf32> to vector<16xf16>
+// WIDE: vector.store {{.+}} : memref<1x16xf16, {{.+}}>, vector<16xf16>
+// WIDE-NOT: linalg.generic
+// WIDE: return
+func.func @f16_arith(%x: memref<4x32xf16>, %y: memref<4x32xf16>) {
+  %zero = arith.constant 0.0 : f16
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+      ins(%x : memref<4x32xf16>) outs(%y : memref<4x32xf16>) {
+  ^bb0(%a: f16, %o: f16):
+    %r = arith.maximumf %a, %zero : f16
+    %d = arith.divf %r, %a : f16
+    linalg.yield %d : f16
+  }
+  return
+}
+
+// -----
+
 // Left to the scalar loops: an innermost reduction over fewer than 4 rows
-// (its lanes are rows: see @row_reduction), bf16 arithmetic (scalar-only emulation), erf (a libm call,
+// (its lanes are rows: see @row_reduction), bf16 arithmetic (not widened
+// to f32 first), erf (a libm call,
 // lowered after the vector dialect), an i1 result (bit-packed as a vector),
 // a transposed innermost read (not contiguous), an innermost size below 4.
 // CHECK-LABEL: func.func @left_scalar

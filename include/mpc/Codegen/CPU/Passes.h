@@ -34,9 +34,14 @@ inline constexpr char kCalledInIndependentLoopAttr[] = "mpc.called_in_independen
 /// runtime library.
 void populateExpandFloat8CastPatterns(mlir::RewritePatternSet &patterns);
 
-/// Scalar arith ops on bf16 and math ops on f16/bf16 rebuilt on f32, each
-/// narrow result rounded back (one rounding per op, none folded away).
-void populateEmulateNarrowFloatPatterns(mlir::RewritePatternSet &patterns);
+/// arith.extf / arith.truncf between bf16 and f32, scalar or vector, as
+/// integer operations (round to nearest even, NaN to 0x7FC0).
+void populateExpandBFloat16CastPatterns(mlir::RewritePatternSet &patterns);
+
+/// Arith ops on bf16 (and f16 with `includeF16`) and math ops on f16/bf16,
+/// scalar or vector, rebuilt on f32, each narrow result rounded back (one
+/// rounding per op, none folded away).
+void populateEmulateNarrowFloatPatterns(mlir::RewritePatternSet &patterns, bool includeF16);
 } // namespace mpc
 
 #endif // MPC_CODEGEN_CPU_PASSES_H

@@ -106,17 +106,31 @@ def ConvToMatmulPass : Pass<"mpc-conv-to-matmul", "::mlir::func::FuncOp"> {
 }
 
 def EmulateNarrowFloatsPass : Pass<"mpc-emulate-narrow-floats"> {
-  let summary = "bf16 arithmetic and f16/bf16 math via f32 with per-op rounding; fp8 casts as bit arithmetic";
+  let summary = "bf16 arithmetic and f16/bf16 math via f32 with per-op rounding; bf16/fp8 casts as bit arithmetic";
   let description = [{
-    Scalar arith ops on bf16 and math ops on f16/bf16 compute in f32 and
-    round each result back (arith-expand then lowers the bf16 casts to
-    integer operations), so no bf16 value reaches LLVM's legalizer and its
-    libgcc calls, and no f16/bf16 math reaches libm. extf/truncf
-    between fp8 (f8E4M3FN, f8E5M2) and other floats become integer bit
-    arithmetic rounding to nearest even; E4M3FN overflow gives NaN (it has
-    no infinity) and E5M2 overflow infinity, as arith.truncf defines.
-    Saturation is the caller's clamp (mpc.cast's lowering does it).
+    Arith ops on bf16 and math ops on f16/bf16, scalar or vector, compute in
+    f32 and round each result back, so no bf16 value reaches LLVM's
+    legalizer and its libgcc calls, and no f16/bf16 math reaches libm.
+    extf/truncf between bf16 and f32 become integer operations (a 16-bit
+    shift; round to nearest even, NaN to 0x7FC0), on vectors too: LLVM
+    would select vcvtneps2bf16 on AVX512-BF16, which flushes subnormals. extf/truncf between fp8 (f8E4M3FN, f8E5M2)
+    and other floats become integer bit arithmetic rounding to nearest
+    even; E4M3FN overflow gives NaN (it has no infinity) and E5M2 overflow
+    infinity, as arith.truncf defines. Saturation is the caller's clamp
+    (mpc.cast's lowering does it).
+
+    The CPU pipeline runs it twice: on linalg bodies before they are
+    vectorized (include-f16, no cast expansion: the bodies then hold only
+    f32 arithmetic between casts, which vectorizes), and on the loops.
   }];
+  let options = [
+    Option<"includeF16", "include-f16", "bool", /*default=*/"false",
+           "Widen f16 arithmetic too (LLVM promotes scalar f16 ops itself; a vectorizer "
+           "wants f32 bodies)">,
+    Option<"expandCasts", "expand-casts", "bool", /*default=*/"true",
+           "Lower bf16 and fp8 extf/truncf to integer operations (off while the casts must "
+           "stay casts for the vectorizer)">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
