@@ -30,7 +30,7 @@ mlir::linalg::GenericOp widenNarrowOperands(mlir::RewriterBase &rewriter, mlir::
                                             int64_t panelColumns, int64_t tileRows, bool &parallel);
 
 /// `vector.extract (arith.extf (vector.transfer_read ...))` ->
-/// `arith.extf (vector.extract ...)`: a tile's bf16/f16 row operand element,
+/// `arith.extf (vector.extract ...)` for bf16: a tile's row operand element,
 /// broadcast across a row of accumulators, is then one narrow scalar load and
 /// a widening (a shift for bf16), not a lane of a widened vector that LLVM
 /// moves out with shuffles.

@@ -206,10 +206,11 @@ def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"
     Vector transfers of rank > 1 are left for convert-vector-to-scf. The
     row operand's elements (each broadcast across a row of the tile) are
     read as scalar loads where they come straight from memory (f32, or
-    bf16/f16 widened after the load), not extracted from a vector load. In blocked contractions each row tile's
-    loop over the reduction also prefetches (memref.prefetch, into L1) its
-    share of the column operand's next block, so that the panel's first
-    tile does not wait on L2/L3 for every block (option `prefetch`).
+    bf16 widened after the load), not extracted from a vector load. In
+    blocked contractions each row tile's loop over the reduction also
+    prefetches (memref.prefetch, into L1) its share of the column operand's
+    next block, so that the panel's first tile does not wait on L2/L3 for
+    every block (option `prefetch`).
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
