@@ -121,7 +121,10 @@ linalg::GenericOp castColumnPanels(RewriterBase &rewriter, linalg::GenericOp op,
     return op;
   rewriter.eraseOp(op);
   auto inner = cast<linalg::GenericOp>(tiled->op.getOperation());
-  castBefore(rewriter, inner, index, castChain(inner, index));
+  // Tiling clones the body: the chain is there again.
+  SmallVector<Operation *> chain = castChain(inner, index);
+  if (!chain.empty())
+    castBefore(rewriter, inner, index, chain);
   parallel &= !parallelPanels;
   return inner;
 }
