@@ -56,22 +56,27 @@ Value collapseRange(OpBuilder &b, Location loc, Value value, int64_t first, int6
 /// generic: loops over `shape`'s dims, `source` read at `sourceMap`, the
 /// result written at `resultMap` (the identity unless the loops follow
 /// another order).
+/// With `widen`, the copy writes f32 elements (extf of each bf16/f16 one).
 Value copyGeneric(OpBuilder &b, Location loc, Value source, ArrayRef<int64_t> shape, AffineMap sourceMap,
-                  AffineMap resultMap) {
-  Type element = cast<RankedTensorType>(source.getType()).getElementType();
+                  AffineMap resultMap, bool widen = false) {
+  Type element = widen ? b.getF32Type() : cast<RankedTensorType>(source.getType()).getElementType();
   Value init = tensor::EmptyOp::create(b, loc, shape, element);
   unsigned loops = sourceMap.getNumDims();
   return linalg::GenericOp::create(
              b, loc, TypeRange{init.getType()}, ValueRange{source}, ValueRange{init},
              SmallVector<AffineMap>{sourceMap, resultMap},
              SmallVector<utils::IteratorType>(loops, utils::IteratorType::parallel),
-             [](OpBuilder &nb, Location nl, ValueRange args) { linalg::YieldOp::create(nb, nl, args[0]); })
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value value = widen ? arith::ExtFOp::create(nb, nl, element, args[0]).getResult() : args[0];
+               linalg::YieldOp::create(nb, nl, value);
+             })
       .getResult(0);
 }
 
-Value copyGeneric(OpBuilder &b, Location loc, Value source, ArrayRef<int64_t> shape, AffineMap sourceMap) {
+Value copyGeneric(OpBuilder &b, Location loc, Value source, ArrayRef<int64_t> shape, AffineMap sourceMap,
+                  bool widen = false) {
   return copyGeneric(b, loc, source, shape, sourceMap,
-                     AffineMap::getMultiDimIdentityMap(sourceMap.getNumDims(), b.getContext()));
+                     AffineMap::getMultiDimIdentityMap(sourceMap.getNumDims(), b.getContext()), widen);
 }
 
 /// Output positions per block. Patches for a whole 56x56 image are 7 MB
@@ -352,7 +357,7 @@ Value packedWeight(OpBuilder &b, Location loc, Value weight, int64_t spatial, bo
 /// O), C * prod(K)]: one row of C * prod(K) entries per output position.
 Value buildTransposedPatches(OpBuilder &b, Location loc, Value input, Value n, Value row0, int64_t rows,
                              ArrayRef<int64_t> kernel, ArrayRef<int64_t> out, const ConvMatch &conv,
-                             bool channelsInner) {
+                             bool channelsInner, bool widen) {
   int64_t s = conv.spatial;
   input = blockInput(b, loc, input, n, row0, rows, kernel, conv);
   auto inputType = cast<RankedTensorType>(input.getType());
@@ -376,7 +381,7 @@ Value buildTransposedPatches(OpBuilder &b, Location loc, Value input, Value n, V
   SmallVector<AffineExpr> inExprs{d(0), d(1), d(channel)};
   for (int64_t i = 0; i < s; ++i)
     inExprs.push_back(d(2 + i) * conv.strides[i] + d(firstOffset + i) * conv.dilations[i]);
-  Value patches = copyGeneric(b, loc, input, shape, AffineMap::get(loops, 0, inExprs, ctx));
+  Value patches = copyGeneric(b, loc, input, shape, AffineMap::get(loops, 0, inExprs, ctx), widen);
   patches = collapseRange(b, loc, patches, 2 + s, 1 + s); // [N, G, O..., K*C]
   return collapseRange(b, loc, patches, 2, s);            // [N, G, P, K*C]
 }
@@ -386,7 +391,8 @@ Value buildTransposedPatches(OpBuilder &b, Location loc, Value input, Value n, V
 /// channels the register tile's (vector) columns and the positions its
 /// rows. The body is the convolution's own (input, weight, accumulator);
 /// k runs over (kernel..., c) row-major, so each output adds its products
-/// in another order than the convolution's (c, kernel...) loops.
+/// in another order than the convolution's (c, kernel...) loops. Widened
+/// (f32) patches replace the body's widening of the input.
 Value buildTransposedMatmul(OpBuilder &b, Location loc, linalg::GenericOp conv, Value patches, Value weight,
                             Value acc) {
   MLIRContext *ctx = b.getContext();
@@ -400,7 +406,27 @@ Value buildTransposedMatmul(OpBuilder &b, Location loc, linalg::GenericOp conv, 
                                           ValueRange{acc}, maps, iterators);
   IRMapping mapping;
   conv.getRegion().cloneInto(&matmul.getRegion(), mapping);
+  BlockArgument input = matmul.getRegion().front().getArgument(0);
+  Type patchElement = getElementTypeOrSelf(patches.getType());
+  if (input.getType() != patchElement) {
+    Operation *widening = *input.getUsers().begin();
+    widening->getResult(0).replaceAllUsesWith(input);
+    widening->erase();
+    input.setType(patchElement);
+  }
   return matmul.getResult(0);
+}
+
+/// Whether the convolution's body only widens its input (argument 0) from
+/// bf16/f16 to f32: its patches can then be f32, widened once per patch
+/// element by the im2col copy rather than once per register tile.
+bool widensInput(linalg::GenericOp conv) {
+  BlockArgument input = conv.getRegion().front().getArgument(0);
+  if (!input.hasOneUse())
+    return false;
+  auto extend = dyn_cast<arith::ExtFOp>(*input.getUsers().begin());
+  Type from = input.getType();
+  return extend && (from.isBF16() || from.isF16()) && extend.getType().isF32();
 }
 
 /// Whether to compute the convolution transposed (positions x channels):
@@ -480,9 +506,12 @@ void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvMatch &
     // Channels innermost where mpc-vectorize-generics can then move the
     // patches in register blocks: f32, unit stride and dilation along the
     // last spatial dim, and 8 or more output columns and input channels.
+    // (Not for bf16/f16: that order would change the order of each
+    // output's sum, and with it the bits, of the default numerics.)
     auto inputType = cast<RankedTensorType>(input.getType());
     bool channelsInner = inputType.getElementType().isF32() && conv.strides.back() == 1 &&
                          conv.dilations.back() == 1 && out.back() >= 8 && inputType.getDimSize(2) >= 8;
+    bool widen = widensInput(op);
     Value weight = packedWeight(rewriter, loc, op.getDpsInputs()[1], s, channelsInner);
     Value acc;
     if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
@@ -495,7 +524,7 @@ void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvMatch &
     }
     result = forEachBlock(rewriter, loc, acc, batch, blocks, rows, blockColumns,
                           [&](OpBuilder &b, Location l, Value n, Value row0, Value accBlock) {
-                            Value patches = buildTransposedPatches(b, l, input, n, row0, rows, kernel, out, conv, channelsInner);
+                            Value patches = buildTransposedPatches(b, l, input, n, row0, rows, kernel, out, conv, channelsInner, widen);
                             return buildTransposedMatmul(b, l, op, patches, weight, accBlock);
                           });
     result = collapseRange(rewriter, loc, swapLastTwo(rewriter, loc, result), 2, 2); // [N, G, M, P]

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "mpc/Codegen/CPU/CPUTarget.h"
 #include "mpc/Codegen/CPU/Passes.h"
+#include "NarrowOperands.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -429,6 +430,8 @@ struct TileAndVectorizePass : impl::TileAndVectorizePassBase<TileAndVectorizePas
     for (linalg::GenericOp op : candidates) {
       rewriter.setInsertionPoint(op);
       bool parallel = multiplyAdds(op) >= minParallelMacs;
+      op = widenNarrowOperands(rewriter, op, registerTile.columns, registerTile.rows, parallel);
+      rewriter.setInsertionPoint(op);
       // Cache blocks first (long reductions only); their parallel loops
       // are the ones threads take, the register tiles inside stay serial.
       FailureOr<CacheBlocks> blocks = tileForCache(rewriter, op, registerTile, parallel);
@@ -513,7 +516,9 @@ struct TileAndVectorizePass : impl::TileAndVectorizePassBase<TileAndVectorizePas
           // The row operand's elements each feed one broadcast: read them as
           // scalars (a broadcast load each) rather than as a vector whose
           // lanes LLVM then broadcast with shuffles (vpermps), which took
-          // the port of the second FMA unit.
+          // the port of the second FMA unit. bf16 rows too: their
+          // elements are extracted before they are widened.
+          populateExtractBeforeExtendPatterns(patterns);
           vector::populateScalarVectorTransferLoweringPatterns(patterns, /*benefit=*/1,
                                                                /*allowMultipleUses=*/true);
           vector::ExtractOp::getCanonicalizationPatterns(patterns, ctx);

@@ -289,6 +289,28 @@ func.func @channels_inner(%x: tensor<1x8x10x10xf32>, %w: tensor<32x8x3x3xf32>) -
 
 // -----
 
+// bf16, transposed (49 positions): the patches keep the convolution's (c, kh, kw) order
+// (channels innermost would change each output's order of additions, and
+// with it its bits) and are f32: the im2col copy widens each element once,
+// and the contraction reads them without a cast (the register tiles then
+// broadcast f32 rows). The weight keeps its bf16 widening.
+// CHECK-LABEL: func.func @transposed_bf16
+// CHECK: %[[PATCHES:.+]] = linalg.generic {{.+}} ins(%{{.+}} : tensor<1x1x8x9x9xbf16>) outs(%{{.+}} : tensor<1x1x7x7x8x3x3xf32>)
+// CHECK-NEXT: ^bb0(%[[X:.+]]: bf16, %{{.+}}: f32):
+// CHECK-NEXT: %[[XE:.+]] = arith.extf %[[X]] : bf16 to f32
+// CHECK-NEXT: linalg.yield %[[XE]] : f32
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<1x1x49x72xf32>, tensor<1x1x72x32xbf16>)
+// CHECK-NEXT: ^bb0(%[[INPUT:.+]]: f32, %[[WEIGHT:.+]]: bf16, %[[SUM:.+]]: f32):
+// CHECK-NEXT: %[[W:.+]] = arith.extf %[[WEIGHT]] : bf16 to f32
+// CHECK-NEXT: %[[PROD:.+]] = arith.mulf %[[INPUT]], %[[W]] : f32
+// CHECK-NEXT: arith.addf %[[SUM]], %[[PROD]] : f32
+func.func @transposed_bf16(%x: tensor<1x8x7x7xbf16>, %w: tensor<32x8x3x3xbf16>) -> tensor<1x32x7x7xbf16> {
+  %0 = mpc.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x8x7x7xbf16>, tensor<32x8x3x3xbf16>) -> tensor<1x32x7x7xbf16>
+  return %0 : tensor<1x32x7x7xbf16>
+}
+
+// -----
+
 // Blocks of rows (7 of 28, 196 positions) and a batch of 2, transposed: one
 // independent iteration per (image, block), each on its [1, 1, 1, 196, 32]
 // slice of the accumulator.

@@ -27,44 +27,61 @@
 // A bf16 matmul with f32 accumulation (mpc-lower-to-linalg's form): tiles of
 // 8 rows x 32 columns, the reduction (96) in an scf.for of 8-wide steps;
 // the bf16 operands are extended to f32 before the contraction, which
-// accumulates in f32. The output tile is read once before the reduction
-// loop, carried through it as an iter_arg (registers) and written once
-// after it. Below 2^20 multiply-adds (this one: 2^18.6) the tiles are
-// plain scf.for loops: not worth dispatching to threads.
+// accumulates in f32. The column operand is widened once per element: for
+// each panel of 32 columns, into a [96 x 32] f32 buffer that the panel's 8
+// row tiles read (not once per row tile and k step). The output tile is
+// read once before the reduction loop, carried through it as an iter_arg
+// (registers) and written once after it. Below 2^20 multiply-adds (this
+// one: 2^18.6) the loops are plain scf.for loops: not worth dispatching to
+// threads.
 // CONTRACT-LABEL: func.func @matmul_bf16
-// CONTRACT: scf.for %[[I:.+]] = %c0 to %c64 step %c8
 // CONTRACT: scf.for %[[J:.+]] = %c0 to %c64 step %c32
-// CONTRACT: %[[TILE:.+]] = memref.subview %{{.+}}[%[[I]], %[[J]]] [8, 32] [1, 1]
+// CONTRACT: %[[PANEL:.+]] = memref.subview %arg1[0, %[[J]]] [96, 32] [1, 1]
+// CONTRACT: %[[BUF:.+]] = memref.alloc() {alignment = 64 : i64} : memref<96x32xf32>
+// CONTRACT: linalg.generic {{.+}} ins(%[[PANEL]] : {{.+}}) outs(%[[BUF]] : memref<96x32xf32>)
+// CONTRACT-NEXT: ^bb0(%[[X:.+]]: bf16, %{{.+}}: f32):
+// CONTRACT-NEXT: %[[XE:.+]] = arith.extf %[[X]] : bf16 to f32
+// CONTRACT-NEXT: linalg.yield %[[XE]] : f32
+// CONTRACT: scf.for %[[I:.+]] = %c0 to %c64 step %c8
+// CONTRACT: %[[TILE:.+]] = memref.subview %{{.+}}[%[[I]], %{{.+}}] [8, 32] [1, 1]
 // CONTRACT: %[[INIT:.+]] = vector.transfer_read %[[TILE]]{{.+}} : memref<8x32xf32, {{.+}}>, vector<8x32xf32>
 // CONTRACT: %[[LOOP:.+]] = scf.for %{{.+}} = %c0 to %c96 step %c8 iter_args(%[[ACC:.+]] = %[[INIT]]) -> (vector<8x32xf32>)
 // CONTRACT-DAG: %[[A:.+]] = vector.transfer_read {{.+}} : memref<8x8xbf16, {{.+}}>, vector<8x8xbf16>
-// CONTRACT-DAG: %[[B:.+]] = vector.transfer_read {{.+}} : memref<8x32xbf16, {{.+}}>, vector<8x32xbf16>
+// CONTRACT-DAG: %[[B:.+]] = vector.transfer_read {{.+}} : memref<8x32xf32, {{.+}}>, vector<8x32xf32>
 // CONTRACT-DAG: %[[AE:.+]] = arith.extf %[[A]] : vector<8x8xbf16> to vector<8x8xf32>
-// CONTRACT-DAG: %[[BE:.+]] = arith.extf %[[B]] : vector<8x32xbf16> to vector<8x32xf32>
-// CONTRACT: %[[R:.+]] = vector.contract {{.+}} %[[AE]], %[[BE]], %[[ACC]] : vector<8x8xf32>, vector<8x32xf32> into vector<8x32xf32>
+// CONTRACT: %[[R:.+]] = vector.contract {{.+}} %[[AE]], %[[B]], %[[ACC]] : vector<8x8xf32>, vector<8x32xf32> into vector<8x32xf32>
 // CONTRACT-NOT: vector.transfer_write
 // CONTRACT: scf.yield %[[R]]
 // CONTRACT: vector.transfer_write %[[LOOP]], %[[TILE]]
+// CONTRACT: memref.dealloc %[[BUF]] : memref<96x32xf32>
 // CONTRACT-NOT: linalg.generic
 
 // Lowered: one FMA on a 32-wide f32 row per (row, k) pair, 8 x 8 of them
 // in the loop body; no loads or stores of the accumulators inside the loop.
+// Each element of the bf16 row operand is a scalar bf16 load, widened and
+// broadcast, not a lane extracted from a widened vector (lane shuffles).
 // FMA-LABEL: func.func @matmul_bf16
 // FMA-NOT: vector.contract
 // FMA-NOT: vector.outerproduct
 // FMA: vector.transfer_read {{.+}} : memref<8x32xf32, {{.+}}>, vector<8x32xf32>
 // FMA: scf.for
 // FMA-NOT: vector.transfer_write
+// FMA: %[[X:.+]] = memref.load %{{.+}}[%c0, %c0] : memref<8x8xbf16
+// FMA-NEXT: %[[XE:.+]] = arith.extf %[[X]] : bf16 to f32
+// FMA-NEXT: vector.broadcast %[[XE]] : f32 to vector<32xf32>
+// FMA-NOT: vector.extract {{.+}} : f32 from vector
 // FMA-COUNT-64: vector.fma {{.+}} : vector<32xf32>
 // FMA-NOT: vector.fma
 // FMA-NOT: vector.transfer_write
 // FMA: scf.yield
 // FMA: vector.transfer_write {{.+}} : vector<8x32xf32>, memref<8x32xf32, {{.+}}>
 // FMA: return
-// 64 rows have no divisor 6: 4 x 16 tiles.
+// 64 rows have no divisor 6: 4 x 16 tiles, in panels of 16 columns whose
+// column operand is widened into a [96 x 16] f32 buffer first.
 // AVX2-LABEL: func.func @matmul_bf16
-// AVX2: scf.for %{{.+}} = %c0 to %c64 step %c4
 // AVX2: scf.for %{{.+}} = %c0 to %c64 step %c16
+// AVX2: memref.alloc() {{.+}} : memref<96x16xf32>
+// AVX2: scf.for %{{.+}} = %c0 to %c64 step %c4
 // AVX2: scf.for %{{.+}} = %c0 to %c96 step %c8 iter_args(%{{.+}}) -> (vector<4x16xf32>)
 // AVX2: vector.contract {{.+}} : vector<4x8xf32>, vector<8x16xf32> into vector<4x16xf32>
 func.func @matmul_bf16(%a: memref<64x96xbf16>, %b: memref<96x64xbf16>, %c: memref<64x64xf32>) {
@@ -304,6 +321,72 @@ func.func @rows_of_six(%a: memref<48x64xf32>, %b: memref<64x64xf32>, %c: memref<
       ins(%a, %b : memref<48x64xf32>, memref<64x64xf32>) outs(%c : memref<48x64xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
     %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// Operands that a fused precision cast rounds to bf16 (f32 parameters and
+// activations of f32 ops): each element is rounded once, not once per tile
+// that reads it. The row operand whole, into a buffer before the loops; the
+// column operand per panel: for each head (h, a dim of the column operand
+// only) and panel of 32 columns a [256 x 1 x 32] buffer; the panels are the
+// parallel loop (2^21 multiply-adds), and the unit head dim of the
+// contraction left inside takes no tile role: its tiles are 8 rows (m) x 32
+// columns, as without the casts.
+// CONTRACT-LABEL: func.func @matmul_rounded
+// CONTRACT: %[[ROWS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<64x256xf32>
+// CONTRACT: linalg.generic {{.+}} ins(%arg0 : memref<64x256xf32>) outs(%[[ROWS]] : memref<64x256xf32>)
+// CONTRACT-NEXT: ^bb0(%[[X:.+]]: f32, %{{.+}}: f32):
+// CONTRACT-NEXT: %[[XR:.+]] = arith.truncf %[[X]] : f32 to bf16
+// CONTRACT-NEXT: %[[XE:.+]] = arith.extf %[[XR]] : bf16 to f32
+// CONTRACT-NEXT: linalg.yield %[[XE]] : f32
+// CONTRACT: scf.parallel (%[[H:.+]], %[[E:.+]]) = (%c0, %c0) to (%c4, %c32) step (%c1, %c32)
+// CONTRACT: %[[PANEL:.+]] = memref.subview %arg1[0, %[[H]], %[[E]]] [256, 1, 32] [1, 1, 1]
+// CONTRACT: %[[COLS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<256x1x32xf32>
+// CONTRACT: linalg.generic {{.+}} ins(%[[PANEL]] : {{.+}}) outs(%[[COLS]] : memref<256x1x32xf32>)
+// CONTRACT: arith.truncf
+// CONTRACT: scf.for %{{.+}} = %c0 to %c64 step %c8
+// CONTRACT: scf.for %{{.+}} = %c0 to %c256 step %c8 iter_args
+// CONTRACT-DAG: memref.subview %[[ROWS]]
+// CONTRACT-DAG: memref.subview %[[COLS]]
+// CONTRACT-NOT: arith.truncf
+// CONTRACT: vector.contract {{.+}} : vector<8x8xf32>, vector<8x1x32xf32> into vector<8x1x32xf32>
+// CONTRACT: memref.dealloc %[[COLS]]
+// CONTRACT: scf.reduce
+// CONTRACT: memref.dealloc %[[ROWS]]
+#ar = affine_map<(m, h, e, k) -> (m, k)>
+#br = affine_map<(m, h, e, k) -> (k, h, e)>
+#cr = affine_map<(m, h, e, k) -> (m, h, e)>
+func.func @matmul_rounded(%a: memref<64x256xf32>, %b: memref<256x4x32xf32>, %c: memref<64x4x32xf32>) {
+  linalg.generic {indexing_maps = [#ar, #br, #cr], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x256xf32>, memref<256x4x32xf32>) outs(%c : memref<64x4x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %yr = arith.truncf %y : f32 to bf16
+    %xr = arith.truncf %x : f32 to bf16
+    %xe = arith.extf %xr : bf16 to f32
+    %ye = arith.extf %yr : bf16 to f32
+    %p = arith.mulf %xe, %ye : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// One row (a matrix-vector product): no row tile shares the column operand,
+// so it is widened inside the tile as before, without a buffer.
+// CONTRACT-LABEL: func.func @gemv_bf16
+// CONTRACT-NOT: memref.alloc
+// CONTRACT: arith.extf {{.+}} : vector<8x32xbf16> to vector<8x32xf32>
+// CONTRACT: return
+func.func @gemv_bf16(%a: memref<1x256xbf16>, %b: memref<256x64xbf16>, %c: memref<1x64xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<1x256xbf16>, memref<256x64xbf16>) outs(%c : memref<1x64xf32>) {
+  ^bb0(%x: bf16, %y: bf16, %acc: f32):
+    %xe = arith.extf %x : bf16 to f32
+    %ye = arith.extf %y : bf16 to f32
+    %p = arith.mulf %xe, %ye : f32
     %s = arith.addf %acc, %p : f32
     linalg.yield %s : f32
   }

@@ -210,15 +210,21 @@ def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"
     tiles of all rows innermost: a panel's block of the column operand
     stays in L1 while every row tile uses it. The
     bf16/f16 -> f32 extensions stay separate ops: accumulation is in f32 as
-    before, only the order of the additions changes. Ops that do not fit
+    before, only the order of the additions changes. Casts of an operand
+    run once per element: a column operand the body widens or rounds (a
+    fused f32 -> bf16/f16 cast) is cast per panel of 32 columns into an f32
+    buffer that all row tiles of the panel read (when more than one row tile
+    does), a row operand the body rounds is cast whole into an f32 buffer
+    before the op. Ops that do not fit
     (convolutions, dynamic shapes) are left for convert-linalg-to-loops.
     Vector transfers of rank > 1 are left for convert-vector-to-scf. The
     row operand's elements (each broadcast across a row of the tile) are
-    read as scalar loads where they come straight from memory (f32), not
-    extracted from a vector load. In blocked contractions each row tile's
-    loop over the reduction also prefetches (memref.prefetch, into L1) its
-    share of the column operand's next block, so that the panel's first
-    tile does not wait on L2/L3 for every block (option `prefetch`).
+    read as scalar loads where they come straight from memory (f32, or
+    bf16 widened after the load), not extracted from a vector load. In
+    blocked contractions each row tile's loop over the reduction also
+    prefetches (memref.prefetch, into L1) its share of the column operand's
+    next block, so that the panel's first tile does not wait on L2/L3 for
+    every block (option `prefetch`).
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
