@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CPU latency of mpc-run against onnxruntime on 1 and 2 threads, fp32 and bf16.
+"""CPU latency of mpc-run against onnxruntime on 1 and 2 threads, fp32, bf16 and fp16.
 
 For each model (test/Inputs/models/torch_{mlp,cnn,encoder}.onnx at a given
 batch, the BERT- and GPT-2-style exports of test/Inputs/models/
@@ -10,6 +10,7 @@ thread count T, runs R rounds of
     onnxruntime   (intra_op_num_threads=T, inter_op_num_threads=1, fp32)
     mpc-run MODEL --input ... --iterations N --threads T --precision fp32
     mpc-run MODEL --input ... --iterations N --threads T --precision bf16
+    mpc-run MODEL --input ... --iterations N --threads T --precision fp16
 alternating the order every round (A B C, C B A, ...), so that a slow
 stretch of a shared machine hits every side. One round's time is the mean
 of N runs: mpc-run reports it (after compiling; compile time separately),
@@ -17,7 +18,9 @@ onnxruntime's is the mean of N session.run after one warm-up run. The
 tables (one per thread count) show the median and minimum over the rounds
 per side and the ratio of the medians, mpc / onnxruntime. onnxruntime runs
 fp32 only: its bf16 CPU kernels do not cover these models, so the bf16
-column compares mpc's bf16 program with onnxruntime's fp32 one.
+and fp16 columns compare mpc's bf16/fp16 programs with onnxruntime's fp32
+one; "bf16 / fp32" and "fp16 / fp32" compare them with mpc's fp32 program
+(below 1: the low precision is faster).
 
 ResNet-18 (random weights, eval mode, exported by torch.onnx with batch
 norms folded) is generated once into BUILD/bench-cache/resnet18.onnx; it is
@@ -231,7 +234,8 @@ def main():
             models = [m for m in models if m[0].startswith(wanted)]
 
         header = ["model", "onnxruntime ms median (min)", "mpc fp32 ms median (min)", "fp32 ratio",
-                  "mpc bf16 ms median (min)", "bf16 ratio", "mpc compile ms fp32 (median)", "rounds"]
+                  "mpc bf16 ms median (min)", "bf16 ratio", "mpc fp16 ms median (min)", "fp16 ratio",
+                  "bf16 / fp32", "fp16 / fp32", "mpc compile ms fp32 (median)", "rounds"]
         if args.baseline_mpc_run:
             header += ["baseline fp32 ms median (min)", "baseline / mpc fp32", "baseline compile ms"]
         rows = {t: [] for t in thread_counts}
@@ -241,7 +245,7 @@ def main():
             feeds, files = make_inputs(path, batch, work)
             for threads in thread_counts:
                 session = ort_session(path, feeds, threads)
-                times = {"ort": [], "fp32": [], "bf16": [], "compile": [], "base": [], "base_compile": []}
+                times = {"ort": [], "fp32": [], "bf16": [], "fp16": [], "compile": [], "base": [], "base_compile": []}
 
                 def run(side):
                     if side == "ort":
@@ -259,15 +263,18 @@ def main():
                     if side == "fp32":
                         times["compile"].append(compile_ms)
 
-                order = ["ort", "fp32", "bf16"] + (["base"] if args.baseline_mpc_run else [])
+                order = ["ort", "fp32", "bf16", "fp16"] + (["base"] if args.baseline_mpc_run else [])
                 for r in range(rounds):
                     for side in (order if r % 2 == 0 else order[::-1]):
                         run(side)
                 ort_med, ort_min = median_min(times["ort"])
                 fp32_med, fp32_min = median_min(times["fp32"])
                 bf16_med, bf16_min = median_min(times["bf16"])
+                fp16_med, fp16_min = median_min(times["fp16"])
                 row = [label, f"{ort_med:.3f} ({ort_min:.3f})", f"{fp32_med:.3f} ({fp32_min:.3f})",
                        f"{fp32_med / ort_med:.2f}", f"{bf16_med:.3f} ({bf16_min:.3f})", f"{bf16_med / ort_med:.2f}",
+                       f"{fp16_med:.3f} ({fp16_min:.3f})", f"{fp16_med / ort_med:.2f}",
+                       f"{bf16_med / fp32_med:.2f}", f"{fp16_med / fp32_med:.2f}",
                        f"{statistics.median(times['compile']):.0f}", str(rounds)]
                 if args.baseline_mpc_run:
                     base_med, base_min = median_min(times["base"])
