@@ -77,13 +77,6 @@ void castBefore(RewriterBase &rewriter, linalg::GenericOp op, unsigned index, Ar
   memref::DeallocOp::create(rewriter, op.getLoc(), buffer);
 }
 
-int64_t largestDivisor(int64_t size, int64_t limit) {
-  for (int64_t t = std::min(size, limit); t > 1; --t)
-    if (size % t == 0)
-      return t;
-  return 1;
-}
-
 /// Times a register tile's row dim is walked per element of the column
 /// operand: the op's parallel work beyond the column operand's own dims.
 int64_t columnReuse(linalg::GenericOp op, AffineMap columnsMap) {
@@ -95,8 +88,8 @@ int64_t columnReuse(linalg::GenericOp op, AffineMap columnsMap) {
 }
 
 /// The column operand (input `index`) cast per panel: loops over its
-/// parallel dims (panels of the columns, single indices of the others), in
-/// each a [reduction x panel] buffer for the op on that panel.
+/// parallel dims (panels of `panelColumns` columns, single indices of the
+/// others), in each a [reduction x panel] buffer for the op on that panel.
 linalg::GenericOp castColumnPanels(RewriterBase &rewriter, linalg::GenericOp op, unsigned index, int64_t columns,
                                    int64_t panelColumns, bool &parallel) {
   AffineMap map = op.getIndexingMapsArray()[index];
@@ -107,7 +100,7 @@ linalg::GenericOp castColumnPanels(RewriterBase &rewriter, linalg::GenericOp op,
   for (auto [d, range] : llvm::enumerate(ranges)) {
     if (iterators[d] != utils::IteratorType::parallel || !map.isFunctionOfDim(d))
       continue;
-    panel[d] = static_cast<int64_t>(d) == columns ? largestDivisor(range, panelColumns) : 1;
+    panel[d] = static_cast<int64_t>(d) == columns ? panelColumns : 1;
     trips *= range / panel[d];
   }
   bool parallelPanels = parallel && trips > 1;
@@ -151,15 +144,8 @@ struct ExtractBeforeExtend : OpRewritePattern<vector::ExtractOp> {
 
 } // namespace
 
-linalg::GenericOp widenNarrowOperands(RewriterBase &rewriter, linalg::GenericOp op, int64_t panelColumns,
-                                      int64_t tileRows, bool &parallel) {
-  // The register tiles' columns: the innermost parallel dim.
-  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  int64_t columns = iterators.size() - 1;
-  while (columns >= 0 && iterators[columns] != utils::IteratorType::parallel)
-    --columns;
-  if (columns < 0)
-    return op;
+linalg::GenericOp widenNarrowOperands(RewriterBase &rewriter, linalg::GenericOp op, int64_t columns,
+                                      int64_t panelColumns, int64_t tileRows, bool &parallel) {
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   bool firstIsColumns = maps[0].isFunctionOfDim(columns);
   if (firstIsColumns == maps[1].isFunctionOfDim(columns))

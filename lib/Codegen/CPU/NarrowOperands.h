@@ -20,14 +20,17 @@ namespace mpc {
 /// - a row operand that the body rounds (a fused f32 -> bf16/f16 cast) is
 ///   rounded and widened whole into a buffer before the op;
 /// - a column operand that the body widens or rounds is, for each panel of
-///   `panelColumns` columns (and each index of its other parallel dims),
+///   `panelColumns` columns of loop dim `columns` (the register tiles'
+///   columns; `panelColumns` divides its range) and each index of its other
+///   parallel dims,
 ///   widened into a [reduction x panel] buffer that all row tiles of the
 ///   panel read. The loops over panels are parallel if `parallel` and there
 ///   are several; `parallel` is then cleared for the op left inside.
 /// Returns the contraction left for the register tiles (`op` when nothing
 /// was cast, the op inside the panels otherwise).
 mlir::linalg::GenericOp widenNarrowOperands(mlir::RewriterBase &rewriter, mlir::linalg::GenericOp op,
-                                            int64_t panelColumns, int64_t tileRows, bool &parallel);
+                                            int64_t columns, int64_t panelColumns, int64_t tileRows,
+                                            bool &parallel);
 
 /// `vector.extract (arith.extf (vector.transfer_read ...))` ->
 /// `arith.extf (vector.extract ...)` for bf16: a tile's row operand element,

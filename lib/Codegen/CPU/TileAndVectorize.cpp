@@ -430,7 +430,10 @@ struct TileAndVectorizePass : impl::TileAndVectorizePassBase<TileAndVectorizePas
     for (linalg::GenericOp op : candidates) {
       rewriter.setInsertionPoint(op);
       bool parallel = multiplyAdds(op) >= minParallelMacs;
-      op = widenNarrowOperands(rewriter, op, registerTile.columns, registerTile.rows, parallel);
+      if (int64_t columns = tileDimsOf(op).columns; columns >= 0) {
+        int64_t panelColumns = divisorTile(op.getStaticLoopRanges()[columns], registerTile.columns);
+        op = widenNarrowOperands(rewriter, op, columns, panelColumns, registerTile.rows, parallel);
+      }
       rewriter.setInsertionPoint(op);
       // Cache blocks first (long reductions only); their parallel loops
       // are the ones threads take, the register tiles inside stay serial.
