@@ -157,6 +157,7 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   lowered.addPass(createConvertIndexToLLVMPass());
   lowered.addPass(createReconcileUnrealizedCastsPass());
   lowered.addPass(createCanonicalizerPass());
+  lowered.addPass(createBFloat16MemoryAsI16Pass());
   pm.addPass(createCheckLoweredToLLVMPass());
 }
 

@@ -46,6 +46,21 @@ def AsyncParallelForPass : Pass<"mpc-async-parallel-for", "::mlir::ModuleOp"> {
   ];
 }
 
+def BFloat16MemoryAsI16Pass : Pass<"mpc-bf16-memory-as-i16"> {
+  let summary = "LLVM dialect loads and stores of bf16 vectors as i16 vectors plus bitcasts";
+  let description = [{
+    After the lowering to the LLVM dialect, bf16 values are only moved: the
+    arithmetic and casts are integer code (mpc-emulate-narrow-floats). Where
+    a loaded bf16 vector is stored as it is (a copy: the im2col of a bf16
+    convolution), LLVM (22, x86 without AVX512-BF16) split the runs of
+    `<16 x bfloat>` loads and stores into 16-bit scalar moves: torch_cnn's
+    bf16 im2col copy ran ~10x slower than the f16 one, and the huge block
+    took seconds in the instruction scheduler. Each llvm.load / llvm.store of
+    a vector of bf16 becomes one of the same-width i16 vector with an
+    llvm.bitcast beside it; the bytes moved are the same.
+  }];
+}
+
 def ConvToMatmulPass : Pass<"mpc-conv-to-matmul", "::mlir::func::FuncOp"> {
   let summary = "Rewrite convolution (and filter gradient) generics as im2col patches + matmul-like generics";
   let description = [{
