@@ -285,6 +285,17 @@ def VectorizeGenericsPass : Pass<"mpc-vectorize-generics", "::mlir::func::FuncOp
     in[..., j + shift], the im2col copy of a stride-1 convolution) become
     scalar loops over the other dimensions around vector loads and stores
     of `vector-size` elements, then one of each smaller power of two.
+    Window reductions (max and average pooling: parallel loops indexing
+    the output through an identity map, then the window's reduction loops;
+    each input read either along the output width as `s * w + d * kw + c`
+    in its last, unit-stride dim, kw the innermost loop, or not along it)
+    become scalar loops over the other parallel dims around chunks of the
+    output width (`vector-size` lanes in a loop, then smaller powers of
+    two): the chunk's outputs are the accumulator, the window loops run
+    around it in their order (kw unrolled, at most 16), and the body is
+    applied lane-wise; a stride-s read is a load of s times the lanes
+    (started up to s - 1 elements early at the row's end) and a shuffle.
+    Each output sees the same ops in the same order: bit-identical.
     32-bit copies that transpose the two innermost memory dims (out[..., o,
     ..., i] = in[..., i + f, ..., o + g]: plain transposes and the
     channels-innermost im2col of mpc-conv-to-matmul) move in 16x16 blocks
