@@ -4,6 +4,7 @@
 // checked value by value here: rounding ties, overflow, fp8 saturation.
 //
 //===----------------------------------------------------------------------===//
+#include "mpc/Dialect/CastElements.h"
 #include "mpc/Dialect/MpcDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -12,10 +13,15 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/StringExtras.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
 #include <limits>
 #include <string>
 #include <vector>
@@ -245,6 +251,90 @@ TEST_F(CastTest, ChainsFoldOnlyThroughExactWidenings) {
   ASSERT_TRUE(succeeded(casts[5]->fold(results)));
   EXPECT_TRUE(results.empty() || dyn_cast<Value>(results[0]) == casts[5].getResult());
   EXPECT_EQ(casts[5].getInput(), func.getArgument(2));
+}
+
+using llvm::APFloat;
+
+/// f32 bit patterns where a rounding into bf16 or f16 can go wrong: every
+/// exponent with mantissas at and around the ties of both formats, the f16
+/// overflow and subnormal ranges densely, and random patterns; both signs.
+static std::vector<uint32_t> roundingEdgeBits() {
+  std::vector<uint32_t> bits;
+  const uint32_t mantissas[] = {0,       1,       0x7FFF,  0x8000,  0x8001,   0xFFFF,   0x10000,
+                                0x18000, 0x17FFF, 0x18001, 0x0FFF,  0x1000,   0x1001,   0x1FFF,
+                                0x2000,  0x3000,  0x2FFF,  0x3001,  0x400000, 0x7FFFFF, 0x7FF000,
+                                0x7FEFFF, 0x7FF001, 0x7F8000, 0x7F7FFF, 0x7F8001, 0x6000, 0x5000};
+  for (uint32_t exponent = 0; exponent <= 255; ++exponent)
+    for (uint32_t mantissa : mantissas)
+      bits.push_back(exponent << 23 | mantissa);
+  // |x| from 2^-27 to 2^-13 (f16 subnormals and the first normals) and
+  // around 65504 ... 65536, every 2^9-th code and its neighbours.
+  for (uint32_t base : {0x32000000u, 0x477F0000u})
+    for (uint32_t offset = 0; offset < (base == 0x32000000u ? 0x7000000u : 0x20000u); offset += 0x200)
+      for (int32_t delta : {-1, 0, 1})
+        bits.push_back(base + offset + delta);
+  std::mt19937 random(17);
+  for (int i = 0; i < 200000; ++i)
+    bits.push_back(random());
+  size_t count = bits.size();
+  for (size_t i = 0; i < count; ++i)
+    bits.push_back(bits[i] ^ 0x80000000u);
+  // NaN is the APFloat path's (the data holding one is checked apart).
+  bits.erase(std::remove_if(bits.begin(), bits.end(),
+                            [](uint32_t b) { return (b & 0x7FFFFFFFu) > 0x7F800000u; }),
+             bits.end());
+  return bits;
+}
+
+// castElements converts f32 data into bf16/f16 on its bits (no APFloat per
+// element); every such element must be what APFloat's round-to-nearest-even
+// gives, the folder's and the compiled cast's rounding.
+TEST_F(CastTest, Float32BitsRoundAsAPFloat) {
+  std::vector<uint32_t> bits = roundingEdgeBits();
+  auto input = RankedTensorType::get({int64_t(bits.size())}, Float32Type::get(&context));
+  auto data = DenseElementsAttr::getFromRawBuffer(
+      input, ArrayRef<char>(reinterpret_cast<const char *>(bits.data()), bits.size() * 4));
+  for (StringRef to : {"bf16", "f16"}) {
+    auto type = RankedTensorType::get(input.getShape(), this->type(to));
+    auto folded = dyn_cast_if_present<DenseElementsAttr>(mpc::castElements(data, type, true));
+    ASSERT_TRUE(folded) << to.str();
+    ASSERT_EQ(folded.getElementType(), type.getElementType());
+    const llvm::fltSemantics &semantics = cast<FloatType>(type.getElementType()).getFloatSemantics();
+    size_t index = 0, mismatches = 0;
+    for (const APFloat &value : folded.getValues<APFloat>()) {
+      uint32_t b = bits[index++];
+      float f;
+      std::memcpy(&f, &b, 4);
+      APFloat expected(f);
+      bool losesInfo = false;
+      (void)expected.convert(semantics, APFloat::rmNearestTiesToEven, &losesInfo);
+      if (value.bitcastToAPInt() != expected.bitcastToAPInt() && mismatches++ < 10)
+        ADD_FAILURE() << to.str() << ": f32 bits 0x" << llvm::utohexstr(b) << " gave 0x"
+                      << llvm::utohexstr(value.bitcastToAPInt().getZExtValue()) << ", expected 0x"
+                      << llvm::utohexstr(expected.bitcastToAPInt().getZExtValue());
+    }
+    EXPECT_EQ(index, bits.size());
+    EXPECT_EQ(mismatches, 0u) << to.str();
+  }
+}
+
+// Data holding a NaN still folds, every element through APFloat as before.
+TEST_F(CastTest, Float32DataWithNaNFoldsThroughAPFloat) {
+  std::vector<uint32_t> bits = {0x3F808000u, 0xFFC00001u, 0x3F818000u, 0x7F800000u};
+  auto input = RankedTensorType::get({4}, Float32Type::get(&context));
+  auto data = DenseElementsAttr::getFromRawBuffer(
+      input, ArrayRef<char>(reinterpret_cast<const char *>(bits.data()), bits.size() * 4));
+  auto folded = dyn_cast_if_present<DenseElementsAttr>(
+      mpc::castElements(data, RankedTensorType::get({4}, type("bf16")), true));
+  ASSERT_TRUE(folded);
+  std::vector<uint64_t> codes;
+  for (const APFloat &value : folded.getValues<APFloat>())
+    codes.push_back(value.bitcastToAPInt().getZExtValue());
+  ASSERT_EQ(codes.size(), 4u);
+  EXPECT_EQ(codes[0], 0x3F80u); // tie to even
+  EXPECT_TRUE((codes[1] & 0x7FFFu) > 0x7F80u) << llvm::utohexstr(codes[1]);
+  EXPECT_EQ(codes[2], 0x3F82u); // tie to even, upwards
+  EXPECT_EQ(codes[3], 0x7F80u);
 }
 
 } // namespace

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "Folding.h"
 
+#include "mpc/Dialect/CastElements.h"
 #include "mpc/Dialect/MpcDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -15,7 +16,9 @@
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/APSInt.h"
 
+#include <cstring>
 #include <optional>
+#include <vector>
 
 using namespace mlir;
 using llvm::APFloat;
@@ -111,10 +114,72 @@ static Attribute mapElements(DenseElementsAttr input, ShapedType type,
   return DenseElementsAttr::get(type, values);
 }
 
-static Attribute castElements(DenseElementsAttr input, ShapedType type, bool saturate) {
+/// f32 bits -> bf16 bits, round to nearest even; not for NaN.
+static uint16_t roundToBFloat16Bits(uint32_t bits) {
+  return static_cast<uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+/// f32 bits -> f16 bits, round to nearest even, with f16 subnormals,
+/// overflow to inf and ties to even at every boundary; not for NaN.
+static uint16_t roundToFloat16Bits(uint32_t bits) {
+  uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
+  uint32_t magnitude = bits & 0x7FFFFFFFu;
+  // 65520 is halfway between 65504 (the largest f16) and 65536; its tie
+  // goes to the even neighbour, which is inf.
+  if (magnitude >= 0x477FF000u)
+    return sign | 0x7C00u;
+  if (magnitude >= 0x38800000u) { // 2^-14 and up: normal
+    uint32_t rebiased = magnitude - 0x38000000u; // exponent bias 127 -> 15
+    return sign | static_cast<uint16_t>((rebiased + 0xFFFu + ((rebiased >> 13) & 1u)) >> 13);
+  }
+  if (magnitude <= 0x33000000u) // up to 2^-25, half the smallest subnormal
+    return sign;
+  // A subnormal result: the value in units of 2^-24, rounded.
+  uint32_t exponent = magnitude >> 23;
+  uint32_t mantissa = (magnitude & 0x7FFFFFu) | 0x800000u;
+  unsigned shift = 126 - exponent; // 14 ... 24
+  uint32_t result = mantissa >> shift;
+  uint32_t rest = mantissa & ((1u << shift) - 1);
+  uint32_t half = 1u << (shift - 1);
+  if (rest > half || (rest == half && (result & 1u)))
+    ++result;
+  return sign | static_cast<uint16_t>(result);
+}
+
+/// f32 -> bf16/f16 of stored data straight on the bits, without an APFloat
+/// per element (a BERT-base weight set is 10^8 of them): the same results
+/// as roundFloat for every non-NaN value (unittests/CastTest.cpp compares
+/// them). Null for splats, other types, and data holding a NaN (the APFloat
+/// path then decides its bits).
+static Attribute castFloat32Bits(DenseElementsAttr input, ShapedType type) {
+  if (input.isSplat() || !input.getElementType().isF32())
+    return {};
+  Type to = type.getElementType();
+  bool toBF16 = to.isBF16();
+  if (!toBF16 && !to.isF16())
+    return {};
+  ArrayRef<char> raw = input.getRawData();
+  size_t count = input.getNumElements();
+  if (raw.size() != count * sizeof(uint32_t))
+    return {};
+  std::vector<uint16_t> out(count);
+  for (size_t i = 0; i < count; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, raw.data() + i * sizeof(uint32_t), sizeof(bits));
+    if ((bits & 0x7FFFFFFFu) > 0x7F800000u)
+      return {};
+    out[i] = toBF16 ? roundToBFloat16Bits(bits) : roundToFloat16Bits(bits);
+  }
+  return DenseElementsAttr::getFromRawBuffer(
+      type, ArrayRef<char>(reinterpret_cast<const char *>(out.data()), count * sizeof(uint16_t)));
+}
+
+Attribute castElements(DenseElementsAttr input, ShapedType type, bool saturate) {
   Type from = input.getElementType();
   if (!from.isIntOrIndexOrFloat())
     return {};
+  if (Attribute fast = castFloat32Bits(input, type))
+    return fast;
   bool fromSigned = isSignedInt(from);
   bool fromFloat = isa<FloatType>(from);
   Type to = type.getElementType();

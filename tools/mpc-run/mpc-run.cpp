@@ -11,6 +11,7 @@
 #include "mpc/Dialect/MpcDialect.h"
 #include "mpc/Import/ONNXImporter.h"
 #include "mpc/InitAll.h"
+#include "mpc/Inference/Passes.h"
 #include "mpc/Precision/Passes.h"
 #include "mpc/Runtime/Allocator.h"
 #include "mpc/Runtime/AsyncRuntime.h"
@@ -89,6 +90,11 @@ static cl::opt<bool> printTarget("print-target", cl::init(false),
                                           "uses of it and every feature LLVM enables for it, then exit "
                                           "(no model needed)"),
                                  cl::cat(executionCategory));
+static cl::opt<bool> foldParameterCasts(
+    "fold-parameter-casts", cl::init(true),
+    cl::desc("Round f32 weights to the policy's precision once at compile time "
+             "(mpc-fold-parameter-casts; same results) instead of on every run"),
+    cl::cat(executionCategory));
 static cl::opt<bool> outlineKernels("outline-kernels", cl::init(true),
                                     cl::desc("Compile each distinct kernel once, as a function of its own "
                                              "(=false: all inline in the model function, to compare)"),
@@ -371,6 +377,8 @@ int main(int argc, char **argv) {
       precisionOptions.inputRanges.push_back(range.str());
     precisionOptions.calibrationData = calibrationData;
     mpc::tool::addInferencePasses(pm, precisionOptions);
+    if (foldParameterCasts)
+      pm.addPass(mpc::createFoldParameterCastsPass());
   }
   mpc::LowerToLLVMOptions lowering;
   // One thread: no async code at all, not a pool of one.

@@ -48,4 +48,27 @@ def FoldParameterTransposesPass : Pass<"mpc-fold-parameter-transposes", "::mlir:
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def FoldParameterCastsPass : Pass<"mpc-fold-parameter-casts", "::mlir::ModuleOp"> {
+  let summary = "Round f32 weights to the policy's precision once at compile time instead of on every run";
+  let description = [{
+    Under a bf16/f16/fp8 policy the weights stay f32 parameters and an
+    mpc.cast rounds them on every run. Each mpc.cast narrowing an f32
+    parameter, and each mpc.transpose or mpc.reshape of a parameter (so
+    that chains of them fold whole), becomes a read of the result,
+    computed here with the cast folder's rounding (round to nearest even,
+    the compiled cast's results for every non-NaN value): the program
+    computes the same bits. Parameters holding a NaN are left to the cast
+    at run time (the folder keeps a NaN's sign and payload, the compiled
+    bf16 cast gives 0x7FC0). As in mpc-fold-parameter-transposes, the
+    parameter itself is rewritten when this op is its only reader (its name
+    is kept), otherwise a new parameter `<name>.<type>` (`.T<perm>`,
+    `.reshaped`) holds the data and the original stays for its other
+    readers; parameters nothing reads any more are dropped.
+
+    For inference only (mpc-run, mpc-debug), after precision assignment:
+    training updates parameters, so their casts must see the current values.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // MPC_INFERENCE_PASSES_TD

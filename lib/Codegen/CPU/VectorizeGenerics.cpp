@@ -81,12 +81,18 @@ bool lowersToIntrinsic(Operation &op) {
 /// The CPU pipeline widens bf16/f16 arithmetic to that form first; what
 /// still computes in a narrow type stays scalar. fp8 casts are scalar bit
 /// arithmetic there: left alone.
-bool hasVectorizableBody(linalg::GenericOp op) {
+/// With `approximatedMath` (mpc-approximate-math runs later), f32 erf and
+/// tanh too: that pass expands them into the same arith/fma polynomial for a
+/// vector as for a scalar, lane by lane (the GELU bodies of the transformers
+/// were scalar loops for this alone).
+bool hasVectorizableBody(linalg::GenericOp op, bool approximatedMath) {
   // arith ops all lower lane-wise; linalg.index and memref.load (gathers)
   // are left to the scalar loops.
   Block &body = op.getRegion().front();
   for (Operation &inner : body.without_terminator()) {
-    if (!isa<arith::ArithDialect>(inner.getDialect()) && !lowersToIntrinsic(inner))
+    bool approximated = approximatedMath && isa<math::ErfOp, math::TanhOp>(inner) &&
+                        inner.getResult(0).getType().isF32();
+    if (!isa<arith::ArithDialect>(inner.getDialect()) && !lowersToIntrinsic(inner) && !approximated)
       return false;
     bool isCast = isa<arith::ExtFOp, arith::TruncFOp>(inner);
     for (Type type : llvm::concat<Type>(inner.getOperandTypes(), inner.getResultTypes())) {
@@ -701,7 +707,8 @@ void lowerWindowReduction(RewriterBase &rewriter, linalg::GenericOp op, const Wi
 /// time, one polynomial exp per element. The reduction must walk the
 /// operands that read it contiguously; an operand without it (the output,
 /// the row max) reads the rows at unit stride or not at all.
-SmallVector<int64_t> rowReductionTiles(linalg::GenericOp op, ArrayRef<int64_t> ranges, int64_t limit) {
+SmallVector<int64_t> rowReductionTiles(linalg::GenericOp op, ArrayRef<int64_t> ranges, int64_t limit,
+                                       bool approximatedMath) {
   unsigned loops = ranges.size();
   if (loops < 2 || op.getNumReductionLoops() != 1)
     return {};
@@ -712,7 +719,7 @@ SmallVector<int64_t> rowReductionTiles(linalg::GenericOp op, ArrayRef<int64_t> r
     ;
   if (op.getIteratorTypesArray()[rows] != utils::IteratorType::parallel || ranges[rows] == 1)
     return {};
-  if (!hasVectorizableBody(op) || !innermostIsContiguous(op, reduction))
+  if (!hasVectorizableBody(op, approximatedMath) || !innermostIsContiguous(op, reduction))
     return {};
   for (OpOperand &operand : op->getOpOperands()) {
     AffineMap map = op.getMatchingIndexingMap(&operand);
@@ -737,7 +744,7 @@ SmallVector<int64_t> rowReductionTiles(linalg::GenericOp op, ArrayRef<int64_t> r
 }
 
 /// Tile sizes [1, ..., 1, lanes] if `op` qualifies, empty otherwise.
-SmallVector<int64_t> tileSizesFor(linalg::GenericOp op, int64_t limit) {
+SmallVector<int64_t> tileSizesFor(linalg::GenericOp op, int64_t limit, bool approximatedMath) {
   if (!op.hasPureBufferSemantics() || op.getNumLoops() == 0)
     return {};
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -748,8 +755,8 @@ SmallVector<int64_t> tileSizesFor(linalg::GenericOp op, int64_t limit) {
     if (!map.isProjectedPermutation(/*allowZeroInResults=*/true))
       return {};
   if (op.getIteratorTypesArray()[innermost] != utils::IteratorType::parallel)
-    return rowReductionTiles(op, ranges, limit);
-  if (!hasVectorizableBody(op) || !innermostIsContiguous(op, innermost))
+    return rowReductionTiles(op, ranges, limit, approximatedMath);
+  if (!hasVectorizableBody(op, approximatedMath) || !innermostIsContiguous(op, innermost))
     return {};
   int64_t lanes = laneCount(ranges[innermost], limit, touches16BitFloats(op));
   if (lanes == 0)
@@ -864,7 +871,7 @@ struct VectorizeGenericsPass : impl::VectorizeGenericsPassBase<VectorizeGenerics
 
     SmallVector<std::pair<linalg::GenericOp, SmallVector<int64_t>>> candidates;
     func.walk([&](linalg::GenericOp op) {
-      SmallVector<int64_t> tiles = tileSizesFor(op, vectorSize);
+      SmallVector<int64_t> tiles = tileSizesFor(op, vectorSize, approximatedMath);
       if (!tiles.empty())
         candidates.emplace_back(op, std::move(tiles));
     });

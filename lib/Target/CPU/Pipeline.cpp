@@ -105,7 +105,9 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
     widen.includeF16 = true;
     widen.expandCasts = false;
     pm.addNestedPass<func::FuncOp>(createEmulateNarrowFloatsPass(widen));
-    pm.addNestedPass<func::FuncOp>(createVectorizeGenericsPass());
+    VectorizeGenericsPassOptions vectorize;
+    vectorize.approximatedMath = options.approximateMath;
+    pm.addNestedPass<func::FuncOp>(createVectorizeGenericsPass(vectorize));
   }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   // Multi-dimensional transfers become unrolled 1-D loads and stores (with a

@@ -124,12 +124,14 @@ func.func @f16_arith(%x: f16, %y: f16, %v: vector<8xf16>) -> (f16, vector<8xf16>
 // -----
 
 // f32 -> bf16 rounds to nearest even on the bits: add 0x7FFF plus bit 16,
-// shift by 16; a NaN (unordered with itself) becomes 0x7FC0. bf16 -> f32
-// shifts the bits up. Vectors alike, with splat constants: no truncf/extf
-// on bf16 is left for LLVM.
+// shift by 16; a NaN (unordered with itself) is first replaced by
+// 0x7FC00000 (2143289344), which rounds to 0x7FC0: the select works on the
+// 32-bit lanes, not on the 16-bit result. bf16 -> f32 shifts the bits up.
+// Vectors alike, with splat constants: no truncf/extf on bf16 is left for
+// LLVM.
 // CHECK-LABEL: func.func @bf16_casts
 // CHECK-DAG: arith.constant dense<32767> : vector<16xi32>
-// CHECK-DAG: arith.constant dense<32704> : vector<16xi16>
+// CHECK-DAG: %[[QNAN:.+]] = arith.constant dense<2143289344> : vector<16xi32>
 // CHECK-DAG: arith.constant dense<16> : vector<16xi32>
 // CHECK-DAG: arith.constant dense<1> : vector<16xi32>
 // CHECK: arith.bitcast %{{.+}} : vector<16xbf16> to vector<16xi16>
@@ -137,9 +139,13 @@ func.func @f16_arith(%x: f16, %y: f16, %v: vector<8xf16>) -> (f16, vector<8xf16>
 // CHECK: arith.shli
 // CHECK: arith.bitcast %{{.+}} : vector<16xi32> to vector<16xf32>
 // CHECK: %[[NAN:.+]] = arith.cmpf uno, %[[D:.+]], %[[D]] : vector<16xf32>
-// CHECK: %[[H:.+]] = arith.trunci %{{.+}} : vector<16xi32> to vector<16xi16>
-// CHECK: arith.select %[[NAN]], %{{.+}}, %[[H]] : vector<16xi1>, vector<16xi16>
+// CHECK: %[[U:.+]] = arith.bitcast %[[D]] : vector<16xf32> to vector<16xi32>
+// CHECK: %[[Q:.+]] = arith.select %[[NAN]], %[[QNAN]], %[[U]] : vector<16xi1>, vector<16xi32>
+// CHECK: arith.shrui %[[Q]]
+// CHECK: arith.addi %[[Q]], %{{.+}} : vector<16xi32>
+// CHECK: arith.trunci %{{.+}} : vector<16xi32> to vector<16xi16>
 // CHECK: arith.bitcast %{{.+}} : vector<16xi16> to vector<16xbf16>
+// CHECK: arith.select %{{.+}}, %{{.+}}, %{{.+}} : i32
 // CHECK: arith.addi %{{.+}}, %{{.+}} : i32
 // CHECK: arith.trunci %{{.+}} : i32 to i16
 // CHECK: arith.bitcast %{{.+}} : i16 to bf16

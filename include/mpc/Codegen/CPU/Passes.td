@@ -309,6 +309,11 @@ def VectorizeGenericsPass : Pass<"mpc-vectorize-generics", "::mlir::func::FuncOp
   let options = [
     Option<"vectorSize", "vector-size", "int64_t", /*default=*/"16",
            "Most lanes per vector op (16 f32 lanes = two AVX2 registers)">,
+    Option<"approximatedMath", "approximated-math", "bool", /*default=*/"false",
+           "Vectorize bodies calling f32 math.erf / math.tanh too: only when "
+           "mpc-approximate-math runs later (it expands a vector op into the "
+           "same polynomial per lane as a scalar one; math-to-libm would not "
+           "lower a vector call in the CPU pipeline)">,
   ];
 }
 
