@@ -64,13 +64,20 @@ def _bound(a, b, k, c=None):
     return gamma * magnitude + flushed + 3 * (k + 1) * TINY
 
 
-def _linalg_matmul(m, k, n, batch=None):
+def _linalg_matmul(m, k, n, batch=None, transposed=False):
     """C = A @ B with f32 inputs rounded to bf16 in the contraction's body and
     an f32 result (the accumulator itself, no final rounding): the shape of a
-    bf16 matmul whose operands a fused precision cast rounds."""
+    bf16 matmul whose operands a fused precision cast rounds. `transposed`:
+    A given as [k, m] and B as [n, k] (a weight gradient's operands: pairs
+    and columns read across rows)."""
     lead = f"{batch}x" if batch else ""
     a, b, c = f"tensor<{lead}{m}x{k}xf32>", f"tensor<{lead}{k}x{n}xf32>", f"tensor<{lead}{m}x{n}xf32>"
-    if batch:
+    if transposed:
+        a, b = f"tensor<{k}x{m}xf32>", f"tensor<{n}x{k}xf32>"
+        maps = ("affine_map<(i, j, l) -> (l, i)>, affine_map<(i, j, l) -> (j, l)>, "
+                "affine_map<(i, j, l) -> (i, j)>")
+        iterators = '"parallel", "parallel", "reduction"'
+    elif batch:
         maps = ("affine_map<(b, i, j, l) -> (b, i, l)>, affine_map<(b, i, j, l) -> (b, l, j)>, "
                 "affine_map<(b, i, j, l) -> (b, i, j)>")
         iterators = '"parallel", "parallel", "parallel", "reduction"'
@@ -130,6 +137,22 @@ def test_native_matmul_within_bound(mpc_run, mode, m, k, n, batch):
         # The pair sums add in another order: some results differ (the
         # native code ran, not the exact one).
         assert not np.array_equal(native, exact)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("m,k,n", [(24, 65, 32), (16, 300, 64)])
+def test_native_transposed_matmul_within_bound(mpc_run, mode, m, k, n):
+    rng = np.random.default_rng(m + k + n)
+    a = rng.standard_normal((k, m)).astype(np.float32)
+    b = rng.standard_normal((n, k)).astype(np.float32)
+    model = _linalg_matmul(m, k, n, transposed=True)
+    native, _ = _run(mpc_run, model, {"arg0": a, "arg1": b}, "none", mode)
+    exact, _ = _run(mpc_run, model, {"arg0": a, "arg1": b}, "none", [])
+    ab, bb = _bf16(a).T, _bf16(b).T
+    reference = ab @ bb
+    bound = _bound(ab, bb, k)
+    assert np.all(np.abs(native - reference) <= bound)
+    assert not np.array_equal(native, exact)
 
 
 # Denormal operands and products: the flush to zero is inside the bound.
