@@ -29,6 +29,10 @@ not part of the repository.
 The output starts with the machine's CPU model (/proc/cpuinfo) and, per
 mpc-run side, the CPU it compiled for with the features its code generation
 used (mpc-run --print-target). `--mcpu` picks that CPU (default native);
+`--native-dot-products` adds a "bf16 native" side (mpc-run --precision bf16
+--native-dot-products: AVX512-BF16 dot products, not bit-exact) and its
+ratio to mpc's fp32; on a CPU without avx512bf16 that side runs the exact
+code (mpc-run warns; the output says so);
 `--baseline-mcpu` the baseline's, so that one binary can be timed against
 itself for two CPUs (--baseline-mpc-run build/bin/mpc-run --baseline-mcpu
 native --mcpu x86-64-v3: AVX2 code on an AVX-512 host).
@@ -37,7 +41,7 @@ Usage: bench/cpu_vs_onnxruntime.py [--build DIR] [--mpc-run PATH] [--batch 32]
                                    [--iterations 20] [--rounds 3] [--resnet-rounds 1]
                                    [--sizes 256]
                                    [--threads 1,2] [--no-resnet] [--models a,b]
-                                   [--mcpu CPU]
+                                   [--mcpu CPU] [--native-dot-products]
                                    [--baseline-mpc-run OLD/mpc-run] [--baseline-mcpu CPU]
 """
 import argparse
@@ -144,9 +148,9 @@ def time_onnxruntime(session, feeds, iterations):
     return (time.perf_counter() - start) * 1e3 / iterations
 
 
-def time_mpc(mpc_run, path, files, precision, iterations, directory, threads, mcpu):
+def time_mpc(mpc_run, path, files, precision, iterations, directory, threads, mcpu, native=False):
     command = commands.mpc_run(mpc_run, path, files, directory, precision=precision, threads=threads,
-                               iterations=iterations, mcpu=mcpu)
+                               iterations=iterations, mcpu=mcpu, native_dot_products=native)
     proc = subprocess.run(command, capture_output=True, text=True)
     match = TIMES.search(proc.stdout + proc.stderr)
     if proc.returncode != 0 or not match:
@@ -194,12 +198,18 @@ def main():
     parser.add_argument("--models", help="only the models whose label starts with one of these (comma-separated)")
     parser.add_argument("--mcpu", help="CPU mpc-run compiles for (mpc-run --mcpu; default native)")
     parser.add_argument("--baseline-mcpu", help="CPU the baseline mpc-run compiles for (default: its own default)")
+    parser.add_argument("--native-dot-products", action="store_true",
+                        help="also time bf16 with mpc-run --native-dot-products (a 'bf16 native' column and "
+                             "its ratio to mpc fp32)")
     args = parser.parse_args()
     mpc_run = args.mpc_run or str(Path(args.build) / "bin" / "mpc-run")
     thread_counts = [int(t) for t in args.threads.split(",") if t]
     started = time.perf_counter()
     print(f"host CPU: {cpu_model()}")
-    print("mpc: " + "; ".join(describe_target(mpc_run, args.mcpu)))
+    target = describe_target(mpc_run, args.mcpu)
+    print("mpc: " + "; ".join(target))
+    if args.native_dot_products and not any(" avx512bf16" in line for line in target if line.startswith("target:")):
+        print("note: the CPU compiled for has no avx512bf16: the bf16 native side runs the exact code")
     if args.baseline_mpc_run:
         base_target = describe_target(args.baseline_mpc_run, args.baseline_mcpu) if args.baseline_mcpu else [
             "its default CPU"]
@@ -238,6 +248,8 @@ def main():
                   "bf16 / fp32", "fp16 / fp32", "mpc compile ms fp32 (median)", "rounds"]
         if args.baseline_mpc_run:
             header += ["baseline fp32 ms median (min)", "baseline / mpc fp32", "baseline compile ms"]
+        if args.native_dot_products:
+            header += ["mpc bf16 native ms median (min)", "bf16 native / fp32"]
         rows = {t: [] for t in thread_counts}
         for label, path, batch, iterations, rounds in models:
             work = tmp / path.stem
@@ -245,7 +257,8 @@ def main():
             feeds, files = make_inputs(path, batch, work)
             for threads in thread_counts:
                 session = ort_session(path, feeds, threads)
-                times = {"ort": [], "fp32": [], "bf16": [], "fp16": [], "compile": [], "base": [], "base_compile": []}
+                times = {"ort": [], "fp32": [], "bf16": [], "fp16": [], "compile": [], "base": [], "base_compile": [],
+                         "bf16n": []}
 
                 def run(side):
                     if side == "ort":
@@ -257,13 +270,18 @@ def main():
                         times["base"].append(run_ms)
                         times["base_compile"].append(compile_ms)
                         return
+                    if side == "bf16n":
+                        times["bf16n"].append(time_mpc(mpc_run, path, files, "bf16", iterations, work, threads,
+                                                       args.mcpu, native=True)[1])
+                        return
                     compile_ms, run_ms = time_mpc(mpc_run, path, files, side, iterations, work, threads,
                                                   args.mcpu)
                     times[side].append(run_ms)
                     if side == "fp32":
                         times["compile"].append(compile_ms)
 
-                order = ["ort", "fp32", "bf16", "fp16"] + (["base"] if args.baseline_mpc_run else [])
+                order = ["ort", "fp32", "bf16", "fp16"] + (["base"] if args.baseline_mpc_run else []) + (
+                    ["bf16n"] if args.native_dot_products else [])
                 for r in range(rounds):
                     for side in (order if r % 2 == 0 else order[::-1]):
                         run(side)
@@ -280,6 +298,9 @@ def main():
                     base_med, base_min = median_min(times["base"])
                     row += [f"{base_med:.3f} ({base_min:.3f})", f"{base_med / fp32_med:.2f}",
                             f"{statistics.median(times['base_compile']):.0f}"]
+                if args.native_dot_products:
+                    native_med, native_min = median_min(times["bf16n"])
+                    row += [f"{native_med:.3f} ({native_min:.3f})", f"{native_med / fp32_med:.2f}"]
                 rows[threads].append(row)
                 print(f"  {threads} thread(s): " + " | ".join(row), file=sys.stderr, flush=True)
         for threads in thread_counts:

@@ -103,4 +103,24 @@ TEST(CPUTargetTest, UnknownCPUIsAnErrorNamingTheOption) {
   std::string message = llvm::toString(bad.takeError());
   EXPECT_NE(message.find("--mcpu: 'pentium9' is not a CPU LLVM knows"), std::string::npos) << message;
 }
+// --native-dot-products applies where the CPU has avx512bf16, is dropped
+// (with a warning on stderr) where it has not, and is never turned on
+// unasked.
+TEST(CPUTargetTest, NativeDotProductsNeedAvx512Bf16) {
+  llvm::Expected<mpc::ResolvedCPU> zen4 = mpc::resolveCPU("znver4");
+  llvm::Expected<mpc::ResolvedCPU> v4 = mpc::resolveCPU("x86-64-v4");
+  ASSERT_TRUE(static_cast<bool>(zen4)) << llvm::toString(zen4.takeError());
+  ASSERT_TRUE(static_cast<bool>(v4)) << llvm::toString(v4.takeError());
+  EXPECT_TRUE(mpc::useNativeBf16Dot(*zen4, true, "test"));
+  EXPECT_FALSE(mpc::useNativeBf16Dot(*zen4, false, "test"));
+  testing::internal::CaptureStderr();
+  EXPECT_FALSE(mpc::useNativeBf16Dot(*v4, true, "test"));
+  std::string warning = testing::internal::GetCapturedStderr();
+  EXPECT_NE(warning.find("test: warning: --native-dot-products: CPU 'x86-64-v4' has no avx512bf16"),
+            std::string::npos)
+      << warning;
+  testing::internal::CaptureStderr();
+  EXPECT_FALSE(mpc::useNativeBf16Dot(*v4, false, "test"));
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+}
 } // namespace

@@ -106,15 +106,20 @@ def precision_report(model: str | os.PathLike, precision: str = "bf16", batch: i
 
 
 def run(model: str | os.PathLike, inputs: Mapping[str, np.ndarray], precision: str = "fp32",
-        policy_file: str | os.PathLike | None = None, mcpu: str | None = None) -> dict[str, np.ndarray]:
+        policy_file: str | os.PathLike | None = None, mcpu: str | None = None,
+        native_dot_products: bool = False) -> dict[str, np.ndarray]:
     """Runs the model on the CPU with mpc-run; returns {output name: array}.
-    `mcpu`: the CPU to compile for (mpc-run --mcpu; default native)."""
+    `mcpu`: the CPU to compile for (mpc-run --mcpu; default native).
+    `native_dot_products`: bf16 contractions on AVX512-BF16 dot products where
+    that CPU has them (mpc-run --native-dot-products; not bit-exact,
+    docs/numerics.md)."""
     _check_policy(precision)
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = pathlib.Path(tmp)
         files = _npy_files(inputs, tmpdir, "input")
         _call(commands.mpc_run(find_tool("mpc-run"), model, files, tmpdir / "out", precision=precision,
-                               policy_file=policy_file, mcpu=mcpu))
+                               policy_file=policy_file, mcpu=mcpu,
+                               native_dot_products=native_dot_products))
         return {p.stem: np.load(p) for p in sorted((tmpdir / "out").glob("*.npy"))}
 
 

@@ -76,15 +76,20 @@ def mpc_run(tool: Path, model: Path, inputs: Mapping[str, Path], output_dir: Pat
             precision: Optional[str] = None, policy_file: Optional[Path] = None,
             ranges: Optional[Ranges] = None, calibration_data: Optional[Path] = None,
             threads: Optional[int] = None, iterations: Optional[int] = None,
-            mcpu: Optional[str] = None, extra: Sequence[str] = ()) -> list[str]:
+            mcpu: Optional[str] = None, native_dot_products: bool = False,
+            extra: Sequence[str] = ()) -> list[str]:
     """mpc-run MODEL --input NAME=FILE.npy ... --output-dir DIR (docs: README.md,
     "Tools"); `inputs` maps graph inputs to .npy files, `precision` is
-    fp32/fp16/bf16 or none, `mcpu` the CPU to compile for (default native)."""
+    fp32/fp16/bf16 or none, `mcpu` the CPU to compile for (default native),
+    `native_dot_products` adds --native-dot-products (bf16 contractions on
+    AVX512-BF16 dot products where the CPU has them; not bit-exact)."""
     args = [str(tool), str(model)]
     args += _flags([("--precision", precision), ("--policy-file", policy_file),
                     ("--input-ranges", input_ranges(ranges) if ranges else None),
                     ("--calibration-data", calibration_data), ("--threads", threads),
                     ("--iterations", iterations), ("--mcpu", mcpu), ("--output-dir", output_dir)])
+    if native_dot_products:
+        args.append("--native-dot-products")
     for name, path in inputs.items():
         args += ["--input", f"{name}={path}"]
     return args + list(extra)

@@ -21,6 +21,13 @@ def test_mpc_run_mcpu():
     assert args == ["r", "m.onnx", "--mcpu", "x86-64-v3", "--output-dir", "o"]
 
 
+def test_mpc_run_native_dot_products():
+    args = commands.mpc_run("r", "m.onnx", {"x": "x.npy"}, "o", precision="bf16", native_dot_products=True)
+    assert args == ["r", "m.onnx", "--precision", "bf16", "--output-dir", "o", "--native-dot-products",
+                    "--input", "x=x.npy"]
+    assert "--native-dot-products" not in commands.mpc_run("r", "m.onnx", {}, "o", precision="bf16")
+
+
 def test_mpc_run_ranges_and_iterations_zero():
     args = commands.mpc_run("r", "m.onnx", {}, "o", ranges={"x": (-1.0, 2.5)}, iterations=0)
     assert args[args.index("--input-ranges") + 1] == "x:-1.0:2.5"

@@ -213,8 +213,16 @@ llvm::Error emitTrainerObject(ModuleOp module, const TrainerData &data,
   PassManager pm(module.getContext());
   if (target.cuda)
     buildCudaPipeline(pm, target, "fatbin", isTrainer(module));
-  else
-    buildLowerToLLVMPipeline(pm);
+  else {
+    LowerToLLVMOptions lowering;
+    if (target.nativeDotProducts) {
+      llvm::Expected<ResolvedCPU> cpu = resolveCPU(target.mcpu);
+      if (!cpu)
+        return cpu.takeError();
+      lowering.nativeBf16Dot = useNativeBf16Dot(*cpu, true, "mpc-compile");
+    }
+    buildLowerToLLVMPipeline(pm, lowering);
+  }
   TimingScope passTiming = timing.nest("pass pipeline");
   pm.enableTiming(passTiming);
   if (failed(pm.run(module)))

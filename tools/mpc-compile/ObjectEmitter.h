@@ -25,6 +25,9 @@ namespace mpc::compile {
 /// (the host CPU and its features), "generic" or an LLVM CPU name.
 struct TargetChoice {
   std::string mcpu = "native";
+  /// CPU: bf16 contractions on AVX512-BF16 dot products where `mcpu` has
+  /// them (--native-dot-products; not bit-exact, docs/numerics.md).
+  bool nativeDotProducts = false;
   bool cuda = false;
   /// CUDA: GPU architectures with a cubin each (the newest also as PTX).
   std::vector<std::string> cudaArchs;

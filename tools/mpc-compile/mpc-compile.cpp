@@ -126,6 +126,12 @@ static cl::opt<std::string> kernelReport(
 static cl::opt<std::string> mcpu("mcpu", cl::init("native"),
                                  cl::desc("native (the host CPU), generic or an LLVM CPU name"),
                                  cl::cat(category));
+static cl::opt<bool> nativeDotProducts(
+    "native-dot-products", cl::init(false),
+    cl::desc("CPU: bf16 matmuls and convolutions (forward and backward) on AVX512-BF16 dot "
+             "products (vdpbf16ps) where the --mcpu CPU has them: faster, not bit-exact "
+             "(docs/numerics.md). Without avx512bf16: a warning, and the exact code"),
+    cl::cat(category));
 static cl::opt<std::string> emit("emit", cl::init("exe"),
                                  cl::desc("exe (default), obj, mlir (the @train_step/@eval_step "
                                           "module), or for CUDA ptx / cubin (one --cuda-arch)"),
@@ -402,6 +408,7 @@ RunConfig runConfig(const TrainOptions &options, mlir::ModuleOp module) {
 mpc::compile::TargetChoice targetChoice() {
   mpc::compile::TargetChoice choice;
   choice.mcpu = mcpu;
+  choice.nativeDotProducts = nativeDotProducts;
   choice.cuda = target == "cuda";
   choice.cudaArchs.assign(cudaArch.begin(), cudaArch.end());
   choice.allowTf32 = allowTf32;

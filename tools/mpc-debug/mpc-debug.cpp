@@ -105,6 +105,10 @@ static cl::opt<std::string> mcpu("mcpu", cl::init("native"),
                                  cl::desc("CPU the programs are compiled for, as mpc-run takes it "
                                           "(native, generic or an LLVM CPU name)"),
                                  cl::value_desc("cpu"), cl::sub(bothCommands), cl::cat(category));
+static cl::opt<bool> nativeDotProducts("native-dot-products",
+                                       cl::desc("bf16 contractions on AVX512-BF16 dot products where "
+                                                "the CPU has them, as mpc-run takes it (not bit-exact)"),
+                                       cl::sub(bothCommands), cl::cat(category));
 // The hand-written parser this replaced took --output too; kept, unlisted.
 static cl::alias outPathLong("output", cl::desc("Alias for -o"), cl::aliasopt(outPath));
 static cl::opt<std::string> maxCandidatesText(
@@ -123,6 +127,7 @@ int failWith(const llvm::Twine &message) {
 struct Options {
   std::string model, precision, policyFile, jsonPath, outPath;
   mpc::ResolvedCPU cpu;
+  bool nativeBf16Dot = false;
   /// What mpc-run forwards to mpc-assign-precision besides the policy, so
   /// that both compile the same mixed program.
   std::vector<std::string> inputRanges;
@@ -188,6 +193,7 @@ bool readFlags(Options &options) {
   if (llvm::Error error = mpc::checkRunsOnHost(*cpu))
     return failWith(llvm::toString(std::move(error))), false;
   options.cpu = std::move(*cpu);
+  options.nativeBf16Dot = mpc::useNativeBf16Dot(options.cpu, nativeDotProducts, "mpc-debug");
   return true;
 }
 
@@ -336,7 +342,9 @@ bool runVariant(const Options &options, llvm::StringRef precision, llvm::StringR
   if (std::getenv("MPC_DEBUG_DUMP_IR")) // the program as compiled, for bug reports
     module->print(llvm::errs());
   mlir::PassManager pm(&context);
-  mpc::buildLowerToLLVMPipeline(pm);
+  mpc::LowerToLLVMOptions lowering;
+  lowering.nativeBf16Dot = options.nativeBf16Dot;
+  mpc::buildLowerToLLVMPipeline(pm, lowering);
   if (mlir::failed(pm.run(*module)))
     return failWith("compiling '" + options.model + "' failed (see the diagnostics above)"), false;
   auto program = mpc::runtime::JitProgram::compile(*module, "main", *signature, 2, nullptr, &options.cpu);

@@ -73,6 +73,17 @@ static cl::opt<std::string> calibrationData("calibration-data", cl::init(""),
                                                      ".npy files): observed input ranges, as "
                                                      "--input-ranges"),
                                             cl::cat(precisionCategory));
+static cl::opt<bool> nativeDotProducts(
+    "native-dot-products", cl::init(false),
+    cl::desc("bf16 matmuls and convolutions on AVX512-BF16 dot products (vdpbf16ps) where the --mcpu "
+             "CPU has them: faster, not bit-exact (another summation order, denormals flushed; "
+             "docs/numerics.md). Without avx512bf16: a warning, and the exact code"),
+    cl::cat(precisionCategory));
+static cl::opt<bool> emulateNativeDotProducts(
+    "emulate-native-dot-products", cl::init(false), cl::Hidden,
+    cl::desc("--native-dot-products' packing and loops with each pair dot product as two f32 FMAs "
+             "in its order (denormals kept), on any CPU: for tests on hosts without avx512bf16"),
+    cl::cat(precisionCategory));
 static cl::opt<unsigned> iterations("iterations", cl::init(1),
                                     cl::desc("run N times; report compile time and mean run time (N > 1: "
                                              "after one more warm-up run, reported on its own; 0: compile only, report "
@@ -386,6 +397,9 @@ int main(int argc, char **argv) {
   lowering.outlineKernels = outlineKernels;
   lowering.approximateMath = !libmMath;
   lowering.cudaSchedule = cudaSchedule;
+  lowering.nativeBf16Dot = !cudaSchedule && (emulateNativeDotProducts ||
+                                              mpc::useNativeBf16Dot(*cpu, nativeDotProducts, "mpc-run"));
+  lowering.emulateBf16Dot = emulateNativeDotProducts;
   mpc::buildLowerToLLVMPipeline(pm, lowering);
   mlir::TimingScope passTiming = timing.nest("pass pipeline");
   pm.enableTiming(passTiming);

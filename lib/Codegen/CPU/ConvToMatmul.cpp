@@ -487,7 +487,7 @@ Value forEachBlock(RewriterBase &rewriter, Location loc, Value acc, int64_t batc
 /// end (M * P copies each, against C * prod(K) times as many multiply-adds;
 /// a constant start is filled in that layout directly) and packs the weight
 /// once (packedWeight).
-void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvMatch &conv) {
+void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvMatch &conv, bool keepNarrowPatches) {
   int64_t s = conv.spatial;
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
@@ -511,7 +511,8 @@ void rewriteConv(RewriterBase &rewriter, linalg::GenericOp op, const ConvMatch &
     auto inputType = cast<RankedTensorType>(input.getType());
     bool channelsInner = inputType.getElementType().isF32() && conv.strides.back() == 1 &&
                          conv.dilations.back() == 1 && out.back() >= 8 && inputType.getDimSize(2) >= 8;
-    bool widen = widensInput(op);
+    // Native bf16 dot products read the patches as bf16.
+    bool widen = widensInput(op) && !(keepNarrowPatches && inputType.getElementType().isBF16());
     Value weight = packedWeight(rewriter, loc, op.getDpsInputs()[1], s, channelsInner);
     Value acc;
     if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
@@ -640,7 +641,7 @@ struct ConvToMatmulPass : impl::ConvToMatmulPassBase<ConvToMatmulPass> {
     });
     IRRewriter rewriter(&getContext());
     for (auto &[op, conv] : convs)
-      rewriteConv(rewriter, op, conv);
+      rewriteConv(rewriter, op, conv, nativeBf16Dot);
     for (auto &[op, conv] : filterGrads)
       rewriteConvGradFilter(rewriter, op, conv);
   }

@@ -19,10 +19,7 @@
 using namespace mlir;
 
 namespace mpc {
-namespace {
 
-/// The casts from body argument `index` to the f32 value the product reads
-/// (in order), or none when the argument has other uses or ends elsewhere.
 SmallVector<Operation *> castChain(linalg::GenericOp op, unsigned index) {
   SmallVector<Operation *> chain;
   Value value = op.getRegion().front().getArgument(index);
@@ -36,12 +33,9 @@ SmallVector<Operation *> castChain(linalg::GenericOp op, unsigned index) {
   return chain;
 }
 
-/// A new f32 buffer of `source`'s shape holding `chain` applied to each of
-/// its elements (a casts-only generic, which mpc-vectorize-generics turns
-/// into vector loads, casts and stores).
 Value castCopy(RewriterBase &rewriter, Location loc, Value source, ArrayRef<Operation *> chain) {
   auto type = cast<MemRefType>(source.getType());
-  auto bufferType = MemRefType::get(type.getShape(), rewriter.getF32Type());
+  auto bufferType = MemRefType::get(type.getShape(), chain.back()->getResult(0).getType());
   Value buffer = memref::AllocOp::create(rewriter, loc, bufferType, rewriter.getI64IntegerAttr(64));
   AffineMap identity = rewriter.getMultiDimIdentityMap(type.getRank());
   linalg::GenericOp::create(
@@ -56,6 +50,8 @@ Value castCopy(RewriterBase &rewriter, Location loc, Value source, ArrayRef<Oper
       });
   return buffer;
 }
+
+namespace {
 
 /// `op` reads input `index` from the f32 `buffer` (castCopy's), the casts
 /// of `chain` gone from its body.

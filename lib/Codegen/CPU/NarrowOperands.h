@@ -14,6 +14,16 @@
 
 namespace mpc {
 
+/// The casts from body argument `index` to the f32 value the product reads
+/// (in order), or none when the argument has other uses or ends elsewhere.
+llvm::SmallVector<mlir::Operation *> castChain(mlir::linalg::GenericOp op, unsigned index);
+
+/// A new buffer of `source`'s shape (of `chain`'s last result type) holding
+/// `chain` applied to each of its elements (a casts-only generic, which
+/// mpc-vectorize-generics turns into vector loads, casts and stores).
+mlir::Value castCopy(mlir::RewriterBase &rewriter, mlir::Location loc, mlir::Value source,
+                     llvm::ArrayRef<mlir::Operation *> chain);
+
 /// Casts the contraction `op` (a candidate of mpc-tile-and-vectorize) does on
 /// its operands once per operand element, into f32 buffers, instead of once
 /// per register tile that reads the element:

@@ -10,6 +10,7 @@
 #include "mpc/Codegen/CPU/CPUTarget.h"
 #include "mpc/Codegen/CPU/Passes.h"
 #include "NarrowOperands.h"
+#include "NativeDot.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -21,6 +22,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -430,6 +432,12 @@ struct TileAndVectorizePass : impl::TileAndVectorizePassBase<TileAndVectorizePas
     for (linalg::GenericOp op : candidates) {
       rewriter.setInsertionPoint(op);
       bool parallel = multiplyAdds(op) >= minParallelMacs;
+      if (nativeBf16Dot) {
+        TileDims dims = tileDimsOf(op);
+        if (succeeded(lowerToNativeBf16Dot(rewriter, op, dims.reduction, dims.columns, dims.rows, registerTile,
+                                           parallel, minParallelMacs)))
+          continue;
+      }
       if (int64_t columns = tileDimsOf(op).columns; columns >= 0) {
         int64_t panelColumns = divisorTile(op.getStaticLoopRanges()[columns], registerTile.columns);
         op = widenNarrowOperands(rewriter, op, columns, panelColumns, registerTile.rows, parallel);
@@ -471,6 +479,9 @@ struct TileAndVectorizePass : impl::TileAndVectorizePassBase<TileAndVectorizePas
         continue;
       rewriter.eraseOp(tile);
     }
+
+    if (nativeBf16Dot && emulateBf16Dot)
+      emulateBf16DotProducts(func);
 
     // The vectorized body is transfer_read + extf + mulf + multi_reduction:
     // fold it into vector.contract and lower that to outer products, i.e.

@@ -62,7 +62,9 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
   buildTensorPipeline(pm);
   // Convolutions as im2col + matmul (after fusion, which would fuse the
   // patches copy back into a convolution).
-  pm.addNestedPass<func::FuncOp>(createConvToMatmulPass());
+  ConvToMatmulPassOptions convs;
+  convs.nativeBf16Dot = options.nativeBf16Dot;
+  pm.addNestedPass<func::FuncOp>(createConvToMatmulPass(convs));
   pm.addNestedPass<func::FuncOp>(createPadInPlacePass());
 
   buildBufferizationPipeline(pm);
@@ -93,6 +95,8 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
     TileAndVectorizePassOptions tiles;
     tiles.vectorBits = options.vectorBits;
     tiles.vectorRegisters = options.vectorRegisters;
+    tiles.nativeBf16Dot = options.nativeBf16Dot;
+    tiles.emulateBf16Dot = options.emulateBf16Dot;
     pm.addNestedPass<func::FuncOp>(createTileAndVectorizePass(tiles));
     // Before the elementwise vectorization, which turns the ops into loops
     // mpc-parallelize-loops no longer sees: its parallel loops get slices of
@@ -146,7 +150,10 @@ void buildLowerToLLVMPipeline(OpPassManager &pm, const LowerToLLVMOptions &optio
     pm.addNestedPass<func::FuncOp>(createConvertMathToLLVMPass());
     pm.addPass(createConvertMathToLibmPass());
   }
-  pm.addNestedPass<func::FuncOp>(createConvertVectorToLLVMPass());
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  // x86vector.avx512.dot -> llvm.x86.avx512bf16.dpbf16ps.*
+  vectorToLLVM.x86Vector = options.nativeBf16Dot && !options.emulateBf16Dot;
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addNestedPass<func::FuncOp>(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());

@@ -108,4 +108,12 @@ std::string describe(const ResolvedCPU &cpu) {
   return "cpu: " + cpu.cpu + "\ntarget: " + cpu.target.summary() + "\nfeatures: " +
          llvm::join(cpu.enabledFeatures, ",") + "\n";
 }
+bool useNativeBf16Dot(const ResolvedCPU &cpu, bool requested, llvm::StringRef tool) {
+  if (!requested || cpu.target.avx512bf16)
+    return requested;
+  llvm::errs() << tool << ": warning: --native-dot-products: CPU '" << cpu.cpu
+               << "' has no avx512bf16; bf16 contractions keep the exact f32 code\n";
+  return false;
+}
+
 } // namespace mpc

@@ -117,6 +117,9 @@ def ConvToMatmulPass : Pass<"mpc-conv-to-matmul", "::mlir::func::FuncOp"> {
     Option<"keepLibraryConvs", "keep-library-convs", "bool", /*default=*/"false",
            "Leave the forward convolutions a convolution library runs as they stand "
            "(mpc::matchLibraryConvolution) to the target: the CUDA target calls cuDNN for them">,
+    Option<"nativeBf16Dot", "native-bf16-dot", "bool", /*default=*/"false",
+           "Keep bf16 patches bf16 (no widening into f32 patches in the transposed form), for "
+           "mpc-tile-and-vectorize{native-bf16-dot}'s pair dot products, which read bf16">,
   ];
 }
 
@@ -243,7 +246,7 @@ def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
-                           "::mlir::vector::VectorDialect"];
+                           "::mlir::vector::VectorDialect", "::mlir::x86vector::X86VectorDialect"];
   let options = [
     Option<"lowerVectorOps", "lower-vector-ops", "bool", /*default=*/"true",
            "Lower vector.contract to outer products/FMAs (false: stop after vectorization and contraction "
@@ -262,6 +265,15 @@ def TileAndVectorizePass : Pass<"mpc-tile-and-vectorize", "::mlir::func::FuncOp"
            "(mpc::registerTileFor; 512 x 32: 8 x 32, 256 x 16: 6 x 16)">,
     Option<"vectorRegisters", "vector-registers", "int64_t", /*default=*/"32",
            "Vector registers of the target CPU">,
+    Option<"nativeBf16Dot", "native-bf16-dot", "bool", /*default=*/"false",
+           "bf16 x bf16 -> f32 contractions (columns a multiple of 4) as AVX512-BF16 pair dot "
+           "products (x86vector.avx512.dot, vdpbf16ps) on a column operand packed per panel as "
+           "[k/2][columns][2]: not bit-exact (another summation order, denormals flushed; "
+           "docs/numerics.md). Only for targets with avx512bf16">,
+    Option<"emulateBf16Dot", "emulate-bf16-dot", "bool", /*default=*/"false",
+           "With native-bf16-dot: each pair dot product as two f32 FMAs in vdpbf16ps's order (the "
+           "odd element's product, then the even one's), denormals kept: the same packing and loops "
+           "on any CPU, for tests on hosts without avx512bf16">,
   ];
 }
 

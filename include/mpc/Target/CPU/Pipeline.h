@@ -42,6 +42,17 @@ struct LowerToLLVMOptions : mlir::PassPipelineOptions<LowerToLLVMOptions> {
       *this, "vector-registers",
       llvm::cl::desc("Vector registers of the target CPU (32 with AVX-512, else 16)"),
       llvm::cl::init(32)};
+  Option<bool> nativeBf16Dot{
+      *this, "native-bf16-dot",
+      llvm::cl::desc("bf16 x bf16 -> f32 contractions (matmuls, im2col convolutions) as AVX512-BF16 "
+                     "pair dot products (vdpbf16ps): not bit-exact, see docs/numerics.md. Only for "
+                     "targets with avx512bf16 (the tools' --native-dot-products checks)"),
+      llvm::cl::init(false)};
+  Option<bool> emulateBf16Dot{
+      *this, "emulate-bf16-dot",
+      llvm::cl::desc("With native-bf16-dot: the pair dot products as f32 FMAs in their order "
+                     "(denormals kept), on any CPU: tests of the packing and loops without avx512bf16"),
+      llvm::cl::init(false)};
   Option<bool> cudaSchedule{
       *this, "cuda-schedule",
       llvm::cl::desc("Run the CUDA target's kernel schedules (mpc-cuda-map-to-kernels, GEMMs "

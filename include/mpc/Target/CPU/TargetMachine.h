@@ -52,6 +52,11 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> createTargetMachine(llvm::S
 /// the host lacks), for the JIT, which runs what it compiles.
 llvm::Error checkRunsOnHost(const ResolvedCPU &cpu);
 
+/// Whether the tools' --native-dot-products (`requested`) applies to
+/// `cpu`: it needs avx512bf16. When requested on a CPU without it, says so
+/// on stderr (once, as `tool`) and returns false: the exact bf16 code stays.
+bool useNativeBf16Dot(const ResolvedCPU &cpu, bool requested, llvm::StringRef tool);
+
 /// "cpu: NAME\ntarget: SUMMARY\nfeatures: +a,+b,...\n".
 std::string describe(const ResolvedCPU &cpu);
 } // namespace mpc
