@@ -47,10 +47,11 @@ struct TargetChoice {
 /// the object to `paths[0]`, timing each step (the passes, LLVM) under
 /// `timing`. With several paths (CPU only: an executable's objects, linked
 /// by linkTrainerExecutable), the last one gets the manifest and blob and
-/// the code is split into the others, generated in parallel.
+/// the code is split into the others, optimized and generated on up to
+/// `threads` threads.
 llvm::Error emitTrainerObject(mlir::ModuleOp module, const TrainerData &data,
                               const TargetChoice &target, llvm::ArrayRef<std::string> paths,
-                              mlir::TimingScope &timing);
+                              mlir::TimingScope &timing, unsigned threads = 1);
 
 /// CUDA: lowers `module` and writes the kernels of the one architecture in
 /// `target.cudaArchs` as PTX text (`cubin` false) or a cubin to `path`.

@@ -1,13 +1,15 @@
 //===- ParallelCodegen.h - LLVM module -> object files -------*- C++ -*-===//
 //
-// The last step of mpc-compile: machine code for an optimized LLVM module,
-// as one object file or, for an executable that the tool links itself, as
-// several generated side by side.
+// The last step of mpc-compile: machine code for an LLVM module, as one
+// object file or, for an executable that the tool links itself, as several
+// optimized and generated side by side. Symbols internal to the module that
+// cross parts become hidden ones; those objects are not meant to be shipped.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MPC_TOOLS_COMPILE_PARALLELCODEGEN_H
 #define MPC_TOOLS_COMPILE_PARALLELCODEGEN_H
 
+#include "mlir/Support/Timing.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 
@@ -22,6 +24,9 @@ class TargetMachine;
 
 namespace mpc::compile {
 
+/// LLVM's optimization pipeline for a module, with `machine`'s cost model.
+using Optimizer = std::function<llvm::Error(llvm::Module &module, llvm::TargetMachine &machine)>;
+
 /// A new code generator for the chosen CPU (one per part: a TargetMachine
 /// is not shared between threads).
 using MachineFactory = std::function<llvm::Expected<std::unique_ptr<llvm::TargetMachine>>()>;
@@ -29,13 +34,18 @@ using MachineFactory = std::function<llvm::Expected<std::unique_ptr<llvm::Target
 /// Writes `module`'s machine code to the object file `path`.
 llvm::Error emitObject(llvm::Module &module, llvm::TargetMachine &machine, llvm::StringRef path);
 
-/// Splits `module` (freed once split) into `paths.size()` parts and writes each
-/// part's object to its path, the parts on threads of their own. Symbols
-/// internal to `module` become hidden ones, so that the parts link together
-/// into an executable; the objects are not meant to be shipped.
-llvm::Error emitObjectsInParallel(std::unique_ptr<llvm::Module> module,
-                                  const MachineFactory &makeMachine,
-                                  llvm::ArrayRef<std::string> paths);
+/// Splits the unoptimized `module` (freed once split) into `paths.size()`
+/// parts (mpc::splitModuleForParallelCodegen: a function stays with what it
+/// may inline; calls to noinline kernels and to functions many call, and
+/// references to globals, cross parts), then optimizes each part (`optimize`) and writes its object
+/// to its path, the parts on threads of their own (at most `threads`).
+/// `timing` gets "LLVM optimizer" and "LLVM code generation" timers, the
+/// threads' times summed in their user time.
+llvm::Error optimizeAndEmitInParallel(std::unique_ptr<llvm::Module> module,
+                                      const MachineFactory &makeMachine,
+                                      const Optimizer &optimize,
+                                      llvm::ArrayRef<std::string> paths, unsigned threads,
+                                      mlir::TimingScope &timing);
 
 } // namespace mpc::compile
 

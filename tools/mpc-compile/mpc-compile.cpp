@@ -40,6 +40,9 @@
 namespace cl = llvm::cl;
 using namespace mpc::compile;
 
+/// Code parts per core of an executable (see main).
+static constexpr unsigned kPartsPerCore = 4;
+
 static cl::OptionCategory category("mpc-compile options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                       cl::desc("<model.onnx | trainer.mlir>"), cl::cat(category));
@@ -512,12 +515,14 @@ int main(int argc, char **argv) {
   }
   if (llvm::Error error = checkTrainerRuntime())
     return failWith(llvm::toString(std::move(error)));
-  // The CPU code of an executable in one object per core, generated side by
-  // side, and one object for the data (--mlir-disable-threading: one in all).
+  // The CPU code of an executable in objects optimized and generated side by
+  // side, several per core (a part's time is not quite proportional to its
+  // size: the threads take the next part as they finish one), and one object
+  // for the data (--mlir-disable-threading: one in all).
   unsigned cores = target == "cuda" || !context.isMultithreadingEnabled()
                        ? 1
                        : llvm::hardware_concurrency().compute_thread_count();
-  unsigned parts = cores > 1 ? cores + 1 : 1;
+  unsigned parts = cores > 1 ? kPartsPerCore * cores + 1 : 1;
   std::vector<std::string> objects;
   std::vector<std::unique_ptr<llvm::FileRemover>> removers;
   for (unsigned i = 0; i < parts; ++i) {
@@ -527,7 +532,7 @@ int main(int argc, char **argv) {
     objects.push_back(object.str().str());
     removers.push_back(std::make_unique<llvm::FileRemover>(object));
   }
-  if (llvm::Error error = emitTrainerObject(*module, *data, targetChoice(), objects, timing))
+  if (llvm::Error error = emitTrainerObject(*module, *data, targetChoice(), objects, timing, cores))
     return failWith(llvm::toString(std::move(error)));
   mlir::TimingScope linkTiming = timing.nest("link");
   if (llvm::Error error = linkTrainerExecutable(objects, outputPath, target == "cuda"))
