@@ -436,7 +436,7 @@ std::optional<WindowReduction> matchWindowReduction(linalg::GenericOp op, int64_
   for (unsigned d = 0; d < loops; ++d)
     if ((iterators[d] == utils::IteratorType::parallel) != (d < parallel))
       return std::nullopt;
-  if (!hasVectorizableBody(op))
+  if (!hasVectorizableBody(op, /*approximatedMath=*/false))
     return std::nullopt;
   MLIRContext *ctx = op.getContext();
   WindowReduction w;
