@@ -35,24 +35,11 @@ using namespace mlir;
 
 namespace {
 
-/// True when some element is a NaN: the folder's NaN bits (APFloat's, sign
-/// and payload kept) are not always the compiled cast's (a bf16 NaN is
-/// always 0x7FC0), so such data is left to the cast at run time.
+/// True when some element of the f32 data is a NaN: the folder's NaN bits
+/// (APFloat's, sign and payload kept) are not always the compiled cast's
+/// (a bf16 NaN is always 0x7FC0), so such data is left to the cast at run
+/// time. Tested on the bits (no APFloat per element); a splat stores one.
 bool holdsNaN(DenseElementsAttr values) {
-  if (!isa<FloatType>(values.getElementType()))
-    return false;
-  if (values.isSplat())
-    return values.getSplatValue<APFloat>().isNaN();
-  for (const APFloat &value : values.getValues<APFloat>())
-    if (value.isNaN())
-      return true;
-  return false;
-}
-
-/// The f32 data of the common case tested on its bits (no APFloat per element).
-bool holdsNaNFast(DenseElementsAttr values) {
-  if (!values.getElementType().isF32() || values.isSplat())
-    return holdsNaN(values);
   ArrayRef<char> raw = values.getRawData();
   for (size_t i = 0; i + 4 <= raw.size(); i += 4) {
     uint32_t bits;
@@ -76,7 +63,7 @@ std::optional<DenseElementsAttr> foldData(Operation *op, DenseElementsAttr value
         // left to the compiled cast, whose route to fp8 differs.
         if (!from || !to || !from.isF32() || to.getWidth() >= from.getWidth())
           return std::nullopt;
-        if (holdsNaNFast(values))
+        if (holdsNaN(values))
           return std::nullopt;
         auto folded = dyn_cast_if_present<DenseElementsAttr>(
             mpc::castElements(values, resultType, cast.getSaturate()));
@@ -158,7 +145,13 @@ struct FoldParameterCastsPass : mpc::impl::FoldParameterCastsPassBase<FoldParame
           it = next;
         }
       };
-      if (folded && read->hasOneUse() && useCount.lookup(nameAttr) == 1) {
+      bool onlyReader = read->hasOneUse() && useCount.lookup(nameAttr) == 1;
+      // Transposes and reshapes are folded in place only (as the links of
+      // a chain ending in a cast): a copy of their result would add memory
+      // (mpc-fold-parameter-transposes already made the shared ones).
+      if (!isa<mpc::CastOp>(op) && !onlyReader)
+        continue;
+      if (folded && onlyReader) {
         forget(nameAttr);
         // The only reader: the parameter becomes the folded data, under its
         // own name (reports still name the weight).

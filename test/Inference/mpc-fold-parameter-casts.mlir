@@ -117,3 +117,24 @@ module {
     return %a, %b, %c, %d : tensor<2xbf16>, tensor<2xf32>, tensor<2xbf16>, tensor<2xf16>
   }
 }
+
+// -----
+
+// A transpose of a parameter that is read elsewhere too stays (a copy of
+// the transposed f32 data would only add memory), and the
+// rest of the module keeps reading the f32 values.
+// CHECK-LABEL: module
+// CHECK-NEXT: mpc.parameter @s : tensor<2x3xf32>
+// CHECK-NOT: mpc.parameter
+// CHECK: %[[S:.+]] = mpc.get_parameter @s : tensor<2x3xf32>
+// CHECK: mpc.transpose %[[S]]
+// CHECK: mpc.add %[[S]], %[[S]]
+module {
+  mpc.parameter @s : tensor<2x3xf32> = dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]> : tensor<2x3xf32>
+  func.func @main() -> (tensor<3x2xf32>, tensor<2x3xf32>) {
+    %s = mpc.get_parameter @s : tensor<2x3xf32>
+    %t = mpc.transpose %s {perm = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+    %a = mpc.add %s, %s : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+    return %t, %a : tensor<3x2xf32>, tensor<2x3xf32>
+  }
+}

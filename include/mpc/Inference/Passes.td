@@ -60,10 +60,12 @@ def FoldParameterCastsPass : Pass<"mpc-fold-parameter-casts", "::mlir::ModuleOp"
     computes the same bits. Parameters holding a NaN are left to the cast
     at run time (the folder keeps a NaN's sign and payload, the compiled
     bf16 cast gives 0x7FC0). As in mpc-fold-parameter-transposes, the
-    parameter itself is rewritten when this op is its only reader (its name
-    is kept), otherwise a new parameter `<name>.<type>` (`.T<perm>`,
-    `.reshaped`) holds the data and the original stays for its other
-    readers; parameters nothing reads any more are dropped.
+    parameter itself is rewritten when the op is its only reader (its name
+    is kept); a cast of a parameter read elsewhere too goes to a new
+    parameter `<name>.<type>` (one per parameter and type) and the original
+    stays for its other readers, while a transpose or reshape of such a
+    parameter is left alone (a copy would only add memory); parameters
+    nothing reads any more are dropped.
 
     For inference only (mpc-run, mpc-debug), after precision assignment:
     training updates parameters, so their casts must see the current values.
